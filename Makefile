@@ -1,0 +1,44 @@
+# qinval — the two commands a newcomer needs, plus the sanitizer build.
+#   make run        build, then run the main job (today: the hardware-model demonstration)
+#   make test       build and run every test with CTest
+#   make test-asan  the same suite built with AddressSanitizer + UndefinedBehaviorSanitizer
+# Each target first installs missing build dependencies (scripts/deps.sh).
+
+BUILD      ?= build
+BUILD_ASAN ?= build-asan
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+
+.PHONY: all deps build run test test-asan format clean
+
+all: build
+
+deps:
+	@echo "== checking build dependencies"
+	@scripts/deps.sh
+
+build: deps
+	@echo "== configuring and building in $(BUILD)/"
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	@echo "== running the hardware-model demonstration: $(BUILD)/qinval demo"
+	@$(BUILD)/qinval demo
+
+test: build
+	@echo "== running the test suite"
+	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+test-asan: deps
+	@echo "== configuring and building with ASan + UBSan in $(BUILD_ASAN)/"
+	@cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DQINVAL_SANITIZE=ON >/dev/null
+	@cmake --build $(BUILD_ASAN) -j $(JOBS)
+	@echo "== running the test suite under ASan + UBSan"
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		ctest --test-dir $(BUILD_ASAN) --output-on-failure -j $(JOBS)
+
+format:
+	@clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN)

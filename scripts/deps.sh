@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# scripts/deps.sh — make sure the build and test tools qinval needs are on this machine.
+# Checks each tool or header; installs what is missing with apt-get (as root, or through sudo).
+# Usage: scripts/deps.sh [extra-debian-package ...]
+set -euo pipefail
+
+missing=()
+need_cmd() { command -v "$1" >/dev/null 2>&1 || missing+=("$2"); }
+need_file() { [ -e "$1" ] || missing+=("$2"); }
+
+need_cmd cmake cmake
+need_cmd cc gcc
+need_cmd make make
+need_cmd pkg-config pkg-config
+need_file /usr/include/cmocka.h libcmocka-dev
+for pkg in "$@"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "deps: all build and test dependencies present"
+    exit 0
+fi
+
+echo "deps: installing missing packages: ${missing[*]}"
+if [ "$(id -u)" -eq 0 ]; then
+    sudo=""
+elif command -v sudo >/dev/null 2>&1; then
+    sudo="sudo"
+else
+    echo "deps: need root or sudo to install: ${missing[*]}" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "deps: done"

@@ -1,0 +1,14 @@
+/* cli.h — the subcommands of the `qinval` command and its exit codes. */
+#ifndef QINVAL_CLI_H
+#define QINVAL_CLI_H
+
+enum {
+    CLI_EXIT_OK = 0,
+    CLI_EXIT_VIOLATION = 1,
+    CLI_EXIT_USAGE = 2,
+    CLI_EXIT_INTERNAL = 3,
+};
+
+int cli_demo(int argc, char **argv);
+
+#endif

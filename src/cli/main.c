@@ -1,0 +1,50 @@
+/*
+ * main.c — the `qinval` command: parses the command word and dispatches. Exit status
+ * (DESIGN §7): 0 no violation, 1 violation found, 2 usage or input error, 3 internal error.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <qinval/version.h>
+
+#include "cli/cli.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: qinval <command> [options]\n"
+            "\n"
+            "commands:\n"
+            "  demo [--head-policy fetch|complete] [--desc-width 128|256] [--no-itesid]\n"
+            "        drive the VT-d hardware model through enable, a batch, a mute endpoint,\n"
+            "        an invalidation time-out (ITE) and the recovery, printing the\n"
+            "        hardware's event timeline\n"
+            "\n"
+            "options:\n"
+            "  -h, --help     this text\n"
+            "  --version      print the version\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+        usage(stdout);
+        return CLI_EXIT_OK;
+    }
+    if (!strcmp(cmd, "--version")) {
+        printf("qinval %s\n", QINVAL_VERSION);
+        return CLI_EXIT_OK;
+    }
+    if (!strcmp(cmd, "demo"))
+        return cli_demo(argc - 2, argv + 2);
+    if (cmd[0] == '-')
+        fprintf(stderr, "qinval: unknown option '%s' (see qinval --help)\n", cmd);
+    else
+        fprintf(stderr, "qinval: unknown command '%s' (see qinval --help)\n", cmd);
+    return CLI_EXIT_USAGE;
+}

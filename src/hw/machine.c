@@ -1,0 +1,218 @@
+/*
+ * machine.c — the model's frame: configuration defaults and checks, creation, and the
+ * virtual clock with its queue of timed hardware actions (a binary min-heap ordered by time,
+ * then by scheduling order, so equal-time actions run deterministically).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "hw/hw_internal.h"
+
+void hw_config_default(hw_config *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->ver = 0x60;
+    c->cap = 2ull                                  /* ND: 8-bit domain ids */
+             | (0x6ull << VTD_CAP_SAGAW_SHIFT)     /* 39- and 48-bit (3/4-level) tables */
+             | (47ull << VTD_CAP_MGAW_SHIFT)       /* MGAW 48 */
+             | VTD_CAP_PSI | (18ull << VTD_CAP_MAMV_SHIFT) | VTD_CAP_DWD | VTD_CAP_DRD;
+    c->ecap = VTD_ECAP_C | VTD_ECAP_QI | VTD_ECAP_DT | VTD_ECAP_IR | VTD_ECAP_SMTS |
+              VTD_ECAP_PASID | (15ull << VTD_ECAP_MHMV_SHIFT);
+    c->haw = 46;
+    c->mem_bytes = 16u << 20;
+    c->head_policy = HW_HEAD_FETCH;
+    c->fetch_window = 8;
+    c->devtlb_max_outstanding = 32;
+    c->ite_timeout = 1 * HW_S;
+    c->itesid = true;
+    c->strict_reserved = true;
+    c->ite_discard = true;
+    c->disable_policy = HW_DISABLE_REFUSE_BUSY;
+    c->fetch_cost = 20;
+    c->exec_cost = 50;
+    c->wait_cost = 20;
+    c->gcmd_latency = 100;
+}
+
+static const char *config_error(const hw_config *c)
+{
+    if (c->fetch_window < 1 || c->fetch_window > HW_MAX_WINDOW)
+        return "fetch_window must be 1..64";
+    if (c->devtlb_max_outstanding < 1 || c->devtlb_max_outstanding > HW_MAX_ATS)
+        return "devtlb_max_outstanding must be 1..32";
+    if (c->mem_bytes < 64 * 1024 || c->mem_bytes > (1ull << 30) || c->mem_bytes % HW_PAGE_SIZE)
+        return "mem_bytes must be a multiple of 4 KiB between 64 KiB and 1 GiB";
+    if (c->ite_timeout == 0)
+        return "ite_timeout must be positive";
+    if (c->haw < 32 || c->haw > 52)
+        return "haw must be 32..52";
+    if (!(c->ecap & VTD_ECAP_QI))
+        return "ECAP.QI must be set: the model is a queued-invalidation interface";
+    if (c->head_policy != HW_HEAD_FETCH && c->head_policy != HW_HEAD_COMPLETE)
+        return "head_policy must be fetch or complete";
+    if (c->disable_policy != HW_DISABLE_REFUSE_BUSY && c->disable_policy != HW_DISABLE_DROP)
+        return "disable_policy must be refuse-busy or drop";
+    return NULL;
+}
+
+hw_machine *hw_create(const hw_config *cfg, const char **err)
+{
+    const char *why = config_error(cfg);
+    if (why) {
+        if (err)
+            *err = why;
+        return NULL;
+    }
+    hw_machine *m = calloc(1, sizeof(*m));
+    if (!m) {
+        if (err)
+            *err = "out of memory";
+        return NULL;
+    }
+    m->cfg = *cfg;
+    hw_mem_init(m);
+    if (!m->ram || !m->pages) {
+        hw_destroy(m);
+        if (err)
+            *err = "out of memory for simulated RAM";
+        return NULL;
+    }
+    m->pump_at = HW_NEVER;
+    m->fetch_ready_at = HW_NEVER;
+    hw_regs_reset(m);
+    return m;
+}
+
+void hw_destroy(hw_machine *m)
+{
+    if (!m)
+        return;
+    ep_free_all(m);
+    hw_mem_fini(m);
+    hw_log_free(m);
+    free(m->acts);
+    free(m);
+}
+
+const hw_config *hw_get_config(const hw_machine *m)
+{
+    return &m->cfg;
+}
+
+hw_time hw_now(const hw_machine *m)
+{
+    return m->now;
+}
+
+/* ---- the action heap ---- */
+
+static bool act_before(const struct hw_act *x, const struct hw_act *y)
+{
+    return x->t < y->t || (x->t == y->t && x->seq < y->seq);
+}
+
+void hw_schedule(hw_machine *m, const struct hw_act *a)
+{
+    if (m->nacts == m->cap_acts) {
+        size_t cap = m->cap_acts ? m->cap_acts * 2 : 64;
+        struct hw_act *n = realloc(m->acts, cap * sizeof(*n));
+        if (!n)
+            abort(); /* the model cannot lose a hardware action */
+        m->acts = n;
+        m->cap_acts = cap;
+    }
+    size_t i = m->nacts++;
+    struct hw_act item = *a;
+    item.seq = m->act_seq++;
+    if (item.t < m->now)
+        item.t = m->now;
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (!act_before(&item, &m->acts[parent]))
+            break;
+        m->acts[i] = m->acts[parent];
+        i = parent;
+    }
+    m->acts[i] = item;
+}
+
+static struct hw_act pop_act(hw_machine *m)
+{
+    struct hw_act top = m->acts[0];
+    struct hw_act last = m->acts[--m->nacts];
+    size_t i = 0;
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, min = i;
+        const struct hw_act *cand = &last;
+        if (l < m->nacts && act_before(&m->acts[l], cand)) {
+            min = l;
+            cand = &m->acts[l];
+        }
+        if (r < m->nacts && act_before(&m->acts[r], cand))
+            min = r;
+        if (min == i)
+            break;
+        m->acts[i] = m->acts[min];
+        i = min;
+    }
+    if (m->nacts)
+        m->acts[i] = last;
+    return top;
+}
+
+hw_time hw_next_event(const hw_machine *m)
+{
+    return m->nacts ? m->acts[0].t : HW_NEVER;
+}
+
+static void run_act(hw_machine *m, const struct hw_act *a)
+{
+    switch (a->kind) {
+    case ACT_PUMP:
+        qi_pump(m, a->gen);
+        break;
+    case ACT_GCMD:
+        hw_gcmd_apply(m, a->a);
+        break;
+    case ACT_EP_ANSWER:
+        ep_answer(m, a);
+        break;
+    case ACT_ATS_TIMEOUT:
+        qi_ats_timeout(m, a->a, a->gen);
+        break;
+    case ACT_FAULT:
+        ep_fault(m, a);
+        break;
+    case ACT_FLR_DONE:
+        ep_flr_done(m, a);
+        break;
+    }
+}
+
+bool hw_step(hw_machine *m)
+{
+    if (!m->nacts)
+        return false;
+    struct hw_act a = pop_act(m);
+    if (a.t > m->now)
+        m->now = a.t;
+    run_act(m, &a);
+    return true;
+}
+
+int hw_advance(hw_machine *m, hw_time t)
+{
+    if (t < m->now)
+        return -1;
+    while (m->nacts && m->acts[0].t <= t)
+        hw_step(m);
+    m->now = t;
+    return 0;
+}
+
+hw_time hw_settle(hw_machine *m, hw_time limit)
+{
+    while (m->nacts && m->acts[0].t <= limit)
+        hw_step(m);
+    return m->now;
+}

@@ -1,0 +1,651 @@
+/*
+ * queue.c — the queued-invalidation engine inside the IOMMU: fetch from the ring, validate,
+ * start descriptors under the ordering rules of spec 6.5.2.12, run device-TLB invalidations as
+ * ATS round trips with per-ITag timers, complete wait descriptors, and the three queue errors
+ * (IQE, ITE, ICE). Everything happens in ACT_PUMP actions: a register write only schedules a
+ * pump "now", so hardware work is always a timed event after the write that caused it.
+ *
+ * Internal window: fetched descriptors sit in pipe[] in fetch order until they are done and
+ * everything before them is done (retire). head_policy decides whether IQH follows the fetch
+ * pointer (spec: after fetch + validation) or the retire point (after completion).
+ */
+#include <string.h>
+
+#include "hw/hw_internal.h"
+
+static uint32_t q_next(const hw_machine *m, uint32_t i)
+{
+    return (i + 1) % m->q_entries;
+}
+
+static struct qi_ent *ent_at(hw_machine *m, unsigned k) /* k-th oldest in the window */
+{
+    return &m->pipe[(m->pipe_first + k) % HW_MAX_WINDOW];
+}
+
+static unsigned desc_bytes(const hw_machine *m)
+{
+    return m->q_dw256 ? 32u : 16u;
+}
+
+static uint32_t tail_index(const hw_machine *m)
+{
+    return (uint32_t)(m->r.iqt >> vtd_desc_shift(m->q_dw256));
+}
+
+uint8_t qi_ttm(const hw_machine *m)
+{
+    return (uint8_t)((m->rtaddr_latched & VTD_RTADDR_TTM_MASK) >> VTD_RTADDR_TTM_SHIFT);
+}
+
+static void set_head(hw_machine *m, uint32_t head)
+{
+    if (head == m->head)
+        return;
+    hw_event *e = hw_log_add(m, HW_EV_HEAD, -1, (int32_t)head);
+    e->a = m->head;
+    m->head = head;
+}
+
+static void schedule_pump(hw_machine *m, hw_time t)
+{
+    if (t >= m->pump_at)
+        return;
+    m->pump_at = t;
+    struct hw_act a = {.t = t, .kind = ACT_PUMP, .ep = -1, .gen = ++m->pump_gen};
+    hw_schedule(m, &a);
+}
+
+void qi_kick(hw_machine *m)
+{
+    if (m->qi_on)
+        schedule_pump(m, m->now);
+}
+
+/* ---- enable / disable ---- */
+
+static void drop_window(hw_machine *m)
+{
+    m->pipe_first = 0;
+    m->pipe_n = 0;
+    for (unsigned i = 0; i < HW_MAX_ATS; i++)
+        if (m->ats[i].used)
+            m->ats[i].orphan = true;
+}
+
+void qi_enable(hw_machine *m)
+{
+    uint64_t iqa = m->r.iqa;
+    m->q_base = iqa & VTD_IQA_ADDR_MASK;
+    m->q_dw256 = (iqa & VTD_IQA_DW) != 0;
+    m->q_entries = vtd_queue_entries((unsigned)(iqa & VTD_IQA_QS_MASK), m->q_dw256);
+    m->head = 0;
+    m->fetch_ptr = 0;
+    drop_window(m);
+    m->fetch_ready_at = HW_NEVER;
+    m->qi_on = true;
+    m->r.gsts |= (uint32_t)VTD_GSTS_QIES;
+    hw_event *e = hw_log_add(m, HW_EV_QI_ENABLE, -1, -1);
+    e->a = iqa;
+    e->b = m->q_entries;
+    e->c = desc_bytes(m);
+    if (m->r.iqt != 0) {
+        hw_event *v = hw_log_add(m, HW_EV_SW_VIOLATION, -1, -1);
+        v->c = HW_VIOL_ENABLE_TAIL;
+        v->a = m->r.iqt;
+    }
+    qi_kick(m);
+}
+
+static unsigned ats_outstanding(const hw_machine *m)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < HW_MAX_ATS; i++)
+        n += m->ats[i].used;
+    return n;
+}
+
+bool qi_busy(const hw_machine *m)
+{
+    return m->fetch_ptr != tail_index(m) || m->pipe_n > 0 || ats_outstanding(m) > 0;
+}
+
+void qi_disable(hw_machine *m)
+{
+    if (qi_busy(m) && m->cfg.disable_policy == HW_DISABLE_REFUSE_BUSY) {
+        hw_event *v = hw_log_add(m, HW_EV_SW_VIOLATION, -1, -1);
+        v->c = HW_VIOL_DISABLE_BUSY;
+        v->a = m->head;
+        v->b = tail_index(m);
+        return;
+    }
+    if (qi_busy(m)) {
+        hw_event *v = hw_log_add(m, HW_EV_SW_VIOLATION, -1, -1);
+        v->c = HW_VIOL_DISABLE_BUSY;
+        v->a = m->head;
+        v->b = tail_index(m);
+    }
+    drop_window(m);
+    m->qi_on = false;
+    m->r.gsts &= ~(uint32_t)VTD_GSTS_QIES;
+    set_head(m, 0);
+    m->fetch_ptr = 0;
+    m->fetch_ready_at = HW_NEVER;
+    hw_log_add(m, HW_EV_QI_DISABLE, -1, -1);
+}
+
+/* ---- errors ---- */
+
+static void raise_iqe(hw_machine *m, unsigned iqei)
+{
+    m->r.iqercd = (m->r.iqercd & ~VTD_IQERCD_IQEI_MASK) | (iqei & VTD_IQERCD_IQEI_MASK);
+    hw_event *e = hw_log_add(m, HW_EV_IQE, -1, (int32_t)m->fetch_ptr);
+    e->c = iqei;
+    hw_raise_error(m, VTD_FSTS_IQE);
+}
+
+static unsigned tail_error(const hw_machine *m)
+{
+    if (m->q_dw256 && (m->r.iqt & VTD_BIT(4)))
+        return VTD_IQEI_TAIL_ALIGN;
+    if (tail_index(m) >= m->q_entries)
+        return VTD_IQEI_TAIL;
+    return 0;
+}
+
+void qi_tail_written(hw_machine *m, uint64_t old_iqt)
+{
+    if (!m->qi_on)
+        return;
+    unsigned shift = vtd_desc_shift(m->q_dw256);
+    uint32_t old_tail = (uint32_t)(old_iqt >> shift), new_tail = tail_index(m);
+    hw_event *e = hw_log_add(m, HW_EV_TAIL, -1, (int32_t)new_tail);
+    e->a = old_tail;
+    unsigned err = tail_error(m);
+    if (err) {
+        if (!(m->r.fsts & VTD_FSTS_IQE))
+            raise_iqe(m, err);
+        return;
+    }
+    uint32_t n = m->q_entries;
+    if (old_tail < n && (new_tail + n - m->fetch_ptr) % n < (old_tail + n - m->fetch_ptr) % n) {
+        hw_event *v = hw_log_add(m, HW_EV_SW_VIOLATION, -1, -1);
+        v->c = HW_VIOL_TAIL_BACKWARDS;
+        v->a = old_tail;
+        v->b = new_tail;
+    }
+    qi_kick(m);
+}
+
+/* Abort every fetched wait not yet complete; with ite_discard also drop unstarted work. */
+static void ite_abort_window(hw_machine *m)
+{
+    for (unsigned k = 0; k < m->pipe_n; k++) {
+        struct qi_ent *x = ent_at(m, k);
+        if (x->state == ENT_DONE || x->dead)
+            continue;
+        if (x->type == VTD_DESC_WAIT) {
+            x->dead = true;
+            x->state = ENT_DONE;
+            hw_event *e = hw_log_add(m, HW_EV_WAIT_ABORT, -1, (int32_t)x->slot);
+            e->b = x->serial;
+        } else if (x->state == ENT_FETCHED && m->cfg.ite_discard) {
+            x->dead = true;
+            x->state = ENT_DONE;
+            hw_event *e = hw_log_add(m, HW_EV_DISCARD, -1, (int32_t)x->slot);
+            e->a = x->type;
+            e->b = x->serial;
+        }
+    }
+}
+
+/* Complete policy: nothing past IQH was "consumed", so the whole window is dropped and the
+ * hardware fetches it again from IQH once ITE is cleared. */
+static void ite_rewind(hw_machine *m)
+{
+    for (unsigned k = 0; k < m->pipe_n; k++) {
+        struct qi_ent *x = ent_at(m, k);
+        if (x->type == VTD_DESC_WAIT && x->state != ENT_DONE) {
+            hw_event *e = hw_log_add(m, HW_EV_WAIT_ABORT, -1, (int32_t)x->slot);
+            e->b = x->serial;
+        } else if (x->state != ENT_DONE) {
+            hw_event *e = hw_log_add(m, HW_EV_DISCARD, -1, (int32_t)x->slot);
+            e->a = x->type;
+            e->b = x->serial;
+        }
+    }
+    drop_window(m);
+    m->fetch_ptr = m->head;
+}
+
+static void raise_ite(hw_machine *m, const struct ats_req *r)
+{
+    if (!(m->r.fsts & VTD_FSTS_ITE) && m->cfg.itesid)
+        m->r.iqercd = (m->r.iqercd & ~(0xFFFFull << VTD_IQERCD_ITESID_SHIFT)) |
+                      (uint64_t)r->sid << VTD_IQERCD_ITESID_SHIFT;
+    hw_event *e = hw_log_add(m, HW_EV_ITE, r->ep, (int32_t)r->slot);
+    e->a = r->sid;
+    e->c = r->itag;
+    hw_raise_error(m, VTD_FSTS_ITE);
+    if (m->cfg.head_policy == HW_HEAD_COMPLETE)
+        ite_rewind(m);
+    else
+        ite_abort_window(m);
+    m->fetch_ready_at = HW_NEVER;
+}
+
+static struct qi_ent *find_serial(hw_machine *m, uint32_t serial)
+{
+    for (unsigned k = 0; k < m->pipe_n; k++)
+        if (ent_at(m, k)->serial == serial)
+            return ent_at(m, k);
+    return NULL;
+}
+
+static void log_done(hw_machine *m, const struct qi_ent *x, int ep)
+{
+    hw_event *e = hw_log_add(m, HW_EV_EXEC_DONE, ep, (int32_t)x->slot);
+    e->a = x->type;
+    e->b = x->serial;
+    e->flags = x->timedout ? HW_EVF_TIMEDOUT : 0;
+}
+
+void qi_ats_timeout(hw_machine *m, unsigned idx, uint32_t gen)
+{
+    struct ats_req *r = &m->ats[idx];
+    if (!r->used || r->gen != gen)
+        return; /* completed in time */
+    struct ats_req req = *r;
+    r->used = false;
+    r->gen++;
+    struct qi_ent *x = req.orphan ? NULL : find_serial(m, req.serial);
+    if (x && m->cfg.head_policy == HW_HEAD_FETCH) {
+        x->state = ENT_DONE;
+        x->timedout = true;
+        x->ats = -1;
+        log_done(m, x, req.ep);
+    } else if (x) {
+        x->ats = -1; /* rewound below; fetched again after the clear */
+    }
+    raise_ite(m, &req);
+    schedule_pump(m, m->now);
+}
+
+void qi_ats_completion(hw_machine *m, int ep, uint16_t sid, uint32_t vec)
+{
+    uint32_t invalid = 0;
+    for (unsigned itag = 0; itag < 32; itag++) {
+        if (!(vec & (1u << itag)))
+            continue;
+        struct ats_req *r = NULL;
+        for (unsigned i = 0; i < HW_MAX_ATS && !r; i++)
+            if (m->ats[i].used && m->ats[i].sid == sid && m->ats[i].itag == itag)
+                r = &m->ats[i];
+        if (!r) {
+            invalid |= 1u << itag;
+            continue;
+        }
+        r->used = false;
+        r->gen++;
+        hw_event *e = hw_log_add(m, HW_EV_ATS_CPL, ep, (int32_t)r->slot);
+        e->a = sid;
+        e->b = vec;
+        e->c = itag;
+        struct qi_ent *x = r->orphan ? NULL : find_serial(m, r->serial);
+        if (x) {
+            x->state = ENT_DONE;
+            x->ats = -1;
+            log_done(m, x, ep);
+        }
+    }
+    if (invalid) {
+        if (!(m->r.fsts & VTD_FSTS_ICE) && m->cfg.itesid)
+            m->r.iqercd = (m->r.iqercd & ~(0xFFFFull << VTD_IQERCD_ICESID_SHIFT)) |
+                          (uint64_t)sid << VTD_IQERCD_ICESID_SHIFT;
+        hw_event *e = hw_log_add(m, HW_EV_ICE, ep, -1);
+        e->a = sid;
+        e->b = invalid;
+        hw_raise_error(m, VTD_FSTS_ICE);
+    }
+    schedule_pump(m, m->now);
+}
+
+/* ---- starting descriptors ---- */
+
+static bool blocks(unsigned later, unsigned earlier)
+{
+    switch (later) {
+    case VTD_DESC_IOTLB:
+    case VTD_DESC_PIOTLB:
+        return earlier == VTD_DESC_CC || earlier == VTD_DESC_PC;
+    case VTD_DESC_PC:
+        return earlier == VTD_DESC_CC;
+    case VTD_DESC_DEVTLB:
+        return earlier == VTD_DESC_IOTLB || earlier == VTD_DESC_IEC;
+    case VTD_DESC_PDEVTLB:
+        return earlier == VTD_DESC_IOTLB || earlier == VTD_DESC_PIOTLB ||
+               earlier == VTD_DESC_IEC;
+    }
+    return false;
+}
+
+/* May the k-th entry start? Every earlier non-wait has started, no earlier FN wait is pending,
+ * and no earlier incomplete descriptor orders it (spec 6.5.2.12). */
+static bool may_start(hw_machine *m, unsigned k)
+{
+    unsigned type = ent_at(m, k)->type;
+    for (unsigned j = 0; j < k; j++) {
+        struct qi_ent *y = ent_at(m, j);
+        if (y->state == ENT_DONE)
+            continue;
+        if (y->type == VTD_DESC_WAIT) {
+            if (y->d.qw[0] & VTD_BIT(6)) /* FN */
+                return false;
+            continue;
+        }
+        if (y->state == ENT_FETCHED || blocks(type, y->type))
+            return false;
+    }
+    return true;
+}
+
+static bool all_before_done(hw_machine *m, unsigned k)
+{
+    for (unsigned j = 0; j < k; j++)
+        if (ent_at(m, j)->state != ENT_DONE)
+            return false;
+    return true;
+}
+
+static int alloc_ats(hw_machine *m, uint16_t sid, uint8_t *itag)
+{
+    uint32_t used_tags = 0;
+    int free_slot = -1;
+    unsigned outstanding = 0;
+    for (unsigned i = 0; i < HW_MAX_ATS; i++) {
+        if (m->ats[i].used) {
+            outstanding++;
+            if (m->ats[i].sid == sid)
+                used_tags |= 1u << m->ats[i].itag;
+        } else if (free_slot < 0) {
+            free_slot = (int)i;
+        }
+    }
+    if (outstanding >= m->cfg.devtlb_max_outstanding || free_slot < 0 || used_tags == ~0u)
+        return -1;
+    *itag = (uint8_t)__builtin_ctz(~used_tags);
+    return free_slot;
+}
+
+static void devtlb_target(const vtd_desc *d, uint16_t *sid, uint64_t *start, uint64_t *len)
+{
+    vtd_fields f;
+    vtd_decode(d, &f);
+    if (f.type == VTD_DESC_DEVTLB) {
+        *sid = f.u.devtlb.sid;
+        vtd_devtlb_range(f.u.devtlb.addr, f.u.devtlb.s, start, len);
+    } else {
+        *sid = f.u.pdevtlb.sid;
+        vtd_devtlb_range(f.u.pdevtlb.addr, f.u.pdevtlb.s, start, len);
+    }
+}
+
+static bool start_ats(hw_machine *m, struct qi_ent *x)
+{
+    uint16_t sid;
+    uint64_t start, len;
+    uint8_t itag;
+    devtlb_target(&x->d, &sid, &start, &len);
+    int i = alloc_ats(m, sid, &itag);
+    if (i < 0)
+        return false;
+    struct ats_req *r = &m->ats[i];
+    r->used = true;
+    r->orphan = false;
+    r->sid = sid;
+    r->itag = itag;
+    r->ep = (int16_t)hw_ep_find(m, sid);
+    r->serial = x->serial;
+    r->slot = x->slot;
+    r->start = start;
+    r->len = len;
+    x->ats = (int8_t)i;
+    x->state = ENT_RUNNING;
+    if (!(m->r.gsts & VTD_GSTS_TES)) {
+        hw_event *v = hw_log_add(m, HW_EV_SW_VIOLATION, -1, (int32_t)x->slot);
+        v->c = HW_VIOL_DEVTLB_TE_OFF;
+    }
+    hw_event *e = hw_log_add(m, HW_EV_EXEC_START, r->ep, (int32_t)x->slot);
+    e->a = x->type;
+    e->b = x->serial;
+    e->c = itag;
+    e = hw_log_add(m, HW_EV_ATS_REQ, r->ep, (int32_t)x->slot);
+    e->a = start;
+    e->b = len;
+    e->c = itag;
+    struct hw_act t = {.t = m->now + m->cfg.ite_timeout, .kind = ACT_ATS_TIMEOUT, .ep = r->ep,
+                       .a = (uint32_t)i, .gen = r->gen};
+    hw_schedule(m, &t);
+    ep_receive_inval(m, sid, itag, start, len, (int32_t)x->slot);
+    return true;
+}
+
+static bool start_entry(hw_machine *m, struct qi_ent *x)
+{
+    if (x->type == VTD_DESC_DEVTLB || x->type == VTD_DESC_PDEVTLB)
+        return start_ats(m, x);
+    x->state = ENT_RUNNING;
+    x->done_at = m->now + m->cfg.exec_cost;
+    hw_event *e = hw_log_add(m, HW_EV_EXEC_START, -1, (int32_t)x->slot);
+    e->a = x->type;
+    e->b = x->serial;
+    return true;
+}
+
+/* ---- completing descriptors ---- */
+
+static void status_write(hw_machine *m, const struct qi_ent *x, uint64_t addr, uint32_t data)
+{
+    hw_event *e = hw_log_add(m, HW_EV_STATUS_WRITE, -1, (int32_t)x->slot);
+    e->a = addr;
+    e->b = data;
+    if (!hw_mem_in_range(m, addr, 4)) {
+        e->flags = HW_EVF_BADADDR; /* spec: undefined for non-memory; dropped here */
+        return;
+    }
+    e->c = hw_mem_owner(m, addr);
+    if (e->c == HW_OWNER_FREE)
+        e->flags = HW_EVF_STRAY;
+    memcpy(m->ram + addr, &data, 4); /* little-endian host, as the descriptor memory */
+}
+
+static void complete_wait(hw_machine *m, struct qi_ent *x)
+{
+    vtd_fields f;
+    vtd_decode(&x->d, &f);
+    const struct vtd_wait *w = &f.u.wait;
+    uint64_t addr = w->status_addr & (VTD_MASK(63, 2) & (~0ull >> (64 - m->cfg.haw)));
+    hw_event *e = hw_log_add(m, HW_EV_WAIT_DONE, -1, (int32_t)x->slot);
+    e->a = w->status_data;
+    e->b = addr;
+    e->flags = (w->sw ? HW_EVF_WAIT_SW : 0) | (w->intr ? HW_EVF_WAIT_IF : 0) |
+               (w->fn ? HW_EVF_WAIT_FN : 0);
+    if (w->sw)
+        status_write(m, x, addr, w->status_data);
+    if (w->intr)
+        hw_completion_event(m);
+}
+
+static void complete_entry(hw_machine *m, struct qi_ent *x)
+{
+    hw_event *e;
+    switch (x->type) {
+    case VTD_DESC_WAIT:
+        complete_wait(m, x);
+        break;
+    case VTD_DESC_CC:
+        e = hw_log_add(m, HW_EV_CC_INVAL, -1, (int32_t)x->slot);
+        e->a = (x->d.qw[0] >> 4) & 3;
+        e->b = (x->d.qw[0] >> 16) & 0xFFFFFFFF;
+        e->c = xl_cc_invalidate(m, &x->d);
+        break;
+    case VTD_DESC_IOTLB:
+    case VTD_DESC_PIOTLB:
+        e = hw_log_add(m, HW_EV_IOTLB_INVAL, -1, (int32_t)x->slot);
+        e->a = (x->d.qw[0] >> 4) & 3;
+        e->b = (x->d.qw[0] >> 16) & 0xFFFF;
+        e->c = xl_iotlb_invalidate(m, &x->d);
+        break;
+    default: /* iec, pc, page-group response, hpt: no cached state modelled */
+        break;
+    }
+    x->state = ENT_DONE;
+    log_done(m, x, -1);
+}
+
+/* ---- the pump ---- */
+
+static void retire(hw_machine *m)
+{
+    while (m->pipe_n && ent_at(m, 0)->state == ENT_DONE) {
+        uint32_t slot = ent_at(m, 0)->slot;
+        m->pipe_first = (m->pipe_first + 1) % HW_MAX_WINDOW;
+        m->pipe_n--;
+        if (m->cfg.head_policy == HW_HEAD_COMPLETE)
+            set_head(m, q_next(m, slot));
+    }
+}
+
+/* One pass over the window: start what may start, finish what is due. True if anything
+ * changed (another pass may then do more). */
+static bool advance_window(hw_machine *m)
+{
+    bool progress = false;
+    bool stalled = false; /* an earlier non-wait could not start: in-order start */
+    for (unsigned k = 0; k < m->pipe_n; k++) {
+        struct qi_ent *x = ent_at(m, k);
+        if (x->state == ENT_FETCHED && x->type == VTD_DESC_WAIT) {
+            if (all_before_done(m, k)) {
+                x->state = ENT_RUNNING;
+                x->done_at = m->now + m->cfg.wait_cost;
+                progress = true;
+            }
+        } else if (x->state == ENT_FETCHED && !stalled) {
+            if (may_start(m, k) && start_entry(m, x))
+                progress = true;
+            else
+                stalled = true;
+        } else if (x->state == ENT_FETCHED) {
+            continue;
+        }
+        if (x->state == ENT_RUNNING && x->ats < 0 && x->done_at <= m->now) {
+            complete_entry(m, x);
+            progress = true;
+        }
+    }
+    return progress;
+}
+
+static bool can_fetch(const hw_machine *m)
+{
+    return m->qi_on && !(m->r.fsts & (VTD_FSTS_IQE | VTD_FSTS_ITE)) &&
+           m->fetch_ptr != tail_index(m) && m->pipe_n < m->cfg.fetch_window;
+}
+
+static void fetch_one(hw_machine *m)
+{
+    unsigned err = tail_error(m);
+    if (err) {
+        raise_iqe(m, err);
+        return;
+    }
+    hw_paddr pa = m->q_base + (hw_paddr)m->fetch_ptr * desc_bytes(m);
+    if (!hw_mem_in_range(m, pa, desc_bytes(m))) {
+        raise_iqe(m, VTD_IQEI_FETCH);
+        return;
+    }
+    vtd_desc d = {{0, 0, 0, 0}};
+    memcpy(d.qw, m->ram + pa, desc_bytes(m));
+    vtd_qctx ctx = {.cap = m->cfg.cap,
+                    .ecap = m->cfg.ecap,
+                    .ttm = qi_ttm(m),
+                    .dw256 = m->q_dw256,
+                    .strict_reserved = m->cfg.strict_reserved,
+                    .haw = m->cfg.haw};
+    unsigned iqei = vtd_validate(&d, &ctx, NULL);
+    if (iqei) {
+        raise_iqe(m, iqei);
+        return;
+    }
+    struct qi_ent *x = &m->pipe[(m->pipe_first + m->pipe_n++) % HW_MAX_WINDOW];
+    memset(x, 0, sizeof(*x));
+    x->slot = m->fetch_ptr;
+    x->serial = m->fetch_serial++;
+    x->type = (uint8_t)vtd_desc_type(&d);
+    x->state = ENT_FETCHED;
+    x->ats = -1;
+    x->d = d;
+    hw_event *e = hw_log_add(m, HW_EV_FETCH, -1, (int32_t)x->slot);
+    e->a = x->type;
+    e->b = x->serial;
+    m->fetch_ptr = q_next(m, m->fetch_ptr);
+    if (m->cfg.head_policy == HW_HEAD_FETCH)
+        set_head(m, m->fetch_ptr);
+}
+
+static hw_time next_due(hw_machine *m)
+{
+    hw_time t = HW_NEVER;
+    for (unsigned k = 0; k < m->pipe_n; k++) {
+        struct qi_ent *x = ent_at(m, k);
+        if (x->state == ENT_RUNNING && x->ats < 0 && x->done_at < t)
+            t = x->done_at;
+    }
+    if (can_fetch(m)) {
+        if (m->fetch_ready_at == HW_NEVER)
+            m->fetch_ready_at = m->now + m->cfg.fetch_cost;
+        if (m->fetch_ready_at < t)
+            t = m->fetch_ready_at;
+    } else {
+        m->fetch_ready_at = HW_NEVER;
+    }
+    return t;
+}
+
+void qi_pump(hw_machine *m, uint32_t gen)
+{
+    if (gen != m->pump_gen)
+        return; /* superseded by an earlier pump */
+    m->pump_at = HW_NEVER;
+    if (!m->qi_on)
+        return;
+    for (;;) {
+        retire(m);
+        while (advance_window(m))
+            retire(m);
+        if (can_fetch(m) && m->fetch_ready_at != HW_NEVER && m->fetch_ready_at <= m->now) {
+            m->fetch_ready_at = HW_NEVER;
+            fetch_one(m);
+            if (can_fetch(m))
+                m->fetch_ready_at = m->now + m->cfg.fetch_cost;
+            continue;
+        }
+        break;
+    }
+    hw_time t = next_due(m);
+    if (t != HW_NEVER)
+        schedule_pump(m, t);
+}
+
+void hw_qi_view_get(const hw_machine *m, hw_qi_view *v)
+{
+    v->enabled = m->qi_on;
+    v->entries = m->q_entries;
+    v->dw256 = m->q_dw256;
+    v->base = m->q_base;
+    v->head = m->head;
+    v->tail = m->q_entries ? tail_index(m) : 0;
+    v->fetch_ptr = m->fetch_ptr;
+    v->in_flight = m->pipe_n;
+    v->ats_outstanding = ats_outstanding(m);
+}

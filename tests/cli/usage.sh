@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# usage.sh — the qinval command's contract for help, version and bad input: --help and
+# --version exit 0; an unknown command, an unknown flag or a bad flag value exits 2 with a
+# one-line message on stderr naming the problem.
+set -u
+Q=${1:?usage: usage.sh path/to/qinval}
+fail=0
+check() { # name expected-status command...
+    local name=$1 want=$2; shift 2
+    "$@" >/tmp/qinval-usage.out 2>/tmp/qinval-usage.err
+    local got=$?
+    if [ "$got" != "$want" ]; then
+        echo "FAIL $name: exit $got, wanted $want"; fail=1
+    fi
+}
+one_line_err() { # name pattern
+    if [ "$(wc -l </tmp/qinval-usage.err)" != 1 ] || ! grep -q -- "$2" /tmp/qinval-usage.err; then
+        echo "FAIL $1: stderr was: $(cat /tmp/qinval-usage.err)"; fail=1
+    fi
+}
+check help 0 "$Q" --help
+grep -q '^usage: qinval' /tmp/qinval-usage.out || { echo "FAIL help text"; fail=1; }
+check version 0 "$Q" --version
+grep -Eq '^qinval [0-9]+\.[0-9]+\.[0-9]+$' /tmp/qinval-usage.out || { echo "FAIL version"; fail=1; }
+check no-args 2 "$Q"
+check unknown-command 2 "$Q" frobnicate
+one_line_err unknown-command "unknown command 'frobnicate'"
+check unknown-flag 2 "$Q" --frob
+one_line_err unknown-flag "unknown option '--frob'"
+check demo-unknown-flag 2 "$Q" demo --frob
+one_line_err demo-unknown-flag "unknown option '--frob'"
+check demo-bad-policy 2 "$Q" demo --head-policy sometimes
+one_line_err demo-bad-policy "--head-policy needs fetch or complete"
+check demo-bad-width 2 "$Q" demo --desc-width 64
+one_line_err demo-bad-width "--desc-width needs 128 or 256"
+check demo-missing-value 2 "$Q" demo --desc-width
+[ $fail = 0 ] && echo "usage: all checks passed"
+exit $fail
