@@ -24,36 +24,43 @@ static vtd_fields max_fields(unsigned type)
         f.u.cc = (struct vtd_cc){.g = 3, .did = 0xFFFF, .sid = 0xFFFF, .fm = 3};
         break;
     case VTD_DESC_IOTLB:
-        f.u.iotlb = (struct vtd_iotlb){.g = 3, .dr = true, .dw = true, .did = 0xFFFF, .am = 63,
-                                       .ih = true, .addr = ADDR_MAX};
+        f.u.iotlb = (struct vtd_iotlb){
+            .g = 3, .dr = true, .dw = true, .did = 0xFFFF, .am = 63, .ih = true, .addr = ADDR_MAX};
         break;
     case VTD_DESC_DEVTLB:
-        f.u.devtlb = (struct vtd_devtlb){.sid = 0xFFFF, .pfsid = 0xFFFF, .mip = 31, .s = true,
-                                         .addr = ADDR_MAX};
+        f.u.devtlb = (struct vtd_devtlb){
+            .sid = 0xFFFF, .pfsid = 0xFFFF, .mip = 31, .s = true, .addr = ADDR_MAX};
         break;
     case VTD_DESC_IEC:
         f.u.iec = (struct vtd_iec){.index = true, .im = 31, .iidx = 0xFFFF};
         break;
     case VTD_DESC_WAIT:
-        f.u.wait = (struct vtd_wait){.intr = true, .sw = true, .fn = true, .pd = true,
+        f.u.wait = (struct vtd_wait){.intr = true,
+                                     .sw = true,
+                                     .fn = true,
+                                     .pd = true,
                                      .status_data = 0xFFFFFFFF,
                                      .status_addr = 0xFFFFFFFFFFFFFFFCull};
         break;
     case VTD_DESC_PIOTLB:
-        f.u.piotlb = (struct vtd_piotlb){.g = 3, .did = 0xFFFF, .pasid = 0xFFFFF, .am = 63,
-                                         .ih = true, .addr = ADDR_MAX};
+        f.u.piotlb = (struct vtd_piotlb){
+            .g = 3, .did = 0xFFFF, .pasid = 0xFFFFF, .am = 63, .ih = true, .addr = ADDR_MAX};
         break;
     case VTD_DESC_PC:
         f.u.pc = (struct vtd_pc){.g = 3, .did = 0xFFFF, .pasid = 0xFFFFF};
         break;
     case VTD_DESC_PDEVTLB:
-        f.u.pdevtlb = (struct vtd_pdevtlb){.sid = 0xFFFF, .pfsid = 0xFFFF, .mip = 31,
-                                           .pasid = 0xFFFFF, .gi = true, .s = true,
+        f.u.pdevtlb = (struct vtd_pdevtlb){.sid = 0xFFFF,
+                                           .pfsid = 0xFFFF,
+                                           .mip = 31,
+                                           .pasid = 0xFFFFF,
+                                           .gi = true,
+                                           .s = true,
                                            .addr = ADDR_MAX};
         break;
     case VTD_DESC_PGRP_RESP:
-        f.u.pgrp = (struct vtd_pgrp_resp){.pp = true, .rc = 0xF, .rid = 0xFFFF, .pasid = 0xFFFFF,
-                                          .prgi = 0x1FF};
+        f.u.pgrp = (struct vtd_pgrp_resp){
+            .pp = true, .rc = 0xF, .rid = 0xFFFF, .pasid = 0xFFFFF, .prgi = 0x1FF};
         break;
     case VTD_DESC_HPT:
         f.u.hpt = (struct vtd_hpt){.g = 3, .hptdid = 0xFFFF, .am = 63, .ih = 3, .addr = ADDR_MAX};
@@ -255,15 +262,22 @@ static void test_raw_bit_positions(void **state)
     assert_int_equal(vtd_encode(&f, &d, NULL), VTD_OK);
     assert_desc(&d, 0x10032, 0x1040); /* G=3 at 5:4, DID at 31:16 | IH bit 6 */
 
-    f = (vtd_fields){.type = VTD_DESC_DEVTLB,
-                     .u.devtlb = {.sid = 0x0100, .pfsid = 0xABCD, .mip = 5, .s = true,
-                                  .addr = 0x2000}};
+    f = (vtd_fields){.type = VTD_DESC_IOTLB, .u.iotlb = {.g = VTD_IOTLB_G_GLOBAL, .dw = true}};
+    assert_int_equal(vtd_encode(&f, &d, NULL), VTD_OK);
+    assert_desc(&d, 0x52, 0); /* DW bit 6 */
+    f.u.iotlb = (struct vtd_iotlb){.g = VTD_IOTLB_G_DOMAIN, .dr = true, .did = 0x8001};
+    assert_int_equal(vtd_encode(&f, &d, NULL), VTD_OK);
+    assert_desc(&d, 0x800100A2ull, 0); /* DR bit 7 */
+
+    f = (vtd_fields){
+        .type = VTD_DESC_DEVTLB,
+        .u.devtlb = {.sid = 0x0100, .pfsid = 0xABCD, .mip = 5, .s = true, .addr = 0x2000}};
     assert_int_equal(vtd_encode(&f, &d, NULL), VTD_OK);
     assert_desc(&d, 0xABC001000005D003ull, 0x2001); /* PFSID D at 15:12, ABC at 63:52 */
 
-    f = (vtd_fields){.type = VTD_DESC_WAIT,
-                     .u.wait = {.sw = true, .intr = true, .fn = true, .status_data = 1,
-                                .status_addr = 0x3000}};
+    f = (vtd_fields){
+        .type = VTD_DESC_WAIT,
+        .u.wait = {.sw = true, .intr = true, .fn = true, .status_data = 1, .status_addr = 0x3000}};
     assert_int_equal(vtd_encode(&f, &d, NULL), VTD_OK);
     assert_desc(&d, 0x0000000100000075ull, 0x3000);
 
@@ -277,8 +291,12 @@ static void test_raw_bit_positions(void **state)
     assert_desc(&d, 0x000300F800070031ull, 0);
 
     f = (vtd_fields){.type = VTD_DESC_PIOTLB,
-                     .u.piotlb = {.g = VTD_PIOTLB_G_PAGE, .did = 3, .pasid = 0xABCDE, .am = 1,
-                                  .ih = true, .addr = 0x10000}};
+                     .u.piotlb = {.g = VTD_PIOTLB_G_PAGE,
+                                  .did = 3,
+                                  .pasid = 0xABCDE,
+                                  .am = 1,
+                                  .ih = true,
+                                  .addr = 0x10000}};
     assert_int_equal(vtd_encode(&f, &d, NULL), VTD_OK);
     assert_desc(&d, 0x000ABCDE00030036ull, 0x10041);
 
@@ -286,9 +304,10 @@ static void test_raw_bit_positions(void **state)
     assert_int_equal(vtd_encode(&f, &d, NULL), VTD_OK);
     assert_desc(&d, 0x0000001000040017ull, 0);
 
-    f = (vtd_fields){.type = VTD_DESC_PDEVTLB,
-                     .u.pdevtlb = {.sid = 0x0100, .mip = 5, .pasid = 0x12345, .gi = true,
-                                   .s = true, .addr = 0x4000}};
+    f = (vtd_fields){
+        .type = VTD_DESC_PDEVTLB,
+        .u.pdevtlb = {
+            .sid = 0x0100, .mip = 5, .pasid = 0x12345, .gi = true, .s = true, .addr = 0x4000}};
     assert_int_equal(vtd_encode(&f, &d, NULL), VTD_OK);
     assert_desc(&d, 0x0001234501000058ull, 0x4801); /* MIP 8:4, SID 31:16 | GI 0, S 11 */
 
@@ -297,9 +316,9 @@ static void test_raw_bit_positions(void **state)
     assert_int_equal(vtd_encode(&f, &d, NULL), VTD_OK);
     assert_desc(&d, 0x000000010208F019ull, 0xFF8);
 
-    f = (vtd_fields){.type = VTD_DESC_HPT,
-                     .u.hpt = {.g = VTD_HPT_G_PAGE, .hptdid = 2, .am = 9, .ih = 2,
-                               .addr = 0x200000}};
+    f = (vtd_fields){
+        .type = VTD_DESC_HPT,
+        .u.hpt = {.g = VTD_HPT_G_PAGE, .hptdid = 2, .am = 9, .ih = 2, .addr = 0x200000}};
     assert_int_equal(vtd_encode(&f, &d, NULL), VTD_OK);
     assert_desc(&d, 0x2003A, 0x200089);
 }
@@ -409,7 +428,7 @@ static void test_make_wait(void **state)
     vtd_desc d = vtd_make_wait(true, true, true, 1, 0x3000);
     assert_desc(&d, 0x0000000100000075ull, 0x3000);
     d = vtd_make_wait(false, false, true, 0, 0);
-    assert_desc(&d, 0x45, 0); /* fence only */
+    assert_desc(&d, 0x45, 0);                                  /* fence only */
     d = vtd_make_wait(true, false, false, 0xDEADBEEF, 0x3003); /* address masked to a dword */
     assert_desc(&d, 0xDEADBEEF00000025ull, 0x3000);
 }
@@ -485,18 +504,18 @@ static void assert_range(uint64_t addr, bool s, uint64_t start, uint64_t len)
 static void test_devtlb_range_cases(void **state)
 {
     (void)state;
-    assert_range(0x12345000, false, 0x12345000, 0x1000);            /* 4K */
-    assert_range(0x12345FFF, false, 0x12345000, 0x1000);            /* low bits ignored */
-    assert_range(0x12345000, true, 0x12344000, 0x4000);             /* 16K: bit 12 is 1, 13 is 0 */
-    assert_range(0x2000, true, 0x2000, 0x2000);                     /* 8K: bit 12 is 0 */
-    assert_range(0x5000, true, 0x4000, 0x4000);                     /* 16K */
-    assert_range(0x7000, true, 0x0, 0x10000);                       /* 64K: 14:12 = 111, 15 = 0 */
-    assert_range(0x20FF000, true, 0x2000000, 0x200000);             /* 2M */
-    assert_range(0x3FFFF000, true, 0x0, 0x80000000);                /* 2G */
-    assert_range(0x7FFFFFFFFFFFF000ull, true, 0, 0);                /* global */
-    assert_range(0xFFFFFFFFFFFFF000ull, true, 0, 0);                /* global, bit 63 aside */
-    assert_range(0x7FFFFFFFFFFFFFFFull, true, 0, 0);                /* global, low bits aside */
-    assert_range(0x3FFFFFFFFFFFF000ull, true, 0, 1ull << 63);       /* bit 62 clear: 2^63 */
+    assert_range(0x12345000, false, 0x12345000, 0x1000);      /* 4K */
+    assert_range(0x12345FFF, false, 0x12345000, 0x1000);      /* low bits ignored */
+    assert_range(0x12345000, true, 0x12344000, 0x4000);       /* 16K: bit 12 is 1, 13 is 0 */
+    assert_range(0x2000, true, 0x2000, 0x2000);               /* 8K: bit 12 is 0 */
+    assert_range(0x5000, true, 0x4000, 0x4000);               /* 16K */
+    assert_range(0x7000, true, 0x0, 0x10000);                 /* 64K: 14:12 = 111, 15 = 0 */
+    assert_range(0x20FF000, true, 0x2000000, 0x200000);       /* 2M */
+    assert_range(0x3FFFF000, true, 0x0, 0x80000000);          /* 2G */
+    assert_range(0x7FFFFFFFFFFFF000ull, true, 0, 0);          /* global */
+    assert_range(0xFFFFFFFFFFFFF000ull, true, 0, 0);          /* global, bit 63 aside */
+    assert_range(0x7FFFFFFFFFFFFFFFull, true, 0, 0);          /* global, low bits aside */
+    assert_range(0x3FFFFFFFFFFFF000ull, true, 0, 1ull << 63); /* bit 62 clear: 2^63 */
     assert_range(0xBFFFFFFFFFFFF000ull, true, 1ull << 63, 1ull << 63);
 }
 

@@ -320,12 +320,13 @@ static inline bool vtd_type_is_256_only(unsigned type)
 int vtd_encode(const vtd_fields *f, vtd_desc *out, const char **bad_field);
 
 /* Decode the fields of a descriptor of a known type, ignoring reserved bits. Returns VTD_OK or
- * VTD_ETYPE (type 0 or above 0xA). */
+ * VTD_ETYPE (type 0 or above 0xA). *out is zeroed first; out->type is set in both cases. */
 int vtd_decode(const vtd_desc *d, vtd_fields *out);
 
 /* Validate a descriptor as the IOMMU does when it fetches it: returns 0 when valid, otherwise
  * the IQEI code (VTD_IQEI_TYPE, VTD_IQEI_RSVD, VTD_IQEI_WIDTH or VTD_IQEI_TTM) and, if why is
- * non-NULL, a static string naming the rule. Queue-level rules (width vs TTM) are checked first. */
+ * non-NULL, a static string naming the rule (NULL when valid). Queue-level rules (width vs TTM)
+ * are checked first. */
 unsigned vtd_validate(const vtd_desc *d, const vtd_qctx *ctx, const char **why);
 
 /* Queue arithmetic. */
@@ -338,20 +339,24 @@ static inline uint32_t vtd_queue_entries(unsigned qs, bool dw256)
     return 1u << (qs + (dw256 ? 7 : 8));
 }
 
-/* Convenience builders for the common descriptors (all valid on any DT-capable IOMMU). */
+/* Convenience builders for the common descriptors (all valid on any DT-capable IOMMU; a
+ * page-selective IOTLB invalidation also needs CAP.PSI and am <= CAP.MAMV). They never fail:
+ * arguments are masked to their fields (addresses lose bits 1:0 or 11:0, am keeps 6 bits, fm 2). */
 vtd_desc vtd_make_wait(bool sw, bool intr, bool fn, uint32_t data, uint64_t addr);
 vtd_desc vtd_make_iotlb_global(void);
 vtd_desc vtd_make_iotlb_domain(uint16_t did);
 vtd_desc vtd_make_iotlb_page(uint16_t did, uint64_t addr, uint8_t am, bool ih);
 vtd_desc vtd_make_cc_global(void);
 vtd_desc vtd_make_cc_device(uint16_t did, uint16_t sid, uint8_t fm);
-/* Device-TLB invalidation of `pages` 4 KiB pages (a power of two) at addr, aligned to the
- * size, using the ATS size encoding; pages == 0 means the whole address space (global). */
+/* Device-TLB invalidation of `pages` 4 KiB pages (a power of two; others are rounded up) at
+ * addr, rounded down to the size, using the ATS size encoding; pages == 0, or more than bits
+ * 12..62 can encode, means the whole address space (global). */
 vtd_desc vtd_make_devtlb(uint16_t sid, uint64_t addr, uint64_t pages);
 
 /* ATS size encoding (types 3 and 8): the byte range [*start, *start + *len) a device-TLB
  * invalidation covers. S=0: 4 KiB at addr. S=1: the lowest zero bit of addr at or above bit 12
- * gives the size (bit 12 zero: 8 KiB, ...); all ones above bit 12 (bit 63 aside) is global. */
+ * gives the size (bit 12 zero: 8 KiB, ...); all ones above bit 12 (bit 63 aside) is global,
+ * reported as *start = 0, *len = 0 (0 standing for the whole 2^64-byte space). */
 void vtd_devtlb_range(uint64_t addr, bool s, uint64_t *start, uint64_t *len);
 
 #endif /* QINVAL_VTD_H */

@@ -36,6 +36,8 @@ struct field {
     bool split;
 };
 
+/* The field tables below are aligned like the spec tables they transcribe. */
+/* clang-format off */
 #define MEMBER(s, m) #m, offsetof(struct vtd_##s, m), sizeof(((struct vtd_##s *)0)->m)
 /* Ordinary field: member bits [width-1:0] at QWq[lsb + width - 1:lsb]. */
 #define FIELD(s, m, q, lsb, width) {MEMBER(s, m), q, lsb, width, 0, false}
@@ -44,56 +46,81 @@ struct field {
 /* One piece of a split field: member bits [from + width - 1:from] at QWq[lsb + width - 1:lsb]. */
 #define PIECE(s, m, q, lsb, width, from) {MEMBER(s, m), q, lsb, width, from, true}
 
-static const struct field cc_fields[] = {
-    FIELD(cc, g, 0, 4, 2),
-    FIELD(cc, did, 0, 16, 16),
-    FIELD(cc, sid, 0, 32, 16),
-    FIELD(cc, fm, 0, 48, 2),
+/*                                      qw lsb  width  from */
+static const struct field cc_fields[] = { /* 2.1 */
+    FIELD(cc, g,                        0,   4,     2),
+    FIELD(cc, did,                      0,  16,    16),
+    FIELD(cc, sid,                      0,  32,    16),
+    FIELD(cc, fm,                       0,  48,     2),
 };
-static const struct field iotlb_fields[] = {
-    FIELD(iotlb, g, 0, 4, 2),       FIELD(iotlb, dw, 0, 6, 1), FIELD(iotlb, dr, 0, 7, 1),
-    FIELD(iotlb, did, 0, 16, 16),   FIELD(iotlb, am, 1, 0, 6), FIELD(iotlb, ih, 1, 6, 1),
-    ADDRESS(iotlb, addr, 1, 12),
+static const struct field iotlb_fields[] = { /* 2.2 */
+    FIELD(iotlb, g,                     0,   4,     2),
+    FIELD(iotlb, dw,                    0,   6,     1),
+    FIELD(iotlb, dr,                    0,   7,     1),
+    FIELD(iotlb, did,                   0,  16,    16),
+    FIELD(iotlb, am,                    1,   0,     6),
+    FIELD(iotlb, ih,                    1,   6,     1),
+    ADDRESS(iotlb, addr,                1,  12),
 };
-static const struct field devtlb_fields[] = {
-    PIECE(devtlb, pfsid, 0, 12, 4, 0), FIELD(devtlb, mip, 0, 16, 5),
-    FIELD(devtlb, sid, 0, 32, 16),     PIECE(devtlb, pfsid, 0, 52, 12, 4),
-    FIELD(devtlb, s, 1, 0, 1),         ADDRESS(devtlb, addr, 1, 12),
+static const struct field devtlb_fields[] = { /* 2.3 */
+    PIECE(devtlb, pfsid,                0,  12,     4,    0),
+    FIELD(devtlb, mip,                  0,  16,     5),
+    FIELD(devtlb, sid,                  0,  32,    16),
+    PIECE(devtlb, pfsid,                0,  52,    12,    4),
+    FIELD(devtlb, s,                    1,   0,     1),
+    ADDRESS(devtlb, addr,               1,  12),
 };
-static const struct field iec_fields[] = {
-    FIELD(iec, index, 0, 4, 1),
-    FIELD(iec, im, 0, 27, 5),
-    FIELD(iec, iidx, 0, 32, 16),
+static const struct field iec_fields[] = { /* 2.4 */
+    FIELD(iec, index,                   0,   4,     1),
+    FIELD(iec, im,                      0,  27,     5),
+    FIELD(iec, iidx,                    0,  32,    16),
 };
-static const struct field wait_fields[] = {
-    FIELD(wait, intr, 0, 4, 1),         FIELD(wait, sw, 0, 5, 1),
-    FIELD(wait, fn, 0, 6, 1),           FIELD(wait, pd, 0, 7, 1),
-    FIELD(wait, status_data, 0, 32, 32), ADDRESS(wait, status_addr, 1, 2),
+static const struct field wait_fields[] = { /* 2.5 */
+    FIELD(wait, intr,                   0,   4,     1),
+    FIELD(wait, sw,                     0,   5,     1),
+    FIELD(wait, fn,                     0,   6,     1),
+    FIELD(wait, pd,                     0,   7,     1),
+    FIELD(wait, status_data,            0,  32,    32),
+    ADDRESS(wait, status_addr,          1,   2),
 };
-static const struct field piotlb_fields[] = {
-    FIELD(piotlb, g, 0, 4, 2),      FIELD(piotlb, did, 0, 16, 16), FIELD(piotlb, pasid, 0, 32, 20),
-    FIELD(piotlb, am, 1, 0, 6),     FIELD(piotlb, ih, 1, 6, 1),    ADDRESS(piotlb, addr, 1, 12),
+static const struct field piotlb_fields[] = { /* 2.6 */
+    FIELD(piotlb, g,                    0,   4,     2),
+    FIELD(piotlb, did,                  0,  16,    16),
+    FIELD(piotlb, pasid,                0,  32,    20),
+    FIELD(piotlb, am,                   1,   0,     6),
+    FIELD(piotlb, ih,                   1,   6,     1),
+    ADDRESS(piotlb, addr,               1,  12),
 };
-static const struct field pc_fields[] = {
-    FIELD(pc, g, 0, 4, 2),
-    FIELD(pc, did, 0, 16, 16),
-    FIELD(pc, pasid, 0, 32, 20),
+static const struct field pc_fields[] = { /* 2.7 */
+    FIELD(pc, g,                        0,   4,     2),
+    FIELD(pc, did,                      0,  16,    16),
+    FIELD(pc, pasid,                    0,  32,    20),
 };
-static const struct field pdevtlb_fields[] = {
-    FIELD(pdevtlb, mip, 0, 4, 5),      PIECE(pdevtlb, pfsid, 0, 12, 4, 0),
-    FIELD(pdevtlb, sid, 0, 16, 16),    FIELD(pdevtlb, pasid, 0, 32, 20),
-    PIECE(pdevtlb, pfsid, 0, 52, 12, 4), FIELD(pdevtlb, gi, 1, 0, 1),
-    FIELD(pdevtlb, s, 1, 11, 1),       ADDRESS(pdevtlb, addr, 1, 12),
+static const struct field pdevtlb_fields[] = { /* 2.8 */
+    FIELD(pdevtlb, mip,                 0,   4,     5),
+    PIECE(pdevtlb, pfsid,               0,  12,     4,    0),
+    FIELD(pdevtlb, sid,                 0,  16,    16),
+    FIELD(pdevtlb, pasid,               0,  32,    20),
+    PIECE(pdevtlb, pfsid,               0,  52,    12,    4),
+    FIELD(pdevtlb, gi,                  1,   0,     1),
+    FIELD(pdevtlb, s,                   1,  11,     1),
+    ADDRESS(pdevtlb, addr,              1,  12),
 };
-static const struct field pgrp_fields[] = {
-    FIELD(pgrp_resp, pp, 0, 4, 1),     FIELD(pgrp_resp, rc, 0, 12, 4),
-    FIELD(pgrp_resp, rid, 0, 16, 16),  FIELD(pgrp_resp, pasid, 0, 32, 20),
-    FIELD(pgrp_resp, prgi, 1, 3, 9),
+static const struct field pgrp_fields[] = { /* 2.9 */
+    FIELD(pgrp_resp, pp,                0,   4,     1),
+    FIELD(pgrp_resp, rc,                0,  12,     4),
+    FIELD(pgrp_resp, rid,               0,  16,    16),
+    FIELD(pgrp_resp, pasid,             0,  32,    20),
+    FIELD(pgrp_resp, prgi,              1,   3,     9),
 };
-static const struct field hpt_fields[] = {
-    FIELD(hpt, g, 0, 4, 2), FIELD(hpt, hptdid, 0, 16, 16), FIELD(hpt, am, 1, 0, 6),
-    FIELD(hpt, ih, 1, 6, 2), ADDRESS(hpt, addr, 1, 12),
+static const struct field hpt_fields[] = { /* 2.10 */
+    FIELD(hpt, g,                       0,   4,     2),
+    FIELD(hpt, hptdid,                  0,  16,    16),
+    FIELD(hpt, am,                      1,   0,     6),
+    FIELD(hpt, ih,                      1,   6,     2),
+    ADDRESS(hpt, addr,                  1,  12),
 };
+/* clang-format on */
 
 /* Reserved (RsvdZ) bits per type, spec 6.5.2.x / 7.6.1 (fact sheet 2.1-2.10). Bits that are
  * reserved only for want of a capability (PFSID without ECAP.DIT, PD without ECAP.PDS) are
@@ -114,10 +141,10 @@ static const struct field hpt_fields[] = {
 #define PDEVTLB_RSVD1 VTD_MASK(10, 1)
 #define PGRP_RSVD0    (VTD_MASK(8, 5) | VTD_MASK(63, 52))
 #define PGRP_RSVD1    (VTD_MASK(1, 0) | VTD_MASK(63, 12)) /* bit 2 (ex-LPIG) is ignored */
+#define HPT_RSVD0     (VTD_MASK(8, 6) | VTD_MASK(15, 12) | VTD_MASK(63, 32)) /* UNCERTAIN, below */
+#define HPT_RSVD1     VTD_MASK(11, 8)
 /* UNCERTAIN: the fact sheet lists no reserved bits in QW0 of the HPT descriptor; everything but
  * the type, G and HPTDID is taken as reserved, as in the IOTLB descriptor it mirrors. */
-#define HPT_RSVD0 (VTD_MASK(8, 6) | VTD_MASK(15, 12) | VTD_MASK(63, 32))
-#define HPT_RSVD1 VTD_MASK(11, 8)
 
 #define PFSID_BITS (VTD_MASK(15, 12) | VTD_MASK(63, 52)) /* types 3 and 8: reserved unless DIT */
 #define WAIT_PD    VTD_BIT(7)                            /* reserved unless ECAP.PDS */
@@ -201,14 +228,24 @@ static bool field_fits(const struct field *fd, uint64_t v)
     return (v & low_bits(fd->shift)) == 0 && ((v >> fd->shift) & ~low_bits(fd->width)) == 0;
 }
 
-static uint64_t type_bits(unsigned type)
+/* Zeroing by hand: compilers may turn a structure assignment into a call to memset (clang does
+ * at -O0), which freestanding code cannot count on. */
+static void clear_desc(vtd_desc *d)
 {
-    return (type & 0xFull) | (uint64_t)((type >> 4) & 0x7) << 9;
+    for (unsigned i = 0; i < 4; i++)
+        d->qw[i] = 0;
+}
+
+static void clear_fields(vtd_fields *f)
+{
+    unsigned char *bytes = (unsigned char *)f;
+    for (size_t i = 0; i < sizeof(*f); i++)
+        bytes[i] = 0;
 }
 
 int vtd_encode(const vtd_fields *f, vtd_desc *out, const char **bad_field)
 {
-    *out = (vtd_desc){{0, 0, 0, 0}};
+    clear_desc(out);
     const struct layout *lay = layout_of(f->type);
     if (!lay)
         return VTD_ETYPE;
@@ -216,21 +253,22 @@ int vtd_encode(const vtd_fields *f, vtd_desc *out, const char **bad_field)
         const struct field *fd = &lay->fields[i];
         uint64_t v = load_member(&f->u, fd);
         if (!field_fits(fd, v)) {
-            *out = (vtd_desc){{0, 0, 0, 0}};
+            clear_desc(out);
             if (bad_field)
                 *bad_field = fd->name;
             return VTD_EFIELD;
         }
         out->qw[fd->qw] |= ((v >> fd->shift) & low_bits(fd->width)) << fd->lsb;
     }
-    out->qw[0] |= type_bits(f->type);
+    out->qw[0] |= f->type; /* Type[3:0]; Type[6:4] (QW0[11:9]) is 0 for every defined type */
     return VTD_OK;
 }
 
 int vtd_decode(const vtd_desc *d, vtd_fields *out)
 {
     unsigned type = vtd_desc_type(d);
-    *out = (vtd_fields){.type = (uint8_t)type};
+    clear_fields(out);
+    out->type = (uint8_t)type;
     const struct layout *lay = layout_of(type);
     if (!lay)
         return VTD_ETYPE;
@@ -247,8 +285,8 @@ int vtd_decode(const vtd_desc *d, vtd_fields *out)
  * reserved encodings (4), reserved bits (4, only with strict_reserved).
  *
  * UNCERTAIN: the spec does not tie every "invalid descriptor" case to an IQEI value (fact sheet
- * 2.0 and 7.2); the mapping below is the one decided for qinval: wrong type for the mode or the
- * capabilities -> 3; reserved granularity, limits exceeded (AM > MAMV, IM > MHMV), reserved
+ * 2.0, and 7 item 2); the mapping below is the one decided for qinval: wrong type for the mode or
+ * the capabilities -> 3; reserved granularity, limits exceeded (AM > MAMV, IM > MHMV), reserved
  * response code, reserved bits, nonzero QW2/QW3 -> 4; DW vs TTM/ECAP -> 5; reserved TTM -> 7.
  */
 static unsigned reject(const char **why, unsigned iqei, const char *rule)
@@ -375,8 +413,8 @@ static vtd_desc encoded(const vtd_fields *f)
 vtd_desc vtd_make_wait(bool sw, bool intr, bool fn, uint32_t data, uint64_t addr)
 {
     vtd_fields f = {.type = VTD_DESC_WAIT};
-    f.u.wait = (struct vtd_wait){.sw = sw, .intr = intr, .fn = fn, .status_data = data,
-                                 .status_addr = addr & ~3ull};
+    f.u.wait = (struct vtd_wait){
+        .sw = sw, .intr = intr, .fn = fn, .status_data = data, .status_addr = addr & ~3ull};
     return encoded(&f);
 }
 
@@ -398,8 +436,8 @@ vtd_desc vtd_make_iotlb_domain(uint16_t did)
 vtd_desc vtd_make_iotlb_page(uint16_t did, uint64_t addr, uint8_t am, bool ih)
 {
     vtd_fields f = {.type = VTD_DESC_IOTLB};
-    f.u.iotlb = (struct vtd_iotlb){.g = VTD_IOTLB_G_PAGE, .did = did, .am = am & 0x3F, .ih = ih,
-                                   .addr = addr & ~0xFFFull};
+    f.u.iotlb = (struct vtd_iotlb){
+        .g = VTD_IOTLB_G_PAGE, .did = did, .am = am & 0x3F, .ih = ih, .addr = addr & ~0xFFFull};
     return encoded(&f);
 }
 
@@ -419,10 +457,11 @@ vtd_desc vtd_make_cc_device(uint16_t did, uint16_t sid, uint8_t fm)
 
 /* ---------------------------------------------------------------------------------------------
  * ATS size encoding (spec 6.5.2.5 and 6.5.3.3; fact sheet 2.11). With S=1, a range of 2^(b+1)
- * bytes is written as its size-aligned start with bits 12..b-1 set and bit b clear; bit 63 is
- * never a size bit, so ADDR[62:12] all ones means "every address" (global).
+ * bytes is written as its size-aligned start with bits 12..b-1 set and bit b clear. A size bit
+ * at 63 would mean 2^64 bytes, so ADDR[62:12] all ones means "every address" (global) whatever
+ * bit 63 holds; builders write the spec's form, bit 63 clear (6.5.3.3).
  */
-#define ATS_GLOBAL_ADDR VTD_MASK(62, 12)
+#define ATS_GLOBAL_ADDR  VTD_MASK(62, 12)
 #define ATS_MAX_SIZE_BIT 62
 
 /* Smallest k with 2^k >= pages (pages >= 1). */

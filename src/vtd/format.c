@@ -17,11 +17,10 @@
 const char *vtd_desc_type_name(unsigned type)
 {
     static const char *const names[] = {
-        [VTD_DESC_CC] = "cc",           [VTD_DESC_IOTLB] = "iotlb",
-        [VTD_DESC_DEVTLB] = "devtlb",   [VTD_DESC_IEC] = "iec",
-        [VTD_DESC_WAIT] = "wait",       [VTD_DESC_PIOTLB] = "piotlb",
-        [VTD_DESC_PC] = "pc",           [VTD_DESC_PDEVTLB] = "pdevtlb",
-        [VTD_DESC_PGRP_RESP] = "pgrp_resp", [VTD_DESC_HPT] = "hpt",
+        [VTD_DESC_CC] = "cc",   [VTD_DESC_IOTLB] = "iotlb",     [VTD_DESC_DEVTLB] = "devtlb",
+        [VTD_DESC_IEC] = "iec", [VTD_DESC_WAIT] = "wait",       [VTD_DESC_PIOTLB] = "piotlb",
+        [VTD_DESC_PC] = "pc",   [VTD_DESC_PDEVTLB] = "pdevtlb", [VTD_DESC_PGRP_RESP] = "pgrp_resp",
+        [VTD_DESC_HPT] = "hpt",
     };
     if (type < sizeof(names) / sizeof(names[0]) && names[type])
         return names[type];
@@ -271,16 +270,36 @@ int vtd_desc_format(const vtd_desc *d, char *buf, size_t len)
     }
     put(&ln, "%s", vtd_desc_type_name(f.type));
     switch (f.type) {
-    case VTD_DESC_CC: put_cc(&ln, &f.u.cc); break;
-    case VTD_DESC_IOTLB: put_iotlb(&ln, &f.u.iotlb); break;
-    case VTD_DESC_DEVTLB: put_devtlb(&ln, &f.u.devtlb); break;
-    case VTD_DESC_IEC: put_iec(&ln, &f.u.iec); break;
-    case VTD_DESC_WAIT: put_wait(&ln, &f.u.wait); break;
-    case VTD_DESC_PIOTLB: put_piotlb(&ln, &f.u.piotlb); break;
-    case VTD_DESC_PC: put_pc(&ln, &f.u.pc); break;
-    case VTD_DESC_PDEVTLB: put_pdevtlb(&ln, &f.u.pdevtlb); break;
-    case VTD_DESC_PGRP_RESP: put_pgrp(&ln, &f.u.pgrp); break;
-    case VTD_DESC_HPT: put_hpt(&ln, &f.u.hpt); break;
+    case VTD_DESC_CC:
+        put_cc(&ln, &f.u.cc);
+        break;
+    case VTD_DESC_IOTLB:
+        put_iotlb(&ln, &f.u.iotlb);
+        break;
+    case VTD_DESC_DEVTLB:
+        put_devtlb(&ln, &f.u.devtlb);
+        break;
+    case VTD_DESC_IEC:
+        put_iec(&ln, &f.u.iec);
+        break;
+    case VTD_DESC_WAIT:
+        put_wait(&ln, &f.u.wait);
+        break;
+    case VTD_DESC_PIOTLB:
+        put_piotlb(&ln, &f.u.piotlb);
+        break;
+    case VTD_DESC_PC:
+        put_pc(&ln, &f.u.pc);
+        break;
+    case VTD_DESC_PDEVTLB:
+        put_pdevtlb(&ln, &f.u.pdevtlb);
+        break;
+    case VTD_DESC_PGRP_RESP:
+        put_pgrp(&ln, &f.u.pgrp);
+        break;
+    case VTD_DESC_HPT:
+        put_hpt(&ln, &f.u.hpt);
+        break;
     }
     return ln.total;
 }
