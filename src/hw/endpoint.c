@@ -199,7 +199,7 @@ void ep_receive_inval(hw_machine *m, uint16_t sid, uint8_t itag, uint64_t start,
         return;
     }
     struct hw_act a = {.t = m->now + e->latency, .kind = ACT_EP_ANSWER, .ep = (int16_t)ep,
-                       .a = itag, .gen = e->epoch, .b = start, .c = len};
+                       .a = itag, .gen = e->epoch, .slot = slot, .b = start, .c = len};
     hw_schedule(m, &a);
 }
 
@@ -211,7 +211,7 @@ void ep_answer(hw_machine *m, const struct hw_act *a)
         unsigned why = e->link != HW_LINK_UP ? HW_LOST_LINK
                        : e->in_flr           ? HW_LOST_FLR
                                              : HW_LOST_MUTE;
-        lost(m, a->ep, -1, itag, a->b, a->c, why);
+        lost(m, a->ep, a->slot, itag, a->b, a->c, why);
         return;
     }
     unsigned dropped = atc_drop_range(e, a->b, a->c);
@@ -220,7 +220,7 @@ void ep_answer(hw_machine *m, const struct hw_act *a)
         e->wrong_itag_n--;
         sent = itag ^ 0x10; /* a tag the IOMMU most likely has not allocated */
     }
-    hw_event *ev = hw_log_add(m, HW_EV_ATS_ANSWER, a->ep, -1);
+    hw_event *ev = hw_log_add(m, HW_EV_ATS_ANSWER, a->ep, a->slot);
     ev->a = a->b;
     ev->b = a->c;
     ev->c = sent;

@@ -32,6 +32,7 @@ struct hw_act {
     int16_t ep;
     uint32_t a;
     uint32_t gen;
+    int32_t slot; /* queue slot the action concerns, or -1 */
     uint64_t b, c;
 };
 

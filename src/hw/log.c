@@ -121,16 +121,30 @@ static const char *link_name(unsigned l)
     return l == HW_LINK_UP ? "up" : l == HW_LINK_DOWN ? "down (silent)" : "removed";
 }
 
+/* "IQT", "IQT+4" for the upper half of a 64-bit register, or "0x0f4" for no register. */
+static const char *reg_label(uint32_t off, char *buf, size_t n)
+{
+    const char *name = vtd_reg_name(off);
+    if (name)
+        return name;
+    name = off >= 4 ? vtd_reg_name(off - 4) : NULL;
+    if (name)
+        snprintf(buf, n, "%s+4", name);
+    else
+        snprintf(buf, n, "0x%03x", off);
+    return buf;
+}
+
 /* The text after the agent column. */
 static int describe(const hw_machine *m, const hw_event *e, char *b, size_t n)
 {
-    char sid[8];
-    const char *reg = vtd_reg_name((uint32_t)e->a);
+    char sid[8], regbuf[16];
+    const char *reg = reg_label((uint32_t)e->a, regbuf, sizeof(regbuf));
     switch (e->kind) {
     case HW_EV_MMIO_READ:
-        return snprintf(b, n, "read%u %s -> 0x%" PRIx64, e->c * 8, reg ? reg : "?", e->b);
+        return snprintf(b, n, "read%u %s -> 0x%" PRIx64, e->c * 8, reg, e->b);
     case HW_EV_MMIO_WRITE:
-        return snprintf(b, n, "%s <- 0x%" PRIx64, reg ? reg : "?", e->b);
+        return snprintf(b, n, "%s <- 0x%" PRIx64, reg, e->b);
     case HW_EV_MMIO_BAD:
         return snprintf(b, n, "bad MMIO %s at 0x%" PRIx64 " (%u bytes, value 0x%" PRIx64 ")",
                         mmio_bad_name(e->flags), e->a, e->c, e->b);

@@ -64,6 +64,8 @@ void qi_kick(hw_machine *m)
 
 /* ---- enable / disable ---- */
 
+/* Forget the fetched work. ATS requests in flight keep their ITag and timer (the request is
+ * out on the link) but no longer belong to a descriptor. */
 static void drop_window(hw_machine *m)
 {
     m->pipe_first = 0;
@@ -71,6 +73,16 @@ static void drop_window(hw_machine *m)
     for (unsigned i = 0; i < HW_MAX_ATS; i++)
         if (m->ats[i].used)
             m->ats[i].orphan = true;
+}
+
+/* Disabling QI resets the invalidation unit: outstanding ITags are released and their timers
+ * cancelled (a late completion then raises ICE). */
+static void release_ats(hw_machine *m)
+{
+    for (unsigned i = 0; i < HW_MAX_ATS; i++) {
+        m->ats[i].used = false;
+        m->ats[i].gen++;
+    }
 }
 
 void qi_enable(hw_machine *m)
@@ -126,6 +138,7 @@ void qi_disable(hw_machine *m)
         v->b = tail_index(m);
     }
     drop_window(m);
+    release_ats(m);
     m->qi_on = false;
     m->r.gsts &= ~(uint32_t)VTD_GSTS_QIES;
     set_head(m, 0);
@@ -258,14 +271,14 @@ void qi_ats_timeout(hw_machine *m, unsigned idx, uint32_t gen)
     struct ats_req req = *r;
     r->used = false;
     r->gen++;
+    /* Done without effect; under the complete policy the rewind in raise_ite() then makes
+     * the hardware fetch it again after the clear. */
     struct qi_ent *x = req.orphan ? NULL : find_serial(m, req.serial);
-    if (x && m->cfg.head_policy == HW_HEAD_FETCH) {
+    if (x) {
         x->state = ENT_DONE;
         x->timedout = true;
         x->ats = -1;
         log_done(m, x, req.ep);
-    } else if (x) {
-        x->ats = -1; /* rewound below; fetched again after the clear */
     }
     raise_ite(m, &req);
     schedule_pump(m, m->now);
