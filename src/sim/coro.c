@@ -1,0 +1,319 @@
+/*
+ * coro.c — stackful coroutines for the simulator (API and contract in coro.h). Owns the stacks
+ * (mmap plus a guard page), the "who is running" state, the first entry of a new coroutine and
+ * its final exit, and the AddressSanitizer fiber annotations. The register switch itself is
+ * coro_switch.S on x86-64 and aarch64, or glibc's swapcontext for the ucontext backend.
+ *
+ * Control flow of one coroutine c (M = main context, the scheduler's own stack):
+ *   M: sim_coro_resume(c) -> switch_in(c) ............ first time: boot -> sim_coro__entry(c)
+ *   c: sim_coro_yield()   -> switch_out(c) .......... back in M: resume() returns 1
+ *   c: fn returns         -> coro_exit(c), for good . back in M: resume() returns 0
+ * With ASan, every switch is bracketed by __sanitizer_start_switch_fiber (on the old stack,
+ * naming the new one) and __sanitizer_finish_switch_fiber (first thing on the new stack).
+ */
+#include "sim/coro.h"
+
+#include <assert.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+/* Backend selection; coro_switch.S applies the same conditions. */
+#if !defined(QINVAL_CORO_UCONTEXT) && defined(__ELF__) && defined(__x86_64__) && !defined(__ILP32__)
+#define CORO_ASM     1
+#define CORO_BACKEND "asm-x86_64"
+#elif !defined(QINVAL_CORO_UCONTEXT) && defined(__ELF__) && defined(__aarch64__) &&                \
+    !defined(__ILP32__)
+#define CORO_ASM     1
+#define CORO_BACKEND "asm-aarch64"
+#else
+#define CORO_ASM     0
+#define CORO_BACKEND "ucontext"
+#include <ucontext.h>
+#endif
+
+#if defined(__SANITIZE_ADDRESS__)
+#define CORO_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CORO_ASAN 1
+#endif
+#endif
+#ifndef CORO_ASAN
+#define CORO_ASAN 0
+#endif
+#if CORO_ASAN
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#endif
+
+#if !defined(MAP_ANONYMOUS) && defined(MAP_ANON)
+#define MAP_ANONYMOUS MAP_ANON
+#endif
+#ifndef MAP_STACK
+#define MAP_STACK 0
+#endif
+
+struct sim_coro {
+#if CORO_ASM
+    void *sp; /* saved stack pointer while not running (frame layout in coro_switch.S) */
+#else
+    ucontext_t uc; /* saved context while not running */
+#endif
+    sim_coro_fn fn;
+    void *arg;
+    void *map; /* the mapping: one guard page, then the stack */
+    size_t map_bytes;
+    char *stack_lo;     /* lowest usable stack byte, just above the guard page */
+    size_t stack_bytes; /* usable stack */
+    bool started;       /* has been resumed at least once */
+    bool done;          /* fn has returned (or, under ASan, the coroutine was cancelled) */
+#if CORO_ASAN
+    bool cancel;     /* destroy() re-enters a suspended coroutine only to let it exit */
+    void *asan_fake; /* ASan fake stack of this coroutine while it is switched out */
+#endif
+};
+
+/* Per-thread state. g_cur is the running coroutine, NULL on the main context. */
+static _Thread_local sim_coro *g_cur;
+#if CORO_ASM
+static _Thread_local void *g_main_sp;
+#else
+static _Thread_local ucontext_t g_main_uc;
+#endif
+#if CORO_ASAN
+/* The main context's stack as ASan knows it, learnt on each switch into a coroutine. */
+static _Thread_local const void *g_main_stack_lo;
+static _Thread_local size_t g_main_stack_bytes;
+#endif
+
+/* Entered on a new coroutine's stack by sim_coro__boot (asm) or uc_boot; never returns. */
+__attribute__((visibility("hidden"), noreturn)) void sim_coro__entry(sim_coro *c);
+
+#if CORO_ASM
+/* coro_switch.S */
+__attribute__((visibility("hidden"))) void sim_coro__switch(void **save_sp, void *load_sp);
+__attribute__((visibility("hidden"))) void sim_coro__boot(void);
+
+/* Build the frame sim_coro__switch expects, so that the first switch "returns" into boot. */
+static bool ctx_init(sim_coro *c)
+{
+    uintptr_t top = ((uintptr_t)c->stack_lo + c->stack_bytes) & ~(uintptr_t)15;
+#if defined(__x86_64__)
+    uint64_t *f = (uint64_t *)(top - 64);
+    uint32_t mxcsr;
+    uint16_t fpucw;
+    __asm__ volatile("stmxcsr %0" : "=m"(mxcsr));
+    __asm__ volatile("fnstcw %0" : "=m"(fpucw));
+    f[0] = (mxcsr & ~(uint32_t)0x3f) | ((uint64_t)fpucw << 32); /* control bits, no flags */
+    f[1] = 0;                                                   /* r15 */
+    f[2] = 0;                                                   /* r14 */
+    f[3] = 0;                                                   /* r13 */
+    f[4] = (uintptr_t)c;                                        /* r12: boot's argument */
+    f[5] = 0;                                                   /* rbx */
+    f[6] = 0;                                                   /* rbp: ends frame chain */
+    f[7] = (uintptr_t)&sim_coro__boot;                          /* return address */
+#elif defined(__aarch64__)
+    uint64_t *f = (uint64_t *)(top - 176);
+    uint64_t fpcr;
+    __asm__ volatile("mrs %0, fpcr" : "=r"(fpcr));
+    for (int i = 0; i < 22; i++)
+        f[i] = 0;
+    f[0] = (uintptr_t)c;                /* x19: boot's argument */
+    f[10] = 0;                          /* x29: ends frame chain */
+    f[11] = (uintptr_t)&sim_coro__boot; /* x30: return address */
+    f[20] = fpcr;                       /* FPCR */
+#endif
+    c->sp = f;
+    return true;
+}
+
+static inline void ctx_to_coro(sim_coro *c)
+{
+    sim_coro__switch(&g_main_sp, c->sp);
+}
+
+static inline void ctx_to_main(sim_coro *c)
+{
+    sim_coro__switch(&c->sp, g_main_sp);
+}
+
+#else  /* ucontext */
+
+static void uc_boot(void)
+{
+    sim_coro__entry(g_cur);
+}
+
+static bool ctx_init(sim_coro *c)
+{
+    if (getcontext(&c->uc) != 0)
+        return false;
+    c->uc.uc_stack.ss_sp = c->stack_lo;
+    c->uc.uc_stack.ss_size = c->stack_bytes;
+    c->uc.uc_link = NULL; /* never used: sim_coro__entry does not return */
+    makecontext(&c->uc, uc_boot, 0);
+    return true;
+}
+
+static inline void ctx_to_coro(sim_coro *c)
+{
+    if (swapcontext(&g_main_uc, &c->uc) != 0)
+        abort();
+}
+
+static inline void ctx_to_main(sim_coro *c)
+{
+    if (swapcontext(&c->uc, &g_main_uc) != 0)
+        abort();
+}
+#endif /* backend */
+
+/* Main context -> c, and back here once c yields or exits. */
+static inline void switch_in(sim_coro *c)
+{
+#if CORO_ASAN
+    void *main_fake = NULL;
+    __sanitizer_start_switch_fiber(&main_fake, c->stack_lo, c->stack_bytes);
+#endif
+    g_cur = c;
+    ctx_to_coro(c);
+    g_cur = NULL;
+#if CORO_ASAN
+    __sanitizer_finish_switch_fiber(main_fake, NULL, NULL);
+#endif
+}
+
+/* First thing on c's stack after any switch into it. */
+static inline void landed(sim_coro *c)
+{
+#if CORO_ASAN
+    __sanitizer_finish_switch_fiber(c->asan_fake, &g_main_stack_lo, &g_main_stack_bytes);
+#else
+    (void)c;
+#endif
+}
+
+/* c -> main context. Returns when c is next resumed, unless last (then it never returns). */
+static inline void switch_out(sim_coro *c, bool last)
+{
+#if CORO_ASAN
+    /* A NULL save pointer tells ASan this fiber is gone, so it frees its fake stack. */
+    __sanitizer_start_switch_fiber(last ? NULL : &c->asan_fake, g_main_stack_lo,
+                                   g_main_stack_bytes);
+#else
+    (void)last;
+#endif
+    ctx_to_main(c);
+}
+
+__attribute__((noreturn)) static void coro_exit(sim_coro *c)
+{
+    c->done = true;
+    switch_out(c, true);
+    abort(); /* unreachable: nobody resumes a finished coroutine */
+}
+
+void sim_coro__entry(sim_coro *c)
+{
+    landed(c);
+    c->fn(c->arg);
+    coro_exit(c);
+}
+
+sim_coro *sim_coro_create(sim_coro_fn fn, void *arg, size_t stack_bytes)
+{
+    if (fn == NULL)
+        return NULL;
+    long pagesz = sysconf(_SC_PAGESIZE);
+    size_t page = pagesz > 0 ? (size_t)pagesz : 4096;
+    if (stack_bytes == 0)
+        stack_bytes = SIM_CORO_DEFAULT_STACK;
+    if (stack_bytes > SIZE_MAX / 2)
+        return NULL;
+    stack_bytes = (stack_bytes + page - 1) / page * page;
+
+    sim_coro *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return NULL;
+    c->fn = fn;
+    c->arg = arg;
+    c->map_bytes = stack_bytes + page;
+    c->map = mmap(NULL, c->map_bytes, PROT_READ | PROT_WRITE,
+                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (c->map == MAP_FAILED) {
+        free(c);
+        return NULL;
+    }
+    c->stack_lo = (char *)c->map + page;
+    c->stack_bytes = stack_bytes;
+#if CORO_ASAN
+    /* The address range may have been a stack before, with redzones still marked. */
+    ASAN_UNPOISON_MEMORY_REGION(c->stack_lo, c->stack_bytes);
+#endif
+    if (mprotect(c->map, page, PROT_NONE) != 0 || !ctx_init(c)) {
+        munmap(c->map, c->map_bytes);
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void sim_coro_destroy(sim_coro *c)
+{
+    if (c == NULL)
+        return;
+    assert(c != g_cur && "sim_coro_destroy() of the running coroutine");
+    if (c == g_cur)
+        return;
+#if CORO_ASAN
+    if (c->started && !c->done && g_cur == NULL) {
+        /* Let it leave through coro_exit() so that ASan frees its fake stack. */
+        c->cancel = true;
+        switch_in(c);
+    }
+    /* Abandoned frames leave poisoned redzones behind; clear them before the range is reused. */
+    ASAN_UNPOISON_MEMORY_REGION(c->stack_lo, c->stack_bytes);
+#endif
+    munmap(c->map, c->map_bytes);
+    free(c);
+}
+
+int sim_coro_resume(sim_coro *c)
+{
+    if (c == NULL || c->done || g_cur != NULL)
+        return -1;
+    c->started = true;
+    switch_in(c);
+    return c->done ? 0 : 1;
+}
+
+void sim_coro_yield(void)
+{
+    sim_coro *c = g_cur;
+    assert(c != NULL && "sim_coro_yield() from the main context");
+    if (c == NULL)
+        return;
+    switch_out(c, false);
+    landed(c);
+#if CORO_ASAN
+    if (c->cancel)
+        coro_exit(c);
+#endif
+}
+
+sim_coro *sim_coro_current(void)
+{
+    return g_cur;
+}
+
+bool sim_coro_done(const sim_coro *c)
+{
+    return c == NULL || c->done;
+}
+
+const char *sim_coro_backend(void)
+{
+    return CORO_BACKEND;
+}

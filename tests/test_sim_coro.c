@@ -1,0 +1,685 @@
+/*
+ * test_sim_coro.c — unit tests of the simulator's coroutine layer (src/sim/coro.c): ping-pong
+ * between the main context and two coroutines, immediate return, destroy in every state, deep
+ * recursion on a 64 KiB stack, the guard page, callee-saved integer and floating-point state and
+ * the per-coroutine rounding mode across switches, 10,000 create/run/destroy cycles, current(),
+ * and the misuse answers of resume(). Checks made inside a coroutine are recorded and asserted
+ * on the main context, so that a cmocka failure never longjmps across stacks.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <fenv.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sim/coro.h"
+
+#define NOINLINE __attribute__((noinline))
+
+static void test_backend_name(void **state)
+{
+    (void)state;
+    const char *b = sim_coro_backend();
+#if defined(QINVAL_CORO_UCONTEXT)
+    assert_string_equal(b, "ucontext");
+#elif defined(__x86_64__) && defined(__ELF__)
+    assert_string_equal(b, "asm-x86_64");
+#elif defined(__aarch64__) && defined(__ELF__)
+    assert_string_equal(b, "asm-aarch64");
+#else
+    assert_string_equal(b, "ucontext");
+#endif
+}
+
+/* ---- ping-pong ------------------------------------------------------------------------- */
+
+struct pingpong {
+    int mailbox; /* written by main before each resume */
+    int log[32]; /* who ran, in order: 100+i for A's step i, 200+i for B's */
+    int n;
+    int echo_a; /* last mailbox value A saw */
+    int echo_b;
+    int bad; /* checks inside the coroutines that failed */
+    sim_coro *self_a, *self_b;
+};
+
+/* The frame pointer register as it is now (the caller uses one: __builtin_frame_address). */
+__attribute__((always_inline)) static inline uintptr_t frame_pointer(void)
+{
+    uintptr_t v = 0;
+#if defined(__x86_64__)
+    __asm__ volatile("mov %%rbp, %0" : "=r"(v));
+#elif defined(__aarch64__)
+    __asm__ volatile("mov %0, x29" : "=r"(v));
+#else
+    v = (uintptr_t)__builtin_frame_address(0);
+#endif
+    return v;
+}
+
+static void pp_a(void *arg)
+{
+    struct pingpong *p = arg;
+    for (int i = 0; i < 5; i++) {
+        if (sim_coro_current() != p->self_a)
+            p->bad++;
+        p->echo_a = p->mailbox;
+        p->log[p->n++] = 100 + i;
+        uintptr_t fp = frame_pointer(); /* the frame pointer register survives too */
+        sim_coro_yield();
+        if (frame_pointer() != fp || fp != (uintptr_t)__builtin_frame_address(0))
+            p->bad++;
+    }
+}
+
+static void pp_b(void *arg)
+{
+    struct pingpong *p = arg;
+    for (int i = 0; i < 3; i++) {
+        if (sim_coro_current() != p->self_b)
+            p->bad++;
+        p->echo_b = -p->mailbox;
+        p->log[p->n++] = 200 + i;
+        sim_coro_yield();
+    }
+}
+
+static void test_ping_pong(void **state)
+{
+    (void)state;
+    struct pingpong p = {0};
+    sim_coro *a = sim_coro_create(pp_a, &p, 0);
+    sim_coro *b = sim_coro_create(pp_b, &p, 0);
+    assert_non_null(a);
+    assert_non_null(b);
+    p.self_a = a;
+    p.self_b = b;
+    assert_false(sim_coro_done(a));
+    assert_null(sim_coro_current());
+
+    /* A yields 5 times then returns on its 6th resume; B yields 3 times, returns on its 4th. */
+    static const int expect_a[] = {1, 1, 1, 1, 1, 0};
+    static const int expect_b[] = {1, 1, 1, 0};
+    int na = 0, nb = 0, expect_n = 0;
+    for (int round = 0; round < 6; round++) {
+        p.mailbox = 10 * round + 1;
+        assert_int_equal(sim_coro_resume(a), expect_a[na++]);
+        assert_null(sim_coro_current());
+        if (round < 5) {
+            assert_int_equal(p.n, ++expect_n);
+            assert_int_equal(p.log[p.n - 1], 100 + round);
+            assert_int_equal(p.echo_a, 10 * round + 1);
+        } else {
+            assert_int_equal(p.n, expect_n); /* the last resume only ran the loop exit */
+            assert_true(sim_coro_done(a));
+        }
+        if (round < 4) {
+            p.mailbox = 10 * round + 2;
+            assert_int_equal(sim_coro_resume(b), expect_b[nb++]);
+            if (round < 3) {
+                assert_int_equal(p.n, ++expect_n);
+                assert_int_equal(p.log[p.n - 1], 200 + round);
+                assert_int_equal(p.echo_b, -(10 * round + 2));
+            } else {
+                assert_true(sim_coro_done(b));
+            }
+        }
+    }
+    static const int order[] = {100, 200, 101, 201, 102, 202, 103, 104};
+    assert_int_equal(p.n, 8);
+    assert_memory_equal(p.log, order, sizeof(order));
+    assert_int_equal(p.bad, 0);
+    assert_int_equal(sim_coro_resume(a), -1); /* finished */
+    assert_int_equal(sim_coro_resume(b), -1);
+    sim_coro_destroy(a);
+    sim_coro_destroy(b);
+}
+
+/* ---- immediate return, misuse, destroy ------------------------------------------------- */
+
+static void count_once(void *arg)
+{
+    ++*(int *)arg;
+}
+
+static void test_returns_immediately(void **state)
+{
+    (void)state;
+    int ran = 0;
+    sim_coro *c = sim_coro_create(count_once, &ran, 4096);
+    assert_non_null(c);
+    assert_int_equal(ran, 0); /* nothing runs before the first resume */
+    assert_int_equal(sim_coro_resume(c), 0);
+    assert_int_equal(ran, 1);
+    assert_true(sim_coro_done(c));
+    assert_int_equal(sim_coro_resume(c), -1);
+    assert_int_equal(ran, 1);
+    sim_coro_destroy(c);
+}
+
+struct nested {
+    sim_coro *other;
+    sim_coro *self;
+    int from_inside_other; /* resume(other) from inside: must be -1 */
+    int from_inside_self;
+    int steps;
+};
+
+static void nested_fn(void *arg)
+{
+    struct nested *n = arg;
+    n->from_inside_other = sim_coro_resume(n->other);
+    n->from_inside_self = sim_coro_resume(n->self);
+    n->steps++;
+    sim_coro_yield();
+    n->steps++;
+}
+
+static void test_misuse(void **state)
+{
+    (void)state;
+    int ran = 0;
+    struct nested n = {0};
+    assert_null(sim_coro_create(NULL, NULL, 0));
+    assert_null(sim_coro_create(count_once, &ran, SIZE_MAX));
+    assert_int_equal(sim_coro_resume(NULL), -1);
+    sim_coro_destroy(NULL);
+
+    n.other = sim_coro_create(count_once, &ran, 0);
+    n.self = sim_coro_create(nested_fn, &n, 0);
+    assert_non_null(n.other);
+    assert_non_null(n.self);
+    assert_int_equal(sim_coro_resume(n.self), 1);
+    assert_int_equal(n.from_inside_other, -1);
+    assert_int_equal(n.from_inside_self, -1);
+    assert_int_equal(ran, 0); /* the nested resume did not run it */
+    assert_false(sim_coro_done(n.other));
+    assert_int_equal(sim_coro_resume(n.self), 0);
+    assert_int_equal(n.steps, 2);
+    assert_int_equal(sim_coro_resume(n.other), 0); /* still fine from main */
+    assert_int_equal(ran, 1);
+    sim_coro_destroy(n.other);
+    sim_coro_destroy(n.self);
+}
+
+struct suspended {
+    int reached; /* how far the coroutine got */
+    int after;   /* set if anything ran after the yield it was destroyed in */
+    char fill[3000];
+};
+
+static NOINLINE void suspend_deep(struct suspended *s, int depth)
+{
+    char local[512];
+    memset(local, depth, sizeof(local));
+    if (depth == 0) {
+        s->reached = 1;
+        sim_coro_yield();
+        s->after = 1;
+    } else {
+        suspend_deep(s, depth - 1);
+    }
+    s->fill[depth] = local[depth];
+}
+
+static void suspend_fn(void *arg)
+{
+    struct suspended *s = arg;
+    suspend_deep(s, 8);
+    s->after = 2;
+}
+
+static void test_destroy_suspended(void **state)
+{
+    (void)state;
+    struct suspended s = {0};
+
+    /* Never resumed. */
+    sim_coro *c = sim_coro_create(suspend_fn, &s, 0);
+    assert_non_null(c);
+    sim_coro_destroy(c);
+    assert_int_equal(s.reached, 0);
+
+    /* Suspended several calls deep; repeated so that stack addresses get reused. */
+    for (int i = 0; i < 50; i++) {
+        memset(&s, 0, sizeof(s));
+        c = sim_coro_create(suspend_fn, &s, 0);
+        assert_non_null(c);
+        assert_int_equal(sim_coro_resume(c), 1);
+        assert_int_equal(s.reached, 1);
+        assert_false(sim_coro_done(c));
+        sim_coro_destroy(c);
+        assert_int_equal(s.after, 0);
+        assert_null(sim_coro_current());
+    }
+
+    /*
+     * A destroyed stack leaves nothing behind: under ASan the abandoned frames' redzones must
+     * not stay poisoned, or plain memory later mapped at the same address would be reported.
+     * The kernel normally hands the same range back for a mapping of the same size.
+     */
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t len = SIM_CORO_DEFAULT_STACK + page;
+    unsigned char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(m != MAP_FAILED);
+    unsigned sum = 0;
+    for (size_t i = 0; i < len; i++)
+        sum += ((volatile unsigned char *)m)[i];
+    assert_int_equal(sum, 0);
+    munmap(m, len);
+
+    /* Life goes on: a fresh coroutine on (possibly) the same addresses runs normally. */
+    int ran = 0;
+    c = sim_coro_create(count_once, &ran, 0);
+    assert_non_null(c);
+    assert_int_equal(sim_coro_resume(c), 0);
+    assert_int_equal(ran, 1);
+    sim_coro_destroy(c);
+}
+
+/* ---- deep recursion -------------------------------------------------------------------- */
+
+#define DEEP_STACK  (64u * 1024u)
+#define DEEP_TARGET (52u * 1024u) /* frames below the entry frame: ~80% of the stack */
+#define DEEP_BUF    192
+
+struct deep {
+    uintptr_t top;    /* frame address of the coroutine's entry function */
+    size_t used;      /* bytes of stack below it at the deepest point */
+    unsigned depth;   /* recursion depth reached */
+    unsigned corrupt; /* locals that changed while suspended or on the way up */
+    unsigned long sum;
+};
+
+static NOINLINE unsigned long recurse(struct deep *d, unsigned depth)
+{
+    volatile unsigned char buf[DEEP_BUF];
+    for (unsigned i = 0; i < DEEP_BUF; i++)
+        buf[i] = (unsigned char)(depth * 31u + i);
+    uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+    unsigned long sum;
+    if (d->top - here >= DEEP_TARGET || depth >= 100000) {
+        d->used = d->top - here;
+        d->depth = depth;
+        sim_coro_yield(); /* suspended with the stack nearly full */
+        sum = 0;
+    } else {
+        sum = recurse(d, depth + 1);
+    }
+    for (unsigned i = 0; i < DEEP_BUF; i++)
+        if (buf[i] != (unsigned char)(depth * 31u + i))
+            d->corrupt++;
+    return sum + buf[depth % DEEP_BUF];
+}
+
+static void deep_fn(void *arg)
+{
+    struct deep *d = arg;
+    d->top = (uintptr_t)__builtin_frame_address(0);
+    d->sum = recurse(d, 1);
+}
+
+/* Dirty a good deal of the main stack while the coroutine is suspended. */
+static NOINLINE unsigned main_stack_churn(unsigned seed)
+{
+    volatile unsigned char big[32 * 1024];
+    for (size_t i = 0; i < sizeof(big); i++)
+        big[i] = (unsigned char)(seed + i);
+    return big[seed % sizeof(big)];
+}
+
+static void test_deep_recursion(void **state)
+{
+    (void)state;
+    struct deep d = {0};
+    sim_coro *c = sim_coro_create(deep_fn, &d, DEEP_STACK);
+    assert_non_null(c);
+    assert_int_equal(sim_coro_resume(c), 1);
+    assert_true(d.used >= DEEP_TARGET);
+    assert_true(d.used < DEEP_STACK);
+    assert_true(d.depth > 10);
+    (void)main_stack_churn(7);
+    assert_int_equal(sim_coro_resume(c), 0);
+    assert_int_equal(d.corrupt, 0);
+    unsigned long expect = 0;
+    for (unsigned k = 1; k <= d.depth; k++)
+        expect += (unsigned char)(k * 31u + k % DEEP_BUF);
+    assert_int_equal(d.sum, expect);
+    sim_coro_destroy(c);
+}
+
+/* ---- guard page ------------------------------------------------------------------------ */
+
+static volatile unsigned long runaway_limit = 1ul << 30; /* far beyond any stack */
+
+static NOINLINE unsigned long runaway(unsigned long n)
+{
+    volatile unsigned char buf[256];
+    if (n >= runaway_limit)
+        return 0;
+    buf[n % sizeof(buf)] = (unsigned char)n;
+    return runaway(n + 1) + buf[(n + 1) % sizeof(buf)]; /* not a tail call */
+}
+
+static void runaway_fn(void *arg)
+{
+    *(unsigned long *)arg = runaway(0);
+}
+
+static void test_guard_page(void **state)
+{
+    (void)state;
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        /* Child: overflow a 16 KiB coroutine stack. Silence the sanitizer's report, if any. */
+        int devnull = open("/dev/null", O_WRONLY);
+        if (devnull >= 0)
+            dup2(devnull, 2);
+        unsigned long sink = 0;
+        sim_coro *c = sim_coro_create(runaway_fn, &sink, 16 * 1024);
+        if (c == NULL)
+            _exit(3);
+        sim_coro_resume(c);
+        _exit(0); /* the overflow went unnoticed */
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    if (WIFSIGNALED(status)) {
+        int sig = WTERMSIG(status);
+        assert_true(sig == SIGSEGV || sig == SIGBUS || sig == SIGABRT);
+    } else {
+        /* ASan catches the fault itself and exits with status 1. */
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 1);
+    }
+}
+
+/* ---- callee-saved registers and floating point ----------------------------------------- */
+
+/*
+ * mix() keeps 14 integers and 8 doubles live across every call of hook, so with optimisation
+ * they sit in callee-saved registers (or spill slots) across the switches. Run with a no-op hook
+ * it gives the reference; run inside coroutines with sim_coro_yield as hook, and on main with a
+ * hook that resumes those coroutines, all three must agree with it.
+ */
+struct mixres {
+    uint64_t u;
+    double d;
+};
+
+static NOINLINE uint64_t opaque(uint64_t x)
+{
+    __asm__ volatile("" : "+r"(x));
+    return x * 0x9E3779B97F4A7C15ull + 1;
+}
+
+static NOINLINE struct mixres mix(uint64_t seed, int rounds, void (*hook)(void *), void *hook_arg)
+{
+    uint64_t v0 = opaque(seed), v1 = opaque(v0), v2 = opaque(v1), v3 = opaque(v2);
+    uint64_t v4 = opaque(v3), v5 = opaque(v4), v6 = opaque(v5), v7 = opaque(v6);
+    uint64_t v8 = opaque(v7), v9 = opaque(v8), v10 = opaque(v9), v11 = opaque(v10);
+    uint64_t v12 = opaque(v11), v13 = opaque(v12);
+    double d0 = (double)(v0 >> 40), d1 = (double)(v1 >> 40) * 0.5, d2 = (double)(v2 >> 44) + 0.25;
+    double d3 = (double)(v3 >> 41) / 3.0, d4 = (double)(v4 >> 42) * 1.5,
+           d5 = 1.0 / (double)(v5 | 1);
+    double d6 = (double)(v6 >> 45) - 7.0, d7 = (double)(v7 >> 43) / 7.0;
+    for (int r = 0; r < rounds; r++) {
+        hook(hook_arg);
+        v0 = v0 * 3 + v13;
+        v1 ^= v0 >> 7;
+        v2 += v1 * 5;
+        v3 = (v3 << 9 | v3 >> 55) ^ v2;
+        v4 -= v3;
+        v5 = v5 * 0x100000001B3ull ^ v4;
+        v6 += v5 >> 3;
+        v7 ^= v6 * 9;
+        v8 = (v8 << 13 | v8 >> 51) + v7;
+        v9 -= v8 ^ 0x55;
+        v10 += v9 * 17;
+        v11 ^= v10 >> 11;
+        v12 = v12 * 7 + v11;
+        v13 ^= v12 + (uint64_t)r;
+        d0 = d0 * 0.75 + d7 * 0.25 + 1.0;
+        d1 = d1 * 0.5 + d0 / 3.0;
+        d2 = d2 * 1.25 - d1 * 0.125;
+        d3 = d3 / 1.5 + d2;
+        d4 = d4 * 0.875 + d3 * 0.0625;
+        d5 = d5 + d4 / 1024.0;
+        d6 = d6 * 0.99 + d5;
+        d7 = d7 * 0.5 + d6 * 0.25;
+    }
+    struct mixres res;
+    res.u = v0 ^ (v1 << 1) ^ (v2 << 2) ^ (v3 << 3) ^ (v4 << 4) ^ (v5 << 5) ^ (v6 << 6) ^ (v7 << 7) ^
+            (v8 << 8) ^ (v9 << 9) ^ (v10 << 10) ^ (v11 << 11) ^ (v12 << 12) ^ (v13 << 13);
+    res.d = d0 + 2 * d1 + 3 * d2 + 4 * d3 + 5 * d4 + 6 * d5 + 7 * d6 + 8 * d7;
+    return res;
+}
+
+#define MIX_ROUNDS 40
+
+static void no_hook(void *arg)
+{
+    (void)arg;
+}
+
+static void yield_hook(void *arg)
+{
+    (void)arg;
+    sim_coro_yield();
+}
+
+struct mixjob {
+    uint64_t seed;
+    struct mixres res;
+};
+
+static void mix_fn(void *arg)
+{
+    struct mixjob *j = arg;
+    j->res = mix(j->seed, MIX_ROUNDS, yield_hook, NULL);
+}
+
+struct resume_two {
+    sim_coro *a, *b;
+    int yields;
+};
+
+static void resume_hook(void *arg)
+{
+    struct resume_two *t = arg;
+    t->yields += sim_coro_resume(t->a);
+    t->yields += sim_coro_resume(t->b);
+}
+
+static void test_registers_survive(void **state)
+{
+    (void)state;
+    struct mixjob ja = {.seed = 0x1234}, jb = {.seed = 0xABCDEF};
+    struct mixres ref_a = mix(ja.seed, MIX_ROUNDS, no_hook, NULL);
+    struct mixres ref_b = mix(jb.seed, MIX_ROUNDS, no_hook, NULL);
+    struct mixres ref_m = mix(42, MIX_ROUNDS, no_hook, NULL);
+    assert_true(ref_a.u != ref_b.u);
+
+    struct resume_two t = {0};
+    t.a = sim_coro_create(mix_fn, &ja, 0);
+    t.b = sim_coro_create(mix_fn, &jb, 0);
+    assert_non_null(t.a);
+    assert_non_null(t.b);
+    /* Main's own live values cross 2 * MIX_ROUNDS resumes of the two coroutines. */
+    struct mixres got_m = mix(42, MIX_ROUNDS, resume_hook, &t);
+    assert_int_equal(t.yields, 2 * MIX_ROUNDS);
+    assert_int_equal(sim_coro_resume(t.a), 0);
+    assert_int_equal(sim_coro_resume(t.b), 0);
+
+    assert_true(ja.res.u == ref_a.u);
+    assert_true(jb.res.u == ref_b.u);
+    assert_true(got_m.u == ref_m.u);
+    assert_true(ja.res.d == ref_a.d);
+    assert_true(jb.res.d == ref_b.d);
+    assert_true(got_m.d == ref_m.d);
+    sim_coro_destroy(t.a);
+    sim_coro_destroy(t.b);
+}
+
+/* Rounding mode: per coroutine (x87 control word + MXCSR on x86-64, FPCR on aarch64). */
+struct rounding {
+    int mode_at_start; /* inherited from the creator */
+    int mode_later[3]; /* after each resume */
+    double q_later[3]; /* 1/7 in double arithmetic, after each resume */
+    long double lq_later[3];
+};
+
+static NOINLINE double seventh(void)
+{
+    volatile double one = 1.0, seven = 7.0;
+    return one / seven; /* 1/7 rounds down to nearest: upward differs */
+}
+
+static NOINLINE long double seventh_l(void)
+{
+    volatile long double one = 1.0L, seven = 7.0L;
+    return one / seven; /* 1/7 rounds down to nearest: upward differs */
+}
+
+static void rounding_fn(void *arg)
+{
+    struct rounding *r = arg;
+    r->mode_at_start = fegetround();
+    fesetround(FE_UPWARD);
+    for (int i = 0; i < 3; i++) {
+        sim_coro_yield();
+        r->mode_later[i] = fegetround();
+        r->q_later[i] = seventh();
+        r->lq_later[i] = seventh_l();
+    }
+}
+
+static void test_rounding_mode_per_coroutine(void **state)
+{
+    (void)state;
+    struct rounding r = {0};
+    double near = seventh();
+    long double lnear = seventh_l();
+    assert_int_equal(fesetround(FE_UPWARD), 0);
+    double up = seventh();
+    long double lup = seventh_l();
+    assert_int_equal(fesetround(FE_DOWNWARD), 0);
+    sim_coro *c = sim_coro_create(rounding_fn, &r, 0); /* inherits FE_DOWNWARD */
+    assert_int_equal(fesetround(FE_TONEAREST), 0);
+    assert_non_null(c);
+    assert_true(up > near);
+    assert_true(lup > lnear);
+
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(sim_coro_resume(c), i < 3 ? 1 : 0);
+        assert_int_equal(fegetround(), FE_TONEAREST); /* the coroutine's mode stayed there */
+        assert_true(seventh() == near);
+        assert_true(seventh_l() == lnear);
+        (void)main_stack_churn((unsigned)i);
+    }
+    assert_int_equal(r.mode_at_start, FE_DOWNWARD);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(r.mode_later[i], FE_UPWARD);
+        assert_true(r.q_later[i] == up);
+        assert_true(r.lq_later[i] == lup);
+    }
+    sim_coro_destroy(c);
+}
+
+/* ---- many coroutines ------------------------------------------------------------------- */
+
+#define MANY_TOTAL 10000
+#define MANY_BATCH 250
+
+struct many {
+    unsigned id;
+    unsigned steps;
+    unsigned bad;
+    sim_coro *self;
+};
+
+static void many_fn(void *arg)
+{
+    struct many *m = arg;
+    for (unsigned i = 0; i < 1 + m->id % 4; i++) {
+        if (sim_coro_current() != m->self)
+            m->bad++;
+        m->steps++;
+        sim_coro_yield();
+    }
+    m->steps += 100;
+}
+
+static void test_ten_thousand(void **state)
+{
+    (void)state;
+    static struct many ms[MANY_BATCH];
+    static sim_coro *cs[MANY_BATCH];
+    unsigned finished = 0, cancelled = 0;
+    for (unsigned base = 0; base < MANY_TOTAL; base += MANY_BATCH) {
+        for (unsigned i = 0; i < MANY_BATCH; i++) {
+            ms[i] = (struct many){.id = base + i};
+            cs[i] = sim_coro_create(many_fn, &ms[i], 16 * 1024);
+            assert_non_null(cs[i]);
+            ms[i].self = cs[i];
+        }
+        /* Round robin; every 7th coroutine is destroyed after its second step. */
+        for (unsigned round = 0; round < 6; round++) {
+            for (unsigned i = 0; i < MANY_BATCH; i++) {
+                if (cs[i] == NULL || sim_coro_done(cs[i]))
+                    continue;
+                int rc = sim_coro_resume(cs[i]);
+                assert_true(rc == 0 || rc == 1);
+                if (rc == 1 && (base + i) % 7 == 0 && ms[i].steps == 2) {
+                    sim_coro_destroy(cs[i]);
+                    cs[i] = NULL;
+                    cancelled++;
+                }
+            }
+        }
+        for (unsigned i = 0; i < MANY_BATCH; i++) {
+            assert_int_equal(ms[i].bad, 0);
+            if (cs[i] == NULL) {
+                assert_int_equal(ms[i].steps, 2);
+                continue;
+            }
+            assert_true(sim_coro_done(cs[i]));
+            assert_int_equal(ms[i].steps, 1 + (base + i) % 4 + 100);
+            finished++;
+            sim_coro_destroy(cs[i]);
+        }
+    }
+    assert_int_equal(finished + cancelled, MANY_TOTAL);
+    assert_true(cancelled > 0);
+    assert_null(sim_coro_current());
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_backend_name),
+        cmocka_unit_test(test_ping_pong),
+        cmocka_unit_test(test_returns_immediately),
+        cmocka_unit_test(test_misuse),
+        cmocka_unit_test(test_destroy_suspended),
+        cmocka_unit_test(test_deep_recursion),
+        cmocka_unit_test(test_guard_page),
+        cmocka_unit_test(test_registers_survive),
+        cmocka_unit_test(test_rounding_mode_per_coroutine),
+        cmocka_unit_test(test_ten_thousand),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
