@@ -69,6 +69,7 @@ struct sim_coro {
     size_t stack_bytes; /* usable stack */
     bool started;       /* has been resumed at least once */
     bool done;          /* fn has returned (or, under ASan, the coroutine was cancelled) */
+    bool abandoned;     /* left by sim_coro_escape(): its frames are never entered again */
 #if CORO_ASAN
     bool cancel;     /* destroy() re-enters a suspended coroutine only to let it exit */
     void *asan_fake; /* ASan fake stack of this coroutine while it is switched out */
@@ -171,17 +172,21 @@ static inline void ctx_to_main(sim_coro *c)
 #endif /* backend */
 
 /* Main context -> c, and back here once c yields or exits. */
+#if CORO_ASAN
+/* The main context's fake stack while a coroutine runs (also needed by sim_coro_escape). */
+static _Thread_local void *g_main_fake;
+#endif
+
 static inline void switch_in(sim_coro *c)
 {
 #if CORO_ASAN
-    void *main_fake = NULL;
-    __sanitizer_start_switch_fiber(&main_fake, c->stack_lo, c->stack_bytes);
+    __sanitizer_start_switch_fiber(&g_main_fake, c->stack_lo, c->stack_bytes);
 #endif
     g_cur = c;
     ctx_to_coro(c);
     g_cur = NULL;
 #if CORO_ASAN
-    __sanitizer_finish_switch_fiber(main_fake, NULL, NULL);
+    __sanitizer_finish_switch_fiber(g_main_fake, NULL, NULL);
 #endif
 }
 
@@ -268,7 +273,7 @@ void sim_coro_destroy(sim_coro *c)
     if (c == g_cur)
         return;
 #if CORO_ASAN
-    if (c->started && !c->done && g_cur == NULL) {
+    if (c->started && !c->done && !c->abandoned && g_cur == NULL) {
         /* Let it leave through coro_exit() so that ASan frees its fake stack. */
         c->cancel = true;
         switch_in(c);
@@ -306,6 +311,26 @@ void sim_coro_yield(void)
 sim_coro *sim_coro_current(void)
 {
     return g_cur;
+}
+
+void sim_coro_escape(void)
+{
+    sim_coro *c = g_cur;
+    if (c == NULL)
+        return;
+    c->done = true;
+    c->abandoned = true;
+    g_cur = NULL;
+#if CORO_ASAN
+    __sanitizer_start_switch_fiber(NULL, g_main_stack_lo, g_main_stack_bytes);
+#endif
+}
+
+void sim_coro_escaped(void)
+{
+#if CORO_ASAN
+    __sanitizer_finish_switch_fiber(g_main_fake, NULL, NULL);
+#endif
 }
 
 bool sim_coro_done(const sim_coro *c)

@@ -65,6 +65,16 @@ void sim_coro_yield(void);
 /* The running coroutine, or NULL on the main context. */
 sim_coro *sim_coro_current(void);
 
+/*
+ * Leaving a coroutine without a switch: a signal handler running on a coroutine's stack calls
+ * sim_coro_escape() and then siglongjmp()s to a jump buffer set on the main context, which calls
+ * sim_coro_escaped() once it has landed. The coroutine counts as done and is never entered again
+ * (destroy only frees it). Used by the simulator's guard against driver loops with no platform
+ * point.
+ */
+void sim_coro_escape(void);
+void sim_coro_escaped(void);
+
 /* True once c's function has returned (NULL counts as done). */
 bool sim_coro_done(const sim_coro *c);
 

@@ -1,0 +1,149 @@
+/*
+ * scenario.h — a scenario: the hardware knobs, the endpoints, the fault plan and each CPU's
+ * workload, read from a file in scenarios/ and adjusted by `--set KEY=VALUE`. The checker
+ * turns it into a world (src/check/instantiate.c); this header is only the data.
+ *
+ * File format (scenarios/NAME.scn), line oriented, '#' starts a comment:
+ *
+ *   name = ite-even-batch
+ *   summary = one line
+ *   from = seed 001
+ *
+ *   [params]                    # parameters: defaults, overridable with --set
+ *   batch = 2                   # a scenario-specific key
+ *   cpus = 1                    # common keys (below) may be given defaults here too
+ *
+ *   [endpoint ep0]
+ *   sid = 01:00.0
+ *   ats = 1
+ *   latency_us = $devtlb_latency_us     # $key: the value of a parameter
+ *
+ *   [fault]                     # one timed event of the fault plan
+ *   ep = ep0
+ *   kind = drop                 # mute unmute drop link-down link-up surprise-removal flr
+ *                               # wrong-itag latency dma
+ *   at_us = 0                   # fixed time, or a range lo..hi explored by the strategy
+ *                               # (or at_s = ... in seconds; decimals allowed in both)
+ *   arg = 1                     # count / latency / page index for dma (kind-specific)
+ *
+ *   [cpu 0]                     # workload of CPU 0; "[cpu *]" applies to every CPU
+ *   repeat = 1
+ *   op = flush devtlb=ep0 batch=$batch
+ *   op = sleep us=5
+ *
+ * Workload operations (one per `op =` line, run in order, the list `repeat` times):
+ *   flush iotlb [batch=N]          N page-selective IOTLB invalidations in one submit
+ *   flush devtlb=EP [batch=N]      N-1 IOTLB invalidations then one device-TLB for EP
+ *   flush mixed=EP [batch=N]       alternating IOTLB and device-TLB (EP) descriptors
+ *   flush bad [batch=N] [bad_index=K]  a batch whose K-th descriptor is malformed
+ *   unmap ep=EP page=P             unmap page P of EP's domain, invalidate IOTLB + device
+ *                                  TLB; on success free the page and give it to another owner
+ *   flr ep=EP                      reset bracket: driver hooks around an FLR of EP
+ *   sleep us=N                     idle N microseconds
+ *
+ * Common keys (valid in every scenario): cpus, queue_len, desc_width (128|256), head_policy
+ * (fetch|complete), fetch_window, ite_timeout_ms, watchdog_s, itesid (0|1), devtlb_latency_us,
+ * max_virtual_s, deadline_ms. Any other key must be declared in the scenario's [params].
+ */
+#ifndef QINVAL_SCENARIO_H
+#define QINVAL_SCENARIO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hw/hw.h"
+
+#define SC_MAX_PARAMS    48
+#define SC_MAX_EPS       8
+#define SC_MAX_FAULTS    16
+#define SC_MAX_OPS       16
+#define SC_MAX_CPUS      64
+#define SC_NAME_LEN      48
+#define SC_TEXT_LEN      160
+
+struct sc_param {
+    char key[SC_NAME_LEN];
+    char value[SC_NAME_LEN];
+    bool common; /* one of the common keys */
+    int line;    /* where it was declared (0: built-in default, -1: --set) */
+};
+
+struct sc_endpoint {
+    char name[SC_NAME_LEN];
+    uint16_t sid;
+    bool ats;
+    hw_time latency;
+};
+
+struct sc_fault {
+    int ep;               /* index into endpoints */
+    enum hw_fault kind;   /* unused when dma is set */
+    bool dma;             /* a DMA attempt by the endpoint rather than a fault */
+    hw_time at_lo, at_hi; /* explored in [lo, hi]; equal for a fixed time */
+    uint32_t arg;
+    bool write;           /* dma: write rather than read */
+    int line;
+};
+
+enum sc_op_kind { SC_OP_FLUSH_IOTLB, SC_OP_FLUSH_DEVTLB, SC_OP_FLUSH_MIXED, SC_OP_FLUSH_BAD,
+                  SC_OP_UNMAP, SC_OP_FLR, SC_OP_SLEEP };
+
+struct sc_op {
+    enum sc_op_kind kind;
+    int ep;            /* endpoint index, or -1 */
+    unsigned batch;    /* descriptors per submit (>= 1) */
+    int bad_index;     /* flush bad */
+    unsigned page;     /* unmap */
+    hw_time sleep;
+    int line;
+};
+
+struct sc_workload {
+    unsigned repeat;
+    unsigned nops;
+    struct sc_op ops[SC_MAX_OPS];
+};
+
+typedef struct scenario {
+    char name[SC_NAME_LEN];
+    char summary[SC_TEXT_LEN];
+    char from[SC_TEXT_LEN];
+    char file[256];
+
+    /* parameters after defaults, file values and --set overrides */
+    unsigned nparams;
+    struct sc_param params[SC_MAX_PARAMS];
+
+    /* resolved common settings */
+    unsigned cpus;
+    unsigned queue_len;
+    bool dw256;
+    enum hw_head_policy head_policy;
+    unsigned fetch_window;
+    hw_time ite_timeout;
+    hw_time watchdog;
+    bool itesid;
+    hw_time devtlb_latency;
+    hw_time max_virtual;
+    hw_time deadline; /* per-call bound handed to drivers that honour one */
+
+    unsigned neps;
+    struct sc_endpoint eps[SC_MAX_EPS];
+    unsigned nfaults;
+    struct sc_fault faults[SC_MAX_FAULTS];
+    struct sc_workload cpu[SC_MAX_CPUS]; /* [0, cpus) */
+} scenario;
+
+/* Load a scenario file, apply `nsets` overrides "KEY=VALUE", resolve. Returns 0, or -1 with a
+ * one-line message in err naming the file, the line (or "--set") and the key. */
+int sc_load(const char *path, const char *const *sets, unsigned nsets, scenario *out, char *err,
+            size_t errlen);
+/* Find scenarios/NAME.scn in `dir` and load it (same contract). */
+int sc_load_named(const char *dir, const char *name, const char *const *sets, unsigned nsets,
+                  scenario *out, char *err, size_t errlen);
+/* The value of a parameter, or NULL. */
+const char *sc_param(const scenario *s, const char *key);
+/* Names of the scenarios in `dir` (sorted), up to max; returns how many. */
+unsigned sc_list(const char *dir, char names[][SC_NAME_LEN], unsigned max);
+
+#endif /* QINVAL_SCENARIO_H */

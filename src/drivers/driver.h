@@ -1,0 +1,64 @@
+/*
+ * driver.h — what the checker needs from an invalidation algorithm under test: create it over
+ * one IOMMU, submit a batch of descriptors from a simulated CPU and wait for it, optional
+ * interrupt / hot-plug / reset hooks, and introspection for the slot-leak oracle.
+ *
+ * Drivers run on simulated CPUs and reach the hardware only through include/qinval/platform.h;
+ * memory the IOMMU must see (queue, status words) comes from sim_dma_alloc() in src/sim/sim.h.
+ * Implementations: src/drivers/ref_*.c (published Linux algorithms), src/drivers/engine_drv.c
+ * (the qinval engine, later), src/drivers/kernel_drv.c (a kernel tree's code, later).
+ */
+#ifndef QINVAL_DRIVER_H
+#define QINVAL_DRIVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <qinval/platform.h>
+#include <qinval/vtd.h>
+
+/* Results of submit (kernel style: 0 or a negative errno value). */
+#define DRV_OK        0
+#define DRV_EINVAL    (-22)  /* a descriptor of the batch was malformed (IQE) */
+#define DRV_EAGAIN    (-11)  /* the caller should submit again */
+#define DRV_ETIMEDOUT (-110) /* gave up waiting (deadline, or device-TLB time-out) */
+#define DRV_ENODEV    (-19)  /* a target device is gone or quarantined */
+#define DRV_EIO       (-5)   /* anything else the hardware reported */
+
+struct drv_params {
+    unsigned queue_len;   /* ring entries (power of two, 256..32768 / 128..16384 for 256-bit) */
+    bool dw256;           /* 256-bit descriptors */
+    uint64_t deadline_ns; /* per-call wait bound for drivers that honour one (0: none) */
+    unsigned ncpus;
+};
+
+struct drv_submit_opts {
+    uint64_t deadline_ns; /* absolute, on qi_plat_now_ns(); 0: the driver's default */
+};
+
+typedef struct sim_driver_ops {
+    const char *name;
+    const char *summary; /* one line for `qinval list drivers` */
+    /* Allocate state and the queue, program IQA, enable QI. Runs on CPU 0 before any workload.
+     * Returns NULL on failure. */
+    void *(*init)(qi_platform *p, const struct drv_params *params);
+    /* Queue descriptors[0..n) followed by the driver's own wait descriptor(s), wait, return a
+     * DRV_* result. Called concurrently from several simulated CPUs. */
+    int (*submit)(void *drv, qi_platform *p, const vtd_desc *descs, unsigned n,
+                  const struct drv_submit_opts *opts);
+    /* Optional hooks (NULL if the algorithm has none). Interrupt hooks run on the CPU the
+     * interrupt was delivered to, with interrupts off. */
+    void (*fault_irq)(void *drv, qi_platform *p);
+    void (*hotplug)(void *drv, qi_platform *p, uint16_t sid);
+    void (*reset_prepare)(void *drv, qi_platform *p, uint16_t sid); /* before FLR / detach */
+    void (*reset_done)(void *drv, qi_platform *p, uint16_t sid);    /* after it */
+    /* Free ring slots as the driver counts them, and the count when idle. */
+    unsigned (*free_slots)(void *drv);
+    unsigned (*capacity)(void *drv);
+} sim_driver_ops;
+
+/* The registry: every driver the checker knows, NULL-terminated. */
+extern const sim_driver_ops *const sim_drivers[];
+const sim_driver_ops *sim_driver_find(const char *name);
+
+#endif /* QINVAL_DRIVER_H */

@@ -1,0 +1,261 @@
+/*
+ * platform_sim.c — include/qinval/platform.h for simulated CPUs. Every function that touches
+ * shared state is a scheduling point: the CPU parks (sim__point), the scheduler decides when it
+ * runs, then the operation happens atomically at that virtual time and the CPU is charged its
+ * cost. Memory is sequentially consistent, so wmb has nothing to order.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/world_internal.h"
+
+/* ---- registers ---- */
+
+uint32_t qi_plat_read32(qi_platform *p, uint32_t off)
+{
+    struct sim_cpu *c = sim__point(p, OP_MMIO);
+    uint32_t v = hw_mmio_read32(p->w->hw, off);
+    sim__charge(c, p->w->cfg.cost.mmio_read);
+    return v;
+}
+
+uint64_t qi_plat_read64(qi_platform *p, uint32_t off)
+{
+    struct sim_cpu *c = sim__point(p, OP_MMIO);
+    uint64_t v = hw_mmio_read64(p->w->hw, off);
+    sim__charge(c, p->w->cfg.cost.mmio_read);
+    return v;
+}
+
+void qi_plat_write32(qi_platform *p, uint32_t off, uint32_t val)
+{
+    struct sim_cpu *c = sim__point(p, OP_MMIO);
+    hw_mmio_write32(p->w->hw, off, val);
+    sim__mutated(p->w);
+    sim__charge(c, p->w->cfg.cost.mmio_write);
+}
+
+void qi_plat_write64(qi_platform *p, uint32_t off, uint64_t val)
+{
+    struct sim_cpu *c = sim__point(p, OP_MMIO);
+    hw_mmio_write64(p->w->hw, off, val);
+    sim__mutated(p->w);
+    sim__charge(c, p->w->cfg.cost.mmio_write);
+}
+
+/* ---- memory ---- */
+
+uint64_t qi_plat_virt_to_phys(qi_platform *p, const volatile void *va)
+{
+    sim_world *w = p->w;
+    const uint8_t *b = (const uint8_t *)va;
+    size_t size = hw_mem_size(w->hw);
+    if (b < w->ram || b >= w->ram + size) {
+        sim_abort(w, "virt_to_phys of memory outside simulated RAM (use sim_dma_alloc)");
+        return 0;
+    }
+    return (uint64_t)(b - w->ram);
+}
+
+uint32_t qi_plat_load32(qi_platform *p, const volatile uint32_t *addr)
+{
+    struct sim_cpu *c = sim__point(p, OP_MEM);
+    uint32_t v = *addr;
+    sim__charge(c, p->w->cfg.cost.mem);
+    return v;
+}
+
+void qi_plat_store32(qi_platform *p, volatile uint32_t *addr, uint32_t val)
+{
+    struct sim_cpu *c = sim__point(p, OP_MEM);
+    if (*addr != val)
+        sim__mutated(p->w);
+    *addr = val;
+    sim__charge(c, p->w->cfg.cost.mem);
+}
+
+void qi_plat_wmb(qi_platform *p)
+{
+    (void)p; /* sequentially consistent simulation */
+}
+
+uint32_t qi_plat_fetch_add32(qi_platform *p, volatile uint32_t *addr, uint32_t val)
+{
+    struct sim_cpu *c = sim__point(p, OP_ATOMIC);
+    uint32_t old = *addr;
+    *addr = old + val;
+    if (val)
+        sim__mutated(p->w);
+    sim__charge(c, p->w->cfg.cost.atomic);
+    return old;
+}
+
+bool qi_plat_cas32(qi_platform *p, volatile uint32_t *addr, uint32_t *expected, uint32_t val)
+{
+    struct sim_cpu *c = sim__point(p, OP_ATOMIC);
+    bool ok = *addr == *expected;
+    if (ok) {
+        if (*addr != val)
+            sim__mutated(p->w);
+        *addr = val;
+    } else {
+        *expected = *addr;
+    }
+    sim__charge(c, p->w->cfg.cost.atomic);
+    return ok;
+}
+
+/* ---- interrupts and locks ---- */
+
+static void irqs_off(sim_world *w, struct sim_cpu *c)
+{
+    if (c->irqs_off)
+        return;
+    c->irqs_off = true;
+    c->irq_off_since = w->now;
+    sim__event(w, (int)c->id, SIM_EV_IRQ_OFF, 0, 0);
+}
+
+unsigned long qi_plat_irq_save(qi_platform *p)
+{
+    struct sim_cpu *c = &p->w->cpu[p->cpu];
+    unsigned long was_off = c->irqs_off;
+    irqs_off(p->w, c);
+    return was_off;
+}
+
+void qi_plat_irq_restore(qi_platform *p, unsigned long flags)
+{
+    struct sim_cpu *c = &p->w->cpu[p->cpu];
+    if (flags || !c->irqs_off)
+        return;
+    c->irqs_off = false;
+    sim__event(p->w, (int)c->id, SIM_EV_IRQ_ON, 0, 0);
+    /* Interrupts that arrived meanwhile are taken now: a scheduling point. */
+    c = sim__point(p, OP_IRQ);
+    sim__charge(c, 0);
+}
+
+void qi_plat_lock(qi_platform *p, qi_lock *l)
+{
+    struct sim_cpu *c = &p->w->cpu[p->cpu];
+    c->want = l;
+    c = sim__point(p, OP_LOCK); /* the scheduler runs it only once the lock is free */
+    c->want = NULL;
+    l->word = c->id + 1;
+    sim__event(p->w, (int)c->id, SIM_EV_LOCK, (uint64_t)(uintptr_t)l, c->irqs_off);
+    sim__charge(c, p->w->cfg.cost.lock);
+}
+
+void qi_plat_unlock(qi_platform *p, qi_lock *l)
+{
+    struct sim_cpu *c = sim__point(p, OP_MEM);
+    if (l->word != c->id + 1) {
+        sim_abort(p->w, "unlock of a lock this CPU does not hold");
+        return;
+    }
+    l->word = 0;
+    sim__event(p->w, (int)c->id, SIM_EV_UNLOCK, (uint64_t)(uintptr_t)l, 0);
+    sim__charge(c, p->w->cfg.cost.lock);
+}
+
+unsigned long qi_plat_lock_irqsave(qi_platform *p, qi_lock *l)
+{
+    unsigned long flags = qi_plat_irq_save(p);
+    qi_plat_lock(p, l);
+    return flags;
+}
+
+void qi_plat_unlock_irqrestore(qi_platform *p, qi_lock *l, unsigned long flags)
+{
+    qi_plat_unlock(p, l);
+    qi_plat_irq_restore(p, flags);
+}
+
+/* ---- waiting ---- */
+
+void qi_plat_relax(qi_platform *p, uint64_t wake_by_ns)
+{
+    sim_world *w = p->w;
+    struct sim_cpu *c = &w->cpu[p->cpu];
+    c->quiet = w->epoch == c->relax_epoch;
+    c->wake_by = wake_by_ns;
+    c = sim__point(p, OP_RELAX);
+    c->relax_epoch = w->epoch;
+    c->relax_step = w->steps;
+    sim__charge(c, w->cfg.cost.relax);
+}
+
+uint64_t qi_plat_now_ns(qi_platform *p)
+{
+    struct sim_cpu *c = sim__point(p, OP_CLOCK);
+    sim__charge(c, p->w->cfg.cost.clock);
+    return p->w->now;
+}
+
+void qi_plat_watchdog_touch(qi_platform *p)
+{
+    struct sim_cpu *c = &p->w->cpu[p->cpu];
+    if (c->irqs_off)
+        c->irq_off_since = p->w->now;
+}
+
+void qi_plat_log(qi_platform *p, enum qi_log_level level, const char *msg, uint64_t a,
+                 uint64_t b)
+{
+    (void)level;
+    sim_note(p, msg, a, b);
+}
+
+/* ---- simulation extras ---- */
+
+void *sim_dma_alloc(qi_platform *p, size_t bytes)
+{
+    sim_world *w = p->w;
+    hw_paddr pa = hw_mem_alloc(w->hw, bytes, SIM_OWNER_DRIVER);
+    if (!pa) {
+        sim_abort(w, "simulated RAM exhausted by driver allocations");
+        return NULL;
+    }
+    if (w->nregions == w->cap_regions) {
+        size_t cap = w->cap_regions ? w->cap_regions * 2 : 16;
+        struct dma_region *n = realloc(w->regions, cap * sizeof(*n));
+        if (!n)
+            abort();
+        w->regions = n;
+        w->cap_regions = cap;
+    }
+    void *va = w->ram + pa;
+    w->regions[w->nregions++] = (struct dma_region){.va = va, .bytes = bytes};
+    return va;
+}
+
+void sim_cpu_sleep(qi_platform *p, hw_time dt)
+{
+    sim_world *w = p->w;
+    hw_time until = w->now + dt;
+    while (w->now < until && !w->stop) {
+        struct sim_cpu *c = &w->cpu[p->cpu];
+        c->t = until;
+        sim__point(p, OP_SLEEP);
+    }
+}
+
+void sim_note(qi_platform *p, const char *what, uint64_t a, uint64_t b)
+{
+    sim_world *w = p->w;
+    if (w->nnotes == w->cap_notes) {
+        size_t cap = w->cap_notes ? w->cap_notes * 2 : 32;
+        char **n = realloc(w->notes, cap * sizeof(*n));
+        if (!n)
+            abort();
+        w->notes = n;
+        w->cap_notes = cap;
+    }
+    char *copy = strdup(what ? what : "");
+    if (!copy)
+        abort();
+    w->notes[w->nnotes++] = copy;
+    sim__event(w, (int)p->cpu, SIM_EV_NOTE, a, b);
+    w->ev[w->nev - 1].text = copy;
+}

@@ -1,0 +1,143 @@
+/*
+ * sim.h — the deterministic simulation: N simulated CPUs, each a coroutine running ordinary C
+ * driver code, against one hardware model, in virtual time. CPUs switch only at platform
+ * points (include/qinval/platform.h: MMIO, lock, interrupt state, atomics, shared loads and
+ * stores, relax, clock). At every such point the scheduler asks a strategy which CPU goes next,
+ * so a run is a pure function of the configuration and the strategy's answers.
+ *
+ * Time: each CPU has a local clock advanced by the cost of its operations; the hardware clock
+ * is the global "now" and never goes back. When every CPU is only polling and nothing changed
+ * during a whole round, time jumps to the next timed event (hardware action, a CPU's relax
+ * deadline, a watchdog deadline). If there is none, the run is a proved hang.
+ *
+ * The world also watches: interrupts-off time per CPU against the watchdog (hard lockup), the
+ * virtual-time bound (hang), and a CPU-time guard around each CPU step that catches driver
+ * loops with no platform point at all.
+ */
+#ifndef QINVAL_SIM_H
+#define QINVAL_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <qinval/platform.h>
+
+#include "hw/hw.h"
+
+#define SIM_MAX_CPUS 64
+
+typedef struct sim_world sim_world;
+
+/* Virtual cost of each kind of platform operation. */
+struct sim_costs {
+    hw_time mmio_read, mmio_write, lock, atomic, mem, relax, clock, irq_entry;
+};
+
+typedef struct sim_config {
+    unsigned ncpus;
+    hw_time watchdog;    /* interrupts off longer than this is a hard lockup; default 10 s */
+    hw_time max_virtual; /* virtual-time bound of a run (hang); default 600 s */
+    hw_time window;      /* CPUs whose next operation is due within `window` of the earliest are
+                            all candidates of a choice; default 1 us */
+    struct sim_costs cost;
+    unsigned irq_cpu;    /* CPU that takes fault, completion and hot-plug interrupts */
+    unsigned step_guard_ms; /* CPU time one CPU step may take before it counts as a loop
+                               with no platform point; default 20 ms */
+    size_t stack_bytes;  /* coroutine stack per CPU; default 256 KiB */
+} sim_config;
+
+void sim_config_default(sim_config *c);
+
+/* A choice: which of the candidate CPUs runs its next operation. `cands` lists CPU ids in
+ * increasing order; the function returns an index into it. `step` counts choices so far. */
+typedef unsigned (*sim_choose_fn)(void *ctx, const sim_world *w, const unsigned *cands,
+                                  unsigned n, uint64_t step);
+
+/* What a CPU does: its whole life as a function, run in its coroutine. */
+typedef void (*sim_cpu_fn)(sim_world *w, unsigned cpu, void *arg);
+
+/* Interrupt routing: called on the receiving CPU (interrupts off, in its context). */
+typedef void (*sim_irq_fn)(sim_world *w, unsigned cpu, enum hw_irq irq, int ep, void *arg);
+
+sim_world *sim_create(const sim_config *cfg, hw_machine *hw, const char **err);
+void sim_destroy(sim_world *w);
+hw_machine *sim_hw(const sim_world *w);
+const sim_config *sim_get_config(const sim_world *w);
+
+void sim_set_cpu(sim_world *w, unsigned cpu, sim_cpu_fn fn, void *arg);
+void sim_set_irq_handler(sim_world *w, sim_irq_fn fn, void *arg);
+void sim_set_chooser(sim_world *w, sim_choose_fn fn, void *ctx);
+
+/* The platform handle of a CPU (valid inside and outside its coroutine). */
+qi_platform *sim_platform(sim_world *w, unsigned cpu);
+/* From a platform handle back to the world and the CPU id. */
+sim_world *sim_platform_world(qi_platform *p);
+unsigned sim_platform_cpu(qi_platform *p);
+
+/* Memory the IOMMU can see (simulated RAM, owner `SIM_OWNER_DRIVER`), zeroed; aborts the run
+ * with an internal error if RAM is exhausted. qi_plat_virt_to_phys() maps it back. */
+#define SIM_OWNER_DRIVER 1u
+void *sim_dma_alloc(qi_platform *p, size_t bytes);
+
+/* A CPU waits `dt` of virtual time doing nothing (interrupts as they are). A platform point. */
+void sim_cpu_sleep(qi_platform *p, hw_time dt);
+/* Record a CPU-level event in the timeline (a scheduling point is not implied). */
+void sim_note(qi_platform *p, const char *what, uint64_t a, uint64_t b);
+
+enum sim_stop {
+    SIM_STOP_DONE,        /* every CPU finished its function */
+    SIM_STOP_HARD_LOCKUP, /* a CPU kept interrupts off longer than the watchdog */
+    SIM_STOP_HANG,        /* proved: nothing can change and nothing is pending */
+    SIM_STOP_TIMEOUT,     /* the virtual-time bound passed */
+    SIM_STOP_DEADLOCK,    /* every live CPU waits for a lock */
+    SIM_STOP_LOOP,        /* a CPU step ran past the guard without a platform point */
+    SIM_STOP_ABORT,       /* the run was stopped by sim_abort() (e.g. an oracle) */
+};
+
+typedef struct sim_outcome {
+    enum sim_stop stop;
+    int cpu;           /* the CPU concerned, or -1 */
+    bool irqs_off;     /* that CPU had interrupts disabled */
+    hw_time t;         /* virtual time of the verdict */
+    uint64_t steps;    /* scheduling choices made */
+    char why[256];
+} sim_outcome;
+
+/* Run until every CPU is done or a stop condition. Call once per world. */
+void sim_run(sim_world *w, sim_outcome *out);
+/* Stop the run from inside (an oracle that saw enough, a driver asserting). */
+void sim_abort(sim_world *w, const char *why);
+const char *sim_stop_name(enum sim_stop s);
+
+/* CPU-level timeline events, interleaved with the hardware log by `hwpos` (the hardware log
+ * length when the event happened). */
+enum sim_ev {
+    SIM_EV_NOTE,     /* text from sim_note */
+    SIM_EV_LOCK,     /* a = lock address; b = 1 if interrupts were turned off with it */
+    SIM_EV_UNLOCK,
+    SIM_EV_IRQ_OFF,
+    SIM_EV_IRQ_ON,
+    SIM_EV_IRQ_ENTRY, /* a = enum hw_irq, b = endpoint */
+    SIM_EV_STORE,     /* a = phys address (or 0), b = value */
+    SIM_EV_JUMP,      /* time jumped: a = from, b = to */
+};
+
+typedef struct sim_event {
+    hw_time t;
+    size_t hwpos;
+    uint16_t kind;
+    int16_t cpu;
+    uint64_t a, b;
+    const char *text; /* SIM_EV_NOTE: static or world-owned string */
+} sim_event;
+
+const sim_event *sim_events(const sim_world *w, size_t *n);
+/* Print the merged CPU + hardware timeline (all of it, or from the given positions). */
+void sim_timeline_dump(const sim_world *w, FILE *out);
+
+/* Inspect a CPU. */
+hw_time sim_cpu_time(const sim_world *w, unsigned cpu);
+bool sim_cpu_irqs_off(const sim_world *w, unsigned cpu);
+
+#endif /* QINVAL_SIM_H */

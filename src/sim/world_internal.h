@@ -1,0 +1,107 @@
+/*
+ * world_internal.h — the simulation's inside, shared by world.c (scheduler, time, verdicts),
+ * platform_sim.c (the platform.h functions as scheduling points) and guard.c (the CPU-time
+ * guard around each step).
+ */
+#ifndef QINVAL_SIM_WORLD_INTERNAL_H
+#define QINVAL_SIM_WORLD_INTERNAL_H
+
+#include <setjmp.h>
+
+#include "sim/coro.h"
+#include "sim/sim.h"
+
+/* What a CPU will do when the scheduler next lets it run. */
+enum cpu_op {
+    OP_START,
+    OP_MMIO,
+    OP_MEM,
+    OP_ATOMIC,
+    OP_LOCK,  /* wants `want` */
+    OP_RELAX, /* one iteration of a polling loop */
+    OP_SLEEP, /* idle until t */
+    OP_IRQ,   /* interrupt state change */
+    OP_CLOCK,
+};
+
+struct qi_platform {
+    sim_world *w;
+    unsigned cpu;
+};
+
+struct sim_cpu {
+    unsigned id;
+    struct qi_platform plat;
+    sim_coro *co;
+    sim_cpu_fn fn;
+    void *arg;
+    hw_time t; /* local clock: the earliest time its next operation can run */
+    bool done;
+    bool stuck; /* left by the guard */
+    bool irqs_off;
+    hw_time irq_off_since;
+    bool in_irq;
+    enum cpu_op op;
+    qi_lock *want;
+    uint64_t wake_by; /* OP_RELAX deadline hint */
+    uint64_t relax_epoch;   /* world epoch at its previous relax */
+    uint64_t relax_step;    /* world step of its previous relax */
+    bool quiet;             /* its last polling iteration changed nothing */
+    uint32_t irq_pending;   /* bit per enum hw_irq */
+    int hotplug_ep;
+};
+
+struct dma_region {
+    void *va;
+    size_t bytes;
+};
+
+struct sim_world {
+    sim_config cfg;
+    hw_machine *hw;
+    uint8_t *ram; /* base of simulated RAM in this process */
+    struct sim_cpu cpu[SIM_MAX_CPUS];
+    sim_choose_fn choose;
+    void *choose_ctx;
+    sim_irq_fn irq_fn;
+    void *irq_arg;
+
+    hw_time now;
+    uint64_t steps;
+    int running; /* CPU in its coroutine, or -1 */
+    bool started;
+
+    /* change detection for time jumps */
+    uint64_t epoch;
+    size_t hw_seen;
+    bool hash_armed;
+    uint64_t hash_value, hash_epoch, hash_step;
+
+    struct dma_region *regions;
+    size_t nregions, cap_regions;
+
+    sim_event *ev;
+    size_t nev, cap_ev;
+    char **notes; /* owned copies of note strings */
+    size_t nnotes, cap_notes;
+
+    bool stop;
+    sim_outcome out;
+    sigjmp_buf escape; /* the guard lands here */
+};
+
+/* world.c */
+struct sim_cpu *sim__point(qi_platform *p, enum cpu_op op);
+void sim__charge(struct sim_cpu *c, hw_time cost);
+void sim__mutated(sim_world *w);
+void sim__event(sim_world *w, int cpu, unsigned kind, uint64_t a, uint64_t b);
+void sim__finish(sim_world *w, enum sim_stop stop, int cpu, hw_time t, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* guard.c */
+void sim__guard_arm(sim_world *w);
+void sim__guard_step_begin(void);
+void sim__guard_step_end(void);
+void sim__guard_disarm(void);
+
+#endif /* QINVAL_SIM_WORLD_INTERNAL_H */

@@ -1,0 +1,338 @@
+/*
+ * test_sim_world.c — the simulation's scheduler and verdicts: CPUs interleave only at platform
+ * points, locks exclude, the chooser decides the order, polling CPUs make time jump to the next
+ * hardware event, and each stop condition (done, proved hang, hard lockup, deadlock, a loop with
+ * no platform point, the virtual-time bound) is reached when, and only when, it should be.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "sim/sim.h"
+
+struct fixture {
+    hw_machine *hw;
+    sim_world *w;
+};
+
+static struct fixture make(unsigned ncpus, hw_time watchdog)
+{
+    struct fixture f;
+    hw_config hc;
+    hw_config_default(&hc);
+    f.hw = hw_create(&hc, NULL);
+    sim_config sc;
+    sim_config_default(&sc);
+    sc.ncpus = ncpus;
+    if (watchdog)
+        sc.watchdog = watchdog;
+    f.w = sim_create(&sc, f.hw, NULL);
+    assert_non_null(f.w);
+    return f;
+}
+
+static void done(struct fixture *f)
+{
+    sim_destroy(f->w);
+    hw_destroy(f->hw);
+}
+
+/* Alternate strictly between candidates: the most interleaved schedule. */
+static unsigned rotate(void *ctx, const sim_world *w, const unsigned *c, unsigned n, uint64_t step)
+{
+    (void)ctx, (void)w, (void)c;
+    return (unsigned)(step % n);
+}
+
+struct counter {
+    qi_lock lock;
+    uint32_t *value; /* in simulated RAM */
+    unsigned rounds;
+};
+
+static void add_under_lock(sim_world *w, unsigned cpu, void *arg)
+{
+    struct counter *k = arg;
+    qi_platform *p = sim_platform(w, cpu);
+    for (unsigned i = 0; i < k->rounds; i++) {
+        unsigned long fl = qi_plat_lock_irqsave(p, &k->lock);
+        uint32_t v = qi_plat_load32(p, k->value);
+        qi_plat_store32(p, k->value, v + 1);
+        qi_plat_unlock_irqrestore(p, &k->lock, fl);
+    }
+}
+
+static void add_racy(sim_world *w, unsigned cpu, void *arg)
+{
+    struct counter *k = arg;
+    qi_platform *p = sim_platform(w, cpu);
+    for (unsigned i = 0; i < k->rounds; i++) {
+        uint32_t v = qi_plat_load32(p, k->value);
+        qi_plat_store32(p, k->value, v + 1);
+    }
+}
+
+static void test_lock_excludes(void **state)
+{
+    (void)state;
+    struct fixture f = make(2, 0);
+    struct counter k = {.rounds = 50};
+    k.value = sim_dma_alloc(sim_platform(f.w, 0), 4);
+    sim_set_cpu(f.w, 0, add_under_lock, &k);
+    sim_set_cpu(f.w, 1, add_under_lock, &k);
+    sim_set_chooser(f.w, rotate, NULL);
+    sim_outcome out;
+    sim_run(f.w, &out);
+    assert_int_equal(out.stop, SIM_STOP_DONE);
+    assert_int_equal(*k.value, 100);
+    done(&f);
+}
+
+/* Without the lock the same interleaving loses updates: the chooser really interleaves. */
+static void test_race_shows_without_lock(void **state)
+{
+    (void)state;
+    struct fixture f = make(2, 0);
+    struct counter k = {.rounds = 50};
+    k.value = sim_dma_alloc(sim_platform(f.w, 0), 4);
+    sim_set_cpu(f.w, 0, add_racy, &k);
+    sim_set_cpu(f.w, 1, add_racy, &k);
+    sim_set_chooser(f.w, rotate, NULL);
+    sim_outcome out;
+    sim_run(f.w, &out);
+    assert_int_equal(out.stop, SIM_STOP_DONE);
+    assert_true(*k.value < 100);
+    done(&f);
+}
+
+struct poller {
+    uint32_t *flag;
+    bool irqs_off;
+    uint64_t wake_by;
+};
+
+static void poll_flag(sim_world *w, unsigned cpu, void *arg)
+{
+    struct poller *q = arg;
+    qi_platform *p = sim_platform(w, cpu);
+    unsigned long fl = q->irqs_off ? qi_plat_irq_save(p) : 0;
+    while (qi_plat_load32(p, q->flag) == 0)
+        qi_plat_relax(p, q->wake_by);
+    if (q->irqs_off)
+        qi_plat_irq_restore(p, fl);
+}
+
+static void test_proved_hang(void **state)
+{
+    (void)state;
+    struct fixture f = make(1, 0);
+    struct poller q = {0};
+    q.flag = sim_dma_alloc(sim_platform(f.w, 0), 4);
+    sim_set_cpu(f.w, 0, poll_flag, &q);
+    sim_outcome out;
+    sim_run(f.w, &out);
+    assert_int_equal(out.stop, SIM_STOP_HANG);
+    assert_true(out.steps < 100); /* proved, not timed out */
+    done(&f);
+}
+
+static void test_hard_lockup_polling(void **state)
+{
+    (void)state;
+    struct fixture f = make(1, 10 * HW_S);
+    struct poller q = {.irqs_off = true};
+    q.flag = sim_dma_alloc(sim_platform(f.w, 0), 4);
+    sim_set_cpu(f.w, 0, poll_flag, &q);
+    sim_outcome out;
+    sim_run(f.w, &out);
+    assert_int_equal(out.stop, SIM_STOP_HARD_LOCKUP);
+    assert_int_equal(out.cpu, 0);
+    assert_true(out.irqs_off);
+    assert_true(out.t >= 10 * HW_S && out.t < 10 * HW_S + HW_MS);
+    assert_true(out.steps < 100);
+    done(&f);
+}
+
+/* A deadline hint lets time jump to it; the loop exits by reading the clock. */
+static void poll_until(sim_world *w, unsigned cpu, void *arg)
+{
+    uint64_t *end = arg;
+    qi_platform *p = sim_platform(w, cpu);
+    uint64_t deadline = qi_plat_now_ns(p) + 5 * HW_S;
+    while (qi_plat_now_ns(p) < deadline)
+        qi_plat_relax(p, deadline);
+    *end = qi_plat_now_ns(p);
+}
+
+static void test_deadline_hint(void **state)
+{
+    (void)state;
+    struct fixture f = make(1, 0);
+    uint64_t end = 0;
+    sim_set_cpu(f.w, 0, poll_until, &end);
+    sim_outcome out;
+    sim_run(f.w, &out);
+    assert_int_equal(out.stop, SIM_STOP_DONE);
+    assert_true(end >= 5 * HW_S && end < 5 * HW_S + HW_US);
+    assert_true(out.steps < 100);
+    done(&f);
+}
+
+static volatile int sink;
+
+static void spin_no_points(sim_world *w, unsigned cpu, void *arg)
+{
+    qi_platform *p = sim_platform(w, cpu);
+    bool *off = arg;
+    if (*off)
+        qi_plat_irq_save(p);
+    qi_plat_relax(p, 0); /* one platform point, then a loop with none */
+    for (;;)
+        sink++;
+}
+
+static void test_loop_guard(void **state)
+{
+    (void)state;
+    for (int off = 0; off <= 1; off++) {
+        struct fixture f = make(1, 0);
+        bool irqs = off;
+        sim_set_cpu(f.w, 0, spin_no_points, &irqs);
+        sim_outcome out;
+        sim_run(f.w, &out);
+        assert_int_equal(out.stop, off ? SIM_STOP_HARD_LOCKUP : SIM_STOP_LOOP);
+        assert_int_equal(out.cpu, 0);
+        assert_non_null(strstr(out.why, "platform point"));
+        done(&f);
+    }
+}
+
+struct pair {
+    qi_lock a, b;
+};
+
+static void lock_ab(sim_world *w, unsigned cpu, void *arg)
+{
+    struct pair *k = arg;
+    qi_platform *p = sim_platform(w, cpu);
+    qi_lock *first = cpu == 0 ? &k->a : &k->b, *second = cpu == 0 ? &k->b : &k->a;
+    qi_plat_lock(p, first);
+    qi_plat_relax(p, 0);
+    qi_plat_lock(p, second);
+    qi_plat_unlock(p, second);
+    qi_plat_unlock(p, first);
+}
+
+static void test_deadlock(void **state)
+{
+    (void)state;
+    struct fixture f = make(2, 0);
+    struct pair k = {{0}, {0}};
+    sim_set_cpu(f.w, 0, lock_ab, &k);
+    sim_set_cpu(f.w, 1, lock_ab, &k);
+    sim_set_chooser(f.w, rotate, NULL);
+    sim_outcome out;
+    sim_run(f.w, &out);
+    assert_int_equal(out.stop, SIM_STOP_DEADLOCK);
+    done(&f);
+}
+
+/* A CPU polls FSTS until the hardware's ITE, one ITE time-out (1 s) later: time jumps. */
+struct ite_poll {
+    hw_time seen;
+};
+
+static void submit_and_poll_ite(sim_world *w, unsigned cpu, void *arg)
+{
+    struct ite_poll *r = arg;
+    qi_platform *p = sim_platform(w, cpu);
+    uint8_t *ring = sim_dma_alloc(p, 4096);
+    qi_plat_write64(p, VTD_REG_IQT, 0);
+    qi_plat_write64(p, VTD_REG_IQA, qi_plat_virt_to_phys(p, ring));
+    qi_plat_write32(p, VTD_REG_GCMD, VTD_GCMD_QIE);
+    while (!(qi_plat_read32(p, VTD_REG_GSTS) & VTD_GSTS_QIES))
+        qi_plat_relax(p, 0);
+    vtd_desc d = vtd_make_devtlb(0x0100, 0x1000, 1);
+    memcpy(ring, d.qw, 16);
+    qi_plat_write32(p, VTD_REG_IQT, 1 << 4);
+    while (!(qi_plat_read32(p, VTD_REG_FSTS) & VTD_FSTS_ITE))
+        qi_plat_relax(p, 0);
+    r->seen = qi_plat_now_ns(p);
+}
+
+static void test_time_jumps_to_hardware_event(void **state)
+{
+    (void)state;
+    struct fixture f = make(1, 0);
+    hw_ep_config ec;
+    hw_ep_config_default(&ec, 0x0100);
+    int ep = hw_ep_add(f.hw, &ec, NULL);
+    hw_ep_inject(f.hw, ep, 0, HW_FAULT_MUTE, 0);
+    struct ite_poll r = {0};
+    sim_set_cpu(f.w, 0, submit_and_poll_ite, &r);
+    sim_outcome out;
+    sim_run(f.w, &out);
+    assert_int_equal(out.stop, SIM_STOP_DONE);
+    assert_true(r.seen >= HW_S && r.seen < HW_S + 10 * HW_US);
+    assert_true(out.steps < 1000);
+    done(&f);
+}
+
+static void test_timeout_bound(void **state)
+{
+    (void)state;
+    hw_config hc;
+    hw_config_default(&hc);
+    hw_machine *hw = hw_create(&hc, NULL);
+    sim_config sc;
+    sim_config_default(&sc);
+    sc.max_virtual = 2 * HW_S;
+    sim_world *w = sim_create(&sc, hw, NULL);
+    uint64_t end = 0;
+    sim_set_cpu(w, 0, poll_until, &end); /* wants 5 s */
+    sim_outcome out;
+    sim_run(w, &out);
+    assert_int_equal(out.stop, SIM_STOP_TIMEOUT);
+    assert_int_equal(end, 0);
+    sim_destroy(w);
+    hw_destroy(hw);
+}
+
+static void test_bad_config(void **state)
+{
+    (void)state;
+    hw_config hc;
+    hw_config_default(&hc);
+    hw_machine *hw = hw_create(&hc, NULL);
+    sim_config sc;
+    sim_config_default(&sc);
+    sc.ncpus = 0;
+    const char *err = NULL;
+    assert_null(sim_create(&sc, hw, &err));
+    assert_non_null(err);
+    sc.ncpus = 2;
+    sc.irq_cpu = 5;
+    assert_null(sim_create(&sc, hw, &err));
+    hw_destroy(hw);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_lock_excludes),
+        cmocka_unit_test(test_race_shows_without_lock),
+        cmocka_unit_test(test_proved_hang),
+        cmocka_unit_test(test_hard_lockup_polling),
+        cmocka_unit_test(test_deadline_hint),
+        cmocka_unit_test(test_loop_guard),
+        cmocka_unit_test(test_deadlock),
+        cmocka_unit_test(test_time_jumps_to_hardware_event),
+        cmocka_unit_test(test_timeout_bound),
+        cmocka_unit_test(test_bad_config),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
