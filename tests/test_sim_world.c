@@ -140,10 +140,15 @@ static void test_proved_hang(void **state)
     done(&f);
 }
 
+/* Polling with interrupts off while something is still pending (a hardware event at 60 s that
+ * could end the wait): the watchdog fires first, at 10 s. */
 static void test_hard_lockup_polling(void **state)
 {
     (void)state;
     struct fixture f = make(1, 10 * HW_S);
+    hw_ep_config ec;
+    hw_ep_config_default(&ec, 0x0100);
+    hw_ep_inject(f.hw, hw_ep_add(f.hw, &ec, NULL), 60 * HW_S, HW_FAULT_LATENCY, 1);
     struct poller q = {.irqs_off = true};
     q.flag = sim_dma_alloc(sim_platform(f.w, 0), 4);
     sim_set_cpu(f.w, 0, poll_flag, &q);
@@ -154,6 +159,22 @@ static void test_hard_lockup_polling(void **state)
     assert_true(out.irqs_off);
     assert_true(out.t >= 10 * HW_S && out.t < 10 * HW_S + HW_MS);
     assert_true(out.steps < 100);
+    done(&f);
+}
+
+/* The same with nothing pending at all: that is a proved hang (the lockup follows from it). */
+static void test_hang_with_irqs_off(void **state)
+{
+    (void)state;
+    struct fixture f = make(1, 10 * HW_S);
+    struct poller q = {.irqs_off = true};
+    q.flag = sim_dma_alloc(sim_platform(f.w, 0), 4);
+    sim_set_cpu(f.w, 0, poll_flag, &q);
+    sim_outcome out;
+    sim_run(f.w, &out);
+    assert_int_equal(out.stop, SIM_STOP_HANG);
+    assert_int_equal(out.cpu, 0);
+    assert_non_null(strstr(out.why, "lockup detector would also fire"));
     done(&f);
 }
 
@@ -327,6 +348,7 @@ int main(void)
         cmocka_unit_test(test_race_shows_without_lock),
         cmocka_unit_test(test_proved_hang),
         cmocka_unit_test(test_hard_lockup_polling),
+        cmocka_unit_test(test_hang_with_irqs_off),
         cmocka_unit_test(test_deadline_hint),
         cmocka_unit_test(test_loop_guard),
         cmocka_unit_test(test_deadlock),

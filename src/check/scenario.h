@@ -27,6 +27,7 @@
  *   arg = 1                     # count / latency / page index for dma (kind-specific)
  *
  *   [cpu 0]                     # workload of CPU 0; "[cpu *]" applies to every CPU
+ *                               # without its own section (others idle; N >= cpus ignored)
  *   repeat = 1
  *   op = flush devtlb=ep0 batch=$batch
  *   op = sleep us=5

@@ -318,6 +318,16 @@ void ep_fault(hw_machine *m, const struct hw_act *a)
 
 /* ---- DMA ---- */
 
+int hw_ep_schedule_dma(hw_machine *m, int ep, hw_time at, uint64_t iova, bool write)
+{
+    if (!ep_ok(m, ep) || at < m->now)
+        return -1;
+    struct hw_act a = {.t = at, .kind = ACT_DMA, .ep = (int16_t)ep, .a = write, .b = iova,
+                       .slot = -1};
+    hw_schedule(m, &a);
+    return 0;
+}
+
 static void log_dma(hw_machine *m, int ep, uint64_t iova, bool write, const hw_dma_result *r)
 {
     hw_event *ev = hw_log_add(m, HW_EV_DMA, ep, -1);

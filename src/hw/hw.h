@@ -190,6 +190,8 @@ typedef struct hw_dma_result {
  * value is stored in *value (may be NULL). Every access is logged as HW_EV_DMA. */
 enum hw_dma_status hw_ep_dma(hw_machine *m, int ep, uint64_t iova, bool write, uint32_t *value,
                              hw_dma_result *res);
+/* Schedule a DMA access (as hw_ep_dma, writing 0x5a5a5a5a) by the endpoint at time `at`. */
+int hw_ep_schedule_dma(hw_machine *m, int ep, hw_time at, uint64_t iova, bool write);
 /* An ATS translation request: fills the ATC without accessing memory. */
 enum hw_dma_status hw_ep_translate(hw_machine *m, int ep, uint64_t iova, hw_dma_result *res);
 /* ATC introspection (for oracles and tests). */
@@ -242,7 +244,7 @@ int hw_tables_unmap(hw_machine *m, hw_paddr pgd, unsigned aw, uint64_t iova); /*
  *   STATUS_WRITE       -    slot  addr           data          page owner   HW_EVF_STRAY/BAD
  *   WAIT_ABORT         -    slot  -              fetch serial  -
  *   DISCARD            -    slot  type           fetch serial  -
- *   IQE                -    head  -              -             IQEI
+ *   IQE                -    head  -              rejected ref  IQEI  (hw_rejected(ref))
  *   ITE                ep   slot  sid            -             itag
  *   ICE                ep   -     sid            itag vector   -
  *   ERR_CLEAR          -    -     FSTS bits cleared
@@ -358,6 +360,12 @@ int hw_event_format(const hw_machine *m, const hw_event *e, char *buf, size_t le
 void hw_log_dump(const hw_machine *m, FILE *out, size_t from);
 /* Count events of a kind (convenience for tests and oracles). */
 size_t hw_count_events(const hw_machine *m, unsigned kind);
+
+/* The descriptor the hardware fetched with a given fetch serial (FETCH event field b), or
+ * NULL. 128-bit descriptors have qw[2..3] = 0. */
+const vtd_desc *hw_fetched(const hw_machine *m, uint32_t serial);
+/* The descriptor that raised an IQE: `ref` is the IQE event's field b (0 for tail errors). */
+const vtd_desc *hw_rejected(const hw_machine *m, uint64_t ref);
 
 /* Internal state a test or oracle may inspect without going through MMIO. */
 typedef struct hw_qi_view {

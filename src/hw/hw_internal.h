@@ -23,6 +23,7 @@ enum hw_act_kind {
     ACT_ATS_TIMEOUT, /* ITag completion timer (a = ats index, gen = request generation) */
     ACT_FAULT,       /* injected fault (a = enum hw_fault, b = arg) */
     ACT_FLR_DONE,    /* FLR ends (gen = endpoint epoch) */
+    ACT_DMA,         /* scheduled DMA by an endpoint (b = iova, a = write) */
 };
 
 struct hw_act {
@@ -147,6 +148,12 @@ struct hw_machine {
     uint32_t pump_gen;
     hw_time pump_at;
     struct ats_req ats[HW_MAX_ATS];
+
+    /* every descriptor fetched, by fetch serial (for oracles) */
+    vtd_desc *fetched;
+    size_t cap_fetched;
+    vtd_desc *rejected; /* descriptors that raised IQE, in order (IQE event field b) */
+    size_t nrejected, cap_rejected;
 
     /* translation caches */
     struct ctx_cache_ent ctx[HW_CTX_CACHE];

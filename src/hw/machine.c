@@ -90,6 +90,8 @@ void hw_destroy(hw_machine *m)
     ep_free_all(m);
     hw_mem_fini(m);
     hw_log_free(m);
+    free(m->fetched);
+    free(m->rejected);
     free(m->acts);
     free(m);
 }
@@ -186,6 +188,11 @@ static void run_act(hw_machine *m, const struct hw_act *a)
     case ACT_FLR_DONE:
         ep_flr_done(m, a);
         break;
+    case ACT_DMA: {
+        uint32_t v = 0x5a5a5a5a;
+        hw_ep_dma(m, a->ep, a->b, a->a != 0, &v, NULL);
+        break;
+    }
     }
 }
 

@@ -9,6 +9,7 @@
  * everything before them is done (retire). head_policy decides whether IQH follows the fetch
  * pointer (spec: after fetch + validation) or the retire point (after completion).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "hw/hw_internal.h"
@@ -149,11 +150,15 @@ void qi_disable(hw_machine *m)
 
 /* ---- errors ---- */
 
-static void raise_iqe(hw_machine *m, unsigned iqei)
+static uint64_t remember_rejected(hw_machine *m, const vtd_desc *d);
+
+/* `ref`: hw_rejected() reference of the offending descriptor, 0 for register-level causes. */
+static void raise_iqe(hw_machine *m, unsigned iqei, uint64_t ref)
 {
     m->r.iqercd = (m->r.iqercd & ~VTD_IQERCD_IQEI_MASK) | (iqei & VTD_IQERCD_IQEI_MASK);
     hw_event *e = hw_log_add(m, HW_EV_IQE, -1, (int32_t)m->fetch_ptr);
     e->c = iqei;
+    e->b = ref;
     hw_raise_error(m, VTD_FSTS_IQE);
 }
 
@@ -177,7 +182,7 @@ void qi_tail_written(hw_machine *m, uint64_t old_iqt)
     unsigned err = tail_error(m);
     if (err) {
         if (!(m->r.fsts & VTD_FSTS_IQE))
-            raise_iqe(m, err);
+            raise_iqe(m, err, 0);
         return;
     }
     uint32_t n = m->q_entries;
@@ -565,16 +570,54 @@ static bool can_fetch(const hw_machine *m)
            m->fetch_ptr != tail_index(m) && m->pipe_n < m->cfg.fetch_window;
 }
 
+static void remember_fetch(hw_machine *m, const struct qi_ent *x)
+{
+    if (x->serial >= m->cap_fetched) {
+        size_t cap = m->cap_fetched ? m->cap_fetched * 2 : 256;
+        vtd_desc *n = realloc(m->fetched, cap * sizeof(*n));
+        if (!n)
+            abort();
+        m->fetched = n;
+        m->cap_fetched = cap;
+    }
+    m->fetched[x->serial] = x->d;
+}
+
+/* Keep a descriptor that raised IQE; returns its reference for the IQE event's field b. */
+static uint64_t remember_rejected(hw_machine *m, const vtd_desc *d)
+{
+    if (m->nrejected == m->cap_rejected) {
+        size_t cap = m->cap_rejected ? m->cap_rejected * 2 : 8;
+        vtd_desc *n = realloc(m->rejected, cap * sizeof(*n));
+        if (!n)
+            abort();
+        m->rejected = n;
+        m->cap_rejected = cap;
+    }
+    m->rejected[m->nrejected++] = *d;
+    return m->nrejected; /* 0 is left for "no descriptor" */
+}
+
+const vtd_desc *hw_rejected(const hw_machine *m, uint64_t ref)
+{
+    return ref >= 1 && ref <= m->nrejected ? &m->rejected[ref - 1] : NULL;
+}
+
+const vtd_desc *hw_fetched(const hw_machine *m, uint32_t serial)
+{
+    return serial < m->fetch_serial ? &m->fetched[serial] : NULL;
+}
+
 static void fetch_one(hw_machine *m)
 {
     unsigned err = tail_error(m);
     if (err) {
-        raise_iqe(m, err);
+        raise_iqe(m, err, 0);
         return;
     }
     hw_paddr pa = m->q_base + (hw_paddr)m->fetch_ptr * desc_bytes(m);
     if (!hw_mem_in_range(m, pa, desc_bytes(m))) {
-        raise_iqe(m, VTD_IQEI_FETCH);
+        raise_iqe(m, VTD_IQEI_FETCH, 0);
         return;
     }
     vtd_desc d = {{0, 0, 0, 0}};
@@ -587,7 +630,7 @@ static void fetch_one(hw_machine *m)
                     .haw = m->cfg.haw};
     unsigned iqei = vtd_validate(&d, &ctx, NULL);
     if (iqei) {
-        raise_iqe(m, iqei);
+        raise_iqe(m, iqei, remember_rejected(m, &d));
         return;
     }
     struct qi_ent *x = &m->pipe[(m->pipe_first + m->pipe_n++) % HW_MAX_WINDOW];
@@ -598,6 +641,7 @@ static void fetch_one(hw_machine *m)
     x->state = ENT_FETCHED;
     x->ats = -1;
     x->d = d;
+    remember_fetch(m, x);
     hw_event *e = hw_log_add(m, HW_EV_FETCH, -1, (int32_t)x->slot);
     e->a = x->type;
     e->b = x->serial;

@@ -230,6 +230,18 @@ void *sim_dma_alloc(qi_platform *p, size_t bytes)
     return va;
 }
 
+hw_time sim_now(const sim_world *w)
+{
+    return w->now;
+}
+
+void sim_touch(qi_platform *p)
+{
+    struct sim_cpu *c = sim__point(p, OP_MEM);
+    sim__mutated(p->w);
+    sim__charge(c, p->w->cfg.cost.mem);
+}
+
 void sim_cpu_sleep(qi_platform *p, hw_time dt)
 {
     sim_world *w = p->w;

@@ -80,6 +80,11 @@ unsigned sim_platform_cpu(qi_platform *p);
 #define SIM_OWNER_DRIVER 1u
 void *sim_dma_alloc(qi_platform *p, size_t bytes);
 
+/* The current virtual time (no scheduling point: for bookkeeping outside driver code). */
+hw_time sim_now(const sim_world *w);
+/* A scheduling point at which the CPU changes shared state outside the platform calls (an OS
+ * action such as editing a page table): counts as a change for time-jump detection. */
+void sim_touch(qi_platform *p);
 /* A CPU waits `dt` of virtual time doing nothing (interrupts as they are). A platform point. */
 void sim_cpu_sleep(qi_platform *p, hw_time dt);
 /* Record a CPU-level event in the timeline (a scheduling point is not implied). */

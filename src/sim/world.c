@@ -329,11 +329,12 @@ static bool round_complete(const sim_world *w)
     return true;
 }
 
-/* The next time anything can change while all CPUs wait. */
-static hw_time next_wakeup(const sim_world *w, int *why_cpu)
+/* The next time anything can change while all CPUs wait: a hardware action, a sleep ending, a
+ * relax deadline. The watchdog deadline of a CPU with interrupts off is separate: it changes
+ * nothing, it only reports. */
+static hw_time next_change(const sim_world *w)
 {
     hw_time t = hw_next_event(w->hw);
-    *why_cpu = -1;
     for (unsigned i = 0; i < w->cfg.ncpus; i++) {
         const struct sim_cpu *c = &w->cpu[i];
         if (c->done)
@@ -342,12 +343,35 @@ static hw_time next_wakeup(const sim_world *w, int *why_cpu)
             t = c->t;
         if (c->op == OP_RELAX && c->wake_by > w->now && c->wake_by < t)
             t = c->wake_by;
-        if (c->irqs_off && c->irq_off_since + w->cfg.watchdog < t) {
-            t = c->irq_off_since + w->cfg.watchdog;
-            *why_cpu = (int)i;
-        }
     }
     return t;
+}
+
+static int first_irqs_off(const sim_world *w)
+{
+    int worst = -1;
+    for (unsigned i = 0; i < w->cfg.ncpus; i++) {
+        const struct sim_cpu *c = &w->cpu[i];
+        if (!c->done && c->irqs_off &&
+            (worst < 0 || c->irq_off_since < w->cpu[worst].irq_off_since))
+            worst = (int)i;
+    }
+    return worst;
+}
+
+/* Nothing can ever change: a proved hang. A CPU with interrupts off would also trip the
+ * lockup detector, but the hang is the finding (the lockup is its consequence). */
+static void proved_hang(sim_world *w, enum sim_stop stop, const char *what)
+{
+    int c = first_irqs_off(w);
+    if (c < 0) {
+        sim__finish(w, stop, -1, w->now, "%s", what);
+        return;
+    }
+    sim__finish(w, stop, c, w->now,
+                "%s; cpu%d waits with interrupts disabled, so the lockup detector would also "
+                "fire at %.9f s",
+                what, c, (double)(w->cpu[c].irq_off_since + w->cfg.watchdog) / HW_S);
 }
 
 static void jump_to(sim_world *w, hw_time t)
@@ -379,14 +403,16 @@ static bool try_jump(sim_world *w)
         w->hash_armed = false;
         return false;
     }
-    int cpu;
-    hw_time t = next_wakeup(w, &cpu);
+    hw_time t = next_change(w);
     if (t == HW_NEVER) {
-        sim__finish(w, SIM_STOP_HANG, -1, w->now,
+        proved_hang(w, SIM_STOP_HANG,
                     "every CPU is waiting and nothing is pending in the hardware: no event can "
                     "ever change that");
         return true;
     }
+    int wd = first_irqs_off(w);
+    if (wd >= 0 && w->cpu[wd].irq_off_since + w->cfg.watchdog < t)
+        t = w->cpu[wd].irq_off_since + w->cfg.watchdog;
     if (t > w->cfg.max_virtual)
         t = w->cfg.max_virtual + 1;
     jump_to(w, t);
@@ -422,6 +448,12 @@ static unsigned default_choose(void *ctx, const sim_world *w, const unsigned *c,
     return 0;
 }
 
+/* Every live CPU waits for a lock: nothing can ever change. */
+static void deadlock(sim_world *w)
+{
+    proved_hang(w, SIM_STOP_DEADLOCK, "every live CPU waits for a lock");
+}
+
 /* One scheduler iteration. */
 static void schedule_once(sim_world *w)
 {
@@ -441,7 +473,7 @@ static void schedule_once(sim_world *w)
         return;
     }
     if (tmin == HW_NEVER) {
-        sim__finish(w, SIM_STOP_DEADLOCK, -1, w->now, "every live CPU waits for a lock");
+        deadlock(w);
         return;
     }
     hw_time te = hw_next_event(w->hw);

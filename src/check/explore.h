@@ -1,0 +1,62 @@
+/*
+ * explore.h — exploring a scenario × driver: run executions under a strategy (seeded random,
+ * PCT, bounded exhaustive DFS, or a replayed decision list) until a violation, the execution
+ * budget or the time budget; minimise a violation to the fewest non-default decisions that
+ * still produce it; report what was covered.
+ */
+#ifndef QINVAL_CHECK_EXPLORE_H
+#define QINVAL_CHECK_EXPLORE_H
+
+#include "check/run.h"
+
+enum chk_strategy { CHK_STRAT_RANDOM, CHK_STRAT_PCT, CHK_STRAT_DFS, CHK_STRAT_REPLAY };
+
+const char *chk_strategy_name(enum chk_strategy s);
+int chk_strategy_parse(const char *name, enum chk_strategy *out);
+
+/* One decision override of a replay: at the pos-th decision take option v. */
+struct chk_pick {
+    uint32_t pos;
+    uint16_t v;
+};
+
+typedef struct chk_options {
+    enum chk_strategy strategy;
+    uint64_t seed;
+    uint64_t executions; /* budget; 0: the strategy's default */
+    double seconds;      /* time budget; 0: none */
+    unsigned shard_i, shard_n; /* this process explores executions e with e % n == i */
+    unsigned pct_depth;  /* PCT bug depth d (default 3) */
+    unsigned dfs_bound;  /* DFS: most non-default decisions per execution (default 2) */
+    bool minimise;       /* default true */
+    bool progress;       /* progress line on stderr */
+    /* replay */
+    const struct chk_pick *picks;
+    size_t npicks;
+} chk_options;
+
+void chk_options_default(chk_options *o);
+
+typedef struct chk_report {
+    enum chk_verdict verdict;
+    uint64_t executions;  /* run by this process */
+    uint64_t failing_execution; /* index of the first failing execution */
+    double seconds;
+    bool complete;        /* DFS: the bounded space was covered completely */
+    chk_result result;    /* of the (minimised) counterexample, or of the last execution */
+    struct chk_pick *picks; /* the counterexample's decisions (non-default only) */
+    size_t npicks;
+    uint64_t decisions;   /* decisions in the counterexample execution */
+} chk_report;
+
+void chk_report_free(chk_report *r);
+
+/* Explore until a violation or a budget. Returns 0, or -1 on an internal error. */
+int chk_explore(const scenario *sc, const sim_driver_ops *drv, const chk_options *o,
+                chk_report *rep);
+
+/* Re-run a decision list (the counterexample) and print its timeline. */
+void chk_replay(const scenario *sc, const sim_driver_ops *drv, const struct chk_pick *picks,
+                size_t npicks, FILE *timeline, chk_result *res);
+
+#endif /* QINVAL_CHECK_EXPLORE_H */

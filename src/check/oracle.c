@@ -1,0 +1,278 @@
+/*
+ * oracle.c — the oracles of DESIGN §4, judged from the hardware event log, the descriptors the
+ * hardware fetched, memory ownership and the simulation's outcome. When several fire, the
+ * verdict is the most severe (the order of enum chk_verdict); `why` explains it in words a
+ * kernel developer can check against the timeline.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include <qinval/vtd_format.h>
+
+#include "check/oracle.h"
+
+const char *chk_verdict_name(enum chk_verdict v)
+{
+    static const char *const names[CHK_NVERDICTS] = {
+        "pass",         "hard_lockup",      "hang",          "lost_invalidation", "stale_dma",
+        "queue_corruption", "false_failure", "slot_leak", "internal_error"};
+    return (unsigned)v < CHK_NVERDICTS ? names[v] : "?";
+}
+
+/* ---- coverage ---- */
+
+static bool page_range_covers(uint64_t a_addr, unsigned a_am, uint64_t b_addr, unsigned b_am)
+{
+    uint64_t a_lo = (a_addr >> 12) & ~((1ull << a_am) - 1), a_n = 1ull << a_am;
+    uint64_t b_lo = (b_addr >> 12) & ~((1ull << b_am) - 1), b_n = 1ull << b_am;
+    return a_lo <= b_lo && b_lo + b_n <= a_lo + a_n;
+}
+
+static bool iotlb_covers(const struct vtd_iotlb *d, const struct vtd_iotlb *w)
+{
+    if (d->g == VTD_IOTLB_G_GLOBAL)
+        return true;
+    if (d->did != w->did || w->g == VTD_IOTLB_G_GLOBAL)
+        return false;
+    if (d->g == VTD_IOTLB_G_DOMAIN)
+        return true;
+    return w->g == VTD_IOTLB_G_PAGE && page_range_covers(d->addr, d->am, w->addr, w->am);
+}
+
+static bool devtlb_covers(const struct vtd_devtlb *d, const struct vtd_devtlb *w)
+{
+    if (d->sid != w->sid)
+        return false;
+    uint64_t ds, dl, ws, wl;
+    vtd_devtlb_range(d->addr, d->s, &ds, &dl);
+    vtd_devtlb_range(w->addr, w->s, &ws, &wl);
+    if (dl == 0)
+        return true; /* global */
+    return wl != 0 && ds <= ws && ws + wl <= ds + dl;
+}
+
+static bool cc_covers(const struct vtd_cc *d, const struct vtd_cc *w)
+{
+    if (d->g == VTD_CC_G_GLOBAL)
+        return true;
+    if (d->g == VTD_CC_G_DOMAIN)
+        return w->g != VTD_CC_G_GLOBAL && d->did == w->did;
+    return w->g == VTD_CC_G_DEVICE && d->sid == w->sid && d->fm >= w->fm;
+}
+
+bool chk_covers(const vtd_desc *done, const vtd_desc *want)
+{
+    if (!memcmp(done->qw, want->qw, sizeof(done->qw)))
+        return true;
+    vtd_fields d, w;
+    if (vtd_decode(done, &d) != VTD_OK || vtd_decode(want, &w) != VTD_OK || d.type != w.type)
+        return false;
+    switch (d.type) {
+    case VTD_DESC_IOTLB:
+        return iotlb_covers(&d.u.iotlb, &w.u.iotlb);
+    case VTD_DESC_DEVTLB:
+        return devtlb_covers(&d.u.devtlb, &w.u.devtlb);
+    case VTD_DESC_CC:
+        return cc_covers(&d.u.cc, &w.u.cc);
+    default:
+        return false;
+    }
+}
+
+/* ---- the oracles ---- */
+
+struct judgement {
+    enum chk_verdict v;
+    char why[512];
+};
+
+static void fire(struct judgement *j, enum chk_verdict v, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void fire(struct judgement *j, enum chk_verdict v, const char *fmt, ...)
+{
+    if (j->v != CHK_PASS && j->v <= v)
+        return; /* a more severe (or the first equal) finding stands */
+    j->v = v;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(j->why, sizeof(j->why), fmt, ap);
+    va_end(ap);
+}
+
+static void judge_outcome(const chk_result *res, struct judgement *j)
+{
+    const sim_outcome *o = &res->outcome;
+    switch (o->stop) {
+    case SIM_STOP_DONE:
+        return;
+    case SIM_STOP_HARD_LOCKUP:
+        fire(j, CHK_HARD_LOCKUP, "%s", o->why);
+        return;
+    case SIM_STOP_HANG:
+    case SIM_STOP_TIMEOUT:
+    case SIM_STOP_DEADLOCK:
+    case SIM_STOP_LOOP:
+        fire(j, CHK_HANG, "%s", o->why);
+        return;
+    case SIM_STOP_ABORT:
+        fire(j, CHK_INTERNAL, "simulation aborted: %s", o->why);
+        return;
+    }
+}
+
+/* Was `want` executed by the hardware between the submit's call and its return? */
+static bool executed(const struct chk_exec *x, const struct chk_submit *s, const vtd_desc *want)
+{
+    size_t n;
+    const hw_event *ev = hw_events(x->hw, &n);
+    for (size_t i = s->hw0; i < s->hw1 && i < n; i++) {
+        if (ev[i].kind != HW_EV_EXEC_DONE || (ev[i].flags & HW_EVF_TIMEDOUT))
+            continue;
+        const vtd_desc *d = hw_fetched(x->hw, (uint32_t)ev[i].b);
+        if (d && chk_covers(d, want))
+            return true;
+    }
+    return false;
+}
+
+static void judge_lost(const struct chk_exec *x, struct judgement *j)
+{
+    char text[96];
+    for (size_t k = 0; k < x->nsubs; k++) {
+        const struct chk_submit *s = &x->subs[k];
+        if (!s->done || s->rc != DRV_OK)
+            continue;
+        for (unsigned i = 0; i < s->n; i++) {
+            if (executed(x, s, &s->d[i]))
+                continue;
+            vtd_desc_format(&s->d[i], text, sizeof(text));
+            fire(j, CHK_LOST_INVALIDATION,
+                 "cpu%u's submit (%.9f -> %.9f s) returned success, but its descriptor %u "
+                 "(%s) was not executed by the hardware after the call began%s",
+                 s->cpu, (double)s->t0 / HW_S, (double)s->t1 / HW_S, i, text,
+                 vtd_desc_type(&s->d[i]) == VTD_DESC_DEVTLB
+                     ? " (no invalidation completion from the endpoint)"
+                     : "");
+            return;
+        }
+    }
+}
+
+static void judge_dma(const struct chk_exec *x, struct judgement *j)
+{
+    size_t n;
+    const hw_event *ev = hw_events(x->hw, &n);
+    for (size_t i = 0; i < n; i++) {
+        const hw_event *e = &ev[i];
+        if (e->kind != HW_EV_DMA || e->c2 != HW_DMA_OK || e->ep < 0)
+            continue;
+        if (e->c == chk_domain_owner((unsigned)e->ep))
+            continue;
+        fire(j, CHK_STALE_DMA,
+             "ep%d reached physical page 0x%" PRIx64 " at %.9f s through %s after the page %s",
+             e->ep, e->b & ~(uint64_t)(HW_PAGE_SIZE - 1), (double)e->t / HW_S,
+             e->flags & HW_EVF_ATC ? "a stale ATC entry" : "a stale IOMMU translation",
+             e->c == HW_OWNER_FREE ? "was freed" : "was given to another owner");
+        return;
+    }
+}
+
+static bool deliberately_bad(const struct chk_exec *x, const vtd_desc *d)
+{
+    for (size_t k = 0; k < x->nsubs; k++) {
+        const struct chk_submit *s = &x->subs[k];
+        if (s->bad >= 0 && !memcmp(s->d[s->bad].qw, d->qw, sizeof(d->qw)))
+            return true;
+    }
+    return false;
+}
+
+static void judge_queue(const struct chk_exec *x, struct judgement *j)
+{
+    size_t n;
+    const hw_event *ev = hw_events(x->hw, &n);
+    char text[96];
+    for (size_t i = 0; i < n; i++) {
+        const hw_event *e = &ev[i];
+        if (e->kind == HW_EV_SW_VIOLATION && e->c == HW_VIOL_TAIL_BACKWARDS) {
+            fire(j, CHK_QUEUE_CORRUPTION,
+                 "the tail moved from %" PRIu64 " back to %" PRIu64
+                 " over descriptors the hardware had not fetched",
+                 e->a, e->b);
+            return;
+        }
+        if (e->kind != HW_EV_IQE)
+            continue;
+        const vtd_desc *bad = hw_rejected(x->hw, e->b);
+        if (!bad) {
+            fire(j, CHK_QUEUE_CORRUPTION, "the driver wrote an invalid tail (IQEI %u)", e->c);
+            return;
+        }
+        if (deliberately_bad(x, bad))
+            continue;
+        vtd_desc_format(bad, text, sizeof(text));
+        fire(j, CHK_QUEUE_CORRUPTION,
+             "IQE at slot %d on a descriptor no workload asked for (%s): the driver wrote a "
+             "malformed descriptor or overwrote a slot the hardware had not consumed",
+             e->slot, text);
+        return;
+    }
+}
+
+static void judge_failures(const struct chk_exec *x, struct judgement *j)
+{
+    for (size_t k = 0; k < x->nsubs; k++) {
+        const struct chk_submit *s = &x->subs[k];
+        if (s->done && s->rc != DRV_OK && s->healthy) {
+            fire(j, CHK_FALSE_FAILURE,
+                 "cpu%u's submit of %u descriptors to healthy targets returned %d at %.9f s",
+                 s->cpu, s->n, s->rc, (double)s->t1 / HW_S);
+            return;
+        }
+    }
+}
+
+static void judge_leak(const struct chk_exec *x, const chk_result *res, struct judgement *j)
+{
+    if (res->outcome.stop != SIM_STOP_DONE || !x->state)
+        return;
+    hw_qi_view v;
+    hw_qi_view_get(x->hw, &v);
+    if (v.enabled && (v.head != v.tail || v.in_flight)) {
+        fire(j, CHK_SLOT_LEAK, "at quiescence the hardware queue is not empty (IQH %u, IQT %u)",
+             v.head, v.tail);
+        return;
+    }
+    if (x->drv->free_slots && x->drv->capacity) {
+        unsigned f = x->drv->free_slots(x->state), c = x->drv->capacity(x->state);
+        if (f != c)
+            fire(j, CHK_SLOT_LEAK, "at quiescence the driver counts %u free slots of %u", f, c);
+    }
+}
+
+void chk_judge(struct chk_exec *x, chk_result *res)
+{
+    struct judgement j = {.v = CHK_PASS};
+    judge_outcome(res, &j);
+    judge_lost(x, &j);
+    judge_dma(x, &j);
+    judge_queue(x, &j);
+    judge_failures(x, &j);
+    judge_leak(x, res, &j);
+    res->verdict = j.v;
+    snprintf(res->why, sizeof(res->why), "%s", j.v == CHK_PASS ? "every oracle held" : j.why);
+    for (size_t k = 0; k < x->nsubs; k++) {
+        res->submits += x->subs[k].done;
+        res->failed_submits += x->subs[k].done && x->subs[k].rc != DRV_OK;
+    }
+}
+
+void chk_explain(const struct chk_exec *x, const chk_result *res, FILE *out)
+{
+    (void)x;
+    fprintf(out, "%4" PRIu64 ".%09" PRIu64 "  %-6s %s: %s\n",
+            (uint64_t)(res->outcome.t / HW_S), (uint64_t)(res->outcome.t % HW_S), "check",
+            chk_verdict_name(res->verdict), res->why);
+}

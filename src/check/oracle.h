@@ -1,0 +1,65 @@
+/*
+ * oracle.h — what an execution leaves behind for judgement (struct chk_exec: the world, the
+ * hardware log, every submit with its descriptors, times and result) and the oracles that
+ * judge it against DESIGN §4. Oracles read the hardware's log and memory, never the driver's
+ * belief: a submit "succeeded" only if its return code says so, and it was "done" only if the
+ * hardware executed (or, for a device-TLB invalidation, the endpoint acknowledged) every
+ * descriptor of it after it began.
+ */
+#ifndef QINVAL_CHECK_ORACLE_H
+#define QINVAL_CHECK_ORACLE_H
+
+#include "check/run.h"
+
+#define CHK_MAX_BATCH    64
+#define CHK_OWNER_REUSED 300u
+
+static inline uint32_t chk_domain_owner(unsigned ep)
+{
+    return 100u + ep;
+}
+
+struct chk_submit {
+    unsigned cpu;
+    hw_time t0, t1;
+    size_t hw0, hw1; /* hardware log positions at call and return */
+    int rc;
+    bool done;       /* the call returned */
+    bool healthy;    /* only healthy targets, no malformed descriptor */
+    bool unmap;      /* part of an unmap (the page is freed on success) */
+    int bad;         /* index of the deliberately malformed descriptor, or -1 */
+    unsigned n;
+    vtd_desc d[CHK_MAX_BATCH];
+};
+
+struct chk_exec {
+    const scenario *sc;
+    const sim_driver_ops *drv;
+    chk_decide_fn decide;
+    void *decide_ctx;
+    chk_trace *trace;
+    unsigned last_cpu;
+
+    hw_machine *hw;
+    sim_world *w;
+    void *state;     /* the driver's */
+    uint32_t *ready; /* set by CPU 0 once the driver is initialised */
+    hw_paddr root;
+    hw_paddr pgd[SC_MAX_EPS];
+    hw_paddr page[SC_MAX_EPS][4];
+    bool ep_faulty[SC_MAX_EPS];
+    hw_time fault_at[SC_MAX_FAULTS];
+
+    struct chk_submit *subs;
+    size_t nsubs, cap_subs;
+    char setup_error[256];
+};
+
+/* Fill res->verdict and res->why from the outcome, the log and the submits. */
+void chk_judge(struct chk_exec *x, chk_result *res);
+/* The closing lines of a counterexample: the verdict and why. */
+void chk_explain(const struct chk_exec *x, const chk_result *res, FILE *out);
+/* Does executing `done` invalidate at least what `want` asks for? */
+bool chk_covers(const vtd_desc *done, const vtd_desc *want);
+
+#endif /* QINVAL_CHECK_ORACLE_H */

@@ -1,0 +1,369 @@
+/*
+ * run.c — one execution: build the world a scenario describes (hardware knobs, endpoints with
+ * their domains mapped, the fault plan with its times decided), run every CPU's workload
+ * through the driver under test, then let the oracles (oracle.c) judge what the hardware did.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check/oracle.h"
+#include "check/run.h"
+
+#define OWNER_OS      2u
+#define PAGES_PER_EP  4u
+#define IOVA_BASE     0x100000ull
+#define FAULT_POINTS  16u /* a fault range [lo, hi] is explored at this many evenly spaced times */
+#define MEM_BYTES     (4u << 20)
+
+static uint64_t iova_of(unsigned page)
+{
+    return IOVA_BASE + (uint64_t)(page % PAGES_PER_EP) * HW_PAGE_SIZE;
+}
+
+void chk_trace_free(chk_trace *t)
+{
+    free(t->v);
+    free(t->n);
+    free(t->dflt);
+    memset(t, 0, sizeof(*t));
+}
+
+static void trace_push(chk_trace *t, unsigned v, unsigned n, unsigned dflt)
+{
+    if (t->len == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 256;
+        uint16_t *nv = realloc(t->v, cap * sizeof(*nv));
+        if (nv)
+            t->v = nv;
+        uint16_t *nn = realloc(t->n, cap * sizeof(*nn));
+        if (nn)
+            t->n = nn;
+        uint16_t *nd = realloc(t->dflt, cap * sizeof(*nd));
+        if (nd)
+            t->dflt = nd;
+        if (!nv || !nn || !nd)
+            abort();
+        t->cap = cap;
+    }
+    t->v[t->len] = (uint16_t)v;
+    t->n[t->len] = (uint16_t)n;
+    t->dflt[t->len] = (uint16_t)dflt;
+    t->len++;
+}
+
+static unsigned decide(struct chk_exec *x, enum chk_decision_kind kind, unsigned n, unsigned dflt,
+                       const unsigned *ids)
+{
+    unsigned v = n <= 1 ? 0 : x->decide(x->decide_ctx, kind, n, dflt, ids);
+    if (v >= n)
+        v = dflt;
+    if (x->trace && n > 1)
+        trace_push(x->trace, v, n, dflt);
+    return v;
+}
+
+static unsigned choose_cpu(void *ctx, const sim_world *w, const unsigned *cands, unsigned n,
+                           uint64_t step)
+{
+    struct chk_exec *x = ctx;
+    (void)w, (void)step;
+    unsigned dflt = 0;
+    for (unsigned i = 0; i < n; i++)
+        if (cands[i] == x->last_cpu)
+            dflt = i;
+    unsigned pick = decide(x, CHK_DECIDE_SCHED, n, dflt, cands);
+    x->last_cpu = cands[pick];
+    return pick;
+}
+
+/* ---- setting up the hardware ---- */
+
+static void os_gcmd(hw_machine *hw, uint32_t bit, uint32_t status)
+{
+    uint32_t gsts = hw_mmio_read32(hw, VTD_REG_GSTS) & VTD_GCMD_KEEP_MASK;
+    hw_mmio_write32(hw, VTD_REG_GCMD, gsts | bit);
+    for (int i = 0; i < 100 && !(hw_mmio_read32(hw, VTD_REG_GSTS) & status); i++)
+        hw_advance(hw, hw_now(hw) + 100);
+}
+
+static int setup_hw(struct chk_exec *x)
+{
+    const scenario *sc = x->sc;
+    hw_config hc;
+    hw_config_default(&hc);
+    hc.mem_bytes = MEM_BYTES;
+    hc.head_policy = sc->head_policy;
+    hc.fetch_window = sc->fetch_window;
+    hc.ite_timeout = sc->ite_timeout;
+    hc.itesid = sc->itesid;
+    const char *err = NULL;
+    x->hw = hw_create(&hc, &err);
+    if (!x->hw) {
+        snprintf(x->setup_error, sizeof(x->setup_error), "hardware model: %s", err);
+        return -1;
+    }
+    x->root = hw_tables_root(x->hw, OWNER_OS);
+    for (unsigned e = 0; e < sc->neps; e++) {
+        hw_ep_config ec;
+        hw_ep_config_default(&ec, sc->eps[e].sid);
+        ec.ats = sc->eps[e].ats;
+        ec.latency = sc->eps[e].latency;
+        if (hw_ep_add(x->hw, &ec, &err) < 0) {
+            snprintf(x->setup_error, sizeof(x->setup_error), "endpoint %s: %s", sc->eps[e].name,
+                     err);
+            return -1;
+        }
+        x->pgd[e] = hw_tables_new_pgd(x->hw, OWNER_OS);
+        hw_tables_set_context(x->hw, x->root, sc->eps[e].sid, (uint16_t)(e + 1),
+                              sc->eps[e].ats ? VTD_TT_DEVTLB : VTD_TT_UNTRANSLATED, x->pgd[e], 2,
+                              OWNER_OS);
+        for (unsigned k = 0; k < PAGES_PER_EP; k++) {
+            x->page[e][k] = hw_mem_alloc(x->hw, HW_PAGE_SIZE, chk_domain_owner(e));
+            hw_tables_map(x->hw, x->pgd[e], 2, iova_of(k), x->page[e][k], true, true, OWNER_OS);
+        }
+    }
+    hw_mmio_write64(x->hw, VTD_REG_RTADDR, x->root);
+    os_gcmd(x->hw, VTD_GCMD_SRTP, VTD_GSTS_RTPS);
+    os_gcmd(x->hw, VTD_GCMD_TE, VTD_GSTS_TES);
+    return 0;
+}
+
+/* Fault times are decisions: a range is explored at FAULT_POINTS evenly spaced times. */
+static void plan_faults(struct chk_exec *x)
+{
+    const scenario *sc = x->sc;
+    hw_time base = hw_now(x->hw);
+    for (unsigned i = 0; i < sc->nfaults; i++) {
+        const struct sc_fault *f = &sc->faults[i];
+        hw_time at = f->at_lo;
+        if (f->at_hi > f->at_lo) {
+            unsigned k = decide(x, CHK_DECIDE_FAULT_TIME, FAULT_POINTS, 0, NULL);
+            at = f->at_lo + (f->at_hi - f->at_lo) * k / (FAULT_POINTS - 1);
+        }
+        x->fault_at[i] = base + at;
+        if (f->dma) {
+            hw_ep_schedule_dma(x->hw, f->ep, base + at, iova_of(f->arg), f->write);
+            continue;
+        }
+        hw_ep_inject(x->hw, f->ep, base + at, f->kind, f->arg);
+        if (f->kind != HW_FAULT_LATENCY && f->kind != HW_FAULT_UNMUTE &&
+            f->kind != HW_FAULT_LINK_UP)
+            x->ep_faulty[f->ep] = true;
+    }
+}
+
+/* ---- the workload ---- */
+
+static struct chk_submit *new_submit(struct chk_exec *x)
+{
+    if (x->nsubs == x->cap_subs) {
+        size_t cap = x->cap_subs ? x->cap_subs * 2 : 16;
+        struct chk_submit *n = realloc(x->subs, cap * sizeof(*n));
+        if (!n)
+            abort();
+        x->subs = n;
+        x->cap_subs = cap;
+    }
+    struct chk_submit *s = &x->subs[x->nsubs++];
+    memset(s, 0, sizeof(*s));
+    return s;
+}
+
+static vtd_desc iotlb_for(unsigned ep, unsigned k)
+{
+    return vtd_make_iotlb_page((uint16_t)(ep + 1), iova_of(k), 0, false);
+}
+
+/* The descriptors of one flush operation. */
+static void build_flush(struct chk_exec *x, const struct sc_op *op, struct chk_submit *s)
+{
+    unsigned n = op->batch < CHK_MAX_BATCH ? op->batch : CHK_MAX_BATCH;
+    unsigned ep = op->ep >= 0 ? (unsigned)op->ep : 0;
+    uint16_t sid = x->sc->neps ? x->sc->eps[ep].sid : 0;
+    for (unsigned i = 0; i < n; i++) {
+        switch (op->kind) {
+        case SC_OP_FLUSH_DEVTLB:
+            s->d[i] = i + 1 < n ? iotlb_for(ep, i) : vtd_make_devtlb(sid, iova_of(0), 1);
+            break;
+        case SC_OP_FLUSH_MIXED:
+            s->d[i] = i % 2 ? vtd_make_devtlb(sid, iova_of(i), 1) : iotlb_for(ep, i);
+            break;
+        default:
+            s->d[i] = iotlb_for(ep, i);
+            break;
+        }
+    }
+    if (op->kind == SC_OP_FLUSH_BAD && op->bad_index >= 0 && (unsigned)op->bad_index < n) {
+        s->d[op->bad_index].qw[0] |= VTD_BIT(8); /* reserved bit of an IOTLB descriptor */
+        s->bad = (int)op->bad_index;
+    } else {
+        s->bad = -1;
+    }
+    s->n = n;
+    s->healthy = s->bad < 0;
+    for (unsigned i = 0; i < n; i++)
+        if (vtd_desc_type(&s->d[i]) == VTD_DESC_DEVTLB && x->ep_faulty[ep])
+            s->healthy = false;
+}
+
+static int do_submit(struct chk_exec *x, qi_platform *p, unsigned cpu, struct chk_submit *s)
+{
+    s->cpu = cpu;
+    s->t0 = sim_now(x->w);
+    hw_events(x->hw, &s->hw0);
+    struct drv_submit_opts o = {.deadline_ns = x->sc->deadline ? s->t0 + x->sc->deadline : 0};
+    s->rc = x->drv->submit(x->state, p, s->d, s->n, &o);
+    s->t1 = sim_now(x->w);
+    hw_events(x->hw, &s->hw1);
+    s->done = true;
+    return s->rc;
+}
+
+static void op_unmap(struct chk_exec *x, qi_platform *p, unsigned cpu, const struct sc_op *op)
+{
+    unsigned ep = (unsigned)op->ep, k = op->page % PAGES_PER_EP;
+    const struct sc_endpoint *e = &x->sc->eps[ep];
+    sim_touch(p);
+    hw_tables_unmap(x->hw, x->pgd[ep], 2, iova_of(k));
+    struct chk_submit *s = new_submit(x);
+    s->d[0] = iotlb_for(ep, k);
+    s->n = 1;
+    if (e->ats)
+        s->d[s->n++] = vtd_make_devtlb(e->sid, iova_of(k), 1);
+    s->bad = -1;
+    s->healthy = !x->ep_faulty[ep];
+    size_t idx = (size_t)(s - x->subs);
+    int rc = do_submit(x, p, cpu, s);
+    x->subs[idx].unmap = true;
+    if (rc != DRV_OK)
+        return; /* not known to be invalidated: the page must stay allocated */
+    sim_touch(p);
+    hw_mem_free(x->hw, x->page[ep][k], HW_PAGE_SIZE);
+    hw_mem_alloc(x->hw, HW_PAGE_SIZE, CHK_OWNER_REUSED); /* first fit: reused at once */
+}
+
+static void op_flr(struct chk_exec *x, qi_platform *p, const struct sc_op *op)
+{
+    uint16_t sid = x->sc->eps[op->ep].sid;
+    if (x->drv->reset_prepare)
+        x->drv->reset_prepare(x->state, p, sid);
+    sim_touch(p);
+    hw_ep_inject(x->hw, op->ep, sim_now(x->w), HW_FAULT_FLR, 0);
+    x->ep_faulty[op->ep] = true;
+    sim_cpu_sleep(p, hw_ep_get_config(x->hw, op->ep)->flr_duration + HW_US);
+    if (x->drv->reset_done)
+        x->drv->reset_done(x->state, p, sid);
+}
+
+static void run_op(struct chk_exec *x, qi_platform *p, unsigned cpu, const struct sc_op *op)
+{
+    switch (op->kind) {
+    case SC_OP_FLUSH_IOTLB:
+    case SC_OP_FLUSH_DEVTLB:
+    case SC_OP_FLUSH_MIXED:
+    case SC_OP_FLUSH_BAD: {
+        struct chk_submit *s = new_submit(x);
+        build_flush(x, op, s);
+        do_submit(x, p, cpu, s);
+        break;
+    }
+    case SC_OP_UNMAP:
+        op_unmap(x, p, cpu, op);
+        break;
+    case SC_OP_FLR:
+        op_flr(x, p, op);
+        break;
+    case SC_OP_SLEEP:
+        sim_cpu_sleep(p, op->sleep);
+        break;
+    }
+}
+
+static void cpu_body(sim_world *w, unsigned cpu, void *arg)
+{
+    struct chk_exec *x = arg;
+    qi_platform *p = sim_platform(w, cpu);
+    if (cpu == 0) {
+        struct drv_params prm = {.queue_len = x->sc->queue_len,
+                                 .dw256 = x->sc->dw256,
+                                 .deadline_ns = x->sc->deadline,
+                                 .ncpus = x->sc->cpus};
+        x->state = x->drv->init(p, &prm);
+        if (!x->state) {
+            sim_abort(w, "the driver's init failed");
+            return;
+        }
+        qi_plat_store32(p, x->ready, 1);
+    } else {
+        while (!qi_plat_load32(p, x->ready))
+            qi_plat_relax(p, 0);
+    }
+    const struct sc_workload *wl = &x->sc->cpu[cpu];
+    for (unsigned r = 0; r < wl->repeat; r++)
+        for (unsigned i = 0; i < wl->nops; i++)
+            run_op(x, p, cpu, &wl->ops[i]);
+}
+
+static void on_irq(sim_world *w, unsigned cpu, enum hw_irq irq, int ep, void *arg)
+{
+    struct chk_exec *x = arg;
+    qi_platform *p = sim_platform(w, cpu);
+    if (!x->state)
+        return;
+    if (irq == HW_IRQ_FAULT && x->drv->fault_irq)
+        x->drv->fault_irq(x->state, p);
+    if (irq == HW_IRQ_HOTPLUG && x->drv->hotplug && ep >= 0)
+        x->drv->hotplug(x->state, p, hw_ep_get_config(x->hw, ep)->sid);
+}
+
+static int setup_sim(struct chk_exec *x)
+{
+    sim_config cfg;
+    sim_config_default(&cfg);
+    cfg.ncpus = x->sc->cpus;
+    cfg.watchdog = x->sc->watchdog;
+    cfg.max_virtual = x->sc->max_virtual;
+    const char *err = NULL;
+    x->w = sim_create(&cfg, x->hw, &err);
+    if (!x->w) {
+        snprintf(x->setup_error, sizeof(x->setup_error), "simulation: %s", err);
+        return -1;
+    }
+    x->ready = sim_dma_alloc(sim_platform(x->w, 0), 4);
+    sim_set_chooser(x->w, choose_cpu, x);
+    sim_set_irq_handler(x->w, on_irq, x);
+    for (unsigned c = 0; c < x->sc->cpus; c++)
+        sim_set_cpu(x->w, c, cpu_body, x);
+    return 0;
+}
+
+void chk_run_once(const scenario *sc, const sim_driver_ops *drv, chk_decide_fn decide_fn,
+                  void *decide_ctx, chk_trace *trace, FILE *timeline, chk_result *res)
+{
+    struct chk_exec *x = calloc(1, sizeof(*x));
+    if (!x)
+        abort();
+    x->sc = sc;
+    x->drv = drv;
+    x->decide = decide_fn;
+    x->decide_ctx = decide_ctx;
+    x->trace = trace;
+    memset(res, 0, sizeof(*res));
+    if (setup_hw(x) == 0 && setup_sim(x) == 0) {
+        plan_faults(x);
+        sim_run(x->w, &res->outcome);
+        chk_judge(x, res);
+        if (timeline) {
+            sim_timeline_dump(x->w, timeline);
+            chk_explain(x, res, timeline);
+        }
+    } else {
+        res->verdict = CHK_INTERNAL;
+        snprintf(res->why, sizeof(res->why), "%s", x->setup_error);
+    }
+    res->end = x->hw ? hw_now(x->hw) : 0;
+    sim_destroy(x->w);
+    hw_destroy(x->hw);
+    free(x->subs);
+    free(x);
+}

@@ -1,0 +1,68 @@
+/*
+ * run.h — one execution of the checker: a scenario and a driver are instantiated into a world
+ * (hardware model with endpoints and translation tables, simulated CPUs running the workload
+ * through the driver), driven to its end by a decision source, and judged by the oracles.
+ *
+ * Every choice an execution makes — which CPU runs next, when a fault of a range fires — goes
+ * through one decision function, so the list of decisions is the execution: replaying it gives
+ * the same run byte for byte, and minimising a counterexample means editing that list.
+ */
+#ifndef QINVAL_CHECK_RUN_H
+#define QINVAL_CHECK_RUN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "check/scenario.h"
+#include "drivers/driver.h"
+#include "sim/sim.h"
+
+enum chk_verdict {
+    CHK_PASS,
+    CHK_HARD_LOCKUP,
+    CHK_HANG,
+    CHK_LOST_INVALIDATION,
+    CHK_STALE_DMA,
+    CHK_QUEUE_CORRUPTION,
+    CHK_FALSE_FAILURE,
+    CHK_SLOT_LEAK,
+    CHK_INTERNAL, /* the run could not be set up or was aborted by the simulator */
+    CHK_NVERDICTS
+};
+
+const char *chk_verdict_name(enum chk_verdict v);
+
+/* Kinds of decisions (the strategy may treat them differently). */
+enum chk_decision_kind { CHK_DECIDE_SCHED, CHK_DECIDE_FAULT_TIME };
+
+/* A decision source: returns an index in [0, n); `dflt` is the choice that adds nothing (keep
+ * running the same CPU; the earliest fault time). For scheduling decisions `ids` lists the
+ * candidate CPUs (NULL for fault times). */
+typedef unsigned (*chk_decide_fn)(void *ctx, enum chk_decision_kind kind, unsigned n,
+                                  unsigned dflt, const unsigned *ids);
+
+/* Decisions taken during a run, as indexes. */
+typedef struct chk_trace {
+    uint16_t *v;
+    uint16_t *n;    /* how many options each decision had */
+    uint16_t *dflt; /* which option was the default */
+    size_t len, cap;
+} chk_trace;
+
+void chk_trace_free(chk_trace *t);
+
+typedef struct chk_result {
+    enum chk_verdict verdict;
+    char why[512];        /* the oracle's words */
+    sim_outcome outcome;  /* how the simulation stopped */
+    hw_time end;          /* virtual time at the end */
+    unsigned submits, failed_submits;
+} chk_result;
+
+/* Run once. `timeline`, if non-NULL, receives the merged timeline of the execution. The trace
+ * receives every decision taken (may be NULL). */
+void chk_run_once(const scenario *sc, const sim_driver_ops *drv, chk_decide_fn decide,
+                  void *decide_ctx, chk_trace *trace, FILE *timeline, chk_result *res);
+
+#endif /* QINVAL_CHECK_RUN_H */

@@ -1,0 +1,1230 @@
+/*
+ * scenario.c — the scenario loader: reads a scenarios/NAME.scn file (format in scenario.h),
+ * applies `--set KEY=VALUE` overrides, substitutes $parameters and resolves everything into a
+ * fixed-size struct scenario, or says in one line what is wrong and where.
+ *
+ * The file is read twice. Pass 1 checks the structure (line syntax, section headers, key
+ * names) and collects the top-level keys, the [params] entries and the endpoint names; then
+ * the overrides are applied and the common parameters validated and resolved. Pass 2 reads
+ * the endpoints, the fault plan and the workloads with every $parameter at its final value,
+ * so an override reaches every line that refers to it.
+ */
+#include "check/scenario.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define SC_LINE_MAX   1024 /* characters per line, excluding the newline */
+#define SC_REPEAT_MAX 1000000u
+#define SC_OP_TOKENS  16
+
+enum sect { SECT_TOP, SECT_PARAMS, SECT_EP, SECT_FAULT, SECT_CPU };
+
+/* Keys of each section; the index is also the slot in struct ld.key_line. */
+static const char *const top_keys[] = {"name", "summary", "from", NULL};
+static const char *const ep_keys[] = {"sid", "ats", "latency_us", NULL};
+enum { EPK_SID, EPK_ATS, EPK_LATENCY };
+static const char *const fault_keys[] = {"ep", "kind", "at_us", "at_s", "arg", "write", NULL};
+enum { FK_EP, FK_KIND, FK_AT_US, FK_AT_S, FK_ARG, FK_WRITE };
+static const char *const cpu_keys[] = {"repeat", "op", NULL};
+enum { CK_REPEAT, CK_OP };
+
+/* The common parameters and their built-in defaults. desc_width precedes queue_len: the
+ * accepted queue lengths depend on the descriptor width. */
+static const struct {
+    const char *key;
+    const char *def;
+} common_keys[] = {
+    {"cpus", "1"},
+    {"desc_width", "128"},
+    {"queue_len", "256"},
+    {"head_policy", "fetch"},
+    {"fetch_window", "8"},
+    {"ite_timeout_ms", "1000"},
+    {"watchdog_s", "10"},
+    {"itesid", "1"},
+    {"devtlb_latency_us", "2"},
+    {"max_virtual_s", "600"},
+    {"deadline_ms", "0"},
+};
+#define NCOMMON (sizeof(common_keys) / sizeof(common_keys[0]))
+
+/* clang-format off */
+static const char *const fault_names[] = {
+    [HW_FAULT_MUTE] = "mute",
+    [HW_FAULT_UNMUTE] = "unmute",
+    [HW_FAULT_DROP] = "drop",
+    [HW_FAULT_LINK_DOWN] = "link-down",
+    [HW_FAULT_LINK_UP] = "link-up",
+    [HW_FAULT_SURPRISE_REMOVAL] = "surprise-removal",
+    [HW_FAULT_FLR] = "flr",
+    [HW_FAULT_WRONG_ITAG] = "wrong-itag",
+    [HW_FAULT_LATENCY] = "latency",
+};
+/* clang-format on */
+#define NFAULT_NAMES (sizeof(fault_names) / sizeof(fault_names[0]))
+
+struct ld {
+    scenario *s;
+    const char *file;
+    char *err;
+    size_t errlen;
+    int pass;
+    int line;
+    enum sect sect;
+    char sect_name[SC_NAME_LEN + 16];
+    int sect_line;
+    int idx;         /* endpoint or fault index; CPU number, -1 for [cpu *] */
+    int key_line[8]; /* where each key of the current section was given (0: not given) */
+    int top_line[3];
+    unsigned neps; /* endpoint sections met so far in this pass */
+    struct sc_workload *wl;
+    bool cpu_explicit[SC_MAX_CPUS];
+    bool have_star;
+    struct sc_workload star;
+};
+
+/* ---------------------------------------------------------------------------------------------
+ * Error messages: one line, built piece by piece into the caller's buffer, truncated safely.
+ */
+struct msg {
+    char *buf;
+    size_t len, pos;
+};
+
+static void vput(struct msg *m, const char *fmt, va_list ap)
+{
+    if (!m->buf || m->pos + 1 >= m->len)
+        return;
+    int n = vsnprintf(m->buf + m->pos, m->len - m->pos, fmt, ap);
+    if (n < 0)
+        return;
+    m->pos += (size_t)n;
+    if (m->pos >= m->len)
+        m->pos = m->len - 1;
+}
+
+static void put(struct msg *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(struct msg *m, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vput(m, fmt, ap);
+    va_end(ap);
+}
+
+static struct msg msg_start(struct ld *l)
+{
+    struct msg m = {l->err, l->errlen, 0};
+    if (m.buf && m.len)
+        m.buf[0] = '\0';
+    return m;
+}
+
+/* "FILE:LINE: key 'KEY': text[ (VALUE from --set K=V)]"; line 0 leaves the line out, a NULL
+ * key the key. `from` names the overridden parameter a substituted value came from. */
+static int fail_at(struct ld *l, int line, const char *key, const struct sc_param *from,
+                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static int fail_at(struct ld *l, int line, const char *key, const struct sc_param *from,
+                   const char *fmt, ...)
+{
+    struct msg m = msg_start(l);
+    va_list ap;
+    if (line > 0)
+        put(&m, "%s:%d: ", l->file, line);
+    else
+        put(&m, "%s: ", l->file);
+    if (key)
+        put(&m, "key '%s': ", key);
+    va_start(ap, fmt);
+    vput(&m, fmt, ap);
+    va_end(ap);
+    if (from)
+        put(&m, " (with $%s from --set %s=%s)", from->key, from->key, from->value);
+    return -1;
+}
+
+/* An error in the value of a parameter: at its line in the file, or at the --set that gave it. */
+static int param_fail(struct ld *l, const struct sc_param *p, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int param_fail(struct ld *l, const struct sc_param *p, const char *fmt, ...)
+{
+    struct msg m = msg_start(l);
+    va_list ap;
+    if (p->line > 0)
+        put(&m, "%s:%d: key '%s': ", l->file, p->line, p->key);
+    else
+        put(&m, "--set %s=%s: key '%s': ", p->key, p->value, p->key);
+    va_start(ap, fmt);
+    vput(&m, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static int set_fail(struct ld *l, const char *set, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int set_fail(struct ld *l, const char *set, const char *fmt, ...)
+{
+    struct msg m = msg_start(l);
+    va_list ap;
+    put(&m, "--set %s: ", set);
+    va_start(ap, fmt);
+    vput(&m, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Small parsers. Every number must parse completely: no sign, no spaces, no trailing junk.
+ */
+static bool copy_str(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= cap)
+        return false;
+    memcpy(dst, src, n + 1);
+    return true;
+}
+
+static bool is_ident_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+/* A parameter or key name: [A-Za-z_][A-Za-z0-9_]*, shorter than SC_NAME_LEN. */
+static bool is_ident(const char *s)
+{
+    size_t n = 0;
+    if (!s[0] || (s[0] >= '0' && s[0] <= '9'))
+        return false;
+    for (; s[n]; n++)
+        if (!is_ident_char(s[n]))
+            return false;
+    return n < SC_NAME_LEN;
+}
+
+/* An endpoint or scenario name: letters, digits, '_', '-', '.'. */
+static bool is_name(const char *s)
+{
+    size_t n = 0;
+    if (!s[0])
+        return false;
+    for (; s[n]; n++)
+        if (!is_ident_char(s[n]) && s[n] != '-' && s[n] != '.')
+            return false;
+    return n < SC_NAME_LEN;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Decimal, or hexadecimal with 0x. */
+static bool parse_u64(const char *s, uint64_t *out)
+{
+    uint64_t v = 0;
+    unsigned base = 10;
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+        base = 16;
+        s += 2;
+    }
+    if (!*s)
+        return false;
+    for (; *s; s++) {
+        int d = hexval(*s);
+        if (d < 0 || (unsigned)d >= base)
+            return false;
+        if (v > (UINT64_MAX - (unsigned)d) / base)
+            return false;
+        v = v * base + (unsigned)d;
+    }
+    *out = v;
+    return true;
+}
+
+/* A decimal amount of a unit (unit = 10^digits ns), e.g. "1.5" ms; exact, at most 1 ns
+ * resolution. */
+static bool parse_time(const char *s, unsigned digits, hw_time *out)
+{
+    hw_time unit = 1, ip = 0, fp = 0;
+    unsigned fd = 0;
+    const char *p = s;
+    for (unsigned i = 0; i < digits; i++)
+        unit *= 10;
+    if (!(*p >= '0' && *p <= '9'))
+        return false;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (ip > (UINT64_MAX - 9) / 10)
+            return false;
+        ip = ip * 10 + (hw_time)(*p - '0');
+    }
+    if (*p == '.') {
+        const char *f = ++p, *end;
+        if (!(*p >= '0' && *p <= '9'))
+            return false;
+        while (*p >= '0' && *p <= '9')
+            p++;
+        end = p;
+        while (end > f && end[-1] == '0') /* trailing zeros add nothing */
+            end--;
+        if ((size_t)(end - f) > digits)
+            return false; /* finer than 1 ns */
+        for (const char *q = f; q < end; q++, fd++)
+            fp = fp * 10 + (hw_time)(*q - '0');
+        for (; fd < digits; fd++)
+            fp *= 10;
+    }
+    if (*p)
+        return false;
+    if (ip > (UINT64_MAX - fp) / unit)
+        return false;
+    *out = ip * unit + fp;
+    return true;
+}
+
+static const char *unit_name(unsigned digits)
+{
+    return digits == 9 ? "seconds" : digits == 6 ? "milliseconds" : "microseconds";
+}
+
+/* "bb:dd.f" (hex bus, hex device 0..1f, function 0..7) or a number 0..0xffff. */
+static bool parse_sid(const char *s, uint16_t *out)
+{
+    if (strchr(s, ':')) {
+        unsigned bus = 0, dev = 0, nb = 0, nd = 0;
+        for (; hexval(*s) >= 0 && nb < 3; s++, nb++)
+            bus = bus * 16 + (unsigned)hexval(*s);
+        if (nb < 1 || nb > 2 || *s++ != ':')
+            return false;
+        for (; hexval(*s) >= 0 && nd < 3; s++, nd++)
+            dev = dev * 16 + (unsigned)hexval(*s);
+        if (nd < 1 || nd > 2 || dev > 0x1f || *s++ != '.')
+            return false;
+        if (!(*s >= '0' && *s <= '7') || s[1])
+            return false;
+        *out = (uint16_t)(bus << 8 | dev << 3 | (unsigned)(*s - '0'));
+        return true;
+    }
+    uint64_t v;
+    if (!parse_u64(s, &v) || v > 0xffff)
+        return false;
+    *out = (uint16_t)v;
+    return true;
+}
+
+static char *trim(char *s)
+{
+    char *e;
+    while (*s == ' ' || *s == '\t' || *s == '\r')
+        s++;
+    e = s + strlen(s);
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+        *--e = '\0';
+    return s;
+}
+
+static int key_index(const char *const *keys, const char *key)
+{
+    for (int i = 0; keys[i]; i++)
+        if (!strcmp(keys[i], key))
+            return i;
+    return -1;
+}
+
+/* "a, b or c" into buf. */
+static const char *key_list(const char *const *keys, char *buf, size_t len)
+{
+    struct msg m = {buf, len, 0};
+    buf[0] = '\0';
+    for (int i = 0; keys[i]; i++)
+        put(&m, "%s%s", i == 0 ? "" : keys[i + 1] ? ", " : " or ", keys[i]);
+    return buf;
+}
+
+static struct sc_param *find_param(scenario *s, const char *key)
+{
+    for (unsigned i = 0; i < s->nparams; i++)
+        if (!strcmp(s->params[i].key, key))
+            return &s->params[i];
+    return NULL;
+}
+
+static int find_ep(const scenario *s, unsigned n, const char *name)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (!strcmp(s->eps[i].name, name))
+            return (int)i;
+    return -1;
+}
+
+/* A parameter value: one word, no '$' (parameters do not refer to each other). */
+static const char *bad_param_value(const char *v)
+{
+    if (!v[0])
+        return "empty value";
+    if (strlen(v) >= SC_NAME_LEN)
+        return "value too long (max 47 characters)";
+    if (strpbrk(v, " \t\r"))
+        return "value must be one word";
+    if (strchr(v, '$'))
+        return "a parameter's value cannot refer to another parameter";
+    return NULL;
+}
+
+/* Replace every $name in `in` by the parameter's final value. *from is set to the last
+ * substituted parameter that an override gave, for error messages. */
+static int expand(struct ld *l, const char *key, const char *in, char *out, size_t cap,
+                  const struct sc_param **from)
+{
+    size_t o = 0;
+    *from = NULL;
+    while (*in) {
+        const char *add = in;
+        size_t n = 1;
+        if (*in == '$') {
+            char name[SC_NAME_LEN];
+            size_t k = 0;
+            const struct sc_param *p;
+            in++;
+            while (is_ident_char(in[k]))
+                k++;
+            if (k == 0)
+                return fail_at(l, l->line, key, NULL, "'$' without a parameter name");
+            if (k >= SC_NAME_LEN)
+                return fail_at(l, l->line, key, NULL, "unknown parameter '$%.*s...'", 20, in);
+            memcpy(name, in, k);
+            name[k] = '\0';
+            p = find_param(l->s, name);
+            if (!p)
+                return fail_at(l, l->line, key, NULL,
+                               "unknown parameter '$%s' (declare it in [params])", name);
+            if (p->line < 0)
+                *from = p;
+            add = p->value;
+            n = strlen(p->value);
+            in += k;
+        } else {
+            in++;
+        }
+        if (o + n >= cap)
+            return fail_at(l, l->line, key, NULL, "value too long after substitution");
+        memcpy(out + o, add, n);
+        o += n;
+    }
+    out[o] = '\0';
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Common parameters: validation and resolution (between the passes).
+ */
+static int param_uint(struct ld *l, const char *key, uint64_t lo, uint64_t hi, const char *expect,
+                      uint64_t *out)
+{
+    struct sc_param *p = find_param(l->s, key);
+    if (!parse_u64(p->value, out))
+        return param_fail(l, p, "'%s' is not a whole number (expected %s)", p->value, expect);
+    if (*out < lo || *out > hi)
+        return param_fail(l, p, "%s is out of range (expected %s)", p->value, expect);
+    return 0;
+}
+
+static int param_time(struct ld *l, const char *key, unsigned digits, bool positive, hw_time *out)
+{
+    struct sc_param *p = find_param(l->s, key);
+    const char *expect = positive ? "> 0" : ">= 0";
+    if (!parse_time(p->value, digits, out))
+        return param_fail(l, p, "'%s' is not a number of %s (expected a decimal %s, e.g. 1.5)",
+                          p->value, unit_name(digits), expect);
+    if (positive && *out == 0)
+        return param_fail(l, p, "must be > 0 (expected a decimal number of %s > 0)",
+                          unit_name(digits));
+    return 0;
+}
+
+static int resolve_common(struct ld *l)
+{
+    scenario *s = l->s;
+    uint64_t v;
+    struct sc_param *p;
+
+    if (param_uint(l, "cpus", 1, SC_MAX_CPUS, "1..64", &v))
+        return -1;
+    s->cpus = (unsigned)v;
+    p = find_param(s, "desc_width");
+    if (strcmp(p->value, "128") && strcmp(p->value, "256"))
+        return param_fail(l, p, "'%s' is not a descriptor width (expected 128 or 256)", p->value);
+    s->dw256 = !strcmp(p->value, "256");
+    {
+        uint64_t hi = s->dw256 ? 16384 : 32768;
+        char expect[96];
+        snprintf(expect, sizeof(expect), "a power of two from 8 to %u for %s-bit descriptors",
+                 (unsigned)hi, s->dw256 ? "256" : "128");
+        if (param_uint(l, "queue_len", 8, hi, expect, &v))
+            return -1;
+        if (v & (v - 1))
+            return param_fail(l, find_param(s, "queue_len"),
+                              "%s is not a power of two (expected %s)",
+                              find_param(s, "queue_len")->value, expect);
+        s->queue_len = (unsigned)v;
+    }
+    p = find_param(s, "head_policy");
+    if (!strcmp(p->value, "fetch"))
+        s->head_policy = HW_HEAD_FETCH;
+    else if (!strcmp(p->value, "complete"))
+        s->head_policy = HW_HEAD_COMPLETE;
+    else
+        return param_fail(l, p, "'%s' is not a head policy (expected fetch or complete)", p->value);
+    if (param_uint(l, "fetch_window", 1, 64, "1..64", &v))
+        return -1;
+    s->fetch_window = (unsigned)v;
+    if (param_time(l, "ite_timeout_ms", 6, true, &s->ite_timeout) ||
+        param_time(l, "watchdog_s", 9, true, &s->watchdog))
+        return -1;
+    if (param_uint(l, "itesid", 0, 1, "0 or 1", &v))
+        return -1;
+    s->itesid = v != 0;
+    if (param_time(l, "devtlb_latency_us", 3, false, &s->devtlb_latency) ||
+        param_time(l, "max_virtual_s", 9, true, &s->max_virtual) ||
+        param_time(l, "deadline_ms", 6, false, &s->deadline))
+        return -1;
+    return 0;
+}
+
+static int apply_set(struct ld *l, const char *set)
+{
+    char key[SC_NAME_LEN];
+    const char *eq, *val, *bad;
+    struct sc_param *p;
+    size_t klen;
+
+    if (!set)
+        return set_fail(l, "(null)", "missing argument (expected --set KEY=VALUE)");
+    eq = strchr(set, '=');
+    if (!eq)
+        return set_fail(l, set, "missing '=' (expected --set KEY=VALUE)");
+    klen = (size_t)(eq - set);
+    if (klen == 0)
+        return set_fail(l, set, "empty key (expected --set KEY=VALUE)");
+    val = eq + 1;
+    p = NULL;
+    if (klen < SC_NAME_LEN) {
+        memcpy(key, set, klen);
+        key[klen] = '\0';
+        p = find_param(l->s, key);
+    }
+    if (!p) {
+        struct msg m = msg_start(l);
+        put(&m, "--set %.*s: not a parameter of scenario %s (%s)", (int)(klen > 64 ? 64 : klen),
+            set, l->s->name, l->file);
+        return -1;
+    }
+    bad = bad_param_value(val);
+    if (bad)
+        return set_fail(l, set, "key '%s': %s", key, bad);
+    memcpy(p->value, val, strlen(val) + 1);
+    p->line = -1;
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Pass 2: values of [endpoint], [fault] and [cpu] keys.
+ */
+static int ep_key(struct ld *l, int k, const char *key, const char *val,
+                  const struct sc_param *from)
+{
+    struct sc_endpoint *e = &l->s->eps[l->idx];
+    switch (k) {
+    case EPK_SID:
+        if (!parse_sid(val, &e->sid))
+            return fail_at(l, l->line, key, from,
+                           "'%s' is not a source id (expected bb:dd.f with hex bus, device "
+                           "0..1f, function 0..7, or a number 0..0xffff)",
+                           val);
+        for (int i = 0; i < l->idx; i++)
+            if (l->s->eps[i].sid == e->sid)
+                return fail_at(l, l->line, key, from, "source id '%s' is also endpoint %s's", val,
+                               l->s->eps[i].name);
+        return 0;
+    case EPK_ATS:
+        if (strcmp(val, "0") && strcmp(val, "1"))
+            return fail_at(l, l->line, key, from, "'%s' (expected 0 or 1)", val);
+        e->ats = val[0] == '1';
+        return 0;
+    default:
+        if (!parse_time(val, 3, &e->latency))
+            return fail_at(l, l->line, key, from,
+                           "'%s' is not a number of microseconds (expected a decimal >= 0)", val);
+        return 0;
+    }
+}
+
+static int parse_at(struct ld *l, const char *key, const char *val, const struct sc_param *from,
+                    unsigned digits, struct sc_fault *f)
+{
+    char lo[SC_LINE_MAX + 1];
+    const char *dots = strstr(val, "..");
+    const char *hi = val;
+    if (dots) {
+        size_t n = (size_t)(dots - val);
+        memcpy(lo, val, n);
+        lo[n] = '\0';
+        hi = dots + 2;
+    } else {
+        copy_str(lo, sizeof(lo), val);
+    }
+    if (!parse_time(lo, digits, &f->at_lo) || !parse_time(hi, digits, &f->at_hi))
+        return fail_at(l, l->line, key, from,
+                       "'%s' is not a time (expected N or LO..HI in %s, decimals allowed)", val,
+                       unit_name(digits));
+    if (f->at_lo > f->at_hi)
+        return fail_at(l, l->line, key, from, "'%s': LO > HI (expected LO..HI with LO <= HI)", val);
+    return 0;
+}
+
+static int fault_key(struct ld *l, int k, const char *key, const char *val,
+                     const struct sc_param *from)
+{
+    struct sc_fault *f = &l->s->faults[l->idx];
+    uint64_t v;
+    switch (k) {
+    case FK_EP:
+        f->ep = find_ep(l->s, l->s->neps, val);
+        if (f->ep < 0)
+            return fail_at(l, l->line, key, from, "no endpoint named '%s'", val);
+        return 0;
+    case FK_KIND:
+        if (!strcmp(val, "dma")) {
+            f->dma = true;
+            return 0;
+        }
+        for (unsigned i = 0; i < NFAULT_NAMES; i++) {
+            if (!strcmp(val, fault_names[i])) {
+                f->kind = (enum hw_fault)i;
+                return 0;
+            }
+        }
+        return fail_at(l, l->line, key, from,
+                       "unknown fault '%s' (expected mute, unmute, drop, link-down, link-up, "
+                       "surprise-removal, flr, wrong-itag, latency or dma)",
+                       val);
+    case FK_AT_US:
+    case FK_AT_S:
+        if (l->key_line[k == FK_AT_US ? FK_AT_S : FK_AT_US])
+            return fail_at(l, l->line, key, NULL, "at_us and at_s both given (expected one)");
+        return parse_at(l, key, val, from, k == FK_AT_US ? 3 : 9, f);
+    case FK_ARG:
+        if (!parse_u64(val, &v) || v > UINT32_MAX)
+            return fail_at(l, l->line, key, from, "'%s' (expected a number 0..4294967295)", val);
+        f->arg = (uint32_t)v;
+        return 0;
+    default:
+        if (strcmp(val, "0") && strcmp(val, "1"))
+            return fail_at(l, l->line, key, from, "'%s' (expected 0 or 1)", val);
+        f->write = val[0] == '1';
+        return 0;
+    }
+}
+
+/* One `op = ...` line. */
+static int parse_op(struct ld *l, const char *value, struct sc_workload *wl)
+{
+    char buf[SC_LINE_MAX + 1];
+    char *tok[SC_OP_TOKENS], *save = NULL;
+    unsigned nt = 0, first_opt;
+    struct sc_op op = {.ep = -1, .batch = 1, .line = l->line};
+    const char *const *opts;
+    static const char *const flush_opts[] = {"batch", NULL};
+    static const char *const bad_opts[] = {"batch", "bad_index", NULL};
+    static const char *const unmap_opts[] = {"ep", "page", NULL};
+    static const char *const flr_opts[] = {"ep", NULL};
+    static const char *const sleep_opts[] = {"us", NULL};
+    int given[2] = {0, 0};
+    uint64_t bad_index = 0;
+    const struct sc_param *bad_from = NULL, *batch_from = NULL;
+    char list[64];
+
+    if (wl->nops >= SC_MAX_OPS)
+        return fail_at(l, l->line, "op", NULL, "too many ops in %s (max %d)", l->sect_name,
+                       SC_MAX_OPS);
+    copy_str(buf, sizeof(buf), value);
+    for (char *t = strtok_r(buf, " \t\r", &save); t; t = strtok_r(NULL, " \t\r", &save)) {
+        if (nt == SC_OP_TOKENS)
+            return fail_at(l, l->line, "op", NULL, "too many words");
+        tok[nt++] = t;
+    }
+    if (nt == 0)
+        return fail_at(l, l->line, "op", NULL, "empty op");
+
+    if (!strcmp(tok[0], "flush")) {
+        char empty[1] = "", *target = nt > 1 ? tok[1] : empty;
+        char *eq = strchr(target, '=');
+        first_opt = 2;
+        opts = flush_opts;
+        if (eq)
+            *eq = '\0';
+        if (!strcmp(target, "iotlb") && !eq) {
+            op.kind = SC_OP_FLUSH_IOTLB;
+        } else if (!strcmp(target, "bad") && !eq) {
+            op.kind = SC_OP_FLUSH_BAD;
+            opts = bad_opts;
+        } else if ((!strcmp(target, "devtlb") || !strcmp(target, "mixed")) && eq) {
+            char name[SC_LINE_MAX + 1];
+            const struct sc_param *from;
+            op.kind = target[0] == 'd' ? SC_OP_FLUSH_DEVTLB : SC_OP_FLUSH_MIXED;
+            if (expand(l, "op", eq + 1, name, sizeof(name), &from))
+                return -1;
+            op.ep = find_ep(l->s, l->s->neps, name);
+            if (op.ep < 0)
+                return fail_at(l, l->line, "op", from, "%s=%s: no endpoint named '%s'", target,
+                               name, name);
+        } else {
+            if (eq)
+                *eq = '=';
+            return fail_at(l, l->line, "op", NULL,
+                           "flush '%s' (expected flush iotlb, flush devtlb=EP, flush mixed=EP or "
+                           "flush bad)",
+                           target);
+        }
+    } else if (!strcmp(tok[0], "unmap")) {
+        op.kind = SC_OP_UNMAP;
+        opts = unmap_opts;
+        first_opt = 1;
+    } else if (!strcmp(tok[0], "flr")) {
+        op.kind = SC_OP_FLR;
+        opts = flr_opts;
+        first_opt = 1;
+    } else if (!strcmp(tok[0], "sleep")) {
+        op.kind = SC_OP_SLEEP;
+        opts = sleep_opts;
+        first_opt = 1;
+    } else {
+        return fail_at(l, l->line, "op", NULL,
+                       "unknown op '%s' (expected flush, unmap, flr or sleep)", tok[0]);
+    }
+
+    for (unsigned i = first_opt; i < nt; i++) {
+        char val[SC_LINE_MAX + 1];
+        const struct sc_param *from;
+        char *eq = strchr(tok[i], '=');
+        const char *name = tok[i];
+        uint64_t v;
+        int k;
+        if (!eq)
+            return fail_at(l, l->line, "op", NULL, "'%s' (expected OPTION=VALUE, OPTION one of %s)",
+                           tok[i], key_list(opts, list, sizeof(list)));
+        *eq = '\0';
+        k = key_index(opts, name);
+        if (k < 0)
+            return fail_at(l, l->line, "op", NULL, "unknown option '%s' for %s (expected %s)", name,
+                           tok[0], key_list(opts, list, sizeof(list)));
+        if (given[k])
+            return fail_at(l, l->line, "op", NULL, "option '%s' given twice", name);
+        given[k] = 1;
+        if (expand(l, "op", eq + 1, val, sizeof(val), &from))
+            return -1;
+        if (!strcmp(name, "batch")) {
+            unsigned hi = l->s->queue_len - 1;
+            if (!parse_u64(val, &v) || v < 1 || v > hi)
+                return fail_at(l, l->line, "op", from,
+                               "batch=%s (expected 1..%u: a batch and its wait descriptor must "
+                               "fit in the %u-entry queue)",
+                               val, hi, l->s->queue_len);
+            op.batch = (unsigned)v;
+            batch_from = from;
+        } else if (!strcmp(name, "bad_index")) {
+            if (!parse_u64(val, &bad_index) || bad_index > UINT32_MAX)
+                return fail_at(l, l->line, "op", from, "bad_index=%s (expected a number >= 0)",
+                               val);
+            bad_from = from;
+        } else if (!strcmp(name, "ep")) {
+            op.ep = find_ep(l->s, l->s->neps, val);
+            if (op.ep < 0)
+                return fail_at(l, l->line, "op", from, "ep=%s: no endpoint named '%s'", val, val);
+        } else if (!strcmp(name, "page")) {
+            if (!parse_u64(val, &v) || v > UINT32_MAX)
+                return fail_at(l, l->line, "op", from,
+                               "page=%s (expected a page index 0..4294967295)", val);
+            op.page = (unsigned)v;
+        } else {
+            if (!parse_time(val, 3, &op.sleep))
+                return fail_at(l, l->line, "op", from,
+                               "us=%s (expected a decimal number of microseconds >= 0)", val);
+        }
+    }
+    for (int k = 0; opts[k]; k++) {
+        bool required = op.kind == SC_OP_UNMAP || op.kind == SC_OP_FLR || op.kind == SC_OP_SLEEP;
+        if (required && !given[k])
+            return fail_at(l, l->line, "op", NULL, "%s needs %s=... (expected %s %s)", tok[0],
+                           opts[k], tok[0],
+                           op.kind == SC_OP_UNMAP ? "ep=EP page=P"
+                           : op.kind == SC_OP_FLR ? "ep=EP"
+                                                  : "us=N");
+    }
+    if (op.kind == SC_OP_FLUSH_BAD) {
+        if (bad_index >= op.batch)
+            return fail_at(l, l->line, "op", bad_from ? bad_from : batch_from,
+                           "bad_index=%llu (expected 0..%u: below batch=%u)",
+                           (unsigned long long)bad_index, op.batch - 1, op.batch);
+        op.bad_index = (int)bad_index;
+    }
+    wl->ops[wl->nops++] = op;
+    return 0;
+}
+
+static int cpu_key(struct ld *l, int k, const char *key, const char *raw)
+{
+    if (k == CK_OP)
+        return parse_op(l, raw, l->wl);
+    char val[SC_LINE_MAX + 1];
+    const struct sc_param *from;
+    uint64_t v;
+    if (expand(l, key, raw, val, sizeof(val), &from))
+        return -1;
+    if (!parse_u64(val, &v) || v > SC_REPEAT_MAX)
+        return fail_at(l, l->line, key, from, "'%s' (expected 0..%u)", val, SC_REPEAT_MAX);
+    l->wl->repeat = (unsigned)v;
+    return 0;
+}
+
+/* Checks that need the whole section (pass 2). */
+static int end_section(struct ld *l)
+{
+    if (l->pass != 2)
+        return 0;
+    if (l->sect == SECT_EP) {
+        if (!l->key_line[EPK_SID])
+            return fail_at(l, l->sect_line, "sid", NULL,
+                           "missing in %s (expected e.g. sid = 01:00.0)", l->sect_name);
+    } else if (l->sect == SECT_FAULT) {
+        struct sc_fault *f = &l->s->faults[l->idx];
+        if (!l->key_line[FK_EP])
+            return fail_at(l, l->sect_line, "ep", NULL,
+                           "missing in [fault] (expected the endpoint's name)");
+        if (!l->key_line[FK_KIND])
+            return fail_at(l, l->sect_line, "kind", NULL, "missing in [fault]");
+        if (!l->key_line[FK_AT_US] && !l->key_line[FK_AT_S])
+            return fail_at(l, l->sect_line, "at_us", NULL,
+                           "missing in [fault] (expected at_us = N or LO..HI, or at_s)");
+        if (l->key_line[FK_WRITE] && !f->dma)
+            return fail_at(l, l->key_line[FK_WRITE], "write", NULL, "only for kind = dma");
+        if (f->dma || f->kind == HW_FAULT_DROP || f->kind == HW_FAULT_WRONG_ITAG ||
+            f->kind == HW_FAULT_LATENCY) {
+            if (!l->key_line[FK_ARG]) {
+                if (f->kind == HW_FAULT_LATENCY && !f->dma)
+                    return fail_at(l, l->sect_line, "arg", NULL,
+                                   "missing for kind = latency (expected microseconds)");
+                f->arg = f->dma ? 0 : 1;
+            }
+        } else if (l->key_line[FK_ARG]) {
+            return fail_at(l, l->key_line[FK_ARG], "arg", NULL,
+                           "kind = %s takes no arg (expected arg only for drop, wrong-itag, "
+                           "latency or dma)",
+                           fault_names[f->kind]);
+        }
+    } else if (l->sect == SECT_CPU) {
+        if (l->wl->nops == 0)
+            return fail_at(l, l->sect_line, "op", NULL, "%s has no op (expected at least one)",
+                           l->sect_name);
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Lines.
+ */
+static int section_header(struct ld *l, char *text)
+{
+    char *inner = text + 1, *w[3], *save = NULL;
+    unsigned nw = 0;
+    size_t len = strlen(text);
+    scenario *s = l->s;
+
+    if (len < 2 || text[len - 1] != ']')
+        return fail_at(l, l->line, NULL, NULL, "malformed section header (expected [name])");
+    if (end_section(l))
+        return -1;
+    text[len - 1] = '\0';
+    for (char *t = strtok_r(inner, " \t\r", &save); t; t = strtok_r(NULL, " \t\r", &save)) {
+        if (nw == 3)
+            break;
+        w[nw++] = t;
+    }
+    memset(l->key_line, 0, sizeof(l->key_line));
+    l->sect_line = l->line;
+
+    if (nw == 1 && !strcmp(w[0], "params")) {
+        l->sect = SECT_PARAMS;
+        snprintf(l->sect_name, sizeof(l->sect_name), "[params]");
+        return 0;
+    }
+    if (nw == 1 && !strcmp(w[0], "fault")) {
+        l->sect = SECT_FAULT;
+        snprintf(l->sect_name, sizeof(l->sect_name), "[fault]");
+        if (l->pass == 2) {
+            if (s->nfaults >= SC_MAX_FAULTS)
+                return fail_at(l, l->line, NULL, NULL, "too many faults (max %d)", SC_MAX_FAULTS);
+            l->idx = (int)s->nfaults++;
+            s->faults[l->idx] = (struct sc_fault){.ep = -1, .line = l->line};
+        }
+        return 0;
+    }
+    if (nw == 2 && !strcmp(w[0], "endpoint")) {
+        l->sect = SECT_EP;
+        if (!is_name(w[1]))
+            return fail_at(l, l->line, NULL, NULL,
+                           "bad endpoint name '%.*s' (expected letters, digits, '_', '-', '.', "
+                           "at most 47)",
+                           64, w[1]);
+        snprintf(l->sect_name, sizeof(l->sect_name), "[endpoint %s]", w[1]);
+        if (l->pass == 1) {
+            if (find_ep(s, l->neps, w[1]) >= 0)
+                return fail_at(l, l->line, NULL, NULL, "duplicate endpoint '%s'", w[1]);
+            if (l->neps >= SC_MAX_EPS)
+                return fail_at(l, l->line, NULL, NULL, "too many endpoints (max %d)", SC_MAX_EPS);
+            copy_str(s->eps[l->neps].name, SC_NAME_LEN, w[1]);
+        } else {
+            struct sc_endpoint *e = &s->eps[l->neps];
+            e->ats = true;
+            e->latency = s->devtlb_latency;
+        }
+        l->idx = (int)l->neps++;
+        return 0;
+    }
+    if (nw == 2 && !strcmp(w[0], "cpu")) {
+        uint64_t n = 0;
+        l->sect = SECT_CPU;
+        if (strcmp(w[1], "*") && (!parse_u64(w[1], &n) || n >= SC_MAX_CPUS))
+            return fail_at(l, l->line, NULL, NULL,
+                           "bad CPU '%.*s' (expected [cpu N], N 0..%d, "
+                           "or [cpu *])",
+                           32, w[1], SC_MAX_CPUS - 1);
+        l->idx = strcmp(w[1], "*") ? (int)n : -1;
+        if (l->idx >= 0)
+            snprintf(l->sect_name, sizeof(l->sect_name), "[cpu %d]", l->idx);
+        else
+            snprintf(l->sect_name, sizeof(l->sect_name), "[cpu *]");
+        if (l->pass == 2) {
+            bool *seen = l->idx >= 0 ? &l->cpu_explicit[l->idx] : &l->have_star;
+            if (*seen)
+                return fail_at(l, l->line, NULL, NULL, "duplicate section %s", l->sect_name);
+            *seen = true;
+            l->wl = l->idx >= 0 ? &s->cpu[l->idx] : &l->star;
+            *l->wl = (struct sc_workload){.repeat = 1};
+        }
+        return 0;
+    }
+    return fail_at(l, l->line, NULL, NULL,
+                   "unknown section '[%.*s]' (expected [params], [endpoint NAME], [fault], "
+                   "[cpu N] or [cpu *])",
+                   64, inner);
+}
+
+static int top_key(struct ld *l, const char *key, const char *val)
+{
+    char list[64];
+    int k = key_index(top_keys, key);
+    scenario *s = l->s;
+    if (k < 0)
+        return fail_at(l, l->line, key, NULL, "unknown key before the first section (expected %s)",
+                       key_list(top_keys, list, sizeof(list)));
+    if (l->pass != 1)
+        return 0;
+    if (l->top_line[k])
+        return fail_at(l, l->line, key, NULL, "given twice (first at line %d)", l->top_line[k]);
+    l->top_line[k] = l->line;
+    if (k == 0) {
+        if (!is_name(val))
+            return fail_at(l, l->line, key, NULL,
+                           "'%.*s' (expected letters, digits, '_', '-', '.', at most 47)", 64, val);
+        copy_str(s->name, sizeof(s->name), val);
+    } else if (!copy_str(k == 1 ? s->summary : s->from, SC_TEXT_LEN, val)) {
+        return fail_at(l, l->line, key, NULL, "too long (max %d characters)", SC_TEXT_LEN - 1);
+    }
+    return 0;
+}
+
+static int params_key(struct ld *l, const char *key, const char *val)
+{
+    scenario *s = l->s;
+    struct sc_param *p;
+    const char *bad;
+    if (l->pass != 1)
+        return 0;
+    bad = bad_param_value(val);
+    if (bad)
+        return fail_at(l, l->line, key, NULL, "%s", bad);
+    p = find_param(s, key);
+    if (p && p->line > 0)
+        return fail_at(l, l->line, key, NULL, "given twice (first at line %d)", p->line);
+    if (!p) {
+        if (s->nparams >= SC_MAX_PARAMS)
+            return fail_at(l, l->line, key, NULL, "too many parameters (max %d)", SC_MAX_PARAMS);
+        p = &s->params[s->nparams++];
+        copy_str(p->key, sizeof(p->key), key);
+        p->common = false;
+    }
+    copy_str(p->value, sizeof(p->value), val);
+    p->line = l->line;
+    return 0;
+}
+
+static int section_key(struct ld *l, const char *key, const char *raw)
+{
+    const char *const *keys = l->sect == SECT_EP      ? ep_keys
+                              : l->sect == SECT_FAULT ? fault_keys
+                                                      : cpu_keys;
+    char list[80], val[SC_LINE_MAX + 1];
+    const struct sc_param *from;
+    int k = key_index(keys, key);
+    if (k < 0)
+        return fail_at(l, l->line, key, NULL, "unknown key in %s (expected %s)", l->sect_name,
+                       key_list(keys, list, sizeof(list)));
+    if (l->pass != 2)
+        return 0;
+    if (l->key_line[k] && !(l->sect == SECT_CPU && k == CK_OP))
+        return fail_at(l, l->line, key, NULL, "given twice in %s (first at line %d)", l->sect_name,
+                       l->key_line[k]);
+    if (l->sect == SECT_CPU) {
+        l->key_line[k] = l->line;
+        return cpu_key(l, k, key, raw);
+    }
+    if (expand(l, key, raw, val, sizeof(val), &from))
+        return -1;
+    if (l->sect == SECT_EP) {
+        l->key_line[k] = l->line;
+        return ep_key(l, k, key, val, from);
+    }
+    if (fault_key(l, k, key, val, from))
+        return -1;
+    l->key_line[k] = l->line;
+    return 0;
+}
+
+static int do_line(struct ld *l, char *text)
+{
+    char *hash = strchr(text, '#'), *eq, *key, *val;
+    if (hash)
+        *hash = '\0';
+    text = trim(text);
+    if (!*text)
+        return 0;
+    if (*text == '[')
+        return section_header(l, text);
+    eq = strchr(text, '=');
+    if (!eq)
+        return fail_at(l, l->line, NULL, NULL,
+                       "malformed line '%.40s' (expected KEY = VALUE or [section])", text);
+    *eq = '\0';
+    key = trim(text);
+    val = trim(eq + 1);
+    if (!is_ident(key))
+        return fail_at(l, l->line, NULL, NULL,
+                       "malformed key '%.40s' (expected a name of "
+                       "letters, digits and '_')",
+                       key);
+    if (!*val)
+        return fail_at(l, l->line, key, NULL, "empty value");
+    switch (l->sect) {
+    case SECT_TOP:
+        return top_key(l, key, val);
+    case SECT_PARAMS:
+        return params_key(l, key, val);
+    default:
+        return section_key(l, key, val);
+    }
+}
+
+/* Read one line into buf (without the newline). Returns 1, 0 at the end, -1 on error. */
+static int read_line(struct ld *l, FILE *f, char *buf)
+{
+    size_t n = 0;
+    int c;
+    while ((c = getc(f)) != EOF && c != '\n') {
+        if (c == 0 || (c < 0x20 && c != '\t' && c != '\r') || c == 0x7f)
+            return fail_at(l, l->line + 1, NULL, NULL,
+                           "control character 0x%02x (expected a text file)", (unsigned)c);
+        if (n == SC_LINE_MAX)
+            return fail_at(l, l->line + 1, NULL, NULL, "line too long (max %d characters)",
+                           SC_LINE_MAX);
+        buf[n++] = (char)c;
+    }
+    if (ferror(f))
+        return fail_at(l, 0, NULL, NULL, "read error: %s", strerror(errno));
+    buf[n] = '\0';
+    if (c == EOF && n == 0)
+        return 0;
+    l->line++;
+    return 1;
+}
+
+static int run_pass(struct ld *l, FILE *f, int pass)
+{
+    char buf[SC_LINE_MAX + 1];
+    int r;
+    l->pass = pass;
+    l->line = 0;
+    l->sect = SECT_TOP;
+    l->neps = 0;
+    if (pass == 2 && fseek(f, 0, SEEK_SET))
+        return fail_at(l, 0, NULL, NULL, "cannot read the file twice: %s", strerror(errno));
+    while ((r = read_line(l, f, buf)) > 0)
+        if (do_line(l, buf))
+            return -1;
+    if (r < 0)
+        return -1;
+    return end_section(l);
+}
+
+static void default_name(scenario *s, const char *path)
+{
+    const char *base = strrchr(path, '/');
+    size_t n;
+    base = base ? base + 1 : path;
+    n = strlen(base);
+    if (n > 4 && !strcmp(base + n - 4, ".scn"))
+        n -= 4;
+    if (n >= sizeof(s->name))
+        n = sizeof(s->name) - 1;
+    memcpy(s->name, base, n);
+    s->name[n] = '\0';
+}
+
+int sc_load(const char *path, const char *const *sets, unsigned nsets, scenario *out, char *err,
+            size_t errlen)
+{
+    struct ld l;
+    FILE *f;
+    int rc = -1;
+
+    if (err && errlen)
+        err[0] = '\0';
+    if (!out)
+        return -1;
+    memset(out, 0, sizeof(*out));
+    memset(&l, 0, sizeof(l));
+    l.s = out;
+    l.file = path ? path : "(null)";
+    l.err = err;
+    l.errlen = errlen;
+    if (!path)
+        return fail_at(&l, 0, NULL, NULL, "no scenario file");
+    if (strlen(path) >= sizeof(out->file))
+        return fail_at(&l, 0, NULL, NULL, "path too long (max %zu characters)",
+                       sizeof(out->file) - 1);
+    copy_str(out->file, sizeof(out->file), path);
+    for (unsigned i = 0; i < NCOMMON; i++) {
+        struct sc_param *p = &out->params[out->nparams++];
+        copy_str(p->key, sizeof(p->key), common_keys[i].key);
+        copy_str(p->value, sizeof(p->value), common_keys[i].def);
+        p->common = true;
+        p->line = 0;
+    }
+
+    f = fopen(path, "r");
+    if (!f)
+        return fail_at(&l, 0, NULL, NULL, "cannot open: %s", strerror(errno));
+    if (run_pass(&l, f, 1))
+        goto out;
+    out->neps = l.neps;
+    if (!out->name[0])
+        default_name(out, path);
+    for (unsigned i = 0; i < (sets ? nsets : 0); i++)
+        if (apply_set(&l, sets[i]))
+            goto out;
+    if (resolve_common(&l))
+        goto out;
+    if (run_pass(&l, f, 2))
+        goto out;
+    for (unsigned i = 0; i < SC_MAX_CPUS; i++) {
+        if (i >= out->cpus)
+            memset(&out->cpu[i], 0, sizeof(out->cpu[i]));
+        else if (!l.cpu_explicit[i])
+            out->cpu[i] = l.have_star ? l.star : (struct sc_workload){.repeat = 0};
+    }
+    rc = 0;
+out:
+    fclose(f);
+    return rc;
+}
+
+int sc_load_named(const char *dir, const char *name, const char *const *sets, unsigned nsets,
+                  scenario *out, char *err, size_t errlen)
+{
+    char path[512];
+    struct stat st;
+    int n;
+    if (err && errlen)
+        err[0] = '\0';
+    if (!name || !name[0] || name[0] == '.' || strchr(name, '/') || strlen(name) >= SC_NAME_LEN)
+        goto unknown;
+    n = snprintf(path, sizeof(path), "%s/%s.scn", dir ? dir : ".", name);
+    if (n < 0 || (size_t)n >= sizeof(path)) {
+        if (err && errlen)
+            snprintf(err, errlen, "scenario directory path too long");
+        return -1;
+    }
+    if (stat(path, &st) != 0 && errno == ENOENT)
+        goto unknown;
+    return sc_load(path, sets, nsets, out, err, errlen);
+unknown:
+    if (err && errlen)
+        snprintf(err, errlen, "unknown scenario '%.*s' (see qinval list scenarios)", 64,
+                 name ? name : "");
+    return -1;
+}
+
+const char *sc_param(const scenario *s, const char *key)
+{
+    if (!s || !key)
+        return NULL;
+    for (unsigned i = 0; i < s->nparams && i < SC_MAX_PARAMS; i++)
+        if (!strcmp(s->params[i].key, key))
+            return s->params[i].value;
+    return NULL;
+}
+
+unsigned sc_list(const char *dir, char names[][SC_NAME_LEN], unsigned max)
+{
+    DIR *d;
+    struct dirent *de;
+    unsigned n = 0;
+    if (!names || max == 0)
+        return 0;
+    d = opendir(dir ? dir : ".");
+    if (!d)
+        return 0;
+    while ((de = readdir(d)) != NULL) {
+        size_t len = strlen(de->d_name);
+        char name[SC_NAME_LEN];
+        unsigned at;
+        if (len <= 4 || len - 4 >= SC_NAME_LEN || de->d_name[0] == '.' ||
+            strcmp(de->d_name + len - 4, ".scn"))
+            continue;
+        memcpy(name, de->d_name, len - 4);
+        name[len - 4] = '\0';
+        /* keep the `max` smallest names, sorted (insertion) */
+        for (at = n; at > 0 && strcmp(names[at - 1], name) > 0; at--)
+            ;
+        if (at >= max)
+            continue;
+        if (n < max)
+            n++;
+        memmove(names[at + 1], names[at], (size_t)(n - 1 - at) * SC_NAME_LEN);
+        memcpy(names[at], name, len - 3);
+    }
+    closedir(d);
+    return n;
+}

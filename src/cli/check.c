@@ -1,0 +1,203 @@
+/*
+ * check.c — `qinval check`: parse the options of DESIGN §7, load the scenario with its --set
+ * overrides, explore, and report: a PASS line, or a FAIL line with the minimised counterexample's
+ * timeline, the oracle's words and the replay command (the counterexample is saved as JSON).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check/explore.h"
+#include "cli/cli.h"
+#include "cli/ce_file.h"
+
+#define MAX_SETS 64
+
+struct check_args {
+    const char *driver, *scenario, *format, *trace, *save;
+    const char *sets[MAX_SETS];
+    unsigned nsets;
+    chk_options opt;
+};
+
+static int bad(const char *fmt, const char *what)
+{
+    fprintf(stderr, "qinval check: ");
+    fprintf(stderr, fmt, what);
+    fputc('\n', stderr);
+    return -1;
+}
+
+static int parse_u64(const char *flag, const char *v, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (!v || !*v || *v == '-')
+        return bad("%s needs a non-negative integer", flag);
+    unsigned long long x = strtoull(v, &end, 10);
+    if (errno || *end)
+        return bad("%s needs a non-negative integer", flag);
+    *out = x;
+    return 0;
+}
+
+static int parse_shard(const char *v, chk_options *o)
+{
+    unsigned i, n;
+    char tail;
+    if (!v || sscanf(v, "%u/%u%c", &i, &n, &tail) != 2 || n == 0 || i >= n)
+        return bad("--shard needs I/N with 0 <= I < N (got '%s')", v ? v : "");
+    o->shard_i = i;
+    o->shard_n = n;
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, struct check_args *a)
+{
+    chk_options_default(&a->opt);
+    a->format = "text";
+    a->opt.progress = isatty(2);
+    for (int i = 0; i < argc; i++) {
+        const char *f = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        uint64_t x;
+        if (!strcmp(f, "--no-minimise")) {
+            a->opt.minimise = false;
+            continue;
+        }
+        if (!v)
+            return bad("%s needs a value (see qinval --help)", f);
+        i++;
+        if (!strcmp(f, "--driver"))
+            a->driver = v;
+        else if (!strcmp(f, "--scenario"))
+            a->scenario = v;
+        else if (!strcmp(f, "--strategy")) {
+            if (chk_strategy_parse(v, &a->opt.strategy) || a->opt.strategy == CHK_STRAT_REPLAY)
+                return bad("--strategy must be random, pct or dfs (got '%s')", v);
+        } else if (!strcmp(f, "--seed")) {
+            if (parse_u64(f, v, &a->opt.seed))
+                return -1;
+        } else if (!strcmp(f, "--executions")) {
+            if (parse_u64(f, v, &a->opt.executions) || a->opt.executions == 0)
+                return a->opt.executions ? -1 : bad("%s must be at least 1", f);
+        } else if (!strcmp(f, "--time")) {
+            char *end;
+            a->opt.seconds = strtod(v, &end);
+            if (*end || a->opt.seconds <= 0)
+                return bad("--time needs a positive number of seconds (got '%s')", v);
+        } else if (!strcmp(f, "--depth")) {
+            if (parse_u64(f, v, &x) || x < 1 || x > 8)
+                return bad("--depth must be 1..8 (got '%s')", v);
+            a->opt.pct_depth = (unsigned)x;
+        } else if (!strcmp(f, "--bound")) {
+            if (parse_u64(f, v, &x) || x > 16)
+                return bad("--bound must be 0..16 (got '%s')", v);
+            a->opt.dfs_bound = (unsigned)x;
+        } else if (!strcmp(f, "--shard")) {
+            if (parse_shard(v, &a->opt))
+                return -1;
+        } else if (!strcmp(f, "--set")) {
+            if (a->nsets == MAX_SETS)
+                return bad("too many --set options (at most %s)", "64");
+            a->sets[a->nsets++] = v;
+        } else if (!strcmp(f, "--format")) {
+            if (strcmp(v, "text") && strcmp(v, "json") && strcmp(v, "ktap"))
+                return bad("--format must be text, json or ktap (got '%s')", v);
+            a->format = v;
+        } else if (!strcmp(f, "--trace"))
+            a->trace = v;
+        else if (!strcmp(f, "--save"))
+            a->save = v;
+        else
+            return bad("unknown option '%s' (see qinval --help)", f);
+    }
+    if (!a->driver)
+        return bad("%s", "--driver is required (qinval list drivers)");
+    if (!a->scenario)
+        return bad("%s", "--scenario is required (qinval list scenarios)");
+    if (a->opt.strategy == CHK_STRAT_DFS && a->opt.shard_n > 1)
+        return bad("%s", "--shard applies to the random and pct strategies");
+    return 0;
+}
+
+const char *cli_scenario_dir(void)
+{
+    const char *d = getenv("QINVAL_SCENARIOS");
+    return d && *d ? d : QINVAL_SCENARIO_DIR;
+}
+
+int cli_load(const char *driver, const char *name, const char *const *sets, unsigned nsets,
+             scenario *sc, const sim_driver_ops **drv)
+{
+    char err[512];
+    *drv = sim_driver_find(driver);
+    if (!*drv) {
+        fprintf(stderr, "qinval: unknown driver '%s' (see qinval list drivers)\n", driver);
+        return -1;
+    }
+    if (sc_load_named(cli_scenario_dir(), name, sets, nsets, sc, err, sizeof(err))) {
+        fprintf(stderr, "qinval: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+static void print_pass(const struct check_args *a, const chk_report *r)
+{
+    printf("PASS %s / %s  (%s, seed %llu, %llu executions%s, %.3f s): no violation\n",
+           a->driver, a->scenario, chk_strategy_name(a->opt.strategy),
+           (unsigned long long)a->opt.seed, (unsigned long long)r->executions,
+           r->complete ? ", bounded space covered completely" : "", r->seconds);
+}
+
+int cli_check(int argc, char **argv)
+{
+    struct check_args a;
+    memset(&a, 0, sizeof(a));
+    if (parse_args(argc, argv, &a))
+        return CLI_EXIT_USAGE;
+    scenario *sc = malloc(sizeof(*sc));
+    const sim_driver_ops *drv;
+    if (!sc || cli_load(a.driver, a.scenario, a.sets, a.nsets, sc, &drv)) {
+        free(sc);
+        return CLI_EXIT_USAGE;
+    }
+    chk_report rep;
+    chk_explore(sc, drv, &a.opt, &rep);
+    struct ce_file ce = {.driver = a.driver,
+                         .scenario = a.scenario,
+                         .sets = a.sets,
+                         .nsets = a.nsets,
+                         .strategy = chk_strategy_name(a.opt.strategy),
+                         .seed = a.opt.seed,
+                         .picks = rep.picks,
+                         .npicks = rep.npicks,
+                         .verdict = chk_verdict_name(rep.verdict)};
+    int rc = CLI_EXIT_OK;
+    if (rep.verdict == CHK_INTERNAL) {
+        fprintf(stderr, "qinval check: internal error: %s\n", rep.result.why);
+        rc = CLI_EXIT_INTERNAL;
+    } else if (rep.verdict != CHK_PASS) {
+        char path[64];
+        const char *save = a.save ? a.save : path;
+        snprintf(path, sizeof(path), "qinval-ce-%llu.json", (unsigned long long)a.opt.seed);
+        if (!strcmp(a.format, "json"))
+            cli_print_json(&ce, &rep, stdout);
+        else
+            cli_print_counterexample(&ce, sc, drv, &rep, stdout);
+        if (ce_save(save, &ce))
+            fprintf(stderr, "qinval check: cannot write %s: %s\n", save, strerror(errno));
+        else if (strcmp(a.format, "json"))
+            printf("replay: qinval replay %s\n", save);
+        rc = CLI_EXIT_VIOLATION;
+    } else if (!strcmp(a.format, "json")) {
+        cli_print_json(&ce, &rep, stdout);
+    } else {
+        print_pass(&a, &rep);
+    }
+    chk_report_free(&rep);
+    free(sc);
+    return rc;
+}

@@ -1,0 +1,1141 @@
+/*
+ * test_scenario.c — the scenario loader and the catalog: every catalog file loads and has the
+ * structure DESIGN.md §5 describes; broken files fail with the right line and key; --set
+ * overrides change resolved fields and $substitutions, and bad ones name the --set; fault time
+ * ranges, source ids, [cpu *], sc_load_named/sc_list; and a little fuzzing (no crash, one-line
+ * messages, safe truncation).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "check/scenario.h"
+
+#ifndef QINVAL_SCENARIO_DIR
+#define QINVAL_SCENARIO_DIR "scenarios"
+#endif
+
+#define ERRLEN 512
+
+static const char *const catalog[] = {
+    "smoke",        "ite-even-batch",   "ite-race",         "link-down-silent",
+    "link-flap",    "surprise-removal", "flr-during-inval", "iqe-bad-desc",
+    "ice-bad-itag", "queue-wrap",       "stale-atc-dma",    "ite-bystander",
+};
+#define NCATALOG (sizeof(catalog) / sizeof(catalog[0]))
+
+/* A scenario text in a temporary file; the path stays valid until the next call. */
+static char tmp_path[64];
+
+static const char *write_tmp(const char *text, size_t len)
+{
+    int fd;
+    if (tmp_path[0])
+        unlink(tmp_path);
+    snprintf(tmp_path, sizeof(tmp_path), "/tmp/qinval-scn-XXXXXX");
+    fd = mkstemp(tmp_path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, len), (ssize_t)len);
+    close(fd);
+    return tmp_path;
+}
+
+static int load_text(const char *text, const char *const *sets, unsigned nsets, scenario *s,
+                     char *err)
+{
+    return sc_load(write_tmp(text, strlen(text)), sets, nsets, s, err, ERRLEN);
+}
+
+static void load_named_ok(const char *name, const char *const *sets, unsigned nsets, scenario *s)
+{
+    char err[ERRLEN];
+    int rc = sc_load_named(QINVAL_SCENARIO_DIR, name, sets, nsets, s, err, sizeof(err));
+    if (rc)
+        fail_msg("%s: %s", name, err);
+    assert_string_equal(err, "");
+}
+
+static void load_named_err(const char *name, const char *const *sets, unsigned nsets, char *err)
+{
+    static scenario s;
+    assert_int_equal(sc_load_named(QINVAL_SCENARIO_DIR, name, sets, nsets, &s, err, ERRLEN), -1);
+    assert_null(strchr(err, '\n'));
+}
+
+static void must_contain(const char *err, const char *want)
+{
+    if (!strstr(err, want))
+        fail_msg("message '%s' lacks '%s'", err, want);
+}
+
+static const struct sc_param *param(const scenario *s, const char *key)
+{
+    for (unsigned i = 0; i < s->nparams; i++)
+        if (!strcmp(s->params[i].key, key))
+            return &s->params[i];
+    return NULL;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * The catalog.
+ */
+static void test_catalog_loads(void **state)
+{
+    (void)state;
+    static scenario s;
+    for (unsigned i = 0; i < NCATALOG; i++) {
+        load_named_ok(catalog[i], NULL, 0, &s);
+        assert_string_equal(s.name, catalog[i]);
+        assert_true(s.summary[0] != '\0');
+        assert_true(s.from[0] != '\0');
+        assert_true(s.cpus >= 1 && s.cpus <= SC_MAX_CPUS);
+        for (unsigned c = 0; c < s.cpus; c++) {
+            assert_true(s.cpu[c].nops <= SC_MAX_OPS);
+            for (unsigned o = 0; o < s.cpu[c].nops; o++) {
+                const struct sc_op *op = &s.cpu[c].ops[o];
+                assert_true(op->batch >= 1 && op->batch < s.queue_len);
+                assert_true(op->ep < (int)s.neps);
+                if (op->kind == SC_OP_FLUSH_DEVTLB || op->kind == SC_OP_FLUSH_MIXED ||
+                    op->kind == SC_OP_UNMAP || op->kind == SC_OP_FLR)
+                    assert_true(op->ep >= 0);
+            }
+        }
+        for (unsigned f = 0; f < s.nfaults; f++) {
+            assert_true(s.faults[f].ep >= 0 && s.faults[f].ep < (int)s.neps);
+            assert_true(s.faults[f].at_lo <= s.faults[f].at_hi);
+        }
+        for (unsigned c = s.cpus; c < SC_MAX_CPUS; c++)
+            assert_int_equal(s.cpu[c].nops, 0);
+    }
+}
+
+static void test_catalog_list(void **state)
+{
+    (void)state;
+    char names[64][SC_NAME_LEN];
+    unsigned n = sc_list(QINVAL_SCENARIO_DIR, names, 64);
+    assert_true(n >= NCATALOG);
+    for (unsigned i = 1; i < n; i++)
+        assert_true(strcmp(names[i - 1], names[i]) < 0);
+    for (unsigned i = 0; i < NCATALOG; i++) {
+        bool found = false;
+        for (unsigned j = 0; j < n; j++)
+            found |= !strcmp(names[j], catalog[i]);
+        if (!found)
+            fail_msg("%s.scn missing from the catalog", catalog[i]);
+    }
+    /* a smaller max keeps the first names in order */
+    char few[3][SC_NAME_LEN];
+    assert_int_equal(sc_list(QINVAL_SCENARIO_DIR, few, 3), 3);
+    for (unsigned i = 0; i < 3; i++)
+        assert_string_equal(few[i], names[i]);
+    assert_int_equal(sc_list("/nonexistent-qinval-dir", names, 64), 0);
+    assert_int_equal(sc_list(QINVAL_SCENARIO_DIR, names, 0), 0);
+}
+
+static void test_catalog_structure(void **state)
+{
+    (void)state;
+    static scenario s;
+
+    load_named_ok("smoke", NULL, 0, &s);
+    assert_int_equal(s.cpus, 2);
+    assert_int_equal(s.neps, 2);
+    assert_int_equal(s.nfaults, 0);
+    assert_int_equal(s.eps[0].sid, 0x0100);
+    assert_int_equal(s.eps[1].sid, 0x0200);
+    for (unsigned c = 0; c < 2; c++) {
+        assert_true(s.cpu[c].repeat >= 2);
+        assert_int_equal(s.cpu[c].nops, 3);
+        assert_int_equal(s.cpu[c].ops[0].kind, SC_OP_FLUSH_MIXED);
+        assert_int_equal(s.cpu[c].ops[0].batch, 3);
+        assert_int_equal(s.cpu[c].ops[1].kind, SC_OP_FLUSH_IOTLB);
+        assert_int_equal(s.cpu[c].ops[2].kind, SC_OP_FLUSH_DEVTLB);
+        assert_int_equal(s.cpu[c].ops[2].ep, 1);
+    }
+
+    load_named_ok("ite-even-batch", NULL, 0, &s);
+    assert_int_equal(s.cpus, 1);
+    assert_string_equal(sc_param(&s, "batch"), "2");
+    assert_int_equal(s.nfaults, 1);
+    assert_int_equal(s.faults[0].kind, HW_FAULT_DROP);
+    assert_false(s.faults[0].dma);
+    assert_int_equal(s.faults[0].arg, 1);
+    assert_int_equal(s.faults[0].at_lo, 0);
+    assert_int_equal(s.faults[0].at_hi, 0);
+    assert_int_equal(s.cpu[0].repeat, 1);
+    assert_int_equal(s.cpu[0].nops, 1);
+    assert_int_equal(s.cpu[0].ops[0].kind, SC_OP_FLUSH_DEVTLB);
+    assert_int_equal(s.cpu[0].ops[0].ep, 0);
+    assert_int_equal(s.cpu[0].ops[0].batch, 2);
+    assert_int_equal(s.ite_timeout, 1 * HW_S);
+    assert_int_equal(s.watchdog, 10 * HW_S);
+
+    load_named_ok("ite-race", NULL, 0, &s);
+    assert_int_equal(s.cpus, 2);
+    assert_int_equal(s.faults[0].kind, HW_FAULT_DROP);
+    assert_int_equal(s.cpu[0].ops[0].kind, SC_OP_FLUSH_DEVTLB);
+    assert_int_equal(s.cpu[1].ops[0].kind, SC_OP_FLUSH_IOTLB);
+
+    load_named_ok("link-down-silent", NULL, 0, &s);
+    assert_int_equal(s.ite_timeout, 60 * HW_S);
+    assert_int_equal(s.watchdog, 10 * HW_S);
+    assert_int_equal(s.nfaults, 1);
+    assert_int_equal(s.faults[0].kind, HW_FAULT_LINK_DOWN);
+    assert_int_equal(s.faults[0].at_lo, 0);
+    assert_int_equal(s.faults[0].at_hi, 2 * HW_US);
+    assert_int_equal(s.cpu[0].ops[0].batch, 2);
+
+    load_named_ok("link-flap", NULL, 0, &s);
+    assert_string_equal(sc_param(&s, "link_up_s"), "5");
+    {
+        bool up = false, dma_after = false;
+        for (unsigned f = 0; f < s.nfaults; f++) {
+            if (!s.faults[f].dma && s.faults[f].kind == HW_FAULT_LINK_UP) {
+                up = true;
+                assert_int_equal(s.faults[f].at_lo, 5 * HW_S);
+            }
+            if (s.faults[f].dma && s.faults[f].at_lo > 5 * HW_S)
+                dma_after = true;
+        }
+        assert_true(up && dma_after);
+    }
+
+    load_named_ok("surprise-removal", NULL, 0, &s);
+    assert_int_equal(s.faults[0].kind, HW_FAULT_SURPRISE_REMOVAL);
+
+    load_named_ok("flr-during-inval", NULL, 0, &s);
+    assert_int_equal(s.cpus, 2);
+    assert_int_equal(s.faults[0].kind, HW_FAULT_FLR);
+    assert_int_equal(s.cpu[1].ops[0].kind, SC_OP_FLR);
+
+    load_named_ok("iqe-bad-desc", NULL, 0, &s);
+    assert_int_equal(s.cpus, 2);
+    assert_string_equal(sc_param(&s, "bad_index"), "0");
+    assert_int_equal(s.cpu[0].ops[0].kind, SC_OP_FLUSH_BAD);
+    assert_int_equal(s.cpu[0].ops[0].batch, 3);
+    assert_int_equal(s.cpu[0].ops[0].bad_index, 0);
+    assert_int_equal(s.cpu[1].ops[0].kind, SC_OP_FLUSH_IOTLB);
+
+    load_named_ok("ice-bad-itag", NULL, 0, &s);
+    assert_int_equal(s.faults[0].kind, HW_FAULT_WRONG_ITAG);
+    assert_int_equal(s.ite_timeout, 10 * HW_MS);
+
+    load_named_ok("queue-wrap", NULL, 0, &s);
+    assert_int_equal(s.cpus, 4);
+    assert_int_equal(s.queue_len, 8);
+    for (unsigned c = 0; c < 4; c++) {
+        assert_int_equal(s.cpu[c].repeat, 4);
+        assert_int_equal(s.cpu[c].nops, 2);
+    }
+
+    load_named_ok("stale-atc-dma", NULL, 0, &s);
+    assert_int_equal(s.cpu[0].ops[0].kind, SC_OP_UNMAP);
+    assert_int_equal(s.cpu[0].ops[0].page, 0);
+    {
+        unsigned reads = 0, writes = 0;
+        for (unsigned f = 0; f < s.nfaults; f++) {
+            assert_true(s.faults[f].dma);
+            if (s.faults[f].write)
+                writes++;
+            else
+                reads++;
+        }
+        assert_true(reads >= 2 && writes >= 1);
+    }
+
+    load_named_ok("ite-bystander", NULL, 0, &s);
+    assert_int_equal(s.faults[0].kind, HW_FAULT_MUTE);
+    assert_int_equal(s.cpu[1].repeat, 3);
+    assert_int_equal(s.cpu[1].ops[0].kind, SC_OP_FLUSH_IOTLB);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Defaults and resolution.
+ */
+static void test_defaults(void **state)
+{
+    (void)state;
+    static scenario s;
+    char err[ERRLEN];
+    assert_int_equal(load_text("# nothing but a comment\n", NULL, 0, &s, err), 0);
+    assert_int_equal(s.cpus, 1);
+    assert_int_equal(s.queue_len, 256);
+    assert_false(s.dw256);
+    assert_int_equal(s.head_policy, HW_HEAD_FETCH);
+    assert_int_equal(s.fetch_window, 8);
+    assert_int_equal(s.ite_timeout, 1000 * HW_MS);
+    assert_int_equal(s.watchdog, 10 * HW_S);
+    assert_true(s.itesid);
+    assert_int_equal(s.devtlb_latency, 2 * HW_US);
+    assert_int_equal(s.max_virtual, 600 * HW_S);
+    assert_int_equal(s.deadline, 0);
+    assert_int_equal(s.cpu[0].repeat, 0);
+    assert_int_equal(s.cpu[0].nops, 0);
+    assert_int_equal(s.neps, 0);
+    assert_int_equal(s.nfaults, 0);
+    /* the name defaults to the file's base name */
+    assert_string_equal(s.name, strrchr(tmp_path, '/') + 1);
+    assert_string_equal(s.file, tmp_path);
+    assert_int_equal(s.nparams, 11);
+    for (unsigned i = 0; i < s.nparams; i++) {
+        assert_true(s.params[i].common);
+        assert_int_equal(s.params[i].line, 0);
+    }
+    assert_null(sc_param(&s, "batch"));
+    assert_null(sc_param(NULL, "cpus"));
+    assert_null(sc_param(&s, NULL));
+    assert_string_equal(sc_param(&s, "head_policy"), "fetch");
+
+    const char *text = "name = t1   # trailing comment\n"
+                       "summary = a summary, with commas\n"
+                       "\n"
+                       "[params]\n"
+                       "  cpus = 3\n"
+                       "desc_width = 256\n"
+                       "queue_len = 16\n"
+                       "head_policy = complete\n"
+                       "fetch_window = 64\n"
+                       "ite_timeout_ms = 2.5\n"
+                       "watchdog_s = 0.5\n"
+                       "itesid = 0\n"
+                       "devtlb_latency_us = 0\n"
+                       "max_virtual_s = 1\n"
+                       "deadline_ms = 100\n"
+                       "mine = 7\n"
+                       "[endpoint nic]\n"
+                       "sid = 3a:1f.7\n"
+                       "ats = 0\n"
+                       "[endpoint gpu]\n"
+                       "sid = 0x42\n"
+                       "latency_us = 0.5\n"
+                       "[cpu *]\n"
+                       "repeat = $mine\n"
+                       "op = sleep us=1.25\n"
+                       "[cpu 1]\n"
+                       "op = flush iotlb\n"
+                       "op = flr ep=gpu\n"
+                       "[cpu 40]\n" /* beyond cpus: ignored */
+                       "op = flush iotlb\n";
+    assert_int_equal(load_text(text, NULL, 0, &s, err), 0);
+    assert_string_equal(s.name, "t1");
+    assert_string_equal(s.summary, "a summary, with commas");
+    assert_int_equal(s.cpus, 3);
+    assert_true(s.dw256);
+    assert_int_equal(s.queue_len, 16);
+    assert_int_equal(s.head_policy, HW_HEAD_COMPLETE);
+    assert_int_equal(s.fetch_window, 64);
+    assert_int_equal(s.ite_timeout, 2500000);
+    assert_int_equal(s.watchdog, 500 * HW_MS);
+    assert_false(s.itesid);
+    assert_int_equal(s.devtlb_latency, 0);
+    assert_int_equal(s.max_virtual, HW_S);
+    assert_int_equal(s.deadline, 100 * HW_MS);
+    assert_int_equal(param(&s, "cpus")->line, 5);
+    assert_true(param(&s, "cpus")->common);
+    assert_false(param(&s, "mine")->common);
+    assert_int_equal(param(&s, "mine")->line, 16);
+    assert_int_equal(s.neps, 2);
+    assert_string_equal(s.eps[0].name, "nic");
+    assert_int_equal(s.eps[0].sid, 0x3a << 8 | 0x1f << 3 | 7);
+    assert_false(s.eps[0].ats);
+    assert_int_equal(s.eps[0].latency, 0); /* devtlb_latency_us */
+    assert_int_equal(s.eps[1].sid, 0x42);
+    assert_true(s.eps[1].ats);
+    assert_int_equal(s.eps[1].latency, 500);
+    for (unsigned c = 0; c < 3; c += 2) {
+        assert_int_equal(s.cpu[c].repeat, 7);
+        assert_int_equal(s.cpu[c].nops, 1);
+        assert_int_equal(s.cpu[c].ops[0].kind, SC_OP_SLEEP);
+        assert_int_equal(s.cpu[c].ops[0].sleep, 1250);
+        assert_int_equal(s.cpu[c].ops[0].line, 25);
+    }
+    assert_int_equal(s.cpu[1].repeat, 1);
+    assert_int_equal(s.cpu[1].nops, 2);
+    assert_int_equal(s.cpu[1].ops[0].kind, SC_OP_FLUSH_IOTLB);
+    assert_int_equal(s.cpu[1].ops[0].batch, 1);
+    assert_int_equal(s.cpu[1].ops[0].ep, -1);
+    assert_int_equal(s.cpu[1].ops[1].kind, SC_OP_FLR);
+    assert_int_equal(s.cpu[1].ops[1].ep, 1);
+    assert_int_equal(s.cpu[40].nops, 0);
+    assert_int_equal(s.cpu[40].repeat, 0);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Broken files: each fails, naming the line and (where there is one) the key.
+ */
+struct broken {
+    const char *text;
+    int line;
+    const char *key;  /* "key 'KEY'" must appear; NULL: no key */
+    const char *want; /* and this */
+};
+
+#define EP0  "[endpoint ep0]\nsid = 01:00.0\n"
+#define CPU0 "[cpu 0]\n"
+
+static const struct broken broken[] = {
+    /* structure */
+    {"[bogus]\n", 1, NULL, "unknown section"},
+    {"[endpoint]\nsid = 1\n", 1, NULL, "unknown section"},
+    {"[cpu 0 1]\nop = flush iotlb\n", 1, NULL, "unknown section"},
+    {"\n[params\n", 2, NULL, "malformed section header"},
+    {"[params] x\n", 1, NULL, "malformed section header"},
+    {"[params]\nbatch 2\n", 2, NULL, "malformed line"},
+    {"name = a\njust words\n", 2, NULL, "malformed line"},
+    {"my key = 1\n", 1, NULL, "malformed key"},
+    {"= 3\n", 1, NULL, "malformed key"},
+    {"name =\n", 1, "name", "empty value"},
+    {"colour = red\n", 1, "colour", "unknown key"},
+    {"name = a\nname = b\n", 2, "name", "given twice"},
+    {"name = has space\n", 1, "name", "expected letters"},
+    {"summary = "
+     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n",
+     1, "summary", "too long"},
+    {EP0 "[endpoint ep0]\nsid = 02:00.0\n", 3, NULL, "duplicate endpoint 'ep0'"},
+    {EP0 "[endpoint ep1]\nsid = 1:0.0\n", 4, "sid", "also endpoint ep0"},
+    {"[endpoint ep0]\nats = 1\n", 1, "sid", "missing"},
+    {EP0 "speed = 3\n", 3, "speed", "unknown key in [endpoint ep0]"},
+    {EP0 "sid = 02:00.0\n", 3, "sid", "given twice"},
+    {EP0 "[fault]\nkind = drop\nat_us = 0\n", 3, "ep", "missing"},
+    {EP0 "[fault]\nep = ep0\nat_us = 0\n", 3, "kind", "missing"},
+    {EP0 "[fault]\nep = ep0\nkind = mute\n", 3, "at_us", "missing"},
+    {CPU0 "repeat = 2\n", 1, "op", "no op"},
+    {"[cpu *]\n[cpu 1]\nop = flush iotlb\n", 1, "op", "no op"},
+    {CPU0 "op = flush iotlb\n[cpu 0]\nop = flush iotlb\n", 3, NULL, "duplicate section [cpu 0]"},
+    {"[cpu *]\nop = flush iotlb\n[cpu *]\nop = flush iotlb\n", 3, NULL, "duplicate section"},
+    {"[cpu 64]\nop = flush iotlb\n", 1, NULL, "bad CPU"},
+    {"[cpu -1]\nop = flush iotlb\n", 1, NULL, "bad CPU"},
+    {"[cpu x]\nop = flush iotlb\n", 1, NULL, "bad CPU"},
+    {CPU0 "op = flush iotlb\nrepeat = 1\nrepeat = 2\n", 4, "repeat", "given twice"},
+    {CPU0 "ep = ep0\n", 2, "ep", "unknown key in [cpu 0]"},
+    /* parameters */
+    {"[params]\ncpus = 0\n", 2, "cpus", "1..64"},
+    {"[params]\ncpus = 65\n", 2, "cpus", "1..64"},
+    {"[params]\ncpus = 2x\n", 2, "cpus", "not a whole number"},
+    {"[params]\ncpus = -1\n", 2, "cpus", "1..64"},
+    {"[params]\ncpus = +1\n", 2, "cpus", "1..64"},
+    {"[params]\n\ncpus = 1\ncpus = 2\n", 4, "cpus", "first at line 3"},
+    {"[params]\nqueue_len = 12\n", 2, "queue_len", "power of two"},
+    {"[params]\nqueue_len = 4\n", 2, "queue_len", "8 to 32768"},
+    {"[params]\nqueue_len = 65536\n", 2, "queue_len", "8 to 32768"},
+    {"[params]\nqueue_len = 32768\ndesc_width = 256\n", 2, "queue_len", "8 to 16384"},
+    {"[params]\ndesc_width = 64\n", 2, "desc_width", "128 or 256"},
+    {"[params]\nhead_policy = lazy\n", 2, "head_policy", "fetch or complete"},
+    {"[params]\nfetch_window = 0\n", 2, "fetch_window", "1..64"},
+    {"[params]\nfetch_window = 65\n", 2, "fetch_window", "1..64"},
+    {"[params]\nite_timeout_ms = 0\n", 2, "ite_timeout_ms", "> 0"},
+    {"[params]\nite_timeout_ms = -1\n", 2, "ite_timeout_ms", "> 0"},
+    {"[params]\nite_timeout_ms = 1.\n", 2, "ite_timeout_ms", "milliseconds"},
+    {"[params]\nite_timeout_ms = .5\n", 2, "ite_timeout_ms", "milliseconds"},
+    {"[params]\nite_timeout_ms = 0.0000001\n", 2, "ite_timeout_ms", "milliseconds"},
+    {"[params]\nwatchdog_s = abc\n", 2, "watchdog_s", "seconds"},
+    {"[params]\nwatchdog_s = 0.0\n", 2, "watchdog_s", "> 0"},
+    {"[params]\nitesid = 2\n", 2, "itesid", "0 or 1"},
+    {"[params]\ndevtlb_latency_us = 1e3\n", 2, "devtlb_latency_us", ">= 0"},
+    {"[params]\nmax_virtual_s = 0\n", 2, "max_virtual_s", "> 0"},
+    {"[params]\nmax_virtual_s = 99999999999999999999\n", 2, "max_virtual_s", "seconds"},
+    {"[params]\ndeadline_ms = -5\n", 2, "deadline_ms", ">= 0"},
+    {"[params]\nbatch = 2\nbatch = 3\n", 3, "batch", "given twice"},
+    {"[params]\nx = $y\n", 2, "x", "cannot refer"},
+    {"[params]\nx = a b\n", 2, "x", "one word"},
+    {"[params]\nx = 0123456789012345678901234567890123456789012345678\n", 2, "x", "too long"},
+    {"[params]\n9x = 1\n", 2, NULL, "malformed key"},
+    /* endpoints */
+    {"[endpoint ep0]\nsid = 01:20.0\n", 2, "sid", "not a source id"},
+    {"[endpoint ep0]\nsid = 01:00.8\n", 2, "sid", "not a source id"},
+    {"[endpoint ep0]\nsid = 100:00.0\n", 2, "sid", "not a source id"},
+    {"[endpoint ep0]\nsid = 1:2\n", 2, "sid", "not a source id"},
+    {"[endpoint ep0]\nsid = 65536\n", 2, "sid", "not a source id"},
+    {"[endpoint ep0]\nsid = 01:00.0x\n", 2, "sid", "not a source id"},
+    {"[endpoint ep0]\nsid = -1\n", 2, "sid", "not a source id"},
+    {EP0 "ats = 2\n", 3, "ats", "0 or 1"},
+    {EP0 "latency_us = -1\n", 3, "latency_us", "microseconds"},
+    {EP0 "latency_us = $nope\n", 3, "latency_us", "unknown parameter '$nope'"},
+    {EP0 "latency_us = $\n", 3, "latency_us", "'$' without"},
+    /* faults */
+    {EP0 "[fault]\nep = ep0\nkind = explode\nat_us = 0\n", 5, "kind", "unknown fault 'explode'"},
+    {EP0 "[fault]\nep = ep9\nkind = mute\nat_us = 0\n", 4, "ep", "no endpoint named 'ep9'"},
+    {EP0 "[fault]\nep = ep0\nkind = mute\nat_us = 5..1\n", 6, "at_us", "LO > HI"},
+    {EP0 "[fault]\nep = ep0\nkind = mute\nat_us = 1..2..3\n", 6, "at_us", "not a time"},
+    {EP0 "[fault]\nep = ep0\nkind = mute\nat_us = ..3\n", 6, "at_us", "not a time"},
+    {EP0 "[fault]\nep = ep0\nkind = mute\nat_us = 3..\n", 6, "at_us", "not a time"},
+    {EP0 "[fault]\nep = ep0\nkind = mute\nat_us = 0.0001\n", 6, "at_us", "not a time"},
+    {EP0 "[fault]\nep = ep0\nkind = mute\nat_us = 18446744073709551615\n", 6, "at_us",
+     "not a time"},
+    {EP0 "[fault]\nep = ep0\nkind = mute\nat_us = 1\nat_s = 1\n", 7, "at_s", "both"},
+    {EP0 "[fault]\nep = ep0\nkind = mute\nat_us = 1\nat_us = 2\n", 7, "at_us", "given twice"},
+    {EP0 "[fault]\nep = ep0\nkind = drop\narg = -1\nat_us = 0\n", 6, "arg", "expected a number"},
+    {EP0 "[fault]\nep = ep0\nkind = drop\narg = 4294967296\nat_us = 0\n", 6, "arg", "expected"},
+    {EP0 "[fault]\nep = ep0\nkind = drop\nwrite = 1\nat_us = 0\n", 6, "write", "kind = dma"},
+    {EP0 "[fault]\nep = ep0\nkind = dma\nwrite = yes\nat_us = 0\n", 6, "write", "0 or 1"},
+    {EP0 "[fault]\nep = ep0\nkind = mute\narg = 3\nat_us = 0\n", 6, "arg", "takes no arg"},
+    {EP0 "[fault]\nep = ep0\nkind = latency\nat_us = 0\n", 3, "arg", "missing"},
+    {EP0 "[fault]\nep = ep0\nkind = mute\nat_us = $when\n", 6, "at_us", "'$when'"},
+    {EP0 "[fault]\nep = ep0\nkind = mute\nat_us = 0\ncolour = red\n", 7, "colour",
+     "unknown key in [fault]"},
+    /* ops */
+    {CPU0 "op = jump\n", 2, "op", "unknown op 'jump'"},
+    {CPU0 "op = flush\n", 2, "op", "flush ''"},
+    {CPU0 "op = flush tlb\n", 2, "op", "flush 'tlb'"},
+    {CPU0 "op = flush iotlb=ep0\n", 2, "op", "flush 'iotlb=ep0'"},
+    {CPU0 "op = flush devtlb\n", 2, "op", "flush 'devtlb'"},
+    {CPU0 "op = flush devtlb=ep9\n", 2, "op", "no endpoint named 'ep9'"},
+    {EP0 CPU0 "op = flush mixed=ep1 batch=2\n", 4, "op", "no endpoint named 'ep1'"},
+    {CPU0 "op = flush iotlb batch=0\n", 2, "op", "batch=0"},
+    {CPU0 "op = flush iotlb batch=256\n", 2, "op", "expected 1..255"},
+    {"[params]\nqueue_len = 8\n" CPU0 "op = flush iotlb batch=8\n", 4, "op", "expected 1..7"},
+    {CPU0 "op = flush iotlb batch=two\n", 2, "op", "batch=two"},
+    {CPU0 "op = flush iotlb batch=2 batch=3\n", 2, "op", "given twice"},
+    {CPU0 "op = flush iotlb bad_index=0\n", 2, "op", "unknown option 'bad_index'"},
+    {CPU0 "op = flush iotlb batch\n", 2, "op", "OPTION=VALUE"},
+    {CPU0 "op = flush bad batch=2 bad_index=2\n", 2, "op", "bad_index=2"},
+    {CPU0 "op = flush bad bad_index=1\n", 2, "op", "expected 0..0"},
+    {CPU0 "op = flush bad bad_index=-1\n", 2, "op", "bad_index=-1"},
+    {EP0 CPU0 "op = unmap ep=ep0\n", 4, "op", "needs page"},
+    {EP0 CPU0 "op = unmap page=1\n", 4, "op", "needs ep"},
+    {EP0 CPU0 "op = unmap ep=ep0 page=-1\n", 4, "op", "page=-1"},
+    {EP0 CPU0 "op = unmap ep=ep0 page=1 batch=2\n", 4, "op", "unknown option 'batch'"},
+    {CPU0 "op = flr\n", 2, "op", "needs ep"},
+    {CPU0 "op = flr ep=nobody\n", 2, "op", "no endpoint named 'nobody'"},
+    {CPU0 "op = sleep\n", 2, "op", "needs us"},
+    {CPU0 "op = sleep us=abc\n", 2, "op", "us=abc"},
+    {CPU0 "op = sleep ms=3\n", 2, "op", "unknown option 'ms'"},
+    {EP0 CPU0 "op = flush devtlb=ep0 batch=$batch\n", 4, "op", "unknown parameter '$batch'"},
+    {CPU0 "op = flush iotlb\nrepeat = -1\n", 3, "repeat", "expected 0..1000000"},
+    {CPU0 "op = flush iotlb\nrepeat = 1000001\n", 3, "repeat", "expected 0..1000000"},
+    /* reading */
+    {"name = a\r\nsummary = \x01\n", 2, NULL, "control character 0x01"},
+};
+
+static void test_broken(void **state)
+{
+    (void)state;
+    static scenario s;
+    for (unsigned i = 0; i < sizeof(broken) / sizeof(broken[0]); i++) {
+        const struct broken *b = &broken[i];
+        char err[ERRLEN], where[128], key[80];
+        int rc = load_text(b->text, NULL, 0, &s, err);
+        if (rc != -1)
+            fail_msg("case %u loaded without error:\n%s", i, b->text);
+        snprintf(where, sizeof(where), "%s:%d: ", tmp_path, b->line);
+        if (strncmp(err, where, strlen(where)))
+            fail_msg("case %u: '%s' does not start with '%s'", i, err, where);
+        if (b->key) {
+            snprintf(key, sizeof(key), "key '%s': ", b->key);
+            if (!strstr(err, key))
+                fail_msg("case %u: '%s' lacks \"%s\"", i, err, key);
+        }
+        if (!strstr(err, b->want))
+            fail_msg("case %u: '%s' lacks '%s'", i, err, b->want);
+        assert_null(strchr(err, '\n'));
+    }
+}
+
+/* Limits: too many endpoints, faults, ops, parameters; a NUL byte; a very long line. */
+static void test_limits(void **state)
+{
+    (void)state;
+    static scenario s;
+    static char text[65536];
+    char err[ERRLEN];
+    size_t n;
+
+    n = 0;
+    for (unsigned i = 0; i <= SC_MAX_EPS; i++)
+        n += (size_t)snprintf(text + n, sizeof(text) - n, "[endpoint e%u]\nsid = %u\n", i, i);
+    assert_int_equal(load_text(text, NULL, 0, &s, err), -1);
+    must_contain(err, ":17: too many endpoints (max 8)");
+
+    n = (size_t)snprintf(text, sizeof(text), EP0);
+    for (unsigned i = 0; i <= SC_MAX_FAULTS; i++)
+        n += (size_t)snprintf(text + n, sizeof(text) - n,
+                              "[fault]\nep = ep0\nkind = mute\n"
+                              "at_us = %u\n",
+                              i);
+    assert_int_equal(load_text(text, NULL, 0, &s, err), -1);
+    must_contain(err, ":67: too many faults (max 16)");
+
+    n = (size_t)snprintf(text, sizeof(text), CPU0);
+    for (unsigned i = 0; i <= SC_MAX_OPS; i++)
+        n += (size_t)snprintf(text + n, sizeof(text) - n, "op = sleep us=%u\n", i);
+    assert_int_equal(load_text(text, NULL, 0, &s, err), -1);
+    must_contain(err, ":18: key 'op': too many ops in [cpu 0] (max 16)");
+
+    n = (size_t)snprintf(text, sizeof(text), "[params]\n");
+    for (unsigned i = 0; i < SC_MAX_PARAMS; i++)
+        n += (size_t)snprintf(text + n, sizeof(text) - n, "p%u = %u\n", i, i);
+    assert_int_equal(load_text(text, NULL, 0, &s, err), -1);
+    must_contain(err, ":39: key 'p37': too many parameters (max 48)");
+
+    /* exactly the maxima load */
+    n = 0;
+    for (unsigned i = 0; i < SC_MAX_EPS; i++)
+        n += (size_t)snprintf(text + n, sizeof(text) - n, "[endpoint e%u]\nsid = %u\n", i, i);
+    for (unsigned i = 0; i < SC_MAX_FAULTS; i++)
+        n += (size_t)snprintf(text + n, sizeof(text) - n,
+                              "[fault]\nep = e%u\nkind = dma\nat_us = %u\n", i % SC_MAX_EPS, i);
+    n += (size_t)snprintf(text + n, sizeof(text) - n, "[params]\ncpus = 64\n[cpu *]\n");
+    for (unsigned i = 0; i < SC_MAX_OPS; i++)
+        n += (size_t)snprintf(text + n, sizeof(text) - n, "op = sleep us=%u\n", i);
+    assert_int_equal(load_text(text, NULL, 0, &s, err), 0);
+    assert_int_equal(s.neps, SC_MAX_EPS);
+    assert_int_equal(s.nfaults, SC_MAX_FAULTS);
+    assert_int_equal(s.cpus, 64);
+    assert_int_equal(s.cpu[63].nops, SC_MAX_OPS);
+
+    /* a NUL byte */
+    assert_int_equal(
+        sc_load(write_tmp("name = a\nsum\0mary = b\n", 22), NULL, 0, &s, err, sizeof(err)), -1);
+    must_contain(err, ":2: control character 0x00");
+
+    /* a line just under the cap loads (as a comment); one over it does not */
+    memset(text, ' ', 1024);
+    text[0] = '#';
+    strcpy(text + 1024, "\nname = x\n");
+    assert_int_equal(load_text(text, NULL, 0, &s, err), 0);
+    memset(text, ' ', 5000);
+    text[0] = '#';
+    strcpy(text + 5000, "\n");
+    assert_int_equal(load_text(text, NULL, 0, &s, err), -1);
+    must_contain(err, ":1: line too long (max 1024 characters)");
+
+    /* files that are not there */
+    assert_int_equal(sc_load("/nonexistent/x.scn", NULL, 0, &s, err, sizeof(err)), -1);
+    must_contain(err, "/nonexistent/x.scn: cannot open");
+    assert_int_equal(sc_load(NULL, NULL, 0, &s, err, sizeof(err)), -1);
+    assert_int_equal(sc_load("/tmp", NULL, 0, &s, err, sizeof(err)), -1);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * --set.
+ */
+static void test_set_valid(void **state)
+{
+    (void)state;
+    static scenario s;
+    {
+        const char *sets[] = {"batch=3"};
+        load_named_ok("ite-even-batch", sets, 1, &s);
+        assert_int_equal(s.cpu[0].ops[0].batch, 3);
+        assert_string_equal(sc_param(&s, "batch"), "3");
+        assert_int_equal(param(&s, "batch")->line, -1);
+    }
+    {
+        const char *sets[] = {"batch=3", "batch=5"}; /* in order: the last wins */
+        load_named_ok("ite-even-batch", sets, 2, &s);
+        assert_int_equal(s.cpu[0].ops[0].batch, 5);
+    }
+    {
+        const char *sets[] = {"cpus=3",
+                              "desc_width=256",
+                              "queue_len=16",
+                              "head_policy=complete",
+                              "fetch_window=1",
+                              "ite_timeout_ms=1.5",
+                              "watchdog_s=2",
+                              "itesid=0",
+                              "devtlb_latency_us=7",
+                              "max_virtual_s=30",
+                              "deadline_ms=0.25"};
+        load_named_ok("ite-even-batch", sets, sizeof(sets) / sizeof(sets[0]), &s);
+        assert_int_equal(s.cpus, 3);
+        assert_true(s.dw256);
+        assert_int_equal(s.queue_len, 16);
+        assert_int_equal(s.head_policy, HW_HEAD_COMPLETE);
+        assert_int_equal(s.fetch_window, 1);
+        assert_int_equal(s.ite_timeout, 1500 * HW_US);
+        assert_int_equal(s.watchdog, 2 * HW_S);
+        assert_false(s.itesid);
+        assert_int_equal(s.devtlb_latency, 7 * HW_US);
+        assert_int_equal(s.eps[0].latency, 7 * HW_US); /* the endpoint default follows */
+        assert_int_equal(s.max_virtual, 30 * HW_S);
+        assert_int_equal(s.deadline, 250 * HW_US);
+        /* CPUs without a section get an empty workload */
+        assert_int_equal(s.cpu[0].nops, 1);
+        assert_int_equal(s.cpu[1].nops, 0);
+        assert_int_equal(s.cpu[1].repeat, 0);
+        assert_int_equal(s.cpu[2].nops, 0);
+    }
+    {
+        const char *sets[] = {"cpus=6"}; /* [cpu *] scales */
+        load_named_ok("queue-wrap", sets, 1, &s);
+        assert_int_equal(s.cpus, 6);
+        assert_int_equal(s.cpu[5].repeat, 4);
+        assert_int_equal(s.cpu[5].nops, 2);
+    }
+    {
+        const char *sets[] = {"cpus=1"}; /* [cpu 1] is then ignored */
+        load_named_ok("ite-race", sets, 1, &s);
+        assert_int_equal(s.cpus, 1);
+        assert_int_equal(s.cpu[1].nops, 0);
+    }
+    {
+        const char *sets[] = {"link_down_us=5..7"};
+        load_named_ok("link-down-silent", sets, 1, &s);
+        assert_int_equal(s.faults[0].at_lo, 5 * HW_US);
+        assert_int_equal(s.faults[0].at_hi, 7 * HW_US);
+    }
+    {
+        const char *sets[] = {"link_up_s=0.5..1.5", "dma_s=2"};
+        load_named_ok("link-flap", sets, 2, &s);
+        bool seen = false;
+        for (unsigned f = 0; f < s.nfaults; f++) {
+            if (!s.faults[f].dma && s.faults[f].kind == HW_FAULT_LINK_UP) {
+                assert_int_equal(s.faults[f].at_lo, 500 * HW_MS);
+                assert_int_equal(s.faults[f].at_hi, 1500 * HW_MS);
+                seen = true;
+            }
+        }
+        assert_true(seen);
+    }
+    {
+        const char *sets[] = {"bad_index=2", "rounds=5"};
+        load_named_ok("iqe-bad-desc", sets, 2, &s);
+        assert_int_equal(s.cpu[0].ops[0].bad_index, 2);
+        assert_int_equal(s.cpu[1].repeat, 5);
+    }
+    {
+        const char *sets[] = {"queue_len=8", "desc_width=256"};
+        load_named_ok("smoke", sets, 2, &s);
+        assert_int_equal(s.queue_len, 8);
+    }
+    /* NULL sets with a count, and a zero count, are both "no overrides" */
+    load_named_ok("smoke", NULL, 3, &s);
+    assert_int_equal(s.cpus, 2);
+}
+
+struct bad_set {
+    const char *scenario;
+    const char *set;
+    const char *want1, *want2;
+};
+
+static const struct bad_set bad_sets[] = {
+    {"ite-even-batch", "nosuch=1", "--set nosuch: not a parameter of scenario ite-even-batch (",
+     "ite-even-batch.scn)"},
+    {"smoke", "name=foo", "--set name: not a parameter of scenario smoke", NULL},
+    {"smoke", "link_up_s=3", "--set link_up_s: not a parameter of scenario smoke", NULL},
+    {"smoke", "batch", "--set batch: missing '='", "KEY=VALUE"},
+    {"smoke", "=3", "--set =3: empty key", "KEY=VALUE"},
+    {"smoke", "", "--set : missing '='", NULL},
+    {"smoke", "cpus=", "--set cpus=: key 'cpus': empty value", NULL},
+    {"smoke", "cpus=0", "--set cpus=0: key 'cpus'", "1..64"},
+    {"smoke", "cpus=65", "--set cpus=65: key 'cpus'", "1..64"},
+    {"smoke", "cpus=1x", "--set cpus=1x: key 'cpus'", "not a whole number"},
+    {"smoke", "cpus=-1", "--set cpus=-1: key 'cpus'", NULL},
+    {"smoke", "cpus=a b", "--set cpus=a b: key 'cpus'", "one word"},
+    {"smoke", "queue_len=12", "--set queue_len=12: key 'queue_len'", "power of two"},
+    {"smoke", "desc_width=512", "--set desc_width=512: key 'desc_width'", "128 or 256"},
+    {"smoke", "head_policy=never", "--set head_policy=never: key 'head_policy'",
+     "fetch or complete"},
+    {"smoke", "itesid=2", "--set itesid=2: key 'itesid'", "0 or 1"},
+    {"smoke", "ite_timeout_ms=0", "--set ite_timeout_ms=0: key 'ite_timeout_ms'", "> 0"},
+    {"smoke", "deadline_ms=-1", "--set deadline_ms=-1: key 'deadline_ms'", ">= 0"},
+    {"smoke", "rounds=$cpus", "--set rounds=$cpus: key 'rounds'", "cannot refer"},
+    {"ite-even-batch", "batch=0", "key 'op': batch=0", "--set batch=0"},
+    {"ite-even-batch", "batch=abc", "key 'op': batch=abc", "--set batch=abc"},
+    {"ite-even-batch", "batch=256", "expected 1..255", "--set batch=256"},
+    {"iqe-bad-desc", "bad_index=3", "key 'op': bad_index=3", "--set bad_index=3"},
+    {"smoke", "rounds=-2", "key 'repeat'", "--set rounds=-2"},
+    {"link-down-silent", "link_down_us=9..1", "key 'at_us'", "--set link_down_us=9..1"},
+    {"link-flap", "link_up_s=soon", "key 'at_s'", "--set link_up_s=soon"},
+};
+
+static void test_set_errors(void **state)
+{
+    (void)state;
+    for (unsigned i = 0; i < sizeof(bad_sets) / sizeof(bad_sets[0]); i++) {
+        const struct bad_set *b = &bad_sets[i];
+        char err[ERRLEN];
+        const char *sets[] = {"cpus=2", b->set};
+        load_named_err(b->scenario, sets + 1, 1, err);
+        must_contain(err, b->want1);
+        if (b->want2)
+            must_contain(err, b->want2);
+        /* the same after a valid override */
+        if (strncmp(b->set, "cpus", 4)) {
+            load_named_err(b->scenario, sets, 2, err);
+            must_contain(err, b->want1);
+        }
+    }
+    /* a NULL string among the overrides */
+    {
+        char err[ERRLEN];
+        const char *sets[] = {NULL};
+        load_named_err("smoke", sets, 1, err);
+        must_contain(err, "--set");
+    }
+    /* a too-long key or value */
+    {
+        char err[ERRLEN], big[200];
+        const char *sets[] = {big};
+        memset(big, 'k', sizeof(big));
+        big[sizeof(big) - 1] = '\0';
+        big[150] = '=';
+        load_named_err("smoke", sets, 1, err);
+        must_contain(err, "not a parameter of scenario smoke");
+        snprintf(big, sizeof(big), "rounds=%0100d", 1);
+        load_named_err("smoke", sets, 1, err);
+        must_contain(err, "too long");
+    }
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Times, source ids, substitution.
+ */
+static void test_at_ranges(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *line;
+        hw_time lo, hi;
+    } ok[] = {
+        {"at_us = 0", 0, 0},
+        {"at_us = 5..10", 5 * HW_US, 10 * HW_US},
+        {"at_us = 7..7", 7 * HW_US, 7 * HW_US},
+        {"at_us = 1.5", 1500, 1500},
+        {"at_us = 0.001..0.002", 1, 2},
+        {"at_us = 2.500000", 2500, 2500},
+        {"at_s = 5", 5 * HW_S, 5 * HW_S},
+        {"at_s = 0.25..1", 250 * HW_MS, HW_S},
+        {"at_s = 0.000000001", 1, 1},
+        {"at_s = 18446744073", 18446744073 * HW_S, 18446744073 * HW_S},
+        {"at_us = 0x10", 0, 0}, /* hex is not a time: see below */
+    };
+    static scenario s;
+    char text[256], err[ERRLEN];
+    for (unsigned i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        snprintf(text, sizeof(text), EP0 "[fault]\nep = ep0\nkind = flr\n%s\n", ok[i].line);
+        int rc = load_text(text, NULL, 0, &s, err);
+        if (strstr(ok[i].line, "0x")) {
+            assert_int_equal(rc, -1);
+            continue;
+        }
+        if (rc)
+            fail_msg("%s: %s", ok[i].line, err);
+        assert_int_equal(s.nfaults, 1);
+        assert_int_equal(s.faults[0].at_lo, ok[i].lo);
+        assert_int_equal(s.faults[0].at_hi, ok[i].hi);
+        assert_int_equal(s.faults[0].line, 3);
+        assert_int_equal(s.faults[0].kind, HW_FAULT_FLR);
+    }
+    snprintf(text, sizeof(text), EP0 "[fault]\nep = ep0\nkind = flr\nat_s = 18446744074\n");
+    assert_int_equal(load_text(text, NULL, 0, &s, err), -1);
+    must_contain(err, "key 'at_s'");
+
+    /* kinds and their args */
+    static const struct {
+        const char *kind;
+        enum hw_fault k;
+        bool dma;
+        uint32_t def_arg;
+    } kinds[] = {
+        {"mute", HW_FAULT_MUTE, false, 0},
+        {"unmute", HW_FAULT_UNMUTE, false, 0},
+        {"drop", HW_FAULT_DROP, false, 1},
+        {"link-down", HW_FAULT_LINK_DOWN, false, 0},
+        {"link-up", HW_FAULT_LINK_UP, false, 0},
+        {"surprise-removal", HW_FAULT_SURPRISE_REMOVAL, false, 0},
+        {"flr", HW_FAULT_FLR, false, 0},
+        {"wrong-itag", HW_FAULT_WRONG_ITAG, false, 1},
+        {"dma", 0, true, 0},
+    };
+    for (unsigned i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        snprintf(text, sizeof(text), EP0 "[fault]\nep = ep0\nkind = %s\nat_us = 1\n",
+                 kinds[i].kind);
+        if (load_text(text, NULL, 0, &s, err))
+            fail_msg("%s: %s", kinds[i].kind, err);
+        assert_int_equal(s.faults[0].dma, kinds[i].dma);
+        if (!kinds[i].dma)
+            assert_int_equal(s.faults[0].kind, kinds[i].k);
+        assert_int_equal(s.faults[0].arg, kinds[i].def_arg);
+        assert_false(s.faults[0].write);
+    }
+    assert_int_equal(
+        load_text(EP0 "[fault]\nep = ep0\nkind = latency\narg = 50\nat_us = 1\n", NULL, 0, &s, err),
+        0);
+    assert_int_equal(s.faults[0].kind, HW_FAULT_LATENCY);
+    assert_int_equal(s.faults[0].arg, 50);
+    assert_int_equal(load_text(EP0 "[fault]\nep = ep0\nkind = dma\narg = 9\nwrite = 1\n"
+                                   "at_us = 1\n",
+                               NULL, 0, &s, err),
+                     0);
+    assert_true(s.faults[0].dma);
+    assert_true(s.faults[0].write);
+    assert_int_equal(s.faults[0].arg, 9);
+}
+
+static void test_sid(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        int sid; /* -1: rejected */
+    } sids[] = {
+        {"01:00.0", 0x0100}, {"ff:1f.7", 0xffff}, {"0:3.1", 0x19},   {"00:00.0", 0},
+        {"aB:0c.2", 0xab62}, {"0x1234", 0x1234},  {"65535", 0xffff}, {"256", 0x100},
+        {"00:20.0", -1},     {"00:00.8", -1},     {"100:00.0", -1},  {"1:2", -1},
+        {"65536", -1},       {"01:00.0x", -1},    {"01:00.", -1},    {":00.0", -1},
+        {"01:.0", -1},       {"0x", -1},          {"0x10000", -1},   {"1 2", -1},
+        {"01:000.0", -1},    {"01:00.00", -1},    {"g1:00.0", -1},   {"+1", -1},
+    };
+    static scenario s;
+    char text[256], err[ERRLEN];
+    for (unsigned i = 0; i < sizeof(sids) / sizeof(sids[0]); i++) {
+        snprintf(text, sizeof(text), "[endpoint ep0]\nsid = %s\n", sids[i].text);
+        int rc = load_text(text, NULL, 0, &s, err);
+        if (sids[i].sid < 0) {
+            if (rc != -1)
+                fail_msg("sid '%s' accepted", sids[i].text);
+            must_contain(err, ":2: key 'sid'");
+        } else {
+            if (rc)
+                fail_msg("sid '%s': %s", sids[i].text, err);
+            assert_int_equal(s.eps[0].sid, sids[i].sid);
+        }
+    }
+}
+
+static void test_substitution(void **state)
+{
+    (void)state;
+    static scenario s;
+    char err[ERRLEN];
+    const char *text = "[params]\n"
+                       "n = 4\n"
+                       "who = dev\n"
+                       "lat = 3\n"
+                       "t = 10\n"
+                       "[endpoint dev]\n"
+                       "sid = 2:0.0\n"
+                       "latency_us = $lat\n"
+                       "[fault]\n"
+                       "ep = $who\n"
+                       "kind = drop\n"
+                       "arg = $n\n"
+                       "at_us = $t..$t\n"
+                       "[cpu 0]\n"
+                       "repeat = $n\n"
+                       "op = flush devtlb=$who batch=$n\n"
+                       "op = flush bad batch=$n bad_index=$lat\n"
+                       "op = unmap ep=$who page=$t\n"
+                       "op = sleep us=$t\n";
+    assert_int_equal(load_text(text, NULL, 0, &s, err), 0);
+    assert_int_equal(s.eps[0].latency, 3 * HW_US);
+    assert_int_equal(s.faults[0].ep, 0);
+    assert_int_equal(s.faults[0].arg, 4);
+    assert_int_equal(s.faults[0].at_lo, 10 * HW_US);
+    assert_int_equal(s.cpu[0].repeat, 4);
+    assert_int_equal(s.cpu[0].ops[0].ep, 0);
+    assert_int_equal(s.cpu[0].ops[0].batch, 4);
+    assert_int_equal(s.cpu[0].ops[1].bad_index, 3);
+    assert_int_equal(s.cpu[0].ops[2].page, 10);
+    assert_int_equal(s.cpu[0].ops[3].sleep, 10 * HW_US);
+
+    const char *sets[] = {"n=6", "t=2", "lat=5"};
+    assert_int_equal(load_text(text, sets, 3, &s, err), 0);
+    assert_int_equal(s.cpu[0].ops[0].batch, 6);
+    assert_int_equal(s.cpu[0].ops[1].bad_index, 5);
+    assert_int_equal(s.cpu[0].ops[2].page, 2);
+    assert_int_equal(s.faults[0].at_hi, 2 * HW_US);
+    assert_int_equal(s.eps[0].latency, 5 * HW_US);
+
+    /* common keys are parameters too */
+    assert_int_equal(load_text("[cpu 0]\nop = flush iotlb batch=$cpus\n", NULL, 0, &s, err), 0);
+    assert_int_equal(s.cpu[0].ops[0].batch, 1);
+
+    /* an override that makes a substituted value wrong is named */
+    const char *bad[] = {"t=1.5"};
+    assert_int_equal(load_text(text, bad, 1, &s, err), -1);
+    must_contain(err, ":18: key 'op': page=1.5");
+    must_contain(err, "--set t=1.5");
+
+    /* bad_index from the file, batch from an override: the override is named */
+    const char *small[] = {"b=2"};
+    assert_int_equal(load_text("[params]\nb = 3\n[cpu 0]\nop = flush bad batch=$b bad_index=2\n",
+                               small, 1, &s, err),
+                     -1);
+    must_contain(err, ":4: key 'op': bad_index=2 (expected 0..1");
+    must_contain(err, "--set b=2");
+
+    /* an override of a parameter the scenario does not declare */
+    const char *undeclared[] = {"batch=2"};
+    assert_int_equal(load_text(text, undeclared, 1, &s, err), -1);
+    must_contain(err, "--set batch: not a parameter of scenario ");
+}
+
+static void test_load_named(void **state)
+{
+    (void)state;
+    static scenario s;
+    char err[ERRLEN];
+    assert_int_equal(sc_load_named(QINVAL_SCENARIO_DIR, "nope", NULL, 0, &s, err, sizeof(err)), -1);
+    assert_string_equal(err, "unknown scenario 'nope' (see qinval list scenarios)");
+    assert_int_equal(
+        sc_load_named(QINVAL_SCENARIO_DIR, "../scenarios/smoke", NULL, 0, &s, err, sizeof(err)),
+        -1);
+    must_contain(err, "unknown scenario");
+    assert_int_equal(sc_load_named(QINVAL_SCENARIO_DIR, "", NULL, 0, &s, err, sizeof(err)), -1);
+    must_contain(err, "unknown scenario ''");
+    assert_int_equal(sc_load_named(QINVAL_SCENARIO_DIR, NULL, NULL, 0, &s, err, sizeof(err)), -1);
+    assert_int_equal(sc_load_named("/nonexistent", "smoke", NULL, 0, &s, err, sizeof(err)), -1);
+    must_contain(err, "unknown scenario 'smoke'");
+    assert_int_equal(sc_load_named(QINVAL_SCENARIO_DIR, "smoke", NULL, 0, &s, err, sizeof(err)), 0);
+    must_contain(s.file, "smoke.scn");
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Robustness: small error buffers, random bytes, mutated catalog files.
+ */
+static void check_err(int rc, const char *err, size_t len)
+{
+    assert_true(rc == 0 || rc == -1);
+    if (rc == 0)
+        return;
+    assert_true(strlen(err) < len);
+    assert_true(err[0] != '\0');
+    assert_null(strchr(err, '\n'));
+}
+
+static void test_small_err_buffers(void **state)
+{
+    (void)state;
+    static scenario s;
+    const char *path = write_tmp("[params]\ncpus = 99\n", 19);
+    char err[16];
+    for (size_t len = 0; len <= sizeof(err); len++) {
+        memset(err, 'Z', sizeof(err));
+        assert_int_equal(sc_load(path, NULL, 0, &s, len ? err : NULL, len), -1);
+        if (len) {
+            assert_true(strlen(err) < len);
+            assert_int_equal(strncmp(err, path, len - 1), 0);
+        }
+    }
+    assert_int_equal(sc_load(path, NULL, 0, NULL, err, sizeof(err)), -1);
+    memset(err, 'Z', sizeof(err));
+    assert_int_equal(sc_load_named(QINVAL_SCENARIO_DIR, "nope", NULL, 0, &s, err, 5), -1);
+    assert_string_equal(err, "unkn");
+}
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+
+static uint32_t rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (uint32_t)(rng_state >> 16);
+}
+
+static void test_fuzz(void **state)
+{
+    (void)state;
+    static scenario s;
+    static char text[8192], orig[8192];
+    static const char alphabet[] = "[]=#$.: \t\n\r-*0123456789abcdefxyz_"
+                                   "cpuendpointfaultparamsopflushdevtlbmixedbadunmapsleep";
+    char err[ERRLEN];
+    unsigned loaded = 0;
+
+    /* random bytes, and random text over the format's alphabet */
+    for (unsigned iter = 0; iter < 2000; iter++) {
+        size_t n = rnd() % 2048;
+        for (size_t i = 0; i < n; i++)
+            text[i] = iter % 2 ? (char)rnd() : alphabet[rnd() % (sizeof(alphabet) - 1)];
+        int rc = sc_load(write_tmp(text, n), NULL, 0, &s, err, sizeof(err));
+        check_err(rc, err, sizeof(err));
+        loaded += rc == 0;
+    }
+
+    /* mutations of catalog files: flipped, deleted and duplicated bytes, with random --set */
+    for (unsigned iter = 0; iter < 3000; iter++) {
+        char path[256];
+        FILE *f;
+        size_t n;
+        snprintf(path, sizeof(path), "%s/%s.scn", QINVAL_SCENARIO_DIR, catalog[iter % NCATALOG]);
+        f = fopen(path, "rb");
+        assert_non_null(f);
+        n = fread(orig, 1, sizeof(orig), f);
+        fclose(f);
+        memcpy(text, orig, n);
+        for (unsigned m = 0, nm = 1 + rnd() % 4; m < nm && n > 0; m++) {
+            size_t at = rnd() % n;
+            switch (rnd() % 4) {
+            case 0:
+                text[at] = alphabet[rnd() % (sizeof(alphabet) - 1)];
+                break;
+            case 1:
+                memmove(text + at, text + at + 1, n - at - 1);
+                n--;
+                break;
+            case 2:
+                if (n < sizeof(text) - 64) {
+                    size_t k = rnd() % 64;
+                    if (at + k > n)
+                        k = n - at;
+                    memmove(text + at + k, text + at, n - at);
+                    n += k;
+                }
+                break;
+            default:
+                text[at] = (char)rnd();
+                break;
+            }
+        }
+        static const char *const setpool[] = {
+            "cpus=64", "queue_len=8", "batch=7",  "batch=1",        "desc_width=256", "bad_index=1",
+            "x=1",     "=",           "rounds=0", "link_up_s=1..2", "cpus=1"};
+        const char *sets[3];
+        unsigned ns = rnd() % 4;
+        for (unsigned i = 0; i < ns && i < 3; i++)
+            sets[i] = setpool[rnd() % (sizeof(setpool) / sizeof(setpool[0]))];
+        int rc = sc_load(write_tmp(text, n), sets, ns > 3 ? 3 : ns, &s, err, sizeof(err));
+        check_err(rc, err, sizeof(err));
+        if (rc == 0) {
+            loaded++;
+            assert_true(s.cpus >= 1 && s.cpus <= SC_MAX_CPUS);
+            for (unsigned c = 0; c < s.cpus; c++)
+                for (unsigned o = 0; o < s.cpu[c].nops; o++)
+                    assert_true(s.cpu[c].ops[o].ep < (int)s.neps);
+        }
+    }
+    assert_true(loaded > 0);
+}
+
+static int teardown_all(void **state)
+{
+    (void)state;
+    if (tmp_path[0])
+        unlink(tmp_path);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_catalog_loads),
+        cmocka_unit_test(test_catalog_list),
+        cmocka_unit_test(test_catalog_structure),
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_broken),
+        cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_set_valid),
+        cmocka_unit_test(test_set_errors),
+        cmocka_unit_test(test_at_ranges),
+        cmocka_unit_test(test_sid),
+        cmocka_unit_test(test_substitution),
+        cmocka_unit_test(test_load_named),
+        cmocka_unit_test(test_small_err_buffers),
+        cmocka_unit_test(test_fuzz),
+    };
+    return cmocka_run_group_tests(tests, NULL, teardown_all);
+}
