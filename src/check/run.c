@@ -154,16 +154,20 @@ static void plan_faults(struct chk_exec *x)
 
 /* ---- the workload ---- */
 
+/* Submit records never move once handed out: drivers on other CPUs hold pointers into them
+ * (their descriptors) while new ones are added, so the array is sized up front. */
+static size_t submits_needed(const scenario *sc)
+{
+    size_t n = 0;
+    for (unsigned c = 0; c < sc->cpus; c++)
+        n += (size_t)sc->cpu[c].repeat * sc->cpu[c].nops;
+    return n ? n : 1;
+}
+
 static struct chk_submit *new_submit(struct chk_exec *x)
 {
-    if (x->nsubs == x->cap_subs) {
-        size_t cap = x->cap_subs ? x->cap_subs * 2 : 16;
-        struct chk_submit *n = realloc(x->subs, cap * sizeof(*n));
-        if (!n)
-            abort();
-        x->subs = n;
-        x->cap_subs = cap;
-    }
+    if (x->nsubs == x->cap_subs)
+        abort(); /* more operations than the workload has: cannot happen */
     struct chk_submit *s = &x->subs[x->nsubs++];
     memset(s, 0, sizeof(*s));
     return s;
@@ -232,9 +236,8 @@ static void op_unmap(struct chk_exec *x, qi_platform *p, unsigned cpu, const str
         s->d[s->n++] = vtd_make_devtlb(e->sid, iova_of(k), 1);
     s->bad = -1;
     s->healthy = !x->ep_faulty[ep];
-    size_t idx = (size_t)(s - x->subs);
+    s->unmap = true;
     int rc = do_submit(x, p, cpu, s);
-    x->subs[idx].unmap = true;
     if (rc != DRV_OK)
         return; /* not known to be invalidated: the page must stay allocated */
     sim_touch(p);
@@ -349,6 +352,10 @@ void chk_run_once(const scenario *sc, const sim_driver_ops *drv, chk_decide_fn d
     x->decide_ctx = decide_ctx;
     x->trace = trace;
     memset(res, 0, sizeof(*res));
+    x->cap_subs = submits_needed(sc);
+    x->subs = calloc(x->cap_subs, sizeof(*x->subs));
+    if (!x->subs)
+        abort();
     if (setup_hw(x) == 0 && setup_sim(x) == 0) {
         plan_faults(x);
         sim_run(x->w, &res->outcome);

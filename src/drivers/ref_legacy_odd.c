@@ -6,8 +6,8 @@
  * ref_common.c, and on an Invalidation Time-out Error: read IQH and IQT, clear ITE, then walk
  * the ring backwards from IQH - 1 with its low bit forced to 1, two slots at a time, until the
  * index equals IQT - 1, marking every in-use slot aborted; the caller restarts its batch if its
- * own wait slot got marked, else keeps polling. No deadline. (The kernel of that era also read
- * ITESID in the last two years of this period; the algorithm as catalogued here does not.)
+ * own wait slot got marked, else keeps polling. No deadline. (Later kernels of that period also
+ * read ITESID and failed for an absent device; the algorithm as catalogued here does not.)
  *
  * The walk comes from 2009, when every submission was one descriptor plus one wait, so a wait
  * always sat at an odd slot and IQT was always even. Batching broke both assumptions.

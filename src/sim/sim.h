@@ -45,6 +45,8 @@ typedef struct sim_config {
     unsigned step_guard_ms; /* CPU time one CPU step may take before it counts as a loop
                                with no platform point; default 20 ms */
     size_t stack_bytes;  /* coroutine stack per CPU; default 256 KiB */
+    uint64_t max_steps;  /* scheduling choices before the run counts as a livelock (hang);
+                            default 10 million */
 } sim_config;
 
 void sim_config_default(sim_config *c);

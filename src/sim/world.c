@@ -34,6 +34,7 @@ void sim_config_default(sim_config *c)
     c->irq_cpu = 0;
     c->step_guard_ms = 20;
     c->stack_bytes = 256 * 1024;
+    c->max_steps = 10000000;
 }
 
 static void irq_sink(void *ctx, enum hw_irq irq, int ep);
@@ -311,7 +312,7 @@ static bool all_waiting(const sim_world *w)
             continue;
         if (blocked(c) || c->op == OP_SLEEP)
             continue;
-        if (c->op == OP_RELAX && c->quiet && !c->irq_pending)
+        if (c->op == OP_RELAX && c->quiet && !(c->irq_pending && !c->irqs_off && !c->in_irq))
             continue;
         return false;
     }
@@ -430,6 +431,13 @@ static bool check_watchdog(sim_world *w)
                     (double)(w->now - c->irq_off_since) / HW_S,
                     (double)w->cfg.watchdog / HW_S,
                     blocked(c) ? ", spinning on a lock" : "");
+        return true;
+    }
+    if (w->cfg.max_steps && w->steps >= w->cfg.max_steps) {
+        sim__finish(w, SIM_STOP_TIMEOUT, -1, w->now,
+                    "%llu scheduling steps without finishing (%.3f s virtual): CPUs keep "
+                    "changing state but no submit completes (livelock)",
+                    (unsigned long long)w->steps, (double)w->now / HW_S);
         return true;
     }
     if (w->now > w->cfg.max_virtual) {
