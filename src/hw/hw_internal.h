@@ -104,7 +104,7 @@ struct hw_ep {
 
 struct hw_page {
     uint32_t owner;
-    uint32_t gen;
+    uint32_t gen; /* 0: never allocated, still the mapping's zero page */
 };
 
 struct hw_regs {

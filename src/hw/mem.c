@@ -6,19 +6,25 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "hw/hw_internal.h"
 
+/* RAM is an anonymous mapping: zero pages cost nothing until touched, so a machine that
+ * uses a few pages of a large memory is cheap to create and destroy. */
 void hw_mem_init(hw_machine *m)
 {
     m->npages = m->cfg.mem_bytes / HW_PAGE_SIZE;
-    m->ram = calloc(1, m->cfg.mem_bytes);
+    void *ram = mmap(NULL, m->cfg.mem_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                     -1, 0);
+    m->ram = ram == MAP_FAILED ? NULL : ram;
     m->pages = calloc(m->npages, sizeof(*m->pages));
 }
 
 void hw_mem_fini(hw_machine *m)
 {
-    free(m->ram);
+    if (m->ram)
+        munmap(m->ram, m->cfg.mem_bytes);
     free(m->pages);
 }
 
@@ -51,10 +57,12 @@ hw_paddr hw_mem_alloc(hw_machine *m, size_t bytes, uint32_t owner)
             continue;
         }
         for (k = 0; k < n; k++) {
-            m->pages[first + k].owner = owner;
-            m->pages[first + k].gen++;
+            struct hw_page *pg = &m->pages[first + k];
+            if (pg->gen) /* used before: zero it; a fresh page of the mapping is zero */
+                memset(m->ram + (first + k) * HW_PAGE_SIZE, 0, HW_PAGE_SIZE);
+            pg->owner = owner;
+            pg->gen++;
         }
-        memset(m->ram + first * HW_PAGE_SIZE, 0, n * HW_PAGE_SIZE);
         return (hw_paddr)first * HW_PAGE_SIZE;
     }
     return 0;

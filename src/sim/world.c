@@ -32,7 +32,7 @@ void sim_config_default(sim_config *c)
                                  .clock = 20,
                                  .irq_entry = 200};
     c->irq_cpu = 0;
-    c->step_guard_ms = 20;
+    c->step_guard_ms = 10;
     c->stack_bytes = 256 * 1024;
     c->max_steps = 10000000;
 }
@@ -291,13 +291,15 @@ static hw_time ready_time(const sim_world *w, const struct sim_cpu *c)
     return c->t;
 }
 
+/* A hash of all driver memory, a word at a time (regions are page-aligned allocations). */
 static uint64_t region_hash(const sim_world *w)
 {
     uint64_t h = 1469598103934665603ull;
     for (size_t i = 0; i < w->nregions; i++) {
-        const uint8_t *b = w->regions[i].va;
-        for (size_t k = 0; k < w->regions[i].bytes; k++)
-            h = (h ^ b[k]) * 1099511628211ull;
+        const uint64_t *q = w->regions[i].va;
+        size_t words = (w->regions[i].bytes + 7) / 8;
+        for (size_t k = 0; k < words; k++)
+            h = (h ^ q[k]) * 0x100000001B3ull + (h >> 29);
     }
     return h;
 }

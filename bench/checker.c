@@ -1,0 +1,79 @@
+/*
+ * checker.c — benchmark of the checker (bench/README.md): executions per second on `smoke`
+ * for each reference driver, the real time to the first violation of legacy-odd on
+ * ite-even-batch (no minimisation), and, as the in-run baseline the figures are divided by,
+ * the cost of an execution whose CPUs do nothing (world set-up and tear-down only).
+ * Usage: checker [executions]   (default 2000)
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "check/explore.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int load(const char *name, scenario *sc, const char *const *sets, unsigned nsets)
+{
+    char err[512];
+    if (sc_load_named(QINVAL_SCENARIO_DIR, name, sets, nsets, sc, err, sizeof(err))) {
+        fprintf(stderr, "%s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+static double rate(const scenario *sc, const sim_driver_ops *drv, uint64_t n)
+{
+    chk_options o;
+    chk_options_default(&o);
+    o.executions = n;
+    o.minimise = false;
+    chk_report r;
+    double t0 = now_s();
+    chk_explore(sc, drv, &o, &r);
+    double dt = now_s() - t0;
+    if (r.verdict != CHK_PASS)
+        fprintf(stderr, "warning: %s found %s\n", drv->name, chk_verdict_name(r.verdict));
+    chk_report_free(&r);
+    return (double)r.executions / dt;
+}
+
+int main(int argc, char **argv)
+{
+    uint64_t n = argc > 1 ? strtoull(argv[1], NULL, 10) : 2000;
+    scenario *sc = malloc(sizeof(*sc)), *idle = malloc(sizeof(*idle));
+    const char *idle_sets[] = {"rounds=0"};
+    if (!sc || !idle || load("smoke", sc, NULL, 0) || load("smoke", idle, idle_sets, 1))
+        return 2;
+    double base = rate(idle, sim_driver_find("step1-nowait"), n);
+    printf("baseline: empty execution (set-up + driver init + tear-down): %.0f executions/s\n",
+           base);
+    printf("%-16s %14s %10s\n", "driver", "smoke exec/s", "vs empty");
+    for (unsigned d = 0; sim_drivers[d]; d++) {
+        double r = rate(sc, sim_drivers[d], n);
+        printf("%-16s %14.0f %9.2fx\n", sim_drivers[d]->name, r, r / base);
+    }
+    if (load("ite-even-batch", sc, NULL, 0))
+        return 2;
+    chk_options o;
+    chk_options_default(&o);
+    o.minimise = false;
+    chk_report r;
+    double t0 = now_s();
+    chk_explore(sc, sim_driver_find("legacy-odd"), &o, &r);
+    double dt = now_s() - t0;
+    printf("legacy-odd / ite-even-batch: %s after %llu execution(s) in %.1f ms "
+           "(%.1f empty executions' worth)\n",
+           chk_verdict_name(r.verdict), (unsigned long long)r.executions, dt * 1e3, dt * base);
+    chk_report_free(&r);
+    free(sc);
+    free(idle);
+    return 0;
+}
