@@ -221,11 +221,23 @@ static void judge_queue(const struct chk_exec *x, struct judgement *j)
     }
 }
 
+/* Healthy: no malformed descriptor, and every endpoint it targets was fault-free until the
+ * call returned. */
+static bool healthy(const struct chk_exec *x, const struct chk_submit *s)
+{
+    if (!s->healthy)
+        return false;
+    for (unsigned e = 0; e < SC_MAX_EPS; e++)
+        if ((s->eps & (1u << e)) && x->ep_fault_from[e] <= s->t1)
+            return false;
+    return true;
+}
+
 static void judge_failures(const struct chk_exec *x, struct judgement *j)
 {
     for (size_t k = 0; k < x->nsubs; k++) {
         const struct chk_submit *s = &x->subs[k];
-        if (s->done && s->rc != DRV_OK && s->healthy) {
+        if (s->done && s->rc != DRV_OK && healthy(x, s)) {
             fire(j, CHK_FALSE_FAILURE,
                  "cpu%u's submit of %u descriptors to healthy targets returned %d at %.9f s",
                  s->cpu, s->n, s->rc, (double)s->t1 / HW_S);
@@ -256,6 +268,11 @@ void chk_judge(struct chk_exec *x, chk_result *res)
 {
     struct judgement j = {.v = CHK_PASS};
     judge_outcome(res, &j);
+    if (j.v == CHK_INTERNAL) { /* an aborted run proves nothing either way */
+        res->verdict = j.v;
+        snprintf(res->why, sizeof(res->why), "%s", j.why);
+        return;
+    }
     judge_lost(x, &j);
     judge_dma(x, &j);
     judge_queue(x, &j);

@@ -25,9 +25,10 @@ struct chk_submit {
     size_t hw0, hw1; /* hardware log positions at call and return */
     int rc;
     bool done;       /* the call returned */
-    bool healthy;    /* only healthy targets, no malformed descriptor */
+    bool healthy;    /* no malformed descriptor (targets are judged by their fault times) */
     bool unmap;      /* part of an unmap (the page is freed on success) */
     int bad;         /* index of the deliberately malformed descriptor, or -1 */
+    uint32_t eps;    /* endpoints whose device TLB it targets (bit per endpoint) */
     unsigned n;
     vtd_desc d[CHK_MAX_BATCH];
 };
@@ -47,7 +48,7 @@ struct chk_exec {
     hw_paddr root;
     hw_paddr pgd[SC_MAX_EPS];
     hw_paddr page[SC_MAX_EPS][4];
-    bool ep_faulty[SC_MAX_EPS];
+    hw_time ep_fault_from[SC_MAX_EPS]; /* first fault of the endpoint (HW_NEVER: none) */
     hw_time fault_at[SC_MAX_FAULTS];
 
     struct chk_submit *subs;

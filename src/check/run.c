@@ -128,6 +128,13 @@ static int setup_hw(struct chk_exec *x)
     return 0;
 }
 
+/* From `at` on, the endpoint is not a healthy target. */
+static void mark_faulty(struct chk_exec *x, int ep, hw_time at)
+{
+    if (at < x->ep_fault_from[ep])
+        x->ep_fault_from[ep] = at;
+}
+
 /* Fault times are decisions: a range is explored at FAULT_POINTS evenly spaced times. */
 static void plan_faults(struct chk_exec *x)
 {
@@ -148,7 +155,7 @@ static void plan_faults(struct chk_exec *x)
         hw_ep_inject(x->hw, f->ep, base + at, f->kind, f->arg);
         if (f->kind != HW_FAULT_LATENCY && f->kind != HW_FAULT_UNMUTE &&
             f->kind != HW_FAULT_LINK_UP)
-            x->ep_faulty[f->ep] = true;
+            mark_faulty(x, f->ep, base + at);
     }
 }
 
@@ -206,8 +213,8 @@ static void build_flush(struct chk_exec *x, const struct sc_op *op, struct chk_s
     s->n = n;
     s->healthy = s->bad < 0;
     for (unsigned i = 0; i < n; i++)
-        if (vtd_desc_type(&s->d[i]) == VTD_DESC_DEVTLB && x->ep_faulty[ep])
-            s->healthy = false;
+        if (vtd_desc_type(&s->d[i]) == VTD_DESC_DEVTLB)
+            s->eps |= 1u << ep;
 }
 
 static int do_submit(struct chk_exec *x, qi_platform *p, unsigned cpu, struct chk_submit *s)
@@ -235,7 +242,8 @@ static void op_unmap(struct chk_exec *x, qi_platform *p, unsigned cpu, const str
     if (e->ats)
         s->d[s->n++] = vtd_make_devtlb(e->sid, iova_of(k), 1);
     s->bad = -1;
-    s->healthy = !x->ep_faulty[ep];
+    s->healthy = true;
+    s->eps = e->ats ? 1u << ep : 0;
     s->unmap = true;
     int rc = do_submit(x, p, cpu, s);
     if (rc != DRV_OK)
@@ -252,7 +260,7 @@ static void op_flr(struct chk_exec *x, qi_platform *p, const struct sc_op *op)
         x->drv->reset_prepare(x->state, p, sid);
     sim_touch(p);
     hw_ep_inject(x->hw, op->ep, sim_now(x->w), HW_FAULT_FLR, 0);
-    x->ep_faulty[op->ep] = true;
+    mark_faulty(x, op->ep, sim_now(x->w));
     sim_cpu_sleep(p, hw_ep_get_config(x->hw, op->ep)->flr_duration + HW_US);
     if (x->drv->reset_done)
         x->drv->reset_done(x->state, p, sid);
@@ -352,6 +360,8 @@ void chk_run_once(const scenario *sc, const sim_driver_ops *drv, chk_decide_fn d
     x->decide_ctx = decide_ctx;
     x->trace = trace;
     memset(res, 0, sizeof(*res));
+    for (unsigned e = 0; e < SC_MAX_EPS; e++)
+        x->ep_fault_from[e] = HW_NEVER;
     x->cap_subs = submits_needed(sc);
     x->subs = calloc(x->cap_subs, sizeof(*x->subs));
     if (!x->subs)

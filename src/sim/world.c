@@ -464,6 +464,15 @@ static void deadlock(sim_world *w)
     proved_hang(w, SIM_STOP_DEADLOCK, "every live CPU waits for a lock");
 }
 
+/* Every CPU finished: let the hardware finish too (late status writes, answers, time-outs,
+ * scheduled DMA), so the oracles judge the machine at rest, up to the virtual-time bound. */
+static void drain_hardware(sim_world *w)
+{
+    hw_time t = hw_settle(w->hw, w->cfg.max_virtual);
+    if (t > w->now)
+        w->now = t;
+}
+
 /* One scheduler iteration. */
 static void schedule_once(sim_world *w)
 {
@@ -479,6 +488,7 @@ static void schedule_once(sim_world *w)
             tmin = ready_time(w, c);
     }
     if (live == 0) {
+        drain_hardware(w);
         sim__finish(w, SIM_STOP_DONE, -1, w->now, "every CPU finished");
         return;
     }
