@@ -109,13 +109,13 @@ static inline int hwt_teardown(void **state)
     return 0;
 }
 
-#define HWT_ENTRY(fn, i, label)                                                                \
-    {                                                                                          \
-        #fn " [" label "]", fn, hwt_setup, hwt_teardown, &hwt_combos[i]                        \
+#define HWT_ENTRY(fn, i, label)                                                                    \
+    {                                                                                              \
+#fn " [" label "]", fn, hwt_setup, hwt_teardown, &hwt_combos[i]                            \
     }
 /* The four combinations of one test function, for a CMUnitTest array. */
-#define HWT_TESTS(fn)                                                                          \
-    HWT_ENTRY(fn, 0, "fetch/128"), HWT_ENTRY(fn, 1, "fetch/256"),                              \
+#define HWT_TESTS(fn)                                                                              \
+    HWT_ENTRY(fn, 0, "fetch/128"), HWT_ENTRY(fn, 1, "fetch/256"),                                  \
         HWT_ENTRY(fn, 2, "complete/128"), HWT_ENTRY(fn, 3, "complete/256")
 
 /* ---------------------------------------------------------------------------------------------
@@ -127,8 +127,8 @@ static inline void hwt_dump_tail(const hwt *t, size_t n)
     if (!t->m)
         return;
     hw_events(t->m, &count);
-    fprintf(stderr, "---- last %zu of %zu events (t=%llu ns) ----\n", count < n ? count : n,
-            count, (unsigned long long)hw_now(t->m));
+    fprintf(stderr, "---- last %zu of %zu events (t=%llu ns) ----\n", count < n ? count : n, count,
+            (unsigned long long)hw_now(t->m));
     hw_log_dump(t->m, stderr, count > n ? count - n : 0);
     fprintf(stderr, "----\n");
 }
@@ -139,14 +139,14 @@ static inline void hwt_fail_at(const hwt *t, const char *file, int line)
     _fail(file, line);
 }
 
-static inline void hwt_eq_(const hwt *t, const char *file, int line, const char *what,
-                           uint64_t obs, uint64_t exp)
+static inline void hwt_eq_(const hwt *t, const char *file, int line, const char *what, uint64_t obs,
+                           uint64_t exp)
 {
     if (obs == exp)
         return;
-    print_error("[%s] %s:%d: %s: expected 0x%llx (%llu), observed 0x%llx (%llu)\n",
-                t->combo->name, file, line, what, (unsigned long long)exp,
-                (unsigned long long)exp, (unsigned long long)obs, (unsigned long long)obs);
+    print_error("[%s] %s:%d: %s: expected 0x%llx (%llu), observed 0x%llx (%llu)\n", t->combo->name,
+                file, line, what, (unsigned long long)exp, (unsigned long long)exp,
+                (unsigned long long)obs, (unsigned long long)obs);
     hwt_fail_at(t, file, line);
 }
 
@@ -164,7 +164,7 @@ hwt_ok_(const hwt *t, const char *file, int line, bool cond, const char *fmt, ..
     hwt_fail_at(t, file, line);
 }
 
-#define HWT_EQ(t, obs, exp) hwt_eq_((t), __FILE__, __LINE__, #obs, (uint64_t)(obs), (uint64_t)(exp))
+#define HWT_EQ(t, obs, exp)  hwt_eq_((t), __FILE__, __LINE__, #obs, (uint64_t)(obs), (uint64_t)(exp))
 #define HWT_OK(t, cond, ...) hwt_ok_((t), __FILE__, __LINE__, (cond), __VA_ARGS__)
 
 /* ---------------------------------------------------------------------------------------------
@@ -263,8 +263,8 @@ static inline hw_time hwt_gcmd_poll(hwt *t, uint32_t cmd_bit, bool set, uint32_t
         bool on = (hwt_r32(t, VTD_REG_GSTS) & status_bit) != 0;
         if (on == expect)
             return t0;
-        HWT_OK(t, hwt_now(t) - t0 < HWT_POLL_LIMIT,
-               "GSTS bit 0x%x never became %d after GCMD 0x%x", status_bit, expect, v);
+        HWT_OK(t, hwt_now(t) - t0 < HWT_POLL_LIMIT, "GSTS bit 0x%x never became %d after GCMD 0x%x",
+               status_bit, expect, v);
         hwt_run(t, HWT_POLL_STEP);
     }
 }
@@ -478,8 +478,8 @@ static inline size_t hwt_fetches_from(const hwt *t, int lo, hw_time since)
 }
 
 /* The event, which must exist. */
-static inline const hw_event *hwt_ev_must_(const hwt *t, const char *file, int line,
-                                           unsigned kind, int slot, size_t from)
+static inline const hw_event *hwt_ev_must_(const hwt *t, const char *file, int line, unsigned kind,
+                                           int slot, size_t from)
 {
     const hw_event *e = hwt_ev_find(t, kind, slot, from);
     hwt_ok_(t, file, line, e != NULL, "no %s event for slot %d (from log index %zu)",
@@ -487,7 +487,7 @@ static inline const hw_event *hwt_ev_must_(const hwt *t, const char *file, int l
     return e;
 }
 #define HWT_EV(t, kind, slot) hwt_ev_must_((t), __FILE__, __LINE__, (kind), (slot), 0)
-#define HWT_EV_FROM(t, kind, slot, from)                                                       \
+#define HWT_EV_FROM(t, kind, slot, from)                                                           \
     hwt_ev_must_((t), __FILE__, __LINE__, (kind), (slot), (from))
 
 static inline const hw_event *hwt_ev_must_last_(const hwt *t, const char *file, int line,
@@ -515,7 +515,7 @@ hwt_soft_(hwt *t, const char *file, int line, bool cond, const char *fmt, ...)
     t->soft_failures++;
 }
 #define HWT_SOFT(t, cond, ...) hwt_soft_((t), __FILE__, __LINE__, (cond), __VA_ARGS__)
-#define HWT_END(t)                                                                             \
+#define HWT_END(t)                                                                                 \
     HWT_OK((t), (t)->soft_failures == 0, "%u check(s) failed above", (t)->soft_failures)
 
 static inline size_t hwt_log_len(const hwt *t)
@@ -558,8 +558,7 @@ static inline hw_paddr hwt_map_new(hwt *t, uint64_t iova)
 static inline void hwt_set_context(hwt *t, uint16_t sid, int tt)
 {
     HWT_EQ(t,
-           hw_tables_set_context(t->m, t->root, sid, HWT_DID, tt, t->pgd, HWT_AW,
-                                 HWT_OWNER_DRIVER),
+           hw_tables_set_context(t->m, t->root, sid, HWT_DID, tt, t->pgd, HWT_AW, HWT_OWNER_DRIVER),
            0);
 }
 

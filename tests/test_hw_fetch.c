@@ -189,9 +189,9 @@ static void test_exec_ordering(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        HWT_TESTS(test_fetch_window_1),   HWT_TESTS(test_fetch_window_8),
+        HWT_TESTS(test_fetch_window_1),     HWT_TESTS(test_fetch_window_8),
         HWT_TESTS(test_fetch_window_bound), HWT_TESTS(test_devtlb_serialised),
-        HWT_TESTS(test_devtlb_parallel),   HWT_TESTS(test_exec_ordering),
+        HWT_TESTS(test_devtlb_parallel),    HWT_TESTS(test_exec_ordering),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,7 +11,7 @@
  */
 #include "hw_testutil.h"
 
-#define SID0 0x0100u
+#define SID0  0x0100u
 #define T_ITE (1 * HW_MS)
 
 static int wrong_itag_ep(hwt *t, bool itesid)

@@ -47,11 +47,11 @@ static void test_iqe_bad_descriptor(void **state)
         s3 = hwt_status_new(t, 0);
         s4 = hwt_status_new(t, 0);
         sbad = hwt_status_new(t, 0);
-        hwt_push(t, vtd_make_iotlb_global());            /* 0 */
-        hwt_push(t, vtd_make_cc_global());               /* 1 */
-        hwt_push(t, hwt_wait_sw(0x1, s1));               /* 2 */
-        hwt_push(t, bad_desc((enum bad_kind)k, sbad));   /* 3 = k */
-        hwt_push(t, hwt_wait_sw(0x2, s2));               /* 4 */
+        hwt_push(t, vtd_make_iotlb_global());          /* 0 */
+        hwt_push(t, vtd_make_cc_global());             /* 1 */
+        hwt_push(t, hwt_wait_sw(0x1, s1));             /* 2 */
+        hwt_push(t, bad_desc((enum bad_kind)k, sbad)); /* 3 = k */
+        hwt_push(t, hwt_wait_sw(0x2, s2));             /* 4 */
         hwt_doorbell(t);
         hwt_run(t, 10 * HW_US);
 
@@ -279,12 +279,9 @@ static void test_iqe_256_only_type_legacy(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        HWT_TESTS(test_iqe_bad_descriptor),
-        HWT_TESTS(test_iqe_after_pending_devtlb),
-        HWT_TESTS(test_iqe_reserved_lenient),
-        HWT_TESTS(test_iqe_fetch_outside_memory),
-        HWT_TESTS(test_iqe_width_rules),
-        HWT_TESTS(test_iqe_256_only_type_legacy),
+        HWT_TESTS(test_iqe_bad_descriptor),   HWT_TESTS(test_iqe_after_pending_devtlb),
+        HWT_TESTS(test_iqe_reserved_lenient), HWT_TESTS(test_iqe_fetch_outside_memory),
+        HWT_TESTS(test_iqe_width_rules),      HWT_TESTS(test_iqe_256_only_type_legacy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,7 +8,7 @@
  */
 #include "hw_testutil.h"
 
-#define SID0 0x0100u
+#define SID0  0x0100u
 #define T_ITE (1 * HW_MS)
 
 static int muted_ep(hwt *t, bool itesid)
@@ -120,8 +120,8 @@ static void test_ite_abort_and_recovery(void **state)
          * status write lands late, after the clear (semantics 8). */
         hw_event sw1 = *HWT_EV(t, HW_EV_STATUS_WRITE, 1);
         HWT_EQ(t, hwt_mem32(t, s1), 0x1);
-        HWT_OK(t, sw1.t > tc, "late status write at %llu, clear at %llu",
-               (unsigned long long)sw1.t, (unsigned long long)tc);
+        HWT_OK(t, sw1.t > tc, "late status write at %llu, clear at %llu", (unsigned long long)sw1.t,
+               (unsigned long long)tc);
         HWT_EQ(t, hwt_ev_count(t, HW_EV_FETCH, 0, 0), 2);
         HWT_EQ(t, hwt_ev_count(t, HW_EV_FETCH, 1, 0), 2);
         HWT_EQ(t, hwt_ev_count(t, HW_EV_FETCH, 0, tc), 1);

@@ -117,8 +117,8 @@ static void test_mmio_readonly_and_rsvd_bits(void **state)
     static const struct {
         uint32_t off, size;
     } ro[] = {
-        {VTD_REG_VER, 4}, {VTD_REG_GSTS, 4}, {VTD_REG_IQH, 8}, {VTD_REG_CAP, 8},
-        {VTD_REG_ECAP, 8}, {VTD_REG_IQERCD, 8},
+        {VTD_REG_VER, 4}, {VTD_REG_GSTS, 4}, {VTD_REG_IQH, 8},
+        {VTD_REG_CAP, 8}, {VTD_REG_ECAP, 8}, {VTD_REG_IQERCD, 8},
     };
     for (unsigned i = 0; i < sizeof(ro) / sizeof(ro[0]); i++) {
         uint64_t before = ro[i].size == 4 ? hwt_r32(t, ro[i].off) : hwt_r64(t, ro[i].off);

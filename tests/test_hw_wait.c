@@ -22,7 +22,7 @@ static void test_wait_after_devtlb(void **state)
     wait_cost = hwt_cfg(t)->wait_cost;
     hwt_ep(t, SID0, true, L);
     st = hwt_status_new(t, 0);
-    hwt_push(t, vtd_make_iotlb_global());           /* slot 0 */
+    hwt_push(t, vtd_make_iotlb_global());            /* slot 0 */
     hwt_push(t, vtd_make_devtlb(SID0, HWT_IOVA, 1)); /* slot 1 */
     hwt_push(t, hwt_wait_sw(0xC0FFEE, st));          /* slot 2 */
     hwt_doorbell(t);
@@ -258,7 +258,7 @@ static void test_fn_holds_later(void **state)
         hwt_push(t, vtd_make_devtlb(SID0, HWT_IOVA, 1));            /* 0 */
         hwt_push(t, vtd_make_wait(true, false, fn != 0, 0xF1, s1)); /* 1 */
         hwt_push(t, vtd_make_iotlb_global());                       /* 2 */
-        hwt_push(t, hwt_wait_sw(0xF2, s2));                          /* 3 */
+        hwt_push(t, hwt_wait_sw(0xF2, s2));                         /* 3 */
         hwt_doorbell(t);
         HWT_OK(t, hwt_run_until_word(t, s2, 0xF2, HWT_POLL_LIMIT), "fn=%d: batch stuck", fn);
         HWT_EQ(t, hwt_mem32(t, s1), 0xF1);
@@ -278,8 +278,7 @@ static void test_fn_holds_later(void **state)
             HWT_OK(t, x2.t < cpl.t,
                    "without FN the iotlb started at %llu, only after the devtlb completion at "
                    "%llu (request at %llu)",
-                   (unsigned long long)x2.t, (unsigned long long)cpl.t,
-                   (unsigned long long)req.t);
+                   (unsigned long long)x2.t, (unsigned long long)cpl.t, (unsigned long long)req.t);
         }
         HWT_EQ(t, hwt_fsts(t), 0);
     }

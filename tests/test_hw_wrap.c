@@ -72,8 +72,8 @@ static void test_wrap_twice(void **state)
             if (ev[i].kind != HW_EV_STATUS_WRITE)
                 continue;
             HWT_OK(t, w < nb, "extra status write");
-            HWT_OK(t, ev[i].slot == (int32_t)wait_slot[w], "status write %u at slot %d, want %u",
-                   w, ev[i].slot, wait_slot[w]);
+            HWT_OK(t, ev[i].slot == (int32_t)wait_slot[w], "status write %u at slot %d, want %u", w,
+                   ev[i].slot, wait_slot[w]);
             HWT_EQ(t, ev[i].a, st[w]);
             HWT_EQ(t, ev[i].b, 0x5000 + w);
             HWT_EQ(t, ev[i].c, HWT_OWNER_DRIVER);

@@ -67,7 +67,6 @@ void qi_plat_watchdog_touch(qi_platform *p);
 /* ---- diagnostics ---- */
 enum qi_log_level { QI_LOG_ERR, QI_LOG_WARN, QI_LOG_INFO, QI_LOG_DEBUG };
 /* A message with no formatting (freestanding callers build it themselves) and two values. */
-void qi_plat_log(qi_platform *p, enum qi_log_level level, const char *msg, uint64_t a,
-                 uint64_t b);
+void qi_plat_log(qi_platform *p, enum qi_log_level level, const char *msg, uint64_t a, uint64_t b);
 
 #endif /* QINVAL_PLATFORM_H */

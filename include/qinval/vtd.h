@@ -150,14 +150,14 @@ enum vtd_iqei {
  * Translation structures the model walks (legacy mode, spec 9.1-9.3): root entries and
  * context entries are 128 bits, second-level paging entries 64 bits.
  */
-#define VTD_ROOT_P           VTD_BIT(0) /* lo: present; lo[63:12] context-table pointer */
-#define VTD_CTX_P            VTD_BIT(0) /* lo */
-#define VTD_CTX_FPD          VTD_BIT(1) /* lo: fault processing disable */
-#define VTD_CTX_TT_SHIFT     2          /* lo[3:2] translation type */
-#define VTD_CTX_TT_MASK      (3ull << VTD_CTX_TT_SHIFT)
-#define VTD_CTX_ADDR_MASK    VTD_MASK(63, 12) /* lo: second-level page-table pointer */
-#define VTD_CTX_AW_MASK      7ull             /* hi[2:0] address width: 1 = 39-bit, 2 = 48-bit */
-#define VTD_CTX_DID_SHIFT    8                /* hi[23:8] domain id */
+#define VTD_ROOT_P        VTD_BIT(0) /* lo: present; lo[63:12] context-table pointer */
+#define VTD_CTX_P         VTD_BIT(0) /* lo */
+#define VTD_CTX_FPD       VTD_BIT(1) /* lo: fault processing disable */
+#define VTD_CTX_TT_SHIFT  2          /* lo[3:2] translation type */
+#define VTD_CTX_TT_MASK   (3ull << VTD_CTX_TT_SHIFT)
+#define VTD_CTX_ADDR_MASK VTD_MASK(63, 12) /* lo: second-level page-table pointer */
+#define VTD_CTX_AW_MASK   7ull             /* hi[2:0] address width: 1 = 39-bit, 2 = 48-bit */
+#define VTD_CTX_DID_SHIFT 8                /* hi[23:8] domain id */
 enum vtd_ctx_tt {
     VTD_TT_UNTRANSLATED = 0, /* untranslated requests only; ATS blocked */
     VTD_TT_DEVTLB = 1,       /* untranslated, translation and translated requests (ATS) */
@@ -178,16 +178,16 @@ typedef struct vtd_desc {
 } vtd_desc;
 
 enum vtd_desc_type {
-    VTD_DESC_CC = 0x1,       /* context-cache invalidate */
-    VTD_DESC_IOTLB = 0x2,    /* IOTLB invalidate */
-    VTD_DESC_DEVTLB = 0x3,   /* device-TLB (ATS) invalidate */
-    VTD_DESC_IEC = 0x4,      /* interrupt-entry-cache invalidate */
-    VTD_DESC_WAIT = 0x5,     /* invalidation wait */
-    VTD_DESC_PIOTLB = 0x6,   /* PASID-based IOTLB invalidate (256-bit only) */
-    VTD_DESC_PC = 0x7,       /* PASID-cache invalidate (256-bit only) */
-    VTD_DESC_PDEVTLB = 0x8,  /* PASID-based device-TLB invalidate (256-bit only) */
+    VTD_DESC_CC = 0x1,        /* context-cache invalidate */
+    VTD_DESC_IOTLB = 0x2,     /* IOTLB invalidate */
+    VTD_DESC_DEVTLB = 0x3,    /* device-TLB (ATS) invalidate */
+    VTD_DESC_IEC = 0x4,       /* interrupt-entry-cache invalidate */
+    VTD_DESC_WAIT = 0x5,      /* invalidation wait */
+    VTD_DESC_PIOTLB = 0x6,    /* PASID-based IOTLB invalidate (256-bit only) */
+    VTD_DESC_PC = 0x7,        /* PASID-cache invalidate (256-bit only) */
+    VTD_DESC_PDEVTLB = 0x8,   /* PASID-based device-TLB invalidate (256-bit only) */
     VTD_DESC_PGRP_RESP = 0x9, /* page group response (256-bit only) */
-    VTD_DESC_HPT = 0xA,      /* HPT cache invalidate (256-bit only, rev 5.x) */
+    VTD_DESC_HPT = 0xA,       /* HPT cache invalidate (256-bit only, rev 5.x) */
 };
 #define VTD_DESC_TYPE_MAX 0x7F
 
@@ -227,10 +227,10 @@ struct vtd_iec {
     uint16_t iidx;
 };
 struct vtd_wait {
-    bool intr;  /* IF: set ICS.IWC on completion */
-    bool sw;    /* SW: write status_data to status_addr on completion */
-    bool fn;    /* FN: later descriptors wait for this one */
-    bool pd;    /* PD: page-request drain, only with ECAP.PDS */
+    bool intr; /* IF: set ICS.IWC on completion */
+    bool sw;   /* SW: write status_data to status_addr on completion */
+    bool fn;   /* FN: later descriptors wait for this one */
+    bool pd;   /* PD: page-request drain, only with ECAP.PDS */
     uint32_t status_data;
     uint64_t status_addr; /* dword aligned */
 };
@@ -257,11 +257,11 @@ struct vtd_pdevtlb {
     uint64_t addr;
 };
 struct vtd_pgrp_resp {
-    bool pp;        /* PASID present */
-    uint8_t rc;     /* response code: 0 success, 1 invalid request, 0xF failure */
-    uint16_t rid;   /* requester id */
+    bool pp;      /* PASID present */
+    uint8_t rc;   /* response code: 0 success, 1 invalid request, 0xF failure */
+    uint16_t rid; /* requester id */
     uint32_t pasid;
-    uint16_t prgi;  /* page request group index, 9 bits */
+    uint16_t prgi; /* page request group index, 9 bits */
 };
 struct vtd_hpt {
     uint8_t g;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "check/explore.h"
+#include "util/grow.h"
 
 #define DEFAULT_EXECUTIONS 1000
 #define DFS_MAX_EXECUTIONS 1000000
@@ -194,23 +195,11 @@ static bool dfs_next(struct dfs *d, const chk_trace *t, unsigned bound)
         if (r >= t->n[i] || dev[i] + 1 > bound)
             continue;
         d->prefix.len = 0;
-        for (size_t j = 0; j < i; j++) {
-            if (d->prefix.len == d->prefix.cap) {
-                size_t cap = d->prefix.cap ? d->prefix.cap * 2 : 64;
-                d->prefix.v = realloc(d->prefix.v, cap * sizeof(uint16_t));
-                if (!d->prefix.v)
-                    abort();
-                d->prefix.cap = cap;
-            }
-            d->prefix.v[d->prefix.len++] = t->v[j];
+        for (size_t j = 0; j <= i; j++) {
+            GROW(d->prefix.v, d->prefix.len, d->prefix.cap, 64);
+            unsigned v = j < i ? t->v[j] : option_of_rank(r, t->dflt[i]);
+            d->prefix.v[d->prefix.len++] = (uint16_t)v;
         }
-        if (d->prefix.len == d->prefix.cap) {
-            d->prefix.cap = d->prefix.cap ? d->prefix.cap * 2 : 64;
-            d->prefix.v = realloc(d->prefix.v, d->prefix.cap * sizeof(uint16_t));
-            if (!d->prefix.v)
-                abort();
-        }
-        d->prefix.v[d->prefix.len++] = (uint16_t)option_of_rank(r, t->dflt[i]);
         found = true;
     }
     free(dev);

@@ -23,13 +23,13 @@ struct chk_pick {
 typedef struct chk_options {
     enum chk_strategy strategy;
     uint64_t seed;
-    uint64_t executions; /* budget; 0: the strategy's default */
-    double seconds;      /* time budget; 0: none */
+    uint64_t executions;       /* budget; 0: the strategy's default */
+    double seconds;            /* time budget; 0: none */
     unsigned shard_i, shard_n; /* this process explores executions e with e % n == i */
-    unsigned pct_depth;  /* PCT bug depth d (default 3) */
-    unsigned dfs_bound;  /* DFS: most non-default decisions per execution (default 2) */
-    bool minimise;       /* default true */
-    bool progress;       /* progress line on stderr */
+    unsigned pct_depth;        /* PCT bug depth d (default 3) */
+    unsigned dfs_bound;        /* DFS: most non-default decisions per execution (default 2) */
+    bool minimise;             /* default true */
+    bool progress;             /* progress line on stderr */
     /* replay */
     const struct chk_pick *picks;
     size_t npicks;
@@ -39,14 +39,14 @@ void chk_options_default(chk_options *o);
 
 typedef struct chk_report {
     enum chk_verdict verdict;
-    uint64_t executions;  /* run by this process */
+    uint64_t executions;        /* run by this process */
     uint64_t failing_execution; /* index of the first failing execution */
     double seconds;
-    bool complete;        /* DFS: the bounded space was covered completely */
-    chk_result result;    /* of the (minimised) counterexample, or of the last execution */
+    bool complete;          /* DFS: the bounded space was covered completely */
+    chk_result result;      /* of the (minimised) counterexample, or of the last execution */
     struct chk_pick *picks; /* the counterexample's decisions (non-default only) */
     size_t npicks;
-    uint64_t decisions;   /* decisions in the counterexample execution */
+    uint64_t decisions; /* decisions in the counterexample execution */
 } chk_report;
 
 void chk_report_free(chk_report *r);

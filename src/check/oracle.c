@@ -15,8 +15,9 @@
 const char *chk_verdict_name(enum chk_verdict v)
 {
     static const char *const names[CHK_NVERDICTS] = {
-        "pass",         "hard_lockup",      "hang",          "lost_invalidation", "stale_dma",
-        "queue_corruption", "false_failure", "slot_leak", "internal_error"};
+        "pass",          "hard_lockup",      "hang",          "lost_invalidation",
+        "stale_dma",     "queue_corruption", "false_failure", "slot_leak",
+        "internal_error"};
     return (unsigned)v < CHK_NVERDICTS ? names[v] : "?";
 }
 
@@ -289,7 +290,6 @@ void chk_judge(struct chk_exec *x, chk_result *res)
 void chk_explain(const struct chk_exec *x, const chk_result *res, FILE *out)
 {
     (void)x;
-    fprintf(out, "%4" PRIu64 ".%09" PRIu64 "  %-6s %s: %s\n",
-            (uint64_t)(res->outcome.t / HW_S), (uint64_t)(res->outcome.t % HW_S), "check",
-            chk_verdict_name(res->verdict), res->why);
+    fprintf(out, "%4" PRIu64 ".%09" PRIu64 "  %-6s %s: %s\n", (uint64_t)(res->outcome.t / HW_S),
+            (uint64_t)(res->outcome.t % HW_S), "check", chk_verdict_name(res->verdict), res->why);
 }

@@ -24,11 +24,11 @@ struct chk_submit {
     hw_time t0, t1;
     size_t hw0, hw1; /* hardware log positions at call and return */
     int rc;
-    bool done;       /* the call returned */
-    bool healthy;    /* no malformed descriptor (targets are judged by their fault times) */
-    bool unmap;      /* part of an unmap (the page is freed on success) */
-    int bad;         /* index of the deliberately malformed descriptor, or -1 */
-    uint32_t eps;    /* endpoints whose device TLB it targets (bit per endpoint) */
+    bool done;    /* the call returned */
+    bool healthy; /* no malformed descriptor (targets are judged by their fault times) */
+    bool unmap;   /* part of an unmap (the page is freed on success) */
+    int bad;      /* index of the deliberately malformed descriptor, or -1 */
+    uint32_t eps; /* endpoints whose device TLB it targets (bit per endpoint) */
     unsigned n;
     vtd_desc d[CHK_MAX_BATCH];
 };

@@ -8,12 +8,13 @@
 
 #include "check/oracle.h"
 #include "check/run.h"
+#include "util/grow.h"
 
-#define OWNER_OS      2u
-#define PAGES_PER_EP  4u
-#define IOVA_BASE     0x100000ull
-#define FAULT_POINTS  16u /* a fault range [lo, hi] is explored at this many evenly spaced times */
-#define MEM_BYTES     (4u << 20)
+#define OWNER_OS     2u
+#define PAGES_PER_EP 4u
+#define IOVA_BASE    0x100000ull
+#define FAULT_POINTS 16u /* a fault range [lo, hi] is explored at this many evenly spaced times */
+#define MEM_BYTES    (4u << 20)
 
 static uint64_t iova_of(unsigned page)
 {
@@ -30,21 +31,13 @@ void chk_trace_free(chk_trace *t)
 
 static void trace_push(chk_trace *t, unsigned v, unsigned n, unsigned dflt)
 {
-    if (t->len == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 256;
-        uint16_t *nv = realloc(t->v, cap * sizeof(*nv));
-        if (nv)
-            t->v = nv;
-        uint16_t *nn = realloc(t->n, cap * sizeof(*nn));
-        if (nn)
-            t->n = nn;
-        uint16_t *nd = realloc(t->dflt, cap * sizeof(*nd));
-        if (nd)
-            t->dflt = nd;
-        if (!nv || !nn || !nd)
-            abort();
-        t->cap = cap;
-    }
+    size_t cap = t->cap; /* three parallel arrays, one capacity */
+    GROW(t->v, t->len, cap, 256);
+    cap = t->cap;
+    GROW(t->n, t->len, cap, 256);
+    cap = t->cap;
+    GROW(t->dflt, t->len, cap, 256);
+    t->cap = cap;
     t->v[t->len] = (uint16_t)v;
     t->n[t->len] = (uint16_t)n;
     t->dflt[t->len] = (uint16_t)dflt;

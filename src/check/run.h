@@ -39,8 +39,8 @@ enum chk_decision_kind { CHK_DECIDE_SCHED, CHK_DECIDE_FAULT_TIME };
 /* A decision source: returns an index in [0, n); `dflt` is the choice that adds nothing (keep
  * running the same CPU; the earliest fault time). For scheduling decisions `ids` lists the
  * candidate CPUs (NULL for fault times). */
-typedef unsigned (*chk_decide_fn)(void *ctx, enum chk_decision_kind kind, unsigned n,
-                                  unsigned dflt, const unsigned *ids);
+typedef unsigned (*chk_decide_fn)(void *ctx, enum chk_decision_kind kind, unsigned n, unsigned dflt,
+                                  const unsigned *ids);
 
 /* Decisions taken during a run, as indexes. */
 typedef struct chk_trace {
@@ -54,9 +54,9 @@ void chk_trace_free(chk_trace *t);
 
 typedef struct chk_result {
     enum chk_verdict verdict;
-    char why[512];        /* the oracle's words */
-    sim_outcome outcome;  /* how the simulation stopped */
-    hw_time end;          /* virtual time at the end */
+    char why[512];       /* the oracle's words */
+    sim_outcome outcome; /* how the simulation stopped */
+    hw_time end;         /* virtual time at the end */
     unsigned submits, failed_submits;
 } chk_result;
 

@@ -54,13 +54,13 @@
 
 #include "hw/hw.h"
 
-#define SC_MAX_PARAMS    48
-#define SC_MAX_EPS       8
-#define SC_MAX_FAULTS    16
-#define SC_MAX_OPS       16
-#define SC_MAX_CPUS      64
-#define SC_NAME_LEN      48
-#define SC_TEXT_LEN      160
+#define SC_MAX_PARAMS 48
+#define SC_MAX_EPS    8
+#define SC_MAX_FAULTS 16
+#define SC_MAX_OPS    16
+#define SC_MAX_CPUS   64
+#define SC_NAME_LEN   48
+#define SC_TEXT_LEN   160
 
 struct sc_param {
     char key[SC_NAME_LEN];
@@ -82,19 +82,26 @@ struct sc_fault {
     bool dma;             /* a DMA attempt by the endpoint rather than a fault */
     hw_time at_lo, at_hi; /* explored in [lo, hi]; equal for a fixed time */
     uint32_t arg;
-    bool write;           /* dma: write rather than read */
+    bool write; /* dma: write rather than read */
     int line;
 };
 
-enum sc_op_kind { SC_OP_FLUSH_IOTLB, SC_OP_FLUSH_DEVTLB, SC_OP_FLUSH_MIXED, SC_OP_FLUSH_BAD,
-                  SC_OP_UNMAP, SC_OP_FLR, SC_OP_SLEEP };
+enum sc_op_kind {
+    SC_OP_FLUSH_IOTLB,
+    SC_OP_FLUSH_DEVTLB,
+    SC_OP_FLUSH_MIXED,
+    SC_OP_FLUSH_BAD,
+    SC_OP_UNMAP,
+    SC_OP_FLR,
+    SC_OP_SLEEP
+};
 
 struct sc_op {
     enum sc_op_kind kind;
-    int ep;            /* endpoint index, or -1 */
-    unsigned batch;    /* descriptors per submit (>= 1) */
-    int bad_index;     /* flush bad */
-    unsigned page;     /* unmap */
+    int ep;         /* endpoint index, or -1 */
+    unsigned batch; /* descriptors per submit (>= 1) */
+    int bad_index;  /* flush bad */
+    unsigned page;  /* unmap */
     hw_time sleep;
     int line;
 };

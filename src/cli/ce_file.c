@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli/ce_file.h"
+#include "util/grow.h"
 
 /* ---- writing ---- */
 
@@ -115,8 +116,8 @@ void cli_print_counterexample(const struct ce_file *ce, const scenario *sc,
 {
     fprintf(out, "FAIL %s  %s / %s  (%s, seed %llu, execution %llu, %llu run, %.3f s)\n",
             ce->verdict, ce->driver, ce->scenario, ce->strategy, ce->seed,
-            (unsigned long long)rep->failing_execution + 1,
-            (unsigned long long)rep->executions, rep->seconds);
+            (unsigned long long)rep->failing_execution + 1, (unsigned long long)rep->executions,
+            rep->seconds);
     fprintf(out, " virtual time  agent  event\n");
     chk_result res;
     chk_replay(sc, drv, rep->picks, rep->npicks, out, &res);
@@ -240,13 +241,7 @@ static int read_picks(struct rd *r, struct ce_loaded *l)
             return fail(r, "pick out of range");
         if (l->f.npicks && pos <= l->picks[l->f.npicks - 1].pos)
             return fail(r, "picks must be in increasing position order");
-        if (l->f.npicks == cap) {
-            cap = cap ? cap * 2 : 16;
-            struct chk_pick *n = realloc(l->picks, cap * sizeof(*n));
-            if (!n)
-                return fail(r, "out of memory");
-            l->picks = n;
-        }
+        GROW(l->picks, l->f.npicks, cap, 16);
         l->picks[l->f.npicks++] = (struct chk_pick){.pos = (uint32_t)pos, .v = (uint16_t)v};
         if (!peek(r, ']') && expect(r, ','))
             return -1;

@@ -166,9 +166,9 @@ static void print_ktap(const struct check_args *a, const chk_report *r)
 
 static void print_pass(const struct check_args *a, const chk_report *r)
 {
-    printf("PASS %s / %s  (%s, seed %llu, %llu executions%s, %.3f s): no violation\n",
-           a->driver, a->scenario, chk_strategy_name(a->opt.strategy),
-           (unsigned long long)a->opt.seed, (unsigned long long)r->executions,
+    printf("PASS %s / %s  (%s, seed %llu, %llu executions%s, %.3f s): no violation\n", a->driver,
+           a->scenario, chk_strategy_name(a->opt.strategy), (unsigned long long)a->opt.seed,
+           (unsigned long long)r->executions,
            r->complete ? ", bounded space covered completely" : "", r->seconds);
 }
 

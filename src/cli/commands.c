@@ -32,8 +32,8 @@ int cli_replay(int argc, char **argv)
         struct ce_file f = l.f;
         f.verdict = chk_verdict_name(rep.verdict);
         if (rep.verdict == CHK_PASS) {
-            printf("PASS %s / %s  (replay of %s): no violation%s\n", f.driver, f.scenario,
-                   argv[0], *l.verdict ? " — the file expected one" : "");
+            printf("PASS %s / %s  (replay of %s): no violation%s\n", f.driver, f.scenario, argv[0],
+                   *l.verdict ? " — the file expected one" : "");
             rc = CLI_EXIT_OK;
         } else {
             cli_print_counterexample(&f, sc, drv, &rep, stdout);

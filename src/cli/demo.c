@@ -135,8 +135,7 @@ static unsigned neutralise_devtlb(struct demo *d, uint16_t sid)
     for (; i != d->tail; i = (i + 1) % d->entries) {
         vtd_desc *slot = hw_mem_ptr(d->m, d->ring + (hw_paddr)i * bytes, bytes);
         vtd_fields f;
-        if (vtd_decode(slot, &f) == VTD_OK && f.type == VTD_DESC_DEVTLB &&
-            f.u.devtlb.sid == sid) {
+        if (vtd_decode(slot, &f) == VTD_OK && f.type == VTD_DESC_DEVTLB && f.u.devtlb.sid == sid) {
             vtd_desc nop = vtd_make_wait(false, false, false, 0, 0);
             memcpy(slot->qw, nop.qw, bytes);
             n++;
@@ -217,8 +216,7 @@ int cli_demo(int argc, char **argv)
            "the fence and the clear\nthe queue ran again (status word %u) and the device's "
            "stale translated DMA was %s.\n",
            *status_word(&d), r.status == HW_DMA_BLOCKED ? "blocked" : "NOT blocked");
-    int rc = *status_word(&d) == 3 && r.status == HW_DMA_BLOCKED ? CLI_EXIT_OK
-                                                                 : CLI_EXIT_INTERNAL;
+    int rc = *status_word(&d) == 3 && r.status == HW_DMA_BLOCKED ? CLI_EXIT_OK : CLI_EXIT_INTERNAL;
     hw_destroy(d.m);
     return rc;
 }

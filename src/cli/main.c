@@ -11,30 +11,29 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: qinval <command> [options]\n"
-            "\n"
-            "commands:\n"
-            "  check --driver D --scenario S [--strategy random|pct|dfs] [--seed N]\n"
-            "        [--executions N] [--time SECONDS] [--shard I/N] [--set KEY=VALUE]...\n"
-            "        [--format text|json|ktap] [--depth D] [--bound B] [--save FILE]\n"
-            "        [--no-minimise]\n"
-            "        explore driver D on scenario S; print PASS, or FAIL with a minimised\n"
-            "        counterexample timeline (saved for replay)\n"
-            "  replay FILE        re-run a saved counterexample and print its timeline\n"
-            "  list drivers|scenarios\n"
-            "  matrix [--executions N]   every driver on every scenario\n"
-            "  demo [--head-policy fetch|complete] [--desc-width 128|256] [--no-itesid]\n"
-            "        drive the VT-d hardware model through enable, a batch, a mute endpoint,\n"
-            "        an invalidation time-out (ITE) and the recovery, printing the\n"
-            "        hardware's event timeline\n"
-            "\n"
-            "exit status: 0 no violation, 1 violation found, 2 usage or input error,\n"
-            "             3 internal error\n"
-            "\n"
-            "options:\n"
-            "  -h, --help     this text\n"
-            "  --version      print the version\n");
+    fprintf(out, "usage: qinval <command> [options]\n"
+                 "\n"
+                 "commands:\n"
+                 "  check --driver D --scenario S [--strategy random|pct|dfs] [--seed N]\n"
+                 "        [--executions N] [--time SECONDS] [--shard I/N] [--set KEY=VALUE]...\n"
+                 "        [--format text|json|ktap] [--depth D] [--bound B] [--save FILE]\n"
+                 "        [--no-minimise]\n"
+                 "        explore driver D on scenario S; print PASS, or FAIL with a minimised\n"
+                 "        counterexample timeline (saved for replay)\n"
+                 "  replay FILE        re-run a saved counterexample and print its timeline\n"
+                 "  list drivers|scenarios\n"
+                 "  matrix [--executions N]   every driver on every scenario\n"
+                 "  demo [--head-policy fetch|complete] [--desc-width 128|256] [--no-itesid]\n"
+                 "        drive the VT-d hardware model through enable, a batch, a mute endpoint,\n"
+                 "        an invalidation time-out (ITE) and the recovery, printing the\n"
+                 "        hardware's event timeline\n"
+                 "\n"
+                 "exit status: 0 no violation, 1 violation found, 2 usage or input error,\n"
+                 "             3 internal error\n"
+                 "\n"
+                 "options:\n"
+                 "  -h, --help     this text\n"
+                 "  --version      print the version\n");
 }
 
 int main(int argc, char **argv)

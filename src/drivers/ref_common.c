@@ -75,8 +75,8 @@ struct ref_qi *ref_qi_init(qi_platform *p, const struct drv_params *params, ref_
 
     if (!params || params->queue_len < 2 ||
         !pick_queue_size(params->queue_len, params->dw256, &qs, &nslots)) {
-        qi_plat_log(p, QI_LOG_ERR, "ref: unsupported queue length",
-                    params ? params->queue_len : 0, 0);
+        qi_plat_log(p, QI_LOG_ERR, "ref: unsupported queue length", params ? params->queue_len : 0,
+                    0);
         return NULL;
     }
     qi = sim_dma_alloc(p, sizeof(*qi));
@@ -88,7 +88,7 @@ struct ref_qi *ref_qi_init(qi_platform *p, const struct drv_params *params, ref_
     qi->cap = params->queue_len;
     qi->free_cnt = qi->cap;
     qi->on_ite = on_ite;
-    qi->ring = sim_dma_alloc(p, (size_t)nslots << qi->shift); /* >= 4 KiB: page aligned */
+    qi->ring = sim_dma_alloc(p, (size_t)nslots << qi->shift);      /* >= 4 KiB: page aligned */
     qi->desc_status = sim_dma_alloc(p, nslots * sizeof(uint32_t)); /* zeroed: all REF_QI_FREE */
     if (!qi->ring || !qi->desc_status)
         return NULL;
@@ -140,8 +140,7 @@ static int repair_iqe(struct ref_qi *qi, qi_platform *p, unsigned index, unsigne
     memmove(qi->ring + ((size_t)index << qi->shift), qi->ring + ((size_t)wait_index << qi->shift),
             (size_t)1 << qi->shift);
     ref_qi_clear_fault(p, VTD_FSTS_IQE);
-    sim_note(p, "ref: IQE at our first slot: wait copied over it, IQE cleared", index,
-             wait_index);
+    sim_note(p, "ref: IQE at our first slot: wait copied over it, IQE cleared", index, wait_index);
     return DRV_EINVAL;
 }
 

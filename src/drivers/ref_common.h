@@ -48,9 +48,9 @@ struct ref_qi {
     unsigned cap;                   /* free_cnt when idle (<= nslots, see ref_qi_init) */
     unsigned shift;                 /* log2 of the descriptor size: 4 or 5 */
     bool dw256;
-    unsigned free_head;             /* next slot to fill */
-    unsigned free_tail;             /* oldest slot not yet reclaimed */
-    unsigned free_cnt;              /* slots free for new submissions */
+    unsigned free_head; /* next slot to fill */
+    unsigned free_tail; /* oldest slot not yet reclaimed */
+    unsigned free_cnt;  /* slots free for new submissions */
     ref_ite_fn on_ite;
 };
 

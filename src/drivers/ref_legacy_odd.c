@@ -47,8 +47,7 @@ static int legacy_odd_ite(struct ref_qi *qi, qi_platform *p, unsigned wait_index
     unsigned end = (tail - 1 + n) % n;
 
     ref_qi_clear_fault(p, VTD_FSTS_ITE);
-    sim_note(p, "legacy-odd: ITE cleared; walk from (IQH-1)|1 by 2 down to end IQT-1", start,
-             end);
+    sim_note(p, "legacy-odd: ITE cleared; walk from (IQH-1)|1 by 2 down to end IQT-1", start, end);
     abort_every_other_slot(qi, start, end);
     sim_note(p, "legacy-odd: walk done; our wait slot's status", wait_index,
              qi->desc_status[wait_index]);

@@ -198,8 +198,14 @@ void ep_receive_inval(hw_machine *m, uint16_t sid, uint8_t itag, uint64_t start,
         lost(m, ep, slot, itag, start, len, why);
         return;
     }
-    struct hw_act a = {.t = m->now + e->latency, .kind = ACT_EP_ANSWER, .ep = (int16_t)ep,
-                       .a = itag, .gen = e->epoch, .slot = slot, .b = start, .c = len};
+    struct hw_act a = {.t = m->now + e->latency,
+                       .kind = ACT_EP_ANSWER,
+                       .ep = (int16_t)ep,
+                       .a = itag,
+                       .gen = e->epoch,
+                       .slot = slot,
+                       .b = start,
+                       .c = len};
     hw_schedule(m, &a);
 }
 
@@ -261,8 +267,10 @@ static void start_flr(hw_machine *m, int ep)
     e->epoch++;
     atc_clear(e);
     hw_log_add(m, HW_EV_FLR_START, ep, -1);
-    struct hw_act a = {.t = m->now + e->cfg.flr_duration, .kind = ACT_FLR_DONE,
-                       .ep = (int16_t)ep, .gen = e->epoch};
+    struct hw_act a = {.t = m->now + e->cfg.flr_duration,
+                       .kind = ACT_FLR_DONE,
+                       .ep = (int16_t)ep,
+                       .gen = e->epoch};
     hw_schedule(m, &a);
 }
 
@@ -322,8 +330,8 @@ int hw_ep_schedule_dma(hw_machine *m, int ep, hw_time at, uint64_t iova, bool wr
 {
     if (!ep_ok(m, ep) || at < m->now)
         return -1;
-    struct hw_act a = {.t = at, .kind = ACT_DMA, .ep = (int16_t)ep, .a = write, .b = iova,
-                       .slot = -1};
+    struct hw_act a = {
+        .t = at, .kind = ACT_DMA, .ep = (int16_t)ep, .a = write, .b = iova, .slot = -1};
     hw_schedule(m, &a);
     return 0;
 }
@@ -339,8 +347,7 @@ static void log_dma(hw_machine *m, int ep, uint64_t iova, bool write, const hw_d
                 (r->status == HW_DMA_OK && r->owner == HW_OWNER_FREE ? HW_EVF_FREED : 0);
 }
 
-static void log_translate(hw_machine *m, int ep, uint64_t iova, hw_paddr pa,
-                          enum hw_dma_status st)
+static void log_translate(hw_machine *m, int ep, uint64_t iova, hw_paddr pa, enum hw_dma_status st)
 {
     hw_event *ev = hw_log_add(m, HW_EV_TRANSLATE, ep, -1);
     ev->a = iova;
@@ -354,9 +361,8 @@ static enum hw_dma_status ats_fill(hw_machine *m, int ep, uint64_t iova, struct 
     struct hw_ep *e = &m->ep[ep];
     hw_paddr pa = 0;
     bool r, w;
-    enum hw_dma_status st =
-        xl_translate(m, e->cfg.sid, iova & ~(uint64_t)(HW_PAGE_SIZE - 1), XL_TRANSLATION_REQ,
-                     false, &pa, &r, &w);
+    enum hw_dma_status st = xl_translate(m, e->cfg.sid, iova & ~(uint64_t)(HW_PAGE_SIZE - 1),
+                                         XL_TRANSLATION_REQ, false, &pa, &r, &w);
     log_translate(m, ep, iova, pa, st);
     if (st != HW_DMA_OK)
         return st;
@@ -365,8 +371,12 @@ static enum hw_dma_status ats_fill(hw_machine *m, int ep, uint64_t iova, struct 
         a = &e->atc[e->atc_next];
         e->atc_next = (e->atc_next + 1) % e->cfg.atc_entries;
     }
-    *a = (struct atc_ent){.valid = true, .r = r, .w = w, .serial = ++m->atc_serial,
-                          .pfn = iova >> HW_PAGE_SHIFT, .pa_pfn = pa >> HW_PAGE_SHIFT};
+    *a = (struct atc_ent){.valid = true,
+                          .r = r,
+                          .w = w,
+                          .serial = ++m->atc_serial,
+                          .pfn = iova >> HW_PAGE_SHIFT,
+                          .pa_pfn = pa >> HW_PAGE_SHIFT};
     hw_event *ev = hw_log_add(m, HW_EV_ATC_FILL, ep, -1);
     ev->a = iova & ~(uint64_t)(HW_PAGE_SIZE - 1);
     ev->b = pa;

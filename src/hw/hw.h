@@ -62,7 +62,7 @@ typedef struct hw_config {
     hw_time ite_timeout;             /* per-ITag completion timer; default 1 s (UNCERTAIN) */
     bool itesid;                     /* IQERCD reports ITESID/ICESID (rev 4.1+); default true */
     bool strict_reserved;            /* reserved descriptor bits raise IQE (IQEI 4); def true */
-    bool ite_discard;    /* on ITE, fetched descriptors not yet started are never executed */
+    bool ite_discard; /* on ITE, fetched descriptors not yet started are never executed */
     enum hw_disable_policy disable_policy; /* default HW_DISABLE_REFUSE_BUSY */
     bool log_mmio_reads; /* record every MMIO read in the log; default false (writes always) */
 
@@ -125,13 +125,13 @@ size_t hw_mem_size(const hw_machine *m);
  * a device TLB. Faults are scheduled at a virtual time and become timed events.
  */
 typedef struct hw_ep_config {
-    uint16_t sid;               /* requester id bus<<8 | dev<<3 | fn */
+    uint16_t sid; /* requester id bus<<8 | dev<<3 | fn */
     uint16_t vendor_id, device_id;
-    bool ats;                   /* ATS enabled: DMA goes through the ATC */
-    hw_time latency;            /* invalidate request to completion; default 2 us */
-    unsigned atc_entries;       /* ATC capacity (FIFO replacement); default 64, max 1024 */
-    hw_time flr_duration;       /* FLR lasts this long; default 100 ms (PCIe limit) */
-    bool answers_during_flr;    /* default false: requests arriving during FLR are discarded */
+    bool ats;                    /* ATS enabled: DMA goes through the ATC */
+    hw_time latency;             /* invalidate request to completion; default 2 us */
+    unsigned atc_entries;        /* ATC capacity (FIFO replacement); default 64, max 1024 */
+    hw_time flr_duration;        /* FLR lasts this long; default 100 ms (PCIe limit) */
+    bool answers_during_flr;     /* default false: requests arriving during FLR are discarded */
     bool atc_survives_link_down; /* default true: after link-up the ATC still holds entries */
 } hw_ep_config;
 
@@ -172,17 +172,17 @@ uint32_t hw_ep_config_read32(hw_machine *m, int ep, unsigned off);
 
 enum hw_dma_status {
     HW_DMA_OK,
-    HW_DMA_FAULT,   /* translation fault: not present, no permission, no context */
-    HW_DMA_BLOCKED, /* translated (ATS) request refused: the context does not allow ATS */
-    HW_DMA_NO_LINK, /* the function cannot issue requests (link down, removed, in FLR) */
+    HW_DMA_FAULT,    /* translation fault: not present, no permission, no context */
+    HW_DMA_BLOCKED,  /* translated (ATS) request refused: the context does not allow ATS */
+    HW_DMA_NO_LINK,  /* the function cannot issue requests (link down, removed, in FLR) */
     HW_DMA_BAD_ADDR, /* the physical address is outside memory */
 };
 
 typedef struct hw_dma_result {
     enum hw_dma_status status;
-    hw_paddr pa;       /* physical address reached */
-    bool atc_hit;      /* translated through an ATC entry filled earlier */
-    uint32_t owner;    /* owner of the page reached (HW_OWNER_FREE if free) */
+    hw_paddr pa;    /* physical address reached */
+    bool atc_hit;   /* translated through an ATC entry filled earlier */
+    uint32_t owner; /* owner of the page reached (HW_OWNER_FREE if free) */
 } hw_dma_result;
 
 /* A 4-byte DMA access by the endpoint at `iova` (read if !write). With ATS, the ATC is used and
@@ -370,12 +370,12 @@ const vtd_desc *hw_rejected(const hw_machine *m, uint64_t ref);
 /* Internal state a test or oracle may inspect without going through MMIO. */
 typedef struct hw_qi_view {
     bool enabled;
-    uint32_t entries;     /* queue length latched at enable */
+    uint32_t entries; /* queue length latched at enable */
     bool dw256;
     hw_paddr base;
-    uint32_t head, tail;  /* indexes */
-    uint32_t fetch_ptr;   /* next slot the hardware will fetch */
-    unsigned in_flight;   /* descriptors fetched and not retired */
+    uint32_t head, tail; /* indexes */
+    uint32_t fetch_ptr;  /* next slot the hardware will fetch */
+    unsigned in_flight;  /* descriptors fetched and not retired */
     unsigned ats_outstanding;
 } hw_qi_view;
 void hw_qi_view_get(const hw_machine *m, hw_qi_view *v);

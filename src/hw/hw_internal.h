@@ -8,12 +8,12 @@
 
 #include "hw/hw.h"
 
-#define HW_MAX_WINDOW   64u
-#define HW_MAX_ATS      32u
-#define HW_CTX_CACHE    64u
-#define HW_IOTLB        256u
-#define HW_MAX_EP       64
-#define HW_MAX_ATC      1024u
+#define HW_MAX_WINDOW 64u
+#define HW_MAX_ATS    32u
+#define HW_CTX_CACHE  64u
+#define HW_IOTLB      256u
+#define HW_MAX_EP     64
+#define HW_MAX_ATC    1024u
 
 /* Timed hardware actions. */
 enum hw_act_kind {
@@ -45,7 +45,7 @@ struct qi_ent {
     uint32_t serial; /* fetch serial, unique for the machine's lifetime */
     uint8_t type;
     uint8_t state;
-    bool dead;       /* aborted (wait) or discarded: retires without effect */
+    bool dead; /* aborted (wait) or discarded: retires without effect */
     bool timedout;
     int8_t ats;      /* index into ats[] while an ATS request is outstanding, else -1 */
     hw_time done_at; /* ENT_RUNNING, non-ATS: completion time */
@@ -54,7 +54,7 @@ struct qi_ent {
 
 struct ats_req {
     bool used;
-    bool orphan;     /* its descriptor left the pipeline (complete-policy ITE) */
+    bool orphan; /* its descriptor left the pipeline (complete-policy ITE) */
     uint16_t sid;
     uint8_t itag;
     int16_t ep;

@@ -10,25 +10,43 @@
 #include <qinval/vtd_format.h>
 
 #include "hw/hw_internal.h"
+#include "util/grow.h"
 
 static const char *const kind_names[HW_EV_COUNT] = {
-    [HW_EV_MMIO_READ] = "mmio_read",     [HW_EV_MMIO_WRITE] = "mmio_write",
-    [HW_EV_MMIO_BAD] = "mmio_bad",       [HW_EV_SW_VIOLATION] = "sw_violation",
-    [HW_EV_GCMD] = "gcmd",               [HW_EV_QI_ENABLE] = "qi_enable",
-    [HW_EV_QI_DISABLE] = "qi_disable",   [HW_EV_TAIL] = "tail",
-    [HW_EV_FETCH] = "fetch",             [HW_EV_HEAD] = "head",
-    [HW_EV_EXEC_START] = "exec_start",   [HW_EV_EXEC_DONE] = "exec_done",
-    [HW_EV_WAIT_DONE] = "wait_done",     [HW_EV_STATUS_WRITE] = "status_write",
-    [HW_EV_WAIT_ABORT] = "wait_abort",   [HW_EV_DISCARD] = "discard",
-    [HW_EV_IQE] = "iqe",                 [HW_EV_ITE] = "ite",
-    [HW_EV_ICE] = "ice",                 [HW_EV_ERR_CLEAR] = "err_clear",
-    [HW_EV_IRQ] = "irq",                 [HW_EV_ATS_REQ] = "ats_req",
-    [HW_EV_ATS_LOST] = "ats_lost",       [HW_EV_ATS_ANSWER] = "ats_answer",
-    [HW_EV_ATS_CPL] = "ats_cpl",         [HW_EV_ATC_FILL] = "atc_fill",
-    [HW_EV_CC_INVAL] = "cc_inval",       [HW_EV_IOTLB_INVAL] = "iotlb_inval",
-    [HW_EV_TRANSLATE] = "translate",     [HW_EV_DMA] = "dma",
-    [HW_EV_LINK] = "link",               [HW_EV_HOTPLUG] = "hotplug",
-    [HW_EV_FLR_START] = "flr_start",     [HW_EV_FLR_DONE] = "flr_done",
+    [HW_EV_MMIO_READ] = "mmio_read",
+    [HW_EV_MMIO_WRITE] = "mmio_write",
+    [HW_EV_MMIO_BAD] = "mmio_bad",
+    [HW_EV_SW_VIOLATION] = "sw_violation",
+    [HW_EV_GCMD] = "gcmd",
+    [HW_EV_QI_ENABLE] = "qi_enable",
+    [HW_EV_QI_DISABLE] = "qi_disable",
+    [HW_EV_TAIL] = "tail",
+    [HW_EV_FETCH] = "fetch",
+    [HW_EV_HEAD] = "head",
+    [HW_EV_EXEC_START] = "exec_start",
+    [HW_EV_EXEC_DONE] = "exec_done",
+    [HW_EV_WAIT_DONE] = "wait_done",
+    [HW_EV_STATUS_WRITE] = "status_write",
+    [HW_EV_WAIT_ABORT] = "wait_abort",
+    [HW_EV_DISCARD] = "discard",
+    [HW_EV_IQE] = "iqe",
+    [HW_EV_ITE] = "ite",
+    [HW_EV_ICE] = "ice",
+    [HW_EV_ERR_CLEAR] = "err_clear",
+    [HW_EV_IRQ] = "irq",
+    [HW_EV_ATS_REQ] = "ats_req",
+    [HW_EV_ATS_LOST] = "ats_lost",
+    [HW_EV_ATS_ANSWER] = "ats_answer",
+    [HW_EV_ATS_CPL] = "ats_cpl",
+    [HW_EV_ATC_FILL] = "atc_fill",
+    [HW_EV_CC_INVAL] = "cc_inval",
+    [HW_EV_IOTLB_INVAL] = "iotlb_inval",
+    [HW_EV_TRANSLATE] = "translate",
+    [HW_EV_DMA] = "dma",
+    [HW_EV_LINK] = "link",
+    [HW_EV_HOTPLUG] = "hotplug",
+    [HW_EV_FLR_START] = "flr_start",
+    [HW_EV_FLR_DONE] = "flr_done",
     [HW_EV_FAULT_INJECT] = "fault_inject",
 };
 
@@ -39,14 +57,7 @@ const char *hw_event_kind_name(unsigned kind)
 
 hw_event *hw_log_add(hw_machine *m, unsigned kind, int ep, int32_t slot)
 {
-    if (m->nlog == m->cap_log) {
-        size_t cap = m->cap_log ? m->cap_log * 2 : 256;
-        hw_event *n = realloc(m->log, cap * sizeof(*n));
-        if (!n)
-            abort(); /* losing an event would make every oracle unsound */
-        m->log = n;
-        m->cap_log = cap;
-    }
+    GROW(m->log, m->nlog, m->cap_log, 256);
     hw_event *e = &m->log[m->nlog];
     memset(e, 0, sizeof(*e));
     e->t = m->now;
@@ -79,15 +90,16 @@ size_t hw_count_events(const hw_machine *m, unsigned kind)
 
 static const char *fault_name(unsigned f)
 {
-    static const char *const names[] = {"mute", "unmute", "drop", "link-down", "link-up",
-                                        "surprise-removal", "flr", "wrong-itag", "latency"};
+    static const char *const names[] = {"mute",      "unmute",     "drop",
+                                        "link-down", "link-up",    "surprise-removal",
+                                        "flr",       "wrong-itag", "latency"};
     return f < sizeof(names) / sizeof(names[0]) ? names[f] : "?";
 }
 
 static const char *lost_name(unsigned why)
 {
-    static const char *const names[] = {"?", "no endpoint", "link down", "muted", "dropped",
-                                        "during FLR", "ATS disabled"};
+    static const char *const names[] = {"?",       "no endpoint", "link down",   "muted",
+                                        "dropped", "during FLR",  "ATS disabled"};
     return why < sizeof(names) / sizeof(names[0]) ? names[why] : "?";
 }
 
@@ -111,8 +123,8 @@ static const char *violation_name(unsigned v)
 
 static const char *mmio_bad_name(unsigned v)
 {
-    static const char *const names[] = {"?", "reserved offset", "misaligned", "wrong width",
-                                        "read-only register", "reserved bits set"};
+    static const char *const names[] = {"?",           "reserved offset",    "misaligned",
+                                        "wrong width", "read-only register", "reserved bits set"};
     return v < sizeof(names) / sizeof(names[0]) ? names[v] : "?";
 }
 
@@ -172,10 +184,9 @@ static int describe(const hw_machine *m, const hw_event *e, char *b, size_t n)
         return snprintf(b, n, "done slot %d: %s%s", e->slot, vtd_desc_type_name((unsigned)e->a),
                         e->flags & HW_EVF_TIMEDOUT ? " (timed out, not executed)" : "");
     case HW_EV_WAIT_DONE:
-        return snprintf(b, n, "wait@%d complete%s%s%s", e->slot,
-                        e->flags & HW_EVF_WAIT_SW ? " sw" : "",
-                        e->flags & HW_EVF_WAIT_IF ? " if" : "",
-                        e->flags & HW_EVF_WAIT_FN ? " fn" : "");
+        return snprintf(
+            b, n, "wait@%d complete%s%s%s", e->slot, e->flags & HW_EVF_WAIT_SW ? " sw" : "",
+            e->flags & HW_EVF_WAIT_IF ? " if" : "", e->flags & HW_EVF_WAIT_FN ? " fn" : "");
     case HW_EV_STATUS_WRITE:
         return snprintf(b, n, "status write 0x%" PRIx64 " -> [0x%" PRIx64 "] owner %u%s%s", e->b,
                         e->a, e->c, e->flags & HW_EVF_STRAY ? " STRAY (page free)" : "",
@@ -276,8 +287,8 @@ int hw_event_format(const hw_machine *m, const hw_event *e, char *buf, size_t le
 {
     char who[16], what[200];
     describe(m, e, what, sizeof(what));
-    return snprintf(buf, len, "%4" PRIu64 ".%09" PRIu64 "  %-6s %s", (uint64_t)(e->t / HW_S), (uint64_t)(e->t % HW_S),
-                    agent(e, who, sizeof(who)), what);
+    return snprintf(buf, len, "%4" PRIu64 ".%09" PRIu64 "  %-6s %s", (uint64_t)(e->t / HW_S),
+                    (uint64_t)(e->t % HW_S), agent(e, who, sizeof(who)), what);
 }
 
 void hw_log_dump(const hw_machine *m, FILE *out, size_t from)

@@ -7,14 +7,15 @@
 #include <string.h>
 
 #include "hw/hw_internal.h"
+#include "util/grow.h"
 
 void hw_config_default(hw_config *c)
 {
     memset(c, 0, sizeof(*c));
     c->ver = 0x60;
-    c->cap = 2ull                                  /* ND: 8-bit domain ids */
-             | (0x6ull << VTD_CAP_SAGAW_SHIFT)     /* 39- and 48-bit (3/4-level) tables */
-             | (47ull << VTD_CAP_MGAW_SHIFT)       /* MGAW 48 */
+    c->cap = 2ull                              /* ND: 8-bit domain ids */
+             | (0x6ull << VTD_CAP_SAGAW_SHIFT) /* 39- and 48-bit (3/4-level) tables */
+             | (47ull << VTD_CAP_MGAW_SHIFT)   /* MGAW 48 */
              | VTD_CAP_PSI | (18ull << VTD_CAP_MAMV_SHIFT) | VTD_CAP_DWD | VTD_CAP_DRD;
     c->ecap = VTD_ECAP_C | VTD_ECAP_QI | VTD_ECAP_DT | VTD_ECAP_IR | VTD_ECAP_SMTS |
               VTD_ECAP_PASID | (15ull << VTD_ECAP_MHMV_SHIFT);
@@ -115,14 +116,7 @@ static bool act_before(const struct hw_act *x, const struct hw_act *y)
 
 void hw_schedule(hw_machine *m, const struct hw_act *a)
 {
-    if (m->nacts == m->cap_acts) {
-        size_t cap = m->cap_acts ? m->cap_acts * 2 : 64;
-        struct hw_act *n = realloc(m->acts, cap * sizeof(*n));
-        if (!n)
-            abort(); /* the model cannot lose a hardware action */
-        m->acts = n;
-        m->cap_acts = cap;
-    }
+    GROW(m->acts, m->nacts, m->cap_acts, 64);
     size_t i = m->nacts++;
     struct hw_act item = *a;
     item.seq = m->act_seq++;

@@ -15,8 +15,8 @@
 void hw_mem_init(hw_machine *m)
 {
     m->npages = m->cfg.mem_bytes / HW_PAGE_SIZE;
-    void *ram = mmap(NULL, m->cfg.mem_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                     -1, 0);
+    void *ram =
+        mmap(NULL, m->cfg.mem_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     m->ram = ram == MAP_FAILED ? NULL : ram;
     m->pages = calloc(m->npages, sizeof(*m->pages));
 }

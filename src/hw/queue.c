@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "hw/hw_internal.h"
+#include "util/grow.h"
 
 static uint32_t q_next(const hw_machine *m, uint32_t i)
 {
@@ -341,8 +342,7 @@ static bool blocks(unsigned later, unsigned earlier)
     case VTD_DESC_DEVTLB:
         return earlier == VTD_DESC_IOTLB || earlier == VTD_DESC_IEC;
     case VTD_DESC_PDEVTLB:
-        return earlier == VTD_DESC_IOTLB || earlier == VTD_DESC_PIOTLB ||
-               earlier == VTD_DESC_IEC;
+        return earlier == VTD_DESC_IOTLB || earlier == VTD_DESC_PIOTLB || earlier == VTD_DESC_IEC;
     }
     return false;
 }
@@ -441,8 +441,11 @@ static bool start_ats(hw_machine *m, struct qi_ent *x)
     e->a = start;
     e->b = len;
     e->c = itag;
-    struct hw_act t = {.t = m->now + m->cfg.ite_timeout, .kind = ACT_ATS_TIMEOUT, .ep = r->ep,
-                       .a = (uint32_t)i, .gen = r->gen};
+    struct hw_act t = {.t = m->now + m->cfg.ite_timeout,
+                       .kind = ACT_ATS_TIMEOUT,
+                       .ep = r->ep,
+                       .a = (uint32_t)i,
+                       .gen = r->gen};
     hw_schedule(m, &t);
     ep_receive_inval(m, sid, itag, start, len, (int32_t)x->slot);
     return true;
@@ -572,28 +575,14 @@ static bool can_fetch(const hw_machine *m)
 
 static void remember_fetch(hw_machine *m, const struct qi_ent *x)
 {
-    if (x->serial >= m->cap_fetched) {
-        size_t cap = m->cap_fetched ? m->cap_fetched * 2 : 256;
-        vtd_desc *n = realloc(m->fetched, cap * sizeof(*n));
-        if (!n)
-            abort();
-        m->fetched = n;
-        m->cap_fetched = cap;
-    }
+    GROW(m->fetched, x->serial, m->cap_fetched, 256); /* serials count up by one */
     m->fetched[x->serial] = x->d;
 }
 
 /* Keep a descriptor that raised IQE; returns its reference for the IQE event's field b. */
 static uint64_t remember_rejected(hw_machine *m, const vtd_desc *d)
 {
-    if (m->nrejected == m->cap_rejected) {
-        size_t cap = m->cap_rejected ? m->cap_rejected * 2 : 8;
-        vtd_desc *n = realloc(m->rejected, cap * sizeof(*n));
-        if (!n)
-            abort();
-        m->rejected = n;
-        m->cap_rejected = cap;
-    }
+    GROW(m->rejected, m->nrejected, m->cap_rejected, 8);
     m->rejected[m->nrejected++] = *d;
     return m->nrejected; /* 0 is left for "no descriptor" */
 }

@@ -166,8 +166,8 @@ static void write_ics(hw_machine *m, uint32_t val)
 
 static void write_gcmd(hw_machine *m, uint32_t val)
 {
-    uint32_t changed = (uint32_t)((val ^ m->r.gsts) & GCMD_PERSISTENT) |
-                       (uint32_t)(val & GCMD_ONESHOT);
+    uint32_t changed =
+        (uint32_t)((val ^ m->r.gsts) & GCMD_PERSISTENT) | (uint32_t)(val & GCMD_ONESHOT);
     if (__builtin_popcount(changed) > 1)
         violation(m, HW_VIOL_GCMD_MULTI, val, m->r.gsts);
     struct hw_act a = {.t = m->now + m->cfg.gcmd_latency, .kind = ACT_GCMD, .ep = -1, .a = val};
@@ -250,8 +250,7 @@ static uint32_t read_reg32(hw_machine *m, uint32_t off)
 }
 
 /* Store `val` into a 64-bit register after dropping RsvdZ bits (logged if set). */
-static uint64_t masked(hw_machine *m, uint32_t off, uint64_t val, uint64_t writable,
-                       unsigned size)
+static uint64_t masked(hw_machine *m, uint32_t off, uint64_t val, uint64_t writable, unsigned size)
 {
     if (val & ~writable)
         log_bad(m, off, val, size, HW_MMIO_RSVD_BITS);
@@ -416,8 +415,7 @@ void hw_mmio_write32(hw_machine *m, uint32_t off, uint32_t val)
         log_bad(m, off, val, 4, HW_MMIO_READONLY);
         return;
     }
-    uint64_t v = upper ? (cur & 0xFFFFFFFFull) | (uint64_t)val << 32
-                       : (cur & ~0xFFFFFFFFull) | val;
+    uint64_t v = upper ? (cur & 0xFFFFFFFFull) | (uint64_t)val << 32 : (cur & ~0xFFFFFFFFull) | val;
     write_reg64(m, base, v, 4);
 }
 

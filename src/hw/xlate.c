@@ -96,8 +96,7 @@ unsigned xl_iotlb_invalidate(hw_machine *m, const vtd_desc *d)
         if (!t->valid)
             continue;
         bool hit = g == VTD_IOTLB_G_GLOBAL || (g == VTD_IOTLB_G_DOMAIN && t->did == did) ||
-                   (g == VTD_IOTLB_G_PAGE && t->did == did && t->pfn >= pfn_lo &&
-                    t->pfn < pfn_hi);
+                   (g == VTD_IOTLB_G_PAGE && t->did == did && t->pfn >= pfn_lo && t->pfn < pfn_hi);
         if (hit) {
             t->valid = false;
             n++;
@@ -115,8 +114,8 @@ static struct iotlb_ent *iotlb_lookup(hw_machine *m, uint16_t did, uint64_t pfn)
 }
 
 /* Second-level walk: aw 1 = 3 levels, 2 = 4 levels. */
-static bool walk(hw_machine *m, hw_paddr pgd, unsigned aw, uint64_t iova, uint64_t *pa_pfn,
-                 bool *r, bool *w)
+static bool walk(hw_machine *m, hw_paddr pgd, unsigned aw, uint64_t iova, uint64_t *pa_pfn, bool *r,
+                 bool *w)
 {
     if (aw < 1 || aw > 2)
         return false;
@@ -152,8 +151,8 @@ static bool translate_page(hw_machine *m, const struct ctx_cache_ent *c, uint64_
             return false;
         t = &m->iotlb[m->iotlb_next];
         m->iotlb_next = (m->iotlb_next + 1) % HW_IOTLB;
-        *t = (struct iotlb_ent){.valid = true, .r = rr, .w = ww, .did = c->did, .pfn = pfn,
-                                .pa_pfn = p};
+        *t = (struct iotlb_ent){
+            .valid = true, .r = rr, .w = ww, .did = c->did, .pfn = pfn, .pa_pfn = p};
     }
     *pa_pfn = t->pa_pfn;
     *r = t->r;

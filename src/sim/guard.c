@@ -18,7 +18,7 @@
 
 #include "sim/world_internal.h"
 
-#define GUARD_SIGNAL SIGUSR2
+#define GUARD_SIGNAL  SIGUSR2
 #define GUARD_TICK_NS (2 * 1000 * 1000)
 
 static struct {
@@ -27,7 +27,7 @@ static struct {
     clockid_t main_clock;
     bool ok;
     _Atomic(sim_world *) world;
-    _Atomic uint64_t step;  /* bumped at every step start */
+    _Atomic uint64_t step; /* bumped at every step start */
     _Atomic int in_step;
     _Atomic unsigned limit_ms;
 } g = {.once = PTHREAD_ONCE_INIT};

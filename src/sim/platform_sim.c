@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "sim/world_internal.h"
+#include "util/grow.h"
 
 /* ---- registers ---- */
 
@@ -200,8 +201,7 @@ void qi_plat_watchdog_touch(qi_platform *p)
         c->irq_off_since = p->w->now;
 }
 
-void qi_plat_log(qi_platform *p, enum qi_log_level level, const char *msg, uint64_t a,
-                 uint64_t b)
+void qi_plat_log(qi_platform *p, enum qi_log_level level, const char *msg, uint64_t a, uint64_t b)
 {
     (void)level;
     sim_note(p, msg, a, b);
@@ -217,14 +217,7 @@ void *sim_dma_alloc(qi_platform *p, size_t bytes)
         sim_abort(w, "simulated RAM exhausted by driver allocations");
         return NULL;
     }
-    if (w->nregions == w->cap_regions) {
-        size_t cap = w->cap_regions ? w->cap_regions * 2 : 16;
-        struct dma_region *n = realloc(w->regions, cap * sizeof(*n));
-        if (!n)
-            abort();
-        w->regions = n;
-        w->cap_regions = cap;
-    }
+    GROW(w->regions, w->nregions, w->cap_regions, 16);
     void *va = w->ram + pa;
     w->regions[w->nregions++] = (struct dma_region){.va = va, .bytes = bytes};
     return va;
@@ -256,14 +249,7 @@ void sim_cpu_sleep(qi_platform *p, hw_time dt)
 void sim_note(qi_platform *p, const char *what, uint64_t a, uint64_t b)
 {
     sim_world *w = p->w;
-    if (w->nnotes == w->cap_notes) {
-        size_t cap = w->cap_notes ? w->cap_notes * 2 : 32;
-        char **n = realloc(w->notes, cap * sizeof(*n));
-        if (!n)
-            abort();
-        w->notes = n;
-        w->cap_notes = cap;
-    }
+    GROW(w->notes, w->nnotes, w->cap_notes, 32);
     char *copy = strdup(what ? what : "");
     if (!copy)
         abort();

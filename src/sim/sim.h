@@ -41,20 +41,20 @@ typedef struct sim_config {
     hw_time window;      /* CPUs whose next operation is due within `window` of the earliest are
                             all candidates of a choice; default 1 us */
     struct sim_costs cost;
-    unsigned irq_cpu;    /* CPU that takes fault, completion and hot-plug interrupts */
+    unsigned irq_cpu;       /* CPU that takes fault, completion and hot-plug interrupts */
     unsigned step_guard_ms; /* CPU time one CPU step may take before it counts as a loop
                                with no platform point; default 10 ms */
-    size_t stack_bytes;  /* coroutine stack per CPU; default 256 KiB */
-    uint64_t max_steps;  /* scheduling choices before the run counts as a livelock (hang);
-                            default 10 million */
+    size_t stack_bytes;     /* coroutine stack per CPU; default 256 KiB */
+    uint64_t max_steps;     /* scheduling choices before the run counts as a livelock (hang);
+                               default 10 million */
 } sim_config;
 
 void sim_config_default(sim_config *c);
 
 /* A choice: which of the candidate CPUs runs its next operation. `cands` lists CPU ids in
  * increasing order; the function returns an index into it. `step` counts choices so far. */
-typedef unsigned (*sim_choose_fn)(void *ctx, const sim_world *w, const unsigned *cands,
-                                  unsigned n, uint64_t step);
+typedef unsigned (*sim_choose_fn)(void *ctx, const sim_world *w, const unsigned *cands, unsigned n,
+                                  uint64_t step);
 
 /* What a CPU does: its whole life as a function, run in its coroutine. */
 typedef void (*sim_cpu_fn)(sim_world *w, unsigned cpu, void *arg);
@@ -104,10 +104,10 @@ enum sim_stop {
 
 typedef struct sim_outcome {
     enum sim_stop stop;
-    int cpu;           /* the CPU concerned, or -1 */
-    bool irqs_off;     /* that CPU had interrupts disabled */
-    hw_time t;         /* virtual time of the verdict */
-    uint64_t steps;    /* scheduling choices made */
+    int cpu;        /* the CPU concerned, or -1 */
+    bool irqs_off;  /* that CPU had interrupts disabled */
+    hw_time t;      /* virtual time of the verdict */
+    uint64_t steps; /* scheduling choices made */
     char why[256];
 } sim_outcome;
 
@@ -120,8 +120,8 @@ const char *sim_stop_name(enum sim_stop s);
 /* CPU-level timeline events, interleaved with the hardware log by `hwpos` (the hardware log
  * length when the event happened). */
 enum sim_ev {
-    SIM_EV_NOTE,     /* text from sim_note */
-    SIM_EV_LOCK,     /* a = lock address; b = 1 if interrupts were turned off with it */
+    SIM_EV_NOTE, /* text from sim_note */
+    SIM_EV_LOCK, /* a = lock address; b = 1 if interrupts were turned off with it */
     SIM_EV_UNLOCK,
     SIM_EV_IRQ_OFF,
     SIM_EV_IRQ_ON,

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "sim/world_internal.h"
+#include "util/grow.h"
 
 void sim_config_default(sim_config *c)
 {
@@ -150,8 +151,8 @@ bool sim_cpu_irqs_off(const sim_world *w, unsigned cpu)
 
 const char *sim_stop_name(enum sim_stop s)
 {
-    static const char *const names[] = {"done", "hard_lockup", "hang", "timeout",
-                                        "deadlock", "loop", "abort"};
+    static const char *const names[] = {"done",     "hard_lockup", "hang", "timeout",
+                                        "deadlock", "loop",        "abort"};
     return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
 }
 
@@ -159,18 +160,11 @@ const char *sim_stop_name(enum sim_stop s)
 
 void sim__event(sim_world *w, int cpu, unsigned kind, uint64_t a, uint64_t b)
 {
-    if (w->nev == w->cap_ev) {
-        size_t cap = w->cap_ev ? w->cap_ev * 2 : 256;
-        sim_event *n = realloc(w->ev, cap * sizeof(*n));
-        if (!n)
-            abort();
-        w->ev = n;
-        w->cap_ev = cap;
-    }
+    GROW(w->ev, w->nev, w->cap_ev, 256);
     size_t hwpos;
     hw_events(w->hw, &hwpos);
-    w->ev[w->nev++] = (sim_event){.t = w->now, .hwpos = hwpos, .kind = (uint16_t)kind,
-                                  .cpu = (int16_t)cpu, .a = a, .b = b};
+    w->ev[w->nev++] = (sim_event){
+        .t = w->now, .hwpos = hwpos, .kind = (uint16_t)kind, .cpu = (int16_t)cpu, .a = a, .b = b};
 }
 
 const sim_event *sim_events(const sim_world *w, size_t *n)
@@ -430,8 +424,7 @@ static bool check_watchdog(sim_world *w)
             continue;
         sim__finish(w, SIM_STOP_HARD_LOCKUP, (int)i, c->irq_off_since + w->cfg.watchdog,
                     "cpu%u kept interrupts disabled for %.1f s (watchdog %.1f s)%s", i,
-                    (double)(w->now - c->irq_off_since) / HW_S,
-                    (double)w->cfg.watchdog / HW_S,
+                    (double)(w->now - c->irq_off_since) / HW_S, (double)w->cfg.watchdog / HW_S,
                     blocked(c) ? ", spinning on a lock" : "");
         return true;
     }

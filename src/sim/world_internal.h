@@ -43,11 +43,11 @@ struct sim_cpu {
     bool in_irq;
     enum cpu_op op;
     qi_lock *want;
-    uint64_t wake_by; /* OP_RELAX deadline hint */
-    uint64_t relax_epoch;   /* world epoch at its previous relax */
-    uint64_t relax_step;    /* world step of its previous relax */
-    bool quiet;             /* its last polling iteration changed nothing */
-    uint32_t irq_pending;   /* bit per enum hw_irq */
+    uint64_t wake_by;     /* OP_RELAX deadline hint */
+    uint64_t relax_epoch; /* world epoch at its previous relax */
+    uint64_t relax_step;  /* world step of its previous relax */
+    bool quiet;           /* its last polling iteration changed nothing */
+    uint32_t irq_pending; /* bit per enum hw_irq */
     int hotplug_ep;
 };
 
