@@ -284,7 +284,7 @@ static void test_defaults(void **state)
     /* the name defaults to the file's base name */
     assert_string_equal(s.name, strrchr(tmp_path, '/') + 1);
     assert_string_equal(s.file, tmp_path);
-    assert_int_equal(s.nparams, 11);
+    assert_int_equal(s.nparams, 13);
     for (unsigned i = 0; i < s.nparams; i++) {
         assert_true(s.params[i].common);
         assert_int_equal(s.params[i].line, 0);
@@ -574,7 +574,7 @@ static void test_limits(void **state)
     for (unsigned i = 0; i < SC_MAX_PARAMS; i++)
         n += (size_t)snprintf(text + n, sizeof(text) - n, "p%u = %u\n", i, i);
     assert_int_equal(load_text(text, NULL, 0, &s, err), -1);
-    must_contain(err, ":39: key 'p37': too many parameters (max 48)");
+    must_contain(err, ":39: key 'p37': too many parameters (max 50)");
 
     /* exactly the maxima load */
     n = 0;

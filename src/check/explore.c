@@ -18,11 +18,11 @@
 #include <unistd.h>
 
 #include "check/explore.h"
+#include "check/minimise.h"
 #include "util/grow.h"
 
 #define DEFAULT_EXECUTIONS 1000
 #define DFS_MAX_EXECUTIONS 1000000
-#define MINIMISE_RUNS      300
 
 const char *chk_strategy_name(enum chk_strategy s)
 {
@@ -56,6 +56,8 @@ void chk_report_free(chk_report *r)
     free(r->picks);
     r->picks = NULL;
     r->npicks = 0;
+    free(r->reduced);
+    r->reduced = NULL;
 }
 
 static double now_s(void)
@@ -237,54 +239,7 @@ void chk_replay(const scenario *sc, const sim_driver_ops *drv, const struct chk_
     chk_run_once(sc, drv, replay_decide, &r, NULL, timeline, res);
 }
 
-/* ---- minimisation ---- */
-
-static enum chk_verdict replay_verdict(const scenario *sc, const sim_driver_ops *drv,
-                                       const struct chk_pick *p, size_t n)
-{
-    chk_result res;
-    chk_replay(sc, drv, p, n, NULL, &res);
-    return res.verdict;
-}
-
-/* ddmin over the picks: try keeping only a chunk, or everything but a chunk. */
-static size_t minimise(const scenario *sc, const sim_driver_ops *drv, enum chk_verdict want,
-                       struct chk_pick *p, size_t n)
-{
-    if (n && replay_verdict(sc, drv, NULL, 0) == want)
-        return 0;
-    struct chk_pick *tmp = malloc((n ? n : 1) * sizeof(*tmp));
-    if (!tmp)
-        abort();
-    unsigned runs = 0, parts = 2;
-    while (n >= 2 && runs < MINIMISE_RUNS) {
-        size_t chunk = (n + parts - 1) / parts;
-        bool reduced = false;
-        for (size_t start = 0; start < n && runs < MINIMISE_RUNS; start += chunk) {
-            size_t end = start + chunk < n ? start + chunk : n, m = 0;
-            for (size_t i = 0; i < n; i++) /* complement of [start, end) */
-                if (i < start || i >= end)
-                    tmp[m++] = p[i];
-            runs++;
-            if (m < n && replay_verdict(sc, drv, tmp, m) == want) {
-                memcpy(p, tmp, m * sizeof(*p));
-                n = m;
-                parts = parts > 2 ? parts - 1 : 2;
-                reduced = true;
-                break;
-            }
-        }
-        if (!reduced) {
-            if (chunk == 1)
-                break;
-            parts = parts * 2 < n ? parts * 2 : (unsigned)n;
-        }
-    }
-    free(tmp);
-    return n;
-}
-
-static size_t picks_from_trace(const chk_trace *t, struct chk_pick **out)
+size_t chk__picks_from_trace(const chk_trace *t, struct chk_pick **out)
 {
     size_t n = 0;
     *out = malloc((t->len ? t->len : 1) * sizeof(**out));
@@ -297,6 +252,34 @@ static size_t picks_from_trace(const chk_trace *t, struct chk_pick **out)
 }
 
 /* ---- the loop ---- */
+
+/* Execution e of a random or PCT exploration: its generator is seeded by (seed, e) alone, so
+ * any execution can be re-run by itself. PCT spreads its change points over the longest run
+ * seen so far (*k_est). */
+static void run_seeded(const scenario *sc, const sim_driver_ops *drv, enum chk_strategy strategy,
+                       uint64_t seed0, uint64_t e, unsigned depth, uint64_t *k_est,
+                       chk_trace *trace, chk_result *res)
+{
+    uint64_t seed = seed0 * 0x100000001B3ull + e;
+    if (strategy == CHK_STRAT_PCT) {
+        struct pct p;
+        pct_begin(&p, mix(&seed), sc->cpus, depth ? depth : 3, *k_est);
+        chk_run_once(sc, drv, pct_decide, &p, trace, NULL, res);
+        if (p.step > *k_est)
+            *k_est = p.step;
+    } else {
+        struct rnd r = {mix(&seed)};
+        chk_run_once(sc, drv, random_decide, &r, trace, NULL, res);
+    }
+}
+
+void chk__run_seeded(const scenario *sc, const sim_driver_ops *drv, enum chk_strategy strategy,
+                     uint64_t seed, uint64_t e, unsigned pct_depth, chk_trace *trace,
+                     chk_result *res)
+{
+    uint64_t k_est = 1000;
+    run_seeded(sc, drv, strategy, seed, e, pct_depth, &k_est, trace, res);
+}
 
 static void progress(const chk_options *o, uint64_t done, double t0, bool final)
 {
@@ -327,16 +310,8 @@ int chk_explore(const scenario *sc, const sim_driver_ops *drv, const chk_options
     uint64_t e = o->shard_i;
     for (uint64_t done = 0; done < budget; done++, e += shard_n) {
         trace.len = 0;
-        uint64_t seed = o->seed * 0x100000001B3ull + e;
-        if (o->strategy == CHK_STRAT_RANDOM) {
-            struct rnd r = {mix(&seed)};
-            chk_run_once(sc, drv, random_decide, &r, &trace, NULL, &res);
-        } else if (o->strategy == CHK_STRAT_PCT) {
-            struct pct p;
-            pct_begin(&p, mix(&seed), sc->cpus, o->pct_depth ? o->pct_depth : 3, k_est);
-            chk_run_once(sc, drv, pct_decide, &p, &trace, NULL, &res);
-            if (p.step > k_est)
-                k_est = p.step;
+        if (o->strategy == CHK_STRAT_RANDOM || o->strategy == CHK_STRAT_PCT) {
+            run_seeded(sc, drv, o->strategy, o->seed, e, o->pct_depth, &k_est, &trace, &res);
         } else if (o->strategy == CHK_STRAT_DFS) {
             chk_run_once(sc, drv, dfs_decide, &dfs, &trace, NULL, &res);
         } else {
@@ -370,23 +345,10 @@ int chk_explore(const scenario *sc, const sim_driver_ops *drv, const chk_options
                 abort();
             memcpy(rep->picks, o->picks, o->npicks * sizeof(*rep->picks));
         } else {
-            rep->npicks = picks_from_trace(&trace, &rep->picks);
+            rep->npicks = chk__picks_from_trace(&trace, &rep->picks);
         }
         rep->decisions = trace.len;
-        size_t n0 = rep->npicks;
-        struct chk_pick *orig = malloc((n0 ? n0 : 1) * sizeof(*orig));
-        if (!orig)
-            abort();
-        memcpy(orig, rep->picks, n0 * sizeof(*orig));
-        if (o->minimise && res.verdict != CHK_INTERNAL)
-            rep->npicks = minimise(sc, drv, res.verdict, rep->picks, rep->npicks);
-        chk_replay(sc, drv, rep->picks, rep->npicks, NULL, &rep->result);
-        if (rep->result.verdict != res.verdict) { /* minimisation must never lose the bug */
-            memcpy(rep->picks, orig, n0 * sizeof(*orig));
-            rep->npicks = n0;
-            chk_replay(sc, drv, rep->picks, rep->npicks, NULL, &rep->result);
-        }
-        free(orig);
+        chk__minimise(sc, drv, o, rep);
     }
     rep->seconds = now_s() - t0;
     chk_trace_free(&trace);

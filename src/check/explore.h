@@ -1,8 +1,8 @@
 /*
  * explore.h — exploring a scenario × driver: run executions under a strategy (seeded random,
  * PCT, bounded exhaustive DFS, or a replayed decision list) until a violation, the execution
- * budget or the time budget; minimise a violation to the fewest non-default decisions that
- * still produce it; report what was covered.
+ * budget or the time budget; minimise a violation (src/check/minimise.c: smaller scenario, then
+ * fewest non-default decisions); report what was covered.
  */
 #ifndef QINVAL_CHECK_EXPLORE_H
 #define QINVAL_CHECK_EXPLORE_H
@@ -37,6 +37,9 @@ typedef struct chk_options {
 
 void chk_options_default(chk_options *o);
 
+#define CHK_MAX_REDUCTIONS 3
+#define CHK_REDUCTION_LEN  (2 * SC_NAME_LEN + 2)
+
 typedef struct chk_report {
     enum chk_verdict verdict;
     uint64_t executions;        /* run by this process */
@@ -47,6 +50,13 @@ typedef struct chk_report {
     struct chk_pick *picks; /* the counterexample's decisions (non-default only) */
     size_t npicks;
     uint64_t decisions; /* decisions in the counterexample execution */
+    /* Scenario reductions minimisation kept ("cpus=1", "drop_faults=0", "ops_limit=2,*"): the
+     * counterexample is the scenario with these extra --set keys, loaded in `reduced` (owned;
+     * NULL when there are none). */
+    char reductions[CHK_MAX_REDUCTIONS][CHK_REDUCTION_LEN];
+    unsigned nreductions;
+    scenario *reduced;
+    uint64_t minimise_runs; /* executions spent minimising */
 } chk_report;
 
 void chk_report_free(chk_report *r);

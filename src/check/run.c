@@ -159,8 +159,10 @@ static void plan_faults(struct chk_exec *x)
 static size_t submits_needed(const scenario *sc)
 {
     size_t n = 0;
-    for (unsigned c = 0; c < sc->cpus; c++)
-        n += (size_t)sc->cpu[c].repeat * sc->cpu[c].nops;
+    for (unsigned c = 0; c < sc->cpus; c++) {
+        size_t ops = (size_t)sc->cpu[c].repeat * sc->cpu[c].nops;
+        n += ops < sc->cpu[c].limit ? ops : sc->cpu[c].limit;
+    }
     return n ? n : 1;
 }
 
@@ -303,8 +305,9 @@ static void cpu_body(sim_world *w, unsigned cpu, void *arg)
             qi_plat_relax(p, 0);
     }
     const struct sc_workload *wl = &x->sc->cpu[cpu];
+    uint32_t done = 0;
     for (unsigned r = 0; r < wl->repeat; r++)
-        for (unsigned i = 0; i < wl->nops; i++)
+        for (unsigned i = 0; i < wl->nops && done < wl->limit; i++, done++)
             run_op(x, p, cpu, &wl->ops[i]);
 }
 

@@ -51,6 +51,8 @@ static const struct {
     {"devtlb_latency_us", "2"},
     {"max_virtual_s", "600"},
     {"deadline_ms", "0"},
+    {"drop_faults", "none"},
+    {"ops_limit", "none"},
 };
 #define NCOMMON (sizeof(common_keys) / sizeof(common_keys[0]))
 
@@ -1102,6 +1104,78 @@ static void default_name(scenario *s, const char *path)
     s->name[n] = '\0';
 }
 
+/* ---------------------------------------------------------------------------------------------
+ * Reductions (what counterexample minimisation edits): drop_faults and ops_limit, applied after
+ * the file is read, so a minimised counterexample is the scenario plus two --set keys.
+ */
+
+/* The next comma-separated item of a list, or NULL at its end. */
+static const char *list_item(const char *s, char *item, size_t cap)
+{
+    if (!*s)
+        return NULL;
+    size_t n = strcspn(s, ",");
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(item, s, n);
+    item[n] = '\0';
+    return s[n] ? s + n + 1 : s + n;
+}
+
+/* drop_faults = none | I[,I...]: remove those [fault] sections (0-based, in file order). */
+static int apply_drop_faults(struct ld *l)
+{
+    scenario *s = l->s;
+    struct sc_param *p = find_param(s, "drop_faults");
+    bool drop[SC_MAX_FAULTS] = {false};
+    char item[SC_NAME_LEN];
+    uint64_t v;
+    if (!strcmp(p->value, "none"))
+        return 0;
+    for (const char *it = p->value; (it = list_item(it, item, sizeof(item)));) {
+        if (!parse_u64(item, &v) || v >= s->nfaults)
+            return param_fail(l, p,
+                              "'%s' is not a fault index (expected none or indexes below %u, the "
+                              "number of [fault] sections, separated by commas)",
+                              item, s->nfaults);
+        drop[v] = true;
+    }
+    unsigned k = 0;
+    for (unsigned i = 0; i < s->nfaults; i++)
+        if (!drop[i])
+            s->faults[k++] = s->faults[i];
+    s->nfaults = k;
+    return 0;
+}
+
+/* ops_limit = none | N[,N...]: CPU i runs at most the i-th number of workload operations
+ * ('*' or a missing entry: all of them). */
+static int apply_ops_limit(struct ld *l)
+{
+    scenario *s = l->s;
+    struct sc_param *p = find_param(s, "ops_limit");
+    char item[SC_NAME_LEN];
+    uint64_t v;
+    unsigned cpu = 0;
+    for (unsigned i = 0; i < SC_MAX_CPUS; i++)
+        s->cpu[i].limit = UINT32_MAX;
+    if (!strcmp(p->value, "none"))
+        return 0;
+    for (const char *it = p->value; (it = list_item(it, item, sizeof(item))); cpu++) {
+        if (cpu >= s->cpus)
+            return param_fail(l, p, "more entries than cpus (%u)", s->cpus);
+        if (!strcmp(item, "*"))
+            continue;
+        if (!parse_u64(item, &v) || v > UINT32_MAX)
+            return param_fail(l, p,
+                              "'%s' is not an operation count (expected none, or per CPU a whole "
+                              "number or '*', separated by commas)",
+                              item);
+        s->cpu[cpu].limit = (uint32_t)v;
+    }
+    return 0;
+}
+
 int sc_load(const char *path, const char *const *sets, unsigned nsets, scenario *out, char *err,
             size_t errlen)
 {
@@ -1154,6 +1228,8 @@ int sc_load(const char *path, const char *const *sets, unsigned nsets, scenario 
         else if (!l.cpu_explicit[i])
             out->cpu[i] = l.have_star ? l.star : (struct sc_workload){.repeat = 0};
     }
+    if (apply_drop_faults(&l) || apply_ops_limit(&l))
+        goto out;
     rc = 0;
 out:
     fclose(f);

@@ -44,7 +44,10 @@
  *
  * Common keys (valid in every scenario): cpus, queue_len, desc_width (128|256), head_policy
  * (fetch|complete), fetch_window, ite_timeout_ms, watchdog_s, itesid (0|1), devtlb_latency_us,
- * max_virtual_s, deadline_ms. Any other key must be declared in the scenario's [params].
+ * max_virtual_s, deadline_ms, and the two reductions counterexample minimisation uses:
+ * drop_faults (none | I,J,...: leave out those [fault] sections, 0-based in file order) and
+ * ops_limit (none | N,N,...: CPU i runs at most its N operations; '*' for all of them). Any
+ * other key must be declared in the scenario's [params].
  */
 #ifndef QINVAL_SCENARIO_H
 #define QINVAL_SCENARIO_H
@@ -54,7 +57,7 @@
 
 #include "hw/hw.h"
 
-#define SC_MAX_PARAMS 48
+#define SC_MAX_PARAMS 50
 #define SC_MAX_EPS    8
 #define SC_MAX_FAULTS 16
 #define SC_MAX_OPS    16
@@ -109,6 +112,7 @@ struct sc_op {
 struct sc_workload {
     unsigned repeat;
     unsigned nops;
+    uint32_t limit; /* at most this many operations in all (ops_limit; UINT32_MAX: no limit) */
     struct sc_op ops[SC_MAX_OPS];
 };
 

@@ -81,7 +81,12 @@ void cli_print_json(const struct ce_file *ce, const chk_report *rep, FILE *out)
                 (unsigned long long)rep->failing_execution,
                 (unsigned long long)rep->result.outcome.t);
         json_str(out, rep->result.why);
-        fputs(",\n    \"schedule\": ", out);
+        fputs(",\n    \"reductions\": [", out);
+        for (unsigned i = 0; i < rep->nreductions; i++) {
+            fputs(i ? ", " : "", out);
+            json_str(out, rep->reductions[i]);
+        }
+        fputs("],\n    \"schedule\": ", out);
         json_picks(out, rep->picks, rep->npicks);
         fputs(",\n    \"timeline\": [", out);
         /* The timeline is produced by replaying the counterexample into a buffer. */
@@ -126,6 +131,12 @@ void cli_print_counterexample(const struct ce_file *ce, const scenario *sc,
     for (size_t i = 0; i < rep->npicks && i < 16; i++)
         fprintf(out, "%s%u:%u", i ? " " : " (", rep->picks[i].pos, rep->picks[i].v);
     fprintf(out, "%s\n", rep->npicks ? (rep->npicks > 16 ? " ...)" : ")") : ", defaults only");
+    if (rep->nreductions) {
+        fputs("scenario reduced to:", out);
+        for (unsigned i = 0; i < rep->nreductions; i++)
+            fprintf(out, " --set %s", rep->reductions[i]);
+        fputc('\n', out);
+    }
 }
 
 /* ---- reading ---- */

@@ -186,10 +186,18 @@ int cli_check(int argc, char **argv)
     }
     chk_report rep;
     chk_explore(sc, drv, &a.opt, &rep);
+    /* The counterexample is the scenario with the user's --set keys and minimisation's. */
+    const char *sets[CE_MAX_SETS];
+    unsigned nsets = 0;
+    for (unsigned i = 0; i < a.nsets && nsets < CE_MAX_SETS; i++)
+        sets[nsets++] = a.sets[i];
+    for (unsigned i = 0; i < rep.nreductions && nsets < CE_MAX_SETS; i++)
+        sets[nsets++] = rep.reductions[i];
+    const scenario *ce_sc = rep.reduced ? rep.reduced : sc;
     struct ce_file ce = {.driver = a.driver,
                          .scenario = a.scenario,
-                         .sets = a.sets,
-                         .nsets = a.nsets,
+                         .sets = sets,
+                         .nsets = nsets,
                          .strategy = chk_strategy_name(a.opt.strategy),
                          .seed = a.opt.seed,
                          .picks = rep.picks,
@@ -209,7 +217,7 @@ int cli_check(int argc, char **argv)
         else if (!text)
             print_ktap(&a, &rep);
         else
-            cli_print_counterexample(&ce, sc, drv, &rep, stdout);
+            cli_print_counterexample(&ce, ce_sc, drv, &rep, stdout);
         if (ce_save(save, &ce))
             fprintf(stderr, "qinval check: cannot write %s: %s\n", save, strerror(errno));
         else if (text)

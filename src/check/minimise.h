@@ -1,0 +1,28 @@
+/*
+ * minimise.h — shrinking a failing execution into a counterexample a person can read: first
+ * the scenario (fewer CPUs, fewer faults, shorter workloads, each a --set reduction that a
+ * replay applies again), then the schedule (delta debugging over the non-default decisions).
+ * Internal to src/check: explore.c calls it on the first violation it finds.
+ */
+#ifndef QINVAL_CHECK_MINIMISE_H
+#define QINVAL_CHECK_MINIMISE_H
+
+#include "check/explore.h"
+
+/* Run execution number `e` of a random or PCT exploration seeded by `seed` (the same execution
+ * the exploration loop runs for that index). Defined in explore.c. */
+void chk__run_seeded(const scenario *sc, const sim_driver_ops *drv, enum chk_strategy strategy,
+                     uint64_t seed, uint64_t e, unsigned pct_depth, chk_trace *trace,
+                     chk_result *res);
+
+/* Non-default decisions of a trace, as replay picks (malloc'd; *out never NULL). */
+size_t chk__picks_from_trace(const chk_trace *t, struct chk_pick **out);
+
+/* Shrink the violation in rep (verdict, picks of an execution of sc): on return rep holds the
+ * reduced scenario (rep->reduced, or NULL if no reduction held), the reductions as "KEY=VALUE"
+ * strings, the minimised picks and the result of replaying them. Never loses the bug: every
+ * step is kept only if a replay still gives the same verdict. */
+void chk__minimise(const scenario *sc, const sim_driver_ops *drv, const chk_options *o,
+                   chk_report *rep);
+
+#endif /* QINVAL_CHECK_MINIMISE_H */
