@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli/ce_file.h"
+#include "report/fold.h"
 #include "util/grow.h"
 
 /* ---- writing ---- */
@@ -102,6 +103,18 @@ void cli_print_json(const struct ce_file *ce, const chk_report *rep, FILE *out)
         if (mem)
             fclose(mem);
         free(sc);
+        char *folded = NULL;
+        size_t flen = 0;
+        FILE *fm = buf ? open_memstream(&folded, &flen) : NULL;
+        if (fm) {
+            rep_fold_timeline(buf, len, fm);
+            if (!fclose(fm)) {
+                free(buf);
+                buf = folded;
+            } else {
+                free(folded);
+            }
+        }
         bool first = true;
         for (char *line = buf ? strtok(buf, "\n") : NULL; line; line = strtok(NULL, "\n")) {
             fputs(first ? "\n      " : ",\n      ", out);
@@ -125,7 +138,13 @@ void cli_print_counterexample(const struct ce_file *ce, const scenario *sc,
             rep->seconds);
     fprintf(out, " virtual time  agent  event\n");
     chk_result res;
-    chk_replay(sc, drv, rep->picks, rep->npicks, out, &res);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    chk_replay(sc, drv, rep->picks, rep->npicks, mem ? mem : out, &res);
+    if (mem && !fclose(mem))
+        rep_fold_timeline(buf, len, out);
+    free(buf);
     fprintf(out, "why: %s\n", res.why);
     fprintf(out, "schedule: %zu forced decision%s", rep->npicks, rep->npicks == 1 ? "" : "s");
     for (size_t i = 0; i < rep->npicks && i < 16; i++)
