@@ -133,7 +133,7 @@ static unsigned pct_decide(void *ctx, enum chk_decision_kind kind, unsigned n, u
 {
     struct pct *p = ctx;
     (void)dflt;
-    if (kind != CHK_DECIDE_SCHED || !ids)
+    if (kind == CHK_DECIDE_FAULT_TIME || !ids)
         return below(&p->s, n);
     p->step++;
     for (unsigned i = 0; i < p->nchange; i++)
@@ -147,11 +147,28 @@ static unsigned pct_decide(void *ctx, enum chk_decision_kind kind, unsigned n, u
     return best;
 }
 
-/* ---- DFS ---- */
+/* ---- DFS ----
+ *
+ * Stateless: each execution is a prefix of forced decisions followed by defaults; its trace
+ * gives the next prefix in depth-first order (the deepest decision that still has an untried
+ * option within the bound of non-default decisions). Two reductions:
+ *
+ *  - partial-order reduction by persistent sets: where the default CPU's next step is local
+ *    (CHK_DECIDE_SCHED_LOCAL: a relax or idle wait, touching nothing shared), running it first
+ *    commutes with every other CPU's step, so the alternatives there are not branched on;
+ *  - sharding: every shard runs the all-defaults execution, and each subtree whose first
+ *    non-default decision is (position, option) belongs to shard hash(position, option) % N,
+ *    so the shards split the tree without talking to each other and their union is the tree.
+ */
 
 struct dfs {
     chk_trace prefix; /* decisions forced at the start of the next execution */
     size_t pos;
+    uint8_t *local; /* per decision of the running execution: taken by the reduction */
+    size_t nlocal, cap_local;
+    unsigned shard_i, shard_n;
+    bool reduce;                  /* partial-order reduction on */
+    uint64_t top_total, top_done; /* first-level subtrees: all, and passed (for coverage) */
 };
 
 static unsigned option_of_rank(unsigned r, unsigned dflt)
@@ -172,40 +189,82 @@ static unsigned dfs_decide(void *ctx, enum chk_decision_kind kind, unsigned n, u
                            const unsigned *ids)
 {
     struct dfs *d = ctx;
-    (void)kind, (void)ids;
-    if (d->pos < d->prefix.len) {
-        unsigned v = d->prefix.v[d->pos++];
+    (void)ids;
+    size_t pos = d->pos++;
+    GROW(d->local, d->nlocal, d->cap_local, 256);
+    d->local[d->nlocal++] = kind == CHK_DECIDE_SCHED_LOCAL && d->reduce;
+    if (pos < d->prefix.len) {
+        unsigned v = d->prefix.v[pos];
         return v < n ? v : dflt;
     }
-    d->pos++;
     return dflt;
 }
 
-/* From the execution just run, the next prefix in DFS order within the bound; false when the
- * bounded tree is exhausted. */
+static uint64_t shard_hash(size_t pos, unsigned v)
+{
+    uint64_t h = ((uint64_t)pos << 16 | v) * 0x9E3779B97F4A7C15ull;
+    return h ^ (h >> 29);
+}
+
+/* How many first-level subtrees the all-defaults execution opens (coverage denominator). */
+static void dfs_count_top(struct dfs *d, const chk_trace *t, unsigned bound)
+{
+    d->top_total = 0;
+    for (size_t i = 0; i < t->len && bound > 0; i++)
+        if (!d->local[i])
+            d->top_total += t->n[i] - 1u;
+}
+
+/* Fraction of the first-level subtrees passed: an estimate of the bounded space covered. */
+static double dfs_coverage(const struct dfs *d)
+{
+    return d->top_total ? (double)d->top_done / (double)d->top_total : 0.0;
+}
+
+/* From the execution just run (trace t), the next prefix in DFS order within the bound that
+ * belongs to this shard; false when the shard's part of the bounded tree is exhausted. */
 static bool dfs_next(struct dfs *d, const chk_trace *t, unsigned bound)
 {
-    unsigned *dev = malloc((t->len + 1) * sizeof(*dev));
-    if (!dev)
+    size_t len = t->len;
+    uint16_t *v = malloc((len + 1) * sizeof(*v));
+    unsigned *dev = malloc((len + 1) * sizeof(*dev));
+    if (!v || !dev)
         abort();
-    dev[0] = 0;
-    for (size_t i = 0; i < t->len; i++)
-        dev[i + 1] = dev[i] + (t->v[i] != t->dflt[i]);
+    memcpy(v, t->v, len * sizeof(*v));
     bool found = false;
-    for (size_t i = t->len; i-- > 0 && !found;) {
-        unsigned r = rank_of(t->v[i], t->dflt[i]) + 1;
-        if (r >= t->n[i] || dev[i] + 1 > bound)
-            continue;
-        d->prefix.len = 0;
-        for (size_t j = 0; j <= i; j++) {
-            GROW(d->prefix.v, d->prefix.len, d->prefix.cap, 64);
-            unsigned v = j < i ? t->v[j] : option_of_rank(r, t->dflt[i]);
-            d->prefix.v[d->prefix.len++] = (uint16_t)v;
+    while (!found) {
+        dev[0] = 0;
+        for (size_t i = 0; i < len; i++)
+            dev[i + 1] = dev[i] + (v[i] != t->dflt[i]);
+        size_t i = len;
+        unsigned r = 0;
+        while (i-- > 0) {
+            r = rank_of(v[i], t->dflt[i]) + 1;
+            if (!d->local[i] && r < t->n[i] && dev[i] + 1 <= bound)
+                break;
+        }
+        if (i == (size_t)-1)
+            break; /* exhausted */
+        v[i] = (uint16_t)option_of_rank(r, t->dflt[i]);
+        len = i + 1;
+        if (dev[i] == 0) { /* a new first-level subtree: whose is it? */
+            d->top_done++;
+            if (d->shard_n > 1 && shard_hash(i, v[i]) % d->shard_n != d->shard_i)
+                continue; /* another shard's: skip it whole, look for the next */
         }
         found = true;
     }
+    if (found) {
+        d->prefix.len = 0;
+        for (size_t j = 0; j < len; j++) {
+            GROW(d->prefix.v, d->prefix.len, d->prefix.cap, 64);
+            d->prefix.v[d->prefix.len++] = v[j];
+        }
+    }
+    free(v);
     free(dev);
     d->pos = 0;
+    d->nlocal = 0;
     return found;
 }
 
@@ -302,23 +361,31 @@ int chk_explore(const scenario *sc, const sim_driver_ops *drv, const chk_options
         budget = o->strategy == CHK_STRAT_DFS ? DFS_MAX_EXECUTIONS : DEFAULT_EXECUTIONS;
     unsigned shard_n = o->shard_n ? o->shard_n : 1;
     double t0 = now_s();
-    struct dfs dfs = {{0}, 0};
+    struct dfs dfs = {.shard_i = o->shard_i, .shard_n = shard_n, .reduce = !o->no_reduce};
     uint64_t k_est = 1000;
     chk_trace trace = {0};
     chk_result res;
-    bool failed = false;
-    uint64_t e = o->shard_i;
-    for (uint64_t done = 0; done < budget; done++, e += shard_n) {
+    bool failed = false, counted = true;
+    uint64_t e = o->strategy == CHK_STRAT_DFS ? 0 : o->shard_i;
+    for (uint64_t done = 0; done < budget;
+         done++, e += o->strategy == CHK_STRAT_DFS ? 1 : shard_n) {
         trace.len = 0;
         if (o->strategy == CHK_STRAT_RANDOM || o->strategy == CHK_STRAT_PCT) {
             run_seeded(sc, drv, o->strategy, o->seed, e, o->pct_depth, &k_est, &trace, &res);
         } else if (o->strategy == CHK_STRAT_DFS) {
             chk_run_once(sc, drv, dfs_decide, &dfs, &trace, NULL, &res);
+            if (done == 0)
+                dfs_count_top(&dfs, &trace, o->dfs_bound);
+            if (done == 0 && o->shard_i != 0) { /* shard 0 owns the all-defaults run */
+                res.verdict = CHK_PASS;
+                counted = false;
+            }
         } else {
             chk_replay(sc, drv, o->picks, o->npicks, NULL, &res);
             trace.len = 0;
         }
-        rep->executions++;
+        rep->executions += counted;
+        counted = true;
         progress(o, rep->executions, t0, false);
         if (res.verdict != CHK_PASS) {
             failed = true;
@@ -331,6 +398,8 @@ int chk_explore(const scenario *sc, const sim_driver_ops *drv, const chk_options
             rep->complete = true;
             break;
         }
+        if (o->strategy == CHK_STRAT_DFS)
+            rep->coverage = dfs_coverage(&dfs);
         if (o->seconds > 0 && now_s() - t0 >= o->seconds)
             break;
     }
@@ -353,5 +422,8 @@ int chk_explore(const scenario *sc, const sim_driver_ops *drv, const chk_options
     rep->seconds = now_s() - t0;
     chk_trace_free(&trace);
     free(dfs.prefix.v);
+    free(dfs.local);
+    if (rep->complete)
+        rep->coverage = 1.0;
     return 0;
 }

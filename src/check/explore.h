@@ -28,6 +28,7 @@ typedef struct chk_options {
     unsigned shard_i, shard_n; /* this process explores executions e with e % n == i */
     unsigned pct_depth;        /* PCT bug depth d (default 3) */
     unsigned dfs_bound;        /* DFS: most non-default decisions per execution (default 2) */
+    bool no_reduce;            /* DFS: branch at every decision (no partial-order reduction) */
     bool minimise;             /* default true */
     bool progress;             /* progress line on stderr */
     /* replay */
@@ -46,6 +47,8 @@ typedef struct chk_report {
     uint64_t failing_execution; /* index of the first failing execution */
     double seconds;
     bool complete;          /* DFS: the bounded space was covered completely */
+    double coverage;        /* DFS: estimated fraction of the bounded space covered (by this
+                               shard and the subtrees it left to others) */
     chk_result result;      /* of the (minimised) counterexample, or of the last execution */
     struct chk_pick *picks; /* the counterexample's decisions (non-default only) */
     size_t npicks;

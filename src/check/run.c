@@ -59,12 +59,14 @@ static unsigned choose_cpu(void *ctx, const sim_world *w, const unsigned *cands,
                            uint64_t step)
 {
     struct chk_exec *x = ctx;
-    (void)w, (void)step;
+    (void)step;
     unsigned dflt = 0;
     for (unsigned i = 0; i < n; i++)
         if (cands[i] == x->last_cpu)
             dflt = i;
-    unsigned pick = decide(x, CHK_DECIDE_SCHED, n, dflt, cands);
+    enum chk_decision_kind kind =
+        sim_cpu_next_local(w, cands[dflt]) ? CHK_DECIDE_SCHED_LOCAL : CHK_DECIDE_SCHED;
+    unsigned pick = decide(x, kind, n, dflt, cands);
     x->last_cpu = cands[pick];
     return pick;
 }

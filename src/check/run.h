@@ -33,8 +33,11 @@ enum chk_verdict {
 
 const char *chk_verdict_name(enum chk_verdict v);
 
-/* Kinds of decisions (the strategy may treat them differently). */
-enum chk_decision_kind { CHK_DECIDE_SCHED, CHK_DECIDE_FAULT_TIME };
+/* Kinds of decisions (the strategy may treat them differently). CHK_DECIDE_SCHED_LOCAL is a
+ * scheduling decision whose default CPU's next step is local (sim_cpu_next_local: a relax or
+ * idle wait, touching nothing shared): running it first commutes with any other CPU's step, so
+ * a partial-order-reducing strategy may take the default there without branching. */
+enum chk_decision_kind { CHK_DECIDE_SCHED, CHK_DECIDE_SCHED_LOCAL, CHK_DECIDE_FAULT_TIME };
 
 /* A decision source: returns an index in [0, n); `dflt` is the choice that adds nothing (keep
  * running the same CPU; the earliest fault time). For scheduling decisions `ids` lists the

@@ -62,6 +62,10 @@ static int parse_args(int argc, char **argv, struct check_args *a)
     for (int i = 0; i < argc; i++) {
         const char *f = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         uint64_t x;
+        if (!strcmp(f, "--no-reduce")) {
+            a->opt.no_reduce = true;
+            continue;
+        }
         if (!strcmp(f, "--no-minimise")) {
             a->opt.minimise = false;
             continue;

@@ -145,6 +145,10 @@ void sim_timeline_dump(const sim_world *w, FILE *out);
 
 /* Inspect a CPU. */
 hw_time sim_cpu_time(const sim_world *w, unsigned cpu);
+/* Whether the CPU's next step is local: a relax or an idle wait with no interrupt to take, so
+ * it reads and writes nothing shared before its next platform point (the partial-order
+ * reduction of the dfs strategy relies on this). */
+bool sim_cpu_next_local(const sim_world *w, unsigned cpu);
 bool sim_cpu_irqs_off(const sim_world *w, unsigned cpu);
 
 #endif /* QINVAL_SIM_H */

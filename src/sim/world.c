@@ -581,3 +581,13 @@ void sim_run(sim_world *w, sim_outcome *out)
     w->out.steps = w->steps;
     *out = w->out;
 }
+
+/* Local: the CPU's next step is a pause (relax) or idling, with no interrupt to take, so it
+ * touches nothing another CPU or the hardware can see until its next platform point. */
+bool sim_cpu_next_local(const sim_world *w, unsigned cpu)
+{
+    const struct sim_cpu *c = &w->cpu[cpu];
+    if (c->done || (c->irq_pending && !c->irqs_off && !c->in_irq))
+        return false;
+    return c->op == OP_RELAX || c->op == OP_SLEEP;
+}
