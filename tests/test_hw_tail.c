@@ -158,12 +158,64 @@ static void test_tail_backwards(void **state)
     HWT_EQ(t, v.b, 2);
 }
 
+/* A slot changed between the tail write that published it and its fetch: SW_VIOLATION
+ * SLOT_REWRITTEN at the fetch, even when the new descriptor is well formed. The same rewrite
+ * while ITE stops the queue (neutralising a dead device's work) is a sanctioned repair: the
+ * error clear accepts the ring as it then is. fetch_window=1 and a slow or dropped device-TLB
+ * invalidation keep slot 2 unfetched. */
+static void test_slot_rewritten_before_fetch(void **state)
+{
+    hwt *t = *state;
+    hw_config cfg = hwt_config(t);
+    hw_paddr s1, s2;
+    vtd_desc quiet = vtd_make_wait(false, false, false, 0, 0); /* no status write: a no-op */
+
+    cfg.fetch_window = 1;
+    hwt_start(t, &cfg, 0);
+    hwt_ep(t, 0x0100, true, 10 * HW_US);
+    s1 = hwt_status_new(t, 0);
+    hwt_push(t, vtd_make_devtlb(0x0100, HWT_IOVA, 1)); /* 0 */
+    hwt_push(t, vtd_make_iotlb_global());              /* 1 */
+    hwt_push(t, hwt_wait_sw(0x1, s1));                 /* 2 */
+    hwt_doorbell(t);
+    hwt_run(t, HW_US);
+    HWT_EQ(t, hwt_ev_count(t, HW_EV_FETCH, -1, 0), 1);
+    hwt_put(t, 1, &quiet); /* slot 1 is published and not yet fetched */
+    HWT_OK(t, hwt_run_until_word(t, s1, 0x1, HWT_POLL_LIMIT), "queue stuck");
+    HWT_EQ(t, hwt_ev_count_c(t, HW_EV_SW_VIOLATION, HW_VIOL_SLOT_REWRITTEN), 1);
+    HWT_EQ(t, HWT_EV_LAST(t, HW_EV_SW_VIOLATION, -1)->a, 1);
+
+    /* The repair case: the endpoint drops the request, ITE stops the queue, software turns
+     * the unfetched slot into a no-op, clears ITE: no violation. */
+    hwt_release(t);
+    cfg.ite_timeout = 50 * HW_US;
+    hwt_start(t, &cfg, 0);
+    int ep = hwt_ep(t, 0x0100, true, HW_US);
+    hw_ep_inject(t->m, ep, hwt_now(t), HW_FAULT_DROP, 1);
+    s2 = hwt_status_new(t, 0);
+    hwt_push(t, vtd_make_devtlb(0x0100, HWT_IOVA, 1)); /* 0 */
+    hwt_push(t, vtd_make_iotlb_global());              /* 1 */
+    hwt_push(t, hwt_wait_sw(0x2, s2));                 /* 2 */
+    hwt_doorbell(t);
+    hwt_run(t, 100 * HW_US);
+    HWT_EQ(t, hwt_fsts(t) & VTD_FSTS_ITE, VTD_FSTS_ITE);
+    if (cfg.head_policy == HW_HEAD_COMPLETE)
+        hwt_put(t, 0, &quiet); /* complete policy: the timed-out slot would run again */
+    hwt_put(t, 1, &quiet);
+    hwt_w32(t, VTD_REG_FSTS, VTD_FSTS_ITE);
+    hwt_run(t, 100 * HW_US);
+    HWT_EQ(t, hwt_fsts(t), 0);
+    HWT_EQ(t, hwt_iqh(t), hwt_off(t, 3));
+    HWT_EQ(t, hwt_ev_count_c(t, HW_EV_SW_VIOLATION, HW_VIOL_SLOT_REWRITTEN), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         HWT_TESTS(test_tail_bit4),
         HWT_TESTS(test_tail_beyond_queue),
         HWT_TESTS(test_tail_backwards),
+        HWT_TESTS(test_slot_rewritten_before_fetch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

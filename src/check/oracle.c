@@ -204,6 +204,13 @@ static void judge_queue(const struct chk_exec *x, struct judgement *j)
                  e->a, e->b);
             return;
         }
+        if (e->kind == HW_EV_SW_VIOLATION && e->c == HW_VIOL_SLOT_REWRITTEN) {
+            fire(j, CHK_QUEUE_CORRUPTION,
+                 "slot %" PRIu64 " was rewritten after the tail write published it and before "
+                 "the hardware fetched it (not a repair while IQE or ITE stopped the queue)",
+                 e->a);
+            return;
+        }
         if (e->kind != HW_EV_IQE)
             continue;
         const vtd_desc *bad = hw_rejected(x->hw, e->b);

@@ -330,6 +330,8 @@ enum hw_violation {
     HW_VIOL_ENABLE_TAIL,    /* QIE set while IQT != 0 */
     HW_VIOL_TAIL_BACKWARDS, /* IQT moved so that pending descriptors would be skipped */
     HW_VIOL_DEVTLB_TE_OFF,  /* device-TLB invalidation while translation is disabled */
+    HW_VIOL_SLOT_REWRITTEN, /* a slot changed between the tail write that published it and its
+                               fetch, outside an IQE/ITE stop (a = slot) */
 };
 
 enum hw_lost {

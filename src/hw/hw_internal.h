@@ -149,6 +149,12 @@ struct hw_machine {
     hw_time pump_at;
     struct ats_req ats[HW_MAX_ATS];
 
+    /* each slot as the last tail write published it, until fetched (queue_corruption) */
+    struct qi_published {
+        vtd_desc d;
+        bool valid;
+    } * published;
+    size_t cap_published;
     /* every descriptor fetched, by fetch serial (for oracles) */
     vtd_desc *fetched;
     size_t cap_fetched;
@@ -197,6 +203,7 @@ void qi_disable(hw_machine *m);
 void qi_kick(hw_machine *m);
 void qi_pump(hw_machine *m, uint32_t gen);
 void qi_tail_written(hw_machine *m, uint64_t old_iqt);
+void qi_errors_cleared(hw_machine *m); /* IQE or ITE was cleared: slots repaired are accepted */
 void qi_ats_completion(hw_machine *m, int ep, uint16_t sid, uint32_t itag_vec);
 void qi_ats_timeout(hw_machine *m, unsigned idx, uint32_t gen);
 uint8_t qi_ttm(const hw_machine *m);

@@ -92,6 +92,7 @@ void hw_destroy(hw_machine *m)
     hw_mem_fini(m);
     hw_log_free(m);
     free(m->fetched);
+    free(m->published);
     free(m->rejected);
     free(m->acts);
     free(m);

@@ -87,6 +87,47 @@ static void release_ats(hw_machine *m)
     }
 }
 
+/* ---- published slots: what software handed over with a tail write ----
+ *
+ * A slot between the tail write that published it and its fetch belongs to the hardware:
+ * software changing it then is queue corruption (DESIGN §4), even with a well-formed
+ * descriptor, since the hardware may already have read it. The one sanctioned exception is a
+ * repair while the queue is stopped by IQE or ITE (fix the bad slot, neutralise a dead
+ * device's work): clearing the error accepts the ring as it then is.
+ */
+static unsigned tail_error(const hw_machine *m);
+
+static void publish(hw_machine *m, uint32_t from, uint32_t to)
+{
+    size_t bytes = desc_bytes(m);
+    for (uint32_t s = from; s != to && s < m->q_entries; s = q_next(m, s)) {
+        hw_paddr pa = m->q_base + (hw_paddr)s * bytes;
+        struct qi_published *p = &m->published[s];
+        memset(&p->d, 0, sizeof(p->d));
+        p->valid = hw_mem_in_range(m, pa, bytes);
+        if (p->valid)
+            memcpy(p->d.qw, m->ram + pa, bytes);
+    }
+}
+
+void qi_errors_cleared(hw_machine *m)
+{
+    if (m->qi_on && !tail_error(m))
+        publish(m, m->fetch_ptr, tail_index(m));
+}
+
+/* At fetch: compare with what was published, then the slot is consumed. */
+static void check_published(hw_machine *m, const vtd_desc *d)
+{
+    struct qi_published *p = &m->published[m->fetch_ptr];
+    if (p->valid && memcmp(p->d.qw, d->qw, desc_bytes(m))) {
+        hw_event *v = hw_log_add(m, HW_EV_SW_VIOLATION, -1, (int32_t)m->fetch_ptr);
+        v->c = HW_VIOL_SLOT_REWRITTEN;
+        v->a = m->fetch_ptr;
+    }
+    p->valid = false;
+}
+
 void qi_enable(hw_machine *m)
 {
     uint64_t iqa = m->r.iqa;
@@ -95,6 +136,9 @@ void qi_enable(hw_machine *m)
     m->q_entries = vtd_queue_entries((unsigned)(iqa & VTD_IQA_QS_MASK), m->q_dw256);
     m->head = 0;
     m->fetch_ptr = 0;
+    while (m->cap_published < m->q_entries)
+        GROW(m->published, m->cap_published, m->cap_published, m->q_entries);
+    memset(m->published, 0, m->q_entries * sizeof(*m->published));
     drop_window(m);
     m->fetch_ready_at = HW_NEVER;
     m->qi_on = true;
@@ -192,6 +236,8 @@ void qi_tail_written(hw_machine *m, uint64_t old_iqt)
         v->c = HW_VIOL_TAIL_BACKWARDS;
         v->a = old_tail;
         v->b = new_tail;
+    } else if (old_tail < n) {
+        publish(m, old_tail, new_tail);
     }
     qi_kick(m);
 }
@@ -611,6 +657,7 @@ static void fetch_one(hw_machine *m)
     }
     vtd_desc d = {{0, 0, 0, 0}};
     memcpy(d.qw, m->ram + pa, desc_bytes(m));
+    check_published(m, &d);
     vtd_qctx ctx = {.cap = m->cfg.cap,
                     .ecap = m->cfg.ecap,
                     .ttm = qi_ttm(m),

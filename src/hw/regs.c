@@ -147,8 +147,10 @@ static void write_fsts(hw_machine *m, uint32_t val)
     }
     if (!(m->r.fsts & (VTD_FSTS_PFO | VTD_FSTS_ERRORS | VTD_FSTS_PPF)))
         m->r.fectl &= ~(uint32_t)VTD_ECTL_IP;
-    if (clear & (VTD_FSTS_IQE | VTD_FSTS_ITE))
+    if (clear & (VTD_FSTS_IQE | VTD_FSTS_ITE)) {
+        qi_errors_cleared(m);
         qi_kick(m); /* fetching resumes at IQH */
+    }
 }
 
 static void write_ics(hw_machine *m, uint32_t val)
