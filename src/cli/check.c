@@ -1,6 +1,7 @@
 /*
  * check.c — `qinval check`: parse the options of DESIGN §7, load the scenario with its --set
- * overrides, explore, and report: a PASS line, or a FAIL line with the minimised counterexample's
+ * overrides, explore (drawing a progress line on stderr when it is a terminal, or with
+ * --progress), and report: a PASS line, or a FAIL line with the minimised counterexample's
  * timeline, the oracle's words and the replay command (the counterexample is saved as JSON).
  */
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include "check/explore.h"
 #include "cli/cli.h"
 #include "cli/ce_file.h"
+#include "cli/progress.h"
 
 #define MAX_SETS 64
 
@@ -19,6 +21,7 @@ struct check_args {
     const char *driver, *scenario, *format, *save;
     const char *sets[MAX_SETS];
     unsigned nsets;
+    bool progress; /* draw the progress line on stderr */
     chk_options opt;
 };
 
@@ -54,18 +57,28 @@ static int parse_shard(const char *v, chk_options *o)
     return 0;
 }
 
+/* The options without a value; true if f is one (and it was applied). */
+static bool switch_flag(const char *f, struct check_args *a)
+{
+    if (!strcmp(f, "--no-minimise"))
+        a->opt.minimise = false;
+    else if (!strcmp(f, "--progress") || !strcmp(f, "--no-progress"))
+        a->progress = !strcmp(f, "--progress");
+    else
+        return false;
+    return true;
+}
+
 static int parse_args(int argc, char **argv, struct check_args *a)
 {
     chk_options_default(&a->opt);
     a->format = "text";
-    a->opt.progress = isatty(2);
+    a->progress = isatty(2);
     for (int i = 0; i < argc; i++) {
         const char *f = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         uint64_t x;
-        if (!strcmp(f, "--no-minimise")) {
-            a->opt.minimise = false;
+        if (switch_flag(f, a))
             continue;
-        }
         if (!v)
             return bad("%s needs a value (see qinval --help)", f);
         i++;
@@ -183,6 +196,11 @@ int cli_check(int argc, char **argv)
     if (!sc || cli_load(a.driver, a.scenario, a.sets, a.nsets, sc, &drv)) {
         free(sc);
         return CLI_EXIT_USAGE;
+    }
+    struct cli_progress_line line = {.out = stderr};
+    if (a.progress) {
+        a.opt.on_progress = cli_progress_draw;
+        a.opt.progress_ctx = &line;
     }
     chk_report rep;
     chk_explore(sc, drv, &a.opt, &rep);

@@ -17,7 +17,7 @@ static void usage(FILE *out)
                  "  check --driver D --scenario S [--strategy random|pct|dfs] [--seed N]\n"
                  "        [--executions N] [--time SECONDS] [--shard I/N] [--set KEY=VALUE]...\n"
                  "        [--format text|json|ktap] [--depth D] [--bound B] [--save FILE]\n"
-                 "        [--no-minimise]\n"
+                 "        [--no-minimise] [--progress|--no-progress]\n"
                  "        explore driver D on scenario S; print PASS, or FAIL with a minimised\n"
                  "        counterexample timeline (saved for replay)\n"
                  "  replay FILE        re-run a saved counterexample and print its timeline\n"
