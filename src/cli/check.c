@@ -185,6 +185,18 @@ static void print_pass(const struct check_args *a, const chk_report *r)
            r->complete ? ", bounded space covered completely" : "", r->seconds);
 }
 
+/* qinval-ce-SEED.json; a shard's own name, so shards sharing a directory do not overwrite
+ * each other's counterexamples. */
+static const char *default_save_path(const chk_options *o, char *buf, size_t len)
+{
+    if (o->shard_n > 1)
+        snprintf(buf, len, "qinval-ce-%llu-shard-%u-of-%u.json", (unsigned long long)o->seed,
+                 o->shard_i, o->shard_n);
+    else
+        snprintf(buf, len, "qinval-ce-%llu.json", (unsigned long long)o->seed);
+    return buf;
+}
+
 int cli_check(int argc, char **argv)
 {
     struct check_args a;
@@ -210,6 +222,8 @@ int cli_check(int argc, char **argv)
                          .nsets = a.nsets,
                          .strategy = chk_strategy_name(a.opt.strategy),
                          .seed = a.opt.seed,
+                         .pct_depth = a.opt.pct_depth,
+                         .dfs_bound = a.opt.dfs_bound,
                          .picks = rep.picks,
                          .npicks = rep.npicks,
                          .verdict = chk_verdict_name(rep.verdict)};
@@ -218,12 +232,11 @@ int cli_check(int argc, char **argv)
         fprintf(stderr, "qinval check: internal error: %s\n", rep.result.why);
         rc = CLI_EXIT_INTERNAL;
     } else if (rep.verdict != CHK_PASS) {
-        char path[64];
-        const char *save = a.save ? a.save : path;
-        snprintf(path, sizeof(path), "qinval-ce-%llu.json", (unsigned long long)a.opt.seed);
+        char path[96];
+        const char *save = a.save ? a.save : default_save_path(&a.opt, path, sizeof(path));
         bool text = !strcmp(a.format, "text");
         if (!strcmp(a.format, "json"))
-            cli_print_json(&ce, &rep, stdout);
+            cli_print_json(&ce, &rep, &a.opt, stdout);
         else if (!text)
             print_ktap(&a, &rep);
         else
@@ -236,7 +249,7 @@ int cli_check(int argc, char **argv)
             printf("# replay: qinval replay %s\n", save);
         rc = CLI_EXIT_VIOLATION;
     } else if (!strcmp(a.format, "json")) {
-        cli_print_json(&ce, &rep, stdout);
+        cli_print_json(&ce, &rep, &a.opt, stdout);
     } else if (!strcmp(a.format, "ktap")) {
         print_ktap(&a, &rep);
     } else {
