@@ -340,16 +340,27 @@ void chk__run_seeded(const scenario *sc, const sim_driver_ops *drv, enum chk_str
     run_seeded(sc, drv, strategy, seed, e, pct_depth, &k_est, trace, res);
 }
 
-static void progress(const chk_options *o, uint64_t done, double t0, bool final)
+struct progress_clock {
+    double t0, last;
+    uint64_t budget;
+    double coverage; /* dfs: estimated fraction covered; negative: unknown */
+};
+
+static void progress(const chk_options *o, struct progress_clock *pc, uint64_t done, bool final)
 {
-    static double last;
-    double now = now_s();
-    if (!o->progress || (!final && now - last < 0.5))
+    if (!o->on_progress)
         return;
-    last = now;
-    double el = now - t0;
-    fprintf(stderr, "\r%llu executions, %.0f/s, %.1f s%s", (unsigned long long)done,
-            el > 0 ? (double)done / el : 0.0, el, final ? "\n" : "");
+    double now = now_s();
+    if (!final && now - pc->last < 0.5)
+        return;
+    pc->last = now;
+    struct chk_progress p = {.executions = done,
+                             .execution_budget = pc->budget,
+                             .elapsed_s = now - pc->t0,
+                             .time_budget_s = o->seconds > 0 ? o->seconds : 0,
+                             .coverage = pc->coverage,
+                             .final = final};
+    o->on_progress(o->progress_ctx, &p);
 }
 
 int chk_explore(const scenario *sc, const sim_driver_ops *drv, const chk_options *o,
@@ -361,6 +372,7 @@ int chk_explore(const scenario *sc, const sim_driver_ops *drv, const chk_options
         budget = o->strategy == CHK_STRAT_DFS ? DFS_MAX_EXECUTIONS : DEFAULT_EXECUTIONS;
     unsigned shard_n = o->shard_n ? o->shard_n : 1;
     double t0 = now_s();
+    struct progress_clock clock = {t0, t0, budget, -1};
     struct dfs dfs = {.shard_i = o->shard_i, .shard_n = shard_n, .reduce = !o->no_reduce};
     uint64_t k_est = 1000;
     chk_trace trace = {0};
@@ -386,7 +398,7 @@ int chk_explore(const scenario *sc, const sim_driver_ops *drv, const chk_options
         }
         rep->executions += counted;
         counted = true;
-        progress(o, rep->executions, t0, false);
+        progress(o, &clock, rep->executions, false);
         if (res.verdict != CHK_PASS) {
             failed = true;
             rep->failing_execution = e;
@@ -396,14 +408,15 @@ int chk_explore(const scenario *sc, const sim_driver_ops *drv, const chk_options
             break;
         if (o->strategy == CHK_STRAT_DFS && !dfs_next(&dfs, &trace, o->dfs_bound)) {
             rep->complete = true;
+            clock.coverage = 1.0;
             break;
         }
         if (o->strategy == CHK_STRAT_DFS)
-            rep->coverage = dfs_coverage(&dfs);
+            clock.coverage = rep->coverage = dfs_coverage(&dfs);
         if (o->seconds > 0 && now_s() - t0 >= o->seconds)
             break;
     }
-    progress(o, rep->executions, t0, true);
+    progress(o, &clock, rep->executions, true);
     rep->verdict = failed ? res.verdict : CHK_PASS;
     rep->result = res;
     if (failed) {

@@ -20,6 +20,16 @@ struct chk_pick {
     uint16_t v;
 };
 
+/* Where an exploration stands, for a progress display. */
+struct chk_progress {
+    uint64_t executions;       /* run so far by this process */
+    uint64_t execution_budget; /* this process's budget */
+    double elapsed_s;
+    double time_budget_s; /* 0: none */
+    double coverage;      /* DFS: fraction of the bounded space covered, in [0, 1]; < 0 unknown */
+    bool final;           /* the last call: exploration is over */
+};
+
 typedef struct chk_options {
     enum chk_strategy strategy;
     uint64_t seed;
@@ -30,7 +40,9 @@ typedef struct chk_options {
     unsigned dfs_bound;        /* DFS: most non-default decisions per execution (default 2) */
     bool no_reduce;            /* DFS: branch at every decision (no partial-order reduction) */
     bool minimise;             /* default true */
-    bool progress;             /* progress line on stderr */
+    /* Called at most every 0.5 s while exploring, and once with final set at the end. */
+    void (*on_progress)(void *ctx, const struct chk_progress *p);
+    void *progress_ctx;
     /* replay */
     const struct chk_pick *picks;
     size_t npicks;

@@ -1,11 +1,11 @@
 /*
  * ce_file.c — writing and reading qinval's JSON: the result object printed by `check --format
- * json` and the counterexample file `qinval replay` takes. The reader understands exactly what
- * the writer produces (objects, arrays, strings, integers) and rejects anything else with the
- * byte offset of the problem.
+ * json` (and, in pieces, by `merge`) and the counterexample file `qinval replay` takes. Files
+ * are parsed by json.c; this file checks that a tree is a counterexample or a result, member by
+ * member, and names the first member that is missing, mistyped or out of range.
  */
-#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,38 +15,21 @@
 
 /* ---- writing ---- */
 
-static void json_str(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(out, "\\%c", c);
-        else if (c == '\n')
-            fputs("\\n", out);
-        else if (c < 0x20)
-            fprintf(out, "\\u%04x", c);
-        else
-            fputc(c, out);
-    }
-    fputc('"', out);
-}
-
 static void json_common(FILE *out, const struct ce_file *ce)
 {
     fputs("  \"driver\": ", out);
-    json_str(out, ce->driver);
+    json_write_string(out, ce->driver);
     fputs(",\n  \"scenario\": ", out);
-    json_str(out, ce->scenario);
+    json_write_string(out, ce->scenario);
     fputs(",\n  \"sets\": [", out);
     for (unsigned i = 0; i < ce->nsets; i++) {
         fputs(i ? ", " : "", out);
-        json_str(out, ce->sets[i]);
+        json_write_string(out, ce->sets[i]);
     }
     fputs("],\n  \"strategy\": ", out);
-    json_str(out, ce->strategy);
+    json_write_string(out, ce->strategy);
     fprintf(out, ",\n  \"seed\": %llu,\n  \"verdict\": ", ce->seed);
-    json_str(out, ce->verdict);
+    json_write_string(out, ce->verdict);
 }
 
 static void json_picks(FILE *out, const struct chk_pick *p, size_t n)
@@ -70,61 +53,106 @@ int ce_save(const char *path, const struct ce_file *ce)
     return fclose(f) ? -1 : 0;
 }
 
-void cli_print_json(const struct ce_file *ce, const chk_report *rep, FILE *out)
+void ce_write_result_head(FILE *out, const struct ce_file *ce)
 {
-    fputs("{\n", out);
+    fputs("{\n  \"qinval_result\": 1,\n", out);
     json_common(out, ce);
-    fprintf(out, ",\n  \"executions\": %llu,\n  \"seconds\": %.6f,\n  \"complete\": %s",
-            (unsigned long long)rep->executions, rep->seconds, rep->complete ? "true" : "false");
-    if (rep->verdict != CHK_PASS) {
-        fputs(",\n  \"counterexample\": {\n    \"execution\": ", out);
-        fprintf(out, "%llu,\n    \"virtual_time_ns\": %llu,\n    \"oracle\": ",
-                (unsigned long long)rep->failing_execution,
-                (unsigned long long)rep->result.outcome.t);
-        json_str(out, rep->result.why);
-        fputs(",\n    \"reductions\": [", out);
-        for (unsigned i = 0; i < rep->nreductions; i++) {
-            fputs(i ? ", " : "", out);
-            json_str(out, rep->reductions[i]);
-        }
-        fputs("],\n    \"schedule\": ", out);
-        json_picks(out, rep->picks, rep->npicks);
-        fputs(",\n    \"timeline\": [", out);
-        /* The timeline is produced by replaying the counterexample into a buffer. */
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *mem = open_memstream(&buf, &len);
-        scenario *sc = malloc(sizeof(*sc));
-        const sim_driver_ops *drv;
-        if (mem && sc && !cli_load(ce->driver, ce->scenario, ce->sets, ce->nsets, sc, &drv)) {
-            chk_result res;
-            chk_replay(sc, drv, rep->picks, rep->npicks, mem, &res);
-        }
-        if (mem)
-            fclose(mem);
-        free(sc);
+    if (!strcmp(ce->strategy, "pct"))
+        fprintf(out, ",\n  \"pct_depth\": %u", ce->pct_depth);
+    if (!strcmp(ce->strategy, "dfs"))
+        fprintf(out, ",\n  \"dfs_bound\": %u", ce->dfs_bound);
+}
+
+void ce_write_counterexample(FILE *out, const struct ce_counterexample *cx)
+{
+    fprintf(out, ",\n  \"failing_execution\": %llu", (unsigned long long)cx->execution);
+    fprintf(out, ",\n  \"counterexample\": {\n    \"execution\": %llu",
+            (unsigned long long)cx->execution);
+    fprintf(out, ",\n    \"virtual_time_ns\": %llu,\n    \"oracle\": ",
+            (unsigned long long)cx->virtual_time_ns);
+    json_write_string(out, cx->oracle);
+    fputs(",\n    \"reductions\": [", out);
+    for (unsigned i = 0; i < (cx->reductions ? cx->nreductions : 0); i++) {
+        fputs(i ? ", " : "", out);
+        json_write_string(out, cx->reductions[i]);
+    }
+    fputs("],\n    \"schedule\": ", out);
+    json_picks(out, cx->picks, cx->npicks);
+    fputs(",\n    \"timeline\": [", out);
+    for (size_t i = 0; i < cx->ntimeline; i++) {
+        fputs(i ? ",\n      " : "\n      ", out);
+        json_write_string(out, cx->timeline[i]);
+    }
+    fputs("\n    ]\n  }", out);
+}
+
+void ce_write_result_end(FILE *out)
+{
+    fputs("\n}\n", out);
+}
+
+/* The counterexample's timeline, by replaying it into a buffer: the lines point into *buf. */
+static size_t replay_timeline(const struct ce_file *ce, const chk_report *rep, char **buf,
+                              const char ***lines)
+{
+    size_t len = 0, n = 0, cap = 0;
+    *buf = NULL;
+    *lines = NULL;
+    FILE *mem = open_memstream(buf, &len);
+    scenario *sc = malloc(sizeof(*sc));
+    const sim_driver_ops *drv;
+    if (mem && sc && !cli_load(ce->driver, ce->scenario, ce->sets, ce->nsets, sc, &drv)) {
+        chk_result res;
+        chk_replay(sc, drv, rep->picks, rep->npicks, mem, &res);
+    }
+    if (mem && !fclose(mem) && *buf) { /* fold long loops, as the text timeline does */
         char *folded = NULL;
         size_t flen = 0;
-        FILE *fm = buf ? open_memstream(&folded, &flen) : NULL;
+        FILE *fm = open_memstream(&folded, &flen);
         if (fm) {
-            rep_fold_timeline(buf, len, fm);
+            rep_fold_timeline(*buf, len, fm);
             if (!fclose(fm)) {
-                free(buf);
-                buf = folded;
+                free(*buf);
+                *buf = folded;
             } else {
                 free(folded);
             }
         }
-        bool first = true;
-        for (char *line = buf ? strtok(buf, "\n") : NULL; line; line = strtok(NULL, "\n")) {
-            fputs(first ? "\n      " : ",\n      ", out);
-            json_str(out, line);
-            first = false;
-        }
-        free(buf);
-        fputs("\n    ]\n  }", out);
     }
-    fputs("\n}\n", out);
+    free(sc);
+    char *save = NULL;
+    for (char *line = *buf ? strtok_r(*buf, "\n", &save) : NULL; line;
+         line = strtok_r(NULL, "\n", &save)) {
+        GROW(*lines, n, cap, 64);
+        (*lines)[n++] = line;
+    }
+    return n;
+}
+
+void cli_print_json(const struct ce_file *ce, const chk_report *rep, const chk_options *opt,
+                    FILE *out)
+{
+    ce_write_result_head(out, ce);
+    fprintf(out, ",\n  \"shard\": \"%u/%u\"", opt->shard_i, opt->shard_n ? opt->shard_n : 1);
+    fprintf(out, ",\n  \"executions\": %llu,\n  \"seconds\": %.6f,\n  \"complete\": %s",
+            (unsigned long long)rep->executions, rep->seconds, rep->complete ? "true" : "false");
+    if (rep->verdict != CHK_PASS) {
+        char *buf;
+        const char **lines;
+        struct ce_counterexample cx = {.execution = rep->failing_execution,
+                                       .virtual_time_ns = rep->result.outcome.t,
+                                       .oracle = rep->result.why,
+                                       .picks = rep->picks,
+                                       .npicks = rep->npicks,
+                                       .reductions = rep->reductions,
+                                       .nreductions = rep->nreductions};
+        cx.ntimeline = replay_timeline(ce, rep, &buf, &lines);
+        cx.timeline = lines;
+        ce_write_counterexample(out, &cx);
+        free(lines);
+        free(buf);
+    }
+    ce_write_result_end(out);
 }
 
 /* ---- text ---- */
@@ -146,10 +174,7 @@ void cli_print_counterexample(const struct ce_file *ce, const scenario *sc,
         rep_fold_timeline(buf, len, out);
     free(buf);
     fprintf(out, "why: %s\n", res.why);
-    fprintf(out, "schedule: %zu forced decision%s", rep->npicks, rep->npicks == 1 ? "" : "s");
-    for (size_t i = 0; i < rep->npicks && i < 16; i++)
-        fprintf(out, "%s%u:%u", i ? " " : " (", rep->picks[i].pos, rep->picks[i].v);
-    fprintf(out, "%s\n", rep->npicks ? (rep->npicks > 16 ? " ...)" : ")") : ", defaults only");
+    cli_print_schedule(out, rep->picks, rep->npicks);
     if (rep->nreductions) {
         fputs("scenario reduced to:", out);
         for (unsigned i = 0; i < rep->nreductions; i++)
@@ -158,196 +183,165 @@ void cli_print_counterexample(const struct ce_file *ce, const scenario *sc,
     }
 }
 
+void cli_print_schedule(FILE *out, const struct chk_pick *picks, size_t npicks)
+{
+    fprintf(out, "schedule: %zu forced decision%s", npicks, npicks == 1 ? "" : "s");
+    for (size_t i = 0; i < npicks && i < 16; i++)
+        fprintf(out, "%s%u:%u", i ? " " : " (", picks[i].pos, picks[i].v);
+    fprintf(out, "%s\n", npicks ? (npicks > 16 ? " ...)" : ")") : ", defaults only");
+}
+
 /* ---- reading ---- */
 
-struct rd {
-    const char *s;
-    size_t i, n;
-    char *err;
-    size_t errlen;
-};
-
-static int fail(struct rd *r, const char *what)
+static int bad(char *err, size_t errlen, const char *what, const char *key)
 {
-    snprintf(r->err, r->errlen, "%s at byte %zu", what, r->i);
+    snprintf(err, errlen, what, key);
     return -1;
 }
 
-static void ws(struct rd *r)
+static bool known_verdict(const char *name)
 {
-    while (r->i < r->n && isspace((unsigned char)r->s[r->i]))
-        r->i++;
+    for (unsigned v = 0; v < CHK_NVERDICTS; v++)
+        if (!strcmp(name, chk_verdict_name((enum chk_verdict)v)))
+            return true;
+    return false;
 }
 
-static int expect(struct rd *r, char c)
+static int read_sets(const json_value *root, struct ce_loaded *l, char *err, size_t errlen)
 {
-    ws(r);
-    if (r->i >= r->n || r->s[r->i] != c) {
-        char m[32];
-        snprintf(m, sizeof(m), "expected '%c'", c);
-        return fail(r, m);
-    }
-    r->i++;
+    size_t n;
+    if (json_get_strings(root, "sets", CE_MAX_SETS, &l->setp, &n, err, errlen))
+        return -1;
+    l->f.sets = l->setp;
+    l->f.nsets = (unsigned)n;
     return 0;
 }
 
-static int str(struct rd *r, char *out, size_t cap)
+/* An optional whole-number member that fits an unsigned int. */
+static int read_small(const json_value *root, const char *key, unsigned *out, char *err,
+                      size_t errlen)
 {
-    if (expect(r, '"'))
+    uint64_t v;
+    if (!json_get(root, key))
+        return 0;
+    if (json_get_u64(root, key, &v, err, errlen))
         return -1;
-    size_t k = 0;
-    while (r->i < r->n && r->s[r->i] != '"') {
-        char c = r->s[r->i++];
-        if (c == '\\') {
-            if (r->i >= r->n)
-                return fail(r, "unterminated escape");
-            c = r->s[r->i++];
-            if (c == 'n')
-                c = '\n';
-            else if (c == 'u') {
-                unsigned v;
-                if (r->i + 4 > r->n || sscanf(r->s + r->i, "%4x", &v) != 1 || v > 0x7f)
-                    return fail(r, "unsupported \\u escape");
-                r->i += 4;
-                c = (char)v;
-            } else if (c != '"' && c != '\\' && c != '/')
-                return fail(r, "unknown escape");
-        }
-        if (k + 1 >= cap)
-            return fail(r, "string too long");
-        out[k++] = c;
-    }
-    out[k] = 0;
-    return expect(r, '"');
-}
-
-static int num(struct rd *r, unsigned long long *v)
-{
-    ws(r);
-    if (r->i >= r->n || !isdigit((unsigned char)r->s[r->i]))
-        return fail(r, "expected a number");
-    errno = 0;
-    char *end;
-    *v = strtoull(r->s + r->i, &end, 10);
-    if (errno)
-        return fail(r, "number out of range");
-    r->i = (size_t)(end - r->s);
+    if (v > UINT_MAX)
+        return bad(err, errlen, "\"%s\" is out of range", key);
+    *out = (unsigned)v;
     return 0;
 }
 
-static bool peek(struct rd *r, char c)
+static int read_identity(const json_value *root, struct ce_loaded *l, char *err, size_t errlen)
 {
-    ws(r);
-    return r->i < r->n && r->s[r->i] == c;
+    struct ce_file *f = &l->f;
+    uint64_t seed;
+    if (json_get_string(root, "driver", &f->driver, err, errlen) ||
+        json_get_string(root, "scenario", &f->scenario, err, errlen) ||
+        json_get_string(root, "strategy", &f->strategy, err, errlen) ||
+        json_get_string(root, "verdict", &f->verdict, err, errlen) ||
+        json_get_u64(root, "seed", &seed, err, errlen) || read_sets(root, l, err, errlen) ||
+        read_small(root, "pct_depth", &f->pct_depth, err, errlen) ||
+        read_small(root, "dfs_bound", &f->dfs_bound, err, errlen))
+        return -1;
+    f->seed = seed;
+    if (!known_verdict(f->verdict))
+        return bad(err, errlen, "unknown verdict \"%.60s\"", f->verdict);
+    return 0;
 }
 
-static int read_sets(struct rd *r, struct ce_loaded *l)
+static int read_pick(const json_value *e, const char *key, struct chk_pick *out, char *err,
+                     size_t errlen)
 {
-    if (expect(r, '['))
-        return -1;
-    while (!peek(r, ']')) {
-        if (l->f.nsets == CE_MAX_SETS)
-            return fail(r, "too many sets");
-        if (str(r, l->setbuf[l->f.nsets], sizeof(l->setbuf[0])))
-            return -1;
-        l->setp[l->f.nsets] = l->setbuf[l->f.nsets];
-        l->f.nsets++;
-        if (!peek(r, ']') && expect(r, ','))
-            return -1;
-    }
-    return expect(r, ']');
+    if (e->type != JSON_ARRAY || e->len != 2 || e->items[0].type != JSON_NUMBER ||
+        e->items[1].type != JSON_NUMBER || !e->items[0].is_u64 || !e->items[1].is_u64)
+        return bad(err, errlen, "every entry of \"%s\" must be [position, option]", key);
+    if (e->items[0].u64 > UINT32_MAX || e->items[1].u64 > UINT16_MAX)
+        return bad(err, errlen, "a decision in \"%s\" is out of range", key);
+    *out = (struct chk_pick){.pos = (uint32_t)e->items[0].u64, .v = (uint16_t)e->items[1].u64};
+    return 0;
 }
 
-static int read_picks(struct rd *r, struct ce_loaded *l)
+static int read_picks(const json_value *obj, const char *key, struct ce_loaded *l, char *err,
+                      size_t errlen)
 {
-    size_t cap = 0;
-    if (expect(r, '['))
+    const json_value *a;
+    if (json_get_typed(obj, key, JSON_ARRAY, &a, err, errlen))
         return -1;
-    while (!peek(r, ']')) {
-        unsigned long long pos, v;
-        if (expect(r, '[') || num(r, &pos) || expect(r, ',') || num(r, &v) || expect(r, ']'))
+    l->picks = malloc((a->len + 1) * sizeof(*l->picks));
+    if (!l->picks)
+        return bad(err, errlen, "out of memory reading \"%s\"", key);
+    for (size_t i = 0; i < a->len; i++) {
+        if (read_pick(&a->items[i], key, &l->picks[i], err, errlen))
             return -1;
-        if (pos > UINT32_MAX || v > UINT16_MAX)
-            return fail(r, "pick out of range");
-        if (l->f.npicks && pos <= l->picks[l->f.npicks - 1].pos)
-            return fail(r, "picks must be in increasing position order");
-        GROW(l->picks, l->f.npicks, cap, 16);
-        l->picks[l->f.npicks++] = (struct chk_pick){.pos = (uint32_t)pos, .v = (uint16_t)v};
-        if (!peek(r, ']') && expect(r, ','))
-            return -1;
+        if (i && l->picks[i].pos <= l->picks[i - 1].pos)
+            return bad(err, errlen, "\"%s\" must be in increasing position order", key);
     }
     l->f.picks = l->picks;
-    return expect(r, ']');
+    l->f.npicks = a->len;
+    return 0;
 }
 
-static int read_member(struct rd *r, struct ce_loaded *l, const char *key)
+static int read_counterexample(const json_value *root, struct ce_loaded *l, char *err,
+                               size_t errlen)
 {
-    unsigned long long v;
-    if (!strcmp(key, "driver"))
-        return str(r, l->driver, sizeof(l->driver));
-    if (!strcmp(key, "scenario"))
-        return str(r, l->scenario, sizeof(l->scenario));
-    if (!strcmp(key, "strategy"))
-        return str(r, l->strategy, sizeof(l->strategy));
-    if (!strcmp(key, "verdict"))
-        return str(r, l->verdict, sizeof(l->verdict));
-    if (!strcmp(key, "sets"))
-        return read_sets(r, l);
-    if (!strcmp(key, "picks"))
-        return read_picks(r, l);
-    if (!strcmp(key, "seed"))
-        return num(r, &l->f.seed);
-    if (!strcmp(key, "qinval_counterexample"))
-        return num(r, &v);
-    char m[96];
-    snprintf(m, sizeof(m), "unknown key '%.60s'", key);
-    return fail(r, m);
+    const json_value *cx;
+    if (json_get_typed(root, "counterexample", JSON_OBJECT, &cx, err, errlen) ||
+        json_get_u64(cx, "execution", &l->cx.execution, err, errlen) ||
+        json_get_u64(cx, "virtual_time_ns", &l->cx.virtual_time_ns, err, errlen) ||
+        json_get_string(cx, "oracle", &l->cx.oracle, err, errlen) ||
+        read_picks(cx, "schedule", l, err, errlen) ||
+        json_get_strings(cx, "timeline", SIZE_MAX, &l->timeline, &l->cx.ntimeline, err, errlen))
+        return -1;
+    l->cx.timeline = l->timeline;
+    l->cx.picks = l->picks;
+    l->cx.npicks = l->f.npicks;
+    l->has_counterexample = true;
+    return 0;
+}
+
+int ce_from_json(json_value *root, struct ce_loaded *l, char *err, size_t errlen)
+{
+    memset(l, 0, sizeof(*l));
+    l->root = root;
+    if (root->type != JSON_OBJECT) {
+        snprintf(err, errlen, "the top level is %s, not an object", json_type_name(root->type));
+        return -1;
+    }
+    l->is_result = json_get(root, "qinval_result") != NULL;
+    if (!l->is_result && !json_get(root, "qinval_counterexample"))
+        return bad(err, errlen, "no \"%s\" or \"qinval_result\" member", "qinval_counterexample");
+    if (read_identity(root, l, err, errlen))
+        return -1;
+    if (!l->is_result)
+        return read_picks(root, "picks", l, err, errlen);
+    if (strcmp(l->f.verdict, "pass"))
+        return read_counterexample(root, l, err, errlen);
+    return 0;
 }
 
 int ce_load(const char *path, struct ce_loaded *l, char *err, size_t errlen)
 {
-    memset(l, 0, sizeof(*l));
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    char why[256];
+    json_value *root = json_parse_file(path, why, sizeof(why));
+    if (!root) {
+        memset(l, 0, sizeof(*l));
+        snprintf(err, errlen, "%s", why);
         return -1;
     }
-    char *buf = malloc(1 << 20);
-    size_t n = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
-    fclose(f);
-    if (!buf) {
-        snprintf(err, errlen, "%s: out of memory", path);
-        return -1;
-    }
-    char msg[200] = "";
-    struct rd r = {.s = buf, .n = n, .err = msg, .errlen = sizeof(msg)};
-    int rc = expect(&r, '{');
-    while (!rc && !peek(&r, '}')) {
-        char key[64];
-        rc = str(&r, key, sizeof(key)) || expect(&r, ':') || read_member(&r, l, key);
-        if (!rc && !peek(&r, '}'))
-            rc = expect(&r, ',');
-    }
-    if (!rc)
-        rc = expect(&r, '}');
-    if (!rc && (!*l->driver || !*l->scenario))
-        rc = fail(&r, "missing driver or scenario");
-    free(buf);
-    if (rc) {
-        snprintf(err, errlen, "%s: not a qinval counterexample: %s", path, msg);
+    if (ce_from_json(root, l, why, sizeof(why))) {
+        snprintf(err, errlen, "%s: not a qinval counterexample or result: %s", path, why);
         ce_loaded_free(l);
         return -1;
     }
-    l->f.driver = l->driver;
-    l->f.scenario = l->scenario;
-    l->f.strategy = l->strategy;
-    l->f.verdict = l->verdict;
-    l->f.sets = l->setp;
     return 0;
 }
 
 void ce_loaded_free(struct ce_loaded *l)
 {
+    json_free(l->root);
+    free(l->setp);
+    free(l->timeline);
     free(l->picks);
-    l->picks = NULL;
+    memset(l, 0, sizeof(*l));
 }

@@ -1,7 +1,9 @@
 /*
  * ce_file.h — counterexample files and result printing for the CLI: the JSON result object of
- * DESIGN §7 (driver, scenario, strategy, seed, verdict, executions, seconds, counterexample),
- * saving and loading a replayable counterexample, and the text rendering of one.
+ * DESIGN §7 (driver, scenario, strategy, seed, verdict, executions, seconds, counterexample)
+ * that `check --format json` prints and `merge` combines, saving and loading a replayable
+ * counterexample (a counterexample file, or a check or merge result with a violation), and the
+ * text rendering of one.
  */
 #ifndef QINVAL_CLI_CE_FILE_H
 #define QINVAL_CLI_CE_FILE_H
@@ -9,36 +11,66 @@
 #include <stdio.h>
 
 #include "check/explore.h"
+#include "cli/json.h"
 
 #define CE_MAX_SETS 64
 
+/* What a run explored (its identity) and, for a violation, the counterexample's decisions. */
 struct ce_file {
     const char *driver, *scenario, *strategy, *verdict;
     const char *const *sets;
     unsigned nsets;
     unsigned long long seed;
+    unsigned pct_depth, dfs_bound; /* 0 unless the strategy is pct, resp. dfs */
     const struct chk_pick *picks;
     size_t npicks;
 };
 
-/* Owned storage for a loaded file. */
+/* The "counterexample" object of a result. */
+struct ce_counterexample {
+    uint64_t execution; /* global index of the failing execution */
+    uint64_t virtual_time_ns;
+    const char *oracle;
+    const struct chk_pick *picks;
+    size_t npicks;
+    const char *const *timeline;
+    size_t ntimeline;
+    const char (*reductions)[CHK_REDUCTION_LEN]; /* minimisation's --set keys (may be NULL) */
+    unsigned nreductions;
+};
+
+/* A loaded counterexample file or result; strings point into the parsed tree. */
 struct ce_loaded {
-    struct ce_file f;
-    char driver[64], scenario[64], strategy[16], verdict[32];
-    char setbuf[CE_MAX_SETS][96];
-    const char *setp[CE_MAX_SETS];
+    json_value *root;
+    bool is_result;              /* a check or merge result, not a counterexample file */
+    struct ce_file f;            /* f.picks: the counterexample's schedule */
+    bool has_counterexample;     /* a result with a violation */
+    struct ce_counterexample cx; /* valid when has_counterexample */
+    const char **setp, **timeline;
     struct chk_pick *picks;
 };
 
 int ce_save(const char *path, const struct ce_file *ce);
-/* Returns 0, or -1 with a one-line message in err. */
+/* Read a counterexample file or a result. Returns 0, or -1 with a one-line message in err. */
 int ce_load(const char *path, struct ce_loaded *out, char *err, size_t errlen);
+/* The same from a parsed tree, which `out` then owns (also on failure). */
+int ce_from_json(json_value *root, struct ce_loaded *out, char *err, size_t errlen);
 void ce_loaded_free(struct ce_loaded *l);
 
-void cli_print_json(const struct ce_file *ce, const chk_report *rep, FILE *out);
+/* A result object in pieces: the opening with the run's identity, the caller's own members
+ * (each written as ",\n  \"key\": value"), the counterexample, the closing. */
+void ce_write_result_head(FILE *out, const struct ce_file *ce);
+void ce_write_counterexample(FILE *out, const struct ce_counterexample *cx);
+void ce_write_result_end(FILE *out);
+
+/* `check --format json`: the whole result of one (possibly sharded) exploration. */
+void cli_print_json(const struct ce_file *ce, const chk_report *rep, const chk_options *opt,
+                    FILE *out);
 /* Header line, the counterexample's timeline (by replaying it) and the oracle's words. */
 void cli_print_counterexample(const struct ce_file *ce, const scenario *sc,
                               const sim_driver_ops *drv, const chk_report *rep, FILE *out);
+/* "schedule: N forced decisions (pos:v ...)" */
+void cli_print_schedule(FILE *out, const struct chk_pick *picks, size_t npicks);
 
 int cli_load(const char *driver, const char *name, const char *const *sets, unsigned nsets,
              scenario *sc, const sim_driver_ops **drv);

@@ -1,6 +1,7 @@
 /*
  * check.c — `qinval check`: parse the options of DESIGN §7, load the scenario with its --set
- * overrides, explore, and report: a PASS line, or a FAIL line with the minimised counterexample's
+ * overrides, explore (drawing a progress line on stderr when it is a terminal, or with
+ * --progress), and report: a PASS line, or a FAIL line with the minimised counterexample's
  * timeline, the oracle's words and the replay command (the counterexample is saved as JSON).
  */
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include "check/explore.h"
 #include "cli/cli.h"
 #include "cli/ce_file.h"
+#include "cli/progress.h"
 
 #define MAX_SETS 64
 
@@ -19,6 +21,7 @@ struct check_args {
     const char *driver, *scenario, *format, *save;
     const char *sets[MAX_SETS];
     unsigned nsets;
+    bool progress; /* draw the progress line on stderr */
     chk_options opt;
 };
 
@@ -54,22 +57,30 @@ static int parse_shard(const char *v, chk_options *o)
     return 0;
 }
 
+/* The options without a value; true if f is one (and it was applied). */
+static bool switch_flag(const char *f, struct check_args *a)
+{
+    if (!strcmp(f, "--no-minimise"))
+        a->opt.minimise = false;
+    else if (!strcmp(f, "--no-reduce"))
+        a->opt.no_reduce = true;
+    else if (!strcmp(f, "--progress") || !strcmp(f, "--no-progress"))
+        a->progress = !strcmp(f, "--progress");
+    else
+        return false;
+    return true;
+}
+
 static int parse_args(int argc, char **argv, struct check_args *a)
 {
     chk_options_default(&a->opt);
     a->format = "text";
-    a->opt.progress = isatty(2);
+    a->progress = isatty(2);
     for (int i = 0; i < argc; i++) {
         const char *f = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         uint64_t x;
-        if (!strcmp(f, "--no-reduce")) {
-            a->opt.no_reduce = true;
+        if (switch_flag(f, a))
             continue;
-        }
-        if (!strcmp(f, "--no-minimise")) {
-            a->opt.minimise = false;
-            continue;
-        }
         if (!v)
             return bad("%s needs a value (see qinval --help)", f);
         i++;
@@ -121,8 +132,6 @@ static int parse_args(int argc, char **argv, struct check_args *a)
         return bad("%s", "--driver is required (qinval list drivers)");
     if (!a->scenario)
         return bad("%s", "--scenario is required (qinval list scenarios)");
-    if (a->opt.strategy == CHK_STRAT_DFS && a->opt.shard_n > 1)
-        return bad("%s", "--shard applies to the random and pct strategies");
     return 0;
 }
 
@@ -176,6 +185,18 @@ static void print_pass(const struct check_args *a, const chk_report *r)
            r->complete ? ", bounded space covered completely" : "", r->seconds);
 }
 
+/* qinval-ce-SEED.json; a shard's own name, so shards sharing a directory do not overwrite
+ * each other's counterexamples. */
+static const char *default_save_path(const chk_options *o, char *buf, size_t len)
+{
+    if (o->shard_n > 1)
+        snprintf(buf, len, "qinval-ce-%llu-shard-%u-of-%u.json", (unsigned long long)o->seed,
+                 o->shard_i, o->shard_n);
+    else
+        snprintf(buf, len, "qinval-ce-%llu.json", (unsigned long long)o->seed);
+    return buf;
+}
+
 int cli_check(int argc, char **argv)
 {
     struct check_args a;
@@ -187,6 +208,11 @@ int cli_check(int argc, char **argv)
     if (!sc || cli_load(a.driver, a.scenario, a.sets, a.nsets, sc, &drv)) {
         free(sc);
         return CLI_EXIT_USAGE;
+    }
+    struct cli_progress_line line = {.out = stderr};
+    if (a.progress) {
+        a.opt.on_progress = cli_progress_draw;
+        a.opt.progress_ctx = &line;
     }
     chk_report rep;
     chk_explore(sc, drv, &a.opt, &rep);
@@ -204,6 +230,8 @@ int cli_check(int argc, char **argv)
                          .nsets = nsets,
                          .strategy = chk_strategy_name(a.opt.strategy),
                          .seed = a.opt.seed,
+                         .pct_depth = a.opt.pct_depth,
+                         .dfs_bound = a.opt.dfs_bound,
                          .picks = rep.picks,
                          .npicks = rep.npicks,
                          .verdict = chk_verdict_name(rep.verdict)};
@@ -212,12 +240,11 @@ int cli_check(int argc, char **argv)
         fprintf(stderr, "qinval check: internal error: %s\n", rep.result.why);
         rc = CLI_EXIT_INTERNAL;
     } else if (rep.verdict != CHK_PASS) {
-        char path[64];
-        const char *save = a.save ? a.save : path;
-        snprintf(path, sizeof(path), "qinval-ce-%llu.json", (unsigned long long)a.opt.seed);
+        char path[96];
+        const char *save = a.save ? a.save : default_save_path(&a.opt, path, sizeof(path));
         bool text = !strcmp(a.format, "text");
         if (!strcmp(a.format, "json"))
-            cli_print_json(&ce, &rep, stdout);
+            cli_print_json(&ce, &rep, &a.opt, stdout);
         else if (!text)
             print_ktap(&a, &rep);
         else
@@ -230,7 +257,7 @@ int cli_check(int argc, char **argv)
             printf("# replay: qinval replay %s\n", save);
         rc = CLI_EXIT_VIOLATION;
     } else if (!strcmp(a.format, "json")) {
-        cli_print_json(&ce, &rep, stdout);
+        cli_print_json(&ce, &rep, &a.opt, stdout);
     } else if (!strcmp(a.format, "ktap")) {
         print_ktap(&a, &rep);
     } else {

@@ -12,6 +12,7 @@ enum {
 int cli_demo(int argc, char **argv);
 int cli_check(int argc, char **argv);
 int cli_replay(int argc, char **argv);
+int cli_merge(int argc, char **argv);
 int cli_list(int argc, char **argv);
 int cli_matrix(int argc, char **argv);
 

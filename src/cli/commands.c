@@ -1,6 +1,7 @@
 /*
- * commands.c — `qinval replay FILE`, `qinval list drivers|scenarios` and `qinval matrix`
- * (every driver on every scenario, one verdict each, with the default budget).
+ * commands.c — `qinval replay FILE` (a counterexample file, or a check or merge result with a
+ * violation), `qinval list drivers|scenarios` and `qinval matrix` (every driver on every
+ * scenario, one verdict each, with the default budget).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,18 +23,24 @@ int cli_replay(int argc, char **argv)
         fprintf(stderr, "qinval replay: %s\n", err);
         return CLI_EXIT_USAGE;
     }
+    if (l.is_result && !l.has_counterexample) {
+        fprintf(stderr, "qinval replay: %s: the result found no violation, nothing to replay\n",
+                argv[0]);
+        ce_loaded_free(&l);
+        return CLI_EXIT_USAGE;
+    }
     scenario *sc = malloc(sizeof(*sc));
     const sim_driver_ops *drv;
     int rc = CLI_EXIT_USAGE;
     if (sc && !cli_load(l.f.driver, l.f.scenario, l.f.sets, l.f.nsets, sc, &drv)) {
         chk_report rep = {.picks = l.picks, .npicks = l.f.npicks, .executions = 1};
-        chk_replay(sc, drv, l.picks, l.f.npicks, NULL, &rep.result);
+        chk_replay(sc, drv, rep.picks, rep.npicks, NULL, &rep.result);
         rep.verdict = rep.result.verdict;
         struct ce_file f = l.f;
         f.verdict = chk_verdict_name(rep.verdict);
         if (rep.verdict == CHK_PASS) {
             printf("PASS %s / %s  (replay of %s): no violation%s\n", f.driver, f.scenario, argv[0],
-                   *l.verdict ? " — the file expected one" : "");
+                   strcmp(l.f.verdict, "pass") ? " — the file expected one" : "");
             rc = CLI_EXIT_OK;
         } else {
             cli_print_counterexample(&f, sc, drv, &rep, stdout);

@@ -17,10 +17,14 @@ static void usage(FILE *out)
                  "  check --driver D --scenario S [--strategy random|pct|dfs] [--seed N]\n"
                  "        [--executions N] [--time SECONDS] [--shard I/N] [--set KEY=VALUE]...\n"
                  "        [--format text|json|ktap] [--depth D] [--bound B] [--save FILE]\n"
-                 "        [--no-minimise] [--no-reduce]\n"
+                 "        [--no-minimise] [--no-reduce] [--progress|--no-progress]\n"
                  "        explore driver D on scenario S; print PASS, or FAIL with a minimised\n"
                  "        counterexample timeline (saved for replay)\n"
-                 "  replay FILE        re-run a saved counterexample and print its timeline\n"
+                 "  merge [--format text|json] [--save FILE] FILE...\n"
+                 "        combine the --format json results of check --shard I/N runs (files,\n"
+                 "        or - for standard input) into the result of the whole exploration\n"
+                 "  replay FILE        re-run a saved counterexample (or a check or merge JSON\n"
+                 "                     result with a violation) and print its timeline\n"
                  "  list drivers|scenarios\n"
                  "  matrix [--executions N]   every driver on every scenario\n"
                  "  demo [--head-policy fetch|complete] [--desc-width 128|256] [--no-itesid]\n"
@@ -55,6 +59,8 @@ int main(int argc, char **argv)
         return cli_demo(argc - 2, argv + 2);
     if (!strcmp(cmd, "check"))
         return cli_check(argc - 2, argv + 2);
+    if (!strcmp(cmd, "merge"))
+        return cli_merge(argc - 2, argv + 2);
     if (!strcmp(cmd, "replay"))
         return cli_replay(argc - 2, argv + 2);
     if (!strcmp(cmd, "list"))

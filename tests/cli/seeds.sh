@@ -80,7 +80,7 @@ done
 "$Q" check --driver legacy-odd --scenario smoke --strategy bogus 2>e.txt; [ $? = 2 ] || { echo "FAIL bad strategy"; fail=1; }
 "$Q" check --driver legacy-odd --scenario smoke --shard 3/2 2>e.txt; [ $? = 2 ] || { echo "FAIL bad shard"; fail=1; }
 echo '{"driver": "legacy-odd", "scenario": ' >broken.json
-"$Q" replay broken.json 2>e.txt; [ $? = 2 ] && grep -q "not a qinval counterexample" e.txt || { echo "FAIL broken replay file"; fail=1; }
+"$Q" replay broken.json 2>e.txt; [ $? = 2 ] && grep -q "broken.json: malformed JSON: line 2, column 1: expected a value" e.txt || { echo "FAIL broken replay file"; fail=1; }
 mkdir -p sc && printf 'name = x\n[cpu 0]\nop = flush frobnicate\n' >sc/x.scn
 QINVAL_SCENARIOS=$PWD/sc "$Q" check --driver legacy-odd --scenario x 2>e.txt; [ $? = 2 ] && grep -q "x.scn:3" e.txt || { echo "FAIL broken scenario file: $(cat e.txt)"; fail=1; }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# usage.sh — the qinval command's contract for help, version and bad input: --help and
-# --version exit 0; an unknown command, an unknown flag or a bad flag value exits 2 with a
-# one-line message on stderr naming the problem.
+# usage.sh — the qinval command's contract for help, version and bad input: --help (listing
+# every command) and --version exit 0; an unknown command, an unknown flag or a bad flag value
+# exits 2 with a one-line message on stderr naming the problem.
 set -u
 Q=${1:?usage: usage.sh path/to/qinval}
 fail=0
@@ -20,6 +20,9 @@ one_line_err() { # name pattern
 }
 check help 0 "$Q" --help
 grep -q '^usage: qinval' /tmp/qinval-usage.out || { echo "FAIL help text"; fail=1; }
+for cmd in check merge replay list matrix demo; do
+    grep -q "^  $cmd " /tmp/qinval-usage.out || { echo "FAIL help text lacks '$cmd'"; fail=1; }
+done
 check version 0 "$Q" --version
 grep -Eq '^qinval [0-9]+\.[0-9]+\.[0-9]+$' /tmp/qinval-usage.out || { echo "FAIL version"; fail=1; }
 check no-args 2 "$Q"
@@ -34,5 +37,13 @@ one_line_err demo-bad-policy "--head-policy needs fetch or complete"
 check demo-bad-width 2 "$Q" demo --desc-width 64
 one_line_err demo-bad-width "--desc-width needs 128 or 256"
 check demo-missing-value 2 "$Q" demo --desc-width
+check merge-no-files 2 "$Q" merge
+one_line_err merge-no-files "qinval merge: needs the JSON results"
+check merge-unknown-flag 2 "$Q" merge --frob x.json
+one_line_err merge-unknown-flag "unknown option '--frob'"
+check merge-missing-value 2 "$Q" merge x.json --format
+one_line_err merge-missing-value "--format needs a value"
+check check-progress-value 2 "$Q" check --progress=yes --executions 1
+one_line_err check-progress-value "unknown option '--progress=yes'"
 [ $fail = 0 ] && echo "usage: all checks passed"
 exit $fail
