@@ -126,6 +126,8 @@ struct hw_machine {
     uint8_t *ram;
     struct hw_page *pages;
     size_t npages;
+    size_t mem_hi; /* pages [0, mem_hi) may hold non-zero bytes or page records; every page
+                      above is zero with a free, never-allocated record (see mem.c) */
 
     /* log */
     hw_event *log;
@@ -175,10 +177,16 @@ void hw_schedule(hw_machine *m, const struct hw_act *a);
 
 /* log.c */
 hw_event *hw_log_add(hw_machine *m, unsigned kind, int ep, int32_t slot);
-void hw_log_free(hw_machine *m);
 
 /* mem.c */
 bool hw_mem_in_range(const hw_machine *m, hw_paddr pa, size_t len);
+/* Bytes [pa, pa + len) (in range) may be written: raise the dirty mark over them. */
+static inline void hw_mem_touch(hw_machine *m, hw_paddr pa, size_t len)
+{
+    size_t end = (size_t)((pa + len + HW_PAGE_SIZE - 1) / HW_PAGE_SIZE);
+    if (end > m->mem_hi)
+        m->mem_hi = end;
+}
 uint64_t hw_mem_rd64(hw_machine *m, hw_paddr pa);
 void hw_mem_init(hw_machine *m);
 void hw_mem_fini(hw_machine *m);

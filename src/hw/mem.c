@@ -11,10 +11,45 @@
 #include "hw/hw_internal.h"
 
 /* RAM is an anonymous mapping: zero pages cost nothing until touched, so a machine that
- * uses a few pages of a large memory is cheap to create and destroy. */
+ * uses a few pages of a large memory is cheap to create.
+ *
+ * Creating and destroying a machine per execution would map and unmap that memory every time
+ * and fault in every page the execution touches anew; the kernel work dominated the checker.
+ * So a destroyed machine leaves its RAM and page records to the next machine of the same
+ * size created on the same thread (the checker runs one execution at a time per thread).
+ *
+ * Invariant of the spare: every byte of its mapping is zero and every page record is
+ * {HW_OWNER_FREE, gen 0}, exactly what mmap + calloc give, so a machine cannot tell a reused
+ * memory from a fresh one. To restore that cheaply, the machine keeps a mark, mem_hi, above
+ * which nothing was allocated or written through the model or a pointer it handed out
+ * (allocation, hw_mem_ptr, status writes, DMA all raise it). On release the pages below the
+ * mark are zeroed and their records cleared; the pages above it are dropped from the mapping
+ * with MADV_DONTNEED (they read as zero again), which costs little when they were never
+ * touched and catches stray writes through wild pointers. */
+static _Thread_local struct {
+    uint8_t *ram;
+    struct hw_page *pages;
+    size_t bytes;
+} spare;
+
+static void ram_unmap(uint8_t *ram, struct hw_page *pages, size_t bytes)
+{
+    if (ram)
+        munmap(ram, bytes);
+    free(pages);
+}
+
 void hw_mem_init(hw_machine *m)
 {
     m->npages = m->cfg.mem_bytes / HW_PAGE_SIZE;
+    m->mem_hi = 0;
+    if (spare.ram && spare.bytes == m->cfg.mem_bytes) {
+        m->ram = spare.ram;
+        m->pages = spare.pages;
+        spare.ram = NULL;
+        spare.pages = NULL;
+        return;
+    }
     void *ram =
         mmap(NULL, m->cfg.mem_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     m->ram = ram == MAP_FAILED ? NULL : ram;
@@ -23,9 +58,22 @@ void hw_mem_init(hw_machine *m)
 
 void hw_mem_fini(hw_machine *m)
 {
-    if (m->ram)
-        munmap(m->ram, m->cfg.mem_bytes);
-    free(m->pages);
+    if (!m->ram || !m->pages) {
+        ram_unmap(m->ram, m->pages, m->cfg.mem_bytes);
+        return;
+    }
+    size_t hi = m->mem_hi < m->npages ? m->mem_hi : m->npages;
+    size_t bytes = m->cfg.mem_bytes, low = hi * HW_PAGE_SIZE;
+    if (low < bytes && madvise(m->ram + low, bytes - low, MADV_DONTNEED) != 0) {
+        ram_unmap(m->ram, m->pages, bytes); /* cannot restore the invariant: do not keep it */
+        return;
+    }
+    memset(m->ram, 0, low);
+    memset(m->pages, 0, hi * sizeof(*m->pages));
+    ram_unmap(spare.ram, spare.pages, spare.bytes); /* keep the newest only */
+    spare.ram = m->ram;
+    spare.pages = m->pages;
+    spare.bytes = bytes;
 }
 
 size_t hw_mem_size(const hw_machine *m)
@@ -56,6 +104,7 @@ hw_paddr hw_mem_alloc(hw_machine *m, size_t bytes, uint32_t owner)
             first += k; /* skip past the owned page */
             continue;
         }
+        hw_mem_touch(m, (hw_paddr)first * HW_PAGE_SIZE, n * HW_PAGE_SIZE);
         for (k = 0; k < n; k++) {
             struct hw_page *pg = &m->pages[first + k];
             if (pg->gen) /* used before: zero it; a fresh page of the mapping is zero */
@@ -98,7 +147,10 @@ uint32_t hw_mem_generation(const hw_machine *m, hw_paddr pa)
 
 void *hw_mem_ptr(hw_machine *m, hw_paddr pa, size_t len)
 {
-    return hw_mem_in_range(m, pa, len) ? m->ram + pa : NULL;
+    if (!hw_mem_in_range(m, pa, len))
+        return NULL;
+    hw_mem_touch(m, pa, len); /* the caller may write through it */
+    return m->ram + pa;
 }
 
 /* Hardware-side 64-bit read (table walks); out of range reads as 0 (not present). */

@@ -16,6 +16,7 @@
 #include <assert.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -227,12 +228,84 @@ void sim_coro__entry(sim_coro *c)
     coro_exit(c);
 }
 
+/* ---- stacks ----
+ *
+ * The checker creates and destroys a coroutine per simulated CPU per execution; mapping and
+ * unmapping a stack each time, and faulting its pages in again, cost more than a short
+ * execution itself. So a destroyed coroutine's mapping goes to a small per-thread pool and the
+ * next coroutine with the same stack size takes it.
+ *
+ * Invariant of a pooled mapping: exactly what a fresh one is — the guard page PROT_NONE, every
+ * stack byte zero (driver code that reads a variable it never set sees the same garbage in
+ * every run, so replay stays exact), and, under ASan, the stack unpoisoned. Zeroing only
+ * needs to cover the pages the coroutine touched: mincore() names the resident ones; a page
+ * never touched is still the mapping's zero page or not there at all.
+ */
+#define STACK_POOL 8
+
+struct stack_map {
+    void *map;
+    size_t map_bytes;
+};
+
+static _Thread_local struct stack_map g_pool[STACK_POOL];
+static _Thread_local unsigned g_pooled;
+
+static size_t page_size(void)
+{
+    static size_t cached;
+    if (!cached) {
+        long pagesz = sysconf(_SC_PAGESIZE);
+        cached = pagesz > 0 ? (size_t)pagesz : 4096;
+    }
+    return cached;
+}
+
+/* The most recently pooled mapping of the size wanted (its pages are the likeliest to be warm). */
+static bool stack_take(struct stack_map *m)
+{
+    for (unsigned i = g_pooled; i-- > 0;)
+        if (g_pool[i].map_bytes == m->map_bytes) {
+            m->map = g_pool[i].map;
+            for (unsigned k = i + 1; k < g_pooled; k++)
+                g_pool[k - 1] = g_pool[k];
+            g_pooled--;
+            return true;
+        }
+    return false;
+}
+
+/* Zero every resident page of [lo, lo + bytes); false if the kernel would not say which. */
+static bool stack_scrub(char *lo, size_t bytes)
+{
+    size_t page = page_size();
+    unsigned char vec[64];
+    for (size_t off = 0; off < bytes; off += sizeof(vec) * page) {
+        size_t len = bytes - off < sizeof(vec) * page ? bytes - off : sizeof(vec) * page;
+        if (mincore(lo + off, len, vec) != 0)
+            return false;
+        for (size_t k = 0; k < len / page; k++)
+            if (vec[k] & 1)
+                memset(lo + off + k * page, 0, page);
+    }
+    return true;
+}
+
+/* Give c's mapping to the pool if there is room and it can be made as new; else unmap it. */
+static void stack_release(sim_coro *c)
+{
+    if (g_pooled < STACK_POOL && stack_scrub(c->stack_lo, c->stack_bytes)) {
+        g_pool[g_pooled++] = (struct stack_map){c->map, c->map_bytes};
+        return;
+    }
+    munmap(c->map, c->map_bytes);
+}
+
 sim_coro *sim_coro_create(sim_coro_fn fn, void *arg, size_t stack_bytes)
 {
     if (fn == NULL)
         return NULL;
-    long pagesz = sysconf(_SC_PAGESIZE);
-    size_t page = pagesz > 0 ? (size_t)pagesz : 4096;
+    size_t page = page_size();
     if (stack_bytes == 0)
         stack_bytes = SIM_CORO_DEFAULT_STACK;
     if (stack_bytes > SIZE_MAX / 2)
@@ -245,6 +318,17 @@ sim_coro *sim_coro_create(sim_coro_fn fn, void *arg, size_t stack_bytes)
     c->fn = fn;
     c->arg = arg;
     c->map_bytes = stack_bytes + page;
+    c->stack_bytes = stack_bytes;
+    struct stack_map m = {.map_bytes = c->map_bytes};
+    if (stack_take(&m)) {
+        c->map = m.map;
+        c->stack_lo = (char *)c->map + page;
+        if (ctx_init(c))
+            return c;
+        munmap(c->map, c->map_bytes);
+        free(c);
+        return NULL;
+    }
     c->map = mmap(NULL, c->map_bytes, PROT_READ | PROT_WRITE,
                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (c->map == MAP_FAILED) {
@@ -252,7 +336,6 @@ sim_coro *sim_coro_create(sim_coro_fn fn, void *arg, size_t stack_bytes)
         return NULL;
     }
     c->stack_lo = (char *)c->map + page;
-    c->stack_bytes = stack_bytes;
 #if CORO_ASAN
     /* The address range may have been a stack before, with redzones still marked. */
     ASAN_UNPOISON_MEMORY_REGION(c->stack_lo, c->stack_bytes);
@@ -278,10 +361,11 @@ void sim_coro_destroy(sim_coro *c)
         c->cancel = true;
         switch_in(c);
     }
-    /* Abandoned frames leave poisoned redzones behind; clear them before the range is reused. */
+    /* Abandoned frames leave poisoned redzones behind; clear them before the range is reused
+     * (by the pool, or by a later mapping at the same address). */
     ASAN_UNPOISON_MEMORY_REGION(c->stack_lo, c->stack_bytes);
 #endif
-    munmap(c->map, c->map_bytes);
+    stack_release(c);
     free(c);
 }
 

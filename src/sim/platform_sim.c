@@ -249,11 +249,7 @@ void sim_cpu_sleep(qi_platform *p, hw_time dt)
 void sim_note(qi_platform *p, const char *what, uint64_t a, uint64_t b)
 {
     sim_world *w = p->w;
-    GROW(w->notes, w->nnotes, w->cap_notes, 32);
-    char *copy = strdup(what ? what : "");
-    if (!copy)
-        abort();
-    w->notes[w->nnotes++] = copy;
+    const char *copy = sim__note_copy(w, what ? what : "");
     sim__event(w, (int)p->cpu, SIM_EV_NOTE, a, b);
     w->ev[w->nev - 1].text = copy;
 }

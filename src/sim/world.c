@@ -40,6 +40,38 @@ void sim_config_default(sim_config *c)
 
 static void irq_sink(void *ctx, enum hw_irq irq, int ep);
 
+/* What a destroyed world leaves to the next one created on the same thread: the capacity of
+ * its event and region arrays and its note blocks, so that an execution of the checker does
+ * not regrow them from nothing. A new world starts with every length at zero (and every
+ * block's `used` at zero) and reads only what it wrote, so old contents never show. */
+static _Thread_local struct {
+    sim_event *ev;
+    size_t cap_ev;
+    struct dma_region *regions;
+    size_t cap_regions;
+    struct note_block *notes;
+} spare;
+
+static void free_blocks(struct note_block *b)
+{
+    while (b) {
+        struct note_block *next = b->next;
+        free(b);
+        b = next;
+    }
+}
+
+/* Keep the larger of two arrays in the spare; free the other. */
+#define KEEP(spare_arr, spare_cap, arr, cap)                                                       \
+    do {                                                                                           \
+        if ((cap) > (spare_cap)) {                                                                 \
+            free(spare_arr);                                                                       \
+            (spare_arr) = (arr), (spare_cap) = (cap);                                              \
+        } else {                                                                                   \
+            free(arr);                                                                             \
+        }                                                                                          \
+    } while (0)
+
 sim_world *sim_create(const sim_config *cfg, hw_machine *hw, const char **err)
 {
     const char *why = NULL;
@@ -64,6 +96,14 @@ sim_world *sim_create(const sim_config *cfg, hw_machine *hw, const char **err)
     }
     w->cfg = *cfg;
     w->hw = hw;
+    w->ev = spare.ev, w->cap_ev = spare.cap_ev;
+    w->regions = spare.regions, w->cap_regions = spare.cap_regions;
+    w->notes = w->note_cur = spare.notes;
+    for (struct note_block *b = w->notes; b; b = b->next)
+        b->used = 0;
+    spare.ev = NULL, spare.cap_ev = 0;
+    spare.regions = NULL, spare.cap_regions = 0;
+    spare.notes = NULL;
     w->ram = hw_mem_ptr(hw, 0, 1);
     w->running = -1;
     w->now = hw_now(hw);
@@ -86,11 +126,10 @@ void sim_destroy(sim_world *w)
     hw_set_irq_sink(w->hw, NULL, NULL);
     for (unsigned i = 0; i < w->cfg.ncpus; i++)
         sim_coro_destroy(w->cpu[i].co);
-    for (size_t i = 0; i < w->nnotes; i++)
-        free(w->notes[i]);
-    free(w->notes);
-    free(w->regions);
-    free(w->ev);
+    KEEP(spare.ev, spare.cap_ev, w->ev, w->cap_ev);
+    KEEP(spare.regions, spare.cap_regions, w->regions, w->cap_regions);
+    free_blocks(spare.notes);
+    spare.notes = w->notes;
     free(w);
 }
 
@@ -165,6 +204,38 @@ void sim__event(sim_world *w, int cpu, unsigned kind, uint64_t a, uint64_t b)
     hw_events(w->hw, &hwpos);
     w->ev[w->nev++] = (sim_event){
         .t = w->now, .hwpos = hwpos, .kind = (uint16_t)kind, .cpu = (int16_t)cpu, .a = a, .b = b};
+}
+
+/* A copy of `what` that lives as long as the world: in the block being filled, else in the
+ * next block of the list (one left by an earlier world, emptied) or a new one. */
+const char *sim__note_copy(sim_world *w, const char *what)
+{
+    size_t len = strlen(what) + 1;
+    struct note_block *b = w->note_cur, *last = NULL;
+    while (b && b->size - b->used < len) { /* blocks after the current one are empty */
+        last = b;
+        b = b->next;
+    }
+    if (!b) {
+        size_t size = len > 4000 ? len : 4000;
+        grow_in_alloc = 1;
+        b = malloc(sizeof(*b) + size);
+        grow_in_alloc = 0;
+        if (!b)
+            abort();
+        b->next = NULL;
+        b->size = size;
+        b->used = 0;
+        if (last)
+            last->next = b;
+        else
+            w->notes = b;
+    }
+    w->note_cur = b;
+    char *copy = b->text + b->used;
+    memcpy(copy, what, len);
+    b->used += len;
+    return copy;
 }
 
 const sim_event *sim_events(const sim_world *w, size_t *n)
@@ -533,6 +604,7 @@ static void schedule_once(sim_world *w)
 static void guard_fired(sim_world *w)
 {
     sim_coro_escaped();
+    sim__guard_landed();
     int cpu = w->running;
     w->running = -1;
     if (cpu < 0)
@@ -573,7 +645,9 @@ void sim_run(sim_world *w, sim_outcome *out)
         }
     }
     sim__guard_arm(w);
-    if (sigsetjmp(w->escape, 1))
+    /* No signal mask saved (that would be a system call per run): the guard's signal handler
+     * is the only way here, and guard_fired() unblocks its signal. */
+    if (sigsetjmp(w->escape, 0))
         guard_fired(w);
     while (!w->stop)
         schedule_once(w);

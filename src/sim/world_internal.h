@@ -51,6 +51,13 @@ struct sim_cpu {
     int hotplug_ep;
 };
 
+/* Copies of note strings, packed into blocks that never move (events point into them). */
+struct note_block {
+    struct note_block *next;
+    size_t size, used;
+    char text[];
+};
+
 struct dma_region {
     void *va;
     size_t bytes;
@@ -82,8 +89,8 @@ struct sim_world {
 
     sim_event *ev;
     size_t nev, cap_ev;
-    char **notes; /* owned copies of note strings */
-    size_t nnotes, cap_notes;
+    struct note_block *notes;    /* owned copies of note strings, in blocks */
+    struct note_block *note_cur; /* the block being filled; those before it are done with */
 
     bool stop;
     sim_outcome out;
@@ -95,6 +102,7 @@ struct sim_cpu *sim__point(qi_platform *p, enum cpu_op op);
 void sim__charge(struct sim_cpu *c, hw_time cost);
 void sim__mutated(sim_world *w);
 void sim__event(sim_world *w, int cpu, unsigned kind, uint64_t a, uint64_t b);
+const char *sim__note_copy(sim_world *w, const char *what);
 void sim__finish(sim_world *w, enum sim_stop stop, int cpu, hw_time t, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
@@ -103,5 +111,6 @@ void sim__guard_arm(sim_world *w);
 void sim__guard_step_begin(void);
 void sim__guard_step_end(void);
 void sim__guard_disarm(void);
+void sim__guard_landed(void); /* after the escape: the signal is unblocked again */
 
 #endif /* QINVAL_SIM_WORLD_INTERNAL_H */

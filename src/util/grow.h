@@ -6,15 +6,25 @@
 #ifndef QINVAL_UTIL_GROW_H
 #define QINVAL_UTIL_GROW_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
+
+/* Non-zero while this thread is inside the allocator on behalf of the simulation (grow_array,
+ * and the simulator's own blocks). The simulator's step guard (src/sim/guard.c) leaves a stuck
+ * step by a long jump out of a signal handler; out of malloc that would leave the allocator's
+ * lock taken for good, so the guard does not jump while this is set, and tries again later.
+ * Defined in grow.c. */
+extern _Thread_local volatile sig_atomic_t grow_in_alloc;
 
 static inline void *grow_array(void *p, size_t *cap, size_t len, size_t elem, size_t first)
 {
     if (len < *cap)
         return p;
     size_t n = *cap ? *cap * 2 : first;
+    grow_in_alloc = 1;
     void *q = realloc(p, n * elem);
+    grow_in_alloc = 0;
     if (!q)
         abort();
     *cap = n;
