@@ -11,6 +11,9 @@
  * With ASan, every switch is bracketed by __sanitizer_start_switch_fiber (on the old stack,
  * naming the new one) and __sanitizer_finish_switch_fiber (first thing on the new stack).
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* RUSAGE_THREAD */
+#endif
 #include "sim/coro.h"
 
 #include <assert.h>
@@ -18,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 /* Backend selection; coro_switch.S applies the same conditions. */
@@ -71,6 +75,8 @@ struct sim_coro {
     bool started;       /* has been resumed at least once */
     bool done;          /* fn has returned (or, under ASan, the coroutine was cancelled) */
     bool abandoned;     /* left by sim_coro_escape(): its frames are never entered again */
+    size_t touched;     /* top bytes of the stack that may be resident (see "stacks" below) */
+    uint64_t faults;    /* the thread's page-fault count observed before it was created */
 #if CORO_ASAN
     bool cancel;     /* destroy() re-enters a suspended coroutine only to let it exit */
     void *asan_fake; /* ASan fake stack of this coroutine while it is switched out */
@@ -235,21 +241,35 @@ void sim_coro__entry(sim_coro *c)
  * execution itself. So a destroyed coroutine's mapping goes to a small per-thread pool and the
  * next coroutine with the same stack size takes it.
  *
- * Invariant of a pooled mapping: exactly what a fresh one is — the guard page PROT_NONE, every
- * stack byte zero (driver code that reads a variable it never set sees the same garbage in
- * every run, so replay stays exact), and, under ASan, the stack unpoisoned. Zeroing only
- * needs to cover the pages the coroutine touched: mincore() names the resident ones; a page
- * never touched is still the mapping's zero page or not there at all.
+ * Invariant of a mapping handed out: exactly what a fresh one is — the guard page PROT_NONE,
+ * every stack byte zero (driver code that reads a variable it never set sees the same bytes
+ * in every run, so replay stays exact), and, under ASan, the stack unpoisoned.
+ *
+ * Restoring that means zeroing what the coroutine wrote, which is at most the pages of the
+ * mapping that are resident. A pooled mapping remembers `touched`: the top part of the stack
+ * that holds every resident page. A released mapping is "dirty" until scrubbed, and scrubbing
+ * happens in a batch when a coroutine is created and no clean mapping fits:
+ *  - cheap path: if this thread took no page fault since before the coroutine was created
+ *    (getrusage), no page of the mapping became resident meanwhile, so zeroing `touched`
+ *    covers everything it wrote;
+ *  - otherwise mincore() names the resident pages, `touched` is extended down to the lowest
+ *    one, and that part is zeroed.
+ * One system call per batch (usually: per execution) instead of one mincore() per stack.
  */
-#define STACK_POOL 8
+#define STACK_POOL     8
+#define FAULTS_UNKNOWN UINT64_MAX
 
 struct stack_map {
     void *map;
     size_t map_bytes;
+    size_t touched;  /* top bytes of the stack that may be resident; below: never touched */
+    uint64_t faults; /* dirty: the thread's fault count observed before its coroutine began */
+    bool dirty;      /* released and not yet zeroed */
 };
 
 static _Thread_local struct stack_map g_pool[STACK_POOL];
 static _Thread_local unsigned g_pooled;
+static _Thread_local uint64_t g_faults = FAULTS_UNKNOWN; /* latest observation */
 
 static size_t page_size(void)
 {
@@ -261,44 +281,99 @@ static size_t page_size(void)
     return cached;
 }
 
-/* The most recently pooled mapping of the size wanted (its pages are the likeliest to be warm). */
-static bool stack_take(struct stack_map *m)
+/* Page faults this thread has taken so far (minor and major), or FAULTS_UNKNOWN. */
+static uint64_t thread_faults(void)
 {
-    for (unsigned i = g_pooled; i-- > 0;)
-        if (g_pool[i].map_bytes == m->map_bytes) {
-            m->map = g_pool[i].map;
+#ifdef RUSAGE_THREAD
+    struct rusage ru;
+    if (getrusage(RUSAGE_THREAD, &ru) == 0)
+        return (uint64_t)ru.ru_minflt + (uint64_t)ru.ru_majflt;
+#endif
+    return FAULTS_UNKNOWN;
+}
+
+/* Extend m->touched down to the lowest resident page of the stack; false if the kernel would
+ * not say which pages are resident. */
+static bool stack_find_touched(struct stack_map *m)
+{
+    size_t page = page_size(), bytes = m->map_bytes - page;
+    char *lo = (char *)m->map + page;
+    unsigned char vec[64];
+    for (size_t off = 0; off < bytes - m->touched; off += sizeof(vec) * page) {
+        size_t len = bytes - off < sizeof(vec) * page ? bytes - off : sizeof(vec) * page;
+        if (mincore(lo + off, len, vec) != 0)
+            return false;
+        for (size_t k = 0; k < len / page; k++)
+            if (vec[k] & 1) {
+                size_t touched = bytes - (off + k * page);
+                if (touched > m->touched)
+                    m->touched = touched;
+                return true;
+            }
+    }
+    return true;
+}
+
+/* Zero every dirty pooled stack (see above); one that cannot be made clean is unmapped. */
+static void pool_scrub(void)
+{
+    uint64_t f = thread_faults();
+    for (unsigned i = 0; i < g_pooled;) {
+        struct stack_map *m = &g_pool[i];
+        if (!m->dirty) {
+            i++;
+            continue;
+        }
+        if ((f == FAULTS_UNKNOWN || f != m->faults) && !stack_find_touched(m)) {
+            munmap(m->map, m->map_bytes);
+            g_pool[i] = g_pool[--g_pooled];
+            continue;
+        }
+        memset((char *)m->map + m->map_bytes - m->touched, 0, m->touched);
+        m->dirty = false;
+        i++;
+    }
+    g_faults = f;
+}
+
+/* A clean pooled mapping of `map_bytes`, the most recently pooled first (its pages are the
+ * likeliest to be warm); scrubs the dirty ones if none is clean. */
+static bool stack_take(struct stack_map *out)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        bool dirty = false;
+        for (unsigned i = g_pooled; i-- > 0;) {
+            if (g_pool[i].map_bytes != out->map_bytes)
+                continue;
+            if (g_pool[i].dirty) {
+                dirty = true;
+                continue;
+            }
+            *out = g_pool[i];
             for (unsigned k = i + 1; k < g_pooled; k++)
                 g_pool[k - 1] = g_pool[k];
             g_pooled--;
             return true;
         }
+        if (!dirty)
+            return false;
+        pool_scrub();
+    }
     return false;
 }
 
-/* Zero every resident page of [lo, lo + bytes); false if the kernel would not say which. */
-static bool stack_scrub(char *lo, size_t bytes)
-{
-    size_t page = page_size();
-    unsigned char vec[64];
-    for (size_t off = 0; off < bytes; off += sizeof(vec) * page) {
-        size_t len = bytes - off < sizeof(vec) * page ? bytes - off : sizeof(vec) * page;
-        if (mincore(lo + off, len, vec) != 0)
-            return false;
-        for (size_t k = 0; k < len / page; k++)
-            if (vec[k] & 1)
-                memset(lo + off + k * page, 0, page);
-    }
-    return true;
-}
-
-/* Give c's mapping to the pool if there is room and it can be made as new; else unmap it. */
+/* Give c's mapping to the pool (dirty) if there is room; else unmap it. */
 static void stack_release(sim_coro *c)
 {
-    if (g_pooled < STACK_POOL && stack_scrub(c->stack_lo, c->stack_bytes)) {
-        g_pool[g_pooled++] = (struct stack_map){c->map, c->map_bytes};
+    if (g_pooled == STACK_POOL) {
+        munmap(c->map, c->map_bytes);
         return;
     }
-    munmap(c->map, c->map_bytes);
+    g_pool[g_pooled++] = (struct stack_map){.map = c->map,
+                                            .map_bytes = c->map_bytes,
+                                            .touched = c->touched,
+                                            .faults = c->faults,
+                                            .dirty = true};
 }
 
 sim_coro *sim_coro_create(sim_coro_fn fn, void *arg, size_t stack_bytes)
@@ -320,8 +395,11 @@ sim_coro *sim_coro_create(sim_coro_fn fn, void *arg, size_t stack_bytes)
     c->map_bytes = stack_bytes + page;
     c->stack_bytes = stack_bytes;
     struct stack_map m = {.map_bytes = c->map_bytes};
-    if (stack_take(&m)) {
+    bool pooled = stack_take(&m);
+    c->faults = g_faults; /* observed before this coroutine runs (stack_take may observe) */
+    if (pooled) {
         c->map = m.map;
+        c->touched = m.touched;
         c->stack_lo = (char *)c->map + page;
         if (ctx_init(c))
             return c;
