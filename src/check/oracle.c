@@ -66,6 +66,8 @@ bool chk_covers(const vtd_desc *done, const vtd_desc *want)
 {
     if (!memcmp(done->qw, want->qw, sizeof(done->qw)))
         return true;
+    if (vtd_desc_type(done) != vtd_desc_type(want))
+        return false; /* as below, without decoding both */
     vtd_fields d, w;
     if (vtd_decode(done, &d) != VTD_OK || vtd_decode(want, &w) != VTD_OK || d.type != w.type)
         return false;

@@ -159,9 +159,9 @@ struct hw_machine {
 
     /* translation caches */
     struct ctx_cache_ent ctx[HW_CTX_CACHE];
-    unsigned ctx_next;
+    unsigned ctx_next, ctx_used; /* filled round-robin: [ctx_used, end) was never valid */
     struct iotlb_ent iotlb[HW_IOTLB];
-    unsigned iotlb_next;
+    unsigned iotlb_next, iotlb_used; /* likewise */
     uint32_t atc_serial;
 
     /* endpoints */
