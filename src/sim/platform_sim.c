@@ -112,8 +112,7 @@ static void irqs_off(sim_world *w, struct sim_cpu *c)
 {
     if (c->irqs_off)
         return;
-    c->irqs_off = true;
-    c->irq_off_since = w->now;
+    sim__irqs_off(w, c);
     sim__event(w, (int)c->id, SIM_EV_IRQ_OFF, 0, 0);
 }
 

@@ -7,8 +7,10 @@
  * Invariants:
  *  - w->now never decreases; the hardware clock equals w->now after every scheduler iteration.
  *  - A CPU's operation runs at max(w->now, cpu.t); afterwards cpu.t = w->now + its cost.
- *  - Only the main context touches the scheduler state; a CPU changes it only through the
- *    platform functions it is running (platform_sim.c), one CPU at a time.
+ *  - One thing runs at a time: the scheduler, or one CPU's step. A CPU changes scheduler state
+ *    only through the platform functions it is running (platform_sim.c). The scheduler runs
+ *    either on the main context or, when a CPU reaches a platform point, on that CPU's stack
+ *    (reschedule()); its decisions depend only on the world, not on where it runs.
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -41,14 +43,16 @@ void sim_config_default(sim_config *c)
 static void irq_sink(void *ctx, enum hw_irq irq, int ep);
 
 /* What a destroyed world leaves to the next one created on the same thread: the capacity of
- * its event and region arrays and its note blocks, so that an execution of the checker does
- * not regrow them from nothing. A new world starts with every length at zero (and every
+ * its event, region and snapshot arrays and its note blocks, so that an execution of the checker
+ * does not regrow them from nothing. A new world starts with every length at zero (and every
  * block's `used` at zero) and reads only what it wrote, so old contents never show. */
 static _Thread_local struct {
     sim_event *ev;
     size_t cap_ev;
     struct dma_region *regions;
     size_t cap_regions;
+    uint8_t *snap;
+    size_t cap_snap;
     struct note_block *notes;
 } spare;
 
@@ -88,7 +92,7 @@ sim_world *sim_create(const sim_config *cfg, hw_machine *hw, const char **err)
             *err = why;
         return NULL;
     }
-    sim_world *w = calloc(1, sizeof(*w));
+    sim_world *w = calloc(1, sizeof(*w) + cfg->ncpus * sizeof(w->cpu[0]));
     if (!w) {
         if (err)
             *err = "out of memory";
@@ -98,11 +102,13 @@ sim_world *sim_create(const sim_config *cfg, hw_machine *hw, const char **err)
     w->hw = hw;
     w->ev = spare.ev, w->cap_ev = spare.cap_ev;
     w->regions = spare.regions, w->cap_regions = spare.cap_regions;
+    w->snap = spare.snap, w->cap_snap = spare.cap_snap;
     w->notes = w->note_cur = spare.notes;
     for (struct note_block *b = w->notes; b; b = b->next)
         b->used = 0;
     spare.ev = NULL, spare.cap_ev = 0;
     spare.regions = NULL, spare.cap_regions = 0;
+    spare.snap = NULL, spare.cap_snap = 0;
     spare.notes = NULL;
     w->ram = hw_mem_ptr(hw, 0, 1);
     w->running = -1;
@@ -128,6 +134,7 @@ void sim_destroy(sim_world *w)
         sim_coro_destroy(w->cpu[i].co);
     KEEP(spare.ev, spare.cap_ev, w->ev, w->cap_ev);
     KEEP(spare.regions, spare.cap_regions, w->regions, w->cap_regions);
+    KEEP(spare.snap, spare.cap_snap, w->snap, w->cap_snap);
     free_blocks(spare.notes);
     spare.notes = w->notes;
     free(w);
@@ -305,8 +312,7 @@ static void deliver_irqs(sim_world *w, struct sim_cpu *c)
         c->irq_pending &= ~(1u << irq);
         int ep = irq == HW_IRQ_HOTPLUG ? c->hotplug_ep : -1;
         c->in_irq = true;
-        c->irqs_off = true;
-        c->irq_off_since = w->now;
+        sim__irqs_off(w, c);
         sim__event(w, (int)c->id, SIM_EV_IRQ_ENTRY, irq, (uint64_t)(int64_t)ep);
         c->t = w->now + w->cfg.cost.irq_entry;
         if (w->irq_fn)
@@ -318,12 +324,14 @@ static void deliver_irqs(sim_world *w, struct sim_cpu *c)
 
 /* ---- scheduling points (called from platform_sim.c inside a CPU) ---- */
 
+static void reschedule(sim_world *w, struct sim_cpu *c);
+
 struct sim_cpu *sim__point(qi_platform *p, enum cpu_op op)
 {
     sim_world *w = p->w;
     struct sim_cpu *c = &w->cpu[p->cpu];
     c->op = op;
-    sim_coro_yield();
+    reschedule(w, c);
     deliver_irqs(w, c);
     return c;
 }
@@ -356,17 +364,47 @@ static hw_time ready_time(const sim_world *w, const struct sim_cpu *c)
     return c->t;
 }
 
-/* A hash of all driver memory, a word at a time (regions are page-aligned allocations). */
-static uint64_t region_hash(const sim_world *w)
+/* Driver memory as it is now, for the quiescence test over a round: each region rounded up
+ * to whole 8-byte words (regions are page-aligned allocations), concatenated. */
+static size_t region_span(const struct dma_region *r)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < w->nregions; i++) {
-        const uint64_t *q = w->regions[i].va;
-        size_t words = (w->regions[i].bytes + 7) / 8;
-        for (size_t k = 0; k < words; k++)
-            h = (h ^ q[k]) * 0x100000001B3ull + (h >> 29);
+    return (r->bytes + 7) / 8 * 8;
+}
+
+static void snapshot_take(sim_world *w)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < w->nregions; i++)
+        total += region_span(&w->regions[i]);
+    if (total > w->cap_snap) {
+        grow_in_alloc = 1;
+        uint8_t *p = realloc(w->snap, total);
+        grow_in_alloc = 0;
+        if (!p)
+            abort();
+        w->snap = p;
+        w->cap_snap = total;
     }
-    return h;
+    size_t at = 0;
+    for (size_t i = 0; i < w->nregions; i++) {
+        memcpy(w->snap + at, w->regions[i].va, region_span(&w->regions[i]));
+        at += region_span(&w->regions[i]);
+    }
+    w->snap_regions = w->nregions;
+}
+
+/* Is driver memory what the snapshot holds (same regions, same bytes)? */
+static bool snapshot_same(const sim_world *w)
+{
+    if (w->nregions != w->snap_regions)
+        return false;
+    size_t at = 0;
+    for (size_t i = 0; i < w->nregions; i++) {
+        if (memcmp(w->snap + at, w->regions[i].va, region_span(&w->regions[i])))
+            return false;
+        at += region_span(&w->regions[i]);
+    }
+    return true;
 }
 
 /* Every live CPU waits: for a lock, for its sleep to end, or in a polling loop whose last
@@ -391,7 +429,7 @@ static bool round_complete(const sim_world *w)
 {
     for (unsigned i = 0; i < w->cfg.ncpus; i++) {
         const struct sim_cpu *c = &w->cpu[i];
-        if (!c->done && c->op == OP_RELAX && c->relax_step < w->hash_step)
+        if (!c->done && c->op == OP_RELAX && c->relax_step < w->snap_step)
             return false;
     }
     return true;
@@ -450,7 +488,7 @@ static void jump_to(sim_world *w, hw_time t)
     for (unsigned i = 0; i < w->cfg.ncpus; i++)
         if (!w->cpu[i].done && w->cpu[i].t < t)
             w->cpu[i].t = t;
-    w->hash_armed = false;
+    w->snap_armed = false;
 }
 
 /* Returns true when time jumped (or the run ended): the caller re-evaluates. */
@@ -458,17 +496,17 @@ static bool try_jump(sim_world *w)
 {
     if (!all_waiting(w))
         return false; /* a CPU is mid-iteration; an armed round stays valid while the epoch holds */
-    if (!w->hash_armed || w->hash_epoch != w->epoch) {
-        w->hash_armed = true;
-        w->hash_epoch = w->epoch;
-        w->hash_step = w->steps;
-        w->hash_value = region_hash(w);
+    if (!w->snap_armed || w->snap_epoch != w->epoch) {
+        w->snap_armed = true;
+        w->snap_epoch = w->epoch;
+        w->snap_step = w->steps;
+        snapshot_take(w);
         return false;
     }
     if (!round_complete(w))
         return false;
-    if (region_hash(w) != w->hash_value) {
-        w->hash_armed = false;
+    if (!snapshot_same(w)) {
+        w->snap_armed = false;
         return false;
     }
     hw_time t = next_change(w);
@@ -487,18 +525,29 @@ static bool try_jump(sim_world *w)
     return true;
 }
 
+/* Called at every scheduler iteration, so the per-CPU loop runs only once w->now reaches
+ * w->wd_next, which is never later than the earliest watchdog deadline of a live CPU with
+ * interrupts off (sim__irqs_off() lowers it; the loop recomputes it). */
 static bool check_watchdog(sim_world *w)
 {
-    for (unsigned i = 0; i < w->cfg.ncpus; i++) {
+    hw_time next = HW_NEVER;
+    for (unsigned i = 0; i < w->cfg.ncpus && w->now >= w->wd_next; i++) {
         struct sim_cpu *c = &w->cpu[i];
-        if (c->done || !c->irqs_off || w->now < c->irq_off_since + w->cfg.watchdog)
+        if (c->done || !c->irqs_off)
             continue;
+        if (w->now < c->irq_off_since + w->cfg.watchdog) {
+            if (c->irq_off_since + w->cfg.watchdog < next)
+                next = c->irq_off_since + w->cfg.watchdog;
+            continue;
+        }
         sim__finish(w, SIM_STOP_HARD_LOCKUP, (int)i, c->irq_off_since + w->cfg.watchdog,
                     "cpu%u kept interrupts disabled for %.1f s (watchdog %.1f s)%s", i,
                     (double)(w->now - c->irq_off_since) / HW_S, (double)w->cfg.watchdog / HW_S,
                     blocked(c) ? ", spinning on a lock" : "");
         return true;
     }
+    if (w->now >= w->wd_next)
+        w->wd_next = next;
     if (w->cfg.max_steps && w->steps >= w->cfg.max_steps) {
         sim__finish(w, SIM_STOP_TIMEOUT, -1, w->now,
                     "%llu scheduling steps without finishing (%.3f s virtual): CPUs keep "
@@ -537,8 +586,10 @@ static void drain_hardware(sim_world *w)
         w->now = t;
 }
 
-/* One scheduler iteration. */
-static void schedule_once(sim_world *w)
+/* One scheduler iteration up to its choice: the CPU to run next, its clock set to now; or NULL
+ * when the iteration ended without one (hardware acted first, time jumped, or the run ended:
+ * the caller looks at w->stop and iterates again). */
+static struct sim_cpu *pick_next(sim_world *w)
 {
     unsigned cands[SIM_MAX_CPUS], n = 0, live = 0;
     hw_time tmin = HW_NEVER;
@@ -548,28 +599,31 @@ static void schedule_once(sim_world *w)
         if (c->done)
             continue;
         live++;
-        if (!blocked(c) && ready_time(w, c) < tmin)
-            tmin = ready_time(w, c);
+        if (!blocked(c)) {
+            hw_time t = ready_time(w, c);
+            if (t < tmin)
+                tmin = t;
+        }
     }
     if (live == 0) {
         drain_hardware(w);
         sim__finish(w, SIM_STOP_DONE, -1, w->now, "every CPU finished");
-        return;
+        return NULL;
     }
     if (tmin == HW_NEVER) {
         deadlock(w);
-        return;
+        return NULL;
     }
     hw_time te = hw_next_event(w->hw);
     if (te < tmin && te > w->now) { /* hardware acts before any CPU can */
         w->now = te;
         hw_advance(w->hw, te);
         check_watchdog(w);
-        return;
+        return NULL;
     }
     if (try_jump(w)) {
         check_watchdog(w);
-        return;
+        return NULL;
     }
     hw_time limit = tmin + w->cfg.window;
     for (unsigned i = 0; i < w->cfg.ncpus; i++) {
@@ -587,18 +641,70 @@ static void schedule_once(sim_world *w)
         hw_advance(w->hw, at);
     }
     if (check_watchdog(w))
-        return;
+        return NULL;
     c->t = w->now;
+    return c;
+}
+
+/* A step is one CPU running from one platform point to the next. */
+static void step_begin(sim_world *w, const struct sim_cpu *c)
+{
     w->running = (int)c->id;
     sim__guard_step_begin();
-    int rc = sim_coro_resume(c->co);
+}
+
+static void step_end(sim_world *w)
+{
     sim__guard_step_end();
     w->running = -1;
     w->steps++;
-    if (rc == 0)
-        c->done = true;
-    else if (rc < 0)
-        sim__finish(w, SIM_STOP_ABORT, (int)c->id, w->now, "cpu%u could not be resumed", c->id);
+}
+
+/*
+ * A CPU reached a platform point: its step ends, and the scheduler runs right here, on the
+ * CPU's stack, until it picks a CPU. If it picks this one again (most steps: the same CPU keeps
+ * going), the CPU simply goes on, with no switch to the scheduler's context and back. Otherwise
+ * the CPU hands the pick to the main context (w->next) and yields; main resumes the CPU picked.
+ * The scheduler's decisions are the same wherever it runs: pick_next() reads only the world.
+ */
+static void reschedule(sim_world *w, struct sim_cpu *c)
+{
+    step_end(w);
+    for (;;) {
+        struct sim_cpu *next = w->stop ? NULL : pick_next(w);
+        if (next == c) {
+            step_begin(w, c);
+            return;
+        }
+        if (next || w->stop) {
+            w->next = next;
+            w->handoff = true;
+            sim_coro_yield(); /* back here once main resumes this CPU: step_begin is done */
+            return;
+        }
+    }
+}
+
+/* The main context's loop: resume the CPU picked (by a CPU that handed over, or here), until
+ * the run stops. */
+static void run_loop(sim_world *w)
+{
+    while (!w->stop) {
+        struct sim_cpu *c = w->next;
+        w->next = NULL;
+        if (!c && !(c = pick_next(w)))
+            continue;
+        step_begin(w, c);
+        w->handoff = false;
+        int rc = sim_coro_resume(c->co);
+        if (w->handoff)
+            continue; /* a CPU ended its step in reschedule() and handed over */
+        step_end(w);
+        if (rc == 0)
+            c->done = true;
+        else if (rc < 0)
+            sim__finish(w, SIM_STOP_ABORT, (int)c->id, w->now, "cpu%u could not be resumed", c->id);
+    }
 }
 
 static void guard_fired(sim_world *w)
@@ -649,8 +755,7 @@ void sim_run(sim_world *w, sim_outcome *out)
      * is the only way here, and guard_fired() unblocks its signal. */
     if (sigsetjmp(w->escape, 0))
         guard_fired(w);
-    while (!w->stop)
-        schedule_once(w);
+    run_loop(w);
     sim__guard_disarm();
     w->out.steps = w->steps;
     *out = w->out;
