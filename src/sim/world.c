@@ -528,7 +528,7 @@ static bool try_jump(sim_world *w)
 /* Called at every scheduler iteration, so the per-CPU loop runs only once w->now reaches
  * w->wd_next, which is never later than the earliest watchdog deadline of a live CPU with
  * interrupts off (sim__irqs_off() lowers it; the loop recomputes it). */
-static bool check_watchdog(sim_world *w)
+static bool check_limits(sim_world *w)
 {
     hw_time next = HW_NEVER;
     for (unsigned i = 0; i < w->cfg.ncpus && w->now >= w->wd_next; i++) {
@@ -564,6 +564,15 @@ static bool check_watchdog(sim_world *w)
     return false;
 }
 
+/* The common case of check_limits(), inline: no deadline reached, no bound passed. */
+static inline bool check_watchdog(sim_world *w)
+{
+    if (w->now < w->wd_next && w->now <= w->cfg.max_virtual &&
+        (!w->cfg.max_steps || w->steps < w->cfg.max_steps))
+        return false;
+    return check_limits(w);
+}
+
 static unsigned default_choose(void *ctx, const sim_world *w, const unsigned *c, unsigned n,
                                uint64_t step)
 {
@@ -591,19 +600,23 @@ static void drain_hardware(sim_world *w)
  * the caller looks at w->stop and iterates again). */
 static struct sim_cpu *pick_next(sim_world *w)
 {
+    /* ready[i]: when CPU i can run (ready_time), or HW_NEVER if it is done or waits for a
+     * lock. Nothing below changes a CPU's state before the choice, so it is computed once. */
+    hw_time ready[SIM_MAX_CPUS];
     unsigned cands[SIM_MAX_CPUS], n = 0, live = 0;
     hw_time tmin = HW_NEVER;
     note_hw_progress(w);
     for (unsigned i = 0; i < w->cfg.ncpus; i++) {
         struct sim_cpu *c = &w->cpu[i];
-        if (c->done)
-            continue;
-        live++;
-        if (!blocked(c)) {
-            hw_time t = ready_time(w, c);
-            if (t < tmin)
-                tmin = t;
+        hw_time r = HW_NEVER;
+        if (!c->done) {
+            live++;
+            if (!blocked(c))
+                r = ready_time(w, c);
         }
+        if (r < tmin)
+            tmin = r;
+        ready[i] = r;
     }
     if (live == 0) {
         drain_hardware(w);
@@ -626,16 +639,14 @@ static struct sim_cpu *pick_next(sim_world *w)
         return NULL;
     }
     hw_time limit = tmin + w->cfg.window;
-    for (unsigned i = 0; i < w->cfg.ncpus; i++) {
-        struct sim_cpu *c = &w->cpu[i];
-        if (!c->done && !blocked(c) && ready_time(w, c) <= limit)
+    for (unsigned i = 0; i < w->cfg.ncpus; i++)
+        if (ready[i] != HW_NEVER && ready[i] <= limit)
             cands[n++] = i;
-    }
     unsigned pick = n == 1 ? 0 : w->choose(w->choose_ctx, w, cands, n, w->steps);
     if (pick >= n)
         pick = 0;
     struct sim_cpu *c = &w->cpu[cands[pick]];
-    hw_time at = ready_time(w, c);
+    hw_time at = ready[cands[pick]];
     if (at > w->now) {
         w->now = at;
         hw_advance(w->hw, at);
