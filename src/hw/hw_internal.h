@@ -126,8 +126,10 @@ struct hw_machine {
     uint8_t *ram;
     struct hw_page *pages;
     size_t npages;
-    size_t mem_hi; /* pages [0, mem_hi) may hold non-zero bytes or page records; every page
-                      above is zero with a free, never-allocated record (see mem.c) */
+    size_t mem_hi;       /* pages [0, mem_hi) may hold non-zero bytes or page records; every page
+                            above is zero with a free, never-allocated record (see mem.c) */
+    size_t resident_hi;  /* when created, no page at or above it was resident */
+    uint64_t mem_faults; /* this thread's page faults observed before the machine was made */
 
     /* log */
     hw_event *log;

@@ -11,9 +11,6 @@
  * With ASan, every switch is bracketed by __sanitizer_start_switch_fiber (on the old stack,
  * naming the new one) and __sanitizer_finish_switch_fiber (first thing on the new stack).
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* RUSAGE_THREAD */
-#endif
 #include "sim/coro.h"
 
 #include <assert.h>
@@ -21,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 /* Backend selection; coro_switch.S applies the same conditions. */
@@ -37,6 +33,8 @@
 #define CORO_BACKEND "ucontext"
 #include <ucontext.h>
 #endif
+
+#include "util/faults.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define CORO_ASAN 1
@@ -249,27 +247,27 @@ void sim_coro__entry(sim_coro *c)
  * mapping that are resident. A pooled mapping remembers `touched`: the top part of the stack
  * that holds every resident page. A released mapping is "dirty" until scrubbed, and scrubbing
  * happens in a batch when a coroutine is created and no clean mapping fits:
- *  - cheap path: if this thread took no page fault since before the coroutine was created
- *    (getrusage), no page of the mapping became resident meanwhile, so zeroing `touched`
- *    covers everything it wrote;
+ *  - cheap path: if this thread took no page fault from before the coroutine was created until
+ *    after it was released (util/faults.h), no page of the mapping became resident meanwhile,
+ *    so zeroing `touched` covers everything it wrote;
  *  - otherwise mincore() names the resident pages, `touched` is extended down to the lowest
  *    one, and that part is zeroed.
- * One system call per batch (usually: per execution) instead of one mincore() per stack.
+ * At most one system call per batch, none when the simulated RAM's release (src/hw/mem.c)
+ * observed the fault count after these stacks were released.
  */
-#define STACK_POOL     8
-#define FAULTS_UNKNOWN UINT64_MAX
+#define STACK_POOL 8
 
 struct stack_map {
     void *map;
     size_t map_bytes;
-    size_t touched;  /* top bytes of the stack that may be resident; below: never touched */
-    uint64_t faults; /* dirty: the thread's fault count observed before its coroutine began */
-    bool dirty;      /* released and not yet zeroed */
+    size_t touched;    /* top bytes of the stack that may be resident; below: never touched */
+    uint64_t faults;   /* dirty: the thread's fault count observed before its coroutine began */
+    uint64_t released; /* dirty: faults_serial() when it was released */
+    bool dirty;        /* released and not yet zeroed */
 };
 
 static _Thread_local struct stack_map g_pool[STACK_POOL];
 static _Thread_local unsigned g_pooled;
-static _Thread_local uint64_t g_faults = FAULTS_UNKNOWN; /* latest observation */
 
 static size_t page_size(void)
 {
@@ -279,17 +277,6 @@ static size_t page_size(void)
         cached = pagesz > 0 ? (size_t)pagesz : 4096;
     }
     return cached;
-}
-
-/* Page faults this thread has taken so far (minor and major), or FAULTS_UNKNOWN. */
-static uint64_t thread_faults(void)
-{
-#ifdef RUSAGE_THREAD
-    struct rusage ru;
-    if (getrusage(RUSAGE_THREAD, &ru) == 0)
-        return (uint64_t)ru.ru_minflt + (uint64_t)ru.ru_majflt;
-#endif
-    return FAULTS_UNKNOWN;
 }
 
 /* Extend m->touched down to the lowest resident page of the stack; false if the kernel would
@@ -317,7 +304,13 @@ static bool stack_find_touched(struct stack_map *m)
 /* Zero every dirty pooled stack (see above); one that cannot be made clean is unmapped. */
 static void pool_scrub(void)
 {
-    uint64_t f = thread_faults();
+    /* An observation made after every dirty stack was released, new if need be. */
+    uint64_t f = faults_latest();
+    for (unsigned i = 0; i < g_pooled; i++)
+        if (g_pool[i].dirty && g_pool[i].released >= faults_serial()) {
+            f = faults_observe();
+            break;
+        }
     for (unsigned i = 0; i < g_pooled;) {
         struct stack_map *m = &g_pool[i];
         if (!m->dirty) {
@@ -333,7 +326,6 @@ static void pool_scrub(void)
         m->dirty = false;
         i++;
     }
-    g_faults = f;
 }
 
 /* A clean pooled mapping of `map_bytes`, the most recently pooled first (its pages are the
@@ -373,6 +365,7 @@ static void stack_release(sim_coro *c)
                                             .map_bytes = c->map_bytes,
                                             .touched = c->touched,
                                             .faults = c->faults,
+                                            .released = faults_serial(),
                                             .dirty = true};
 }
 
@@ -396,7 +389,7 @@ sim_coro *sim_coro_create(sim_coro_fn fn, void *arg, size_t stack_bytes)
     c->stack_bytes = stack_bytes;
     struct stack_map m = {.map_bytes = c->map_bytes};
     bool pooled = stack_take(&m);
-    c->faults = g_faults; /* observed before this coroutine runs (stack_take may observe) */
+    c->faults = faults_latest(); /* observed before it runs (stack_take may observe) */
     if (pooled) {
         c->map = m.map;
         c->touched = m.touched;
