@@ -50,24 +50,6 @@ static _Thread_local struct {
     size_t cap_rejected;
 } spare_arrays;
 
-/* Move an array and its capacity from *from to *to (which must be empty). */
-#define TAKE(to, cap_to, from, cap_from)                                                           \
-    do {                                                                                           \
-        (to) = (from), (cap_to) = (cap_from);                                                      \
-        (from) = NULL, (cap_from) = 0;                                                             \
-    } while (0)
-
-/* Keep the larger of two arrays in the spare; free the other. */
-#define KEEP(spare, cap_spare, arr, cap_arr)                                                       \
-    do {                                                                                           \
-        if ((cap_arr) > (cap_spare)) {                                                             \
-            free(spare);                                                                           \
-            TAKE(spare, cap_spare, arr, cap_arr);                                                  \
-        } else {                                                                                   \
-            free(arr);                                                                             \
-        }                                                                                          \
-    } while (0)
-
 static const char *config_error(const hw_config *c)
 {
     if (c->fetch_window < 1 || c->fetch_window > HW_MAX_WINDOW)
@@ -104,10 +86,10 @@ hw_machine *hw_create(const hw_config *cfg, const char **err)
         return NULL;
     }
     m->cfg = *cfg;
-    TAKE(m->acts, m->cap_acts, spare_arrays.acts, spare_arrays.cap_acts);
-    TAKE(m->log, m->cap_log, spare_arrays.log, spare_arrays.cap_log);
-    TAKE(m->fetched, m->cap_fetched, spare_arrays.fetched, spare_arrays.cap_fetched);
-    TAKE(m->rejected, m->cap_rejected, spare_arrays.rejected, spare_arrays.cap_rejected);
+    SPARE_TAKE(m->acts, m->cap_acts, spare_arrays.acts, spare_arrays.cap_acts);
+    SPARE_TAKE(m->log, m->cap_log, spare_arrays.log, spare_arrays.cap_log);
+    SPARE_TAKE(m->fetched, m->cap_fetched, spare_arrays.fetched, spare_arrays.cap_fetched);
+    SPARE_TAKE(m->rejected, m->cap_rejected, spare_arrays.rejected, spare_arrays.cap_rejected);
     hw_mem_init(m);
     if (!m->ram || !m->pages) {
         hw_destroy(m);
@@ -127,10 +109,10 @@ void hw_destroy(hw_machine *m)
         return;
     ep_free_all(m);
     hw_mem_fini(m);
-    KEEP(spare_arrays.acts, spare_arrays.cap_acts, m->acts, m->cap_acts);
-    KEEP(spare_arrays.log, spare_arrays.cap_log, m->log, m->cap_log);
-    KEEP(spare_arrays.fetched, spare_arrays.cap_fetched, m->fetched, m->cap_fetched);
-    KEEP(spare_arrays.rejected, spare_arrays.cap_rejected, m->rejected, m->cap_rejected);
+    SPARE_KEEP(spare_arrays.acts, spare_arrays.cap_acts, m->acts, m->cap_acts);
+    SPARE_KEEP(spare_arrays.log, spare_arrays.cap_log, m->log, m->cap_log);
+    SPARE_KEEP(spare_arrays.fetched, spare_arrays.cap_fetched, m->fetched, m->cap_fetched);
+    SPARE_KEEP(spare_arrays.rejected, spare_arrays.cap_rejected, m->rejected, m->cap_rejected);
     free(m);
 }
 

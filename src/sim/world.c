@@ -65,17 +65,6 @@ static void free_blocks(struct note_block *b)
     }
 }
 
-/* Keep the larger of two arrays in the spare; free the other. */
-#define KEEP(spare_arr, spare_cap, arr, cap)                                                       \
-    do {                                                                                           \
-        if ((cap) > (spare_cap)) {                                                                 \
-            free(spare_arr);                                                                       \
-            (spare_arr) = (arr), (spare_cap) = (cap);                                              \
-        } else {                                                                                   \
-            free(arr);                                                                             \
-        }                                                                                          \
-    } while (0)
-
 sim_world *sim_create(const sim_config *cfg, hw_machine *hw, const char **err)
 {
     const char *why = NULL;
@@ -100,15 +89,12 @@ sim_world *sim_create(const sim_config *cfg, hw_machine *hw, const char **err)
     }
     w->cfg = *cfg;
     w->hw = hw;
-    w->ev = spare.ev, w->cap_ev = spare.cap_ev;
-    w->regions = spare.regions, w->cap_regions = spare.cap_regions;
-    w->snap = spare.snap, w->cap_snap = spare.cap_snap;
+    SPARE_TAKE(w->ev, w->cap_ev, spare.ev, spare.cap_ev);
+    SPARE_TAKE(w->regions, w->cap_regions, spare.regions, spare.cap_regions);
+    SPARE_TAKE(w->snap, w->cap_snap, spare.snap, spare.cap_snap);
     w->notes = w->note_cur = spare.notes;
     for (struct note_block *b = w->notes; b; b = b->next)
         b->used = 0;
-    spare.ev = NULL, spare.cap_ev = 0;
-    spare.regions = NULL, spare.cap_regions = 0;
-    spare.snap = NULL, spare.cap_snap = 0;
     spare.notes = NULL;
     w->ram = hw_mem_ptr(hw, 0, 1);
     w->running = -1;
@@ -132,9 +118,9 @@ void sim_destroy(sim_world *w)
     hw_set_irq_sink(w->hw, NULL, NULL);
     for (unsigned i = 0; i < w->cfg.ncpus; i++)
         sim_coro_destroy(w->cpu[i].co);
-    KEEP(spare.ev, spare.cap_ev, w->ev, w->cap_ev);
-    KEEP(spare.regions, spare.cap_regions, w->regions, w->cap_regions);
-    KEEP(spare.snap, spare.cap_snap, w->snap, w->cap_snap);
+    SPARE_KEEP(spare.ev, spare.cap_ev, w->ev, w->cap_ev);
+    SPARE_KEEP(spare.regions, spare.cap_regions, w->regions, w->cap_regions);
+    SPARE_KEEP(spare.snap, spare.cap_snap, w->snap, w->cap_snap);
     free_blocks(spare.notes);
     spare.notes = w->notes;
     free(w);

@@ -35,4 +35,26 @@ static inline void *grow_array(void *p, size_t *cap, size_t len, size_t elem, si
 #define GROW(arr, len, cap, first)                                                                 \
     ((arr) = grow_array((arr), &(cap), (len), sizeof(*(arr)), (first)))
 
+/* Arrays handed from one object to the next of its kind (a spare kept per thread, so that an
+ * execution of the checker does not regrow its arrays from nothing). Only capacity is handed
+ * over: the taker starts its length at zero and reads only what it writes.
+ * SPARE_TAKE(arr, cap, spare, spare_cap): move the spare into the (empty) array.
+ * SPARE_KEEP(spare, spare_cap, arr, cap): keep the larger of the two as the spare, free the
+ * other. */
+#define SPARE_TAKE(arr, cap, spare, spare_cap)                                                     \
+    do {                                                                                           \
+        (arr) = (spare), (cap) = (spare_cap);                                                      \
+        (spare) = NULL, (spare_cap) = 0;                                                           \
+    } while (0)
+
+#define SPARE_KEEP(spare, spare_cap, arr, cap)                                                     \
+    do {                                                                                           \
+        if ((cap) > (spare_cap)) {                                                                 \
+            free(spare);                                                                           \
+            (spare) = (arr), (spare_cap) = (cap);                                                  \
+        } else {                                                                                   \
+            free(arr);                                                                             \
+        }                                                                                          \
+    } while (0)
+
 #endif /* QINVAL_UTIL_GROW_H */
