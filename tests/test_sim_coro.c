@@ -3,8 +3,9 @@
  * between the main context and two coroutines, immediate return, destroy in every state, deep
  * recursion on a 64 KiB stack, the guard page, callee-saved integer and floating-point state and
  * the per-coroutine rounding mode across switches, 10,000 create/run/destroy cycles, current(),
- * and the misuse answers of resume(). Checks made inside a coroutine are recorded and asserted
- * on the main context, so that a cmocka failure never longjmps across stacks.
+ * the misuse answers of resume(), and that a stack reused from the pool looks fresh. Checks made
+ * inside a coroutine are recorded and asserted on the main context, so that a cmocka failure never
+ * longjmps across stacks.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -667,6 +668,76 @@ static void test_ten_thousand(void **state)
     assert_null(sim_coro_current());
 }
 
+/* ---- reused stacks ---------------------------------------------------------------------- */
+
+/* A destroyed coroutine's stack goes to a pool; the next coroutine of the same size gets it.
+ * It must look fresh: what the previous one wrote must be gone, whether it finished or was
+ * destroyed while suspended. A probe copies a local array it never set, at the depth where the
+ * dirtier wrote a pattern; the copy must equal the one taken before any dirtying (a fresh stack
+ * is zero except for the first switch frame that coroutine creation itself writes at its top,
+ * the same every time). */
+#define DIRTY_BYTES (24 * 1024)
+
+struct stack_probe {
+    bool write;          /* dirty the frame (else: copy it to `seen`) */
+    bool suspend;        /* yield once with the frame dirty */
+    unsigned char *seen; /* probe: the frame's bytes */
+};
+
+static NOINLINE void stack_frame(struct stack_probe *sp)
+{
+    unsigned char frame[DIRTY_BYTES];
+    volatile unsigned char *buf = frame;
+    __asm__("" : "+r"(buf)); /* the compiler cannot see which bytes are read or written */
+    if (sp->write) {
+        for (size_t i = 0; i < DIRTY_BYTES; i++)
+            buf[i] = (unsigned char)(0xA5 ^ i);
+        if (sp->suspend)
+            sim_coro_yield();
+        return;
+    }
+    for (size_t i = 0; i < DIRTY_BYTES; i++)
+        sp->seen[i] = buf[i];
+}
+
+static void stack_fn(void *arg)
+{
+    stack_frame(arg);
+}
+
+static void probe_stack(unsigned char *seen)
+{
+    struct stack_probe probe = {.seen = seen};
+    sim_coro *c = sim_coro_create(stack_fn, &probe, 64 * 1024);
+    assert_non_null(c);
+    assert_int_equal(sim_coro_resume(c), 0);
+    sim_coro_destroy(c);
+}
+
+static void test_reused_stack_is_fresh(void **state)
+{
+    (void)state;
+    static unsigned char before[DIRTY_BYTES], after[DIRTY_BYTES];
+    probe_stack(before);
+    size_t nonzero = 0;
+    for (size_t i = 0; i < DIRTY_BYTES; i++)
+        nonzero += before[i] != 0;
+    assert_true(nonzero <= 64); /* at most the first switch frame */
+    for (int suspend = 0; suspend < 2; suspend++) {
+        struct stack_probe dirty = {.write = true, .suspend = suspend};
+        sim_coro *a = sim_coro_create(stack_fn, &dirty, 64 * 1024);
+        assert_non_null(a);
+        assert_int_equal(sim_coro_resume(a), suspend ? 1 : 0);
+        sim_coro_destroy(a);
+        /* The pool hands out the stack pooled last: a's. Probe it, and once more. */
+        for (int k = 0; k < 2; k++) {
+            memset(after, 0xEE, sizeof(after));
+            probe_stack(after);
+            assert_memory_equal(after, before, DIRTY_BYTES);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -680,6 +751,7 @@ int main(void)
         cmocka_unit_test(test_registers_survive),
         cmocka_unit_test(test_rounding_mode_per_coroutine),
         cmocka_unit_test(test_ten_thousand),
+        cmocka_unit_test(test_reused_stack_is_fresh),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

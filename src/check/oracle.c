@@ -11,6 +11,7 @@
 #include <qinval/vtd_format.h>
 
 #include "check/oracle.h"
+#include "util/grow.h"
 
 const char *chk_verdict_name(enum chk_verdict v)
 {
@@ -66,6 +67,8 @@ bool chk_covers(const vtd_desc *done, const vtd_desc *want)
 {
     if (!memcmp(done->qw, want->qw, sizeof(done->qw)))
         return true;
+    if (vtd_desc_type(done) != vtd_desc_type(want))
+        return false; /* as below, without decoding both */
     vtd_fields d, w;
     if (vtd_decode(done, &d) != VTD_OK || vtd_decode(want, &w) != VTD_OK || d.type != w.type)
         return false;
@@ -123,30 +126,56 @@ static void judge_outcome(const chk_result *res, struct judgement *j)
     }
 }
 
-/* Was `want` executed by the hardware between the submit's call and its return? */
-static bool executed(const struct chk_exec *x, const struct chk_submit *s, const vtd_desc *want)
+/* The hardware's executions, in log order: where each EXEC_DONE (not timed out) is and what
+ * it executed. Built once per judgement; its capacity is kept for the next execution. */
+struct exec_done {
+    size_t pos;
+    const vtd_desc *d;
+};
+
+static _Thread_local struct exec_done *done_v;
+static _Thread_local size_t done_cap;
+
+static size_t index_executed(const struct chk_exec *x)
 {
-    size_t n;
+    size_t n, k = 0;
     const hw_event *ev = hw_events(x->hw, &n);
-    for (size_t i = s->hw0; i < s->hw1 && i < n; i++) {
+    for (size_t i = 0; i < n; i++) {
         if (ev[i].kind != HW_EV_EXEC_DONE || (ev[i].flags & HW_EVF_TIMEDOUT))
             continue;
-        const vtd_desc *d = hw_fetched(x->hw, (uint32_t)ev[i].b);
-        if (d && chk_covers(d, want))
-            return true;
+        GROW(done_v, k, done_cap, 64);
+        done_v[k++] = (struct exec_done){i, hw_fetched(x->hw, (uint32_t)ev[i].b)};
     }
+    return k;
+}
+
+/* Was `want` executed by the hardware between the submit's call and its return? */
+static bool executed(const struct chk_submit *s, const vtd_desc *want, size_t ndone)
+{
+    size_t lo = 0, hi = ndone; /* the first execution at or after the call */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (done_v[mid].pos < s->hw0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t k = lo; k < ndone && done_v[k].pos < s->hw1; k++)
+        if (done_v[k].d && chk_covers(done_v[k].d, want))
+            return true;
     return false;
 }
 
 static void judge_lost(const struct chk_exec *x, struct judgement *j)
 {
     char text[96];
+    size_t ndone = index_executed(x);
     for (size_t k = 0; k < x->nsubs; k++) {
         const struct chk_submit *s = &x->subs[k];
         if (!s->done || s->rc != DRV_OK)
             continue;
         for (unsigned i = 0; i < s->n; i++) {
-            if (executed(x, s, &s->d[i]))
+            if (executed(s, &s->d[i], ndone))
                 continue;
             vtd_desc_format(&s->d[i], text, sizeof(text));
             fire(j, CHK_LOST_INVALIDATION,

@@ -361,7 +361,7 @@ void chk_run_once(const scenario *sc, const sim_driver_ops *drv, chk_decide_fn d
     for (unsigned e = 0; e < SC_MAX_EPS; e++)
         x->ep_fault_from[e] = HW_NEVER;
     x->cap_subs = submits_needed(sc);
-    x->subs = calloc(x->cap_subs, sizeof(*x->subs));
+    x->subs = malloc(x->cap_subs * sizeof(*x->subs)); /* new_submit() clears each one */
     if (!x->subs)
         abort();
     if (setup_hw(x) == 0 && setup_sim(x) == 0) {

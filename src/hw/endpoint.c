@@ -442,9 +442,10 @@ enum hw_dma_status hw_ep_dma(hw_machine *m, int ep, uint64_t iova, bool write, u
         r->status = HW_DMA_BAD_ADDR;
     if (r->status == HW_DMA_OK) {
         r->owner = hw_mem_owner(m, r->pa);
-        if (write && value)
+        if (write && value) {
+            hw_mem_touch(m, r->pa, 4);
             memcpy(m->ram + r->pa, value, 4);
-        else if (value)
+        } else if (value)
             memcpy(value, m->ram + r->pa, 4);
     }
     log_dma(m, ep, iova, write, r);

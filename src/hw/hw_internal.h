@@ -126,6 +126,10 @@ struct hw_machine {
     uint8_t *ram;
     struct hw_page *pages;
     size_t npages;
+    size_t mem_hi;       /* pages [0, mem_hi) may hold non-zero bytes or page records; every page
+                            above is zero with a free, never-allocated record (see mem.c) */
+    size_t resident_hi;  /* when created, no page at or above it was resident */
+    uint64_t mem_faults; /* this thread's page faults observed before the machine was made */
 
     /* log */
     hw_event *log;
@@ -163,9 +167,9 @@ struct hw_machine {
 
     /* translation caches */
     struct ctx_cache_ent ctx[HW_CTX_CACHE];
-    unsigned ctx_next;
+    unsigned ctx_next, ctx_used; /* filled round-robin: [ctx_used, end) was never valid */
     struct iotlb_ent iotlb[HW_IOTLB];
-    unsigned iotlb_next;
+    unsigned iotlb_next, iotlb_used; /* likewise */
     uint32_t atc_serial;
 
     /* endpoints */
@@ -181,10 +185,16 @@ void hw_schedule(hw_machine *m, const struct hw_act *a);
 
 /* log.c */
 hw_event *hw_log_add(hw_machine *m, unsigned kind, int ep, int32_t slot);
-void hw_log_free(hw_machine *m);
 
 /* mem.c */
 bool hw_mem_in_range(const hw_machine *m, hw_paddr pa, size_t len);
+/* Bytes [pa, pa + len) (in range) may be written: raise the dirty mark over them. */
+static inline void hw_mem_touch(hw_machine *m, hw_paddr pa, size_t len)
+{
+    size_t end = (size_t)((pa + len + HW_PAGE_SIZE - 1) / HW_PAGE_SIZE);
+    if (end > m->mem_hi)
+        m->mem_hi = end;
+}
 uint64_t hw_mem_rd64(hw_machine *m, hw_paddr pa);
 void hw_mem_init(hw_machine *m);
 void hw_mem_fini(hw_machine *m);

@@ -68,11 +68,6 @@ hw_event *hw_log_add(hw_machine *m, unsigned kind, int ep, int32_t slot)
     return e;
 }
 
-void hw_log_free(hw_machine *m)
-{
-    free(m->log);
-}
-
 const hw_event *hw_events(const hw_machine *m, size_t *count)
 {
     if (count)

@@ -35,6 +35,21 @@ void hw_config_default(hw_config *c)
     c->gcmd_latency = 100;
 }
 
+/* Arrays a destroyed machine leaves to the next one created on the same thread, so that an
+ * execution of the checker does not regrow its event log and action heap from nothing. What
+ * is handed over is capacity only: a new machine starts with every length at zero and reads
+ * only elements it wrote itself, so the old contents never show. */
+static _Thread_local struct {
+    struct hw_act *acts;
+    size_t cap_acts;
+    hw_event *log;
+    size_t cap_log;
+    vtd_desc *fetched;
+    size_t cap_fetched;
+    vtd_desc *rejected;
+    size_t cap_rejected;
+} spare_arrays;
+
 static const char *config_error(const hw_config *c)
 {
     if (c->fetch_window < 1 || c->fetch_window > HW_MAX_WINDOW)
@@ -71,6 +86,10 @@ hw_machine *hw_create(const hw_config *cfg, const char **err)
         return NULL;
     }
     m->cfg = *cfg;
+    SPARE_TAKE(m->acts, m->cap_acts, spare_arrays.acts, spare_arrays.cap_acts);
+    SPARE_TAKE(m->log, m->cap_log, spare_arrays.log, spare_arrays.cap_log);
+    SPARE_TAKE(m->fetched, m->cap_fetched, spare_arrays.fetched, spare_arrays.cap_fetched);
+    SPARE_TAKE(m->rejected, m->cap_rejected, spare_arrays.rejected, spare_arrays.cap_rejected);
     hw_mem_init(m);
     if (!m->ram || !m->pages) {
         hw_destroy(m);
@@ -90,11 +109,11 @@ void hw_destroy(hw_machine *m)
         return;
     ep_free_all(m);
     hw_mem_fini(m);
-    hw_log_free(m);
-    free(m->fetched);
+    SPARE_KEEP(spare_arrays.acts, spare_arrays.cap_acts, m->acts, m->cap_acts);
+    SPARE_KEEP(spare_arrays.log, spare_arrays.cap_log, m->log, m->cap_log);
+    SPARE_KEEP(spare_arrays.fetched, spare_arrays.cap_fetched, m->fetched, m->cap_fetched);
+    SPARE_KEEP(spare_arrays.rejected, spare_arrays.cap_rejected, m->rejected, m->cap_rejected);
     free(m->published);
-    free(m->rejected);
-    free(m->acts);
     free(m);
 }
 

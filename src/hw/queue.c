@@ -523,6 +523,7 @@ static void status_write(hw_machine *m, const struct qi_ent *x, uint64_t addr, u
     e->c = hw_mem_owner(m, addr);
     if (e->c == HW_OWNER_FREE)
         e->flags = HW_EVF_STRAY;
+    hw_mem_touch(m, addr, 4);
     memcpy(m->ram + addr, &data, 4); /* little-endian host, as the descriptor memory */
 }
 

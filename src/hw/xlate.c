@@ -26,10 +26,12 @@ static bool sid_matches(uint16_t entry_sid, uint16_t sid, unsigned fm)
 
 unsigned xl_cc_invalidate(hw_machine *m, const vtd_desc *d)
 {
+    if (!m->ctx_used)
+        return 0; /* nothing was ever cached */
     vtd_fields f;
     vtd_decode(d, &f);
     unsigned n = 0;
-    for (unsigned i = 0; i < HW_CTX_CACHE; i++) {
+    for (unsigned i = 0; i < m->ctx_used; i++) {
         struct ctx_cache_ent *c = &m->ctx[i];
         if (!c->valid)
             continue;
@@ -46,7 +48,7 @@ unsigned xl_cc_invalidate(hw_machine *m, const vtd_desc *d)
 
 static struct ctx_cache_ent *ctx_lookup(hw_machine *m, uint16_t sid)
 {
-    for (unsigned i = 0; i < HW_CTX_CACHE; i++)
+    for (unsigned i = 0; i < m->ctx_used; i++)
         if (m->ctx[i].valid && m->ctx[i].sid == sid)
             return &m->ctx[i];
     hw_paddr root = m->rtaddr_latched & VTD_RTADDR_ADDR_MASK;
@@ -59,6 +61,8 @@ static struct ctx_cache_ent *ctx_lookup(hw_machine *m, uint16_t sid)
         return NULL; /* not-present entries are never cached (CAP.CM = 0) */
     struct ctx_cache_ent *c = &m->ctx[m->ctx_next];
     m->ctx_next = (m->ctx_next + 1) % HW_CTX_CACHE;
+    if (m->ctx_used < HW_CTX_CACHE)
+        m->ctx_used++;
     c->valid = true;
     c->sid = sid;
     c->did = (uint16_t)(hi >> VTD_CTX_DID_SHIFT);
@@ -72,6 +76,8 @@ static struct ctx_cache_ent *ctx_lookup(hw_machine *m, uint16_t sid)
 
 unsigned xl_iotlb_invalidate(hw_machine *m, const vtd_desc *d)
 {
+    if (!m->iotlb_used)
+        return 0; /* nothing was ever cached */
     vtd_fields f;
     vtd_decode(d, &f);
     unsigned g, am = 0;
@@ -91,7 +97,7 @@ unsigned xl_iotlb_invalidate(hw_machine *m, const vtd_desc *d)
     uint64_t pfn_lo = (addr >> HW_PAGE_SHIFT) & ~((1ull << am) - 1);
     uint64_t pfn_hi = pfn_lo + (1ull << am);
     unsigned n = 0;
-    for (unsigned i = 0; i < HW_IOTLB; i++) {
+    for (unsigned i = 0; i < m->iotlb_used; i++) {
         struct iotlb_ent *t = &m->iotlb[i];
         if (!t->valid)
             continue;
@@ -107,7 +113,7 @@ unsigned xl_iotlb_invalidate(hw_machine *m, const vtd_desc *d)
 
 static struct iotlb_ent *iotlb_lookup(hw_machine *m, uint16_t did, uint64_t pfn)
 {
-    for (unsigned i = 0; i < HW_IOTLB; i++)
+    for (unsigned i = 0; i < m->iotlb_used; i++)
         if (m->iotlb[i].valid && m->iotlb[i].did == did && m->iotlb[i].pfn == pfn)
             return &m->iotlb[i];
     return NULL;
@@ -151,6 +157,8 @@ static bool translate_page(hw_machine *m, const struct ctx_cache_ent *c, uint64_
             return false;
         t = &m->iotlb[m->iotlb_next];
         m->iotlb_next = (m->iotlb_next + 1) % HW_IOTLB;
+        if (m->iotlb_used < HW_IOTLB)
+            m->iotlb_used++;
         *t = (struct iotlb_ent){
             .valid = true, .r = rr, .w = ww, .did = c->did, .pfn = pfn, .pa_pfn = p};
     }

@@ -16,6 +16,7 @@
 #include <assert.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -32,6 +33,8 @@
 #define CORO_BACKEND "ucontext"
 #include <ucontext.h>
 #endif
+
+#include "util/faults.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define CORO_ASAN 1
@@ -70,6 +73,8 @@ struct sim_coro {
     bool started;       /* has been resumed at least once */
     bool done;          /* fn has returned (or, under ASan, the coroutine was cancelled) */
     bool abandoned;     /* left by sim_coro_escape(): its frames are never entered again */
+    size_t touched;     /* top bytes of the stack that may be resident (see "stacks" below) */
+    uint64_t faults;    /* the thread's page-fault count observed before it was created */
 #if CORO_ASAN
     bool cancel;     /* destroy() re-enters a suspended coroutine only to let it exit */
     void *asan_fake; /* ASan fake stack of this coroutine while it is switched out */
@@ -227,12 +232,148 @@ void sim_coro__entry(sim_coro *c)
     coro_exit(c);
 }
 
+/* ---- stacks ----
+ *
+ * The checker creates and destroys a coroutine per simulated CPU per execution; mapping and
+ * unmapping a stack each time, and faulting its pages in again, cost more than a short
+ * execution itself. So a destroyed coroutine's mapping goes to a small per-thread pool and the
+ * next coroutine with the same stack size takes it.
+ *
+ * Invariant of a mapping handed out: exactly what a fresh one is — the guard page PROT_NONE,
+ * every stack byte zero (driver code that reads a variable it never set sees the same bytes
+ * in every run, so replay stays exact), and, under ASan, the stack unpoisoned.
+ *
+ * Restoring that means zeroing what the coroutine wrote, which is at most the pages of the
+ * mapping that are resident. A pooled mapping remembers `touched`: the top part of the stack
+ * that holds every resident page. A released mapping is "dirty" until scrubbed, and scrubbing
+ * happens in a batch when a coroutine is created and no clean mapping fits:
+ *  - cheap path: if this thread took no page fault from before the coroutine was created until
+ *    after it was released (util/faults.h), no page of the mapping became resident meanwhile,
+ *    so zeroing `touched` covers everything it wrote;
+ *  - otherwise mincore() names the resident pages, `touched` is extended down to the lowest
+ *    one, and that part is zeroed.
+ * At most one system call per batch, none when the simulated RAM's release (src/hw/mem.c)
+ * observed the fault count after these stacks were released.
+ */
+#define STACK_POOL 8
+
+struct stack_map {
+    void *map;
+    size_t map_bytes;
+    size_t touched;    /* top bytes of the stack that may be resident; below: never touched */
+    uint64_t faults;   /* dirty: the thread's fault count observed before its coroutine began */
+    uint64_t released; /* dirty: faults_serial() when it was released */
+    bool dirty;        /* released and not yet zeroed */
+};
+
+static _Thread_local struct stack_map g_pool[STACK_POOL];
+static _Thread_local unsigned g_pooled;
+
+static size_t page_size(void)
+{
+    static size_t cached;
+    if (!cached) {
+        long pagesz = sysconf(_SC_PAGESIZE);
+        cached = pagesz > 0 ? (size_t)pagesz : 4096;
+    }
+    return cached;
+}
+
+/* Extend m->touched down to the lowest resident page of the stack; false if the kernel would
+ * not say which pages are resident. */
+static bool stack_find_touched(struct stack_map *m)
+{
+    size_t page = page_size(), bytes = m->map_bytes - page;
+    char *lo = (char *)m->map + page;
+    unsigned char vec[64];
+    for (size_t off = 0; off < bytes - m->touched; off += sizeof(vec) * page) {
+        size_t len = bytes - off < sizeof(vec) * page ? bytes - off : sizeof(vec) * page;
+        if (mincore(lo + off, len, vec) != 0)
+            return false;
+        for (size_t k = 0; k < len / page; k++)
+            if (vec[k] & 1) {
+                size_t touched = bytes - (off + k * page);
+                if (touched > m->touched)
+                    m->touched = touched;
+                return true;
+            }
+    }
+    return true;
+}
+
+/* Zero every dirty pooled stack (see above); one that cannot be made clean is unmapped. */
+static void pool_scrub(void)
+{
+    /* An observation made after every dirty stack was released, new if need be. */
+    uint64_t f = faults_latest();
+    for (unsigned i = 0; i < g_pooled; i++)
+        if (g_pool[i].dirty && g_pool[i].released >= faults_serial()) {
+            f = faults_observe();
+            break;
+        }
+    for (unsigned i = 0; i < g_pooled;) {
+        struct stack_map *m = &g_pool[i];
+        if (!m->dirty) {
+            i++;
+            continue;
+        }
+        if ((f == FAULTS_UNKNOWN || f != m->faults) && !stack_find_touched(m)) {
+            munmap(m->map, m->map_bytes);
+            g_pool[i] = g_pool[--g_pooled];
+            continue;
+        }
+        memset((char *)m->map + m->map_bytes - m->touched, 0, m->touched);
+        m->dirty = false;
+        i++;
+    }
+}
+
+/* A clean pooled mapping of `map_bytes`, the most recently pooled first (its pages are the
+ * likeliest to be warm); scrubs the dirty ones if none is clean. */
+static bool stack_take(struct stack_map *out)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        bool dirty = false;
+        for (unsigned i = g_pooled; i-- > 0;) {
+            if (g_pool[i].map_bytes != out->map_bytes)
+                continue;
+            if (g_pool[i].dirty) {
+                dirty = true;
+                continue;
+            }
+            *out = g_pool[i];
+            for (unsigned k = i + 1; k < g_pooled; k++)
+                g_pool[k - 1] = g_pool[k];
+            g_pooled--;
+            return true;
+        }
+        if (!dirty)
+            return false;
+        pool_scrub();
+    }
+    return false;
+}
+
+/* Give c's mapping to the pool (dirty) if there is room; else unmap it. */
+static void stack_release(sim_coro *c)
+{
+    if (g_pooled == STACK_POOL) {
+        munmap(c->map, c->map_bytes);
+        return;
+    }
+    g_pool[g_pooled++] = (struct stack_map){.map = c->map,
+                                            .map_bytes = c->map_bytes,
+                                            .touched = c->touched,
+                                            .faults = c->faults,
+                                            .released = faults_serial(),
+                                            .dirty = true};
+}
+
 sim_coro *sim_coro_create(sim_coro_fn fn, void *arg, size_t stack_bytes)
 {
     if (fn == NULL)
         return NULL;
-    long pagesz = sysconf(_SC_PAGESIZE);
-    size_t page = pagesz > 0 ? (size_t)pagesz : 4096;
+    size_t page = page_size();
     if (stack_bytes == 0)
         stack_bytes = SIM_CORO_DEFAULT_STACK;
     if (stack_bytes > SIZE_MAX / 2)
@@ -245,6 +386,20 @@ sim_coro *sim_coro_create(sim_coro_fn fn, void *arg, size_t stack_bytes)
     c->fn = fn;
     c->arg = arg;
     c->map_bytes = stack_bytes + page;
+    c->stack_bytes = stack_bytes;
+    struct stack_map m = {.map_bytes = c->map_bytes};
+    bool pooled = stack_take(&m);
+    c->faults = faults_latest(); /* observed before it runs (stack_take may observe) */
+    if (pooled) {
+        c->map = m.map;
+        c->touched = m.touched;
+        c->stack_lo = (char *)c->map + page;
+        if (ctx_init(c))
+            return c;
+        munmap(c->map, c->map_bytes);
+        free(c);
+        return NULL;
+    }
     c->map = mmap(NULL, c->map_bytes, PROT_READ | PROT_WRITE,
                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (c->map == MAP_FAILED) {
@@ -252,7 +407,6 @@ sim_coro *sim_coro_create(sim_coro_fn fn, void *arg, size_t stack_bytes)
         return NULL;
     }
     c->stack_lo = (char *)c->map + page;
-    c->stack_bytes = stack_bytes;
 #if CORO_ASAN
     /* The address range may have been a stack before, with redzones still marked. */
     ASAN_UNPOISON_MEMORY_REGION(c->stack_lo, c->stack_bytes);
@@ -278,10 +432,11 @@ void sim_coro_destroy(sim_coro *c)
         c->cancel = true;
         switch_in(c);
     }
-    /* Abandoned frames leave poisoned redzones behind; clear them before the range is reused. */
+    /* Abandoned frames leave poisoned redzones behind; clear them before the range is reused
+     * (by the pool, or by a later mapping at the same address). */
     ASAN_UNPOISON_MEMORY_REGION(c->stack_lo, c->stack_bytes);
 #endif
-    munmap(c->map, c->map_bytes);
+    stack_release(c);
     free(c);
 }
 

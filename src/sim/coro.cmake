@@ -11,6 +11,7 @@ option(QINVAL_CORO_UCONTEXT
 add_library(qinval_sim_coro STATIC
   ${CMAKE_CURRENT_LIST_DIR}/coro.c ${CMAKE_CURRENT_LIST_DIR}/coro_switch.S)
 target_include_directories(qinval_sim_coro PUBLIC ${PROJECT_SOURCE_DIR}/src)
+target_link_libraries(qinval_sim_coro PUBLIC qinval_util) # page-fault count for the stack pool
 if(QINVAL_CORO_UCONTEXT)
   # PUBLIC so that the test knows which backend to expect.
   target_compile_definitions(qinval_sim_coro PUBLIC QINVAL_CORO_UCONTEXT=1)

@@ -32,13 +32,15 @@ typedef void (*sim_coro_fn)(void *arg);
 /*
  * Create a suspended coroutine that will run fn(arg) on a stack of at least stack_bytes (0 means
  * SIM_CORO_DEFAULT_STACK; rounded up to whole pages). The stack is mmap'ed with a PROT_NONE guard
- * page below it, so an overflow faults instead of corrupting memory. Nothing runs until the first
- * sim_coro_resume(). Returns NULL if fn is NULL or memory cannot be had.
+ * page below it, so an overflow faults instead of corrupting memory; it starts all zero, whether
+ * freshly mapped or taken from the per-thread pool of destroyed coroutines' stacks. Nothing runs
+ * until the first sim_coro_resume(). Returns NULL if fn is NULL or memory cannot be had.
  */
 sim_coro *sim_coro_create(sim_coro_fn fn, void *arg, size_t stack_bytes);
 
 /*
- * Free a coroutine and its stack. c may be finished, never started, or suspended in a yield; a
+ * Free a coroutine; its stack is zeroed and kept for reuse by this thread (a few stacks at most,
+ * beyond that it is unmapped). c may be finished, never started, or suspended in a yield; a
  * suspended coroutine's frames are simply abandoned (nothing on its stack is unwound or cleaned
  * up, so its function must not own resources it expects to release). NULL is ignored; c must not
  * be the running coroutine (asserts; ignored under NDEBUG). Normally called from the main

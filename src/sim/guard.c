@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "sim/world_internal.h"
+#include "util/grow.h"
 
 #define GUARD_SIGNAL  SIGUSR2
 #define GUARD_TICK_NS (2 * 1000 * 1000)
@@ -46,6 +47,8 @@ static void on_signal(int sig)
     sim_world *w = atomic_load(&g.world);
     if (!w || !atomic_load(&g.in_step) || !sim_coro_current())
         return; /* the step ended meanwhile */
+    if (grow_in_alloc)
+        return; /* inside malloc for the simulation: not a driver loop; the watcher retries */
     atomic_store(&g.in_step, 0);
     sim_coro_escape();
     siglongjmp(w->escape, 1);
@@ -104,15 +107,27 @@ void sim__guard_arm(sim_world *w)
     atomic_store(&g.world, w);
 }
 
+/* Only the main thread writes the step counter: a plain load and store, no locked add. */
 void sim__guard_step_begin(void)
 {
-    atomic_fetch_add_explicit(&g.step, 1, memory_order_relaxed);
+    uint64_t step = atomic_load_explicit(&g.step, memory_order_relaxed);
+    atomic_store_explicit(&g.step, step + 1, memory_order_relaxed);
     atomic_store_explicit(&g.in_step, 1, memory_order_relaxed);
 }
 
 void sim__guard_step_end(void)
 {
     atomic_store_explicit(&g.in_step, 0, memory_order_relaxed);
+}
+
+/* The handler was left by siglongjmp without restoring the signal mask, so the guard's
+ * signal is still blocked as it was inside the handler: unblock it for the next run. */
+void sim__guard_landed(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, GUARD_SIGNAL);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
 void sim__guard_disarm(void)

@@ -112,8 +112,7 @@ static void irqs_off(sim_world *w, struct sim_cpu *c)
 {
     if (c->irqs_off)
         return;
-    c->irqs_off = true;
-    c->irq_off_since = w->now;
+    sim__irqs_off(w, c);
     sim__event(w, (int)c->id, SIM_EV_IRQ_OFF, 0, 0);
 }
 
@@ -249,11 +248,7 @@ void sim_cpu_sleep(qi_platform *p, hw_time dt)
 void sim_note(qi_platform *p, const char *what, uint64_t a, uint64_t b)
 {
     sim_world *w = p->w;
-    GROW(w->notes, w->nnotes, w->cap_notes, 32);
-    char *copy = strdup(what ? what : "");
-    if (!copy)
-        abort();
-    w->notes[w->nnotes++] = copy;
+    const char *copy = sim__note_copy(w, what ? what : "");
     sim__event(w, (int)p->cpu, SIM_EV_NOTE, a, b);
     w->ev[w->nev - 1].text = copy;
 }

@@ -7,8 +7,10 @@
  * Invariants:
  *  - w->now never decreases; the hardware clock equals w->now after every scheduler iteration.
  *  - A CPU's operation runs at max(w->now, cpu.t); afterwards cpu.t = w->now + its cost.
- *  - Only the main context touches the scheduler state; a CPU changes it only through the
- *    platform functions it is running (platform_sim.c), one CPU at a time.
+ *  - One thing runs at a time: the scheduler, or one CPU's step. A CPU changes scheduler state
+ *    only through the platform functions it is running (platform_sim.c). The scheduler runs
+ *    either on the main context or, when a CPU reaches a platform point, on that CPU's stack
+ *    (reschedule()); its decisions depend only on the world, not on where it runs.
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -40,6 +42,29 @@ void sim_config_default(sim_config *c)
 
 static void irq_sink(void *ctx, enum hw_irq irq, int ep);
 
+/* What a destroyed world leaves to the next one created on the same thread: the capacity of
+ * its event, region and snapshot arrays and its note blocks, so that an execution of the checker
+ * does not regrow them from nothing. A new world starts with every length at zero (and every
+ * block's `used` at zero) and reads only what it wrote, so old contents never show. */
+static _Thread_local struct {
+    sim_event *ev;
+    size_t cap_ev;
+    struct dma_region *regions;
+    size_t cap_regions;
+    uint8_t *snap;
+    size_t cap_snap;
+    struct note_block *notes;
+} spare;
+
+static void free_blocks(struct note_block *b)
+{
+    while (b) {
+        struct note_block *next = b->next;
+        free(b);
+        b = next;
+    }
+}
+
 sim_world *sim_create(const sim_config *cfg, hw_machine *hw, const char **err)
 {
     const char *why = NULL;
@@ -56,7 +81,7 @@ sim_world *sim_create(const sim_config *cfg, hw_machine *hw, const char **err)
             *err = why;
         return NULL;
     }
-    sim_world *w = calloc(1, sizeof(*w));
+    sim_world *w = calloc(1, sizeof(*w) + cfg->ncpus * sizeof(w->cpu[0]));
     if (!w) {
         if (err)
             *err = "out of memory";
@@ -64,6 +89,13 @@ sim_world *sim_create(const sim_config *cfg, hw_machine *hw, const char **err)
     }
     w->cfg = *cfg;
     w->hw = hw;
+    SPARE_TAKE(w->ev, w->cap_ev, spare.ev, spare.cap_ev);
+    SPARE_TAKE(w->regions, w->cap_regions, spare.regions, spare.cap_regions);
+    SPARE_TAKE(w->snap, w->cap_snap, spare.snap, spare.cap_snap);
+    w->notes = w->note_cur = spare.notes;
+    for (struct note_block *b = w->notes; b; b = b->next)
+        b->used = 0;
+    spare.notes = NULL;
     w->ram = hw_mem_ptr(hw, 0, 1);
     w->running = -1;
     w->now = hw_now(hw);
@@ -86,11 +118,11 @@ void sim_destroy(sim_world *w)
     hw_set_irq_sink(w->hw, NULL, NULL);
     for (unsigned i = 0; i < w->cfg.ncpus; i++)
         sim_coro_destroy(w->cpu[i].co);
-    for (size_t i = 0; i < w->nnotes; i++)
-        free(w->notes[i]);
-    free(w->notes);
-    free(w->regions);
-    free(w->ev);
+    SPARE_KEEP(spare.ev, spare.cap_ev, w->ev, w->cap_ev);
+    SPARE_KEEP(spare.regions, spare.cap_regions, w->regions, w->cap_regions);
+    SPARE_KEEP(spare.snap, spare.cap_snap, w->snap, w->cap_snap);
+    free_blocks(spare.notes);
+    spare.notes = w->notes;
     free(w);
 }
 
@@ -167,6 +199,38 @@ void sim__event(sim_world *w, int cpu, unsigned kind, uint64_t a, uint64_t b)
         .t = w->now, .hwpos = hwpos, .kind = (uint16_t)kind, .cpu = (int16_t)cpu, .a = a, .b = b};
 }
 
+/* A copy of `what` that lives as long as the world: in the block being filled, else in the
+ * next block of the list (one left by an earlier world, emptied) or a new one. */
+const char *sim__note_copy(sim_world *w, const char *what)
+{
+    size_t len = strlen(what) + 1;
+    struct note_block *b = w->note_cur, *last = NULL;
+    while (b && b->size - b->used < len) { /* blocks after the current one are empty */
+        last = b;
+        b = b->next;
+    }
+    if (!b) {
+        size_t size = len > 4000 ? len : 4000;
+        grow_in_alloc = 1;
+        b = malloc(sizeof(*b) + size);
+        grow_in_alloc = 0;
+        if (!b)
+            abort();
+        b->next = NULL;
+        b->size = size;
+        b->used = 0;
+        if (last)
+            last->next = b;
+        else
+            w->notes = b;
+    }
+    w->note_cur = b;
+    char *copy = b->text + b->used;
+    memcpy(copy, what, len);
+    b->used += len;
+    return copy;
+}
+
 const sim_event *sim_events(const sim_world *w, size_t *n)
 {
     *n = w->nev;
@@ -234,8 +298,7 @@ static void deliver_irqs(sim_world *w, struct sim_cpu *c)
         c->irq_pending &= ~(1u << irq);
         int ep = irq == HW_IRQ_HOTPLUG ? c->hotplug_ep : -1;
         c->in_irq = true;
-        c->irqs_off = true;
-        c->irq_off_since = w->now;
+        sim__irqs_off(w, c);
         sim__event(w, (int)c->id, SIM_EV_IRQ_ENTRY, irq, (uint64_t)(int64_t)ep);
         c->t = w->now + w->cfg.cost.irq_entry;
         if (w->irq_fn)
@@ -247,12 +310,14 @@ static void deliver_irqs(sim_world *w, struct sim_cpu *c)
 
 /* ---- scheduling points (called from platform_sim.c inside a CPU) ---- */
 
+static void reschedule(sim_world *w, struct sim_cpu *c);
+
 struct sim_cpu *sim__point(qi_platform *p, enum cpu_op op)
 {
     sim_world *w = p->w;
     struct sim_cpu *c = &w->cpu[p->cpu];
     c->op = op;
-    sim_coro_yield();
+    reschedule(w, c);
     deliver_irqs(w, c);
     return c;
 }
@@ -285,17 +350,47 @@ static hw_time ready_time(const sim_world *w, const struct sim_cpu *c)
     return c->t;
 }
 
-/* A hash of all driver memory, a word at a time (regions are page-aligned allocations). */
-static uint64_t region_hash(const sim_world *w)
+/* Driver memory as it is now, for the quiescence test over a round: each region rounded up
+ * to whole 8-byte words (regions are page-aligned allocations), concatenated. */
+static size_t region_span(const struct dma_region *r)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < w->nregions; i++) {
-        const uint64_t *q = w->regions[i].va;
-        size_t words = (w->regions[i].bytes + 7) / 8;
-        for (size_t k = 0; k < words; k++)
-            h = (h ^ q[k]) * 0x100000001B3ull + (h >> 29);
+    return (r->bytes + 7) / 8 * 8;
+}
+
+static void snapshot_take(sim_world *w)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < w->nregions; i++)
+        total += region_span(&w->regions[i]);
+    if (total > w->cap_snap) {
+        grow_in_alloc = 1;
+        uint8_t *p = realloc(w->snap, total);
+        grow_in_alloc = 0;
+        if (!p)
+            abort();
+        w->snap = p;
+        w->cap_snap = total;
     }
-    return h;
+    size_t at = 0;
+    for (size_t i = 0; i < w->nregions; i++) {
+        memcpy(w->snap + at, w->regions[i].va, region_span(&w->regions[i]));
+        at += region_span(&w->regions[i]);
+    }
+    w->snap_regions = w->nregions;
+}
+
+/* Is driver memory what the snapshot holds (same regions, same bytes)? */
+static bool snapshot_same(const sim_world *w)
+{
+    if (w->nregions != w->snap_regions)
+        return false;
+    size_t at = 0;
+    for (size_t i = 0; i < w->nregions; i++) {
+        if (memcmp(w->snap + at, w->regions[i].va, region_span(&w->regions[i])))
+            return false;
+        at += region_span(&w->regions[i]);
+    }
+    return true;
 }
 
 /* Every live CPU waits: for a lock, for its sleep to end, or in a polling loop whose last
@@ -320,7 +415,7 @@ static bool round_complete(const sim_world *w)
 {
     for (unsigned i = 0; i < w->cfg.ncpus; i++) {
         const struct sim_cpu *c = &w->cpu[i];
-        if (!c->done && c->op == OP_RELAX && c->relax_step < w->hash_step)
+        if (!c->done && c->op == OP_RELAX && c->relax_step < w->snap_step)
             return false;
     }
     return true;
@@ -379,7 +474,7 @@ static void jump_to(sim_world *w, hw_time t)
     for (unsigned i = 0; i < w->cfg.ncpus; i++)
         if (!w->cpu[i].done && w->cpu[i].t < t)
             w->cpu[i].t = t;
-    w->hash_armed = false;
+    w->snap_armed = false;
 }
 
 /* Returns true when time jumped (or the run ended): the caller re-evaluates. */
@@ -387,17 +482,17 @@ static bool try_jump(sim_world *w)
 {
     if (!all_waiting(w))
         return false; /* a CPU is mid-iteration; an armed round stays valid while the epoch holds */
-    if (!w->hash_armed || w->hash_epoch != w->epoch) {
-        w->hash_armed = true;
-        w->hash_epoch = w->epoch;
-        w->hash_step = w->steps;
-        w->hash_value = region_hash(w);
+    if (!w->snap_armed || w->snap_epoch != w->epoch) {
+        w->snap_armed = true;
+        w->snap_epoch = w->epoch;
+        w->snap_step = w->steps;
+        snapshot_take(w);
         return false;
     }
     if (!round_complete(w))
         return false;
-    if (region_hash(w) != w->hash_value) {
-        w->hash_armed = false;
+    if (!snapshot_same(w)) {
+        w->snap_armed = false;
         return false;
     }
     hw_time t = next_change(w);
@@ -416,18 +511,29 @@ static bool try_jump(sim_world *w)
     return true;
 }
 
-static bool check_watchdog(sim_world *w)
+/* Called at every scheduler iteration, so the per-CPU loop runs only once w->now reaches
+ * w->wd_next, which is never later than the earliest watchdog deadline of a live CPU with
+ * interrupts off (sim__irqs_off() lowers it; the loop recomputes it). */
+static bool check_limits(sim_world *w)
 {
-    for (unsigned i = 0; i < w->cfg.ncpus; i++) {
+    hw_time next = HW_NEVER;
+    for (unsigned i = 0; i < w->cfg.ncpus && w->now >= w->wd_next; i++) {
         struct sim_cpu *c = &w->cpu[i];
-        if (c->done || !c->irqs_off || w->now < c->irq_off_since + w->cfg.watchdog)
+        if (c->done || !c->irqs_off)
             continue;
+        if (w->now < c->irq_off_since + w->cfg.watchdog) {
+            if (c->irq_off_since + w->cfg.watchdog < next)
+                next = c->irq_off_since + w->cfg.watchdog;
+            continue;
+        }
         sim__finish(w, SIM_STOP_HARD_LOCKUP, (int)i, c->irq_off_since + w->cfg.watchdog,
                     "cpu%u kept interrupts disabled for %.1f s (watchdog %.1f s)%s", i,
                     (double)(w->now - c->irq_off_since) / HW_S, (double)w->cfg.watchdog / HW_S,
                     blocked(c) ? ", spinning on a lock" : "");
         return true;
     }
+    if (w->now >= w->wd_next)
+        w->wd_next = next;
     if (w->cfg.max_steps && w->steps >= w->cfg.max_steps) {
         sim__finish(w, SIM_STOP_TIMEOUT, -1, w->now,
                     "%llu scheduling steps without finishing (%.3f s virtual): CPUs keep "
@@ -442,6 +548,15 @@ static bool check_watchdog(sim_world *w)
         return true;
     }
     return false;
+}
+
+/* The common case of check_limits(), inline: no deadline reached, no bound passed. */
+static inline bool check_watchdog(sim_world *w)
+{
+    if (w->now < w->wd_next && w->now <= w->cfg.max_virtual &&
+        (!w->cfg.max_steps || w->steps < w->cfg.max_steps))
+        return false;
+    return check_limits(w);
 }
 
 static unsigned default_choose(void *ctx, const sim_world *w, const unsigned *c, unsigned n,
@@ -466,73 +581,133 @@ static void drain_hardware(sim_world *w)
         w->now = t;
 }
 
-/* One scheduler iteration. */
-static void schedule_once(sim_world *w)
+/* One scheduler iteration up to its choice: the CPU to run next, its clock set to now; or NULL
+ * when the iteration ended without one (hardware acted first, time jumped, or the run ended:
+ * the caller looks at w->stop and iterates again). */
+static struct sim_cpu *pick_next(sim_world *w)
 {
+    /* ready[i]: when CPU i can run (ready_time), or HW_NEVER if it is done or waits for a
+     * lock. Nothing below changes a CPU's state before the choice, so it is computed once. */
+    hw_time ready[SIM_MAX_CPUS];
     unsigned cands[SIM_MAX_CPUS], n = 0, live = 0;
     hw_time tmin = HW_NEVER;
     note_hw_progress(w);
     for (unsigned i = 0; i < w->cfg.ncpus; i++) {
         struct sim_cpu *c = &w->cpu[i];
-        if (c->done)
-            continue;
-        live++;
-        if (!blocked(c) && ready_time(w, c) < tmin)
-            tmin = ready_time(w, c);
+        hw_time r = HW_NEVER;
+        if (!c->done) {
+            live++;
+            if (!blocked(c))
+                r = ready_time(w, c);
+        }
+        if (r < tmin)
+            tmin = r;
+        ready[i] = r;
     }
     if (live == 0) {
         drain_hardware(w);
         sim__finish(w, SIM_STOP_DONE, -1, w->now, "every CPU finished");
-        return;
+        return NULL;
     }
     if (tmin == HW_NEVER) {
         deadlock(w);
-        return;
+        return NULL;
     }
     hw_time te = hw_next_event(w->hw);
     if (te < tmin && te > w->now) { /* hardware acts before any CPU can */
         w->now = te;
         hw_advance(w->hw, te);
         check_watchdog(w);
-        return;
+        return NULL;
     }
     if (try_jump(w)) {
         check_watchdog(w);
-        return;
+        return NULL;
     }
     hw_time limit = tmin + w->cfg.window;
-    for (unsigned i = 0; i < w->cfg.ncpus; i++) {
-        struct sim_cpu *c = &w->cpu[i];
-        if (!c->done && !blocked(c) && ready_time(w, c) <= limit)
+    for (unsigned i = 0; i < w->cfg.ncpus; i++)
+        if (ready[i] != HW_NEVER && ready[i] <= limit)
             cands[n++] = i;
-    }
     unsigned pick = n == 1 ? 0 : w->choose(w->choose_ctx, w, cands, n, w->steps);
     if (pick >= n)
         pick = 0;
     struct sim_cpu *c = &w->cpu[cands[pick]];
-    hw_time at = ready_time(w, c);
+    hw_time at = ready[cands[pick]];
     if (at > w->now) {
         w->now = at;
         hw_advance(w->hw, at);
     }
     if (check_watchdog(w))
-        return;
+        return NULL;
     c->t = w->now;
+    return c;
+}
+
+/* A step is one CPU running from one platform point to the next. */
+static void step_begin(sim_world *w, const struct sim_cpu *c)
+{
     w->running = (int)c->id;
     sim__guard_step_begin();
-    int rc = sim_coro_resume(c->co);
+}
+
+static void step_end(sim_world *w)
+{
     sim__guard_step_end();
     w->running = -1;
     w->steps++;
-    if (rc == 0)
-        c->done = true;
-    else if (rc < 0)
-        sim__finish(w, SIM_STOP_ABORT, (int)c->id, w->now, "cpu%u could not be resumed", c->id);
+}
+
+/*
+ * A CPU reached a platform point: its step ends, and the scheduler runs right here, on the
+ * CPU's stack, until it picks a CPU. If it picks this one again (most steps: the same CPU keeps
+ * going), the CPU simply goes on, with no switch to the scheduler's context and back. Otherwise
+ * the CPU hands the pick to the main context (w->next) and yields; main resumes the CPU picked.
+ * The scheduler's decisions are the same wherever it runs: pick_next() reads only the world.
+ */
+static void reschedule(sim_world *w, struct sim_cpu *c)
+{
+    step_end(w);
+    for (;;) {
+        struct sim_cpu *next = w->stop ? NULL : pick_next(w);
+        if (next == c) {
+            step_begin(w, c);
+            return;
+        }
+        if (next || w->stop) {
+            w->next = next;
+            w->handoff = true;
+            sim_coro_yield(); /* back here once main resumes this CPU: step_begin is done */
+            return;
+        }
+    }
+}
+
+/* The main context's loop: resume the CPU picked (by a CPU that handed over, or here), until
+ * the run stops. */
+static void run_loop(sim_world *w)
+{
+    while (!w->stop) {
+        struct sim_cpu *c = w->next;
+        w->next = NULL;
+        if (!c && !(c = pick_next(w)))
+            continue;
+        step_begin(w, c);
+        w->handoff = false;
+        int rc = sim_coro_resume(c->co);
+        if (w->handoff)
+            continue; /* a CPU ended its step in reschedule() and handed over */
+        step_end(w);
+        if (rc == 0)
+            c->done = true;
+        else if (rc < 0)
+            sim__finish(w, SIM_STOP_ABORT, (int)c->id, w->now, "cpu%u could not be resumed", c->id);
+    }
 }
 
 static void guard_fired(sim_world *w)
 {
     sim_coro_escaped();
+    sim__guard_landed();
     int cpu = w->running;
     w->running = -1;
     if (cpu < 0)
@@ -573,10 +748,11 @@ void sim_run(sim_world *w, sim_outcome *out)
         }
     }
     sim__guard_arm(w);
-    if (sigsetjmp(w->escape, 1))
+    /* No signal mask saved (that would be a system call per run): the guard's signal handler
+     * is the only way here, and guard_fired() unblocks its signal. */
+    if (sigsetjmp(w->escape, 0))
         guard_fired(w);
-    while (!w->stop)
-        schedule_once(w);
+    run_loop(w);
     sim__guard_disarm();
     w->out.steps = w->steps;
     *out = w->out;

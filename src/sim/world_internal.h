@@ -51,6 +51,13 @@ struct sim_cpu {
     int hotplug_ep;
 };
 
+/* Copies of note strings, packed into blocks that never move (events point into them). */
+struct note_block {
+    struct note_block *next;
+    size_t size, used;
+    char text[];
+};
+
 struct dma_region {
     void *va;
     size_t bytes;
@@ -60,7 +67,6 @@ struct sim_world {
     sim_config cfg;
     hw_machine *hw;
     uint8_t *ram; /* base of simulated RAM in this process */
-    struct sim_cpu cpu[SIM_MAX_CPUS];
     sim_choose_fn choose;
     void *choose_ctx;
     sim_irq_fn irq_fn;
@@ -68,26 +74,35 @@ struct sim_world {
 
     hw_time now;
     uint64_t steps;
-    int running; /* CPU in its coroutine, or -1 */
+    int running; /* CPU in its step, or -1 (also while the scheduler runs on a CPU's stack) */
     bool started;
+    struct sim_cpu *next; /* picked by the scheduler on a CPU's stack, for main to resume */
+    bool handoff;         /* the CPU main resumed ended its step in reschedule() and yielded */
 
     /* change detection for time jumps */
     uint64_t epoch;
     size_t hw_seen;
-    bool hash_armed;
-    uint64_t hash_value, hash_epoch, hash_step;
+    bool snap_armed; /* all CPUs waited at snap_step with the epoch at snap_epoch, and driver
+                        memory was copied to snap: a round later, unchanged means quiescent */
+    uint64_t snap_epoch, snap_step;
+    uint8_t *snap;
+    size_t cap_snap, snap_regions;
 
     struct dma_region *regions;
     size_t nregions, cap_regions;
 
     sim_event *ev;
     size_t nev, cap_ev;
-    char **notes; /* owned copies of note strings */
-    size_t nnotes, cap_notes;
+    struct note_block *notes;    /* owned copies of note strings, in blocks */
+    struct note_block *note_cur; /* the block being filled; those before it are done with */
+
+    hw_time wd_next; /* no watchdog deadline of a live CPU is earlier (world.c) */
 
     bool stop;
     sim_outcome out;
     sigjmp_buf escape; /* the guard lands here */
+
+    struct sim_cpu cpu[]; /* cfg.ncpus of them */
 };
 
 /* world.c */
@@ -95,13 +110,24 @@ struct sim_cpu *sim__point(qi_platform *p, enum cpu_op op);
 void sim__charge(struct sim_cpu *c, hw_time cost);
 void sim__mutated(sim_world *w);
 void sim__event(sim_world *w, int cpu, unsigned kind, uint64_t a, uint64_t b);
+const char *sim__note_copy(sim_world *w, const char *what);
 void sim__finish(sim_world *w, enum sim_stop stop, int cpu, hw_time t, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+
+/* A CPU turns interrupts off now: the watchdog counts from here. */
+static inline void sim__irqs_off(sim_world *w, struct sim_cpu *c)
+{
+    c->irqs_off = true;
+    c->irq_off_since = w->now;
+    if (w->now + w->cfg.watchdog < w->wd_next)
+        w->wd_next = w->now + w->cfg.watchdog;
+}
 
 /* guard.c */
 void sim__guard_arm(sim_world *w);
 void sim__guard_step_begin(void);
 void sim__guard_step_end(void);
 void sim__guard_disarm(void);
+void sim__guard_landed(void); /* after the escape: the signal is unblocked again */
 
 #endif /* QINVAL_SIM_WORLD_INTERNAL_H */
