@@ -404,7 +404,43 @@ static void service(qi_engine *e, qi_platform *p, uint64_t now)
  * Fault recovery. Called with the lock held, interrupts off; never waits.
  */
 
-/* IQE: the head stays on the rejected descriptor. Mark its slot (its submitter fails with
+static void get_desc(const qi_engine *e, uint32_t slot, vtd_desc *d)
+{
+    const volatile uint64_t *q = (const volatile uint64_t *)(e->ring + ((size_t)slot << e->shift));
+    d->qw[0] = q[0];
+    d->qw[1] = q[1];
+    d->qw[2] = e->dw256 ? q[2] : 0;
+    d->qw[3] = e->dw256 ? q[3] : 0;
+}
+
+/*
+ * Which slot did the hardware reject? The hardware stops fetching at the first descriptor it
+ * rejects, so the first slot from IQH on that our own validator also rejects is it. If none
+ * is (the hardware is stricter than vtd_validate), it is the one at IQH — but under a head
+ * that stays on unfinished work, IQH may still be on earlier descriptors in progress: it is
+ * trusted only once it has stayed put (long enough for a device-TLB invalidation there to be
+ * rejected rather than in progress). NONE: look again later.
+ */
+static uint32_t iqe_culprit(qi_engine *e, uint32_t head, uint64_t now)
+{
+    vtd_desc d;
+    for (uint32_t s = head; s != e->hw_tail; s = radd(e, s, 1)) {
+        get_desc(e, s, &d);
+        if (vtd_validate(&d, &e->vctx, NULL))
+            return s;
+    }
+    if (e->iqe_head != head) {
+        e->iqe_head = head;
+        e->iqe_since = now;
+        return NONE;
+    }
+    get_desc(e, head, &d);
+    uint16_t sid;
+    uint64_t settle = devtlb_target(&d, &sid) ? e->iommu_timeout : FIRST_CHECK_NS / 2;
+    return now - e->iqe_since >= settle ? head : NONE;
+}
+
+/* IQE: the hardware stopped at a rejected descriptor. Mark its slot (its submitter fails with
  * QI_ERR_MALFORMED once its batch completes), overwrite it with a harmless descriptor, clear
  * IQE: the rest of the queue goes on. */
 static void recover_iqe(qi_engine *e, qi_platform *p)
@@ -412,13 +448,19 @@ static void recover_iqe(qi_engine *e, qi_platform *p)
     uint32_t head = reg_index(e, qi_plat_read64(p, VTD_REG_IQH));
     uint64_t iqercd = qi_plat_read64(p, VTD_REG_IQERCD);
     unsigned iqei = (unsigned)(iqercd & VTD_IQERCD_IQEI_MASK);
-    e->stats.iqe++;
     if (iqei == VTD_IQEI_TAIL || iqei == VTD_IQEI_TAIL_ALIGN) {
         /* A register-level error: our tail values are well-formed by construction. */
         qi_plat_log(p, QI_LOG_ERR, "qi-engine: IQE on the tail register (IQEI, tail)", iqei,
                     e->hw_tail);
         qi_plat_write32(p, VTD_REG_IQT, e->hw_tail << e->shift);
     } else {
+        uint32_t bad = iqe_culprit(e, head, qi_plat_now_ns(p));
+        if (bad == NONE) {
+            note(p, "qi-engine: IQE: head may still move, looking again later (IQH)", head, 0);
+            return;
+        }
+        head = bad;
+        e->iqe_head = NONE;
         uint32_t b = batch_of(e, head);
         qi_plat_store32(p, &e->slot[head].flags, e->slot[head].flags | SF_BAD);
         put_neutral(e, p, head);
@@ -430,6 +472,7 @@ static void recover_iqe(qi_engine *e, qi_platform *p)
             e->neutral_n++;
         }
     }
+    e->stats.iqe++;
     qi_plat_wmb(p);
     qi_plat_write32(p, VTD_REG_FSTS, (uint32_t)VTD_FSTS_IQE);
 }
@@ -1187,6 +1230,7 @@ int qi_engine_init(qi_engine *e, qi_platform *p, const qi_engine_config *cfg)
         e->status[i] = 0;
     e->open = NONE;
     e->last_sent = NONE;
+    e->iqe_head = NONE;
     return 0;
 }
 
