@@ -114,6 +114,9 @@ typedef struct qi_engine_ops {
 #define QI_ENGINE_F_ITESID      0x1u /* the hardware reports ITESID (VT-d 4.1+): trust it */
 #define QI_ENGINE_F_NO_VALIDATE 0x2u /* skip validation before queuing (the hardware decides) */
 #define QI_ENGINE_F_NO_COMBINE  0x4u /* one submission per wait descriptor */
+/* The embedder calls qi_engine_fault_irq() from the fault event interrupt: waiters then read
+ * FSTS only as a safety net (first after 1 ms instead of 20 us). */
+#define QI_ENGINE_F_FAULT_IRQ 0x8u
 
 /* Per-slot bookkeeping: an array of `entries` records, any alignment of the type, ordinary
  * (not DMA-able) memory, contents private to the engine. */
@@ -189,7 +192,7 @@ typedef struct qi_engine {
     qi_slot *slot;
     uint32_t nslots, limit, shift, qs, flags, max_batch, retry_budget;
     bool dw256, enabled, itesid_trusted;
-    uint64_t iommu_timeout, devtlb_timeout;
+    uint64_t iommu_timeout, devtlb_timeout, first_check;
     vtd_qctx vctx;
     const qi_engine_ops *ops;
     void *cookie;

@@ -110,7 +110,7 @@ static void *eng_init_flags(qi_platform *p, const struct drv_params *prm, uint32
                             .slots = slots,
                             .max_outstanding = prm->queue_len < entries ? prm->queue_len - 1 : 0,
                             .ttm = VTD_TTM_LEGACY,
-                            .flags = flags,
+                            .flags = flags | QI_ENGINE_F_FAULT_IRQ,
                             .ops = &eng_ops,
                             .cookie = d};
     int rc = qi_engine_init(&d->e, p, &cfg);

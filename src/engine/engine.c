@@ -33,12 +33,13 @@ enum slot_state { S_FREE, S_OPEN, S_SENT, S_DEAD, S_NEUTRAL };
 
 enum dev_state { D_FREE, D_NORMAL, D_FENCE_WANTED, D_FENCING, D_QUARANTINED, D_RESET };
 
-#define FIRST_CHECK_NS 20000ull      /* first look at FSTS: 20 us after the batch opened */
-#define MAX_CHECK_NS   1000000000ull /* then every quarter of the time waited, at most 1 s */
-#define COMBINE_NS     5000ull       /* an open batch waits at most this long for company */
-#define RETRY_MIN_NS   100ull        /* waiting for space, a lane or a reset: first retry */
-#define RETRY_MAX_NS   20000ull
-#define MAX_SUSPECTS   8
+#define FIRST_CHECK_NS     20000ull      /* first look at FSTS: 20 us after the batch opened */
+#define FIRST_CHECK_IRQ_NS 1000000ull    /* 1 ms when the fault interrupt comes to us anyway */
+#define MAX_CHECK_NS       1000000000ull /* then after half the time waited, at most 1 s */
+#define COMBINE_NS         5000ull       /* an open batch waits at most this long for company */
+#define RETRY_MIN_NS       100ull        /* waiting for space, a lane or a reset: first retry */
+#define RETRY_MAX_NS       20000ull
+#define MAX_SUSPECTS       8
 
 /* ---------------------------------------------------------------------------------------------
  * Small helpers.
@@ -165,11 +166,23 @@ static struct qi_dev *dev_get(qi_engine *e, uint16_t sid, uint64_t now)
  * Batches.
  */
 
+/* Sequence numbers: never 0 (a fresh status word) nor all ones (whose complement, the abort
+ * mark, would be 0). */
 static uint32_t next_seq(qi_engine *e)
 {
-    if (++e->seq == 0)
+    if (++e->seq == 0xFFFFFFFFu)
         e->seq = 1;
     return e->seq;
+}
+
+/* An aborted batch's status word gets the complement of its sequence: the hardware will never
+ * write it any more (its wait was aborted, or overwritten before it was fetched), so a waiter
+ * learns of the abort from the one word it polls. */
+static void mark_aborted(qi_engine *e, qi_platform *p, uint32_t first, uint32_t state)
+{
+    qi_slot *r = &e->slot[first];
+    qi_plat_store32(p, &r->state, state);
+    qi_plat_store32(p, &e->status[first], ~r->seq);
 }
 
 static uint32_t used_slots(const qi_engine *e)
@@ -189,8 +202,9 @@ static bool hw_idle(qi_engine *e)
     if (e->last_sent == NONE)
         return true;
     const qi_slot *r = &e->slot[e->last_sent];
-    return vread(&e->status[e->last_sent]) == e->last_sent_seq || r->state == S_DEAD ||
-           r->state == S_NEUTRAL;
+    (void)r;
+    uint32_t v = vread(&e->status[e->last_sent]);
+    return v == e->last_sent_seq || v == ~e->last_sent_seq;
 }
 
 static void open_batch(qi_engine *e, qi_platform *p, uint64_t now)
@@ -468,7 +482,7 @@ static void recover_iqe(qi_engine *e, qi_platform *p)
         if (b != NONE && radd(e, b, e->slot[b].len - 1u) == head) {
             /* Our own wait was refused (never expected): nothing of the batch will report. */
             e->slot[b].abort_ite = e->ite_serial;
-            qi_plat_store32(p, &e->slot[b].state, S_NEUTRAL);
+            mark_aborted(e, p, b, S_NEUTRAL);
             e->neutral_n++;
         }
     }
@@ -549,7 +563,7 @@ static void recover_ite(qi_engine *e, qi_platform *p)
             st = S_NEUTRAL;
         }
         r->abort_ite = serial;
-        qi_plat_store32(p, &r->state, st);
+        mark_aborted(e, p, pos, st);
         neutralised += st == S_NEUTRAL;
         aborted++;
         if (r->flags & SF_HAS_DEV) {
@@ -662,10 +676,16 @@ static void slow_tick(qi_engine *e, qi_platform *p)
     qi_plat_unlock_irqrestore(p, &e->lock, fl);
 }
 
-static uint64_t backoff(uint64_t waited)
+/* When to look at the fault register next: after about half the time waited so far (at
+ * least FIRST_CHECK_NS, at most MAX_CHECK_NS), on a multiple of a power-of-two interval, so
+ * that CPUs waiting for the same thing look at the same moments (one read serves all of them
+ * in practice, and a simulation can skip the time in between in one step). */
+static uint64_t next_check_after(const qi_engine *e, uint64_t now, uint64_t waited)
 {
-    uint64_t d = waited / 4;
-    return d < FIRST_CHECK_NS ? FIRST_CHECK_NS : d > MAX_CHECK_NS ? MAX_CHECK_NS : d;
+    uint64_t iv = e->first_check;
+    while (iv < waited / 2 && iv < MAX_CHECK_NS)
+        iv *= 2;
+    return (now / iv + 1) * iv;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -702,10 +722,10 @@ struct idle {
     uint64_t since, next_check, step;
 };
 
-static void idle_init(struct idle *w, uint64_t now)
+static void idle_init(const qi_engine *e, struct idle *w, uint64_t now)
 {
     w->since = now;
-    w->next_check = now + FIRST_CHECK_NS;
+    w->next_check = now + e->first_check;
     w->step = RETRY_MIN_NS;
 }
 
@@ -719,7 +739,7 @@ static bool idle_wait(qi_engine *e, qi_platform *p, struct idle *w, uint64_t dea
     }
     if (now >= w->next_check) {
         slow_tick(e, p);
-        w->next_check = now + backoff(now - w->since);
+        w->next_check = next_check_after(e, now, now - w->since);
     }
     /* Double the pause, up to an eighth of the time waited so far (at least RETRY_MAX_NS, at
      * most MAX_CHECK_NS / 100): a long wait (a reset bracket, a device behind a dead one) costs
@@ -739,17 +759,21 @@ static enum wres wait_batch(qi_engine *e, qi_platform *p, struct call *c, struct
 {
     qi_slot *r = &e->slot[pt->first];
     const volatile uint32_t *status = &e->status[pt->first];
-    uint64_t next_check = pt->open_ns + FIRST_CHECK_NS;
+    uint64_t next_check = pt->open_ns + e->first_check;
+    bool leading = pt->leader;
     for (;;) {
-        if (qi_plat_load32(p, status) == pt->seq)
+        uint32_t v = qi_plat_load32(p, status);
+        if (v == pt->seq)
             return W_DONE;
-        uint32_t st = qi_plat_load32(p, &r->state);
-        if (st == S_DEAD || st == S_NEUTRAL)
+        if (v == ~pt->seq)
             return W_ABORTED;
         uint64_t now = qi_plat_now_ns(p), dl = deadline_of(e, c);
-        if (st == S_OPEN && pt->leader) {
-            bool prev_done = pt->prev_first == NONE ||
-                             qi_plat_load32(p, &e->status[pt->prev_first]) == pt->prev_seq;
+        if (leading && qi_plat_load32(p, &r->state) != S_OPEN)
+            leading = false; /* sent (by us, a joiner or a recovery) */
+        if (leading) {
+            uint32_t pv =
+                pt->prev_first == NONE ? 0 : qi_plat_load32(p, &e->status[pt->prev_first]);
+            bool prev_done = pt->prev_first == NONE || pv == pt->prev_seq || pv == ~pt->prev_seq;
             uint64_t give_up = pt->open_ns + COMBINE_NS;
             if (prev_done || now >= give_up || now >= dl) {
                 unsigned long fl = qi_plat_lock_irqsave(p, &e->lock);
@@ -765,7 +789,7 @@ static enum wres wait_batch(qi_engine *e, qi_platform *p, struct call *c, struct
             return W_DEADLINE;
         if (now >= next_check) {
             slow_tick(e, p);
-            next_check = now + backoff(now - pt->open_ns);
+            next_check = next_check_after(e, now, now - pt->open_ns);
             continue;
         }
         qi_plat_relax(p, min_u64(next_check, dl));
@@ -871,7 +895,7 @@ joined : {
 static int wait_fenced(qi_engine *e, qi_platform *p, struct call *c, uint16_t sid, bool *fenced)
 {
     struct idle w;
-    idle_init(&w, qi_plat_now_ns(p));
+    idle_init(e, &w, qi_plat_now_ns(p));
     for (;;) {
         uint64_t now = qi_plat_now_ns(p);
         if (now >= deadline_of(e, c))
@@ -943,7 +967,7 @@ static int run_segment(qi_engine *e, qi_platform *p, struct call *c, const vtd_d
     if (has_dev)
         c->devclass = true;
     struct idle w;
-    idle_init(&w, qi_plat_now_ns(p));
+    idle_init(e, &w, qi_plat_now_ns(p));
     for (;;) {
         uint64_t now = qi_plat_now_ns(p);
         if (now >= deadline_of(e, c)) {
@@ -1032,7 +1056,7 @@ static int run_segment(qi_engine *e, qi_platform *p, struct call *c, const vtd_d
             }
         }
         qi_plat_unlock_irqrestore(p, &e->lock, fl);
-        idle_init(&w, now);
+        idle_init(e, &w, now);
     }
 }
 
@@ -1213,6 +1237,7 @@ int qi_engine_init(qi_engine *e, qi_platform *p, const qi_engine_config *cfg)
         cfg->devtlb_timeout_ns ? cfg->devtlb_timeout_ns : QI_ENGINE_DEVTLB_TIMEOUT_NS;
     e->retry_budget = cfg->retry_budget ? cfg->retry_budget : 1;
     e->max_batch = cfg->max_batch ? cfg->max_batch : 64;
+    e->first_check = cfg->flags & QI_ENGINE_F_FAULT_IRQ ? FIRST_CHECK_IRQ_NS : FIRST_CHECK_NS;
     e->ops = cfg->ops;
     e->cookie = cfg->cookie;
     e->vctx.cap = qi_plat_read64(p, VTD_REG_CAP);
@@ -1270,7 +1295,7 @@ int qi_engine_disable(qi_engine *e, qi_platform *p, uint64_t deadline_ns)
     uint64_t now = qi_plat_now_ns(p);
     uint64_t dl = deadline_ns ? deadline_ns : now + e->iommu_timeout;
     struct idle w;
-    idle_init(&w, now);
+    idle_init(e, &w, now);
     for (;;) {
         unsigned long fl = qi_plat_lock_irqsave(p, &e->lock);
         if (e->open != NONE)
