@@ -121,7 +121,8 @@ typedef struct qi_engine_ops {
 /* Per-slot bookkeeping: an array of `entries` records, any alignment of the type, ordinary
  * (not DMA-able) memory, contents private to the engine. */
 typedef struct qi_slot {
-    uint32_t state, seq, waiters, dev_waiters;
+    uint32_t state, seq;
+    uint32_t joined, left; /* participants in, and gone (atomic); device-TLB ones << 16 */
     uint32_t abort_ite, gen, flags;
     uint16_t len, ndesc, dev_sid, pad;
     uint64_t sent_ns;
@@ -198,12 +199,13 @@ typedef struct qi_engine {
     void *cookie;
     /* ring */
     uint32_t reclaim, hw_tail, sw_tail;
-    uint32_t open, last_sent, last_sent_seq;
+    uint32_t open, last_sent, last_sent_seq, prev_sent, prev_sent_seq;
     uint32_t seq, ite_serial, reset_gen, neutral_n;
     uint32_t iqe_head; /* IQH when an unidentified IQE was first seen */
     uint64_t iqe_since;
     /* device-TLB work */
     uint32_t lane_n, dev_batches;
+    uint32_t last_joined; /* participants of the last batch sent: is combining worth a wait? */
     uint16_t lane_sid;
     struct qi_dev dev[QI_ENGINE_MAX_DEVICES];
     qi_engine_stats stats;

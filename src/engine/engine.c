@@ -36,10 +36,13 @@ enum dev_state { D_FREE, D_NORMAL, D_FENCE_WANTED, D_FENCING, D_QUARANTINED, D_R
 #define FIRST_CHECK_NS     20000ull      /* first look at FSTS: 20 us after the batch opened */
 #define FIRST_CHECK_IRQ_NS 1000000ull    /* 1 ms when the fault interrupt comes to us anyway */
 #define MAX_CHECK_NS       1000000000ull /* then after half the time waited, at most 1 s */
-#define COMBINE_NS         5000ull       /* an open batch waits at most this long for company */
+#define COMBINE_NS         1000ull       /* an open batch waits at most this long for company */
+#define COMBINE_DEV_NS     200ull        /* ... when the batch before it has device-TLB work */
 #define RETRY_MIN_NS       100ull        /* waiting for space, a lane or a reset: first retry */
 #define RETRY_MAX_NS       20000ull
 #define MAX_SUSPECTS       8
+#define DEV_ONE            0x10000u /* joined/left: participants below, device-TLB ones above */
+#define MAX_JOINED         0x8000u
 
 /* ---------------------------------------------------------------------------------------------
  * Small helpers.
@@ -196,15 +199,25 @@ static bool space_for(const qi_engine *e, uint32_t k, bool reserve)
     return used_slots(e) + k <= e->limit - (reserve ? 0u : 1u);
 }
 
-/* Is the most recently sent batch finished (so the hardware has nothing of ours)? */
-static bool hw_idle(qi_engine *e)
+/* Is a sent batch finished (complete or aborted)? */
+static bool batch_over(qi_engine *e, uint32_t first, uint32_t seq)
 {
-    if (e->last_sent == NONE)
+    if (first == NONE)
         return true;
-    const qi_slot *r = &e->slot[e->last_sent];
-    (void)r;
-    uint32_t v = vread(&e->status[e->last_sent]);
-    return v == e->last_sent_seq || v == ~e->last_sent_seq;
+    uint32_t v = vread(&e->status[first]);
+    return v == seq || v == ~seq;
+}
+
+/* Worth sending a batch at once rather than letting others join it first? Yes when the
+ * hardware has nothing of ours, and when the only batch in it waits for a device round trip
+ * (then a second one in flight hides latency; waiting behind it would only add some). Waits
+ * complete in order: if the batch before the last is finished, only the last may still run. */
+static bool hw_free(qi_engine *e)
+{
+    if (batch_over(e, e->last_sent, e->last_sent_seq))
+        return true;
+    return (e->slot[e->last_sent].flags & SF_HAS_DEV) &&
+           batch_over(e, e->prev_sent, e->prev_sent_seq);
 }
 
 static void open_batch(qi_engine *e, qi_platform *p, uint64_t now)
@@ -212,8 +225,8 @@ static void open_batch(qi_engine *e, qi_platform *p, uint64_t now)
     uint32_t first = e->sw_tail;
     qi_slot *r = &e->slot[first];
     r->seq = next_seq(e);
-    r->waiters = 0;
-    r->dev_waiters = 0;
+    r->joined = 0;
+    r->left = 0;
     r->abort_ite = 0;
     r->gen = e->reset_gen;
     r->flags = 0;
@@ -241,8 +254,11 @@ static void close_and_send(qi_engine *e, qi_platform *p)
     r->len = (uint16_t)(r->ndesc + 1);
     qi_plat_store32(p, &r->state, S_SENT);
     e->hw_tail = radd(e, w, 1);
+    e->prev_sent = e->last_sent;
+    e->prev_sent_seq = e->last_sent_seq;
     e->last_sent = first;
     e->last_sent_seq = r->seq;
+    e->last_joined = r->joined & 0xFFFFu;
     e->open = NONE;
     e->stats.batches++;
     qi_plat_wmb(p);
@@ -307,7 +323,7 @@ static uint32_t reclaim_walk(qi_engine *e, bool apply, uint32_t head, uint64_t n
     while (pos != e->hw_tail) {
         qi_slot *r = &e->slot[pos];
         uint32_t end = radd(e, pos, r->len);
-        if (vread(&r->waiters) != 0)
+        if (vread(&r->left) != r->joined)
             break;
         bool passed = r->state == S_DEAD ||
                       (r->state == S_SENT && vread(&e->status[pos]) == r->seq) ||
@@ -329,6 +345,8 @@ static uint32_t reclaim_walk(qi_engine *e, bool apply, uint32_t head, uint64_t n
                     e->neutral_n--;
                 if (commit == e->last_sent)
                     e->last_sent = NONE;
+                if (commit == e->prev_sent)
+                    e->prev_sent = NONE;
                 c->state = S_FREE;
                 commit = cend;
             }
@@ -518,7 +536,7 @@ static void add_suspect(struct suspect *s, unsigned *ns, const qi_slot *r)
         s[i].first_sent = r->sent_ns;
     if (r->gen < s[i].gen_min)
         s[i].gen_min = r->gen;
-    if (vread(&r->dev_waiters) == 0)
+    if (((vread(&r->left) ^ r->joined) & DEV_ONE * 0xFFFFu) == 0 && r->joined >= DEV_ONE)
         s[i].abandoned = true;
 }
 
@@ -704,7 +722,7 @@ struct part {
     uint32_t first, seq;
     uint32_t pslot, pn;
     uint32_t prev_first, prev_seq;
-    uint64_t open_ns;
+    uint64_t open_ns, combine_ns;
     bool leader, has_dev;
 };
 
@@ -774,7 +792,7 @@ static enum wres wait_batch(qi_engine *e, qi_platform *p, struct call *c, struct
             uint32_t pv =
                 pt->prev_first == NONE ? 0 : qi_plat_load32(p, &e->status[pt->prev_first]);
             bool prev_done = pt->prev_first == NONE || pv == pt->prev_seq || pv == ~pt->prev_seq;
-            uint64_t give_up = pt->open_ns + COMBINE_NS;
+            uint64_t give_up = pt->open_ns + pt->combine_ns;
             if (prev_done || now >= give_up || now >= dl) {
                 unsigned long fl = qi_plat_lock_irqsave(p, &e->lock);
                 if (e->open == pt->first)
@@ -796,12 +814,11 @@ static enum wres wait_batch(qi_engine *e, qi_platform *p, struct call *c, struct
     }
 }
 
-/* Leave a batch we waited in. */
+/* Leave a batch we waited in (the record may be reused once everyone who joined has left):
+ * one atomic add, counting device-TLB participants in the upper half. */
 static void leave(qi_platform *p, qi_slot *r, bool dev)
 {
-    if (dev)
-        qi_plat_fetch_add32(p, &r->dev_waiters, (uint32_t)-1);
-    qi_plat_fetch_add32(p, &r->waiters, (uint32_t)-1);
+    qi_plat_fetch_add32(p, &r->left, dev ? DEV_ONE + 1 : 1);
 }
 
 enum jres { J_JOINED, J_WAIT, J_ALL_FILTERED };
@@ -839,6 +856,7 @@ static enum jres try_join(qi_engine *e, qi_platform *p, struct call *c, const vt
     if (e->open != NONE) {
         qi_slot *o = &e->slot[e->open];
         bool fits = !(e->flags & QI_ENGINE_F_NO_COMBINE) && o->ndesc + k <= e->max_batch &&
+                    (o->joined & 0xFFFFu) < MAX_JOINED &&
                     (!dev || !(o->flags & SF_HAS_DEV) || o->dev_sid == sid) &&
                     space_for(e, k, false);
         if (fits)
@@ -854,6 +872,11 @@ static enum jres try_join(qi_engine *e, qi_platform *p, struct call *c, const vt
     open_batch(e, p, now);
     pt->leader = true;
     pt->prev_first = e->last_sent;
+    /* Waiting for a batch that waits for a device round trip would only add latency: then
+     * give company a short moment only. */
+    pt->combine_ns = e->last_sent != NONE && (e->slot[e->last_sent].flags & SF_HAS_DEV)
+                         ? COMBINE_DEV_NS
+                         : COMBINE_NS;
     pt->prev_seq = e->last_sent_seq;
     goto joined;
 join:
@@ -872,9 +895,8 @@ joined : {
         e->stats.submits++;
     }
     e->stats.descriptors += k;
-    qi_plat_fetch_add32(p, &r->waiters, 1);
+    r->joined += dev ? DEV_ONE + 1 : 1;
     if (dev) {
-        qi_plat_fetch_add32(p, &r->dev_waiters, 1);
         if (!(r->flags & SF_HAS_DEV)) {
             r->flags |= SF_HAS_DEV;
             r->dev_sid = sid;
@@ -884,7 +906,10 @@ joined : {
             c->devclass = true;
         }
     }
-    if ((e->flags & QI_ENGINE_F_NO_COMBINE) || hw_idle(e))
+    /* Send at once while the last batch went out alone (nobody around to share with) and the
+     * hardware is free (hw_free); otherwise the opener sends it once the previous batch is
+     * done, or after a short while, and those who take the lock meanwhile join it. */
+    if ((e->flags & QI_ENGINE_F_NO_COMBINE) || (pt->leader && hw_free(e) && e->last_joined <= 1))
         close_and_send(e, p);
     return J_JOINED;
 }
@@ -919,7 +944,7 @@ static int wait_fenced(qi_engine *e, qi_platform *p, struct call *c, uint16_t si
                               .seq = d->fence_seq,
                               .open_ns = r->sent_ns,
                               .prev_first = NONE};
-            qi_plat_fetch_add32(p, &r->waiters, 1);
+            r->joined++;
             qi_plat_unlock_irqrestore(p, &e->lock, fl);
             enum wres wr = wait_batch(e, p, c, &pt);
             leave(p, r, false);
@@ -958,7 +983,7 @@ static int bad_slot(qi_engine *e, qi_platform *p, const struct part *pt)
 /* One segment: descriptors sharing one batch (device-TLB work for at most one device). Returns
  * 0 when done (device errors are recorded in *c), -1 with *res filled otherwise. */
 static int run_segment(qi_engine *e, qi_platform *p, struct call *c, const vtd_desc *d, unsigned n,
-                       unsigned base, qi_result *res)
+                       unsigned base, uint64_t now, qi_result *res)
 {
     uint16_t sid = 0;
     bool has_dev = false;
@@ -967,9 +992,10 @@ static int run_segment(qi_engine *e, qi_platform *p, struct call *c, const vtd_d
     if (has_dev)
         c->devclass = true;
     struct idle w;
-    idle_init(e, &w, qi_plat_now_ns(p));
-    for (;;) {
-        uint64_t now = qi_plat_now_ns(p);
+    idle_init(e, &w, now);
+    for (bool first = true;; first = false) {
+        if (!first)
+            now = qi_plat_now_ns(p);
         if (now >= deadline_of(e, c)) {
             res->status = QI_ERR_DEADLINE;
             res->pending = false;
@@ -1104,7 +1130,8 @@ void qi_engine_submit(qi_engine *e, qi_platform *p, const vtd_desc *descs, unsig
             }
             end++;
         }
-        if (run_segment(e, p, &c, descs + pos, end - pos, pos, res)) {
+        if (run_segment(e, p, &c, descs + pos, end - pos, pos, pos ? qi_plat_now_ns(p) : c.start,
+                        res)) {
             res->retries = c.retries;
             if (res->status == QI_ERR_DEADLINE) {
                 unsigned long fl = qi_plat_lock_irqsave(p, &e->lock);
@@ -1255,6 +1282,7 @@ int qi_engine_init(qi_engine *e, qi_platform *p, const qi_engine_config *cfg)
         e->status[i] = 0;
     e->open = NONE;
     e->last_sent = NONE;
+    e->prev_sent = NONE;
     e->iqe_head = NONE;
     return 0;
 }
@@ -1269,7 +1297,7 @@ int qi_engine_enable(qi_engine *e, qi_platform *p, uint64_t deadline_ns)
     uint64_t dl = deadline_ns ? deadline_ns : now + e->iommu_timeout;
     unsigned long fl = qi_plat_lock_irqsave(p, &e->lock);
     e->reclaim = e->hw_tail = e->sw_tail = 0;
-    e->open = e->last_sent = NONE;
+    e->open = e->last_sent = e->prev_sent = NONE;
     e->lane_n = e->dev_batches = e->neutral_n = 0;
     for (uint32_t i = 0; i < e->nslots; i++)
         e->slot[i].state = S_FREE;
