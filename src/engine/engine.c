@@ -643,9 +643,12 @@ static void recover_ite(qi_engine *e, qi_platform *p)
             note(p, "qi-engine: ITE blamed on (sid, strikes)", (uint64_t)culprit, d->strikes);
             if (d->strikes > e->retry_budget || s->abandoned)
                 start_quarantine(e, p, d);
+        } else if (!d) {
+            qi_plat_log(p, QI_LOG_ERR, "qi-engine: device table full, ITE not counted (sid)",
+                        (uint64_t)culprit, 0);
         } else {
             note(p, "qi-engine: ITE of (sid), not counted against it (reset, quarantine)",
-                 (uint64_t)culprit, d ? d->state : 0);
+                 (uint64_t)culprit, d->state);
         }
     } else {
         note(p, "qi-engine: ITE, culprit unknown (suspects, batches aborted)", ns, aborted);
@@ -712,6 +715,7 @@ static uint64_t next_check_after(const qi_engine *e, uint64_t now, uint64_t wait
 
 struct call {
     uint64_t start, deadline;
+    uint32_t ite_at_start;
     bool explicit_deadline, devclass, counted;
     unsigned retries, own_retries;
     bool dev_err, dev_fenced;
@@ -731,6 +735,25 @@ static uint64_t deadline_of(const qi_engine *e, const struct call *c)
     if (c->explicit_deadline)
         return c->deadline;
     return c->start + (c->devclass ? e->devtlb_timeout : e->iommu_timeout);
+}
+
+/* Has the call's deadline passed? A default deadline of the IOMMU class is first extended
+ * to the device-TLB class if device-TLB work is in the queue, or a time-out happened since
+ * the call began: then the call may be waiting behind a device (its batch joined by device-TLB
+ * work, or queued after some), not for a broken IOMMU. */
+static bool past_deadline(qi_engine *e, qi_platform *p, struct call *c, uint64_t now)
+{
+    if (now < deadline_of(e, c))
+        return false;
+    if (c->explicit_deadline || c->devclass)
+        return true;
+    unsigned long fl = qi_plat_lock_irqsave(p, &e->lock);
+    bool dev = e->dev_batches > 0 || e->ite_serial != c->ite_at_start;
+    qi_plat_unlock_irqrestore(p, &e->lock, fl);
+    if (!dev)
+        return true;
+    c->devclass = true;
+    return now >= deadline_of(e, c);
 }
 
 /* Waiting for something other than our own batch (space, the device-TLB lane, the end of a
@@ -803,8 +826,9 @@ static enum wres wait_batch(qi_engine *e, qi_platform *p, struct call *c, struct
             qi_plat_relax(p, min_u64(give_up, dl));
             continue;
         }
-        if (now >= dl)
+        if (now >= dl && past_deadline(e, p, c, now))
             return W_DEADLINE;
+        dl = deadline_of(e, c);
         if (now >= next_check) {
             slow_tick(e, p);
             next_check = next_check_after(e, now, now - pt->open_ns);
@@ -923,7 +947,7 @@ static int wait_fenced(qi_engine *e, qi_platform *p, struct call *c, uint16_t si
     idle_init(e, &w, qi_plat_now_ns(p));
     for (;;) {
         uint64_t now = qi_plat_now_ns(p);
-        if (now >= deadline_of(e, c))
+        if (past_deadline(e, p, c, now))
             return -1;
         unsigned long fl = qi_plat_lock_irqsave(p, &e->lock);
         service(e, p, now);
@@ -996,7 +1020,7 @@ static int run_segment(qi_engine *e, qi_platform *p, struct call *c, const vtd_d
     for (bool first = true;; first = false) {
         if (!first)
             now = qi_plat_now_ns(p);
-        if (now >= deadline_of(e, c)) {
+        if (past_deadline(e, p, c, now)) {
             res->status = QI_ERR_DEADLINE;
             res->pending = false;
             return -1;
@@ -1108,7 +1132,7 @@ void qi_engine_submit(qi_engine *e, qi_platform *p, const vtd_desc *descs, unsig
             return;
         }
     }
-    struct call c = {.start = qi_plat_now_ns(p)};
+    struct call c = {.start = qi_plat_now_ns(p), .ite_at_start = vread(&e->ite_serial)};
     if (opts && opts->deadline_ns) {
         c.explicit_deadline = true;
         c.deadline = opts->deadline_ns;
