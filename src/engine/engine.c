@@ -34,7 +34,7 @@ enum slot_state { S_FREE, S_OPEN, S_SENT, S_DEAD, S_NEUTRAL };
 enum dev_state { D_FREE, D_NORMAL, D_FENCE_WANTED, D_FENCING, D_QUARANTINED, D_RESET };
 
 #define FIRST_CHECK_NS     20000ull      /* first look at FSTS: 20 us after the batch opened */
-#define FIRST_CHECK_IRQ_NS 1000000ull    /* 1 ms when the fault interrupt comes to us anyway */
+#define FIRST_CHECK_IRQ_NS 100000000ull  /* 100 ms when the fault interrupt comes to us anyway */
 #define MAX_CHECK_NS       1000000000ull /* then after half the time waited, at most 1 s */
 #define COMBINE_NS         1000ull       /* an open batch waits at most this long for company */
 #define COMBINE_DEV_NS     200ull        /* ... when the batch before it has device-TLB work */
