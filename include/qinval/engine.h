@@ -115,7 +115,7 @@ typedef struct qi_engine_ops {
 #define QI_ENGINE_F_NO_VALIDATE 0x2u /* skip validation before queuing (the hardware decides) */
 #define QI_ENGINE_F_NO_COMBINE  0x4u /* one submission per wait descriptor */
 /* The embedder calls qi_engine_fault_irq() from the fault event interrupt: waiters then read
- * FSTS only as a safety net (first after 1 ms instead of 20 us). */
+ * FSTS only as a safety net (first after 100 ms instead of 20 us). */
 #define QI_ENGINE_F_FAULT_IRQ 0x8u
 
 /* Per-slot bookkeeping: an array of `entries` records, any alignment of the type, ordinary
