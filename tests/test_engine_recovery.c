@@ -408,6 +408,55 @@ static void test_no_reuse_before_late_status_write(void **state)
     et_done(&t);
 }
 
+/* ---- one call for two devices ---- */
+
+static void two_device_body(sim_world *w, unsigned cpu, void *arg)
+{
+    et *t = arg;
+    qi_platform *p = sim_platform(w, cpu);
+    vtd_desc d[5] = {et_iotlb(0), et_devtlb(0), et_iotlb(1), et_devtlb(1), et_devtlb(0)};
+    struct et_call *c = et_submit(t, p, d, 5, 0);
+    if (hw_ep_muted(t->hw, 1)) {
+        ET_EQ(c->r.status, QI_ERR_DEVICE);
+        ET_EQ(c->r.sid, et_sid(1));
+        ET_CHECK(c->r.others_done);
+    } else {
+        ET_EQ(c->r.status, QI_OK);
+    }
+}
+
+/* A call with device-TLB work for two devices goes out in order, one device per batch; when
+ * the second device is dead, the rest of the call still executes and the call names it. */
+static void test_call_spanning_devices(void **state)
+{
+    (void)state;
+    for (int dead = 0; dead < 2; dead++) {
+        et t;
+        et_make(&t, &(et_cfg){.cpus = 1, .neps = 2, .no_itesid = true});
+        if (dead)
+            hw_ep_inject(t.hw, 1, hw_now(t.hw), HW_FAULT_MUTE, 0);
+        et_body(&t, 0, two_device_body);
+        et_run(&t);
+        assert_int_equal(et_count(&t, HW_EV_ATS_CPL, 0, 0), 2);
+        assert_int_equal(et_count(&t, HW_EV_ATS_CPL, 1, 0), dead ? 0 : 1);
+        /* In order: ep1's request only after ep0's first completion, ep0's second after ep1's
+         * request. */
+        size_t n;
+        const hw_event *ev = hw_events(t.hw, &n);
+        int seen0 = 0, req1 = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (ev[i].kind == HW_EV_ATS_CPL && ev[i].ep == 0)
+                seen0++;
+            if (ev[i].kind == HW_EV_ATS_REQ && ev[i].ep == 1) {
+                assert_int_equal(seen0, 1);
+                req1++;
+            }
+        }
+        assert_true(req1 >= 1);
+        et_done(&t);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -421,6 +470,7 @@ int main(void)
         cmocka_unit_test(test_hotplug_fences_at_once),
         cmocka_unit_test(test_ice_then_ite_retried),
         cmocka_unit_test(test_no_reuse_before_late_status_write),
+        cmocka_unit_test(test_call_spanning_devices),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
