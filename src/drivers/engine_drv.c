@@ -185,28 +185,24 @@ static unsigned eng_capacity(void *drv)
     return qi_engine_capacity(&((struct eng_drv *)drv)->e);
 }
 
-const sim_driver_ops engine_ops = {
-    .name = "qinval",
-    .summary = "the qinval engine: bounded waits, submission tracking, fencing, combining",
-    .init = eng_init,
-    .submit = eng_submit,
-    .fault_irq = eng_fault_irq,
-    .hotplug = eng_hotplug,
-    .reset_prepare = eng_reset_prepare,
-    .reset_done = eng_reset_done,
-    .free_slots = eng_free_slots,
-    .capacity = eng_capacity,
-};
+/* The two registered variants differ only in their name and set-up. */
+#define ENGINE_DRIVER(var, drv_name, drv_summary, init_fn)                                         \
+    const sim_driver_ops var = {                                                                   \
+        .name = drv_name,                                                                          \
+        .summary = drv_summary,                                                                    \
+        .init = init_fn,                                                                           \
+        .submit = eng_submit,                                                                      \
+        .fault_irq = eng_fault_irq,                                                                \
+        .hotplug = eng_hotplug,                                                                    \
+        .reset_prepare = eng_reset_prepare,                                                        \
+        .reset_done = eng_reset_done,                                                              \
+        .free_slots = eng_free_slots,                                                              \
+        .capacity = eng_capacity,                                                                  \
+    }
 
-const sim_driver_ops engine_trusting_ops = {
-    .name = "qinval-trusting",
-    .summary = "the qinval engine without validation before queuing (exercises IQE repair)",
-    .init = eng_init_trusting,
-    .submit = eng_submit,
-    .fault_irq = eng_fault_irq,
-    .hotplug = eng_hotplug,
-    .reset_prepare = eng_reset_prepare,
-    .reset_done = eng_reset_done,
-    .free_slots = eng_free_slots,
-    .capacity = eng_capacity,
-};
+ENGINE_DRIVER(engine_ops, "qinval",
+              "the qinval engine: bounded waits, submission tracking, fencing, combining",
+              eng_init);
+ENGINE_DRIVER(engine_trusting_ops, "qinval-trusting",
+              "the qinval engine without validation before queuing (exercises IQE repair)",
+              eng_init_trusting);

@@ -1004,6 +1004,26 @@ static int bad_slot(qi_engine *e, qi_platform *p, const struct part *pt)
     return -1;
 }
 
+/* The segment's device-TLB invalidations for `sid` were left out (quarantine): once the fence
+ * is in effect, record the device error in *c (0). 1: the quarantine was lifted meanwhile,
+ * send them after all. -1: the deadline passed (*res filled). */
+static int end_filtered(qi_engine *e, qi_platform *p, struct call *c, uint16_t sid, qi_result *res)
+{
+    bool fenced = false;
+    int f = wait_fenced(e, p, c, sid, &fenced);
+    if (f < 0) {
+        res->status = QI_ERR_DEADLINE;
+        res->pending = false;
+        return -1;
+    }
+    if (f == 0) {
+        c->dev_err = true;
+        c->dev_sid = sid;
+        c->dev_fenced = fenced;
+    }
+    return f;
+}
+
 /* One segment: descriptors sharing one batch (device-TLB work for at most one device). Returns
  * 0 when done (device errors are recorded in *c), -1 with *res filled otherwise. */
 static int run_segment(qi_engine *e, qi_platform *p, struct call *c, const vtd_desc *d, unsigned n,
@@ -1036,19 +1056,10 @@ static int run_segment(qi_engine *e, qi_platform *p, struct call *c, const vtd_d
             continue;
         }
         if (j == J_ALL_FILTERED) {
-            bool fenced = false;
-            int f = wait_fenced(e, p, c, sid, &fenced);
-            if (f == 1)
-                continue;
-            if (f < 0) {
-                res->status = QI_ERR_DEADLINE;
-                res->pending = false;
-                return -1;
-            }
-            c->dev_err = true;
-            c->dev_sid = sid;
-            c->dev_fenced = fenced;
-            return 0;
+            int f = end_filtered(e, p, c, sid, res);
+            if (f <= 0)
+                return f;
+            continue;
         }
 
         enum wres wr = wait_batch(e, p, c, &pt);
@@ -1076,19 +1087,10 @@ static int run_segment(qi_engine *e, qi_platform *p, struct call *c, const vtd_d
         if (wr == W_DONE) {
             if (!filtered)
                 return 0;
-            bool fenced = false;
-            int f = wait_fenced(e, p, c, sid, &fenced);
-            if (f == 1)
-                continue; /* no longer quarantined: its invalidations go out after all */
-            if (f < 0) {
-                res->status = QI_ERR_DEADLINE;
-                res->pending = false;
-                return -1;
-            }
-            c->dev_err = true;
-            c->dev_sid = sid;
-            c->dev_fenced = fenced;
-            return 0;
+            int f = end_filtered(e, p, c, sid, res);
+            if (f <= 0)
+                return f;
+            continue; /* no longer quarantined: its invalidations go out after all */
         }
 
         /* Aborted by an ITE: were we the culprit? */
