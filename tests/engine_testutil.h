@@ -256,6 +256,12 @@ static inline size_t et_log_pos(const et *t)
     return n;
 }
 
+/* At the end of a run every slot is back with the engine. */
+static inline void et_assert_all_free(et *t)
+{
+    assert_int_equal(qi_engine_free_slots(et_engine(t)), qi_engine_capacity(et_engine(t)));
+}
+
 /* The translation type in `ep`'s context entry. */
 static inline unsigned et_tt(et *t, unsigned ep)
 {

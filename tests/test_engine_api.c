@@ -99,7 +99,7 @@ static void test_one_tail_write_per_submit(void **state)
         const qi_engine_stats *s = qi_engine_get_stats(et_engine(&t));
         assert_int_equal(s->submits, ROUNDS + 1);
         assert_int_equal(s->fsts_reads, 0);
-        assert_int_equal(qi_engine_free_slots(et_engine(&t)), qi_engine_capacity(et_engine(&t)));
+        et_assert_all_free(&t);
         et_done(&t);
     }
 }
@@ -229,7 +229,7 @@ static void test_deadline_pending(void **state)
     et_body(&t, 0, slow_body);
     et_run(&t);
     assert_int_equal(et_count(&t, HW_EV_ATS_CPL, 0, 0), 1);
-    assert_int_equal(qi_engine_free_slots(et_engine(&t)), qi_engine_capacity(et_engine(&t)));
+    et_assert_all_free(&t);
     assert_int_equal(qi_engine_get_stats(et_engine(&t))->deadline_hit, 1);
     et_done(&t);
 }

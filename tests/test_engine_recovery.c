@@ -57,7 +57,7 @@ static void test_transient_timeout_retried(void **state)
         assert_int_equal(qi_engine_get_stats(et_engine(&t))->ite, 1);
         assert_int_equal(qi_engine_get_stats(et_engine(&t))->quarantines, 0);
         assert_int_equal(et_tt(&t, 0), VTD_TT_DEVTLB);
-        assert_int_equal(qi_engine_free_slots(et_engine(&t)), qi_engine_capacity(et_engine(&t)));
+        et_assert_all_free(&t);
         et_done(&t);
     }
 }
@@ -110,7 +110,7 @@ static void test_dead_device_fenced(void **state)
         assert_true(et_count(&t, HW_EV_CC_INVAL, -1, 0) >= 1);
         assert_true(hw_ep_atc_lookup(t.hw, 0, ET_IOVA, NULL));
         assert_int_equal(hw_ep_dma(t.hw, 0, ET_IOVA, true, NULL, &dr), HW_DMA_BLOCKED);
-        assert_int_equal(qi_engine_free_slots(et_engine(&t)), qi_engine_capacity(et_engine(&t)));
+        et_assert_all_free(&t);
         et_done(&t);
     }
 }
@@ -163,7 +163,7 @@ static void test_blame_and_bystanders(void **state)
         assert_int_equal(s->quarantines, 1);
         assert_int_equal(et_tt(&t, 1), VTD_TT_DEVTLB);
         assert_int_equal(et_tt(&t, 0), VTD_TT_UNTRANSLATED);
-        assert_int_equal(qi_engine_free_slots(et_engine(&t)), qi_engine_capacity(et_engine(&t)));
+        et_assert_all_free(&t);
         et_done(&t);
     }
 }
@@ -200,7 +200,7 @@ static void test_deadline_then_fault_irq(void **state)
         et_run(&t);
         assert_int_equal(et_count(&t, HW_EV_ITE, -1, 0), 1);
         assert_int_equal(et_tt(&t, 0), VTD_TT_UNTRANSLATED);
-        assert_int_equal(qi_engine_free_slots(et_engine(&t)), qi_engine_capacity(et_engine(&t)));
+        et_assert_all_free(&t);
         hw_qi_view qv;
         hw_qi_view_get(t.hw, &qv);
         assert_int_equal(qv.head, qv.tail);
@@ -240,7 +240,7 @@ static void test_iqe_fails_only_owner(void **state)
         assert_int_equal(et_count(&t, HW_EV_IQE, -1, 0), 1);
         assert_int_equal(qi_engine_get_stats(et_engine(&t))->iqe, 1);
         assert_int_equal(et_count(&t, HW_EV_ATS_CPL, 0, 0), 1);
-        assert_int_equal(qi_engine_free_slots(et_engine(&t)), qi_engine_capacity(et_engine(&t)));
+        et_assert_all_free(&t);
         et_done(&t);
     }
 }
@@ -404,7 +404,7 @@ static void test_no_reuse_before_late_status_write(void **state)
         if (ev[i].kind == HW_EV_STATUS_WRITE)
             assert_int_equal(ev[i].flags & HW_EVF_STRAY, 0);
     assert_int_equal(et_count(&t, HW_EV_ATS_CPL, 0, 0), 1);
-    assert_int_equal(qi_engine_free_slots(et_engine(&t)), qi_engine_capacity(et_engine(&t)));
+    et_assert_all_free(&t);
     et_done(&t);
 }
 
