@@ -69,8 +69,8 @@ enum qi_status {
      * queued (`others_done` false), or by the hardware (IQE), in which case it was replaced by
      * a harmless descriptor and `others_done` says whether the rest of the call completed. */
     QI_ERR_MALFORMED = 3,
-    /* The call cannot be served: engine not enabled, bad arguments, or a queue too small for
-     * one descriptor plus its wait. Nothing was queued. */
+    /* The call cannot be served: the engine is not enabled, or descs is NULL with n > 0.
+     * Nothing was queued. */
     QI_ERR_INVALID = 4,
 };
 
