@@ -2,13 +2,16 @@
 #   make run        build, then run the main job: the verdict matrix, every driver x scenario
 #   make test       build and run every test with CTest
 #   make test-asan  the same suite built with AddressSanitizer + UndefinedBehaviorSanitizer
+#   make soak       the engine on every scenario x every hardware behaviour, millions of
+#                   executions (SOAK_EXECUTIONS per run, default 2000; SOAK_JOBS in parallel)
+#   make bench      the engine against step1-nowait in the model's cost model
 # Each target first installs missing build dependencies (scripts/deps.sh).
 
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps build run test test-asan format clean
+.PHONY: all deps build run test test-asan soak bench format clean
 
 all: build
 
@@ -36,6 +39,16 @@ test-asan: deps
 	@echo "== running the test suite under ASan + UBSan"
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest --test-dir $(BUILD_ASAN) --output-on-failure -j $(JOBS)
+
+SOAK_EXECUTIONS ?= 2000
+SOAK_JOBS       ?= 2
+
+soak: build
+	@echo "== soak: the engine, every scenario, all 32 hardware combinations, $(SOAK_EXECUTIONS) executions per run"
+	@scripts/engine-check.sh $(BUILD)/qinval $(SOAK_EXECUTIONS) $(SOAK_JOBS) full
+
+bench: build
+	@$(BUILD)/bench/engine
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')

@@ -385,11 +385,19 @@ static const char scn_bad[] =
     "name = o-bad\n" EP0
     "[cpu 0]\nop = flush bad batch=2 bad_index=1\nop = flush iotlb batch=1\n";
 
+/* ep0 is healthy but slow: it answers after 3 ms. */
+static const char scn_slow[] =
+    "name = o-slow\n" EP0
+    "[fault]\nep = ep0\nkind = latency\narg = 3000\nat_us = 0\n"
+    "[cpu 0]\nop = flush devtlb=ep0 batch=2\n";
+
 static const char *const scn_texts[] = {
     scn_iotlb, scn_devtlb, scn_smoke2, scn_stale, scn_window1, scn_mute, scn_latemute, scn_bad,
+    scn_slow,
 };
 static const char *const scn_names[] = {
     "iotlb",   "devtlb",   "smoke2",   "stale",   "window1",   "mute",   "latemute",   "bad",
+    "slow",
 };
 
 /* clang-format on */
@@ -919,6 +927,24 @@ static void test_false_failure_future_fault(void **state)
     expect_pass("latemute", NULL, &tiny);
 }
 
+/* A caller's deadline shorter than a healthy device's answer: -ETIMEDOUT at the deadline is
+ * what the caller asked for, not a false failure (it was judged one before deadlines were
+ * taken into account). Without a deadline the same driver waits and succeeds; a driver that
+ * reports an error for a completed call is still caught. */
+static void test_false_failure_deadline_honoured(void **state)
+{
+    (void)state;
+    chk_result res;
+    run1("slow", "deadline_ms=1", &tiny_deadline, &res);
+    assert_int_equal(res.failed_submits, 1);
+    expect_verdict(&res, CHK_PASS, NULL);
+    run1("slow", NULL, &tiny_deadline, &res);
+    assert_int_equal(res.failed_submits, 0);
+    expect_verdict(&res, CHK_PASS, NULL);
+    run1("slow", "deadline_ms=1", &tiny_eio, &res);
+    expect_verdict(&res, CHK_FALSE_FAILURE, "healthy targets");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -943,6 +969,7 @@ int main(void)
         cmocka_unit_test(test_slot_leak_bounded_wait),
         cmocka_unit_test(test_corruption_overwrite_unfetched_slot),
         cmocka_unit_test(test_false_failure_future_fault),
+        cmocka_unit_test(test_false_failure_deadline_honoured),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

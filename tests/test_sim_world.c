@@ -303,6 +303,55 @@ static void test_time_jumps_to_hardware_event(void **state)
     done(&f);
 }
 
+/* A CPU whose workload is over still takes interrupts: a hot-plug event at 1 ms, long after
+ * CPU 0 returned, runs the handler on CPU 0 (with interrupts off, in its context), and a fault
+ * raised by the handler's MMIO is delivered too before the run is judged. */
+struct late_irq {
+    unsigned calls;
+    hw_time at;
+    unsigned cpu;
+    bool irqs_off;
+};
+
+static void nothing(sim_world *w, unsigned cpu, void *arg)
+{
+    (void)w, (void)cpu, (void)arg;
+}
+
+static void record_irq(sim_world *w, unsigned cpu, enum hw_irq irq, int ep, void *arg)
+{
+    struct late_irq *r = arg;
+    (void)ep;
+    if (irq != HW_IRQ_HOTPLUG)
+        return;
+    r->calls++;
+    r->at = sim_now(w);
+    r->cpu = cpu;
+    r->irqs_off = sim_cpu_irqs_off(w, cpu);
+    (void)qi_plat_read32(sim_platform(w, cpu), VTD_REG_FSTS); /* a platform point inside */
+}
+
+static void test_irq_after_workload(void **state)
+{
+    (void)state;
+    struct fixture f = make(2, 0);
+    hw_ep_config ec;
+    hw_ep_config_default(&ec, 0x0100);
+    hw_ep_inject(f.hw, hw_ep_add(f.hw, &ec, NULL), HW_MS, HW_FAULT_SURPRISE_REMOVAL, 0);
+    struct late_irq r = {0};
+    sim_set_cpu(f.w, 0, nothing, NULL);
+    sim_set_cpu(f.w, 1, nothing, NULL);
+    sim_set_irq_handler(f.w, record_irq, &r);
+    sim_outcome out;
+    sim_run(f.w, &out);
+    assert_int_equal(out.stop, SIM_STOP_DONE);
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.cpu, 0);
+    assert_true(r.irqs_off);
+    assert_true(r.at >= HW_MS && r.at < HW_MS + HW_US);
+    done(&f);
+}
+
 static void test_timeout_bound(void **state)
 {
     (void)state;
@@ -353,6 +402,7 @@ int main(void)
         cmocka_unit_test(test_loop_guard),
         cmocka_unit_test(test_deadlock),
         cmocka_unit_test(test_time_jumps_to_hardware_event),
+        cmocka_unit_test(test_irq_after_workload),
         cmocka_unit_test(test_timeout_bound),
         cmocka_unit_test(test_bad_config),
     };

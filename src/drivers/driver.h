@@ -6,7 +6,7 @@
  * Drivers run on simulated CPUs and reach the hardware only through include/qinval/platform.h;
  * memory the IOMMU must see (queue, status words) comes from sim_dma_alloc() in src/sim/sim.h.
  * Implementations: src/drivers/ref_*.c (published Linux algorithms), src/drivers/engine_drv.c
- * (the qinval engine, later), src/drivers/kernel_drv.c (a kernel tree's code, later).
+ * (the qinval engine), src/drivers/kernel_drv.c (a kernel tree's code, later).
  */
 #ifndef QINVAL_DRIVER_H
 #define QINVAL_DRIVER_H
@@ -60,5 +60,10 @@ typedef struct sim_driver_ops {
 /* The registry: every driver the checker knows, NULL-terminated. */
 extern const sim_driver_ops *const sim_drivers[];
 const sim_driver_ops *sim_driver_find(const char *name);
+
+/* The qinval engine (src/drivers/engine_drv.c): as shipped, and without validation before
+ * queuing (so that the hardware's IQE path is what gets exercised). */
+extern const sim_driver_ops engine_ops;
+extern const sim_driver_ops engine_trusting_ops;
 
 #endif /* QINVAL_DRIVER_H */

@@ -338,6 +338,37 @@ static void cpu_main(void *arg)
         c->fn(w, c->id, c->arg);
 }
 
+/* A CPU whose workload is over idles with interrupts on, as any OS idle loop does: it still
+ * takes the interrupts routed to it. This is its body when an interrupt finds it finished. */
+static void idle_irq_main(void *arg)
+{
+    struct sim_cpu *c = arg;
+    deliver_irqs(c->plat.w, c);
+}
+
+/* Bring finished CPUs with pending interrupts back for as long as their handlers run. */
+static void revive_for_irqs(sim_world *w)
+{
+    for (unsigned i = 0; i < w->cfg.ncpus; i++) {
+        struct sim_cpu *c = &w->cpu[i];
+        if (!c->done || c->stuck || !c->irq_pending)
+            continue;
+        sim_coro_destroy(c->co);
+        c->co = sim_coro_create(idle_irq_main, c, w->cfg.stack_bytes);
+        if (!c->co) {
+            sim__finish(w, SIM_STOP_ABORT, (int)i, w->now, "no memory for cpu%u's stack", i);
+            return;
+        }
+        c->done = false;
+        c->irqs_off = false;
+        c->in_irq = false;
+        c->want = NULL;
+        c->op = OP_START;
+        if (c->t < w->now)
+            c->t = w->now;
+    }
+}
+
 static bool blocked(const struct sim_cpu *c)
 {
     return c->op == OP_LOCK && c->want && c->want->word != 0;
@@ -573,12 +604,18 @@ static void deadlock(sim_world *w)
 }
 
 /* Every CPU finished: let the hardware finish too (late status writes, answers, time-outs,
- * scheduled DMA), so the oracles judge the machine at rest, up to the virtual-time bound. */
-static void drain_hardware(sim_world *w)
+ * scheduled DMA), so the oracles judge the machine at rest, up to the virtual-time bound. One
+ * event at a time: an interrupt it raises brings its (finished) CPU back to handle it. Returns
+ * false once nothing is left to run. */
+static bool drain_hardware(sim_world *w)
 {
-    hw_time t = hw_settle(w->hw, w->cfg.max_virtual);
+    hw_time t = hw_next_event(w->hw);
+    if (t == HW_NEVER || t > w->cfg.max_virtual)
+        return false;
     if (t > w->now)
         w->now = t;
+    hw_advance(w->hw, w->now);
+    return true;
 }
 
 /* One scheduler iteration up to its choice: the CPU to run next, its clock set to now; or NULL
@@ -592,6 +629,9 @@ static struct sim_cpu *pick_next(sim_world *w)
     unsigned cands[SIM_MAX_CPUS], n = 0, live = 0;
     hw_time tmin = HW_NEVER;
     note_hw_progress(w);
+    revive_for_irqs(w);
+    if (w->stop)
+        return NULL;
     for (unsigned i = 0; i < w->cfg.ncpus; i++) {
         struct sim_cpu *c = &w->cpu[i];
         hw_time r = HW_NEVER;
@@ -605,8 +645,8 @@ static struct sim_cpu *pick_next(sim_world *w)
         ready[i] = r;
     }
     if (live == 0) {
-        drain_hardware(w);
-        sim__finish(w, SIM_STOP_DONE, -1, w->now, "every CPU finished");
+        if (!drain_hardware(w))
+            sim__finish(w, SIM_STOP_DONE, -1, w->now, "every CPU finished");
         return NULL;
     }
     if (tmin == HW_NEVER) {
