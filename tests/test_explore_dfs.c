@@ -98,6 +98,12 @@ static void test_seed_bugs_survive_reduction_and_sharding(void **state)
     r = run_dfs("legacy-odd", sc, 2, true, 0, 1);
     assert_int_equal(r.verdict, CHK_HARD_LOCKUP);
     chk_report_free(&r);
+    /* one CPU and no fault range: not a single decision, one execution is the whole tree */
+    r = run_dfs("step1-nowait", sc, 2, true, 0, 1);
+    assert_int_equal(r.verdict, CHK_PASS);
+    assert_true(r.complete);
+    assert_int_equal(r.executions, 1);
+    chk_report_free(&r);
     free(sc);
 }
 

@@ -230,7 +230,8 @@ static bool dfs_next(struct dfs *d, const chk_trace *t, unsigned bound)
     unsigned *dev = malloc((len + 1) * sizeof(*dev));
     if (!v || !dev)
         abort();
-    memcpy(v, t->v, len * sizeof(*v));
+    if (len) /* a run with no decision at all has no trace array */
+        memcpy(v, t->v, len * sizeof(*v));
     bool found = false;
     while (!found) {
         dev[0] = 0;
