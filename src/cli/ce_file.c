@@ -91,34 +91,41 @@ void ce_write_result_end(FILE *out)
     fputs("\n}\n", out);
 }
 
-/* The counterexample's timeline, by replaying it into a buffer: the lines point into *buf. */
+/* The counterexample replayed on sc, its timeline folded (src/report/fold.c): malloc'd text,
+ * or NULL if memory ran out. The replay's result goes to *res. */
+static char *replay_folded(const scenario *sc, const sim_driver_ops *drv, const chk_report *rep,
+                           chk_result *res)
+{
+    char *raw = NULL, *folded = NULL;
+    size_t len = 0, flen = 0;
+    FILE *mem = open_memstream(&raw, &len);
+    if (!mem)
+        return NULL;
+    chk_replay(sc, drv, rep->picks, rep->npicks, mem, res);
+    FILE *fm = !fclose(mem) && raw ? open_memstream(&folded, &flen) : NULL;
+    if (fm) {
+        rep_fold_timeline(raw, len, fm);
+        if (fclose(fm)) {
+            free(folded);
+            folded = NULL;
+        }
+    }
+    free(raw);
+    return folded;
+}
+
+/* The counterexample's folded timeline as lines pointing into *buf (for JSON). */
 static size_t replay_timeline(const struct ce_file *ce, const chk_report *rep, char **buf,
                               const char ***lines)
 {
-    size_t len = 0, n = 0, cap = 0;
+    size_t n = 0, cap = 0;
     *buf = NULL;
     *lines = NULL;
-    FILE *mem = open_memstream(buf, &len);
     scenario *sc = malloc(sizeof(*sc));
     const sim_driver_ops *drv;
-    if (mem && sc && !cli_load(ce->driver, ce->scenario, ce->sets, ce->nsets, sc, &drv)) {
-        chk_result res;
-        chk_replay(sc, drv, rep->picks, rep->npicks, mem, &res);
-    }
-    if (mem && !fclose(mem) && *buf) { /* fold long loops, as the text timeline does */
-        char *folded = NULL;
-        size_t flen = 0;
-        FILE *fm = open_memstream(&folded, &flen);
-        if (fm) {
-            rep_fold_timeline(*buf, len, fm);
-            if (!fclose(fm)) {
-                free(*buf);
-                *buf = folded;
-            } else {
-                free(folded);
-            }
-        }
-    }
+    chk_result res;
+    if (sc && !cli_load(ce->driver, ce->scenario, ce->sets, ce->nsets, sc, &drv))
+        *buf = replay_folded(sc, drv, rep, &res);
     free(sc);
     char *save = NULL;
     for (char *line = *buf ? strtok_r(*buf, "\n", &save) : NULL; line;
@@ -166,13 +173,12 @@ void cli_print_counterexample(const struct ce_file *ce, const scenario *sc,
             rep->seconds);
     fprintf(out, " virtual time  agent  event\n");
     chk_result res;
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&buf, &len);
-    chk_replay(sc, drv, rep->picks, rep->npicks, mem ? mem : out, &res);
-    if (mem && !fclose(mem))
-        rep_fold_timeline(buf, len, out);
-    free(buf);
+    char *text = replay_folded(sc, drv, rep, &res);
+    if (text)
+        fputs(text, out);
+    else /* out of memory for the buffers: replay straight out, unfolded */
+        chk_replay(sc, drv, rep->picks, rep->npicks, out, &res);
+    free(text);
     fprintf(out, "why: %s\n", res.why);
     cli_print_schedule(out, rep->picks, rep->npicks);
     if (rep->nreductions) {

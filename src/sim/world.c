@@ -290,10 +290,16 @@ static void irq_sink(void *ctx, enum hw_irq irq, int ep)
     w->epoch++;
 }
 
+/* An interrupt is waiting and the CPU can take it now. */
+static bool irq_takeable(const struct sim_cpu *c)
+{
+    return c->irq_pending && !c->irqs_off && !c->in_irq;
+}
+
 /* Run pending interrupt handlers on the current CPU (in its coroutine). */
 static void deliver_irqs(sim_world *w, struct sim_cpu *c)
 {
-    while (c->irq_pending && !c->irqs_off && !c->in_irq) {
+    while (irq_takeable(c)) {
         unsigned irq = (unsigned)__builtin_ctz(c->irq_pending);
         c->irq_pending &= ~(1u << irq);
         int ep = irq == HW_IRQ_HOTPLUG ? c->hotplug_ep : -1;
@@ -376,7 +382,7 @@ static bool blocked(const struct sim_cpu *c)
 
 static hw_time ready_time(const sim_world *w, const struct sim_cpu *c)
 {
-    if (c->irq_pending && !c->irqs_off && !c->in_irq && c->t > w->now)
+    if (irq_takeable(c) && c->t > w->now)
         return w->now; /* an interrupt wakes an idle or polling CPU */
     return c->t;
 }
@@ -434,7 +440,7 @@ static bool all_waiting(const sim_world *w)
             continue;
         if (blocked(c) || c->op == OP_SLEEP)
             continue;
-        if (c->op == OP_RELAX && c->quiet && !(c->irq_pending && !c->irqs_off && !c->in_irq))
+        if (c->op == OP_RELAX && c->quiet && !irq_takeable(c))
             continue;
         return false;
     }
@@ -803,7 +809,7 @@ void sim_run(sim_world *w, sim_outcome *out)
 bool sim_cpu_next_local(const sim_world *w, unsigned cpu)
 {
     const struct sim_cpu *c = &w->cpu[cpu];
-    if (c->done || (c->irq_pending && !c->irqs_off && !c->in_irq))
+    if (c->done || irq_takeable(c))
         return false;
     return c->op == OP_RELAX || c->op == OP_SLEEP;
 }
