@@ -82,19 +82,25 @@ static void add_racy(sim_world *w, unsigned cpu, void *arg)
     }
 }
 
+/* Two CPUs add 50 each to one counter, alternating at every choice; returns the total. */
+static uint32_t count_twice(struct fixture *f, sim_cpu_fn add, sim_outcome *out)
+{
+    struct counter k = {.rounds = 50};
+    k.value = sim_dma_alloc(sim_platform(f->w, 0), 4);
+    sim_set_cpu(f->w, 0, add, &k);
+    sim_set_cpu(f->w, 1, add, &k);
+    sim_set_chooser(f->w, rotate, NULL);
+    sim_run(f->w, out);
+    assert_int_equal(out->stop, SIM_STOP_DONE);
+    return *k.value;
+}
+
 static void test_lock_excludes(void **state)
 {
     (void)state;
-    struct fixture f = make(2, 0);
-    struct counter k = {.rounds = 50};
-    k.value = sim_dma_alloc(sim_platform(f.w, 0), 4);
-    sim_set_cpu(f.w, 0, add_under_lock, &k);
-    sim_set_cpu(f.w, 1, add_under_lock, &k);
-    sim_set_chooser(f.w, rotate, NULL);
+    struct fixture f = make_opt(2, 0, true);
     sim_outcome out;
-    sim_run(f.w, &out);
-    assert_int_equal(out.stop, SIM_STOP_DONE);
-    assert_int_equal(*k.value, 100);
+    assert_int_equal(count_twice(&f, add_under_lock, &out), 100);
     done(&f);
 }
 
@@ -104,15 +110,8 @@ static void test_race_shows_without_lock(void **state)
 {
     (void)state;
     struct fixture f = make_opt(2, 0, true);
-    struct counter k = {.rounds = 50};
-    k.value = sim_dma_alloc(sim_platform(f.w, 0), 4);
-    sim_set_cpu(f.w, 0, add_racy, &k);
-    sim_set_cpu(f.w, 1, add_racy, &k);
-    sim_set_chooser(f.w, rotate, NULL);
     sim_outcome out;
-    sim_run(f.w, &out);
-    assert_int_equal(out.stop, SIM_STOP_DONE);
-    assert_true(*k.value < 100);
+    assert_true(count_twice(&f, add_racy, &out) < 100);
     done(&f);
 }
 
@@ -123,15 +122,8 @@ static void test_plain_accesses_stay_in_step(void **state)
 {
     (void)state;
     struct fixture f = make(2, 0);
-    struct counter k = {.rounds = 50};
-    k.value = sim_dma_alloc(sim_platform(f.w, 0), 4);
-    sim_set_cpu(f.w, 0, add_racy, &k);
-    sim_set_cpu(f.w, 1, add_racy, &k);
-    sim_set_chooser(f.w, rotate, NULL);
     sim_outcome out;
-    sim_run(f.w, &out);
-    assert_int_equal(out.stop, SIM_STOP_DONE);
-    assert_int_equal(*k.value, 100);
+    assert_int_equal(count_twice(&f, add_racy, &out), 100);
     assert_int_equal(out.steps, 2);
     hw_time cost = sim_get_config(f.w)->cost.mem;
     assert_true(sim_cpu_time(f.w, 0) >= 100 * cost);
