@@ -35,7 +35,7 @@ void sim_config_default(sim_config *c)
                                  .clock = 20,
                                  .irq_entry = 200};
     c->irq_cpu = 0;
-    c->step_guard_ms = 10;
+    c->step_guard_ms = 5;
     c->stack_bytes = 256 * 1024;
     c->max_steps = 10000000;
 }
