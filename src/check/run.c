@@ -325,6 +325,13 @@ static void on_irq(sim_world *w, unsigned cpu, enum hw_irq irq, int ep, void *ar
         x->drv->hotplug(x->state, p, hw_ep_get_config(x->hw, ep)->sid);
 }
 
+static _Thread_local uint64_t step_budget;
+
+void chk__set_step_budget(uint64_t steps)
+{
+    step_budget = steps;
+}
+
 static int setup_sim(struct chk_exec *x)
 {
     sim_config cfg;
@@ -333,6 +340,7 @@ static int setup_sim(struct chk_exec *x)
     cfg.watchdog = x->sc->watchdog;
     cfg.max_virtual = x->sc->max_virtual;
     cfg.mem_points = x->sc->mem_points;
+    cfg.budget_steps = step_budget;
     const char *err = NULL;
     x->w = sim_create(&cfg, x->hw, &err);
     if (!x->w) {

@@ -47,6 +47,8 @@ typedef struct sim_config {
     size_t stack_bytes;     /* coroutine stack per CPU; default 256 KiB */
     uint64_t max_steps;     /* scheduling choices before the run counts as a livelock (hang);
                                default 10 million */
+    uint64_t budget_steps;  /* if set, a run stops after this many steps with SIM_STOP_ABORT:
+                               a caller's budget (minimisation), not a verdict; default 0 */
     bool mem_points;        /* plain shared loads and stores (qi_plat_load32/store32) are
                                scheduling points too; default off (docs/checker.md) */
 } sim_config;
