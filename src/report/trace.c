@@ -59,7 +59,6 @@ struct builder {
     struct ep_state *eps;
     unsigned qlen, head, tail;
     int devtlb_out;
-    size_t nexec;       /* async execute slices opened */
     uint64_t *exec_ids; /* fetch serials of the open ones */
     size_t nopen, cap_open;
 };
@@ -230,8 +229,30 @@ static void occupancy(struct builder *b, hw_time t)
     counter(b, t, "ring occupancy", "descriptors", occ);
 }
 
-static void exec_slice(struct builder *b, const hw_event *e, bool begin)
+/* Whether fetch serial `id` has an open execute slice; with `close`, it no longer has. */
+static bool exec_open(struct builder *b, uint64_t id, bool close)
 {
+    for (size_t k = 0; k < b->nopen; k++)
+        if (b->exec_ids[k] == id) {
+            if (close)
+                b->exec_ids[k] = b->exec_ids[--b->nopen];
+            return true;
+        }
+    return false;
+}
+
+/* EXEC_START opens an async slice named after the slot, EXEC_DONE closes it. A wait
+ * descriptor logs no start (it runs once everything before it is done): its done is an
+ * instant. */
+static void exec_slice(struct builder *b, const struct rep_item *it, bool begin)
+{
+    const hw_event *e = it->hw;
+    if (!begin && !exec_open(b, e->b, true)) {
+        instant(b, PID_IOMMU, TID_QUEUE, e->t, it->what);
+        return;
+    }
+    if (begin && b->nopen == b->cap_open)
+        return; /* more than cap_open descriptors in execution: not drawn */
     char name[64];
     snprintf(name, sizeof(name), "slot %d: %s", e->slot, vtd_desc_type_name((unsigned)e->a));
     struct trec *r = add(b, begin ? 'b' : 'e', PID_IOMMU, TID_EXEC, e->t, name);
@@ -239,18 +260,13 @@ static void exec_slice(struct builder *b, const hw_event *e, bool begin)
         r->id = e->b; /* the fetch serial: one per fetched descriptor */
     if (!begin && r && (e->flags & HW_EVF_TIMEDOUT))
         set_text_arg(b, r, "result", "timed out, not executed");
+    if (begin)
+        b->exec_ids[b->nopen++] = e->b;
     if (is_devtlb(e->a)) {
         b->devtlb_out += begin ? 1 : -1;
         counter(b, e->t, "outstanding device-TLB invalidations", "invalidations",
                 b->devtlb_out);
     }
-    if (begin && b->nopen < b->cap_open)
-        b->exec_ids[b->nopen++] = e->b;
-    for (size_t k = 0; !begin && k < b->nopen; k++)
-        if (b->exec_ids[k] == e->b) {
-            b->exec_ids[k] = b->exec_ids[--b->nopen];
-            break;
-        }
 }
 
 static void iommu_event(struct builder *b, const struct rep_item *it)
@@ -276,7 +292,7 @@ static void iommu_event(struct builder *b, const struct rep_item *it)
         break;
     case HW_EV_EXEC_START:
     case HW_EV_EXEC_DONE:
-        exec_slice(b, e, e->kind == HW_EV_EXEC_START);
+        exec_slice(b, it, e->kind == HW_EV_EXEC_START);
         break;
     case HW_EV_WAIT_ABORT:
     case HW_EV_DISCARD:
