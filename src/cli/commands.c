@@ -164,7 +164,7 @@ static bool matrix_row(const scenario *sc, const char *name, unsigned number,
             char line[700];
             snprintf(line, sizeof(line), "%s: %s%s%s", sim_drivers[d]->name,
                      chk_verdict_name(rep.verdict), pass ? "" : ": ", pass ? "" : rep.result.why);
-            rep_ktap_diag(stdout, 2, line);
+            rep_ktap_diag(stdout, 1, line);
             rep_ktap_result(stdout, 1, pass, d + 1, sim_drivers[d]->name, NULL);
         } else {
             printf(" %-18s", chk_verdict_name(rep.verdict));

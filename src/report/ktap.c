@@ -8,7 +8,7 @@
 static void indent(FILE *out, unsigned depth)
 {
     for (unsigned i = 0; i < depth; i++)
-        fputs("    ", out);
+        fputs("  ", out); /* one level of nesting: two spaces */
 }
 
 void rep_ktap_begin(FILE *out, unsigned depth, unsigned ntests)

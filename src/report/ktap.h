@@ -2,8 +2,8 @@
  * ktap.h — KTAP version 1 output (the kernel's test result format, Documentation/dev-tools/
  * ktap.rst), so kernel CI systems can read qinval's verdicts: a version line, a plan "1..N",
  * one "ok N name" or "not ok N name" per test, diagnostic lines starting with "#", and
- * subtests indented by four spaces with their own version line and plan, followed by their
- * parent's result line.
+ * subtests indented by two spaces per level (the document's rule) with their own version line
+ * and plan, followed by their parent's result line.
  */
 #ifndef QINVAL_REPORT_KTAP_H
 #define QINVAL_REPORT_KTAP_H
