@@ -137,10 +137,34 @@ static int parse_args(int argc, char **argv, struct check_args *a)
     return 0;
 }
 
+/* An installed qinval (make install) finds its catalog beside it: BINDIR/../share/qinval/
+ * scenarios. NULL when the binary is not installed that way (a build tree). */
+static const char *installed_scenario_dir(void)
+{
+    static char dir[4096];
+    char exe[4000];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n <= 0)
+        return NULL;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return NULL;
+    *slash = '\0';
+    snprintf(dir, sizeof(dir), "%s/../share/qinval/scenarios/smoke.scn", exe);
+    if (access(dir, R_OK))
+        return NULL;
+    dir[strlen(dir) - strlen("/smoke.scn")] = '\0';
+    return dir;
+}
+
 const char *cli_scenario_dir(void)
 {
     const char *d = getenv("QINVAL_SCENARIOS");
-    return d && *d ? d : QINVAL_SCENARIO_DIR;
+    if (d && *d)
+        return d;
+    d = installed_scenario_dir();
+    return d ? d : QINVAL_SCENARIO_DIR;
 }
 
 int cli_load(const char *driver, const char *name, const char *const *sets, unsigned nsets,
