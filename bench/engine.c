@@ -172,9 +172,8 @@ static void csv_row(FILE *csv, bool devtlb, unsigned n, const struct result *a,
                     const struct result *b)
 {
     fprintf(csv, "%s,%u,%.0f,%.0f,%.0f,%.0f,%.3f,%.3f,%.3f,%.3f,%.2f,%d\n",
-            devtlb ? "iotlb+devtlb" : "iotlb", n, a->rate, b->rate, a->latency_ns,
-            b->latency_ns, a->reads, a->writes, b->reads, b->writes, a->per_batch,
-            a->ok && b->ok);
+            devtlb ? "iotlb+devtlb" : "iotlb", n, a->rate, b->rate, a->latency_ns, b->latency_ns,
+            a->reads, a->writes, b->reads, b->writes, a->per_batch, a->ok && b->ok);
 }
 
 static void table(unsigned calls, bool devtlb, unsigned max_cpus, FILE *csv)

@@ -286,7 +286,7 @@ static void lockup_trace(void **state)
     struct summary s;
     walk(events, cpu0, &s);
     assert_true(s.slices > 0 && s.instants > 0 && s.begins == s.ends && s.begins > 0);
-    assert_true(s.ring_max >= 3);   /* the batch: two descriptors and a wait */
+    assert_true(s.ring_max >= 3); /* the batch: two descriptors and a wait */
     assert_int_equal(s.devtlb_max, 1);
     assert_int_equal(s.devtlb_last, 0); /* timed out: no longer outstanding */
     assert_int_equal(s.locks, x.locks);

@@ -1,7 +1,7 @@
 /*
- * commands.c — `qinval replay [--trace FILE] FILE` (a counterexample file, or a check or merge result with a
- * violation), `qinval list drivers|scenarios` and `qinval matrix` (every driver on every
- * scenario, one verdict each, with the default budget; as a table or as KTAP).
+ * commands.c — `qinval replay [--trace FILE] FILE` (a counterexample file, or a check or merge
+ * result with a violation), `qinval list drivers|scenarios` and `qinval matrix` (every driver on
+ * every scenario, one verdict each, with the default budget; as a table or as KTAP).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,8 +143,8 @@ static unsigned count_drivers(void)
 
 /* One scenario's row: a verdict per driver (KTAP: a subtest with a result per driver). Returns
  * whether every driver passed. */
-static bool matrix_row(const scenario *sc, const char *name, unsigned number,
-                       const chk_options *o, bool ktap)
+static bool matrix_row(const scenario *sc, const char *name, unsigned number, const chk_options *o,
+                       bool ktap)
 {
     bool all_pass = true;
     if (ktap) {

@@ -139,8 +139,8 @@ size_t rep_fold_timeline(const char *text, size_t len, FILE *out)
         fprintf(out,
                 "      ...      (the %zu line%s above repeat%s %zu more time%s with other numbers, "
                 "until %.*s; the last time:)\n",
-                p, p == 1 ? "" : "s", p == 1 ? "s" : "", k - 1, k == 2 ? "" : "s",
-                (int)last->tsl, last->p + last->ts);
+                p, p == 1 ? "" : "s", p == 1 ? "s" : "", k - 1, k == 2 ? "" : "s", (int)last->tsl,
+                last->p + last->ts);
         for (size_t j = (k - 1) * p; j < k * p; j++)
             put(out, &v[i + j]);
         written += 2 * p + 1;

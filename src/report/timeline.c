@@ -20,8 +20,8 @@ void rep_timeline_line(FILE *out, hw_time t, const char *agent, int cpu, const c
         snprintf(cpucol, sizeof(cpucol), "%03d", cpu % 1000);
     else
         snprintf(cpucol, sizeof(cpucol), "---");
-    fprintf(out, "%10s  [%s] %6" PRIu64 ".%09" PRIu64 ": %s\n", agent, cpucol,
-            (uint64_t)(t / HW_S), (uint64_t)(t % HW_S), what);
+    fprintf(out, "%10s  [%s] %6" PRIu64 ".%09" PRIu64 ": %s\n", agent, cpucol, (uint64_t)(t / HW_S),
+            (uint64_t)(t % HW_S), what);
 }
 
 void rep_timeline_write(FILE *out, const sim_world *w)

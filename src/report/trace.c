@@ -140,8 +140,7 @@ static struct trec *slice(struct builder *b, int pid, int tid, hw_time from, hw_
     return r;
 }
 
-static void counter(struct builder *b, hw_time t, const char *name, const char *series,
-                    int64_t v)
+static void counter(struct builder *b, hw_time t, const char *name, const char *series, int64_t v)
 {
     set_num_arg(b, add(b, 'C', PID_IOMMU, 0, t, name), series, v);
 }
@@ -264,8 +263,7 @@ static void exec_slice(struct builder *b, const struct rep_item *it, bool begin)
         b->exec_ids[b->nopen++] = e->b;
     if (is_devtlb(e->a)) {
         b->devtlb_out += begin ? 1 : -1;
-        counter(b, e->t, "outstanding device-TLB invalidations", "invalidations",
-                b->devtlb_out);
+        counter(b, e->t, "outstanding device-TLB invalidations", "invalidations", b->devtlb_out);
     }
 }
 
