@@ -2,9 +2,9 @@
  * fold.c — repeated blocks of a text timeline, shown once (see fold.h).
  *
  * For every position the longest-covering run of identical blocks (period 1..FOLD_MAX_PERIOD
- * lines, compared with every number (the timestamps too) matching any number) is found; a run of
- * at least FOLD_MIN_REPEATS blocks is printed as its first block, a fold line, and its last block,
- * so both the start and the end of the loop keep their real times.
+ * lines, compared without their timestamps and with every number matching any number) is found; a
+ * run of at least FOLD_MIN_REPEATS blocks is printed as its first block, a fold line, and its last
+ * block, so both the start and the end of the loop keep their real times.
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -22,7 +22,7 @@ struct line {
 };
 
 /* The timestamp: after the "[cpu]" column, up to its ':' (src/report/timeline.c), or else the
- * first field of the line. Either way it is a number, so `same` matches it to any other. */
+ * first field of the line. */
 static void time_field(struct line *l)
 {
     const char *p = l->p, *close = memchr(p, ']', l->len);
@@ -77,14 +77,13 @@ static const char *number_end(const char *start, const char *p, const char *end)
     return p;
 }
 
-/* Equal but for the timestamp and the numbers: each number matches any other (a retry loop
- * goes round with a new slot, tail and time each round). */
-static bool same(const struct line *a, const struct line *b)
+/* Two pieces of text equal but for their numbers: each number matches any other (a retry loop
+ * goes round with a new slot and tail each round). `start` is where the line begins. */
+static bool same_text(const char *start_a, const char *x, const char *xe, const char *start_b,
+                      const char *y, const char *ye)
 {
-    const char *x = a->p, *xe = a->p + a->len;
-    const char *y = b->p, *ye = b->p + b->len;
     while (x < xe && y < ye) {
-        const char *nx = number_end(a->p, x, xe), *ny = number_end(b->p, y, ye);
+        const char *nx = number_end(start_a, x, xe), *ny = number_end(start_b, y, ye);
         if (nx != x && ny != y) {
             x = nx, y = ny;
         } else if (*x++ != *y++) {
@@ -92,6 +91,24 @@ static bool same(const struct line *a, const struct line *b)
         }
     }
     return x == xe && y == ye;
+}
+
+/* The end of the text before the timestamp, without the padding that right-aligns it. */
+static const char *before_time(const struct line *l)
+{
+    const char *e = l->p + l->ts;
+    while (e > l->p && e[-1] == ' ')
+        e--;
+    return e;
+}
+
+/* Equal but for the timestamp (skipped: its width changes at 10 s, 100 s, ...) and the
+ * numbers. */
+static bool same(const struct line *a, const struct line *b)
+{
+    return same_text(a->p, a->p, before_time(a), b->p, b->p, before_time(b)) &&
+           same_text(a->p, a->p + a->ts + a->tsl, a->p + a->len, b->p, b->p + b->ts + b->tsl,
+                     b->p + b->len);
 }
 
 static bool block_same(const struct line *v, size_t i, size_t j, size_t period)

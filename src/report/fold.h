@@ -1,9 +1,9 @@
 /*
  * fold.h — folding a text timeline for people: a polling loop that went round a million times
  * is shown once, then one line saying how often and until when it repeated, then its last
- * round. Lines are compared with any number (the timestamp too) matching any other, so "the same
- * events at later times, on the next slot" fold. Deterministic: the same timeline gives the same
- * bytes.
+ * round. Lines are compared without their timestamps and with any number matching any other, so
+ * "the same events at later times, on the next slot" fold. Deterministic: the same timeline gives
+ * the same bytes.
  */
 #ifndef QINVAL_REPORT_FOLD_H
 #define QINVAL_REPORT_FOLD_H
