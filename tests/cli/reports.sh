@@ -3,7 +3,8 @@
 # timeline (columns, the oracle's words, schedule and replay lines; replay prints the same
 # timeline); KTAP from check (pass and fail) and matrix, each checked against the format's
 # rules by tests/ktap/ktap_check.awk (which must itself reject broken KTAP); --trace on check
-# and replay (same run, same bytes; an unwritable path is a usage error); exit codes as
+# and replay (same run, same bytes; an unwritable path is a usage error); the JSON result's and
+# merge's timelines; exit codes as
 # DESIGN §7 says with every format. The trace's content is checked by test_report_trace.
 set -u
 Q=$(realpath "${1:?usage: reports.sh path/to/qinval}")
@@ -36,6 +37,15 @@ tail -2 check.txt | head -1 | grep -q '^schedule: ' || bad "schedule line"
 [ "$(tail -1 check.txt)" = "replay: qinval replay ce.json" ] || bad "replay line"
 run 1 "$Q" replay ce.json
 diff <(sed 1d check.txt | sed '$d') <(sed 1d out.txt) >/dev/null || bad "replay prints another timeline"
+
+# the JSON result carries the same timeline lines, and merge prints them under the same header
+run 1 "$Q" check --driver legacy-odd --scenario ite-even-batch --format json --save ce3.json
+cp out.txt result.json
+grep -Eq '^      "      cpu0  \[000\]      0\.000000780: IQT <- 0x30",$' result.json || bad "JSON timeline"
+run 1 "$Q" merge result.json
+grep -q '^#    AGENT  CPU        TIMESTAMP  EVENT$' out.txt || bad "merge timeline header"
+diff <(grep -E '^ +[a-z]+[0-9]*  \[' out.txt) <(grep -E '^ +[a-z]+[0-9]*  \[' check.txt) >/dev/null ||
+    bad "merge prints another timeline than check"
 
 # ---- KTAP ----
 ktap_summary() { awk -f "$KTAP" "$1"; }
