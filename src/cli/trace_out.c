@@ -10,8 +10,6 @@
 
 FILE *cli_trace_open(const char *cmd, const char *path)
 {
-    if (!strcmp(path, "-"))
-        return stdout;
     FILE *f = fopen(path, "w");
     if (!f)
         fprintf(stderr, "%s: cannot write the trace file %s: %s\n", cmd, path, strerror(errno));
@@ -43,11 +41,7 @@ int cli_trace_write(const char *cmd, FILE *f, const char *path, const scenario *
     chk_observer obs = {.fn = write_run, .ctx = &t};
     chk_result res;
     chk_replay_observed(sc, drv, picks, npicks, NULL, &obs, &res);
-    int rc = t.rc;
-    if (f == stdout)
-        rc |= fflush(f);
-    else
-        rc |= fclose(f);
+    int rc = t.rc | fclose(f);
     if (rc)
         fprintf(stderr, "%s: writing the trace file %s failed\n", cmd, path);
     return rc ? -1 : 0;

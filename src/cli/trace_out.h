@@ -10,11 +10,11 @@
 
 #include "check/explore.h"
 
-/* Open `path` for writing ("-": standard output). On failure prints one line naming the
- * problem, prefixed by `cmd`, and returns NULL. */
+/* Open `path` for writing. On failure prints one line naming the problem, prefixed by `cmd`,
+ * and returns NULL. */
 FILE *cli_trace_open(const char *cmd, const char *path);
 
-/* Replay `picks` on sc with drv, write the run to f and close f (unless it is stdout).
+/* Replay `picks` on sc with drv, write the run to f and close f.
  * Returns 0, or -1 after printing one line if writing failed. */
 int cli_trace_write(const char *cmd, FILE *f, const char *path, const scenario *sc,
                     const sim_driver_ops *drv, const struct chk_pick *picks, size_t npicks,
