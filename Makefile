@@ -5,13 +5,19 @@
 #   make soak       the engine on every scenario x every hardware behaviour, millions of
 #                   executions (SOAK_EXECUTIONS per run, default 2000; SOAK_JOBS in parallel)
 #   make bench      the engine against step1-nowait in the model's cost model
+#   make plots      the checker and engine benchmarks with small budgets, as CSV and as SVG
+#                   charts drawn by gnuplot, in $(BUILD)/plots/
+#   make install    the command, its man page and scenarios, libqinval with its headers and
+#                   qinval.pc, under PREFIX (default /usr/local), staged under DESTDIR if set
 # Each target first installs missing build dependencies (scripts/deps.sh).
 
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+PREFIX     ?= /usr/local
+DESTDIR    ?=
 
-.PHONY: all deps build run test test-asan soak bench format clean
+.PHONY: all deps build run test test-asan soak bench plots install format clean
 
 all: build
 
@@ -49,6 +55,23 @@ soak: build
 
 bench: build
 	@$(BUILD)/bench/engine
+
+PLOTS_DIR ?= $(BUILD)/plots
+
+plots: build
+	@scripts/deps.sh gnuplot-nox
+	@mkdir -p $(PLOTS_DIR)
+	@echo "== bench/checker and bench/engine with small budgets -> $(PLOTS_DIR)/*.csv"
+	@$(BUILD)/bench/checker 500 1 --csv $(PLOTS_DIR)/checker.csv >/dev/null
+	@$(BUILD)/bench/engine 8 --csv $(PLOTS_DIR)/engine.csv >/dev/null
+	@gnuplot -e "dir='$(PLOTS_DIR)'" bench/plots.gp
+	@ls $(PLOTS_DIR)/*.svg
+
+install: deps
+	@echo "== configuring for PREFIX=$(PREFIX) and installing$(if $(DESTDIR), under DESTDIR=$(DESTDIR))"
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+	@DESTDIR=$(DESTDIR) cmake --install $(BUILD)
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')

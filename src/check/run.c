@@ -8,6 +8,7 @@
 
 #include "check/oracle.h"
 #include "check/run.h"
+#include "report/timeline.h"
 #include "util/grow.h"
 
 #define OWNER_OS     2u
@@ -220,7 +221,9 @@ static int do_submit(struct chk_exec *x, qi_platform *p, unsigned cpu, struct ch
     s->t0 = sim_now(x->w);
     hw_events(x->hw, &s->hw0);
     struct drv_submit_opts o = {.deadline_ns = x->sc->deadline ? s->t0 + x->sc->deadline : 0};
+    sim_mark_call(p, true, s->n);
     s->rc = x->drv->submit(x->state, p, s->d, s->n, &o);
+    sim_mark_call(p, false, s->rc);
     s->t1 = sim_now(x->w);
     hw_events(x->hw, &s->hw1);
     s->done = true;
@@ -358,6 +361,13 @@ static int setup_sim(struct chk_exec *x)
 void chk_run_once(const scenario *sc, const sim_driver_ops *drv, chk_decide_fn decide_fn,
                   void *decide_ctx, chk_trace *trace, FILE *timeline, chk_result *res)
 {
+    chk_run_observed(sc, drv, decide_fn, decide_ctx, trace, timeline, NULL, res);
+}
+
+void chk_run_observed(const scenario *sc, const sim_driver_ops *drv, chk_decide_fn decide_fn,
+                      void *decide_ctx, chk_trace *trace, FILE *timeline, const chk_observer *obs,
+                      chk_result *res)
+{
     struct chk_exec *x = calloc(1, sizeof(*x));
     if (!x)
         abort();
@@ -378,9 +388,11 @@ void chk_run_once(const scenario *sc, const sim_driver_ops *drv, chk_decide_fn d
         sim_run(x->w, &res->outcome);
         chk_judge(x, res);
         if (timeline) {
-            sim_timeline_dump(x->w, timeline);
+            rep_timeline_write(timeline, x->w);
             chk_explain(x, res, timeline);
         }
+        if (obs)
+            obs->fn(obs->ctx, x->w, res);
     } else {
         res->verdict = CHK_INTERNAL;
         snprintf(res->why, sizeof(res->why), "%s", x->setup_error);

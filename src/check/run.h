@@ -74,4 +74,16 @@ void chk_run_once(const scenario *sc, const sim_driver_ops *drv, chk_decide_fn d
  * longer than the failing execution is simply not taken. */
 void chk__set_step_budget(uint64_t steps);
 
+/* Someone who reads a finished run's records (a report writer): called after the oracles,
+ * with the world (CPU events, hardware log) still there. */
+typedef struct chk_observer {
+    void (*fn)(void *ctx, const sim_world *w, const chk_result *res);
+    void *ctx;
+} chk_observer;
+
+/* chk_run_once, then `obs` (may be NULL) sees the run. */
+void chk_run_observed(const scenario *sc, const sim_driver_ops *drv, chk_decide_fn decide,
+                      void *decide_ctx, chk_trace *trace, FILE *timeline, const chk_observer *obs,
+                      chk_result *res);
+
 #endif /* QINVAL_CHECK_RUN_H */
