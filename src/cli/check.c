@@ -189,7 +189,7 @@ int cli_load(const char *driver, const char *name, const char *const *sets, unsi
 static void print_ktap(const struct check_args *a, const chk_report *r, const char *saved)
 {
     char line[700];
-    rep_ktap_begin(stdout, 0, 1);
+    rep_ktap_begin(stdout, 0, NULL, 1);
     snprintf(line, sizeof(line), "qinval check --driver %s --scenario %s", a->driver, a->scenario);
     rep_ktap_diag(stdout, 0, line);
     snprintf(line, sizeof(line), "%s strategy, seed %llu, %llu executions, %.3f s%s",

@@ -148,10 +148,7 @@ static bool matrix_row(const scenario *sc, const char *name, unsigned number, co
 {
     bool all_pass = true;
     if (ktap) {
-        rep_ktap_begin(stdout, 1, count_drivers());
-        char line[SC_NAME_LEN + 16];
-        snprintf(line, sizeof(line), "Subtest: %s", name);
-        rep_ktap_diag(stdout, 1, line);
+        rep_ktap_begin(stdout, 1, name, count_drivers());
     } else {
         printf("%-18s", name);
     }
@@ -194,7 +191,7 @@ int cli_matrix(int argc, char **argv)
         return CLI_EXIT_INTERNAL;
     int rc = CLI_EXIT_OK;
     if (ktap) {
-        rep_ktap_begin(stdout, 0, n);
+        rep_ktap_begin(stdout, 0, NULL, n);
     } else {
         printf("%-18s", "scenario");
         for (unsigned d = 0; sim_drivers[d]; d++)

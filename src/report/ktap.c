@@ -11,10 +11,14 @@ static void indent(FILE *out, unsigned depth)
         fputs("  ", out); /* one level of nesting: two spaces */
 }
 
-void rep_ktap_begin(FILE *out, unsigned depth, unsigned ntests)
+void rep_ktap_begin(FILE *out, unsigned depth, const char *name, unsigned ntests)
 {
     indent(out, depth);
     fputs("KTAP version 1\n", out);
+    if (name) {
+        indent(out, depth);
+        fprintf(out, "# Subtest: %s\n", name);
+    }
     indent(out, depth);
     fprintf(out, "1..%u\n", ntests);
 }

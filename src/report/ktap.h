@@ -11,8 +11,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-/* "KTAP version 1" and the plan "1..ntests", at a nesting depth (0: top level). */
-void rep_ktap_begin(FILE *out, unsigned depth, unsigned ntests);
+/* "KTAP version 1", then for a subtest with a name "# Subtest: name" (where KUnit writes it,
+ * before the plan), then the plan "1..ntests", at a nesting depth (0: top level). */
+void rep_ktap_begin(FILE *out, unsigned depth, const char *name, unsigned ntests);
 /* Diagnostic lines: every line of `text` as "# line" (a '#' inside stays text). */
 void rep_ktap_diag(FILE *out, unsigned depth, const char *text);
 /* A result line. `name` must not contain '#' or a newline (replaced by '_' if it does);
