@@ -43,7 +43,8 @@ typedef struct sim_config {
     struct sim_costs cost;
     unsigned irq_cpu;       /* CPU that takes fault, completion and hot-plug interrupts */
     unsigned step_guard_ms; /* CPU time one CPU step may take before it counts as a loop
-                               with no platform point; default 5 ms */
+                               with no platform point; default 5 ms
+                               (20 ms in unoptimised and sanitizer builds) */
     size_t stack_bytes;     /* coroutine stack per CPU; default 256 KiB */
     uint64_t max_steps;     /* scheduling choices before the run counts as a livelock (hang);
                                default 10 million */
