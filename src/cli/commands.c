@@ -31,8 +31,9 @@ int cli_replay(int argc, char **argv)
     }
     scenario *sc = malloc(sizeof(*sc));
     const sim_driver_ops *drv;
-    int rc = CLI_EXIT_USAGE;
-    if (sc && !cli_load(l.f.driver, l.f.scenario, l.f.sets, l.f.nsets, sc, &drv)) {
+    int rc =
+        sc ? cli_load(l.f.driver, l.f.scenario, l.f.sets, l.f.nsets, sc, &drv) : CLI_EXIT_INTERNAL;
+    if (rc == 0) {
         chk_report rep = {.picks = l.picks, .npicks = l.f.npicks, .executions = 1};
         chk_replay(sc, drv, rep.picks, rep.npicks, NULL, &rep.result);
         rep.verdict = rep.result.verdict;
@@ -100,9 +101,29 @@ int cli_matrix(int argc, char **argv)
     if (!sc)
         return CLI_EXIT_INTERNAL;
     int rc = CLI_EXIT_OK;
+    const sim_driver_ops *drivers[32];
+    unsigned nd = 0;
+    for (unsigned d = 0; sim_drivers[d] && nd < 32; d++) {
+        if (sim_drivers[d] == &kernel_ops) {
+            char err[1024];
+            int krc;
+            if (!kernel_drv_ksrc()) {
+                printf("note: the kernel driver needs a kernel tree (QINVAL_KSRC=PATH); "
+                       "left out\n");
+                continue;
+            }
+            if ((krc = kernel_drv_prepare(err, sizeof(err)))) {
+                fprintf(stderr, "qinval matrix: %s\n", err);
+                free(sc);
+                return krc == 3 ? CLI_EXIT_INTERNAL : CLI_EXIT_USAGE;
+            }
+            printf("note: kernel = %s\n", kernel_drv_ksrc());
+        }
+        drivers[nd++] = sim_drivers[d];
+    }
     printf("%-18s", "scenario");
-    for (unsigned d = 0; sim_drivers[d]; d++)
-        printf(" %-18s", sim_drivers[d]->name);
+    for (unsigned d = 0; d < nd; d++)
+        printf(" %-18s", drivers[d]->name);
     printf("\n");
     for (unsigned s = 0; s < n; s++) {
         char err[256];
@@ -112,9 +133,9 @@ int cli_matrix(int argc, char **argv)
             rc = CLI_EXIT_USAGE;
             continue;
         }
-        for (unsigned d = 0; sim_drivers[d]; d++) {
+        for (unsigned d = 0; d < nd; d++) {
             chk_report rep;
-            chk_explore(sc, sim_drivers[d], &o, &rep);
+            chk_explore(sc, drivers[d], &o, &rep);
             printf(" %-18s", chk_verdict_name(rep.verdict));
             fflush(stdout);
             if (rep.verdict != CHK_PASS && rc == CLI_EXIT_OK)
