@@ -51,6 +51,10 @@ static void *lkh_init(void *p, unsigned queue_len, int dw256, char *err, size_t 
         return NULL;
     }
     d->iommu.qi = qi;
+    /* iommu->gcmd mirrors the persistent command bits the kernel has set: the checker's OS
+     * set-up enabled translation before the driver starts, as the kernel itself would have,
+     * so start from GSTS (TES 31, QIES 26, IRES 25, CFIS 23). */
+    d->iommu.gcmd = readl(d->iommu.reg + DMAR_GSTS_REG) & 0x86800000u;
     __dmar_enable_qi(&d->iommu);
     /* A ring shorter than the kernel's is emulated as the reference drivers do: the free count
      * starts at queue_len, so at most queue_len - 1 slots are ever outstanding. */
