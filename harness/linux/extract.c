@@ -89,6 +89,62 @@ static size_t directive_end(const char *t, size_t n, size_t i)
     return n;
 }
 
+/* The directive at i (a '#') by its keyword: whether it is `word`, and for "if", whether its
+ * condition is the literal 0. */
+static bool directive_is(const char *t, size_t n, size_t i, const char *word)
+{
+    size_t k = i + 1, w = strlen(word);
+    while (k < n && (t[k] == ' ' || t[k] == '\t'))
+        k++;
+    return k + w <= n && !memcmp(t + k, word, w) && (k + w == n || !idc(t[k + w]));
+}
+
+static bool directive_if0(const char *t, size_t n, size_t i)
+{
+    size_t k = i + 1;
+    while (k < n && (t[k] == ' ' || t[k] == '\t'))
+        k++;
+    if (!directive_is(t, n, i, "if"))
+        return false;
+    k += 2;
+    while (k < n && (t[k] == ' ' || t[k] == '\t'))
+        k++;
+    return k < n && t[k] == '0' && (k + 1 == n || !idc(t[k + 1]));
+}
+
+/* A directive at i; if it opens an "#if 0" block, skip the block up to the #else, #elif or
+ * #endif that ends it (nested conditionals counted): code there is not compiled, and need not
+ * even balance its braces. Returns the position after what was skipped. */
+static size_t skip_directive(const char *t, size_t n, size_t i)
+{
+    size_t end = directive_end(t, n, i);
+    unsigned depth = 0;
+    if (!directive_if0(t, n, i))
+        return end;
+    for (i = end; i < n;) {
+        size_t j = skip_lit(t, n, i);
+        if (j != i) {
+            i = j;
+            continue;
+        }
+        if (t[i] == '#' && at_line_start(t, i)) {
+            end = directive_end(t, n, i);
+            if (directive_is(t, n, i, "if") || directive_is(t, n, i, "ifdef") ||
+                directive_is(t, n, i, "ifndef"))
+                depth++;
+            else if (directive_is(t, n, i, "endif") && depth > 0)
+                depth--;
+            else if (depth == 0 && (directive_is(t, n, i, "endif") ||
+                                    directive_is(t, n, i, "else") || directive_is(t, n, i, "elif")))
+                return end;
+            i = end;
+            continue;
+        }
+        i++;
+    }
+    return n;
+}
+
 /* Skip blanks, comments and (if `pp`) preprocessor lines. */
 static size_t skip_space(const char *t, size_t n, size_t i, bool pp)
 {
@@ -100,7 +156,7 @@ static size_t skip_space(const char *t, size_t n, size_t i, bool pp)
                    (t[i] == '\\' && i + 1 < n && t[i + 1] == '\n')) {
             i++;
         } else if (pp && t[i] == '#' && at_line_start(t, i)) {
-            i = directive_end(t, n, i);
+            i = skip_directive(t, n, i);
         } else {
             break;
         }
@@ -119,7 +175,7 @@ static size_t match_brace(const char *t, size_t n, size_t i)
             continue;
         }
         if (t[i] == '#' && at_line_start(t, i)) {
-            i = directive_end(t, n, i);
+            i = skip_directive(t, n, i);
             continue;
         }
         if (t[i] == '{')
@@ -339,7 +395,7 @@ static int index_src(struct lkh_set *s, char *err, size_t errlen)
             size_t end = directive_end(t, n, i);
             if (index_directive(s, t, i, end, err, errlen))
                 return -1;
-            i = end;
+            i = skip_directive(t, n, i);
             stmt = i;
             continue;
         }
