@@ -68,6 +68,8 @@ static const char *const shim_h = "static inline int readl(void *a) { (void)a; r
 
 struct fixture {
     struct lkh_set tree, shim;
+    const char *needs[4];
+    size_t nneeds;
     char err[512];
 };
 
@@ -98,7 +100,8 @@ static char *extract(struct fixture *f, const char *const *roots, size_t n)
     size_t len = 0;
     FILE *mem = open_memstream(&buf, &len);
     assert_non_null(mem);
-    int rc = lkh_extract(&f->tree, &f->shim, roots, n, mem, f->err, sizeof(f->err));
+    int rc =
+        lkh_extract(&f->tree, &f->shim, roots, n, f->needs, f->nneeds, mem, f->err, sizeof(f->err));
     fclose(mem);
     if (rc) {
         free(buf);
@@ -203,6 +206,24 @@ static void test_missing_symbol_is_named(void **state)
     assert_non_null(strstr(f->err, "x.c:34"));
 }
 
+static void test_needs(void **state)
+{
+    struct fixture *f = *state;
+    const char *roots[] = {"helper"};
+    f->needs[0] = "OT_A";         /* from the tree: taken, with its whole enum */
+    f->needs[1] = "UNUSED_MACRO"; /* the shim has it: not taken from the tree */
+    f->nneeds = 2;
+    char *out = extract(f, roots, 1);
+    assert_non_null(out);
+    assert_non_null(strstr(out, "enum other { OT_A, OT_B };"));
+    assert_null(strstr(out, "UNUSED_MACRO"));
+    free(out);
+    f->needs[2] = "NOT_THERE";
+    f->nneeds = 3;
+    assert_null(extract(f, roots, 1));
+    assert_non_null(strstr(f->err, "symbol 'NOT_THERE' not found"));
+}
+
 static void test_unbalanced_braces_rejected(void **state)
 {
     (void)state;
@@ -232,6 +253,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_closure_and_shim_precedence, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_function_is_named, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_symbol_is_named, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_needs, setup, teardown),
         cmocka_unit_test(test_unbalanced_braces_rejected),
         cmocka_unit_test(test_missing_file),
     };

@@ -637,7 +637,8 @@ static int cmp_def(const void *a, const void *b)
 }
 
 int lkh_extract(struct lkh_set *tree, const struct lkh_set *shim, const char *const *roots,
-                size_t nroots, FILE *out, char *err, size_t errlen)
+                size_t nroots, const char *const *needs, size_t nneeds, FILE *out, char *err,
+                size_t errlen)
 {
     struct closure c = {.tree = tree, .shim = shim, .err = err, .errlen = errlen};
     int rc = 0;
@@ -648,6 +649,16 @@ int lkh_extract(struct lkh_set *tree, const struct lkh_set *shim, const char *co
         if (!d || d->kind != LKH_FUNC)
             rc = fail(err, errlen, "function '%s' not found in %s", roots[r],
                       tree->nsrcs ? tree->srcs[tree->nsrcs - 1].path : "(no sources)");
+        else
+            rc = push(&c, d);
+    }
+    for (size_t r = 0; r < nneeds && !rc; r++) {
+        struct lkh_def *d = find_def(tree, needs[r], strlen(needs[r]));
+        if (find_def(shim, needs[r], strlen(needs[r])))
+            continue;
+        if (!d)
+            rc = fail(err, errlen, "symbol '%s' not found in %s", needs[r],
+                      tree->nsrcs ? tree->srcs[0].path : "(no sources)");
         else
             rc = push(&c, d);
     }

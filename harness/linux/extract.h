@@ -66,10 +66,13 @@ const struct lkh_def *lkh_find(const struct lkh_set *s, const char *name);
 const char *lkh_def_text(const struct lkh_set *s, const struct lkh_def *d, size_t *len);
 
 /* Extract `roots` (functions that must exist in `tree`) and everything of `tree` they use,
- * resolving names against `shim` first. Writes the definitions to `out` in source order
- * (sources in the order added), each preceded by a #line directive naming its file.
- * Returns 0, or -1 with a one-line message in err naming the missing function or symbol. */
+ * resolving names against `shim` first; `needs` are further names of any kind (macros the
+ * harness's own code uses) taken from `tree` unless the shim has them, and required.
+ * Writes the definitions to `out` in source order (sources in the order added), each preceded
+ * by a #line directive naming its file. Returns 0, or -1 with a one-line message in err
+ * naming the missing function or symbol. */
 int lkh_extract(struct lkh_set *tree, const struct lkh_set *shim, const char *const *roots,
-                size_t nroots, FILE *out, char *err, size_t errlen);
+                size_t nroots, const char *const *needs, size_t nneeds, FILE *out, char *err,
+                size_t errlen);
 
 #endif /* QINVAL_LKH_EXTRACT_H */

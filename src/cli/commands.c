@@ -81,9 +81,20 @@ int cli_list(int argc, char **argv)
 int cli_matrix(int argc, char **argv)
 {
     chk_options o;
+    const char *only[32];
+    unsigned nonly = 0;
     chk_options_default(&o);
     for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--executions") && i + 1 < argc) {
+        if (!strcmp(argv[i], "--driver") && i + 1 < argc) {
+            if (!sim_driver_find(argv[i + 1])) {
+                fprintf(stderr, "qinval matrix: unknown driver '%s' (see qinval list drivers)\n",
+                        argv[i + 1]);
+                return CLI_EXIT_USAGE;
+            }
+            if (nonly < 32)
+                only[nonly++] = argv[i + 1];
+            i++;
+        } else if (!strcmp(argv[i], "--executions") && i + 1 < argc) {
             o.executions = strtoull(argv[++i], NULL, 10);
             if (!o.executions) {
                 fprintf(stderr, "qinval matrix: --executions needs a positive integer\n");
@@ -104,9 +115,20 @@ int cli_matrix(int argc, char **argv)
     const sim_driver_ops *drivers[32];
     unsigned nd = 0;
     for (unsigned d = 0; sim_drivers[d] && nd < 32; d++) {
+        bool asked = nonly == 0;
+        for (unsigned k = 0; k < nonly; k++)
+            asked |= !strcmp(only[k], sim_drivers[d]->name);
+        if (!asked)
+            continue;
         if (sim_drivers[d] == &kernel_ops) {
             char err[1024];
             int krc;
+            if (!kernel_drv_ksrc() && nonly) {
+                fprintf(stderr, "qinval matrix: the kernel driver needs a kernel tree: "
+                                "QINVAL_KSRC=PATH (a directory or a linux-source-*.tar.xz)\n");
+                free(sc);
+                return CLI_EXIT_USAGE;
+            }
             if (!kernel_drv_ksrc()) {
                 printf("note: the kernel driver needs a kernel tree (QINVAL_KSRC=PATH); "
                        "left out\n");

@@ -52,6 +52,8 @@
 /* The kernel functions the harness is built from; their callees come with them. */
 static const char *const roots[] = {"qi_submit_sync", "qi_check_fault", "reclaim_free_desc",
                                     "__dmar_enable_qi"};
+/* Definitions harness/linux/lkh_glue.c uses itself. */
+static const char *const glue_needs[] = {"QI_LENGTH", "DMAR_GSTS_REG"};
 /* Files of the tree the definitions are looked up in, in this order. */
 static const char *const tree_files[] = {"drivers/iommu/intel/iommu.h",
                                          "drivers/iommu/intel/dmar.c"};
@@ -226,6 +228,13 @@ static int tarball_tree(const char *tarball, const struct stat *st, char *tree, 
         if (mkdir_p(dir) || rename(from, to))
             return fail(err, errlen, 3, "cannot move %s to %s: %s", from, to, strerror(errno));
     }
+    /* Which tarball this is, for people and tests looking at the cache. */
+    snprintf(to, sizeof(to), "%s/SOURCE", tmp);
+    FILE *f = fopen(to, "w");
+    if (f) {
+        fprintf(f, "%s\n", real);
+        fclose(f);
+    }
     if (rename(tmp, tree) && stat(probe, &s2) != 0) /* another process may have won the race */
         return fail(err, errlen, 3, "cannot create %s: %s", tree, strerror(errno));
     snprintf(cmd, sizeof(cmd), "rm -rf %s", q2);
@@ -294,8 +303,8 @@ static int generate(const char *tree, const char *gen, uint64_t *hash, char *err
         };
         for (size_t i = 0; i < sizeof(relaxed) / sizeof(relaxed[0]); i++)
             fprintf(mem, "#pragma GCC diagnostic ignored \"%s\"\n", relaxed[i]);
-        if (lkh_extract(&srcs, &shim, roots, sizeof(roots) / sizeof(roots[0]), mem, msg,
-                        sizeof(msg)))
+        if (lkh_extract(&srcs, &shim, roots, sizeof(roots) / sizeof(roots[0]), glue_needs,
+                        sizeof(glue_needs) / sizeof(glue_needs[0]), mem, msg, sizeof(msg)))
             rc = fail(err, errlen, 2, "kernel tree %s: %s", tree, msg);
         fprintf(mem,
                 "#pragma GCC diagnostic pop\n#line 1 \"lkh_glue.c\"\n#include \"lkh_glue.c\"\n");

@@ -1,0 +1,17 @@
+# trees.sh — sourced by the kernel-driver tests: the kernel trees to test against, in KTREES.
+# QINVAL_TEST_KSRC (paths separated by ':') if set, else Debian's linux-source tarballs that
+# are installed. Tests exit 77 (CTest: skipped) when there is none.
+KTREES=()
+if [ -n "${QINVAL_TEST_KSRC:-}" ]; then
+    IFS=: read -r -a KTREES <<<"$QINVAL_TEST_KSRC"
+else
+    for t in /usr/src/linux-source-6.1.tar.xz /usr/src/linux-source-6.12.tar.xz; do
+        [ -f "$t" ] && KTREES+=("$t")
+    done
+fi
+need_trees() {
+    if [ ${#KTREES[@]} -eq 0 ]; then
+        echo "SKIP: no kernel sources (install linux-source-6.1 / linux-source-6.12, or set QINVAL_TEST_KSRC)"
+        exit 77
+    fi
+}
