@@ -75,6 +75,18 @@ static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
     return code;
 }
 
+/* snprintf into a buffer, truncating: paths here are bounded by PATH_LEN, and one that does
+ * not fit only makes a later open or stat fail with its (truncated) name. Going through a
+ * va_list keeps the compiler's truncation analysis, meant for fixed formats, out of it. */
+static void strf(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void strf(char *buf, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, cap, fmt, ap);
+    va_end(ap);
+}
+
 void kernel_drv_set_ksrc(const char *path)
 {
     ksrc_set = path;
@@ -134,7 +146,7 @@ static const char *cache_dir(void)
 static int mkdir_p(const char *path)
 {
     char buf[PATH_LEN];
-    snprintf(buf, sizeof(buf), "%s", path);
+    strf(buf, sizeof(buf), "%s", path);
     for (char *s = buf + 1; *s; s++) {
         if (*s == '/') {
             *s = '\0';
@@ -177,7 +189,7 @@ static bool find_under(const char *dir, const char *rel, char *out, size_t cap)
         struct stat st;
         if (e->d_name[0] == '.')
             continue;
-        snprintf(out, cap, "%s/%s/%s", dir, e->d_name, rel);
+        strf(out, cap, "%s/%s/%s", dir, e->d_name, rel);
         found = stat(out, &st) == 0 && S_ISREG(st.st_mode);
     }
     closedir(d);
@@ -192,44 +204,43 @@ static int tarball_tree(const char *tarball, const struct stat *st, char *tree, 
         q2[PATH_LEN + 8], from[PATH_LEN], to[PATH_LEN], probe[PATH_LEN];
     struct stat s2;
     if (!realpath(tarball, real))
-        snprintf(real, sizeof(real), "%s", tarball);
-    snprintf(key, sizeof(key), "%s|%lld|%lld", real, (long long)st->st_size,
-             (long long)st->st_mtime);
-    snprintf(tree, cap, "%s/src-%016" PRIx64, cache_dir(),
-             fnv(0xcbf29ce484222325ull, key, strlen(key)));
-    snprintf(probe, sizeof(probe), "%s/%s", tree, tree_files[NFILES - 1]);
+        strf(real, sizeof(real), "%s", tarball);
+    strf(key, sizeof(key), "%s|%lld|%lld", real, (long long)st->st_size, (long long)st->st_mtime);
+    strf(tree, cap, "%s/src-%016" PRIx64, cache_dir(),
+         fnv(0xcbf29ce484222325ull, key, strlen(key)));
+    strf(probe, sizeof(probe), "%s/%s", tree, tree_files[NFILES - 1]);
     if (stat(probe, &s2) == 0)
         return 0;
-    snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", tree, (long)getpid());
+    strf(tmp, sizeof(tmp), "%s.tmp-%ld", tree, (long)getpid());
     if (mkdir_p(tmp))
         return fail(err, errlen, 3, "cannot create %s: %s", tmp, strerror(errno));
     shq(q1, sizeof(q1), tarball);
     shq(q2, sizeof(q2), tmp);
     fprintf(stderr, "qinval: extracting dmar.c and iommu.h from %s (once; cached in %s)\n", tarball,
             cache_dir());
-    snprintf(cmd, sizeof(cmd),
-             "tar -xf %s -C %s --wildcards --no-anchored '*/drivers/iommu/intel/dmar.c' "
-             "'*/drivers/iommu/intel/iommu.h' 2>/dev/null",
-             q1, q2);
+    strf(cmd, sizeof(cmd),
+         "tar -xf %s -C %s --wildcards --no-anchored '*/drivers/iommu/intel/dmar.c' "
+         "'*/drivers/iommu/intel/iommu.h' 2>/dev/null",
+         q1, q2);
     int rc = system(cmd);
     for (size_t i = 0; i < NFILES; i++) {
         if (!find_under(tmp, tree_files[i], from, sizeof(from))) {
-            snprintf(cmd, sizeof(cmd), "rm -rf %s", q2);
+            strf(cmd, sizeof(cmd), "rm -rf %s", q2);
             if (system(cmd)) {
                 /* best effort */
             }
             return fail(err, errlen, 2, "kernel source %s: no %s in it%s", tarball, tree_files[i],
                         rc ? " (tar could not read it)" : "");
         }
-        snprintf(to, sizeof(to), "%s/%s", tmp, tree_files[i]);
+        strf(to, sizeof(to), "%s/%s", tmp, tree_files[i]);
         char dir[PATH_LEN];
-        snprintf(dir, sizeof(dir), "%s", to);
+        strf(dir, sizeof(dir), "%s", to);
         *strrchr(dir, '/') = '\0';
         if (mkdir_p(dir) || rename(from, to))
             return fail(err, errlen, 3, "cannot move %s to %s: %s", from, to, strerror(errno));
     }
     /* Which tarball this is, for people and tests looking at the cache. */
-    snprintf(to, sizeof(to), "%s/SOURCE", tmp);
+    strf(to, sizeof(to), "%s/SOURCE", tmp);
     FILE *f = fopen(to, "w");
     if (f) {
         fprintf(f, "%s\n", real);
@@ -237,7 +248,7 @@ static int tarball_tree(const char *tarball, const struct stat *st, char *tree, 
     }
     if (rename(tmp, tree) && stat(probe, &s2) != 0) /* another process may have won the race */
         return fail(err, errlen, 3, "cannot create %s: %s", tree, strerror(errno));
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", q2);
+    strf(cmd, sizeof(cmd), "rm -rf %s", q2);
     if (system(cmd)) {
         /* leftover of a lost race: harmless */
     }
@@ -249,13 +260,13 @@ static void first_error(const char *log, char *out, size_t cap)
 {
     size_t len = 0;
     char *text = read_all(log, &len), *line, *save = NULL;
-    snprintf(out, cap, "see %s", log);
+    strf(out, cap, "see %s", log);
     if (!text)
         return;
     for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         if (strstr(line, "error:")) {
             const char *base = strrchr(line, '/');
-            snprintf(out, cap, "%s", base && base < strstr(line, "error:") ? base + 1 : line);
+            strf(out, cap, "%s", base && base < strstr(line, "error:") ? base + 1 : line);
             break;
         }
     }
@@ -273,11 +284,11 @@ static int generate(const char *tree, const char *gen, uint64_t *hash, char *err
     FILE *mem = open_memstream(&buf, &len);
     if (!mem)
         return fail(err, errlen, 3, "out of memory");
-    snprintf(path, sizeof(path), "%s/shim/lkh_shim.h", QINVAL_LKH_DIR);
+    strf(path, sizeof(path), "%s/shim/lkh_shim.h", QINVAL_LKH_DIR);
     if (lkh_add_file(&shim, path, msg, sizeof(msg)))
         rc = fail(err, errlen, 3, "kernel harness: %s", msg);
     for (size_t i = 0; i < NFILES && !rc; i++) {
-        snprintf(path, sizeof(path), "%s/%s", tree, tree_files[i]);
+        strf(path, sizeof(path), "%s/%s", tree, tree_files[i]);
         if (access(path, R_OK))
             rc = fail(err, errlen, 2, "kernel tree %s: no readable %s (not a Linux source tree?)",
                       tree, tree_files[i]);
@@ -316,7 +327,7 @@ static int generate(const char *tree, const char *gen, uint64_t *hash, char *err
         for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++) {
             size_t n = 0;
             char *t;
-            snprintf(path, sizeof(path), "%s/%s", QINVAL_LKH_DIR, ours[i]);
+            strf(path, sizeof(path), "%s/%s", QINVAL_LKH_DIR, ours[i]);
             t = read_all(path, &n);
             if (!t) {
                 rc = fail(err, errlen, 3, "kernel harness: cannot read %s", path);
@@ -455,31 +466,31 @@ int kernel_drv_prepare(char *err, size_t errlen)
     if (mkdir_p(cache_dir()))
         return fail(err, errlen, 3, "cannot create %s: %s", cache_dir(), strerror(errno));
     if (S_ISDIR(st.st_mode)) {
-        snprintf(tree, sizeof(tree), "%s", ksrc);
+        strf(tree, sizeof(tree), "%s", ksrc);
     } else if ((rc = tarball_tree(ksrc, &st, tree, sizeof(tree), err, errlen))) {
         return rc;
     }
-    snprintf(gen, sizeof(gen), "%s/gen-%ld.c", cache_dir(), (long)getpid());
+    strf(gen, sizeof(gen), "%s/gen-%ld.c", cache_dir(), (long)getpid());
     if ((rc = generate(tree, gen, &hash, err, errlen))) {
         unlink(gen);
         return rc;
     }
-    snprintf(so, sizeof(so), "%s/kernel-%016" PRIx64 ".so", cache_dir(), hash);
+    strf(so, sizeof(so), "%s/kernel-%016" PRIx64 ".so", cache_dir(), hash);
     if (stat(so, &st)) {
         char src[PATH_LEN];
-        snprintf(src, sizeof(src), "%s/kernel-%016" PRIx64 ".c", cache_dir(), hash);
-        snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", so, (long)getpid());
-        snprintf(log, sizeof(log), "%s/kernel-%016" PRIx64 ".log", cache_dir(), hash);
+        strf(src, sizeof(src), "%s/kernel-%016" PRIx64 ".c", cache_dir(), hash);
+        strf(tmp, sizeof(tmp), "%s.tmp-%ld", so, (long)getpid());
+        strf(log, sizeof(log), "%s/kernel-%016" PRIx64 ".log", cache_dir(), hash);
         if (rename(gen, src))
             return fail(err, errlen, 3, "cannot write %s: %s", src, strerror(errno));
         shq(q[0], sizeof(q[0]), src);
         shq(q[1], sizeof(q[1]), tmp);
         shq(q[2], sizeof(q[2]), QINVAL_LKH_DIR);
         shq(q[3], sizeof(q[3]), log);
-        snprintf(cmd, sizeof(cmd),
-                 "LC_ALL=C %s -std=gnu11 -O2 -g -fPIC -shared -Wall -Wextra -Werror %s "
-                 "-I%s/shim -I%s %s -o %s >%s 2>&1",
-                 QINVAL_LKH_CC, QINVAL_LKH_CFLAGS, q[2], q[2], q[0], q[1], q[3]);
+        strf(cmd, sizeof(cmd),
+             "LC_ALL=C %s -std=gnu11 -O2 -g -fPIC -shared -Wall -Wextra -Werror %s "
+             "-I%s/shim -I%s %s -o %s >%s 2>&1",
+             QINVAL_LKH_CC, QINVAL_LKH_CFLAGS, q[2], q[2], q[0], q[1], q[3]);
         if (system(cmd) != 0) {
             char first[400];
             unlink(tmp);
@@ -502,8 +513,8 @@ int kernel_drv_prepare(char *err, size_t errlen)
         return fail(err, errlen, 3, "%s: not a kernel harness of this qinval (ABI %d)", so,
                     LKH_ABI_VERSION);
     kdrv = d;
-    snprintf(loaded_from, sizeof(loaded_from), "%s", ksrc);
-    snprintf(so_loaded, sizeof(so_loaded), "%s", so);
+    strf(loaded_from, sizeof(loaded_from), "%s", ksrc);
+    strf(so_loaded, sizeof(so_loaded), "%s", so);
     return 0;
 }
 
