@@ -68,16 +68,23 @@ static size_t skip_lit(const char *t, size_t n, size_t i)
     return i;
 }
 
+/* If a comment or literal starts at *i, move past it and say so. */
+static bool skipped_lit(const char *t, size_t n, size_t *i)
+{
+    size_t j = skip_lit(t, n, *i);
+    if (j == *i)
+        return false;
+    *i = j;
+    return true;
+}
+
 /* End of a preprocessor directive starting at i (the '#'): the newline that is not escaped by a
  * backslash, comments spanning lines included. */
 static size_t directive_end(const char *t, size_t n, size_t i)
 {
     while (i < n) {
-        size_t j = skip_lit(t, n, i);
-        if (j != i) {
-            i = j;
+        if (skipped_lit(t, n, &i))
             continue;
-        }
         if (t[i] == '\\' && i + 1 < n && t[i + 1] == '\n') {
             i += 2;
             continue;
@@ -122,11 +129,8 @@ static size_t skip_directive(const char *t, size_t n, size_t i)
     if (!directive_if0(t, n, i))
         return end;
     for (i = end; i < n;) {
-        size_t j = skip_lit(t, n, i);
-        if (j != i) {
-            i = j;
+        if (skipped_lit(t, n, &i))
             continue;
-        }
         if (t[i] == '#' && at_line_start(t, i)) {
             end = directive_end(t, n, i);
             if (directive_is(t, n, i, "if") || directive_is(t, n, i, "ifdef") ||
@@ -169,11 +173,8 @@ static size_t match_brace(const char *t, size_t n, size_t i)
 {
     unsigned depth = 0;
     while (i < n) {
-        size_t j = skip_lit(t, n, i);
-        if (j != i) {
-            i = j;
+        if (skipped_lit(t, n, &i))
             continue;
-        }
         if (t[i] == '#' && at_line_start(t, i)) {
             i = skip_directive(t, n, i);
             continue;
@@ -386,11 +387,8 @@ static int index_src(struct lkh_set *s, char *err, size_t errlen)
     const char *t = src->text;
     size_t n = src->len, i = 0, stmt = 0;
     while (i < n) {
-        size_t j = skip_lit(t, n, i);
-        if (j != i) {
-            i = j;
+        if (skipped_lit(t, n, &i))
             continue;
-        }
         if (t[i] == '#' && at_line_start(t, i)) {
             size_t end = directive_end(t, n, i);
             if (index_directive(s, t, i, end, err, errlen))

@@ -204,8 +204,9 @@ static inline u32 lkh_load32(const volatile void *addr)
     return LKH_CALL(lkh_host->load32(lkh_cur, (const volatile uint32_t *)addr));
 }
 
-/* A load other CPUs and the IOMMU race with: a scheduling point. 32-bit objects go through the
- * platform's shared load; others yield (a relax-free touch) and then load. */
+/* A load other CPUs and the IOMMU race with: the platform's shared load, a scheduling point.
+ * The extracted code uses it on 32-bit status words only; anything else fails to compile
+ * (rather than being modelled wrongly). */
 #define READ_ONCE(x)                                                                               \
     ({                                                                                             \
         __typeof__(x) lkh_v_;                                                                      \
