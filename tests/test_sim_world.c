@@ -19,7 +19,7 @@ struct fixture {
     sim_world *w;
 };
 
-static struct fixture make(unsigned ncpus, hw_time watchdog)
+static struct fixture make_opt(unsigned ncpus, hw_time watchdog, bool mem_points)
 {
     struct fixture f;
     hw_config hc;
@@ -30,9 +30,15 @@ static struct fixture make(unsigned ncpus, hw_time watchdog)
     sc.ncpus = ncpus;
     if (watchdog)
         sc.watchdog = watchdog;
+    sc.mem_points = mem_points;
     f.w = sim_create(&sc, f.hw, NULL);
     assert_non_null(f.w);
     return f;
+}
+
+static struct fixture make(unsigned ncpus, hw_time watchdog)
+{
+    return make_opt(ncpus, watchdog, false);
 }
 
 static void done(struct fixture *f)
@@ -76,36 +82,51 @@ static void add_racy(sim_world *w, unsigned cpu, void *arg)
     }
 }
 
+/* Two CPUs add 50 each to one counter, alternating at every choice; returns the total. */
+static uint32_t count_twice(struct fixture *f, sim_cpu_fn add, sim_outcome *out)
+{
+    struct counter k = {.rounds = 50};
+    k.value = sim_dma_alloc(sim_platform(f->w, 0), 4);
+    sim_set_cpu(f->w, 0, add, &k);
+    sim_set_cpu(f->w, 1, add, &k);
+    sim_set_chooser(f->w, rotate, NULL);
+    sim_run(f->w, out);
+    assert_int_equal(out->stop, SIM_STOP_DONE);
+    return *k.value;
+}
+
 static void test_lock_excludes(void **state)
 {
     (void)state;
-    struct fixture f = make(2, 0);
-    struct counter k = {.rounds = 50};
-    k.value = sim_dma_alloc(sim_platform(f.w, 0), 4);
-    sim_set_cpu(f.w, 0, add_under_lock, &k);
-    sim_set_cpu(f.w, 1, add_under_lock, &k);
-    sim_set_chooser(f.w, rotate, NULL);
+    struct fixture f = make_opt(2, 0, true);
     sim_outcome out;
-    sim_run(f.w, &out);
-    assert_int_equal(out.stop, SIM_STOP_DONE);
-    assert_int_equal(*k.value, 100);
+    assert_int_equal(count_twice(&f, add_under_lock, &out), 100);
     done(&f);
 }
 
-/* Without the lock the same interleaving loses updates: the chooser really interleaves. */
+/* Without the lock the same interleaving loses updates when plain loads and stores are
+ * scheduling points (mem_points): the chooser really interleaves. */
 static void test_race_shows_without_lock(void **state)
 {
     (void)state;
-    struct fixture f = make(2, 0);
-    struct counter k = {.rounds = 50};
-    k.value = sim_dma_alloc(sim_platform(f.w, 0), 4);
-    sim_set_cpu(f.w, 0, add_racy, &k);
-    sim_set_cpu(f.w, 1, add_racy, &k);
-    sim_set_chooser(f.w, rotate, NULL);
+    struct fixture f = make_opt(2, 0, true);
     sim_outcome out;
-    sim_run(f.w, &out);
-    assert_int_equal(out.stop, SIM_STOP_DONE);
-    assert_true(*k.value < 100);
+    assert_true(count_twice(&f, add_racy, &out) < 100);
+    done(&f);
+}
+
+/* By default plain loads and stores are not scheduling points: each CPU's racy loop runs
+ * within one step, so no update is lost, the run takes one step per CPU, and the virtual time
+ * still counts every access. */
+static void test_plain_accesses_stay_in_step(void **state)
+{
+    (void)state;
+    struct fixture f = make(2, 0);
+    sim_outcome out;
+    assert_int_equal(count_twice(&f, add_racy, &out), 100);
+    assert_int_equal(out.steps, 2);
+    hw_time cost = sim_get_config(f.w)->cost.mem;
+    assert_true(sim_cpu_time(f.w, 0) >= 100 * cost);
     done(&f);
 }
 
@@ -395,6 +416,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lock_excludes),
         cmocka_unit_test(test_race_shows_without_lock),
+        cmocka_unit_test(test_plain_accesses_stay_in_step),
         cmocka_unit_test(test_proved_hang),
         cmocka_unit_test(test_hard_lockup_polling),
         cmocka_unit_test(test_hang_with_irqs_off),

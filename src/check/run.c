@@ -332,6 +332,7 @@ static int setup_sim(struct chk_exec *x)
     cfg.ncpus = x->sc->cpus;
     cfg.watchdog = x->sc->watchdog;
     cfg.max_virtual = x->sc->max_virtual;
+    cfg.mem_points = x->sc->mem_points;
     const char *err = NULL;
     x->w = sim_create(&cfg, x->hw, &err);
     if (!x->w) {

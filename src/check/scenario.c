@@ -51,6 +51,7 @@ static const struct {
     {"devtlb_latency_us", "2"},
     {"max_virtual_s", "600"},
     {"deadline_ms", "0"},
+    {"mem_points", "0"},
     {"drop_faults", "none"},
     {"ops_limit", "none"},
 };
@@ -502,6 +503,9 @@ static int resolve_common(struct ld *l)
         param_time(l, "max_virtual_s", 9, true, &s->max_virtual) ||
         param_time(l, "deadline_ms", 6, false, &s->deadline))
         return -1;
+    if (param_uint(l, "mem_points", 0, 1, "0 or 1", &v))
+        return -1;
+    s->mem_points = v != 0;
     return 0;
 }
 

@@ -20,7 +20,7 @@
 #include "util/grow.h"
 
 #define GUARD_SIGNAL  SIGUSR2
-#define GUARD_TICK_NS (2 * 1000 * 1000)
+#define GUARD_TICK_NS (1000 * 1000)
 
 static struct {
     pthread_once_t once;

@@ -1,8 +1,11 @@
 /*
- * platform_sim.c — include/qinval/platform.h for simulated CPUs. Every function that touches
- * shared state is a scheduling point: the CPU parks (sim__point), the scheduler decides when it
- * runs, then the operation happens atomically at that virtual time and the CPU is charged its
- * cost. Memory is sequentially consistent, so wmb has nothing to order.
+ * platform_sim.c — include/qinval/platform.h for simulated CPUs. MMIO, atomics, lock, unlock,
+ * interrupt enable, relax and the clock are scheduling points: the CPU parks (sim__point), the
+ * scheduler decides when it runs, then the operation happens atomically at that virtual time and
+ * the CPU is charged its cost. Plain shared loads and stores are points only with
+ * sim_config.mem_points; otherwise they run inside the current step and add their cost to it
+ * (docs/checker.md says when that loses nothing). Memory is sequentially consistent, so wmb has
+ * nothing to order.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -60,19 +63,19 @@ uint64_t qi_plat_virt_to_phys(qi_platform *p, const volatile void *va)
 
 uint32_t qi_plat_load32(qi_platform *p, const volatile uint32_t *addr)
 {
-    struct sim_cpu *c = sim__point(p, OP_MEM);
+    struct sim_cpu *c = p->w->cfg.mem_points ? sim__point(p, OP_MEM) : &p->w->cpu[p->cpu];
     uint32_t v = *addr;
-    sim__charge(c, p->w->cfg.cost.mem);
+    sim__charge_more(c, p->w->cfg.cost.mem);
     return v;
 }
 
 void qi_plat_store32(qi_platform *p, volatile uint32_t *addr, uint32_t val)
 {
-    struct sim_cpu *c = sim__point(p, OP_MEM);
+    struct sim_cpu *c = p->w->cfg.mem_points ? sim__point(p, OP_MEM) : &p->w->cpu[p->cpu];
     if (*addr != val)
         sim__mutated(p->w);
     *addr = val;
-    sim__charge(c, p->w->cfg.cost.mem);
+    sim__charge_more(c, p->w->cfg.cost.mem);
 }
 
 void qi_plat_wmb(qi_platform *p)

@@ -43,10 +43,12 @@ typedef struct sim_config {
     struct sim_costs cost;
     unsigned irq_cpu;       /* CPU that takes fault, completion and hot-plug interrupts */
     unsigned step_guard_ms; /* CPU time one CPU step may take before it counts as a loop
-                               with no platform point; default 10 ms */
+                               with no platform point; default 5 ms */
     size_t stack_bytes;     /* coroutine stack per CPU; default 256 KiB */
     uint64_t max_steps;     /* scheduling choices before the run counts as a livelock (hang);
                                default 10 million */
+    bool mem_points;        /* plain shared loads and stores (qi_plat_load32/store32) are
+                               scheduling points too; default off (docs/checker.md) */
 } sim_config;
 
 void sim_config_default(sim_config *c);

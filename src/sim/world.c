@@ -35,7 +35,7 @@ void sim_config_default(sim_config *c)
                                  .clock = 20,
                                  .irq_entry = 200};
     c->irq_cpu = 0;
-    c->step_guard_ms = 10;
+    c->step_guard_ms = 5;
     c->stack_bytes = 256 * 1024;
     c->max_steps = 10000000;
 }
@@ -430,21 +430,46 @@ static bool snapshot_same(const sim_world *w)
     return true;
 }
 
-/* Every live CPU waits: for a lock, for its sleep to end, or in a polling loop whose last
+/* A live CPU waits: for a lock, for its sleep to end, or in a polling loop whose last
  * iteration changed nothing. */
+static bool waiting(const struct sim_cpu *c)
+{
+    if (blocked(c) || c->op == OP_SLEEP)
+        return true;
+    return c->op == OP_RELAX && c->quiet && !irq_takeable(c);
+}
+
 static bool all_waiting(const sim_world *w)
 {
-    for (unsigned i = 0; i < w->cfg.ncpus; i++) {
-        const struct sim_cpu *c = &w->cpu[i];
-        if (c->done)
-            continue;
-        if (blocked(c) || c->op == OP_SLEEP)
-            continue;
-        if (c->op == OP_RELAX && c->quiet && !irq_takeable(c))
-            continue;
-        return false;
-    }
+    for (unsigned i = 0; i < w->cfg.ncpus; i++)
+        if (!w->cpu[i].done && !waiting(&w->cpu[i]))
+            return false;
     return true;
+}
+
+/*
+ * Parking. A CPU about to start another iteration of a polling loop whose last iteration
+ * changed nothing (quiet), with nothing changed since (same epoch) and no interrupt to take,
+ * would repeat that iteration exactly: the loop reads the same shared state. While another CPU
+ * is busy, such a poller is parked: not a candidate until the epoch moves (a store, an MMIO
+ * write, an atomic, a hardware event, an interrupt) or its relax deadline comes. Once every
+ * live CPU waits, nobody is parked and the quiescence rule below decides about time jumps as
+ * before. What parking drops are only the poller's repeated, identical iterations interleaved
+ * with the busy CPU's steps (and the brief lock contention they cause); it assumes, as the time
+ * jump does, that a quiet iteration observes all that its next one would.
+ */
+static bool parkable(const sim_world *w, const struct sim_cpu *c)
+{
+    return c->op == OP_RELAX && c->quiet && c->relax_epoch == w->epoch && !irq_takeable(c);
+}
+
+static hw_time parked_until(const sim_world *w, const struct sim_cpu *c)
+{
+    if (!c->wake_by)
+        return HW_NEVER;
+    if (c->wake_by <= w->now)
+        return c->t;
+    return c->wake_by > c->t ? c->wake_by : c->t;
 }
 
 /* After the arming round, every polling CPU relaxed again. */
@@ -634,6 +659,7 @@ static struct sim_cpu *pick_next(sim_world *w)
     hw_time ready[SIM_MAX_CPUS];
     unsigned cands[SIM_MAX_CPUS], n = 0, live = 0;
     hw_time tmin = HW_NEVER;
+    unsigned busy = 0, parked = 0;
     note_hw_progress(w);
     revive_for_irqs(w);
     if (w->stop)
@@ -643,12 +669,18 @@ static struct sim_cpu *pick_next(sim_world *w)
         hw_time r = HW_NEVER;
         if (!c->done) {
             live++;
+            busy += !waiting(c);
+            parked += parkable(w, c);
             if (!blocked(c))
                 r = ready_time(w, c);
         }
-        if (r < tmin)
-            tmin = r;
         ready[i] = r;
+    }
+    for (unsigned i = 0; i < w->cfg.ncpus; i++) {
+        if (busy && parked && !w->cpu[i].done && parkable(w, &w->cpu[i]))
+            ready[i] = parked_until(w, &w->cpu[i]);
+        if (ready[i] < tmin)
+            tmin = ready[i];
     }
     if (live == 0) {
         if (!drain_hardware(w))

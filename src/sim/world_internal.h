@@ -108,6 +108,13 @@ struct sim_world {
 /* world.c */
 struct sim_cpu *sim__point(qi_platform *p, enum cpu_op op);
 void sim__charge(struct sim_cpu *c, hw_time cost);
+/* Charge an operation that is not a scheduling point: it follows the CPU's previous
+ * operation within the same step. */
+static inline void sim__charge_more(struct sim_cpu *c, hw_time cost)
+{
+    hw_time now = c->plat.w->now;
+    c->t = (c->t > now ? c->t : now) + cost;
+}
 void sim__mutated(sim_world *w);
 void sim__event(sim_world *w, int cpu, unsigned kind, uint64_t a, uint64_t b);
 const char *sim__note_copy(sim_world *w, const char *what);
