@@ -130,8 +130,8 @@ int cli_matrix(int argc, char **argv)
                 return CLI_EXIT_USAGE;
             }
             if (!kernel_drv_ksrc()) {
-                printf("note: the kernel driver needs a kernel tree (QINVAL_KSRC=PATH); "
-                       "left out\n");
+                fprintf(stderr, "qinval matrix: note: the kernel driver needs a kernel tree "
+                                "(QINVAL_KSRC=PATH); left out\n");
                 continue;
             }
             if ((krc = kernel_drv_prepare(err, sizeof(err)))) {
@@ -139,7 +139,7 @@ int cli_matrix(int argc, char **argv)
                 free(sc);
                 return krc == 3 ? CLI_EXIT_INTERNAL : CLI_EXIT_USAGE;
             }
-            printf("note: kernel = %s\n", kernel_drv_ksrc());
+            fprintf(stderr, "qinval matrix: note: kernel = %s\n", kernel_drv_ksrc());
         }
         drivers[nd++] = sim_drivers[d];
     }
