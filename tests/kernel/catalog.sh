@@ -5,7 +5,9 @@
 # threads predict for kernels that carry the March 2026 walk fix must hold: smoke, the even
 # batch and the submitter race pass; a silently dead link is a hard lockup (the kernel polls
 # with interrupts off and has no deadline). Prints the verdict table.
-# QINVAL_KERNEL_EXECUTIONS sets the budget per scenario (default 1000).
+# QINVAL_KERNEL_EXECUTIONS sets the budget per scenario (default 1000); QINVAL_KERNEL_SETS adds
+# --set KEY=VALUE words to every run (the sanitizer build shortens the virtual-time bound, which
+# only brings the 600-s hangs to their verdict sooner).
 set -u
 Q=$(realpath "${1:?usage: catalog.sh path/to/qinval scenario-dir}")
 SC=$(realpath "${2:?usage: catalog.sh path/to/qinval scenario-dir}")
@@ -21,8 +23,10 @@ for t in "${KTREES[@]}"; do
     echo "== $t"
     for f in "$SC"/*.scn; do
         s=$(basename "$f" .scn)
+        extra=()
+        for kv in ${QINVAL_KERNEL_SETS:-}; do extra+=(--set "$kv"); done
         "$Q" check --driver kernel --scenario "$s" --set "ksrc=$t" --executions "$execs" \
-            --no-minimise >out.txt 2>err.txt
+            --no-minimise "${extra[@]}" >out.txt 2>err.txt
         rc=$?
         line=$(grep -E '^(PASS|FAIL)' out.txt | head -1)
         case "$rc:$line" in
