@@ -9,6 +9,26 @@
 
 #define SID0 0x0100u
 
+/* Once the endpoint answered and the wait completed, nothing is pending: the ITag's time-out
+ * timer died with the request, so it must not keep a time-out ite_timeout ahead "pending"
+ * (the scheduler jumps time to the next pending action and proves hangs by there being none). */
+static void test_answered_request_leaves_nothing_pending(void **state)
+{
+    hwt *t = *state;
+    hw_config cfg = hwt_config(t);
+    hw_paddr st;
+
+    hwt_start(t, &cfg, 0);
+    hwt_ep(t, SID0, true, 2 * HW_US);
+    st = hwt_status_new(t, 0);
+    hwt_push(t, vtd_make_devtlb(SID0, HWT_IOVA, 1));
+    hwt_push(t, hwt_wait_sw(1, st));
+    hwt_doorbell(t);
+    HWT_OK(t, hwt_run_until_word(t, st, 1, 100 * HW_US), "the wait did not complete");
+    HWT_EQ(t, hw_next_event(t->m), HW_NEVER);
+    HWT_END(t);
+}
+
 static void test_wait_after_devtlb(void **state)
 {
     hwt *t = *state;
@@ -288,6 +308,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         HWT_TESTS(test_wait_after_devtlb),
+        HWT_TESTS(test_answered_request_leaves_nothing_pending),
         HWT_TESTS(test_status_write_lands),
         HWT_TESTS(test_wait_if_completion_event),
         HWT_TESTS(test_fn_holds_later),

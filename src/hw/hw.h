@@ -85,7 +85,7 @@ const hw_config *hw_get_config(const hw_machine *m);
  */
 hw_time hw_now(const hw_machine *m);
 /* Time of the earliest pending hardware action, or HW_NEVER. */
-hw_time hw_next_event(const hw_machine *m);
+hw_time hw_next_event(hw_machine *m);
 /* Run every hardware action due at or before t in time order, then set the clock to t.
  * Returns -1 (and does nothing) if t is earlier than now. */
 int hw_advance(hw_machine *m, hw_time t);

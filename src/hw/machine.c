@@ -176,8 +176,25 @@ static struct hw_act pop_act(hw_machine *m)
     return top;
 }
 
-hw_time hw_next_event(const hw_machine *m)
+/* An action that will do nothing when it runs: an ITag timer whose request was answered (or
+ * forgotten), or a pump superseded by an earlier one. */
+static bool act_stale(const hw_machine *m, const struct hw_act *a)
 {
+    if (a->kind == ACT_ATS_TIMEOUT)
+        return !m->ats[a->a].used || m->ats[a->a].gen != a->gen;
+    if (a->kind == ACT_PUMP)
+        return a->gen != m->pump_gen;
+    return false;
+}
+
+/* Stale actions are dropped here rather than when they become stale: the scheduler asks when
+ * the hardware acts next to decide how far time may jump and whether anything is pending at
+ * all, and a dead timer must answer neither (a request answered in time would otherwise keep
+ * a time-out 60 s ahead "pending", delaying a proved hang by that long). */
+hw_time hw_next_event(hw_machine *m)
+{
+    while (m->nacts && act_stale(m, &m->acts[0]))
+        pop_act(m);
     return m->nacts ? m->acts[0].t : HW_NEVER;
 }
 
