@@ -48,6 +48,10 @@ struct lkh_driver {
     void *(*init)(void *p, unsigned queue_len, int dw256, char *err, size_t errlen);
     /* qi_submit_sync() on n descriptors (four quadwords each); its return value. */
     int (*submit)(void *drv, void *p, const uint64_t (*qw)[4], unsigned n);
+    /* The same batch through the kernel's callers qi_flush_iotlb() / qi_flush_dev_iotlb(), one
+     * descriptor at a time; they return nothing, so this returns 0. NULL if the tree has no
+     * such callers. */
+    int (*submit_callers)(void *drv, void *p, const uint64_t (*qw)[4], unsigned n);
     unsigned (*free_slots)(void *drv);
     unsigned (*capacity)(void *drv);
 };

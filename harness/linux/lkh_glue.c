@@ -6,7 +6,9 @@
  *
  * Not compiled on its own: the build (src/drivers/kernel_drv.c) appends it to the extracted
  * kernel functions in one translation unit, after lkh_shim.h, so it can call the kernel's
- * static functions. Its one exported symbol is lkh_entry() (lkh_abi.h).
+ * static functions. Its one exported symbol is lkh_entry() (lkh_abi.h). When the tree has the
+ * single-invalidation callers qi_flush_iotlb() and qi_flush_dev_iotlb(), the build extracts them
+ * too and defines LKH_HAVE_CALLERS.
  *
  * Not modelled, because the extracted code has nothing for them: an interrupt handler for the
  * fault event (the kernel's dmar_fault only logs), hot-plug, and FLR / detach brackets (those
@@ -80,6 +82,45 @@ static int lkh_submit(void *drv, void *p, const uint64_t (*qw)[4], unsigned n)
     return qi_submit_sync(&d->iommu, desc, n, 0);
 }
 
+#ifdef LKH_HAVE_CALLERS
+/* The batch as the kernel's own callers would issue it: one qi_flush_iotlb() per IOTLB
+ * descriptor and one qi_flush_dev_iotlb() per device-TLB descriptor, each decoded back into the
+ * arguments a caller passes (field positions from the VT-d specification); any other
+ * descriptor goes to qi_submit_sync() alone. These callers return nothing, so neither does
+ * the batch: whatever qi_submit_sync() said is dropped, as in the kernel. */
+static int lkh_submit_callers(void *drv, void *p, const uint64_t (*qw)[4], unsigned n)
+{
+    struct lkh_drv *d = drv;
+
+    lkh_cur = p;
+    for (unsigned i = 0; i < n; i++) {
+        u64 q0 = qw[i][0], q1 = qw[i][1];
+        switch (q0 & 0xF) {
+        case 2: /* IOTLB: DID 31:16, G 5:4; AM 5:0, IH 6, address 63:12 */
+            qi_flush_iotlb(&d->iommu, (u16)(q0 >> 16), (q1 & ~0xFFFULL) | ((q1 >> 6) & 1),
+                           (unsigned)(q1 & 0x3F), ((q0 >> 4) & 3) << 60);
+            break;
+        case 3: { /* device-TLB: SID 47:32, QDEP 20:16, PFSID 15:12 and 63:52; S bit 0 */
+            unsigned mask = 0;
+            if (q1 & 1) /* the size is encoded as ones from bit 12 up: their count + 1 */
+                for (mask = 1; (q1 >> (11 + mask)) & 1; mask++)
+                    ;
+            qi_flush_dev_iotlb(&d->iommu, (u16)(q0 >> 32),
+                               (u16)(((q0 >> 12) & 0xF) | ((q0 >> 52) << 4)),
+                               (u16)((q0 >> 16) & 0x1F), q1 & ~0xFFFULL, mask);
+            break;
+        }
+        default: {
+            struct qi_desc one = {q0, q1, qw[i][2], qw[i][3]};
+            qi_submit_sync(&d->iommu, &one, 1, 0);
+            break;
+        }
+        }
+    }
+    return 0;
+}
+#endif
+
 static unsigned lkh_free_slots(void *drv)
 {
     struct lkh_drv *d = drv;
@@ -101,6 +142,9 @@ int lkh_entry(const struct lkh_host *host, struct lkh_driver *out)
     out->abi = LKH_ABI_VERSION;
     out->init = lkh_init;
     out->submit = lkh_submit;
+#ifdef LKH_HAVE_CALLERS
+    out->submit_callers = lkh_submit_callers;
+#endif
     out->free_slots = lkh_free_slots;
     out->capacity = lkh_capacity;
     return 0;

@@ -141,9 +141,10 @@ const char *cli_scenario_dir(void)
     return d && *d ? d : QINVAL_SCENARIO_DIR;
 }
 
-/* Load the scenario with its --set overrides. `ksrc=PATH` is not a scenario key: it names the
- * kernel tree of --driver kernel (refused with any other driver), which is then built and
- * loaded here, so a tree the harness cannot handle is a usage error before anything runs.
+/* Load the scenario with its --set overrides. `ksrc=PATH` (the kernel tree) and
+ * `kcall=submit|callers` (how batches reach it) are not scenario keys but settings of --driver
+ * kernel, refused with any other driver; the tree is then built and loaded here, so a tree the
+ * harness cannot handle is a usage error before anything runs.
  * Returns 0, or the exit status (CLI_EXIT_USAGE, CLI_EXIT_INTERNAL) after one line on stderr. */
 int cli_load(const char *driver, const char *name, const char *const *sets, unsigned nsets,
              scenario *sc, const sim_driver_ops **drv)
@@ -163,6 +164,16 @@ int cli_load(const char *driver, const char *name, const char *const *sets, unsi
                 return CLI_EXIT_USAGE;
             }
             kernel_drv_set_ksrc(sets[i] + 5);
+        } else if (sets[i] && !strncmp(sets[i], "kcall=", 6)) {
+            if (*drv != &kernel_ops) {
+                fprintf(stderr, "qinval: --set %s: kcall is only for --driver kernel\n", sets[i]);
+                return CLI_EXIT_USAGE;
+            }
+            if (kernel_drv_set_kcall(sets[i] + 6)) {
+                fprintf(stderr, "qinval: --set %s: expected kcall=submit or kcall=callers\n",
+                        sets[i]);
+                return CLI_EXIT_USAGE;
+            }
         } else if (nrest < MAX_SETS) {
             rest[nrest++] = sets[i];
         }

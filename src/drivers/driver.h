@@ -71,6 +71,7 @@ extern const sim_driver_ops engine_trusting_ops;
  * It must be prepared (built and loaded from the tree) before a run uses it. */
 extern const sim_driver_ops kernel_ops;
 void kernel_drv_set_ksrc(const char *path); /* --set ksrc=PATH; NULL: QINVAL_KSRC */
+int kernel_drv_set_kcall(const char *how);  /* --set kcall=submit|callers; -1 if neither */
 const char *kernel_drv_ksrc(void);          /* the tree configured, or NULL */
 /* Build (or take from the cache) and load the harness for the configured tree. Returns 0, or
  * 2 (bad input: no tree, not a tree, a function or symbol the harness cannot provide, a

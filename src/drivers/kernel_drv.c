@@ -17,6 +17,12 @@
  *   4. dlopens it and hands it the host functions (lkh_abi.h).
  * Nothing from the kernel is stored in this repository; the cache lives in the build directory
  * (QINVAL_LKH_CACHE overrides where).
+ *
+ * How a batch reaches the kernel (`--set kcall=`): `submit` (default) hands it to
+ * qi_submit_sync() whole and returns its result, as the kernel's batched flushes do;
+ * `callers` issues it through qi_flush_iotlb() / qi_flush_dev_iotlb() one descriptor at a time,
+ * which return nothing: the workload then sees success whatever happened, as the kernel's own
+ * code above them does.
  */
 #include <dirent.h>
 #include <dlfcn.h>
@@ -52,6 +58,8 @@
 /* The kernel functions the harness is built from; their callees come with them. */
 static const char *const roots[] = {"qi_submit_sync", "qi_check_fault", "reclaim_free_desc",
                                     "__dmar_enable_qi"};
+/* The kernel's single-invalidation callers, extracted when the tree has them (kcall=callers). */
+static const char *const callers[] = {"qi_flush_iotlb", "qi_flush_dev_iotlb"};
 /* Definitions harness/linux/lkh_glue.c uses itself. */
 static const char *const glue_needs[] = {"QI_LENGTH", "DMAR_GSTS_REG"};
 /* Files of the tree the definitions are looked up in, in this order. */
@@ -60,6 +68,7 @@ static const char *const tree_files[] = {"drivers/iommu/intel/iommu.h",
 #define NFILES (sizeof(tree_files) / sizeof(tree_files[0]))
 
 static const char *ksrc_set;       /* from --set ksrc= */
+static bool via_callers;           /* --set kcall=callers */
 static struct lkh_driver kdrv;     /* the loaded object's entry points */
 static char loaded_from[PATH_LEN]; /* the ksrc the object was built from */
 static char so_loaded[PATH_LEN];
@@ -90,6 +99,15 @@ static void strf(char *buf, size_t cap, const char *fmt, ...)
 void kernel_drv_set_ksrc(const char *path)
 {
     ksrc_set = path;
+}
+
+int kernel_drv_set_kcall(const char *how)
+{
+    if (!strcmp(how, "submit") || !strcmp(how, "callers")) {
+        via_callers = !strcmp(how, "callers");
+        return 0;
+    }
+    return -1;
 }
 
 const char *kernel_drv_ksrc(void)
@@ -314,11 +332,23 @@ static int generate(const char *tree, const char *gen, uint64_t *hash, char *err
         };
         for (size_t i = 0; i < sizeof(relaxed) / sizeof(relaxed[0]); i++)
             fprintf(mem, "#pragma GCC diagnostic ignored \"%s\"\n", relaxed[i]);
-        if (lkh_extract(&srcs, &shim, roots, sizeof(roots) / sizeof(roots[0]), glue_needs,
+        const char *want[sizeof(roots) / sizeof(roots[0]) + sizeof(callers) / sizeof(callers[0])];
+        size_t nwant = 0;
+        bool have_callers = true;
+        for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++)
+            want[nwant++] = roots[i];
+        for (size_t i = 0; i < sizeof(callers) / sizeof(callers[0]); i++) {
+            const struct lkh_def *d = lkh_find(&srcs, callers[i]);
+            have_callers &= d && d->kind == LKH_FUNC;
+        }
+        for (size_t i = 0; have_callers && i < sizeof(callers) / sizeof(callers[0]); i++)
+            want[nwant++] = callers[i];
+        if (lkh_extract(&srcs, &shim, want, nwant, glue_needs,
                         sizeof(glue_needs) / sizeof(glue_needs[0]), mem, msg, sizeof(msg)))
             rc = fail(err, errlen, 2, "kernel tree %s: %s", tree, msg);
         fprintf(mem,
-                "#pragma GCC diagnostic pop\n#line 1 \"lkh_glue.c\"\n#include \"lkh_glue.c\"\n");
+                "#pragma GCC diagnostic pop\n%s#line 1 \"lkh_glue.c\"\n#include \"lkh_glue.c\"\n",
+                have_callers ? "#define LKH_HAVE_CALLERS 1\n" : "");
     }
     fclose(mem);
     if (!rc) {
@@ -513,6 +543,11 @@ int kernel_drv_prepare(char *err, size_t errlen)
         return fail(err, errlen, 3, "%s: not a kernel harness of this qinval (ABI %d)", so,
                     LKH_ABI_VERSION);
     kdrv = d;
+    if (via_callers && !kdrv.submit_callers)
+        return fail(err, errlen, 2,
+                    "kernel tree %s: kcall=callers needs qi_flush_iotlb and qi_flush_dev_iotlb in "
+                    "its dmar.c",
+                    ksrc);
     strf(loaded_from, sizeof(loaded_from), "%s", ksrc);
     strf(so_loaded, sizeof(so_loaded), "%s", so);
     return 0;
@@ -548,7 +583,8 @@ static int kernel_submit(void *drv, qi_platform *p, const vtd_desc *descs, unsig
         return DRV_EINVAL;
     for (unsigned i = 0; i < n; i++)
         memcpy(qw[i], descs[i].qw, sizeof(qw[i]));
-    int rc = kdrv.submit(drv, p, (const uint64_t(*)[4])qw, n);
+    int rc = via_callers ? kdrv.submit_callers(drv, p, (const uint64_t(*)[4])qw, n)
+                         : kdrv.submit(drv, p, (const uint64_t(*)[4])qw, n);
     switch (rc) {
     case 0:
     case DRV_EINVAL:

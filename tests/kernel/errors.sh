@@ -65,6 +65,10 @@ expect_err "no ksrc" "needs a Linux source tree: --set ksrc=PATH .*QINVAL_KSRC" 
     "$Q" check --driver kernel --scenario smoke
 expect_err "ksrc with another driver" "ksrc is only for --driver kernel" \
     "$Q" check --driver legacy-odd --scenario smoke --set ksrc=/usr/src
+expect_err "kcall with another driver" "kcall is only for --driver kernel" \
+    "$Q" check --driver legacy-odd --scenario smoke --set kcall=callers
+expect_err "bad kcall" "expected kcall=submit or kcall=callers" \
+    "$Q" check --driver kernel --scenario smoke --set kcall=sometimes --set ksrc=/usr/src
 expect_err "missing path" "kernel tree /nonexistent/linux: No such file" \
     "$Q" check --driver kernel --scenario smoke --set ksrc=/nonexistent/linux
 mkdir -p empty
@@ -92,6 +96,9 @@ if [ $rc != 1 ] || ! grep -q '^FAIL lost_invalidation  kernel / smoke' out.txt; 
     echo "FAIL synthetic tree: exit $rc, $(head -1 out.txt) $(cat err.txt)"
     fail=1
 fi
+# The synthetic tree has no qi_flush_iotlb / qi_flush_dev_iotlb to go through.
+expect_err "kcall=callers without callers" "kcall=callers needs qi_flush_iotlb and qi_flush_dev_iotlb" \
+    "$Q" check --driver kernel --scenario smoke --set "ksrc=$ok" --set kcall=callers
 # QINVAL_KSRC works as well as --set, and a second run uses the cached object.
 ls "$work"/cache/kernel-*.so >before.txt 2>/dev/null
 QINVAL_KSRC=$ok "$Q" check --driver kernel --scenario smoke >out.txt 2>err.txt

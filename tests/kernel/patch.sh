@@ -64,19 +64,11 @@ for t in "${KTREES[@]}"; do
     tree=$work/tree$n
     mkdir -p "$tree/drivers/iommu/intel"
     expect pass "$(verdict "$t")" "$t as shipped, batch 2"
-    src=$t
-    if [ ! -d "$t" ]; then # the tarball's files, as the kernel driver extracted them once
-        real=$(realpath "$t")
-        src=
-        for d in "$CACHE"/src-*/; do
-            [ "$(cat "$d/SOURCE" 2>/dev/null)" = "$real" ] && src=$d
-        done
-        [ -n "$src" ] || {
-            echo "FAIL no extracted copy of $t in $CACHE"
-            fail=1
-            continue
-        }
-    fi
+    src=$(tree_dir "$t" "$CACHE") || {
+        echo "FAIL no extracted copy of $t in $CACHE"
+        fail=1
+        continue
+    }
     cp "$src/drivers/iommu/intel/dmar.c" "$src/drivers/iommu/intel/iommu.h" \
         "$tree/drivers/iommu/intel/"
     if command -v patch >/dev/null; then

@@ -15,3 +15,20 @@ need_trees() {
         exit 77
     fi
 }
+# The directory holding drivers/iommu/intel/{dmar.c,iommu.h} of tree $1: the tree itself, or
+# for a tarball the copy the kernel driver extracted into cache $2 (run a check on it first).
+tree_dir() {
+    if [ -d "$1" ]; then
+        echo "$1"
+        return 0
+    fi
+    local real d
+    real=$(realpath "$1")
+    for d in "$2"/src-*/; do
+        if [ "$(cat "$d/SOURCE" 2>/dev/null)" = "$real" ]; then
+            echo "$d"
+            return 0
+        fi
+    done
+    return 1
+}
