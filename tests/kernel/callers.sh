@@ -11,9 +11,7 @@ Q=$(realpath "${1:?usage: callers.sh path/to/qinval cache-dir}")
 CACHE=$(realpath -m "${QINVAL_LKH_CACHE:-${2:?usage: callers.sh path/to/qinval cache-dir}}")
 . "$(dirname "$0")/trees.sh"
 need_trees
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work" || exit 2
+enter_work
 fail=0
 
 verdict() { # ksrc scenario [--set ...] -> the verdict word

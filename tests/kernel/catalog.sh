@@ -13,9 +13,7 @@ Q=$(realpath "${1:?usage: catalog.sh path/to/qinval scenario-dir}")
 SC=$(realpath "${2:?usage: catalog.sh path/to/qinval scenario-dir}")
 . "$(dirname "$0")/trees.sh"
 need_trees
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work" || exit 2
+enter_work
 fail=0
 execs=${QINVAL_KERNEL_EXECUTIONS:-1000}
 

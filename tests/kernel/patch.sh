@@ -15,9 +15,7 @@ if ! command -v patch >/dev/null && ! command -v git >/dev/null; then
     echo "SKIP: neither patch nor git to apply a patch with"
     exit 77
 fi
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work" || exit 2
+enter_work
 fail=0
 
 cat >odd-slots.patch <<'PATCH'

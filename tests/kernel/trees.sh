@@ -32,3 +32,9 @@ tree_dir() {
     done
     return 1
 }
+# Run in a scratch directory ($work), removed on exit.
+enter_work() {
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' EXIT
+    cd "$work" || exit 2
+}
