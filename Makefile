@@ -7,13 +7,19 @@
 #   make bench      the engine against step1-nowait in the model's cost model
 #   make kernel KSRC=PATH   build the kernel harness for a Linux tree (a directory or a
 #                   linux-source-*.tar.xz) and print the kernel driver's column of the matrix
+#   make plots      the checker and engine benchmarks with small budgets, as CSV and as SVG
+#                   charts drawn by gnuplot, in $(BUILD)/plots/
+#   make install    the command, its man page and scenarios, libqinval with its headers and
+#                   qinval.pc, under PREFIX (default /usr/local), staged under DESTDIR if set
 # Each target first installs missing build dependencies (scripts/deps.sh).
 
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+PREFIX     ?= /usr/local
+DESTDIR    ?=
 
-.PHONY: all deps build run test test-asan soak bench kernel format clean
+.PHONY: all deps build run test test-asan soak bench kernel plots install format clean
 
 all: build
 
@@ -61,6 +67,23 @@ kernel: build
 		exit 2; fi
 	@echo "== the kernel driver from $(KSRC): $(BUILD)/qinval matrix --driver kernel"
 	@QINVAL_KSRC="$(KSRC)" $(BUILD)/qinval matrix --driver kernel || [ $$? -eq 1 ]
+
+PLOTS_DIR ?= $(BUILD)/plots
+
+plots: build
+	@scripts/deps.sh gnuplot-nox
+	@mkdir -p $(PLOTS_DIR)
+	@echo "== bench/checker and bench/engine with small budgets -> $(PLOTS_DIR)/*.csv"
+	@$(BUILD)/bench/checker 500 1 --csv $(PLOTS_DIR)/checker.csv >/dev/null
+	@$(BUILD)/bench/engine 8 --csv $(PLOTS_DIR)/engine.csv >/dev/null
+	@gnuplot -e "dir='$(PLOTS_DIR)'" bench/plots.gp
+	@ls $(PLOTS_DIR)/*.svg
+
+install: deps
+	@echo "== configuring for PREFIX=$(PREFIX) and installing$(if $(DESTDIR), under DESTDIR=$(DESTDIR))"
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+	@DESTDIR=$(DESTDIR) cmake --install $(BUILD)
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')

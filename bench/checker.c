@@ -7,7 +7,8 @@
  *
  * Each rate is the best of `reps` measurements of `executions` executions, after a warm-up
  * that fills the per-thread pools (simulated RAM, stacks, arrays) the way a long run does.
- * Usage: checker [executions] [reps]   (defaults 2000 and 3)
+ * Usage: checker [executions] [reps] [--csv FILE]   (defaults 2000 and 3; with --csv the
+ * rates also go to FILE, one row per driver; `make plots` draws them)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,10 +64,26 @@ static double rate(const scenario *sc, const sim_driver_ops *drv, uint64_t n, un
 
 int main(int argc, char **argv)
 {
-    uint64_t n = argc > 1 ? strtoull(argv[1], NULL, 10) : 2000;
-    unsigned reps = argc > 2 ? (unsigned)strtoul(argv[2], NULL, 10) : 3;
+    uint64_t n = 2000;
+    unsigned reps = 3, positional = 0;
+    const char *csv_path = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--csv") && i + 1 < argc)
+            csv_path = argv[++i];
+        else if (argv[i][0] != '-' && positional == 0 && ++positional)
+            n = strtoull(argv[i], NULL, 10);
+        else if (argv[i][0] != '-' && positional == 1 && ++positional)
+            reps = (unsigned)strtoul(argv[i], NULL, 10);
+        else
+            n = 0;
+    }
     if (n == 0 || reps == 0) {
-        fprintf(stderr, "usage: checker [executions > 0] [reps > 0]\n");
+        fprintf(stderr, "usage: checker [executions > 0] [reps > 0] [--csv FILE]\n");
+        return 2;
+    }
+    FILE *csv = csv_path ? fopen(csv_path, "w") : NULL;
+    if (csv_path && !csv) {
+        fprintf(stderr, "checker: cannot write %s\n", csv_path);
         return 2;
     }
     scenario *sc = malloc(sizeof(*sc)), *sc3 = malloc(sizeof(*sc3)), *idle = malloc(sizeof(*idle));
@@ -80,6 +97,10 @@ int main(int argc, char **argv)
     printf("smoke (rounds=%s)\n", sc_param(sc, "rounds"));
     printf("%-16s %14s %10s %18s %10s\n", "driver", "smoke exec/s", "vs empty", "rounds=3 exec/s",
            "vs empty");
+    if (csv)
+        fputs("driver,smoke_exec_per_s,smoke_rounds3_exec_per_s,empty_exec_per_s,"
+              "smoke_vs_empty,smoke_rounds3_vs_empty\n",
+              csv);
     for (unsigned d = 0; sim_drivers[d]; d++) {
         if (sim_drivers[d] == &kernel_ops && !kernel_drv_ready())
             continue; /* needs a kernel tree */
@@ -87,7 +108,12 @@ int main(int argc, char **argv)
         double r3 = rate(sc3, sim_drivers[d], n, reps);
         printf("%-16s %14.0f %9.2fx %18.0f %9.2fx\n", sim_drivers[d]->name, r, r / base, r3,
                r3 / base);
+        if (csv)
+            fprintf(csv, "%s,%.0f,%.0f,%.0f,%.4f,%.4f\n", sim_drivers[d]->name, r, r3, base,
+                    r / base, r3 / base);
     }
+    if (csv && fclose(csv))
+        return 3;
     if (load("ite-even-batch", sc, NULL, 0))
         return 2;
     chk_options o;

@@ -11,7 +11,10 @@
  * writes per successful call. A second table does the same with one device-TLB invalidation
  * (answered in 2 us) in every call.
  *
- * Usage: engine [calls-per-cpu]   (default 32)
+ * A third figure is the mean virtual latency of one call (entry to return).
+ *
+ * Usage: engine [calls-per-cpu] [--max-cpus N] [--csv FILE]   (defaults 32 and 64; with --csv
+ * the figures also go to FILE, one row per table and CPU count; `make plots` draws them)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +36,7 @@ struct run {
     uint32_t *ready;
     unsigned ok, failed;
     hw_time first, last;
+    hw_time latency_sum; /* of every call, entry to return */
     size_t log_from;
     hw_machine *hw;
     uint64_t rng;
@@ -87,7 +91,9 @@ static void cpu_body(sim_world *w, unsigned cpu, void *arg)
         if (r->devtlb)
             d[BATCH - 1] = vtd_make_devtlb(0x0100, 0x100000ull + i * 4096, 1);
         struct drv_submit_opts o = {0};
+        hw_time t0 = sim_now(w);
         int rc = r->ops->submit(r->drv, p, d, BATCH, &o);
+        r->latency_sum += sim_now(w) - t0;
         if (rc == DRV_OK)
             r->ok++;
         else
@@ -102,6 +108,7 @@ struct result {
     double per_batch;     /* qinval: calls per wait descriptor */
     double rate;          /* invalidations per virtual second */
     double reads, writes; /* MMIO per successful call */
+    double latency_ns;    /* mean virtual time of a call */
     bool ok;
 };
 
@@ -146,6 +153,7 @@ static struct result measure(const sim_driver_ops *ops, unsigned ncpus, unsigned
         res.rate = (double)r.ok * BATCH / ((double)(r.last - r.first) / HW_S);
         res.reads = (double)reads / r.ok;
         res.writes = (double)writes / r.ok;
+        res.latency_ns = (double)r.latency_sum / (r.ok + r.failed);
         res.ok = r.failed == 0;
         if (ops == sim_driver_find("qinval")) {
             const qi_engine_stats *st = qi_engine_get_stats((const qi_engine *)r.drv);
@@ -160,30 +168,67 @@ static struct result measure(const sim_driver_ops *ops, unsigned ncpus, unsigned
     return res;
 }
 
-static void table(unsigned calls, bool devtlb)
+static void csv_row(FILE *csv, bool devtlb, unsigned n, const struct result *a,
+                    const struct result *b)
+{
+    fprintf(csv, "%s,%u,%.0f,%.0f,%.0f,%.0f,%.3f,%.3f,%.3f,%.3f,%.2f,%d\n",
+            devtlb ? "iotlb+devtlb" : "iotlb", n, a->rate, b->rate, a->latency_ns, b->latency_ns,
+            a->reads, a->writes, b->reads, b->writes, a->per_batch, a->ok && b->ok);
+}
+
+static void table(unsigned calls, bool devtlb, unsigned max_cpus, FILE *csv)
 {
     const sim_driver_ops *eng = sim_driver_find("qinval"), *ref = sim_driver_find("step1-nowait");
     printf("\n%s: %u calls of %u descriptors per CPU%s\n",
            devtlb ? "IOTLB + device-TLB" : "IOTLB only", calls, BATCH,
            devtlb ? " (the last one a device-TLB invalidation, 2 us round trip)" : "");
-    printf("%5s | %14s %6s %6s | %14s %6s %6s | %7s\n", "CPUs", "qinval inv/s", "rd/op", "wr/op",
-           "step1 inv/s", "rd/op", "wr/op", "speedup");
-    for (unsigned l = 0; l < MAX_LOG; l++) {
+    printf("%5s | %14s %6s %6s %6s | %14s %6s %6s | %7s\n", "CPUs", "qinval inv/s", "rd/op",
+           "wr/op", "op/wt", "step1 inv/s", "rd/op", "wr/op", "speedup");
+    for (unsigned l = 0; l < MAX_LOG && (1u << l) <= max_cpus; l++) {
         unsigned n = 1u << l;
         struct result a = measure(eng, n, calls, devtlb), b = measure(ref, n, calls, devtlb);
         printf("%5u | %14.0f %6.2f %6.2f %6.1f | %14.0f %6.2f %6.2f | %6.2fx%s\n", n, a.rate,
                a.reads, a.writes, a.per_batch, b.rate, b.reads, b.writes,
                b.rate > 0 ? a.rate / b.rate : 0.0, a.ok && b.ok ? "" : "  (some calls failed)");
+        if (csv)
+            csv_row(csv, devtlb, n, &a, &b);
     }
+}
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: engine [calls-per-cpu] [--max-cpus N] [--csv FILE]\n");
+    return 2;
 }
 
 int main(int argc, char **argv)
 {
-    unsigned calls = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 10) : 32;
-    if (!calls)
-        calls = 32;
+    unsigned calls = 32, max_cpus = 64;
+    const char *csv_path = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--csv") && i + 1 < argc)
+            csv_path = argv[++i];
+        else if (!strcmp(argv[i], "--max-cpus") && i + 1 < argc)
+            max_cpus = (unsigned)strtoul(argv[++i], NULL, 10);
+        else if (argv[i][0] != '-')
+            calls = (unsigned)strtoul(argv[i], NULL, 10);
+        else
+            return usage();
+    }
+    if (!calls || !max_cpus)
+        return usage();
+    FILE *csv = csv_path ? fopen(csv_path, "w") : NULL;
+    if (csv_path && !csv) {
+        fprintf(stderr, "engine: cannot write %s\n", csv_path);
+        return 2;
+    }
+    if (csv)
+        fputs("workload,cpus,qinval_inv_per_s,step1_inv_per_s,qinval_latency_ns,"
+              "step1_latency_ns,qinval_reads_per_call,qinval_writes_per_call,"
+              "step1_reads_per_call,step1_writes_per_call,qinval_calls_per_wait,all_ok\n",
+              csv);
     printf("qinval engine vs step1-nowait, virtual time (model cost model), queue of 256\n");
-    table(calls, false);
-    table(calls, true);
-    return 0;
+    table(calls, false, max_cpus, csv);
+    table(calls, true, max_cpus, csv);
+    return csv && fclose(csv) ? 3 : 0;
 }

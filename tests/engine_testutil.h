@@ -22,6 +22,7 @@
 #include <qinval/engine.h>
 
 #include "drivers/driver.h"
+#include "report/timeline.h"
 #include "sim/sim.h"
 
 #define ET_MAX_EPS   4
@@ -201,11 +202,11 @@ static inline void et_run(et *t)
         fail_msg("%s", et_failure);
     if (t->out.stop != SIM_STOP_DONE) {
         if (getenv("QINVAL_TEST_TIMELINE"))
-            sim_timeline_dump(t->w, stderr);
+            rep_timeline_write(stderr, t->w);
         fail_msg("run stopped: %s: %s", sim_stop_name(t->out.stop), t->out.why);
     }
     if (getenv("QINVAL_TEST_TIMELINE"))
-        sim_timeline_dump(t->w, stderr);
+        rep_timeline_write(stderr, t->w);
 }
 
 static inline void et_done(et *t)

@@ -102,6 +102,30 @@ static void test_names_with_digits_do_not_match(void **state)
     free(in);
 }
 
+/* The ftrace-style lines of src/report/timeline.c fold too, and the fold line names the
+ * timestamp column (after the CPU column), not the agent. */
+static void test_ftrace_columns_fold(void **state)
+{
+    (void)state;
+    char *in = NULL;
+    size_t len = 0, n;
+    FILE *m = open_memstream(&in, &len);
+    assert_non_null(m);
+    for (unsigned r = 0; r < 50; r++) {
+        fprintf(m, "      cpu0  [000] %6u.%09u: lock taken, irqs off\n", r, 100 + r);
+        fprintf(m, "      cpu0  [000] %6u.%09u: read4 IQH -> 0x%x\n", r, 200 + r, 0x10 * r);
+    }
+    fprintf(m, "     check  [---]     99.000000000: hang\n");
+    assert_int_equal(fclose(m), 0);
+    char *out = fold(in, &n);
+    assert_int_equal(n, 2 + 1 + 2 + 1);
+    assert_non_null(strstr(out, "the 2 lines above repeat 49 more times"));
+    assert_non_null(strstr(out, "until 49.000000249; the last time:)"));
+    assert_non_null(strstr(out, "      cpu0  [000]     49.000000149: lock taken, irqs off\n"));
+    free(out);
+    free(in);
+}
+
 static void test_plain_text_unchanged(void **state)
 {
     (void)state;
@@ -127,6 +151,7 @@ int main(void)
         cmocka_unit_test(test_loop_folds_keeping_first_and_last_round),
         cmocka_unit_test(test_two_rounds_do_not_fold),
         cmocka_unit_test(test_names_with_digits_do_not_match),
+        cmocka_unit_test(test_ftrace_columns_fold),
         cmocka_unit_test(test_plain_text_unchanged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

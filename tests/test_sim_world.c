@@ -19,7 +19,8 @@ struct fixture {
     sim_world *w;
 };
 
-static struct fixture make_opt(unsigned ncpus, hw_time watchdog, bool mem_points)
+static struct fixture make_opt(unsigned ncpus, hw_time watchdog, bool mem_points,
+                               uint64_t budget_steps)
 {
     struct fixture f;
     hw_config hc;
@@ -31,6 +32,7 @@ static struct fixture make_opt(unsigned ncpus, hw_time watchdog, bool mem_points
     if (watchdog)
         sc.watchdog = watchdog;
     sc.mem_points = mem_points;
+    sc.budget_steps = budget_steps;
     f.w = sim_create(&sc, f.hw, NULL);
     assert_non_null(f.w);
     return f;
@@ -38,7 +40,7 @@ static struct fixture make_opt(unsigned ncpus, hw_time watchdog, bool mem_points
 
 static struct fixture make(unsigned ncpus, hw_time watchdog)
 {
-    return make_opt(ncpus, watchdog, false);
+    return make_opt(ncpus, watchdog, false, 0);
 }
 
 static void done(struct fixture *f)
@@ -98,7 +100,7 @@ static uint32_t count_twice(struct fixture *f, sim_cpu_fn add, sim_outcome *out)
 static void test_lock_excludes(void **state)
 {
     (void)state;
-    struct fixture f = make_opt(2, 0, true);
+    struct fixture f = make_opt(2, 0, true, 0);
     sim_outcome out;
     assert_int_equal(count_twice(&f, add_under_lock, &out), 100);
     done(&f);
@@ -109,7 +111,7 @@ static void test_lock_excludes(void **state)
 static void test_race_shows_without_lock(void **state)
 {
     (void)state;
-    struct fixture f = make_opt(2, 0, true);
+    struct fixture f = make_opt(2, 0, true, 0);
     sim_outcome out;
     assert_true(count_twice(&f, add_racy, &out) < 100);
     done(&f);
@@ -127,6 +129,24 @@ static void test_plain_accesses_stay_in_step(void **state)
     assert_int_equal(out.steps, 2);
     hw_time cost = sim_get_config(f.w)->cost.mem;
     assert_true(sim_cpu_time(f.w, 0) >= 100 * cost);
+    done(&f);
+}
+
+/* A caller's step budget stops the run as an abort naming the budget, not as a verdict. */
+static void test_step_budget(void **state)
+{
+    (void)state;
+    struct fixture f = make_opt(2, 0, false, 7);
+    struct counter k = {.rounds = 50};
+    k.value = sim_dma_alloc(sim_platform(f.w, 0), 4);
+    sim_set_cpu(f.w, 0, add_under_lock, &k);
+    sim_set_cpu(f.w, 1, add_under_lock, &k);
+    sim_outcome out;
+    sim_run(f.w, &out);
+    assert_int_equal(out.stop, SIM_STOP_ABORT);
+    assert_int_equal(out.steps, 7);
+    assert_non_null(strstr(out.why, "budget of 7 steps"));
+    assert_true(*k.value < 100);
     done(&f);
 }
 
@@ -417,6 +437,7 @@ int main(void)
         cmocka_unit_test(test_lock_excludes),
         cmocka_unit_test(test_race_shows_without_lock),
         cmocka_unit_test(test_plain_accesses_stay_in_step),
+        cmocka_unit_test(test_step_budget),
         cmocka_unit_test(test_proved_hang),
         cmocka_unit_test(test_hard_lockup_polling),
         cmocka_unit_test(test_hang_with_irqs_off),

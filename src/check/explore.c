@@ -295,8 +295,15 @@ static unsigned replay_decide(void *ctx, enum chk_decision_kind kind, unsigned n
 void chk_replay(const scenario *sc, const sim_driver_ops *drv, const struct chk_pick *picks,
                 size_t npicks, FILE *timeline, chk_result *res)
 {
+    chk_replay_observed(sc, drv, picks, npicks, timeline, NULL, res);
+}
+
+void chk_replay_observed(const scenario *sc, const sim_driver_ops *drv,
+                         const struct chk_pick *picks, size_t npicks, FILE *timeline,
+                         const chk_observer *obs, chk_result *res)
+{
     struct replay r = {.picks = picks, .n = npicks};
-    chk_run_once(sc, drv, replay_decide, &r, NULL, timeline, res);
+    chk_run_observed(sc, drv, replay_decide, &r, NULL, timeline, obs, res);
 }
 
 size_t chk__picks_from_trace(const chk_trace *t, struct chk_pick **out)

@@ -83,5 +83,9 @@ int chk_explore(const scenario *sc, const sim_driver_ops *drv, const chk_options
 /* Re-run a decision list (the counterexample) and print its timeline. */
 void chk_replay(const scenario *sc, const sim_driver_ops *drv, const struct chk_pick *picks,
                 size_t npicks, FILE *timeline, chk_result *res);
+/* The same, and `obs` (may be NULL) sees the replayed run (report writers: src/report/). */
+void chk_replay_observed(const scenario *sc, const sim_driver_ops *drv,
+                         const struct chk_pick *picks, size_t npicks, FILE *timeline,
+                         const chk_observer *obs, chk_result *res);
 
 #endif /* QINVAL_CHECK_EXPLORE_H */

@@ -19,6 +19,11 @@
 #define PICK_RUNS    300 /* replays delta debugging may spend on the schedule */
 #define REDUCE_TRIES 24  /* seeded executions searched per candidate reduction */
 #define REDUCE_RUNS  600 /* executions all scenario reductions together may spend */
+/* Steps a candidate execution may take: a multiple of the failing execution's, with a floor.
+ * A candidate that needs more is not taken (it would be a longer counterexample anyway), which
+ * keeps minimisation from replaying hundreds of runs to the 600 s bound. */
+#define STEP_FACTOR 8
+#define STEP_FLOOR  100000
 
 enum { RED_CPUS, RED_FAULTS, RED_OPS }; /* slots of struct shrink.red */
 
@@ -273,6 +278,8 @@ void chk__minimise(const scenario *sc, const sim_driver_ops *drv, const chk_opti
     *sh.cur = *sc;
     memcpy(sh.picks, rep->picks, rep->npicks * sizeof(*sh.picks));
     sh.npicks = rep->npicks;
+    uint64_t steps = rep->result.outcome.steps;
+    chk__set_step_budget(steps < STEP_FLOOR / STEP_FACTOR ? STEP_FLOOR : steps * STEP_FACTOR);
     if (o->minimise && rep->verdict != CHK_INTERNAL && o->strategy != CHK_STRAT_REPLAY) {
         reduce_cpus(&sh);
         reduce_faults(&sh);
@@ -280,6 +287,7 @@ void chk__minimise(const scenario *sc, const sim_driver_ops *drv, const chk_opti
     }
     if (o->minimise && rep->verdict != CHK_INTERNAL)
         sh.npicks = ddmin(&sh, sh.picks, sh.npicks);
+    chk__set_step_budget(0);
     chk_replay(sh.cur, drv, sh.picks, sh.npicks, NULL, &rep->result);
     sh.runs++;
     if (rep->result.verdict != rep->verdict) { /* never lose the bug: fall back */

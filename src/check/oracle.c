@@ -11,6 +11,7 @@
 #include <qinval/vtd_format.h>
 
 #include "check/oracle.h"
+#include "report/timeline.h"
 #include "util/grow.h"
 
 const char *chk_verdict_name(enum chk_verdict v)
@@ -335,7 +336,8 @@ void chk_judge(struct chk_exec *x, chk_result *res)
 
 void chk_explain(const struct chk_exec *x, const chk_result *res, FILE *out)
 {
+    char what[600];
     (void)x;
-    fprintf(out, "%4" PRIu64 ".%09" PRIu64 "  %-6s %s: %s\n", (uint64_t)(res->outcome.t / HW_S),
-            (uint64_t)(res->outcome.t % HW_S), "check", chk_verdict_name(res->verdict), res->why);
+    snprintf(what, sizeof(what), "%s: %s", chk_verdict_name(res->verdict), res->why);
+    rep_timeline_line(out, res->outcome.t, "check", -1, what);
 }

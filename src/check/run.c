@@ -8,6 +8,7 @@
 
 #include "check/oracle.h"
 #include "check/run.h"
+#include "report/timeline.h"
 #include "util/grow.h"
 
 #define OWNER_OS     2u
@@ -220,7 +221,9 @@ static int do_submit(struct chk_exec *x, qi_platform *p, unsigned cpu, struct ch
     s->t0 = sim_now(x->w);
     hw_events(x->hw, &s->hw0);
     struct drv_submit_opts o = {.deadline_ns = x->sc->deadline ? s->t0 + x->sc->deadline : 0};
+    sim_mark_call(p, true, s->n);
     s->rc = x->drv->submit(x->state, p, s->d, s->n, &o);
+    sim_mark_call(p, false, s->rc);
     s->t1 = sim_now(x->w);
     hw_events(x->hw, &s->hw1);
     s->done = true;
@@ -325,6 +328,13 @@ static void on_irq(sim_world *w, unsigned cpu, enum hw_irq irq, int ep, void *ar
         x->drv->hotplug(x->state, p, hw_ep_get_config(x->hw, ep)->sid);
 }
 
+static _Thread_local uint64_t step_budget;
+
+void chk__set_step_budget(uint64_t steps)
+{
+    step_budget = steps;
+}
+
 static int setup_sim(struct chk_exec *x)
 {
     sim_config cfg;
@@ -333,6 +343,7 @@ static int setup_sim(struct chk_exec *x)
     cfg.watchdog = x->sc->watchdog;
     cfg.max_virtual = x->sc->max_virtual;
     cfg.mem_points = x->sc->mem_points;
+    cfg.budget_steps = step_budget;
     const char *err = NULL;
     x->w = sim_create(&cfg, x->hw, &err);
     if (!x->w) {
@@ -349,6 +360,13 @@ static int setup_sim(struct chk_exec *x)
 
 void chk_run_once(const scenario *sc, const sim_driver_ops *drv, chk_decide_fn decide_fn,
                   void *decide_ctx, chk_trace *trace, FILE *timeline, chk_result *res)
+{
+    chk_run_observed(sc, drv, decide_fn, decide_ctx, trace, timeline, NULL, res);
+}
+
+void chk_run_observed(const scenario *sc, const sim_driver_ops *drv, chk_decide_fn decide_fn,
+                      void *decide_ctx, chk_trace *trace, FILE *timeline, const chk_observer *obs,
+                      chk_result *res)
 {
     struct chk_exec *x = calloc(1, sizeof(*x));
     if (!x)
@@ -370,9 +388,11 @@ void chk_run_once(const scenario *sc, const sim_driver_ops *drv, chk_decide_fn d
         sim_run(x->w, &res->outcome);
         chk_judge(x, res);
         if (timeline) {
-            sim_timeline_dump(x->w, timeline);
+            rep_timeline_write(timeline, x->w);
             chk_explain(x, res, timeline);
         }
+        if (obs)
+            obs->fn(obs->ctx, x->w, res);
     } else {
         res->verdict = CHK_INTERNAL;
         snprintf(res->why, sizeof(res->why), "%s", x->setup_error);

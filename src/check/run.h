@@ -68,4 +68,22 @@ typedef struct chk_result {
 void chk_run_once(const scenario *sc, const sim_driver_ops *drv, chk_decide_fn decide,
                   void *decide_ctx, chk_trace *trace, FILE *timeline, chk_result *res);
 
+/* A step budget for the executions this thread runs from now on (0: none). An execution that
+ * spends it stops as CHK_INTERNAL ("the caller's budget ran out"), never as a verdict the
+ * oracles gave: counterexample minimisation uses it so that a candidate which would run far
+ * longer than the failing execution is simply not taken. */
+void chk__set_step_budget(uint64_t steps);
+
+/* Someone who reads a finished run's records (a report writer): called after the oracles,
+ * with the world (CPU events, hardware log) still there. */
+typedef struct chk_observer {
+    void (*fn)(void *ctx, const sim_world *w, const chk_result *res);
+    void *ctx;
+} chk_observer;
+
+/* chk_run_once, then `obs` (may be NULL) sees the run. */
+void chk_run_observed(const scenario *sc, const sim_driver_ops *drv, chk_decide_fn decide,
+                      void *decide_ctx, chk_trace *trace, FILE *timeline, const chk_observer *obs,
+                      chk_result *res);
+
 #endif /* QINVAL_CHECK_RUN_H */

@@ -11,6 +11,8 @@
 
 #include "cli/ce_file.h"
 #include "report/fold.h"
+#include "report/jsonw.h"
+#include "report/timeline.h"
 #include "util/grow.h"
 
 /* ---- writing ---- */
@@ -18,18 +20,18 @@
 static void json_common(FILE *out, const struct ce_file *ce)
 {
     fputs("  \"driver\": ", out);
-    json_write_string(out, ce->driver);
+    rep_json_string(out, ce->driver);
     fputs(",\n  \"scenario\": ", out);
-    json_write_string(out, ce->scenario);
+    rep_json_string(out, ce->scenario);
     fputs(",\n  \"sets\": [", out);
     for (unsigned i = 0; i < ce->nsets; i++) {
         fputs(i ? ", " : "", out);
-        json_write_string(out, ce->sets[i]);
+        rep_json_string(out, ce->sets[i]);
     }
     fputs("],\n  \"strategy\": ", out);
-    json_write_string(out, ce->strategy);
+    rep_json_string(out, ce->strategy);
     fprintf(out, ",\n  \"seed\": %llu,\n  \"verdict\": ", ce->seed);
-    json_write_string(out, ce->verdict);
+    rep_json_string(out, ce->verdict);
 }
 
 static void json_picks(FILE *out, const struct chk_pick *p, size_t n)
@@ -70,18 +72,18 @@ void ce_write_counterexample(FILE *out, const struct ce_counterexample *cx)
             (unsigned long long)cx->execution);
     fprintf(out, ",\n    \"virtual_time_ns\": %llu,\n    \"oracle\": ",
             (unsigned long long)cx->virtual_time_ns);
-    json_write_string(out, cx->oracle);
+    rep_json_string(out, cx->oracle);
     fputs(",\n    \"reductions\": [", out);
     for (unsigned i = 0; i < (cx->reductions ? cx->nreductions : 0); i++) {
         fputs(i ? ", " : "", out);
-        json_write_string(out, cx->reductions[i]);
+        rep_json_string(out, cx->reductions[i]);
     }
     fputs("],\n    \"schedule\": ", out);
     json_picks(out, cx->picks, cx->npicks);
     fputs(",\n    \"timeline\": [", out);
     for (size_t i = 0; i < cx->ntimeline; i++) {
         fputs(i ? ",\n      " : "\n      ", out);
-        json_write_string(out, cx->timeline[i]);
+        rep_json_string(out, cx->timeline[i]);
     }
     fputs("\n    ]\n  }", out);
 }
@@ -171,7 +173,7 @@ void cli_print_counterexample(const struct ce_file *ce, const scenario *sc,
             ce->verdict, ce->driver, ce->scenario, ce->strategy, ce->seed,
             (unsigned long long)rep->failing_execution + 1, (unsigned long long)rep->executions,
             rep->seconds);
-    fprintf(out, " virtual time  agent  event\n");
+    rep_timeline_header(out);
     chk_result res;
     char *text = replay_folded(sc, drv, rep, &res);
     if (text)

@@ -14,11 +14,13 @@
 #include "cli/cli.h"
 #include "cli/ce_file.h"
 #include "cli/progress.h"
+#include "cli/trace_out.h"
+#include "report/ktap.h"
 
 #define MAX_SETS 64
 
 struct check_args {
-    const char *driver, *scenario, *format, *save;
+    const char *driver, *scenario, *format, *save, *trace;
     const char *sets[MAX_SETS];
     unsigned nsets;
     bool progress; /* draw the progress line on stderr */
@@ -122,7 +124,7 @@ static int parse_args(int argc, char **argv, struct check_args *a)
                 return bad("--format must be text, json or ktap (got '%s')", v);
             a->format = v;
         } else if (!strcmp(f, "--trace"))
-            return bad("%s: Chrome-trace output is not implemented yet", f);
+            a->trace = v;
         else if (!strcmp(f, "--save"))
             a->save = v;
         else
@@ -135,10 +137,34 @@ static int parse_args(int argc, char **argv, struct check_args *a)
     return 0;
 }
 
+/* An installed qinval (make install) finds its catalog beside it: BINDIR/../share/qinval/
+ * scenarios. NULL when the binary is not installed that way (a build tree). */
+static const char *installed_scenario_dir(void)
+{
+    static char dir[4096];
+    char exe[4000];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n <= 0)
+        return NULL;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return NULL;
+    *slash = '\0';
+    snprintf(dir, sizeof(dir), "%s/../share/qinval/scenarios/smoke.scn", exe);
+    if (access(dir, R_OK))
+        return NULL;
+    dir[strlen(dir) - strlen("/smoke.scn")] = '\0';
+    return dir;
+}
+
 const char *cli_scenario_dir(void)
 {
     const char *d = getenv("QINVAL_SCENARIOS");
-    return d && *d ? d : QINVAL_SCENARIO_DIR;
+    if (d && *d)
+        return d;
+    d = installed_scenario_dir();
+    return d ? d : QINVAL_SCENARIO_DIR;
 }
 
 /* Load the scenario with its --set overrides. `ksrc=PATH` (the kernel tree) and
@@ -192,24 +218,47 @@ int cli_load(const char *driver, const char *name, const char *const *sets, unsi
     return 0;
 }
 
-/* KTAP version 1: one test for this driver/scenario; the counterexample's summary as
- * diagnostics before the result line. */
-static void print_ktap(const struct check_args *a, const chk_report *r)
+/* KTAP version 1: one test for this driver/scenario; the counterexample's summary (verdict,
+ * the oracle's words, schedule, reductions, replay command) as diagnostics before its result
+ * line. `saved` is the counterexample file, or NULL. */
+static void print_ktap(const struct check_args *a, const chk_report *r, const char *saved)
 {
-    printf("KTAP version 1\n1..1\n");
-    printf("# %s strategy, seed %llu, %llu executions, %.3f s%s\n",
-           chk_strategy_name(a->opt.strategy), (unsigned long long)a->opt.seed,
-           (unsigned long long)r->executions, r->seconds,
-           r->complete ? ", bounded space covered completely" : "");
+    char line[700];
+    rep_ktap_begin(stdout, 0, NULL, 1);
+    snprintf(line, sizeof(line), "qinval check --driver %s --scenario %s", a->driver, a->scenario);
+    rep_ktap_diag(stdout, 0, line);
+    snprintf(line, sizeof(line), "%s strategy, seed %llu, %llu executions, %.3f s%s",
+             chk_strategy_name(a->opt.strategy), (unsigned long long)a->opt.seed,
+             (unsigned long long)r->executions, r->seconds,
+             r->complete ? ", bounded space covered completely" : "");
+    rep_ktap_diag(stdout, 0, line);
+    snprintf(line, sizeof(line), "%s/%s", a->driver, a->scenario);
     if (r->verdict == CHK_PASS) {
-        printf("ok 1 %s/%s\n", a->driver, a->scenario);
+        rep_ktap_result(stdout, 0, true, 1, line, NULL);
         return;
     }
-    printf("# verdict: %s at %.9f s virtual\n", chk_verdict_name(r->verdict),
-           (double)r->result.outcome.t / HW_S);
-    printf("# why: %s\n", r->result.why);
-    printf("# schedule: %zu forced decisions\n", r->npicks);
-    printf("not ok 1 %s/%s\n", a->driver, a->scenario);
+    snprintf(line, sizeof(line), "verdict: %s at %.9f s virtual", chk_verdict_name(r->verdict),
+             (double)r->result.outcome.t / HW_S);
+    rep_ktap_diag(stdout, 0, line);
+    snprintf(line, sizeof(line), "why: %s", r->result.why);
+    rep_ktap_diag(stdout, 0, line);
+    char *sched = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&sched, &len);
+    if (m) {
+        cli_print_schedule(m, r->picks, r->npicks);
+        for (unsigned i = 0; i < r->nreductions; i++)
+            fprintf(m, "%sscenario reduced with --set %s", i ? "; " : "", r->reductions[i]);
+        if (!fclose(m))
+            rep_ktap_diag(stdout, 0, sched);
+    }
+    free(sched);
+    if (saved) {
+        snprintf(line, sizeof(line), "replay: qinval replay %s", saved);
+        rep_ktap_diag(stdout, 0, line);
+    }
+    snprintf(line, sizeof(line), "%s/%s", a->driver, a->scenario);
+    rep_ktap_result(stdout, 0, false, 1, line, NULL);
 }
 
 static void print_pass(const struct check_args *a, const chk_report *r)
@@ -232,6 +281,22 @@ static const char *default_save_path(const chk_options *o, char *buf, size_t len
     return buf;
 }
 
+/* --trace: the counterexample, or with no violation the execution that takes every default
+ * decision; after an internal error, nothing (the file is left empty). */
+static int write_trace(const struct check_args *a, FILE *f, const chk_report *rep,
+                       const scenario *sc, const sim_driver_ops *drv)
+{
+    char title[2 * SC_NAME_LEN + 8];
+    snprintf(title, sizeof(title), "%s / %s", a->driver, a->scenario);
+    if (rep->verdict == CHK_INTERNAL) {
+        fclose(f);
+        return 0;
+    }
+    bool pass = rep->verdict == CHK_PASS;
+    return cli_trace_write("qinval check", f, a->trace, sc, drv, pass ? NULL : rep->picks,
+                           pass ? 0 : rep->npicks, title);
+}
+
 int cli_check(int argc, char **argv)
 {
     struct check_args a;
@@ -244,6 +309,11 @@ int cli_check(int argc, char **argv)
     if (lrc) {
         free(sc);
         return lrc;
+    }
+    FILE *trace = a.trace ? cli_trace_open("qinval check", a.trace) : NULL;
+    if (a.trace && !trace) {
+        free(sc);
+        return CLI_EXIT_USAGE;
     }
     struct cli_progress_line line = {.out = stderr};
     if (a.progress) {
@@ -278,27 +348,28 @@ int cli_check(int argc, char **argv)
     } else if (rep.verdict != CHK_PASS) {
         char path[96];
         const char *save = a.save ? a.save : default_save_path(&a.opt, path, sizeof(path));
-        bool text = !strcmp(a.format, "text");
-        if (!strcmp(a.format, "json"))
-            cli_print_json(&ce, &rep, &a.opt, stdout);
-        else if (!text)
-            print_ktap(&a, &rep);
-        else
-            cli_print_counterexample(&ce, ce_sc, drv, &rep, stdout);
-        if (ce_save(save, &ce))
+        bool saved = ce_save(save, &ce) == 0;
+        if (!saved)
             fprintf(stderr, "qinval check: cannot write %s: %s\n", save, strerror(errno));
-        else if (text)
-            printf("replay: qinval replay %s\n", save);
-        else if (strcmp(a.format, "json"))
-            printf("# replay: qinval replay %s\n", save);
+        if (!strcmp(a.format, "json")) {
+            cli_print_json(&ce, &rep, &a.opt, stdout);
+        } else if (!strcmp(a.format, "ktap")) {
+            print_ktap(&a, &rep, saved ? save : NULL);
+        } else {
+            cli_print_counterexample(&ce, ce_sc, drv, &rep, stdout);
+            if (saved)
+                printf("replay: qinval replay %s\n", save);
+        }
         rc = CLI_EXIT_VIOLATION;
     } else if (!strcmp(a.format, "json")) {
         cli_print_json(&ce, &rep, &a.opt, stdout);
     } else if (!strcmp(a.format, "ktap")) {
-        print_ktap(&a, &rep);
+        print_ktap(&a, &rep, NULL);
     } else {
         print_pass(&a, &rep);
     }
+    if (trace && write_trace(&a, trace, &rep, ce_sc, drv))
+        rc = CLI_EXIT_INTERNAL;
     chk_report_free(&rep);
     free(sc);
     return rc;

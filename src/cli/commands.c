@@ -1,7 +1,9 @@
 /*
- * commands.c — `qinval replay FILE` (a counterexample file, or a check or merge result with a
- * violation), `qinval list drivers|scenarios` and `qinval matrix` (every driver on every
- * scenario, one verdict each, with the default budget).
+ * commands.c — `qinval replay [--trace FILE] FILE` (a counterexample file, or a check or merge
+ * result with a violation), `qinval list drivers|scenarios` and `qinval matrix` (every driver on
+ * every scenario, one verdict each, with the default budget; as a table or as KTAP; the kernel
+ * driver only when a kernel tree is configured with QINVAL_KSRC, so the matrix runs on machines
+ * without kernel sources).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,29 +12,49 @@
 #include "check/explore.h"
 #include "cli/ce_file.h"
 #include "cli/cli.h"
+#include "cli/trace_out.h"
+#include "report/ktap.h"
+
+/* replay's arguments: [--trace FILE] FILE, in either order. */
+static int replay_args(int argc, char **argv, const char **file, const char **trace)
+{
+    *file = *trace = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--trace") && i + 1 < argc && !*trace)
+            *trace = argv[++i];
+        else if (argv[i][0] != '-' && !*file)
+            *file = argv[i];
+        else
+            return -1;
+    }
+    return *file ? 0 : -1;
+}
 
 int cli_replay(int argc, char **argv)
 {
-    if (argc != 1 || argv[0][0] == '-') {
-        fprintf(stderr, "qinval replay: needs exactly one counterexample file\n");
+    const char *file, *trace_path;
+    if (replay_args(argc, argv, &file, &trace_path)) {
+        fprintf(stderr, "qinval replay: needs exactly one counterexample file (and optionally "
+                        "--trace FILE)\n");
         return CLI_EXIT_USAGE;
     }
     struct ce_loaded l;
     char err[300];
-    if (ce_load(argv[0], &l, err, sizeof(err))) {
+    if (ce_load(file, &l, err, sizeof(err))) {
         fprintf(stderr, "qinval replay: %s\n", err);
         return CLI_EXIT_USAGE;
     }
     if (l.is_result && !l.has_counterexample) {
         fprintf(stderr, "qinval replay: %s: the result found no violation, nothing to replay\n",
-                argv[0]);
+                file);
         ce_loaded_free(&l);
         return CLI_EXIT_USAGE;
     }
-    scenario *sc = malloc(sizeof(*sc));
+    FILE *trace = trace_path ? cli_trace_open("qinval replay", trace_path) : NULL;
+    scenario *sc = trace_path && !trace ? NULL : malloc(sizeof(*sc));
     const sim_driver_ops *drv;
     int rc =
-        sc ? cli_load(l.f.driver, l.f.scenario, l.f.sets, l.f.nsets, sc, &drv) : CLI_EXIT_INTERNAL;
+        sc ? cli_load(l.f.driver, l.f.scenario, l.f.sets, l.f.nsets, sc, &drv) : CLI_EXIT_USAGE;
     if (rc == 0) {
         chk_report rep = {.picks = l.picks, .npicks = l.f.npicks, .executions = 1};
         chk_replay(sc, drv, rep.picks, rep.npicks, NULL, &rep.result);
@@ -40,14 +62,22 @@ int cli_replay(int argc, char **argv)
         struct ce_file f = l.f;
         f.verdict = chk_verdict_name(rep.verdict);
         if (rep.verdict == CHK_PASS) {
-            printf("PASS %s / %s  (replay of %s): no violation%s\n", f.driver, f.scenario, argv[0],
+            printf("PASS %s / %s  (replay of %s): no violation%s\n", f.driver, f.scenario, file,
                    strcmp(l.f.verdict, "pass") ? " — the file expected one" : "");
             rc = CLI_EXIT_OK;
         } else {
             cli_print_counterexample(&f, sc, drv, &rep, stdout);
             rc = rep.verdict == CHK_INTERNAL ? CLI_EXIT_INTERNAL : CLI_EXIT_VIOLATION;
         }
+        char title[2 * SC_NAME_LEN + 8];
+        snprintf(title, sizeof(title), "%s / %s", f.driver, f.scenario);
+        if (trace && cli_trace_write("qinval replay", trace, trace_path, sc, drv, rep.picks,
+                                     rep.npicks, title))
+            rc = CLI_EXIT_INTERNAL;
+        trace = NULL;
     }
+    if (trace)
+        fclose(trace);
     free(sc);
     ce_loaded_free(&l);
     return rc;
@@ -78,55 +108,68 @@ int cli_list(int argc, char **argv)
     return CLI_EXIT_USAGE;
 }
 
-int cli_matrix(int argc, char **argv)
-{
-    chk_options o;
+/* matrix's options: --executions N, --format text|ktap. */
+/* The drivers a matrix covers (at most 32), from --driver options (none: all). */
+struct matrix_drivers {
     const char *only[32];
-    unsigned nonly = 0;
-    chk_options_default(&o);
+    unsigned nonly;
+    const sim_driver_ops *d[32];
+    unsigned n;
+};
+
+static int matrix_args(int argc, char **argv, chk_options *o, bool *ktap, struct matrix_drivers *md)
+{
     for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--driver") && i + 1 < argc) {
-            if (!sim_driver_find(argv[i + 1])) {
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(argv[i], "--driver") && v) {
+            if (!sim_driver_find(v)) {
                 fprintf(stderr, "qinval matrix: unknown driver '%s' (see qinval list drivers)\n",
-                        argv[i + 1]);
-                return CLI_EXIT_USAGE;
+                        v);
+                return -1;
             }
-            if (nonly < 32)
-                only[nonly++] = argv[i + 1];
+            if (md->nonly < 32)
+                md->only[md->nonly++] = v;
             i++;
-        } else if (!strcmp(argv[i], "--executions") && i + 1 < argc) {
-            o.executions = strtoull(argv[++i], NULL, 10);
-            if (!o.executions) {
+        } else if (!strcmp(argv[i], "--executions") && v) {
+            char *end;
+            o->executions = strtoull(v, &end, 10);
+            if (!o->executions || *end || *v == '-') {
                 fprintf(stderr, "qinval matrix: --executions needs a positive integer\n");
-                return CLI_EXIT_USAGE;
+                return -1;
             }
+            i++;
+        } else if (!strcmp(argv[i], "--format") && v) {
+            if (strcmp(v, "text") && strcmp(v, "ktap")) {
+                fprintf(stderr, "qinval matrix: --format must be text or ktap (got '%s')\n", v);
+                return -1;
+            }
+            *ktap = !strcmp(v, "ktap");
+            i++;
         } else {
             fprintf(stderr, "qinval matrix: unknown option '%s' (see qinval --help)\n", argv[i]);
-            return CLI_EXIT_USAGE;
+            return -1;
         }
     }
-    o.minimise = false;
-    static char names[128][SC_NAME_LEN];
-    unsigned n = sc_list(cli_scenario_dir(), names, 128);
-    scenario *sc = malloc(sizeof(*sc));
-    if (!sc)
-        return CLI_EXIT_INTERNAL;
-    int rc = CLI_EXIT_OK;
-    const sim_driver_ops *drivers[32];
-    unsigned nd = 0;
-    for (unsigned d = 0; sim_drivers[d] && nd < 32; d++) {
-        bool asked = nonly == 0;
-        for (unsigned k = 0; k < nonly; k++)
-            asked |= !strcmp(only[k], sim_drivers[d]->name);
+    return 0;
+}
+
+/* Fill md->d with the drivers asked for. The kernel driver needs a tree (QINVAL_KSRC): asked
+ * for by name without one, that is an error; otherwise it is left out with a note on stderr
+ * (stdout keeps the table of the other drivers). Returns 0 or an exit status. */
+static int matrix_drivers(struct matrix_drivers *md)
+{
+    for (unsigned d = 0; sim_drivers[d] && md->n < 32; d++) {
+        bool asked = md->nonly == 0;
+        for (unsigned k = 0; k < md->nonly; k++)
+            asked |= !strcmp(md->only[k], sim_drivers[d]->name);
         if (!asked)
             continue;
         if (sim_drivers[d] == &kernel_ops) {
             char err[1024];
             int krc;
-            if (!kernel_drv_ksrc() && nonly) {
+            if (!kernel_drv_ksrc() && md->nonly) {
                 fprintf(stderr, "qinval matrix: the kernel driver needs a kernel tree: "
                                 "QINVAL_KSRC=PATH (a directory or a linux-source-*.tar.xz)\n");
-                free(sc);
                 return CLI_EXIT_USAGE;
             }
             if (!kernel_drv_ksrc()) {
@@ -136,35 +179,90 @@ int cli_matrix(int argc, char **argv)
             }
             if ((krc = kernel_drv_prepare(err, sizeof(err)))) {
                 fprintf(stderr, "qinval matrix: %s\n", err);
-                free(sc);
                 return krc == 3 ? CLI_EXIT_INTERNAL : CLI_EXIT_USAGE;
             }
             fprintf(stderr, "qinval matrix: note: kernel = %s\n", kernel_drv_ksrc());
         }
-        drivers[nd++] = sim_drivers[d];
+        md->d[md->n++] = sim_drivers[d];
     }
-    printf("%-18s", "scenario");
-    for (unsigned d = 0; d < nd; d++)
-        printf(" %-18s", drivers[d]->name);
-    printf("\n");
+    return 0;
+}
+
+/* One scenario's row: a verdict per driver (KTAP: a subtest with a result per driver). Returns
+ * whether every driver passed. */
+static bool matrix_row(const scenario *sc, const char *name, unsigned number, const chk_options *o,
+                       bool ktap, const struct matrix_drivers *md)
+{
+    bool all_pass = true;
+    if (ktap) {
+        rep_ktap_begin(stdout, 1, name, md->n);
+    } else {
+        printf("%-18s", name);
+    }
+    for (unsigned d = 0; d < md->n; d++) {
+        chk_report rep;
+        chk_explore(sc, md->d[d], o, &rep);
+        bool pass = rep.verdict == CHK_PASS;
+        all_pass = all_pass && pass;
+        if (ktap) {
+            char line[700];
+            snprintf(line, sizeof(line), "%s: %s%s%s", md->d[d]->name,
+                     chk_verdict_name(rep.verdict), pass ? "" : ": ", pass ? "" : rep.result.why);
+            rep_ktap_diag(stdout, 1, line);
+            rep_ktap_result(stdout, 1, pass, d + 1, md->d[d]->name, NULL);
+        } else {
+            printf(" %-18s", chk_verdict_name(rep.verdict));
+        }
+        fflush(stdout);
+        chk_report_free(&rep);
+    }
+    if (ktap)
+        rep_ktap_result(stdout, 0, all_pass, number, name, NULL);
+    else
+        printf("\n");
+    return all_pass;
+}
+
+int cli_matrix(int argc, char **argv)
+{
+    chk_options o;
+    chk_options_default(&o);
+    bool ktap = false;
+    struct matrix_drivers md = {.nonly = 0, .n = 0};
+    if (matrix_args(argc, argv, &o, &ktap, &md))
+        return CLI_EXIT_USAGE;
+    int drc = matrix_drivers(&md);
+    if (drc)
+        return drc;
+    o.minimise = false;
+    static char names[128][SC_NAME_LEN];
+    unsigned n = sc_list(cli_scenario_dir(), names, 128);
+    scenario *sc = malloc(sizeof(*sc));
+    if (!sc)
+        return CLI_EXIT_INTERNAL;
+    int rc = CLI_EXIT_OK;
+    if (ktap) {
+        rep_ktap_begin(stdout, 0, NULL, n);
+    } else {
+        printf("%-18s", "scenario");
+        for (unsigned d = 0; d < md.n; d++)
+            printf(" %-18s", md.d[d]->name);
+        printf("\n");
+    }
     for (unsigned s = 0; s < n; s++) {
         char err[256];
-        printf("%-18s", names[s]);
         if (sc_load_named(cli_scenario_dir(), names[s], NULL, 0, sc, err, sizeof(err))) {
-            printf(" broken: %s\n", err);
+            if (ktap) {
+                rep_ktap_diag(stdout, 0, err);
+                rep_ktap_result(stdout, 0, false, s + 1, names[s], NULL);
+            } else {
+                printf("%-18s broken: %s\n", names[s], err);
+            }
             rc = CLI_EXIT_USAGE;
             continue;
         }
-        for (unsigned d = 0; d < nd; d++) {
-            chk_report rep;
-            chk_explore(sc, drivers[d], &o, &rep);
-            printf(" %-18s", chk_verdict_name(rep.verdict));
-            fflush(stdout);
-            if (rep.verdict != CHK_PASS && rc == CLI_EXIT_OK)
-                rc = CLI_EXIT_VIOLATION;
-            chk_report_free(&rep);
-        }
-        printf("\n");
+        if (!matrix_row(sc, names[s], s + 1, &o, ktap, &md) && rc == CLI_EXIT_OK)
+            rc = CLI_EXIT_VIOLATION;
     }
     free(sc);
     return rc;

@@ -1,5 +1,5 @@
 /*
- * json.c — the JSON reader and string writer of json.h: a recursive-descent parser over the
+ * json.c — the JSON reader of json.h: a recursive-descent parser over the
  * whole text, building a tree whose arrays grow by doubling. Every failure (syntax, depth,
  * range, memory) becomes one message with its line and column; the partial tree is freed.
  */
@@ -548,23 +548,4 @@ int json_get_strings(const json_value *obj, const char *key, size_t max, const c
         (*out)[i] = a->items[i].string;
     *n = a->len;
     return 0;
-}
-
-/* ---- writing ---- */
-
-void json_write_string(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(out, "\\%c", c);
-        else if (c == '\n')
-            fputs("\\n", out);
-        else if (c < 0x20)
-            fprintf(out, "\\u%04x", c);
-        else
-            fputc(c, out);
-    }
-    fputc('"', out);
 }

@@ -1,10 +1,11 @@
 /*
- * json.h — a small JSON reader and the string writer for the CLI's files: `qinval replay` reads
- * counterexample and result files with it, `qinval merge` reads the results of sharded checks.
- * The reader builds a tree (RFC 8259: objects, arrays, strings, numbers, true, false, null),
- * refuses duplicate keys, nesting deeper than JSON_MAX_DEPTH, more than JSON_MAX_VALUES values
- * and numbers beyond a double's range, and reports every problem as one line with its line and
- * column. The typed getters turn a missing or mistyped member into one line naming the key.
+ * json.h — a small JSON reader for the CLI's files (src/report/jsonw.c writes them): `qinval
+ * replay` reads counterexample and result files with it, `qinval merge` reads the results of
+ * sharded checks. The reader builds a tree (RFC 8259: objects, arrays, strings, numbers, true,
+ * false, null), refuses duplicate keys, nesting deeper than JSON_MAX_DEPTH, more than
+ * JSON_MAX_VALUES values and numbers beyond a double's range, and reports every problem as one line
+ * with its line and column. The typed getters turn a missing or mistyped member into one line
+ * naming the key.
  */
 #ifndef QINVAL_CLI_JSON_H
 #define QINVAL_CLI_JSON_H
@@ -61,8 +62,5 @@ int json_get_typed(const json_value *obj, const char *key, enum json_type type,
  * pointers into the tree, *n their count. */
 int json_get_strings(const json_value *obj, const char *key, size_t max, const char ***out,
                      size_t *n, char *err, size_t errlen);
-
-/* Write s as a JSON string literal. */
-void json_write_string(FILE *out, const char *s);
 
 #endif /* QINVAL_CLI_JSON_H */

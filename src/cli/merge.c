@@ -14,6 +14,7 @@
 
 #include "cli/ce_file.h"
 #include "cli/cli.h"
+#include "report/timeline.h"
 
 #define MERGE_MAX_SHARDS 1000000u
 
@@ -358,7 +359,8 @@ static void print_text(const struct merged *m, const char *saved, FILE *out)
     const struct ce_counterexample *cx = &m->failing->l.cx;
     fprintf(out, "FAIL %s  %s / %s  ", m->failing->l.f.verdict, f->driver, f->scenario);
     print_figures(m, out);
-    fputs("\n virtual time  agent  event\n", out);
+    fputc('\n', out);
+    rep_timeline_header(out);
     for (size_t i = 0; i < cx->ntimeline; i++)
         fprintf(out, "%s\n", cx->timeline[i]);
     fprintf(out, "why: %s\n", cx->oracle);

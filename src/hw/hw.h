@@ -104,6 +104,10 @@ uint32_t hw_mmio_read32(hw_machine *m, uint32_t off);
 uint64_t hw_mmio_read64(hw_machine *m, uint32_t off);
 void hw_mmio_write32(hw_machine *m, uint32_t off, uint32_t val);
 void hw_mmio_write64(hw_machine *m, uint32_t off, uint64_t val);
+/* Who issues the MMIO accesses that follow: a simulated CPU's number, or -1 for none (set-up
+ * code). Recorded in field c2 of MMIO_READ/WRITE/BAD and register SW_VIOLATION events as
+ * CPU + 1 (0: no CPU), so traces can put a register access on the CPU that made it. */
+void hw_set_actor(hw_machine *m, int cpu);
 
 /* ---------------------------------------------------------------------------------------------
  * Simulated physical memory: 4 KiB pages, each free or owned by a number the caller chooses
@@ -228,7 +232,7 @@ int hw_tables_unmap(hw_machine *m, hw_paddr pgd, unsigned aw, uint64_t iova); /*
  * traces read only this log, the registers and memory. Field meanings per kind:
  *
  *   kind               ep   slot  a              b             c            flags
- *   MMIO_READ          -    -     offset         value         size (4/8)
+ *   MMIO_READ          -    -     offset         value         size (4/8)   c2=CPU+1 or 0
  *   MMIO_WRITE         -    -     offset         value         size
  *   MMIO_BAD           -    -     offset         value         size         enum hw_mmio_bad
  *   SW_VIOLATION       -    -     detail         detail        enum hw_violation
@@ -359,6 +363,10 @@ const hw_event *hw_events(const hw_machine *m, size_t *count);
 const char *hw_event_kind_name(unsigned kind);
 /* One line: "   1.000000350  iommu  ITE sid=01:00.0 itag=0" (no newline). */
 int hw_event_format(const hw_machine *m, const hw_event *e, char *buf, size_t len);
+/* Its two parts: what happened ("ITE sid=01:00.0 itag 0; ...") and who did it: "iommu", "epN",
+ * "fabric", "cpuN" (a register access by a simulated CPU) or "sw" (one by set-up code). */
+int hw_event_describe(const hw_machine *m, const hw_event *e, char *buf, size_t len);
+const char *hw_event_agent(const hw_event *e, char *buf, size_t n);
 void hw_log_dump(const hw_machine *m, FILE *out, size_t from);
 /* Count events of a kind (convenience for tests and oracles). */
 size_t hw_count_events(const hw_machine *m, unsigned kind);

@@ -132,6 +132,7 @@ struct hw_machine {
     uint64_t mem_faults; /* this thread's page faults observed before the machine was made */
 
     /* log */
+    uint32_t actor; /* who issues MMIO now: simulated CPU + 1, or 0 (hw_set_actor) */
     hw_event *log;
     size_t nlog, cap_log;
 

@@ -144,8 +144,7 @@ static const char *reg_label(uint32_t off, char *buf, size_t n)
     return buf;
 }
 
-/* The text after the agent column. */
-static int describe(const hw_machine *m, const hw_event *e, char *b, size_t n)
+int hw_event_describe(const hw_machine *m, const hw_event *e, char *b, size_t n)
 {
     char sid[8], regbuf[16];
     const char *reg = reg_label((uint32_t)e->a, regbuf, sizeof(regbuf));
@@ -252,13 +251,17 @@ static int describe(const hw_machine *m, const hw_event *e, char *b, size_t n)
     return snprintf(b, n, "event %u", e->kind);
 }
 
-static const char *agent(const hw_event *e, char *buf, size_t n)
+const char *hw_event_agent(const hw_event *e, char *buf, size_t n)
 {
     switch (e->kind) {
     case HW_EV_MMIO_READ:
     case HW_EV_MMIO_WRITE:
     case HW_EV_MMIO_BAD:
     case HW_EV_SW_VIOLATION:
+        if (e->c2) {
+            snprintf(buf, n, "cpu%u", e->c2 - 1);
+            return buf;
+        }
         return "sw";
     case HW_EV_ATS_LOST:
     case HW_EV_ATS_ANSWER:
@@ -283,9 +286,9 @@ static const char *agent(const hw_event *e, char *buf, size_t n)
 int hw_event_format(const hw_machine *m, const hw_event *e, char *buf, size_t len)
 {
     char who[16], what[200];
-    describe(m, e, what, sizeof(what));
+    hw_event_describe(m, e, what, sizeof(what));
     return snprintf(buf, len, "%4" PRIu64 ".%09" PRIu64 "  %-6s %s", (uint64_t)(e->t / HW_S),
-                    (uint64_t)(e->t % HW_S), agent(e, who, sizeof(who)), what);
+                    (uint64_t)(e->t % HW_S), hw_event_agent(e, who, sizeof(who)), what);
 }
 
 void hw_log_dump(const hw_machine *m, FILE *out, size_t from)

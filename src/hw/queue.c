@@ -149,6 +149,7 @@ void qi_enable(hw_machine *m)
     e->c = desc_bytes(m);
     if (m->r.iqt != 0) {
         hw_event *v = hw_log_add(m, HW_EV_SW_VIOLATION, -1, -1);
+        v->c2 = m->actor; /* during the register write that broke the protocol */
         v->c = HW_VIOL_ENABLE_TAIL;
         v->a = m->r.iqt;
     }
@@ -172,6 +173,7 @@ void qi_disable(hw_machine *m)
 {
     if (qi_busy(m) && m->cfg.disable_policy == HW_DISABLE_REFUSE_BUSY) {
         hw_event *v = hw_log_add(m, HW_EV_SW_VIOLATION, -1, -1);
+        v->c2 = m->actor; /* during the register write that broke the protocol */
         v->c = HW_VIOL_DISABLE_BUSY;
         v->a = m->head;
         v->b = tail_index(m);
@@ -179,6 +181,7 @@ void qi_disable(hw_machine *m)
     }
     if (qi_busy(m)) {
         hw_event *v = hw_log_add(m, HW_EV_SW_VIOLATION, -1, -1);
+        v->c2 = m->actor; /* during the register write that broke the protocol */
         v->c = HW_VIOL_DISABLE_BUSY;
         v->a = m->head;
         v->b = tail_index(m);
@@ -233,6 +236,7 @@ void qi_tail_written(hw_machine *m, uint64_t old_iqt)
     uint32_t n = m->q_entries;
     if (old_tail < n && (new_tail + n - m->fetch_ptr) % n < (old_tail + n - m->fetch_ptr) % n) {
         hw_event *v = hw_log_add(m, HW_EV_SW_VIOLATION, -1, -1);
+        v->c2 = m->actor; /* during the register write that broke the protocol */
         v->c = HW_VIOL_TAIL_BACKWARDS;
         v->a = old_tail;
         v->b = new_tail;

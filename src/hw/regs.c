@@ -55,6 +55,7 @@ static void log_bad(hw_machine *m, uint32_t off, uint64_t val, unsigned size, un
     e->b = val;
     e->c = size;
     e->flags = why;
+    e->c2 = m->actor;
 }
 
 static void violation(hw_machine *m, unsigned what, uint64_t a, uint64_t b)
@@ -63,6 +64,7 @@ static void violation(hw_machine *m, unsigned what, uint64_t a, uint64_t b)
     e->c = what;
     e->a = a;
     e->b = b;
+    e->c2 = m->actor;
 }
 
 /* ---- interrupts leaving the unit ---- */
@@ -335,6 +337,12 @@ static void log_access(hw_machine *m, unsigned kind, uint32_t off, uint64_t val,
     e->a = off;
     e->b = val;
     e->c = size;
+    e->c2 = m->actor;
+}
+
+void hw_set_actor(hw_machine *m, int cpu)
+{
+    m->actor = cpu < 0 ? 0 : (uint32_t)cpu + 1;
 }
 
 /* Classify a dword access: the register, and whether it is the upper half of a 64-bit one. */

@@ -2,9 +2,9 @@
  * fold.c — repeated blocks of a text timeline, shown once (see fold.h).
  *
  * For every position the longest-covering run of identical blocks (period 1..FOLD_MAX_PERIOD
- * lines, compared without timestamps and with every number matching any number) is found; a run of
- * at least FOLD_MIN_REPEATS blocks is printed as its first block, a fold line, and its last block,
- * so both the start and the end of the loop keep their real times.
+ * lines, compared without their timestamps and with every number matching any number) is found; a
+ * run of at least FOLD_MIN_REPEATS blocks is printed as its first block, a fold line, and its last
+ * block, so both the start and the end of the loop keep their real times.
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -17,18 +17,22 @@
 
 struct line {
     const char *p;
-    size_t len;  /* without the '\n' */
-    size_t skip; /* length of the leading timestamp field */
+    size_t len;     /* without the '\n' */
+    size_t ts, tsl; /* where its timestamp is, and its length */
 };
 
-static size_t time_field(const char *p, size_t len)
+/* The timestamp: after the "[cpu]" column, up to its ':' (src/report/timeline.c), or else the
+ * first field of the line. */
+static void time_field(struct line *l)
 {
-    size_t i = 0;
-    while (i < len && p[i] == ' ')
+    const char *p = l->p, *close = memchr(p, ']', l->len);
+    size_t i = close ? (size_t)(close - p) + 1 : 0;
+    while (i < l->len && p[i] == ' ')
         i++;
-    while (i < len && p[i] != ' ')
+    l->ts = i;
+    while (i < l->len && p[i] != ' ' && !(close && p[i] == ':'))
         i++;
-    return i;
+    l->tsl = i - l->ts;
 }
 
 static size_t split(const char *text, size_t len, struct line **out)
@@ -44,7 +48,8 @@ static size_t split(const char *text, size_t len, struct line **out)
             if (!v)
                 abort();
         }
-        v[n++] = (struct line){text + i, l, time_field(text + i, l)};
+        v[n] = (struct line){text + i, l, 0, 0};
+        time_field(&v[n++]);
         i += l + 1;
     }
     *out = v;
@@ -72,14 +77,13 @@ static const char *number_end(const char *start, const char *p, const char *end)
     return p;
 }
 
-/* Equal but for the timestamp and the numbers: each number matches any other (a retry loop
- * goes round with a new slot, tail and time each round). */
-static bool same(const struct line *a, const struct line *b)
+/* Two pieces of text equal but for their numbers: each number matches any other (a retry loop
+ * goes round with a new slot and tail each round). `start` is where the line begins. */
+static bool same_text(const char *start_a, const char *x, const char *xe, const char *start_b,
+                      const char *y, const char *ye)
 {
-    const char *x = a->p + a->skip, *xe = a->p + a->len;
-    const char *y = b->p + b->skip, *ye = b->p + b->len;
     while (x < xe && y < ye) {
-        const char *nx = number_end(a->p, x, xe), *ny = number_end(b->p, y, ye);
+        const char *nx = number_end(start_a, x, xe), *ny = number_end(start_b, y, ye);
         if (nx != x && ny != y) {
             x = nx, y = ny;
         } else if (*x++ != *y++) {
@@ -87,6 +91,24 @@ static bool same(const struct line *a, const struct line *b)
         }
     }
     return x == xe && y == ye;
+}
+
+/* The end of the text before the timestamp, without the padding that right-aligns it. */
+static const char *before_time(const struct line *l)
+{
+    const char *e = l->p + l->ts;
+    while (e > l->p && e[-1] == ' ')
+        e--;
+    return e;
+}
+
+/* Equal but for the timestamp (skipped: its width changes at 10 s, 100 s, ...) and the
+ * numbers. */
+static bool same(const struct line *a, const struct line *b)
+{
+    return same_text(a->p, a->p, before_time(a), b->p, b->p, before_time(b)) &&
+           same_text(a->p, a->p + a->ts + a->tsl, a->p + a->len, b->p, b->p + b->ts + b->tsl,
+                     b->p + b->len);
 }
 
 static bool block_same(const struct line *v, size_t i, size_t j, size_t period)
@@ -131,14 +153,11 @@ size_t rep_fold_timeline(const char *text, size_t len, FILE *out)
         for (size_t j = 0; j < p; j++)
             put(out, &v[i + j]);
         const struct line *last = &v[i + k * p - 1];
-        size_t lead = 0;
-        while (lead < last->skip && last->p[lead] == ' ')
-            lead++;
         fprintf(out,
                 "      ...      (the %zu line%s above repeat%s %zu more time%s with other numbers, "
                 "until %.*s; the last time:)\n",
-                p, p == 1 ? "" : "s", p == 1 ? "s" : "", k - 1, k == 2 ? "" : "s",
-                (int)(last->skip - lead), last->p + lead);
+                p, p == 1 ? "" : "s", p == 1 ? "s" : "", k - 1, k == 2 ? "" : "s", (int)last->tsl,
+                last->p + last->ts);
         for (size_t j = (k - 1) * p; j < k * p; j++)
             put(out, &v[i + j]);
         written += 2 * p + 1;

@@ -18,7 +18,9 @@
 uint32_t qi_plat_read32(qi_platform *p, uint32_t off)
 {
     struct sim_cpu *c = sim__point(p, OP_MMIO);
+    hw_set_actor(p->w->hw, (int)c->id);
     uint32_t v = hw_mmio_read32(p->w->hw, off);
+    hw_set_actor(p->w->hw, -1);
     sim__charge(c, p->w->cfg.cost.mmio_read);
     return v;
 }
@@ -26,7 +28,9 @@ uint32_t qi_plat_read32(qi_platform *p, uint32_t off)
 uint64_t qi_plat_read64(qi_platform *p, uint32_t off)
 {
     struct sim_cpu *c = sim__point(p, OP_MMIO);
+    hw_set_actor(p->w->hw, (int)c->id);
     uint64_t v = hw_mmio_read64(p->w->hw, off);
+    hw_set_actor(p->w->hw, -1);
     sim__charge(c, p->w->cfg.cost.mmio_read);
     return v;
 }
@@ -34,7 +38,9 @@ uint64_t qi_plat_read64(qi_platform *p, uint32_t off)
 void qi_plat_write32(qi_platform *p, uint32_t off, uint32_t val)
 {
     struct sim_cpu *c = sim__point(p, OP_MMIO);
+    hw_set_actor(p->w->hw, (int)c->id);
     hw_mmio_write32(p->w->hw, off, val);
+    hw_set_actor(p->w->hw, -1);
     sim__mutated(p->w);
     sim__charge(c, p->w->cfg.cost.mmio_write);
 }
@@ -42,7 +48,9 @@ void qi_plat_write32(qi_platform *p, uint32_t off, uint32_t val)
 void qi_plat_write64(qi_platform *p, uint32_t off, uint64_t val)
 {
     struct sim_cpu *c = sim__point(p, OP_MMIO);
+    hw_set_actor(p->w->hw, (int)c->id);
     hw_mmio_write64(p->w->hw, off, val);
+    hw_set_actor(p->w->hw, -1);
     sim__mutated(p->w);
     sim__charge(c, p->w->cfg.cost.mmio_write);
 }
@@ -254,4 +262,9 @@ void sim_note(qi_platform *p, const char *what, uint64_t a, uint64_t b)
     const char *copy = sim__note_copy(w, what ? what : "");
     sim__event(w, (int)p->cpu, SIM_EV_NOTE, a, b);
     w->ev[w->nev - 1].text = copy;
+}
+
+void sim_mark_call(qi_platform *p, bool enter, int64_t v)
+{
+    sim__event(p->w, (int)p->cpu, enter ? SIM_EV_CALL : SIM_EV_RETURN, (uint64_t)v, 0);
 }

@@ -47,6 +47,8 @@ typedef struct sim_config {
     size_t stack_bytes;     /* coroutine stack per CPU; default 256 KiB */
     uint64_t max_steps;     /* scheduling choices before the run counts as a livelock (hang);
                                default 10 million */
+    uint64_t budget_steps;  /* if set, a run stops after this many steps with SIM_STOP_ABORT:
+                               a caller's budget (minimisation), not a verdict; default 0 */
     bool mem_points;        /* plain shared loads and stores (qi_plat_load32/store32) are
                                scheduling points too; default off (docs/checker.md) */
 } sim_config;
@@ -93,6 +95,9 @@ void sim_touch(qi_platform *p);
 void sim_cpu_sleep(qi_platform *p, hw_time dt);
 /* Record a CPU-level event in the timeline (a scheduling point is not implied). */
 void sim_note(qi_platform *p, const char *what, uint64_t a, uint64_t b);
+/* Record that the CPU enters a driver call (`enter`, v = descriptors it submits) or returns
+ * from it (v = its result, a negative errno value or 0): reports draw the call as a slice. */
+void sim_mark_call(qi_platform *p, bool enter, int64_t v);
 
 enum sim_stop {
     SIM_STOP_DONE,        /* every CPU finished its function */
@@ -130,6 +135,8 @@ enum sim_ev {
     SIM_EV_IRQ_ENTRY, /* a = enum hw_irq, b = endpoint */
     SIM_EV_STORE,     /* a = phys address (or 0), b = value */
     SIM_EV_JUMP,      /* time jumped: a = from, b = to */
+    SIM_EV_CALL,      /* a driver call begins: a = descriptors submitted */
+    SIM_EV_RETURN,    /* it returns: a = its result (int64_t: 0 or a negative errno) */
 };
 
 typedef struct sim_event {
@@ -142,8 +149,10 @@ typedef struct sim_event {
 } sim_event;
 
 const sim_event *sim_events(const sim_world *w, size_t *n);
-/* Print the merged CPU + hardware timeline (all of it, or from the given positions). */
-void sim_timeline_dump(const sim_world *w, FILE *out);
+/* An event in words ("lock taken, irqs off"), and its agent ("cpu0", or "sim" for the
+ * scheduler itself). The merged timeline of a run is written by src/report/. */
+int sim_event_describe(const sim_event *e, char *buf, size_t n);
+const char *sim_event_agent(const sim_event *e, char *buf, size_t n);
 
 /* Inspect a CPU. */
 hw_time sim_cpu_time(const sim_world *w, unsigned cpu);

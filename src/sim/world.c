@@ -99,6 +99,11 @@ sim_world *sim_create(const sim_config *cfg, hw_machine *hw, const char **err)
     w->ram = hw_mem_ptr(hw, 0, 1);
     w->running = -1;
     w->now = hw_now(hw);
+    w->step_limit = UINT64_MAX;
+    if (cfg->max_steps)
+        w->step_limit = cfg->max_steps;
+    if (cfg->budget_steps && cfg->budget_steps < w->step_limit)
+        w->step_limit = cfg->budget_steps;
     for (unsigned i = 0; i < cfg->ncpus; i++) {
         struct sim_cpu *c = &w->cpu[i];
         c->id = i;
@@ -596,6 +601,11 @@ static bool check_limits(sim_world *w)
     }
     if (w->now >= w->wd_next)
         w->wd_next = next;
+    if (w->cfg.budget_steps && w->steps >= w->cfg.budget_steps) {
+        sim__finish(w, SIM_STOP_ABORT, -1, w->now, "the caller's budget of %llu steps ran out",
+                    (unsigned long long)w->cfg.budget_steps);
+        return true;
+    }
     if (w->cfg.max_steps && w->steps >= w->cfg.max_steps) {
         sim__finish(w, SIM_STOP_TIMEOUT, -1, w->now,
                     "%llu scheduling steps without finishing (%.3f s virtual): CPUs keep "
@@ -615,8 +625,7 @@ static bool check_limits(sim_world *w)
 /* The common case of check_limits(), inline: no deadline reached, no bound passed. */
 static inline bool check_watchdog(sim_world *w)
 {
-    if (w->now < w->wd_next && w->now <= w->cfg.max_virtual &&
-        (!w->cfg.max_steps || w->steps < w->cfg.max_steps))
+    if (w->now < w->wd_next && w->now <= w->cfg.max_virtual && w->steps < w->step_limit)
         return false;
     return check_limits(w);
 }

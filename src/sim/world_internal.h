@@ -74,6 +74,7 @@ struct sim_world {
 
     hw_time now;
     uint64_t steps;
+    uint64_t step_limit; /* the smaller of cfg.max_steps and cfg.budget_steps that are set */
     int running; /* CPU in its step, or -1 (also while the scheduler runs on a CPU's stack) */
     bool started;
     struct sim_cpu *next; /* picked by the scheduler on a CPU's stack, for main to resume */
