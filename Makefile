@@ -5,6 +5,8 @@
 #   make soak       the engine on every scenario x every hardware behaviour, millions of
 #                   executions (SOAK_EXECUTIONS per run, default 2000; SOAK_JOBS in parallel)
 #   make bench      the engine against step1-nowait in the model's cost model
+#   make kernel KSRC=PATH   build the kernel harness for a Linux tree (a directory or a
+#                   linux-source-*.tar.xz) and print the kernel driver's column of the matrix
 #   make plots      the checker and engine benchmarks with small budgets, as CSV and as SVG
 #                   charts drawn by gnuplot, in $(BUILD)/plots/
 #   make install    the command, its man page and scenarios, libqinval with its headers and
@@ -17,7 +19,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX     ?= /usr/local
 DESTDIR    ?=
 
-.PHONY: all deps build run test test-asan soak bench plots install format clean
+.PHONY: all deps build run test test-asan soak bench kernel plots install format clean
 
 all: build
 
@@ -43,7 +45,8 @@ test-asan: deps
 	@cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DQINVAL_SANITIZE=ON >/dev/null
 	@cmake --build $(BUILD_ASAN) -j $(JOBS)
 	@echo "== running the test suite under ASan + UBSan"
-	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	@QINVAL_LKH_CACHE=$(abspath $(BUILD))/lkh \
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest --test-dir $(BUILD_ASAN) --output-on-failure -j $(JOBS)
 
 SOAK_EXECUTIONS ?= 2000
@@ -55,6 +58,15 @@ soak: build
 
 bench: build
 	@$(BUILD)/bench/engine
+
+KSRC ?= $(QINVAL_KSRC)
+
+kernel: build
+	@if [ -z "$(KSRC)" ]; then \
+		echo "make kernel: needs KSRC=PATH (a Linux source directory or linux-source-*.tar.xz)" >&2; \
+		exit 2; fi
+	@echo "== the kernel driver from $(KSRC): $(BUILD)/qinval matrix --driver kernel"
+	@QINVAL_KSRC="$(KSRC)" $(BUILD)/qinval matrix --driver kernel || [ $$? -eq 1 ]
 
 PLOTS_DIR ?= $(BUILD)/plots
 

@@ -102,6 +102,8 @@ int main(int argc, char **argv)
               "smoke_vs_empty,smoke_rounds3_vs_empty\n",
               csv);
     for (unsigned d = 0; sim_drivers[d]; d++) {
+        if (sim_drivers[d] == &kernel_ops && !kernel_drv_ready())
+            continue; /* needs a kernel tree */
         double r = rate(sc, sim_drivers[d], n, reps);
         double r3 = rate(sc3, sim_drivers[d], n, reps);
         printf("%-16s %14.0f %9.2fx %18.0f %9.2fx\n", sim_drivers[d]->name, r, r / base, r3,

@@ -167,18 +167,53 @@ const char *cli_scenario_dir(void)
     return d ? d : QINVAL_SCENARIO_DIR;
 }
 
+/* Load the scenario with its --set overrides. `ksrc=PATH` (the kernel tree) and
+ * `kcall=submit|callers` (how batches reach it) are not scenario keys but settings of --driver
+ * kernel, refused with any other driver; the tree is then built and loaded here, so a tree the
+ * harness cannot handle is a usage error before anything runs.
+ * Returns 0, or the exit status (CLI_EXIT_USAGE, CLI_EXIT_INTERNAL) after one line on stderr. */
 int cli_load(const char *driver, const char *name, const char *const *sets, unsigned nsets,
              scenario *sc, const sim_driver_ops **drv)
 {
-    char err[512];
+    char err[1024];
+    const char *rest[MAX_SETS + 1];
+    unsigned nrest = 0;
     *drv = sim_driver_find(driver);
     if (!*drv) {
         fprintf(stderr, "qinval: unknown driver '%s' (see qinval list drivers)\n", driver);
-        return -1;
+        return CLI_EXIT_USAGE;
     }
-    if (sc_load_named(cli_scenario_dir(), name, sets, nsets, sc, err, sizeof(err))) {
+    for (unsigned i = 0; i < nsets; i++) {
+        if (sets[i] && !strncmp(sets[i], "ksrc=", 5)) {
+            if (*drv != &kernel_ops) {
+                fprintf(stderr, "qinval: --set %s: ksrc is only for --driver kernel\n", sets[i]);
+                return CLI_EXIT_USAGE;
+            }
+            kernel_drv_set_ksrc(sets[i] + 5);
+        } else if (sets[i] && !strncmp(sets[i], "kcall=", 6)) {
+            if (*drv != &kernel_ops) {
+                fprintf(stderr, "qinval: --set %s: kcall is only for --driver kernel\n", sets[i]);
+                return CLI_EXIT_USAGE;
+            }
+            if (kernel_drv_set_kcall(sets[i] + 6)) {
+                fprintf(stderr, "qinval: --set %s: expected kcall=submit or kcall=callers\n",
+                        sets[i]);
+                return CLI_EXIT_USAGE;
+            }
+        } else if (nrest < MAX_SETS) {
+            rest[nrest++] = sets[i];
+        }
+    }
+    if (sc_load_named(cli_scenario_dir(), name, rest, nrest, sc, err, sizeof(err))) {
         fprintf(stderr, "qinval: %s\n", err);
-        return -1;
+        return CLI_EXIT_USAGE;
+    }
+    if (*drv == &kernel_ops) {
+        int rc = kernel_drv_prepare(err, sizeof(err));
+        if (rc) {
+            fprintf(stderr, "qinval: %s\n", err);
+            return rc == 3 ? CLI_EXIT_INTERNAL : CLI_EXIT_USAGE;
+        }
     }
     return 0;
 }
@@ -270,9 +305,10 @@ int cli_check(int argc, char **argv)
         return CLI_EXIT_USAGE;
     scenario *sc = malloc(sizeof(*sc));
     const sim_driver_ops *drv;
-    if (!sc || cli_load(a.driver, a.scenario, a.sets, a.nsets, sc, &drv)) {
+    int lrc = sc ? cli_load(a.driver, a.scenario, a.sets, a.nsets, sc, &drv) : CLI_EXIT_INTERNAL;
+    if (lrc) {
         free(sc);
-        return CLI_EXIT_USAGE;
+        return lrc;
     }
     FILE *trace = a.trace ? cli_trace_open("qinval check", a.trace) : NULL;
     if (a.trace && !trace) {

@@ -1,7 +1,9 @@
 /*
  * commands.c — `qinval replay [--trace FILE] FILE` (a counterexample file, or a check or merge
  * result with a violation), `qinval list drivers|scenarios` and `qinval matrix` (every driver on
- * every scenario, one verdict each, with the default budget; as a table or as KTAP).
+ * every scenario, one verdict each, with the default budget; as a table or as KTAP; the kernel
+ * driver only when a kernel tree is configured with QINVAL_KSRC, so the matrix runs on machines
+ * without kernel sources).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,8 +53,9 @@ int cli_replay(int argc, char **argv)
     FILE *trace = trace_path ? cli_trace_open("qinval replay", trace_path) : NULL;
     scenario *sc = trace_path && !trace ? NULL : malloc(sizeof(*sc));
     const sim_driver_ops *drv;
-    int rc = CLI_EXIT_USAGE;
-    if (sc && !cli_load(l.f.driver, l.f.scenario, l.f.sets, l.f.nsets, sc, &drv)) {
+    int rc =
+        sc ? cli_load(l.f.driver, l.f.scenario, l.f.sets, l.f.nsets, sc, &drv) : CLI_EXIT_USAGE;
+    if (rc == 0) {
         chk_report rep = {.picks = l.picks, .npicks = l.f.npicks, .executions = 1};
         chk_replay(sc, drv, rep.picks, rep.npicks, NULL, &rep.result);
         rep.verdict = rep.result.verdict;
@@ -106,11 +109,28 @@ int cli_list(int argc, char **argv)
 }
 
 /* matrix's options: --executions N, --format text|ktap. */
-static int matrix_args(int argc, char **argv, chk_options *o, bool *ktap)
+/* The drivers a matrix covers (at most 32), from --driver options (none: all). */
+struct matrix_drivers {
+    const char *only[32];
+    unsigned nonly;
+    const sim_driver_ops *d[32];
+    unsigned n;
+};
+
+static int matrix_args(int argc, char **argv, chk_options *o, bool *ktap, struct matrix_drivers *md)
 {
     for (int i = 0; i < argc; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(argv[i], "--executions") && v) {
+        if (!strcmp(argv[i], "--driver") && v) {
+            if (!sim_driver_find(v)) {
+                fprintf(stderr, "qinval matrix: unknown driver '%s' (see qinval list drivers)\n",
+                        v);
+                return -1;
+            }
+            if (md->nonly < 32)
+                md->only[md->nonly++] = v;
+            i++;
+        } else if (!strcmp(argv[i], "--executions") && v) {
             char *end;
             o->executions = strtoull(v, &end, 10);
             if (!o->executions || *end || *v == '-') {
@@ -133,36 +153,63 @@ static int matrix_args(int argc, char **argv, chk_options *o, bool *ktap)
     return 0;
 }
 
-static unsigned count_drivers(void)
+/* Fill md->d with the drivers asked for. The kernel driver needs a tree (QINVAL_KSRC): asked
+ * for by name without one, that is an error; otherwise it is left out with a note on stderr
+ * (stdout keeps the table of the other drivers). Returns 0 or an exit status. */
+static int matrix_drivers(struct matrix_drivers *md)
 {
-    unsigned n = 0;
-    while (sim_drivers[n])
-        n++;
-    return n;
+    for (unsigned d = 0; sim_drivers[d] && md->n < 32; d++) {
+        bool asked = md->nonly == 0;
+        for (unsigned k = 0; k < md->nonly; k++)
+            asked |= !strcmp(md->only[k], sim_drivers[d]->name);
+        if (!asked)
+            continue;
+        if (sim_drivers[d] == &kernel_ops) {
+            char err[1024];
+            int krc;
+            if (!kernel_drv_ksrc() && md->nonly) {
+                fprintf(stderr, "qinval matrix: the kernel driver needs a kernel tree: "
+                                "QINVAL_KSRC=PATH (a directory or a linux-source-*.tar.xz)\n");
+                return CLI_EXIT_USAGE;
+            }
+            if (!kernel_drv_ksrc()) {
+                fprintf(stderr, "qinval matrix: note: the kernel driver needs a kernel tree "
+                                "(QINVAL_KSRC=PATH); left out\n");
+                continue;
+            }
+            if ((krc = kernel_drv_prepare(err, sizeof(err)))) {
+                fprintf(stderr, "qinval matrix: %s\n", err);
+                return krc == 3 ? CLI_EXIT_INTERNAL : CLI_EXIT_USAGE;
+            }
+            fprintf(stderr, "qinval matrix: note: kernel = %s\n", kernel_drv_ksrc());
+        }
+        md->d[md->n++] = sim_drivers[d];
+    }
+    return 0;
 }
 
 /* One scenario's row: a verdict per driver (KTAP: a subtest with a result per driver). Returns
  * whether every driver passed. */
 static bool matrix_row(const scenario *sc, const char *name, unsigned number, const chk_options *o,
-                       bool ktap)
+                       bool ktap, const struct matrix_drivers *md)
 {
     bool all_pass = true;
     if (ktap) {
-        rep_ktap_begin(stdout, 1, name, count_drivers());
+        rep_ktap_begin(stdout, 1, name, md->n);
     } else {
         printf("%-18s", name);
     }
-    for (unsigned d = 0; sim_drivers[d]; d++) {
+    for (unsigned d = 0; d < md->n; d++) {
         chk_report rep;
-        chk_explore(sc, sim_drivers[d], o, &rep);
+        chk_explore(sc, md->d[d], o, &rep);
         bool pass = rep.verdict == CHK_PASS;
         all_pass = all_pass && pass;
         if (ktap) {
             char line[700];
-            snprintf(line, sizeof(line), "%s: %s%s%s", sim_drivers[d]->name,
+            snprintf(line, sizeof(line), "%s: %s%s%s", md->d[d]->name,
                      chk_verdict_name(rep.verdict), pass ? "" : ": ", pass ? "" : rep.result.why);
             rep_ktap_diag(stdout, 1, line);
-            rep_ktap_result(stdout, 1, pass, d + 1, sim_drivers[d]->name, NULL);
+            rep_ktap_result(stdout, 1, pass, d + 1, md->d[d]->name, NULL);
         } else {
             printf(" %-18s", chk_verdict_name(rep.verdict));
         }
@@ -181,8 +228,12 @@ int cli_matrix(int argc, char **argv)
     chk_options o;
     chk_options_default(&o);
     bool ktap = false;
-    if (matrix_args(argc, argv, &o, &ktap))
+    struct matrix_drivers md = {.nonly = 0, .n = 0};
+    if (matrix_args(argc, argv, &o, &ktap, &md))
         return CLI_EXIT_USAGE;
+    int drc = matrix_drivers(&md);
+    if (drc)
+        return drc;
     o.minimise = false;
     static char names[128][SC_NAME_LEN];
     unsigned n = sc_list(cli_scenario_dir(), names, 128);
@@ -194,8 +245,8 @@ int cli_matrix(int argc, char **argv)
         rep_ktap_begin(stdout, 0, NULL, n);
     } else {
         printf("%-18s", "scenario");
-        for (unsigned d = 0; sim_drivers[d]; d++)
-            printf(" %-18s", sim_drivers[d]->name);
+        for (unsigned d = 0; d < md.n; d++)
+            printf(" %-18s", md.d[d]->name);
         printf("\n");
     }
     for (unsigned s = 0; s < n; s++) {
@@ -210,7 +261,7 @@ int cli_matrix(int argc, char **argv)
             rc = CLI_EXIT_USAGE;
             continue;
         }
-        if (!matrix_row(sc, names[s], s + 1, &o, ktap) && rc == CLI_EXIT_OK)
+        if (!matrix_row(sc, names[s], s + 1, &o, ktap, &md) && rc == CLI_EXIT_OK)
             rc = CLI_EXIT_VIOLATION;
     }
     free(sc);

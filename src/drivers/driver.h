@@ -6,12 +6,13 @@
  * Drivers run on simulated CPUs and reach the hardware only through include/qinval/platform.h;
  * memory the IOMMU must see (queue, status words) comes from sim_dma_alloc() in src/sim/sim.h.
  * Implementations: src/drivers/ref_*.c (published Linux algorithms), src/drivers/engine_drv.c
- * (the qinval engine), src/drivers/kernel_drv.c (a kernel tree's code, later).
+ * (the qinval engine), src/drivers/kernel_drv.c (a kernel tree's own code, harness/linux).
  */
 #ifndef QINVAL_DRIVER_H
 #define QINVAL_DRIVER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <qinval/platform.h>
@@ -65,5 +66,18 @@ const sim_driver_ops *sim_driver_find(const char *name);
  * queuing (so that the hardware's IQE path is what gets exercised). */
 extern const sim_driver_ops engine_ops;
 extern const sim_driver_ops engine_trusting_ops;
+
+/* The kernel driver (src/drivers/kernel_drv.c): a Linux tree's own queued-invalidation code.
+ * It must be prepared (built and loaded from the tree) before a run uses it. */
+extern const sim_driver_ops kernel_ops;
+void kernel_drv_set_ksrc(const char *path); /* --set ksrc=PATH; NULL: QINVAL_KSRC */
+int kernel_drv_set_kcall(const char *how);  /* --set kcall=submit|callers; -1 if neither */
+const char *kernel_drv_ksrc(void);          /* the tree configured, or NULL */
+/* Build (or take from the cache) and load the harness for the configured tree. Returns 0, or
+ * 2 (bad input: no tree, not a tree, a function or symbol the harness cannot provide, a
+ * compile error) or 3 (internal error) with one line in err. */
+int kernel_drv_prepare(char *err, size_t errlen);
+bool kernel_drv_ready(void);
+const char *kernel_drv_object(void); /* the shared object loaded, or "" */
 
 #endif /* QINVAL_DRIVER_H */

@@ -7,8 +7,13 @@
 #include "drivers/ref_common.h"
 
 const sim_driver_ops *const sim_drivers[] = {
-    &ref_legacy_odd_ops, &ref_eagain_any_ite_ops, &ref_step1_nowait_ops,
-    &engine_ops,         &engine_trusting_ops,    NULL,
+    &ref_legacy_odd_ops,
+    &ref_eagain_any_ite_ops,
+    &ref_step1_nowait_ops,
+    &engine_ops,
+    &engine_trusting_ops,
+    &kernel_ops,
+    NULL,
 };
 
 const sim_driver_ops *sim_driver_find(const char *name)

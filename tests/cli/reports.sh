@@ -61,10 +61,11 @@ run 0 "$Q" check --driver qinval --scenario smoke --executions 20 --format ktap
     bad "check ktap (pass): $(ktap_summary out.txt)"
 
 nsc=$("$Q" list scenarios | wc -l)
-ndrv=$("$Q" list drivers | wc -l)
 run 1 "$Q" matrix --format ktap --executions 10
 cp out.txt matrix.ktap
 run 1 "$Q" matrix --executions 10
+# the drivers in the matrix: every one listed, less the kernel driver without a kernel tree
+ndrv=$(head -1 out.txt | awk '{print NF - 1}')
 nfail=$(tail -n +2 out.txt | awk '{for (i = 2; i <= NF; i++) if ($i != "pass") {print; break}}' | wc -l)
 want="ktap ok: $nsc top-level tests ($nfail not ok), $nsc subtests, $((nsc * ndrv)) subtest results"
 [ "$(ktap_summary matrix.ktap)" = "$want" ] || bad "matrix ktap: $(ktap_summary matrix.ktap), wanted $want"

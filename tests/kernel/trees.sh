@@ -1,0 +1,40 @@
+# trees.sh — sourced by the kernel-driver tests: the kernel trees to test against, in KTREES.
+# QINVAL_TEST_KSRC (paths separated by ':') if set, else Debian's linux-source tarballs that
+# are installed. Tests exit 77 (CTest: skipped) when there is none.
+KTREES=()
+if [ -n "${QINVAL_TEST_KSRC:-}" ]; then
+    IFS=: read -r -a KTREES <<<"$QINVAL_TEST_KSRC"
+else
+    for t in /usr/src/linux-source-6.1.tar.xz /usr/src/linux-source-6.12.tar.xz; do
+        [ -f "$t" ] && KTREES+=("$t")
+    done
+fi
+need_trees() {
+    if [ ${#KTREES[@]} -eq 0 ]; then
+        echo "SKIP: no kernel sources (install linux-source-6.1 / linux-source-6.12, or set QINVAL_TEST_KSRC)"
+        exit 77
+    fi
+}
+# The directory holding drivers/iommu/intel/{dmar.c,iommu.h} of tree $1: the tree itself, or
+# for a tarball the copy the kernel driver extracted into cache $2 (run a check on it first).
+tree_dir() {
+    if [ -d "$1" ]; then
+        echo "$1"
+        return 0
+    fi
+    local real d
+    real=$(realpath "$1")
+    for d in "$2"/src-*/; do
+        if [ "$(cat "$d/SOURCE" 2>/dev/null)" = "$real" ]; then
+            echo "$d"
+            return 0
+        fi
+    done
+    return 1
+}
+# Run in a scratch directory ($work), removed on exit.
+enter_work() {
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' EXIT
+    cd "$work" || exit 2
+}
