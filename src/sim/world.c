@@ -98,6 +98,7 @@ sim_world *sim_create(const sim_config *cfg, hw_machine *hw, const char **err)
     spare.notes = NULL;
     w->ram = hw_mem_ptr(hw, 0, 1);
     w->running = -1;
+    w->last_ran = -1;
     w->now = hw_now(hw);
     for (unsigned i = 0; i < cfg->ncpus; i++) {
         struct sim_cpu *c = &w->cpu[i];
@@ -322,6 +323,10 @@ struct sim_cpu *sim__point(qi_platform *p, enum cpu_op op)
 {
     sim_world *w = p->w;
     struct sim_cpu *c = &w->cpu[p->cpu];
+    /* A clock read right after a quiet relax is still the wait: nothing happened since the
+     * relax, and what the read returns is the same whether time jumps before the relax ends
+     * or just after. */
+    c->polling = op == OP_RELAX || (op == OP_CLOCK && c->op == OP_RELAX && c->quiet);
     c->op = op;
     reschedule(w, c);
     deliver_irqs(w, c);
@@ -440,8 +445,8 @@ static bool all_waiting(const sim_world *w)
             continue;
         if (blocked(c) || c->op == OP_SLEEP)
             continue;
-        if (c->op == OP_RELAX && c->quiet && !irq_takeable(c))
-            continue;
+        if (c->polling && c->quiet && !irq_takeable(c) && !(c->wake_by && c->wake_by <= w->now))
+            continue; /* (past its wake-up time it is about to leave its loop) */
         return false;
     }
     return true;
@@ -452,7 +457,7 @@ static bool round_complete(const sim_world *w)
 {
     for (unsigned i = 0; i < w->cfg.ncpus; i++) {
         const struct sim_cpu *c = &w->cpu[i];
-        if (!c->done && c->op == OP_RELAX && c->relax_step < w->snap_step)
+        if (!c->done && c->polling && c->relax_step < w->snap_step)
             return false;
     }
     return true;
@@ -470,7 +475,7 @@ static hw_time next_change(const sim_world *w)
             continue;
         if (c->op == OP_SLEEP && c->t < t)
             t = c->t;
-        if (c->op == OP_RELAX && c->wake_by > w->now && c->wake_by < t)
+        if (c->polling && c->wake_by > w->now && c->wake_by < t)
             t = c->wake_by;
     }
     return t;
@@ -693,6 +698,7 @@ static struct sim_cpu *pick_next(sim_world *w)
 static void step_begin(sim_world *w, const struct sim_cpu *c)
 {
     w->running = (int)c->id;
+    w->last_ran = (int)c->id;
     sim__guard_step_begin();
 }
 
@@ -804,12 +810,18 @@ void sim_run(sim_world *w, sim_outcome *out)
     *out = w->out;
 }
 
-/* Local: the CPU's next step is a pause (relax) or idling, with no interrupt to take, so it
- * touches nothing another CPU or the hardware can see until its next platform point. */
+int sim_last_ran(const sim_world *w)
+{
+    return w->last_ran;
+}
+
+/* Local: the CPU's next step is a pause (relax), idling or a clock read, with no interrupt to
+ * take, so it touches nothing another CPU or the hardware can see until its next platform
+ * point. */
 bool sim_cpu_next_local(const sim_world *w, unsigned cpu)
 {
     const struct sim_cpu *c = &w->cpu[cpu];
     if (c->done || irq_takeable(c))
         return false;
-    return c->op == OP_RELAX || c->op == OP_SLEEP;
+    return c->op == OP_RELAX || c->op == OP_SLEEP || c->op == OP_CLOCK;
 }
