@@ -278,6 +278,7 @@ static void test_defaults(void **state)
     assert_int_equal(s.devtlb_latency, 2 * HW_US);
     assert_int_equal(s.max_virtual, 600 * HW_S);
     assert_int_equal(s.deadline, 0);
+    assert_int_equal(s.deadline_margin, 100 * HW_US);
     assert_int_equal(s.cpu[0].repeat, 0);
     assert_int_equal(s.cpu[0].nops, 0);
     assert_int_equal(s.neps, 0);
@@ -285,7 +286,7 @@ static void test_defaults(void **state)
     /* the name defaults to the file's base name */
     assert_string_equal(s.name, strrchr(tmp_path, '/') + 1);
     assert_string_equal(s.file, tmp_path);
-    assert_int_equal(s.nparams, 13);
+    assert_int_equal(s.nparams, 14);
     for (unsigned i = 0; i < s.nparams; i++) {
         assert_true(s.params[i].common);
         assert_int_equal(s.params[i].line, 0);
@@ -575,7 +576,7 @@ static void test_limits(void **state)
     for (unsigned i = 0; i < SC_MAX_PARAMS; i++)
         n += (size_t)snprintf(text + n, sizeof(text) - n, "p%u = %u\n", i, i);
     assert_int_equal(load_text(text, NULL, 0, &s, err), -1);
-    must_contain(err, ":39: key 'p37': too many parameters (max 50)");
+    must_contain(err, ":38: key 'p36': too many parameters (max 50)"); /* 14 common keys first */
 
     /* exactly the maxima load */
     n = 0;

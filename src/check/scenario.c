@@ -51,6 +51,7 @@ static const struct {
     {"devtlb_latency_us", "2"},
     {"max_virtual_s", "600"},
     {"deadline_ms", "0"},
+    {"deadline_margin_ms", "0.1"},
     {"drop_faults", "none"},
     {"ops_limit", "none"},
 };
@@ -500,7 +501,8 @@ static int resolve_common(struct ld *l)
     s->itesid = v != 0;
     if (param_time(l, "devtlb_latency_us", 3, false, &s->devtlb_latency) ||
         param_time(l, "max_virtual_s", 9, true, &s->max_virtual) ||
-        param_time(l, "deadline_ms", 6, false, &s->deadline))
+        param_time(l, "deadline_ms", 6, false, &s->deadline) ||
+        param_time(l, "deadline_margin_ms", 6, false, &s->deadline_margin))
         return -1;
     return 0;
 }

@@ -198,6 +198,8 @@ static unsigned eng_capacity(void *drv)
         .reset_done = eng_reset_done,                                                              \
         .free_slots = eng_free_slots,                                                              \
         .capacity = eng_capacity,                                                                  \
+        .honours_deadline = true,                                                                  \
+        .default_deadline_ns = QI_ENGINE_DEVTLB_TIMEOUT_NS,                                        \
     }
 
 ENGINE_DRIVER(engine_ops, "qinval",
