@@ -136,9 +136,9 @@ static bool dev_blocked(const struct qi_dev *d)
     return d->state == D_FENCE_WANTED || d->state == D_FENCING || d->state == D_QUARANTINED;
 }
 
-static struct qi_dev *dev_find(qi_engine *e, uint16_t sid)
+static struct qi_dev *dev_find(const qi_engine *e, uint16_t sid)
 {
-    for (unsigned i = 0; i < QI_ENGINE_MAX_DEVICES; i++)
+    for (unsigned i = 0; i < e->ndev; i++)
         if (e->dev[i].state != D_FREE && e->dev[i].sid == sid)
             return &e->dev[i];
     return NULL;
@@ -151,10 +151,10 @@ static struct qi_dev *dev_get(qi_engine *e, uint16_t sid, uint64_t now)
     struct qi_dev *d = dev_find(e, sid), *spare = NULL;
     if (d)
         return d;
-    for (unsigned i = 0; i < QI_ENGINE_MAX_DEVICES && !spare; i++) {
+    for (unsigned i = 0; i < e->ndev && !spare; i++) {
         struct qi_dev *x = &e->dev[i];
-        if (x->state == D_FREE ||
-            (x->state == D_NORMAL && x->strikes == 0 && x->taint_until <= now && !x->fenced))
+        if (x->state == D_FREE || (x->state == D_NORMAL && x->strikes == 0 &&
+                                   x->taint_until <= now && !x->fenced && !x->unfence_pending))
             spare = x;
     }
     if (!spare)
@@ -299,7 +299,7 @@ static void batch_completed(qi_engine *e, uint32_t first, uint64_t now)
             d->strikes = 0;
     }
     if (r->flags & SF_FENCE) {
-        for (unsigned i = 0; i < QI_ENGINE_MAX_DEVICES; i++) {
+        for (unsigned i = 0; i < e->ndev; i++) {
             struct qi_dev *d = &e->dev[i];
             if (d->state == D_FENCING && d->fence_first == first && d->fence_seq == r->seq)
                 d->state = D_QUARANTINED;
@@ -397,6 +397,7 @@ static void start_quarantine(qi_engine *e, qi_platform *p, struct qi_dev *d)
         d->fenced = true;
     }
     d->nfence = (uint8_t)n;
+    d->unfence_pending = false; /* fence[] holds the fence now; the new one supersedes it */
     d->state = n ? D_FENCE_WANTED : D_QUARANTINED;
     d->strikes = 0;
     e->stats.quarantines++;
@@ -408,7 +409,7 @@ static void start_quarantine(qi_engine *e, qi_platform *p, struct qi_dev *d)
  * once (its batch is sent immediately, joined by whatever was open). */
 static void service(qi_engine *e, qi_platform *p, uint64_t now)
 {
-    for (unsigned i = 0; i < QI_ENGINE_MAX_DEVICES; i++) {
+    for (unsigned i = 0; i < e->ndev; i++) {
         struct qi_dev *d = &e->dev[i];
         if (d->state != D_FENCE_WANTED)
             continue;
@@ -590,7 +591,7 @@ static void recover_ite(qi_engine *e, qi_platform *p)
             add_suspect(sus, &ns, r);
         }
         if (r->flags & SF_FENCE) {
-            for (unsigned i = 0; i < QI_ENGINE_MAX_DEVICES; i++) {
+            for (unsigned i = 0; i < e->ndev; i++) {
                 struct qi_dev *d = &e->dev[i];
                 if (d->state == D_FENCING && d->fence_first == pos && d->fence_seq == r->seq)
                     d->state = D_FENCE_WANTED;
@@ -608,7 +609,7 @@ static void recover_ite(qi_engine *e, qi_platform *p)
     } else {
         unsigned cand = ns;
         int only = ns == 1 ? sus[0].sid : -1;
-        for (unsigned i = 0; i < QI_ENGINE_MAX_DEVICES; i++) {
+        for (unsigned i = 0; i < e->ndev; i++) {
             const struct qi_dev *d = &e->dev[i];
             bool listed = false;
             for (unsigned k = 0; k < ns; k++)
@@ -644,6 +645,7 @@ static void recover_ite(qi_engine *e, qi_platform *p)
             if (d->strikes > e->retry_budget || s->abandoned)
                 start_quarantine(e, p, d);
         } else if (!d) {
+            e->stats.untracked++;
             qi_plat_log(p, QI_LOG_ERR, "qi-engine: device table full, ITE not counted (sid)",
                         (uint64_t)culprit, 0);
         } else {
@@ -1191,62 +1193,90 @@ void qi_engine_fault_irq(qi_engine *e, qi_platform *p)
     qi_plat_unlock_irqrestore(p, &e->lock, fl);
 }
 
-void qi_engine_device_gone(qi_engine *e, qi_platform *p, uint16_t sid)
+static struct qi_dev *dev_get_or_log(qi_engine *e, qi_platform *p, uint16_t sid, const char *msg)
+{
+    struct qi_dev *d = dev_get(e, sid, qi_plat_now_ns(p));
+    if (!d) {
+        e->stats.untracked++;
+        qi_plat_log(p, QI_LOG_ERR, msg, sid, e->ndev);
+    }
+    return d;
+}
+
+int qi_engine_device_gone(qi_engine *e, qi_platform *p, uint16_t sid)
 {
     unsigned long fl = qi_plat_lock_irqsave(p, &e->lock);
-    uint64_t now = qi_plat_now_ns(p);
-    struct qi_dev *d = dev_get(e, sid, now);
+    struct qi_dev *d =
+        dev_get_or_log(e, p, sid, "qi-engine: device table full, cannot quarantine (sid, size)");
     if (d) {
         if (d->state == D_RESET)
             d->state = D_NORMAL;
         start_quarantine(e, p, d);
         if (e->enabled)
-            service(e, p, now);
-    } else {
-        qi_plat_log(p, QI_LOG_ERR, "qi-engine: device table full, cannot quarantine (sid)", sid, 0);
+            service(e, p, qi_plat_now_ns(p));
     }
     qi_plat_unlock_irqrestore(p, &e->lock, fl);
+    return d ? 0 : QI_ENOSPC;
 }
 
-void qi_engine_device_reset_begin(qi_engine *e, qi_platform *p, uint16_t sid)
+int qi_engine_device_reset_begin(qi_engine *e, qi_platform *p, uint16_t sid)
 {
     unsigned long fl = qi_plat_lock_irqsave(p, &e->lock);
-    struct qi_dev *d = dev_get(e, sid, qi_plat_now_ns(p));
+    struct qi_dev *d =
+        dev_get_or_log(e, p, sid, "qi-engine: device table full, reset not tracked (sid, size)");
     if (d) {
         d->reset_gen = ++e->reset_gen;
         d->state = D_RESET;
         d->strikes = 0;
         note(p, "qi-engine: reset bracket begins (sid)", sid, 0);
-    } else {
-        qi_plat_log(p, QI_LOG_ERR, "qi-engine: device table full, reset not tracked (sid)", sid, 0);
     }
     qi_plat_unlock_irqrestore(p, &e->lock, fl);
+    return d ? 0 : QI_ENOSPC;
+}
+
+/* Under the lock: end the bracket or quarantine of `d` and take the unfence descriptors to
+ * queue (also those of an earlier end whose queuing failed). Returns how many. */
+static unsigned take_unfence(qi_engine *e, qi_platform *p, struct qi_dev *d, vtd_desc *un)
+{
+    unsigned n = 0;
+    if (d->state == D_RESET || dev_blocked(d)) {
+        if (d->fenced && e->ops && e->ops->unfence) {
+            n = e->ops->unfence(e->cookie, p, d->sid, d->fence, QI_ENGINE_FENCE_MAX);
+            d->nfence = (uint8_t)(n > QI_ENGINE_FENCE_MAX ? QI_ENGINE_FENCE_MAX : n);
+            d->unfence_pending = d->nfence > 0;
+        }
+        d->fenced = false;
+        d->state = D_NORMAL;
+        d->strikes = 0;
+        note(p, "qi-engine: reset bracket ends (sid, unfence descriptors)", d->sid, d->nfence);
+    }
+    if (!d->unfence_pending)
+        return 0;
+    for (unsigned i = 0; i < d->nfence; i++)
+        un[i] = d->fence[i];
+    return d->nfence;
 }
 
 int qi_engine_device_reset_end(qi_engine *e, qi_platform *p, uint16_t sid, uint64_t deadline_ns)
 {
     vtd_desc un[QI_ENGINE_FENCE_MAX];
-    unsigned n = 0;
     unsigned long fl = qi_plat_lock_irqsave(p, &e->lock);
     struct qi_dev *d = dev_find(e, sid);
-    if (d && (d->state == D_RESET || dev_blocked(d))) {
-        if (d->fenced && e->ops && e->ops->unfence) {
-            n = e->ops->unfence(e->cookie, p, sid, un, QI_ENGINE_FENCE_MAX);
-            if (n > QI_ENGINE_FENCE_MAX)
-                n = QI_ENGINE_FENCE_MAX;
-        }
-        d->fenced = false;
-        d->state = D_NORMAL;
-        d->strikes = 0;
-        note(p, "qi-engine: reset bracket ends (sid, unfence descriptors)", sid, n);
-    }
+    unsigned n = d ? take_unfence(e, p, d, un) : 0;
     qi_plat_unlock_irqrestore(p, &e->lock, fl);
     if (n == 0)
         return 0;
     qi_result r;
     qi_submit_opts o = {.deadline_ns = deadline_ns};
     qi_engine_submit(e, p, un, n, &o, &r);
-    return r.status == QI_OK ? 0 : r.status == QI_ERR_DEADLINE ? QI_ETIMEOUT : QI_ESTATE;
+    if (r.status != QI_OK)
+        return r.status == QI_ERR_DEADLINE ? QI_ETIMEOUT : QI_ESTATE;
+    fl = qi_plat_lock_irqsave(p, &e->lock);
+    d = dev_find(e, sid);
+    if (d && d->state == D_NORMAL)
+        d->unfence_pending = false; /* (a new quarantine meanwhile keeps its own fence) */
+    qi_plat_unlock_irqrestore(p, &e->lock, fl);
+    return 0;
 }
 
 bool qi_engine_device_quarantined(qi_engine *e, qi_platform *p, uint16_t sid)
@@ -1293,6 +1323,11 @@ int qi_engine_init(qi_engine *e, qi_platform *p, const qi_engine_config *cfg)
     e->first_check = cfg->flags & QI_ENGINE_F_FAULT_IRQ ? FIRST_CHECK_IRQ_NS : FIRST_CHECK_NS;
     e->ops = cfg->ops;
     e->cookie = cfg->cookie;
+    if (!cfg->devices != !cfg->ndevices || cfg->ndevices > 0xFFFFu)
+        return QI_EINVAL;
+    e->dev = cfg->devices ? cfg->devices : e->dev_builtin;
+    e->ndev = cfg->devices ? cfg->ndevices : QI_ENGINE_MAX_DEVICES;
+    zero_bytes(e->dev, (size_t)e->ndev * sizeof(*e->dev));
     e->vctx.cap = qi_plat_read64(p, VTD_REG_CAP);
     e->vctx.ecap = qi_plat_read64(p, VTD_REG_ECAP);
     e->vctx.ttm = cfg->ttm;
