@@ -19,6 +19,45 @@
  * hardware head (a later batch completed, or IQH read), and after every participant that
  * looked at its record has left.
  *
+ * Concurrency. One spin lock, e->lock, taken with local interrupts disabled and never held
+ * while waiting, protects:
+ *  - the ring: its contents (every descriptor store), the indices reclaim <= hw_tail <= sw_tail
+ *    (in ring order), the open batch, last_sent/prev_sent, and the IQT register: tail writes
+ *    happen under the lock, so the hardware sees the tail move forward in ring order only;
+ *  - every slot record field except `left`, and the software's stores to status words (0 when
+ *    a batch opens, ~seq when it is aborted);
+ *  - the sequence, ITE and reset counters, the device-TLB lane, the device table, and the
+ *    recoveries (IQE/ITE/ICE repair and the FSTS writes that clear them).
+ * Outside the lock, only:
+ *  - a waiter's loads of its own batch's status word (and, as the batch's leader, of its
+ *    state and of the previous batch's status word: a stale value there only delays sending);
+ *    the record and the word stay its own while it has not left: reclaim_walk() stops at a
+ *    batch with left != joined;
+ *  - leave(): one atomic add to `left`, after the participant's last read of the record (its
+ *    bad-slot flags and abort serial). After it the record may be reused at once;
+ *  - FSTS reads (slow_tick), the clock, and the introspection functions (snapshots).
+ * Orderings that matter, and why:
+ *  1. Descriptors and the wait, and the 0 in the batch's status word, are stored before the
+ *     tail write that publishes them (wmb in close_and_send): the hardware never fetches a
+ *     half-written slot, and its status write cannot be overwritten by our 0.
+ *  2. Sequence numbers are allocated under the lock, in ring order; a waiter completes only
+ *     on its own sequence (or its complement, written by a recovery), so a late or stray
+ *     status write cannot complete another batch, and a status word is reused only once its
+ *     batch is FREE (below), when no write for it can still arrive.
+ *  3. Recoveries mark aborted batches (~seq) and overwrite unconsumed slots while FSTS.ITE or
+ *     FSTS.IQE still stops the queue, then wmb, then clear the error: the hardware fetches
+ *     nothing and writes no status meanwhile, so the bookkeeping never races it, and a slot
+ *     overwritten with a neutral wait (status to the scratch word) can only write there.
+ *  4. Slot reuse behind the hardware head, under both head policies: a batch is FREE when its
+ *     status word holds its sequence (the wait executed, and waits complete in order, so every
+ *     slot before it was consumed), when it is DEAD (its wait was behind IQH at the ITE:
+ *     fetched and aborted, and everything before it fetched), or when it is NEUTRAL and a
+ *     later batch completed or IQH was read past it. Whether IQH moves at fetch or at
+ *     completion only decides DEAD (the wait is behind IQH: fetched, or retired by the abort)
+ *     versus NEUTRAL (the wait is at or after IQH: under a completion-tracking head every
+ *     wait not yet retired is, so the batch is neutralised and waits for a later completion
+ *     or for IQH); neither frees a slot the hardware may still read.
+ *
  * Only platform.h and vtd.h are used; no libc (the loops below avoid patterns a compiler
  * would turn into memcpy/memset calls, and the freestanding check in CMake verifies it).
  */
