@@ -844,12 +844,12 @@ static enum wres wait_batch(qi_engine *e, qi_platform *p, struct call *c, struct
     uint64_t next_check = pt->open_ns + e->first_check;
     bool leading = pt->leader;
     for (;;) {
-        uint64_t now = qi_plat_now_ns(p), dl = deadline_of(e, c);
         uint32_t v = qi_plat_load32(p, status);
         if (v == pt->seq)
             return W_DONE;
         if (v == ~pt->seq)
             return W_ABORTED;
+        uint64_t now = qi_plat_now_ns(p), dl = deadline_of(e, c);
         if (leading && qi_plat_load32(p, &r->state) != S_OPEN)
             leading = false; /* sent (by us, a joiner or a recovery) */
         if (leading) {

@@ -323,10 +323,12 @@ struct sim_cpu *sim__point(qi_platform *p, enum cpu_op op)
 {
     sim_world *w = p->w;
     struct sim_cpu *c = &w->cpu[p->cpu];
-    /* A clock read right after a quiet relax is still the wait: nothing happened since the
-     * relax, and what the read returns is the same whether time jumps before the relax ends
-     * or just after. */
-    c->polling = op == OP_RELAX || (op == OP_CLOCK && c->op == OP_RELAX && c->quiet);
+    /* A clock read or a load right after a quiet relax is still the wait: nothing happened
+     * since the relax, and what the read returns is the same whether time jumps before the
+     * relax ends or just after. */
+    bool read = op == OP_CLOCK || (op == OP_MEM && c->loading);
+    c->polling = op == OP_RELAX || (read && c->op == OP_RELAX && c->relax_quiet);
+    c->loading = false;
     c->op = op;
     reschedule(w, c);
     deliver_irqs(w, c);

@@ -47,8 +47,10 @@ struct sim_cpu {
     uint64_t relax_epoch; /* world epoch at its previous relax */
     uint64_t relax_step;  /* world step of its previous relax */
     bool quiet;           /* its last polling iteration changed nothing */
-    bool polling;         /* waiting in a polling loop: at a relax, or at a clock read right
-                             after a quiet relax (world.c, sim__point) */
+    bool polling;         /* waiting in a polling loop: at a relax, or at a clock read or a
+                             load right after a quiet relax (world.c, sim__point) */
+    bool loading;         /* the point being reached is a load (qi_plat_load32) */
+    bool relax_quiet;     /* nothing changed from its previous relax to the end of its last */
     uint32_t irq_pending; /* bit per enum hw_irq */
     int hotplug_ep;
 };
