@@ -214,7 +214,8 @@ typedef struct qi_engine {
     uint32_t reclaim, hw_tail, sw_tail;
     uint32_t open, last_sent, last_sent_seq, prev_sent, prev_sent_seq;
     uint32_t seq, ite_serial, reset_gen, neutral_n;
-    uint32_t iqe_head; /* IQH when an unidentified IQE was first seen */
+    uint32_t iqe_head;   /* IQH when an unidentified IQE was first seen */
+    uint32_t iqe_serial; /* slots marked rejected so far (participants skip the look if 0 new) */
     uint64_t iqe_since;
     /* device-TLB work */
     uint32_t lane_n, dev_batches;

@@ -535,6 +535,7 @@ static void recover_iqe(qi_engine *e, qi_platform *p)
         e->iqe_head = NONE;
         uint32_t b = batch_of(e, head);
         qi_plat_store32(p, &e->slot[head].flags, e->slot[head].flags | SF_BAD);
+        e->iqe_serial++;
         put_neutral(e, p, head);
         note(p, "qi-engine: IQE: descriptor rejected, replaced (slot, batch)", head, b);
         if (b != NONE && radd(e, b, e->slot[b].len - 1u) == head) {
@@ -591,6 +592,106 @@ static void add_suspect(struct suspect *s, unsigned *ns, const qi_slot *r)
  * queue a wait behind the neutralised slots and clear ITE. Participants of aborted batches
  * resubmit their own descriptors; the culprit's decide with the device's strikes.
  */
+/* The suspects of one ITE and what it did to the queue. */
+struct ite_scan {
+    struct suspect sus[MAX_SUSPECTS];
+    unsigned ns, aborted, neutralised;
+};
+
+/* Abort one incomplete sent batch (step 2 of the recovery, docs/engine.md). */
+static void abort_batch(qi_engine *e, qi_platform *p, uint32_t pos, uint32_t hd, uint32_t serial,
+                        struct ite_scan *sc)
+{
+    qi_slot *r = &e->slot[pos];
+    uint32_t w = radd(e, pos, r->len - 1u);
+    uint32_t st = S_DEAD;
+    if (rdist(e, e->reclaim, w) >= hd) {
+        for (uint32_t s = pos, i = 0; i < r->len; i++, s = radd(e, s, 1))
+            if (rdist(e, e->reclaim, s) >= hd)
+                put_neutral(e, p, s);
+        st = S_NEUTRAL;
+    }
+    r->abort_ite = serial;
+    mark_aborted(e, p, pos, st);
+    sc->neutralised += st == S_NEUTRAL;
+    sc->aborted++;
+    if (r->flags & SF_HAS_DEV) {
+        e->lane_n--;
+        e->dev_batches--;
+        add_suspect(sc->sus, &sc->ns, r);
+    }
+    if (r->flags & SF_FENCE) {
+        for (unsigned i = 0; i < e->ndev; i++) {
+            struct qi_dev *d = &e->dev[i];
+            if (d->state == D_FENCING && d->fence_first == pos && d->fence_seq == r->seq)
+                d->state = D_FENCE_WANTED;
+        }
+    }
+}
+
+/* Whose time-out: ITESID when reported, else the only device that can have caused it (the one
+ * suspect, and no other device whose requests may still be out on the link); -1 if unknown. */
+static int ite_culprit(const qi_engine *e, uint16_t itesid, const struct ite_scan *sc, uint64_t now)
+{
+    if (itesid != 0)
+        return itesid;
+    unsigned cand = sc->ns;
+    int only = sc->ns == 1 ? sc->sus[0].sid : -1;
+    for (unsigned i = 0; i < e->ndev; i++) {
+        const struct qi_dev *d = &e->dev[i];
+        bool listed = false;
+        for (unsigned k = 0; k < sc->ns; k++)
+            listed |= sc->sus[k].sid == d->sid;
+        if (d->state != D_FREE && d->taint_until > now && !listed) {
+            cand++;
+            only = d->sid;
+        }
+    }
+    return cand == 1 ? only : -1;
+}
+
+/* Requests of every suspect may still be out on the link: until the time-out that just fired
+ * has elapsed once more, a later ITE may be theirs. */
+static void taint_suspects(qi_engine *e, const struct ite_scan *sc, uint64_t now)
+{
+    for (unsigned k = 0; k < sc->ns; k++) {
+        struct qi_dev *d = dev_get(e, sc->sus[k].sid, now);
+        uint64_t waited = now - sc->sus[k].first_sent;
+        if (d && now + waited + waited / 8 > d->taint_until)
+            d->taint_until = now + waited + waited / 8;
+    }
+}
+
+/* A strike for the culprit (not for a time-out of work sent before its reset, nor while it is
+ * quarantined); past the retry budget, or with nobody waiting for its work, quarantine. */
+static void blame(qi_engine *e, qi_platform *p, int culprit, const struct ite_scan *sc,
+                  uint32_t serial, uint64_t now)
+{
+    if (culprit < 0) {
+        note(p, "qi-engine: ITE, culprit unknown (suspects, batches aborted)", sc->ns, sc->aborted);
+        return;
+    }
+    struct qi_dev *d = dev_get(e, (uint16_t)culprit, now);
+    const struct suspect *s = NULL;
+    for (unsigned k = 0; k < sc->ns; k++)
+        if (sc->sus[k].sid == (uint16_t)culprit)
+            s = &sc->sus[k];
+    if (!d) {
+        e->stats.untracked++;
+        qi_plat_log(p, QI_LOG_ERR, "qi-engine: device table full, ITE not counted (sid)",
+                    (uint64_t)culprit, 0);
+    } else if (s && d->state == D_NORMAL && s->gen_min >= d->reset_gen) {
+        d->strikes++;
+        d->last_blame = serial;
+        note(p, "qi-engine: ITE blamed on (sid, strikes)", (uint64_t)culprit, d->strikes);
+        if (d->strikes > e->retry_budget || s->abandoned)
+            start_quarantine(e, p, d);
+    } else {
+        note(p, "qi-engine: ITE of (sid), not counted against it (reset, quarantine)",
+             (uint64_t)culprit, d->state);
+    }
+}
+
 static void recover_ite(qi_engine *e, qi_platform *p)
 {
     uint32_t head = reg_index(e, qi_plat_read64(p, VTD_REG_IQH));
@@ -599,8 +700,7 @@ static void recover_ite(qi_engine *e, qi_platform *p)
     uint64_t now = qi_plat_now_ns(p);
     uint32_t serial = ++e->ite_serial;
     uint32_t hd = rdist(e, e->reclaim, head), td = rdist(e, e->reclaim, e->hw_tail);
-    struct suspect sus[MAX_SUSPECTS];
-    unsigned ns = 0, aborted = 0, neutralised = 0;
+    struct ite_scan sc = {.ns = 0};
 
     e->stats.ite++;
     if (hd > td) {
@@ -608,97 +708,21 @@ static void recover_ite(qi_engine *e, qi_platform *p)
                     head, e->hw_tail);
         hd = 0;
     }
-    for (uint32_t pos = e->reclaim; pos != e->hw_tail; pos = radd(e, pos, e->slot[pos].len)) {
-        qi_slot *r = &e->slot[pos];
-        if (r->state != S_SENT || vread(&e->status[pos]) == r->seq)
-            continue;
-        uint32_t w = radd(e, pos, r->len - 1u);
-        uint32_t st = S_DEAD;
-        if (rdist(e, e->reclaim, w) >= hd) {
-            for (uint32_t s = pos, i = 0; i < r->len; i++, s = radd(e, s, 1))
-                if (rdist(e, e->reclaim, s) >= hd)
-                    put_neutral(e, p, s);
-            st = S_NEUTRAL;
-        }
-        r->abort_ite = serial;
-        mark_aborted(e, p, pos, st);
-        neutralised += st == S_NEUTRAL;
-        aborted++;
-        if (r->flags & SF_HAS_DEV) {
-            e->lane_n--;
-            e->dev_batches--;
-            add_suspect(sus, &ns, r);
-        }
-        if (r->flags & SF_FENCE) {
-            for (unsigned i = 0; i < e->ndev; i++) {
-                struct qi_dev *d = &e->dev[i];
-                if (d->state == D_FENCING && d->fence_first == pos && d->fence_seq == r->seq)
-                    d->state = D_FENCE_WANTED;
-            }
-        }
-    }
-    e->stats.aborted += aborted;
-    e->neutral_n += neutralised;
-
-    /* Whose time-out? */
-    int culprit = -1;
-    if (itesid != 0) {
+    for (uint32_t pos = e->reclaim; pos != e->hw_tail; pos = radd(e, pos, e->slot[pos].len))
+        if (e->slot[pos].state == S_SENT && vread(&e->status[pos]) != e->slot[pos].seq)
+            abort_batch(e, p, pos, hd, serial, &sc);
+    e->stats.aborted += sc.aborted;
+    e->neutral_n += sc.neutralised;
+    if (itesid != 0)
         e->itesid_trusted = true;
-        culprit = itesid;
-    } else {
-        unsigned cand = ns;
-        int only = ns == 1 ? sus[0].sid : -1;
-        for (unsigned i = 0; i < e->ndev; i++) {
-            const struct qi_dev *d = &e->dev[i];
-            bool listed = false;
-            for (unsigned k = 0; k < ns; k++)
-                listed |= sus[k].sid == d->sid;
-            if (d->state != D_FREE && d->taint_until > now && !listed) {
-                cand++;
-                only = d->sid;
-            }
-        }
-        if (cand == 1)
-            culprit = only;
-    }
-    /* Requests of every suspect may still be out on the link: until the time-out that just
-     * fired has elapsed once more, a later ITE may be theirs. */
-    for (unsigned k = 0; k < ns; k++) {
-        struct qi_dev *d = dev_get(e, sus[k].sid, now);
-        if (d) {
-            uint64_t until = now + (now - sus[k].first_sent) + (now - sus[k].first_sent) / 8;
-            if (until > d->taint_until)
-                d->taint_until = until;
-        }
-    }
-    if (culprit >= 0) {
-        struct qi_dev *d = dev_get(e, (uint16_t)culprit, now);
-        const struct suspect *s = NULL;
-        for (unsigned k = 0; k < ns; k++)
-            if (sus[k].sid == (uint16_t)culprit)
-                s = &sus[k];
-        if (d && s && d->state == D_NORMAL && s->gen_min >= d->reset_gen) {
-            d->strikes++;
-            d->last_blame = serial;
-            note(p, "qi-engine: ITE blamed on (sid, strikes)", (uint64_t)culprit, d->strikes);
-            if (d->strikes > e->retry_budget || s->abandoned)
-                start_quarantine(e, p, d);
-        } else if (!d) {
-            e->stats.untracked++;
-            qi_plat_log(p, QI_LOG_ERR, "qi-engine: device table full, ITE not counted (sid)",
-                        (uint64_t)culprit, 0);
-        } else {
-            note(p, "qi-engine: ITE of (sid), not counted against it (reset, quarantine)",
-                 (uint64_t)culprit, d->state);
-        }
-    } else {
-        note(p, "qi-engine: ITE, culprit unknown (suspects, batches aborted)", ns, aborted);
-    }
+    int culprit = ite_culprit(e, itesid, &sc, now);
+    taint_suspects(e, &sc, now);
+    blame(e, p, culprit, &sc, serial, now);
 
     /* Something must follow the neutralised slots and report: a fence, the open batch, or a
      * wait of our own (the reserved slot). */
     service(e, p, now);
-    if (neutralised && (e->last_sent == NONE || e->slot[e->last_sent].state != S_SENT)) {
+    if (sc.neutralised && (e->last_sent == NONE || e->slot[e->last_sent].state != S_SENT)) {
         if (e->open == NONE && space_for(e, 1, true))
             open_batch(e, p, now);
         if (e->open != NONE)
@@ -768,6 +792,7 @@ struct part {
     uint32_t pslot, pn;
     uint32_t prev_first, prev_seq;
     uint64_t open_ns, combine_ns;
+    uint32_t iqe_at_join; /* e->iqe_serial when the segment was queued */
     bool leader, has_dev;
 };
 
@@ -862,6 +887,7 @@ static enum wres wait_batch(qi_engine *e, qi_platform *p, struct call *c, struct
                 if (e->open == pt->first)
                     close_and_send(e, p);
                 qi_plat_unlock_irqrestore(p, &e->lock, fl);
+                leading = false; /* sent now, by us or before us */
                 continue;
             }
             qi_plat_relax(p, min_u64(give_up, dl));
@@ -974,8 +1000,11 @@ joined : {
     /* Send at once while the last batch went out alone (nobody around to share with) and the
      * hardware is free (hw_free); otherwise the opener sends it once the previous batch is
      * done, or after a short while, and those who take the lock meanwhile join it. */
-    if ((e->flags & QI_ENGINE_F_NO_COMBINE) || (pt->leader && hw_free(e) && e->last_joined <= 1))
+    pt->iqe_at_join = e->iqe_serial;
+    if ((e->flags & QI_ENGINE_F_NO_COMBINE) || (pt->leader && hw_free(e) && e->last_joined <= 1)) {
         close_and_send(e, p);
+        pt->leader = false; /* nothing left to lead */
+    }
     return J_JOINED;
 }
 }
@@ -1036,9 +1065,13 @@ static unsigned caller_index(const vtd_desc *d, unsigned n, bool filtered, uint1
     return 0;
 }
 
-/* Which of our slots did the hardware reject? -1 if none. */
+/* Which of our slots did the hardware reject? -1 if none. Read after the batch's status word
+ * (which the hardware writes after the repair), so an IQE repair of ours is visible; when no
+ * slot was marked since we joined, there is nothing to look at. */
 static int bad_slot(qi_engine *e, qi_platform *p, const struct part *pt)
 {
+    if (vread(&e->iqe_serial) == pt->iqe_at_join)
+        return -1;
     for (uint32_t j = 0, s = pt->pslot; j < pt->pn; j++, s = radd(e, s, 1))
         if (qi_plat_load32(p, &e->slot[s].flags) & SF_BAD)
             return (int)j;
