@@ -33,9 +33,10 @@ complete() { # scenario-dir args...
     *) echo "FAIL: dfs $* -> $out"; fail=1 ;;
     esac
 }
-complete "$ROOT/scenarios" --scenario ite-race --set head_policy=fetch
-complete "$ROOT/scenarios" --scenario ite-race --set head_policy=complete --set itesid=0 \
-    --set queue_len=8 --set desc_width=256 --set fetch_window=1
+B=${QINVAL_ENGINE_DFS_BOUND:-2} # 1 in the sanitizer build (tests/CMakeLists.txt)
+complete "$ROOT/scenarios" --scenario ite-race --bound "$B" --set head_policy=fetch
+complete "$ROOT/scenarios" --scenario ite-race --bound "$B" --set head_policy=complete \
+    --set itesid=0 --set queue_len=8 --set desc_width=256 --set fetch_window=1
 complete "$ROOT/tests/scenarios" --scenario eng-ite-race3 --bound 1
 complete "$ROOT/tests/scenarios" --scenario eng-ite-race3 --bound 1 --set head_policy=complete \
     --set itesid=0 --set queue_len=8
