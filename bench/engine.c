@@ -7,8 +7,9 @@
  * For 1, 2, 4, ... 64 CPUs, each CPU submits CALLS calls of BATCH page-selective IOTLB
  * invalidations back to back; the same seeded schedule decides the interleaving for both
  * drivers. Reported per driver: invalidations per virtual second (descriptors executed by
- * successful calls / virtual time from the first call to the last return), and MMIO reads and
- * writes per successful call. A second table does the same with one device-TLB invalidation
+ * successful calls / virtual time from the first call to the last return), MMIO reads (and
+ * of them fault-status reads) and writes per successful call, and for the engine calls per
+ * wait descriptor. A second table does the same with one device-TLB invalidation
  * (answered in 2 us) in every call.
  *
  * A third figure is the mean virtual latency of one call (entry to return).
@@ -109,6 +110,7 @@ struct result {
     double rate;          /* invalidations per virtual second */
     double reads, writes; /* MMIO per successful call */
     double latency_ns;    /* mean virtual time of a call */
+    double fsts;          /* of the reads: the fault status register */
     bool ok;
 };
 
@@ -145,15 +147,17 @@ static struct result measure(const sim_driver_ops *ops, unsigned ncpus, unsigned
     if (out.stop == SIM_STOP_DONE && r.ok && r.last > r.first) {
         size_t n;
         const hw_event *ev = hw_events(hw, &n);
-        size_t reads = 0, writes = 0;
+        size_t reads = 0, writes = 0, fsts = 0;
         for (size_t i = r.log_from; i < n && ev[i].t <= r.last; i++) {
             reads += ev[i].kind == HW_EV_MMIO_READ;
+            fsts += ev[i].kind == HW_EV_MMIO_READ && ev[i].a == VTD_REG_FSTS;
             writes += ev[i].kind == HW_EV_MMIO_WRITE;
         }
         res.rate = (double)r.ok * BATCH / ((double)(r.last - r.first) / HW_S);
         res.reads = (double)reads / r.ok;
         res.writes = (double)writes / r.ok;
         res.latency_ns = (double)r.latency_sum / (r.ok + r.failed);
+        res.fsts = (double)fsts / r.ok;
         res.ok = r.failed == 0;
         if (ops == sim_driver_find("qinval")) {
             const qi_engine_stats *st = qi_engine_get_stats((const qi_engine *)r.drv);
@@ -182,13 +186,13 @@ static void table(unsigned calls, bool devtlb, unsigned max_cpus, FILE *csv)
     printf("\n%s: %u calls of %u descriptors per CPU%s\n",
            devtlb ? "IOTLB + device-TLB" : "IOTLB only", calls, BATCH,
            devtlb ? " (the last one a device-TLB invalidation, 2 us round trip)" : "");
-    printf("%5s | %14s %6s %6s %6s | %14s %6s %6s | %7s\n", "CPUs", "qinval inv/s", "rd/op",
-           "wr/op", "op/wt", "step1 inv/s", "rd/op", "wr/op", "speedup");
+    printf("%5s | %14s %6s %6s %6s %6s | %14s %6s %6s %6s | %7s\n", "CPUs", "qinval inv/s", "rd/op",
+           "fsts", "wr/op", "c/wait", "step1 inv/s", "rd/op", "fsts", "wr/op", "speedup");
     for (unsigned l = 0; l < MAX_LOG && (1u << l) <= max_cpus; l++) {
         unsigned n = 1u << l;
         struct result a = measure(eng, n, calls, devtlb), b = measure(ref, n, calls, devtlb);
-        printf("%5u | %14.0f %6.2f %6.2f %6.1f | %14.0f %6.2f %6.2f | %6.2fx%s\n", n, a.rate,
-               a.reads, a.writes, a.per_batch, b.rate, b.reads, b.writes,
+        printf("%5u | %14.0f %6.2f %6.2f %6.2f %6.1f | %14.0f %6.2f %6.2f %6.2f | %6.2fx%s\n", n,
+               a.rate, a.reads, a.fsts, a.writes, a.per_batch, b.rate, b.reads, b.fsts, b.writes,
                b.rate > 0 ? a.rate / b.rate : 0.0, a.ok && b.ok ? "" : "  (some calls failed)");
         if (csv)
             csv_row(csv, devtlb, n, &a, &b);

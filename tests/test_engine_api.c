@@ -251,6 +251,54 @@ static void disable_body(sim_world *w, unsigned cpu, void *arg)
     ET_EQ(et_submit(t, p, &d, 1, 0)->r.status, QI_OK);
 }
 
+/* ---- the device table ---- */
+
+/* A table of two records: a third device with a state is refused with QI_ENOSPC (and counted),
+ * a record with nothing left to remember is recycled, and the configuration must give both
+ * the records and their count, or neither. */
+static void table_body(sim_world *w, unsigned cpu, void *arg)
+{
+    (void)arg;
+    qi_platform *p = sim_platform(w, cpu);
+    qi_engine *e = sim_dma_alloc(p, sizeof(*e));
+    qi_dev *devs = sim_dma_alloc(p, 2 * sizeof(qi_dev));
+    qi_engine_config cfg = {.queue = sim_dma_alloc(p, 256 * 16),
+                            .entries = 256,
+                            .status = sim_dma_alloc(p, (256 + 1) * 4),
+                            .slots = sim_dma_alloc(p, 256 * sizeof(qi_slot)),
+                            .devices = devs};
+    ET_EQ(qi_engine_init(e, p, &cfg), QI_EINVAL); /* records without a count */
+    cfg.devices = NULL;
+    cfg.ndevices = 2;
+    ET_EQ(qi_engine_init(e, p, &cfg), QI_EINVAL); /* a count without records */
+    cfg.devices = devs;
+    ET_EQ(qi_engine_init(e, p, &cfg), 0);
+    const uint16_t a = 0x100, b = 0x200, c = 0x300;
+    ET_EQ(qi_engine_device_reset_begin(e, p, a), 0);
+    ET_EQ(qi_engine_device_reset_begin(e, p, b), 0);
+    ET_EQ(qi_engine_device_reset_begin(e, p, c), QI_ENOSPC);
+    ET_EQ(qi_engine_device_gone(e, p, c), QI_ENOSPC);
+    ET_EQ(qi_engine_get_stats(e)->untracked, 2);
+    ET_CHECK(!qi_engine_device_quarantined(e, p, c));
+    ET_EQ(qi_engine_device_reset_end(e, p, a, 0), 0); /* a: nothing left to remember */
+    ET_EQ(qi_engine_device_gone(e, p, c), 0);         /* so c takes its record */
+    ET_CHECK(qi_engine_device_quarantined(e, p, c));
+    ET_EQ(qi_engine_device_gone(e, p, b), 0); /* b's record already exists */
+    ET_CHECK(qi_engine_device_quarantined(e, p, b));
+    ET_EQ(qi_engine_device_reset_begin(e, p, a), QI_ENOSPC); /* b and c are quarantined */
+    ET_EQ(qi_engine_get_stats(e)->untracked, 3);
+}
+
+static void test_device_table_size(void **state)
+{
+    (void)state;
+    et t;
+    et_make(&t, &(et_cfg){.cpus = 1});
+    et_body(&t, 0, table_body);
+    et_run(&t);
+    et_done(&t);
+}
+
 static void test_enable_disable(void **state)
 {
     (void)state;
@@ -273,6 +321,7 @@ int main(void)
         cmocka_unit_test(test_combining),
         cmocka_unit_test(test_deadline_pending),
         cmocka_unit_test(test_enable_disable),
+        cmocka_unit_test(test_device_table_size),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -307,6 +307,59 @@ static void revive_body(sim_world *w, unsigned cpu, void *arg)
     ET_EQ(et_submit(t, p, &d, 1, 0)->r.status, QI_OK);
 }
 
+/* The end of a bracket whose unfence invalidation cannot complete (here: a deadline already
+ * past, so nothing is even queued) says so, QI_ETIMEOUT, and a second end queues it again.
+ * (Before, the first end forgot the descriptors: the second returned 0 having sent nothing,
+ * and the IOMMU could keep refusing the device's translated requests from its context cache.) */
+static size_t unfence_from;
+
+static unsigned cc_executed(const et *t, size_t from)
+{
+    size_t n;
+    unsigned k = 0;
+    const hw_event *ev = hw_events(t->hw, &n);
+    for (size_t i = from; i < n; i++) {
+        if (ev[i].kind != HW_EV_EXEC_DONE)
+            continue;
+        const vtd_desc *d = hw_fetched(t->hw, (uint32_t)ev[i].b);
+        k += d && vtd_desc_type(d) == VTD_DESC_CC;
+    }
+    return k;
+}
+
+static void unfence_retry_body(sim_world *w, unsigned cpu, void *arg)
+{
+    et *t = arg;
+    qi_platform *p = sim_platform(w, cpu);
+    vtd_desc d = et_devtlb(0);
+    ET_EQ(et_submit(t, p, &d, 1, 0)->r.status, QI_ERR_DEVICE);
+    ET_EQ(qi_engine_device_reset_begin(et_engine(t), p, et_sid(0)), 0);
+    hw_ep_inject(t->hw, 0, sim_now(w), HW_FAULT_UNMUTE, 0);
+    sim_cpu_sleep(p, HW_MS);
+    unfence_from = et_log_pos(t);
+    uint64_t past = qi_plat_now_ns(p);
+    ET_EQ(qi_engine_device_reset_end(et_engine(t), p, et_sid(0), past), QI_ETIMEOUT);
+    ET_EQ(cc_executed(t, unfence_from), 0);
+    ET_CHECK(!qi_engine_device_quarantined(et_engine(t), p, et_sid(0)));
+    ET_EQ(qi_engine_device_reset_end(et_engine(t), p, et_sid(0), 0), 0);
+    ET_EQ(cc_executed(t, unfence_from), 1);
+    ET_EQ(et_tt(t, 0), VTD_TT_DEVTLB);
+    ET_EQ(qi_engine_device_reset_end(et_engine(t), p, et_sid(0), 0), 0); /* nothing pending */
+    ET_EQ(cc_executed(t, unfence_from), 1);
+    ET_EQ(et_submit(t, p, &d, 1, 0)->r.status, QI_OK);
+}
+
+static void test_reset_end_retried(void **state)
+{
+    (void)state;
+    et t;
+    et_make(&t, &(et_cfg){.cpus = 1, .neps = 1, .ite_timeout = HW_MS});
+    hw_ep_inject(t.hw, 0, hw_now(t.hw), HW_FAULT_MUTE, 0);
+    et_body(&t, 0, unfence_retry_body);
+    et_run(&t);
+    et_done(&t);
+}
+
 static void test_reset_lifts_quarantine(void **state)
 {
     (void)state;
@@ -467,6 +520,7 @@ int main(void)
         cmocka_unit_test(test_iqe_fails_only_owner),
         cmocka_unit_test(test_reset_bracket_holds),
         cmocka_unit_test(test_reset_lifts_quarantine),
+        cmocka_unit_test(test_reset_end_retried),
         cmocka_unit_test(test_hotplug_fences_at_once),
         cmocka_unit_test(test_ice_then_ite_retried),
         cmocka_unit_test(test_no_reuse_before_late_status_write),

@@ -62,7 +62,10 @@ enum tiny_bug {
                          no later reclaim, none of the scenarios needs one) */
     BUG_REWRITE_WAIT, /* after the doorbell, rewrites its own (still unfetched) wait slot with
                          the same wait plus IF = 1 */
+    BUG_LATE,         /* claims to honour deadlines, but gives up LATE_BY after the deadline */
 };
+
+#define LATE_BY HW_MS /* how late BUG_LATE returns */
 
 #define SPLIT_GAP (5 * HW_US) /* between the two halves of a split submit */
 
@@ -257,7 +260,10 @@ static int tiny_submit(void *drv, qi_platform *p, const vtd_desc *descs, unsigne
                        const struct drv_submit_opts *opts)
 {
     struct tiny *t = drv;
-    uint64_t deadline = t->bug == BUG_DEADLINE && opts ? opts->deadline_ns : 0;
+    uint64_t deadline =
+        (t->bug == BUG_DEADLINE || t->bug == BUG_LATE) && opts ? opts->deadline_ns : 0;
+    if (t->bug == BUG_LATE && deadline)
+        deadline += LATE_BY;
     if (n > CHK_MAX_BATCH)
         return DRV_EINVAL;
     if (t->bug != BUG_DEVTLB_FIRST && t->bug != BUG_NONE_SPLIT)
@@ -304,7 +310,9 @@ static unsigned tiny_capacity(void *drv)
                                        .init = var##_init,                                         \
                                        .submit = tiny_submit,                                      \
                                        .free_slots = tiny_free_slots,                              \
-                                       .capacity = tiny_capacity}
+                                       .capacity = tiny_capacity,                                  \
+                                       .honours_deadline =                                         \
+                                           bugv == BUG_DEADLINE || bugv == BUG_LATE}
 
 TINY_DRIVER(tiny, BUG_NONE, "minimal correct submitter");
 TINY_DRIVER(tiny_skip_devtlb, BUG_SKIP_DEVTLB, "never queues device-TLB descriptors");
@@ -323,6 +331,7 @@ TINY_DRIVER(tiny_irqs_off, BUG_IRQS_OFF, "polls with interrupts off");
 TINY_DRIVER(tiny_spin, BUG_SPIN, "polls without any platform point");
 TINY_DRIVER(tiny_deadline, BUG_DEADLINE, "honours the caller's deadline");
 TINY_DRIVER(tiny_rewrite_wait, BUG_REWRITE_WAIT, "rewrites its unfetched wait descriptor");
+TINY_DRIVER(tiny_late, BUG_LATE, "returns 1 ms after the caller's deadline");
 
 /* ---------------------------------------------------------------------------------------------
  * Scenarios, written to a temporary directory.
@@ -437,10 +446,15 @@ static int group_teardown(void **state)
 /* Load one of the scenarios above, with optional overrides. */
 static void load(const char *name, const char *set, scenario *sc)
 {
-    char path[128], err[256];
-    const char *sets[1] = {set};
+    char path[128], err[256], buf[256];
+    const char *sets[4];
+    unsigned nsets = 0;
+    /* `set`: NULL, or KEY=VALUE overrides separated by spaces */
+    snprintf(buf, sizeof(buf), "%s", set ? set : "");
+    for (char *tok = strtok(buf, " "); tok && nsets < 4; tok = strtok(NULL, " "))
+        sets[nsets++] = tok;
     snprintf(path, sizeof(path), "%s/%s.scn", scn_dir, name);
-    int rc = sc_load(path, set ? sets : NULL, set ? 1 : 0, sc, err, sizeof(err));
+    int rc = sc_load(path, sets, nsets, sc, err, sizeof(err));
     if (rc)
         fail_msg("%s: %s", path, err);
 }
@@ -945,9 +959,45 @@ static void test_false_failure_deadline_honoured(void **state)
     expect_verdict(&res, CHK_FALSE_FAILURE, "healthy targets");
 }
 
+/* deadline_overrun: a driver that says it honours deadlines must return by the deadline plus
+ * deadline_margin_ms (default 0.1 ms). ep0 answers after 3 ms; the caller allows 1 ms. The
+ * late driver gives up at 2 ms: caught with the default margin, quiet with a margin of 1.5 ms;
+ * the punctual one is quiet; a driver with no deadlines (the reference algorithms) is not
+ * judged by this oracle at all, and neither is a call with no bound. */
+static void test_deadline_overrun(void **state)
+{
+    (void)state;
+    chk_result res;
+    run1("slow", "deadline_ms=1", &tiny_late, &res);
+    assert_int_equal(res.failed_submits, 1);
+    expect_verdict(&res, CHK_DEADLINE_OVERRUN, "returned 0.00100"); /* 1 ms + a few ns */
+    expect_pass("slow", "deadline_ms=1 deadline_margin_ms=1.5", &tiny_late);
+    run1("slow", "deadline_ms=1 deadline_margin_ms=0.9", &tiny_late, &res);
+    expect_verdict(&res, CHK_DEADLINE_OVERRUN, "margin 0.000900000 s");
+    expect_pass("slow", "deadline_ms=1", &tiny_deadline);
+    expect_pass("slow", "deadline_ms=1", &tiny); /* waits 3 ms, but promises nothing */
+    expect_pass("slow", NULL, &tiny_late);       /* no bound given, none by default */
+}
+
+/* Without a caller's deadline the bound is the driver's own default, if it declares one. */
+static void test_deadline_overrun_default_bound(void **state)
+{
+    (void)state;
+    chk_result res;
+    sim_driver_ops bounded = tiny_late;
+    bounded.default_deadline_ns = HW_MS;
+    run1("slow", NULL, &bounded, &res);
+    assert_int_equal(res.failed_submits, 0); /* it waited the 3 ms and succeeded */
+    expect_verdict(&res, CHK_DEADLINE_OVERRUN, "0.001000000 s after the call");
+    bounded.default_deadline_ns = 4 * HW_MS;
+    expect_pass("slow", NULL, &bounded);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_deadline_overrun),
+        cmocka_unit_test(test_deadline_overrun_default_bound),
         cmocka_unit_test(test_tiny_passes),
         cmocka_unit_test(test_tiny_passes_explored),
         cmocka_unit_test(test_lost_skipped_devtlb),

@@ -278,6 +278,7 @@ static void test_defaults(void **state)
     assert_int_equal(s.devtlb_latency, 2 * HW_US);
     assert_int_equal(s.max_virtual, 600 * HW_S);
     assert_int_equal(s.deadline, 0);
+    assert_int_equal(s.deadline_margin, 100 * HW_US);
     assert_int_equal(s.cpu[0].repeat, 0);
     assert_int_equal(s.cpu[0].nops, 0);
     assert_int_equal(s.neps, 0);
@@ -285,7 +286,7 @@ static void test_defaults(void **state)
     /* the name defaults to the file's base name */
     assert_string_equal(s.name, strrchr(tmp_path, '/') + 1);
     assert_string_equal(s.file, tmp_path);
-    assert_int_equal(s.nparams, 14);
+    assert_int_equal(s.nparams, 15);
     for (unsigned i = 0; i < s.nparams; i++) {
         assert_true(s.params[i].common);
         assert_int_equal(s.params[i].line, 0);

@@ -36,8 +36,9 @@
 #include <qinval/platform.h>
 #include <qinval/vtd.h>
 
-/* Devices with a non-default state (suspect, quarantined, in a reset bracket) tracked at once.
- * A device beyond that is handled conservatively (see docs/engine.md, "Limits"). */
+/* Device records built into struct qi_engine, used when the configuration supplies none: how
+ * many devices with a non-default state (suspect, quarantined, in a reset bracket) the engine
+ * tracks at once. Records holding nothing are recycled; see qi_engine_config.devices. */
 #define QI_ENGINE_MAX_DEVICES 32
 /* Descriptors a fence callback may ask the engine to queue. */
 #define QI_ENGINE_FENCE_MAX 4
@@ -118,6 +119,19 @@ typedef struct qi_engine_ops {
  * FSTS only as a safety net (first after 100 ms instead of 20 us). */
 #define QI_ENGINE_F_FAULT_IRQ 0x8u
 
+/* One tracked device: contents private to the engine. */
+typedef struct qi_dev {
+    uint16_t sid;
+    uint8_t state;
+    uint8_t nfence;
+    bool fenced;
+    bool unfence_pending; /* fence[0..nfence) hold unfence descriptors not yet executed */
+    uint32_t strikes, last_blame, reset_gen;
+    uint32_t fence_first, fence_seq;
+    uint64_t taint_until;
+    vtd_desc fence[QI_ENGINE_FENCE_MAX];
+} qi_dev;
+
 /* Per-slot bookkeeping: an array of `entries` records, any alignment of the type, ordinary
  * (not DMA-able) memory, contents private to the engine. */
 typedef struct qi_slot {
@@ -154,6 +168,16 @@ typedef struct qi_engine_config {
     unsigned retry_budget;
     /* Most descriptors sharing one wait descriptor (0: 64). */
     unsigned max_batch;
+    /* Device records: ndevices of them, ordinary memory, contents private; NULL and 0 for the
+     * QI_ENGINE_MAX_DEVICES records inside struct qi_engine. One record is needed per device
+     * that is at once suspect (an invalidation time-out blamed on it not yet cleared by a
+     * success), quarantined or in a reset bracket; records holding nothing are recycled. Size
+     * it to the ATS-capable functions behind the remapping unit and it is never full. When it
+     * is full, qi_engine_device_gone() and qi_engine_device_reset_begin() return QI_ENOSPC
+     * and an ITE blamed on an untracked device is not counted against it (stats.untracked):
+     * its callers retry until their deadline (QI_ERR_DEADLINE) instead of being failed. */
+    qi_dev *devices;
+    unsigned ndevices;
     const qi_engine_ops *ops;
     void *cookie;
 } qi_engine_config;
@@ -169,19 +193,8 @@ typedef struct qi_engine_stats {
     uint64_t resubmits;    /* submissions queued again after an abort */
     uint64_t quarantines;  /* devices fenced */
     uint64_t deadline_hit; /* calls that returned QI_ERR_DEADLINE */
+    uint64_t untracked;    /* device events lost to a full device table */
 } qi_engine_stats;
-
-/* One tracked device (private). */
-struct qi_dev {
-    uint16_t sid;
-    uint8_t state;
-    uint8_t nfence;
-    bool fenced;
-    uint32_t strikes, last_blame, reset_gen;
-    uint32_t fence_first, fence_seq;
-    uint64_t taint_until;
-    vtd_desc fence[QI_ENGINE_FENCE_MAX];
-};
 
 /* The engine: caller-allocated (sizeof(qi_engine)), any alignment of the type, ordinary
  * memory; contents private. */
@@ -201,13 +214,16 @@ typedef struct qi_engine {
     uint32_t reclaim, hw_tail, sw_tail;
     uint32_t open, last_sent, last_sent_seq, prev_sent, prev_sent_seq;
     uint32_t seq, ite_serial, reset_gen, neutral_n;
-    uint32_t iqe_head; /* IQH when an unidentified IQE was first seen */
+    uint32_t iqe_head;   /* IQH when an unidentified IQE was first seen */
+    uint32_t iqe_serial; /* slots marked rejected so far (participants skip the look if 0 new) */
     uint64_t iqe_since;
     /* device-TLB work */
     uint32_t lane_n, dev_batches;
     uint32_t last_joined; /* participants of the last batch sent: is combining worth a wait? */
     uint16_t lane_sid;
-    struct qi_dev dev[QI_ENGINE_MAX_DEVICES];
+    qi_dev *dev; /* ndev records: the caller's, or dev_builtin */
+    unsigned ndev;
+    qi_dev dev_builtin[QI_ENGINE_MAX_DEVICES];
     qi_engine_stats stats;
 } qi_engine;
 
@@ -217,6 +233,7 @@ typedef struct qi_engine {
 #define QI_EINVAL   (-1) /* bad configuration or argument */
 #define QI_ESTATE   (-2) /* the hardware or the engine is not in the state the call needs */
 #define QI_ETIMEOUT (-3) /* the hardware did not respond in time */
+#define QI_ENOSPC   (-4) /* the device table is full (qi_engine_config.devices) */
 
 /* Check the configuration, read CAP/ECAP, zero the caller's memory. Does not touch the queue
  * registers. Process context. */
@@ -244,15 +261,21 @@ void qi_engine_fault_irq(qi_engine *e, qi_platform *p);
 
 /* Hot-plug removal (or any other certain knowledge that the device is gone): quarantine it
  * now. Device-TLB invalidations to it already in the queue still time out in hardware; their
- * callers then fail with QI_ERR_DEVICE. May be called in interrupt context. */
-void qi_engine_device_gone(qi_engine *e, qi_platform *p, uint16_t sid);
+ * callers then fail with QI_ERR_DEVICE. May be called in interrupt context. 0, or QI_ENOSPC
+ * (the device table is full: nothing was done; logged). */
+int qi_engine_device_gone(qi_engine *e, qi_platform *p, uint16_t sid);
 
 /* Reset bracket around an FLR or a detach/attach of function `sid`: between begin and end no
  * device-TLB invalidation is sent to it (submitters wait for the end of the bracket, then
  * theirs are sent to the reset, empty ATC); a time-out of one sent before the bracket does
  * not count against the device. end also lifts a quarantine. Process context; end waits for
- * the fence to be lifted (until `deadline_ns`, 0: the IOMMU default). */
-void qi_engine_device_reset_begin(qi_engine *e, qi_platform *p, uint16_t sid);
+ * the fence to be lifted (until `deadline_ns`, 0: the IOMMU default).
+ * begin: 0, or QI_ENOSPC (the device table is full: the bracket is not tracked; logged).
+ * end: 0 once the unfence invalidations (if any) executed; QI_ETIMEOUT if they did not by the
+ * deadline (the device is no longer quarantined but the IOMMU may still refuse its translated
+ * requests: call end again, which queues them again, until it returns 0); QI_ESTATE if the
+ * engine could not queue them (not enabled). */
+int qi_engine_device_reset_begin(qi_engine *e, qi_platform *p, uint16_t sid);
 int qi_engine_device_reset_end(qi_engine *e, qi_platform *p, uint16_t sid, uint64_t deadline_ns);
 
 /* Is `sid` quarantined (fenced or being fenced)? */

@@ -16,10 +16,16 @@
 
 const char *chk_verdict_name(enum chk_verdict v)
 {
-    static const char *const names[CHK_NVERDICTS] = {
-        "pass",          "hard_lockup",      "hang",          "lost_invalidation",
-        "stale_dma",     "queue_corruption", "false_failure", "slot_leak",
-        "internal_error"};
+    static const char *const names[CHK_NVERDICTS] = {"pass",
+                                                     "hard_lockup",
+                                                     "hang",
+                                                     "lost_invalidation",
+                                                     "stale_dma",
+                                                     "queue_corruption",
+                                                     "deadline_overrun",
+                                                     "false_failure",
+                                                     "slot_leak",
+                                                     "internal_error"};
     return (unsigned)v < CHK_NVERDICTS ? names[v] : "?";
 }
 
@@ -259,6 +265,27 @@ static void judge_queue(const struct chk_exec *x, struct judgement *j)
     }
 }
 
+/* A driver that honours deadlines returns from every call by the call's bound (the scenario's
+ * deadline_ms, else the driver's own default, if any) plus the scenario's margin. */
+static void judge_deadline(const struct chk_exec *x, struct judgement *j)
+{
+    hw_time bound = x->sc->deadline ? x->sc->deadline : x->drv->default_deadline_ns;
+    if (!x->drv->honours_deadline || !bound)
+        return;
+    for (size_t k = 0; k < x->nsubs; k++) {
+        const struct chk_submit *s = &x->subs[k];
+        if (!s->done || s->t1 <= s->t0 + bound + x->sc->deadline_margin)
+            continue;
+        fire(j, CHK_DEADLINE_OVERRUN,
+             "cpu%u's submit (%.9f -> %.9f s) returned %.9f s after its deadline (%.9f s after "
+             "the call; margin %.9f s)",
+             s->cpu, (double)s->t0 / HW_S, (double)s->t1 / HW_S,
+             (double)(s->t1 - s->t0 - bound) / HW_S, (double)bound / HW_S,
+             (double)x->sc->deadline_margin / HW_S);
+        return;
+    }
+}
+
 /* Healthy: no malformed descriptor, and every endpoint it targets was fault-free until the
  * call returned. */
 static bool healthy(const struct chk_exec *x, const struct chk_submit *s)
@@ -324,6 +351,7 @@ void chk_judge(struct chk_exec *x, chk_result *res)
     judge_lost(x, &j);
     judge_dma(x, &j);
     judge_queue(x, &j);
+    judge_deadline(x, &j);
     judge_failures(x, &j);
     judge_leak(x, res, &j);
     res->verdict = j.v;

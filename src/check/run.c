@@ -61,9 +61,12 @@ static unsigned choose_cpu(void *ctx, const sim_world *w, const unsigned *cands,
 {
     struct chk_exec *x = ctx;
     (void)step;
+    /* The default keeps running the CPU of the last step, whether or not that step was a
+     * choice (a CPU that ran alone because the others were not due yet keeps going). */
+    int last = sim_last_ran(w);
     unsigned dflt = 0;
     for (unsigned i = 0; i < n; i++)
-        if (cands[i] == x->last_cpu)
+        if (cands[i] == (last >= 0 ? (unsigned)last : x->last_cpu))
             dflt = i;
     enum chk_decision_kind kind =
         sim_cpu_next_local(w, cands[dflt]) ? CHK_DECIDE_SCHED_LOCAL : CHK_DECIDE_SCHED;

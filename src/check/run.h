@@ -25,6 +25,7 @@ enum chk_verdict {
     CHK_LOST_INVALIDATION,
     CHK_STALE_DMA,
     CHK_QUEUE_CORRUPTION,
+    CHK_DEADLINE_OVERRUN, /* a call of a driver that honours deadlines returned late */
     CHK_FALSE_FAILURE,
     CHK_SLOT_LEAK,
     CHK_INTERNAL, /* the run could not be set up or was aborted by the simulator */

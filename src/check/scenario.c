@@ -52,6 +52,7 @@ static const struct {
     {"max_virtual_s", "600"},
     {"deadline_ms", "0"},
     {"mem_points", "0"},
+    {"deadline_margin_ms", "0.1"},
     {"drop_faults", "none"},
     {"ops_limit", "none"},
 };
@@ -501,7 +502,8 @@ static int resolve_common(struct ld *l)
     s->itesid = v != 0;
     if (param_time(l, "devtlb_latency_us", 3, false, &s->devtlb_latency) ||
         param_time(l, "max_virtual_s", 9, true, &s->max_virtual) ||
-        param_time(l, "deadline_ms", 6, false, &s->deadline))
+        param_time(l, "deadline_ms", 6, false, &s->deadline) ||
+        param_time(l, "deadline_margin_ms", 6, false, &s->deadline_margin))
         return -1;
     if (param_uint(l, "mem_points", 0, 1, "0 or 1", &v))
         return -1;

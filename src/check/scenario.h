@@ -44,11 +44,11 @@
  *
  * Common keys (valid in every scenario): cpus, queue_len, desc_width (128|256), head_policy
  * (fetch|complete), fetch_window, ite_timeout_ms, watchdog_s, itesid (0|1), devtlb_latency_us,
- * max_virtual_s, deadline_ms, mem_points (0|1: plain shared loads and stores are scheduling
- * points too), and the two reductions counterexample minimisation uses: drop_faults (none |
- * I,J,...: leave out those [fault] sections, 0-based in file order) and ops_limit (none |
- * N,N,...: CPU i runs at most its N operations; '*' for all of them). Any other key must be
- * declared in the scenario's [params].
+ * max_virtual_s, deadline_ms, deadline_margin_ms, mem_points (0|1: plain shared loads and
+ * stores are scheduling points too), and the two reductions counterexample minimisation uses:
+ * drop_faults (none | I,J,...: leave out those [fault] sections, 0-based in file order) and
+ * ops_limit (none | N,N,...: CPU i runs at most its N operations; '*' for all of them). Any
+ * other key must be declared in the scenario's [params].
  */
 #ifndef QINVAL_SCENARIO_H
 #define QINVAL_SCENARIO_H
@@ -138,8 +138,9 @@ typedef struct scenario {
     bool itesid;
     hw_time devtlb_latency;
     hw_time max_virtual;
-    hw_time deadline; /* per-call bound handed to drivers that honour one */
-    bool mem_points;  /* plain shared loads/stores are scheduling points (sim_config) */
+    hw_time deadline;        /* per-call bound handed to drivers that honour one */
+    hw_time deadline_margin; /* how late such a call may return (deadline_overrun oracle) */
+    bool mem_points;         /* plain shared loads/stores are scheduling points (sim_config) */
 
     unsigned neps;
     struct sc_endpoint eps[SC_MAX_EPS];

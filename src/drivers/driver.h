@@ -56,6 +56,12 @@ typedef struct sim_driver_ops {
     /* Free ring slots as the driver counts them, and the count when idle. */
     unsigned (*free_slots)(void *drv);
     unsigned (*capacity)(void *drv);
+    /* Deadlines: a driver that honours them returns from every submit by its deadline_ns (or,
+     * without one, within default_deadline_ns of the call, if non-zero) plus the scenario's
+     * deadline_margin_ms; the deadline_overrun oracle holds it to that. The reference Linux
+     * algorithms have no deadline (false). */
+    bool honours_deadline;
+    uint64_t default_deadline_ns;
 } sim_driver_ops;
 
 /* The registry: every driver the checker knows, NULL-terminated. */

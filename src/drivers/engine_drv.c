@@ -16,13 +16,18 @@
 #include "drivers/driver.h"
 #include "sim/sim.h"
 
-#define MAX_FENCED 16
+/* Device records: one per endpoint a scenario can have, so the table is never full (the
+ * engine recycles records with nothing to remember); as many context entries can be fenced. */
+#define ENG_DEVICES 8 /* SC_MAX_EPS of src/check/scenario.h */
+/* Ends of a reset bracket tried before giving up (each bounded by the default deadline). */
+#define RESET_END_TRIES 3
 
 struct eng_drv {
-    qi_engine e;
+    qi_engine e; /* first: tests reach the engine through the driver state */
+    qi_dev devices[ENG_DEVICES];
     /* Context entries we changed, to restore at the end of a reset bracket. */
-    uint16_t fenced_sid[MAX_FENCED];
-    bool fenced_used[MAX_FENCED];
+    uint16_t fenced_sid[ENG_DEVICES];
+    bool fenced_used[ENG_DEVICES];
 };
 
 /* The context entry of `sid` in the tables the OS built (RTADDR), or NULL if not present. */
@@ -55,7 +60,7 @@ static unsigned eng_fence(void *cookie, qi_platform *p, uint16_t sid, vtd_desc *
         return 0;
     unsigned n = set_tt(p, sid, VTD_TT_DEVTLB, VTD_TT_UNTRANSLATED, out);
     if (n) {
-        for (unsigned i = 0; i < MAX_FENCED; i++) {
+        for (unsigned i = 0; i < ENG_DEVICES; i++) {
             if (!d->fenced_used[i]) {
                 d->fenced_used[i] = true;
                 d->fenced_sid[i] = sid;
@@ -72,7 +77,7 @@ static unsigned eng_unfence(void *cookie, qi_platform *p, uint16_t sid, vtd_desc
     struct eng_drv *d = cookie;
     if (max < 1)
         return 0;
-    for (unsigned i = 0; i < MAX_FENCED; i++) {
+    for (unsigned i = 0; i < ENG_DEVICES; i++) {
         if (d->fenced_used[i] && d->fenced_sid[i] == sid) {
             d->fenced_used[i] = false;
             unsigned n = set_tt(p, sid, VTD_TT_UNTRANSLATED, VTD_TT_DEVTLB, out);
@@ -112,7 +117,9 @@ static void *eng_init_flags(qi_platform *p, const struct drv_params *prm, uint32
                             .ttm = VTD_TTM_LEGACY,
                             .flags = flags | QI_ENGINE_F_FAULT_IRQ,
                             .ops = &eng_ops,
-                            .cookie = d};
+                            .cookie = d,
+                            .devices = d->devices,
+                            .ndevices = ENG_DEVICES};
     int rc = qi_engine_init(&d->e, p, &cfg);
     if (rc == 0)
         rc = qi_engine_enable(&d->e, p, 0);
@@ -160,19 +167,33 @@ static void eng_fault_irq(void *drv, qi_platform *p)
     qi_engine_fault_irq(&((struct eng_drv *)drv)->e, p);
 }
 
+/* The device table is sized so that it cannot be full; if it ever is, the run says so (the
+ * engine would be unable to quarantine the device: an internal error, not a verdict). */
 static void eng_hotplug(void *drv, qi_platform *p, uint16_t sid)
 {
-    qi_engine_device_gone(&((struct eng_drv *)drv)->e, p, sid);
+    if (qi_engine_device_gone(&((struct eng_drv *)drv)->e, p, sid))
+        sim_abort(sim_platform_world(p), "qinval: device table full on hot-plug removal");
 }
 
 static void eng_reset_prepare(void *drv, qi_platform *p, uint16_t sid)
 {
-    qi_engine_device_reset_begin(&((struct eng_drv *)drv)->e, p, sid);
+    if (qi_engine_device_reset_begin(&((struct eng_drv *)drv)->e, p, sid))
+        sim_abort(sim_platform_world(p), "qinval: device table full at a reset bracket");
 }
 
+/* The end of the bracket queues the invalidation that gives the device its ATS permission
+ * back. If it does not complete by the default deadline (behind a dead device's time-out,
+ * say), the IOMMU may still refuse the device's translated requests (safe, not yet useful):
+ * ask again, which queues it again, a few times, then leave it logged. */
 static void eng_reset_done(void *drv, qi_platform *p, uint16_t sid)
 {
-    qi_engine_device_reset_end(&((struct eng_drv *)drv)->e, p, sid, 0);
+    for (unsigned i = 0; i < RESET_END_TRIES; i++) {
+        int rc = qi_engine_device_reset_end(&((struct eng_drv *)drv)->e, p, sid, 0);
+        if (rc == 0)
+            return;
+        sim_note(p, "qinval: reset bracket end incomplete (sid, error)", sid, (uint64_t)-rc);
+    }
+    qi_plat_log(p, QI_LOG_ERR, "qinval: ATS permission not restored (sid)", sid, 0);
 }
 
 static unsigned eng_free_slots(void *drv)
@@ -198,6 +219,8 @@ static unsigned eng_capacity(void *drv)
         .reset_done = eng_reset_done,                                                              \
         .free_slots = eng_free_slots,                                                              \
         .capacity = eng_capacity,                                                                  \
+        .honours_deadline = true,                                                                  \
+        .default_deadline_ns = QI_ENGINE_DEVTLB_TIMEOUT_NS,                                        \
     }
 
 ENGINE_DRIVER(engine_ops, "qinval",

@@ -19,6 +19,45 @@
  * hardware head (a later batch completed, or IQH read), and after every participant that
  * looked at its record has left.
  *
+ * Concurrency. One spin lock, e->lock, taken with local interrupts disabled and never held
+ * while waiting, protects:
+ *  - the ring: its contents (every descriptor store), the indices reclaim <= hw_tail <= sw_tail
+ *    (in ring order), the open batch, last_sent/prev_sent, and the IQT register: tail writes
+ *    happen under the lock, so the hardware sees the tail move forward in ring order only;
+ *  - every slot record field except `left`, and the software's stores to status words (0 when
+ *    a batch opens, ~seq when it is aborted);
+ *  - the sequence, ITE and reset counters, the device-TLB lane, the device table, and the
+ *    recoveries (IQE/ITE/ICE repair and the FSTS writes that clear them).
+ * Outside the lock, only:
+ *  - a waiter's loads of its own batch's status word (and, as the batch's leader, of its
+ *    state and of the previous batch's status word: a stale value there only delays sending);
+ *    the record and the word stay its own while it has not left: reclaim_walk() stops at a
+ *    batch with left != joined;
+ *  - leave(): one atomic add to `left`, after the participant's last read of the record (its
+ *    bad-slot flags and abort serial). After it the record may be reused at once;
+ *  - FSTS reads (slow_tick), the clock, and the introspection functions (snapshots).
+ * Orderings that matter, and why:
+ *  1. Descriptors and the wait, and the 0 in the batch's status word, are stored before the
+ *     tail write that publishes them (wmb in close_and_send): the hardware never fetches a
+ *     half-written slot, and its status write cannot be overwritten by our 0.
+ *  2. Sequence numbers are allocated under the lock, in ring order; a waiter completes only
+ *     on its own sequence (or its complement, written by a recovery), so a late or stray
+ *     status write cannot complete another batch, and a status word is reused only once its
+ *     batch is FREE (below), when no write for it can still arrive.
+ *  3. Recoveries mark aborted batches (~seq) and overwrite unconsumed slots while FSTS.ITE or
+ *     FSTS.IQE still stops the queue, then wmb, then clear the error: the hardware fetches
+ *     nothing and writes no status meanwhile, so the bookkeeping never races it, and a slot
+ *     overwritten with a neutral wait (status to the scratch word) can only write there.
+ *  4. Slot reuse behind the hardware head, under both head policies: a batch is FREE when its
+ *     status word holds its sequence (the wait executed, and waits complete in order, so every
+ *     slot before it was consumed), when it is DEAD (its wait was behind IQH at the ITE:
+ *     fetched and aborted, and everything before it fetched), or when it is NEUTRAL and a
+ *     later batch completed or IQH was read past it. Whether IQH moves at fetch or at
+ *     completion only decides DEAD (the wait is behind IQH: fetched, or retired by the abort)
+ *     versus NEUTRAL (the wait is at or after IQH: under a completion-tracking head every
+ *     wait not yet retired is, so the batch is neutralised and waits for a later completion
+ *     or for IQH); neither frees a slot the hardware may still read.
+ *
  * Only platform.h and vtd.h are used; no libc (the loops below avoid patterns a compiler
  * would turn into memcpy/memset calls, and the freestanding check in CMake verifies it).
  */
@@ -136,9 +175,9 @@ static bool dev_blocked(const struct qi_dev *d)
     return d->state == D_FENCE_WANTED || d->state == D_FENCING || d->state == D_QUARANTINED;
 }
 
-static struct qi_dev *dev_find(qi_engine *e, uint16_t sid)
+static struct qi_dev *dev_find(const qi_engine *e, uint16_t sid)
 {
-    for (unsigned i = 0; i < QI_ENGINE_MAX_DEVICES; i++)
+    for (unsigned i = 0; i < e->ndev; i++)
         if (e->dev[i].state != D_FREE && e->dev[i].sid == sid)
             return &e->dev[i];
     return NULL;
@@ -151,10 +190,10 @@ static struct qi_dev *dev_get(qi_engine *e, uint16_t sid, uint64_t now)
     struct qi_dev *d = dev_find(e, sid), *spare = NULL;
     if (d)
         return d;
-    for (unsigned i = 0; i < QI_ENGINE_MAX_DEVICES && !spare; i++) {
+    for (unsigned i = 0; i < e->ndev && !spare; i++) {
         struct qi_dev *x = &e->dev[i];
-        if (x->state == D_FREE ||
-            (x->state == D_NORMAL && x->strikes == 0 && x->taint_until <= now && !x->fenced))
+        if (x->state == D_FREE || (x->state == D_NORMAL && x->strikes == 0 &&
+                                   x->taint_until <= now && !x->fenced && !x->unfence_pending))
             spare = x;
     }
     if (!spare)
@@ -299,7 +338,7 @@ static void batch_completed(qi_engine *e, uint32_t first, uint64_t now)
             d->strikes = 0;
     }
     if (r->flags & SF_FENCE) {
-        for (unsigned i = 0; i < QI_ENGINE_MAX_DEVICES; i++) {
+        for (unsigned i = 0; i < e->ndev; i++) {
             struct qi_dev *d = &e->dev[i];
             if (d->state == D_FENCING && d->fence_first == first && d->fence_seq == r->seq)
                 d->state = D_QUARANTINED;
@@ -397,6 +436,7 @@ static void start_quarantine(qi_engine *e, qi_platform *p, struct qi_dev *d)
         d->fenced = true;
     }
     d->nfence = (uint8_t)n;
+    d->unfence_pending = false; /* fence[] holds the fence now; the new one supersedes it */
     d->state = n ? D_FENCE_WANTED : D_QUARANTINED;
     d->strikes = 0;
     e->stats.quarantines++;
@@ -408,7 +448,7 @@ static void start_quarantine(qi_engine *e, qi_platform *p, struct qi_dev *d)
  * once (its batch is sent immediately, joined by whatever was open). */
 static void service(qi_engine *e, qi_platform *p, uint64_t now)
 {
-    for (unsigned i = 0; i < QI_ENGINE_MAX_DEVICES; i++) {
+    for (unsigned i = 0; i < e->ndev; i++) {
         struct qi_dev *d = &e->dev[i];
         if (d->state != D_FENCE_WANTED)
             continue;
@@ -495,6 +535,7 @@ static void recover_iqe(qi_engine *e, qi_platform *p)
         e->iqe_head = NONE;
         uint32_t b = batch_of(e, head);
         qi_plat_store32(p, &e->slot[head].flags, e->slot[head].flags | SF_BAD);
+        e->iqe_serial++;
         put_neutral(e, p, head);
         note(p, "qi-engine: IQE: descriptor rejected, replaced (slot, batch)", head, b);
         if (b != NONE && radd(e, b, e->slot[b].len - 1u) == head) {
@@ -551,6 +592,106 @@ static void add_suspect(struct suspect *s, unsigned *ns, const qi_slot *r)
  * queue a wait behind the neutralised slots and clear ITE. Participants of aborted batches
  * resubmit their own descriptors; the culprit's decide with the device's strikes.
  */
+/* The suspects of one ITE and what it did to the queue. */
+struct ite_scan {
+    struct suspect sus[MAX_SUSPECTS];
+    unsigned ns, aborted, neutralised;
+};
+
+/* Abort one incomplete sent batch (step 2 of the recovery, docs/engine.md). */
+static void abort_batch(qi_engine *e, qi_platform *p, uint32_t pos, uint32_t hd, uint32_t serial,
+                        struct ite_scan *sc)
+{
+    qi_slot *r = &e->slot[pos];
+    uint32_t w = radd(e, pos, r->len - 1u);
+    uint32_t st = S_DEAD;
+    if (rdist(e, e->reclaim, w) >= hd) {
+        for (uint32_t s = pos, i = 0; i < r->len; i++, s = radd(e, s, 1))
+            if (rdist(e, e->reclaim, s) >= hd)
+                put_neutral(e, p, s);
+        st = S_NEUTRAL;
+    }
+    r->abort_ite = serial;
+    mark_aborted(e, p, pos, st);
+    sc->neutralised += st == S_NEUTRAL;
+    sc->aborted++;
+    if (r->flags & SF_HAS_DEV) {
+        e->lane_n--;
+        e->dev_batches--;
+        add_suspect(sc->sus, &sc->ns, r);
+    }
+    if (r->flags & SF_FENCE) {
+        for (unsigned i = 0; i < e->ndev; i++) {
+            struct qi_dev *d = &e->dev[i];
+            if (d->state == D_FENCING && d->fence_first == pos && d->fence_seq == r->seq)
+                d->state = D_FENCE_WANTED;
+        }
+    }
+}
+
+/* Whose time-out: ITESID when reported, else the only device that can have caused it (the one
+ * suspect, and no other device whose requests may still be out on the link); -1 if unknown. */
+static int ite_culprit(const qi_engine *e, uint16_t itesid, const struct ite_scan *sc, uint64_t now)
+{
+    if (itesid != 0)
+        return itesid;
+    unsigned cand = sc->ns;
+    int only = sc->ns == 1 ? sc->sus[0].sid : -1;
+    for (unsigned i = 0; i < e->ndev; i++) {
+        const struct qi_dev *d = &e->dev[i];
+        bool listed = false;
+        for (unsigned k = 0; k < sc->ns; k++)
+            listed |= sc->sus[k].sid == d->sid;
+        if (d->state != D_FREE && d->taint_until > now && !listed) {
+            cand++;
+            only = d->sid;
+        }
+    }
+    return cand == 1 ? only : -1;
+}
+
+/* Requests of every suspect may still be out on the link: until the time-out that just fired
+ * has elapsed once more, a later ITE may be theirs. */
+static void taint_suspects(qi_engine *e, const struct ite_scan *sc, uint64_t now)
+{
+    for (unsigned k = 0; k < sc->ns; k++) {
+        struct qi_dev *d = dev_get(e, sc->sus[k].sid, now);
+        uint64_t waited = now - sc->sus[k].first_sent;
+        if (d && now + waited + waited / 8 > d->taint_until)
+            d->taint_until = now + waited + waited / 8;
+    }
+}
+
+/* A strike for the culprit (not for a time-out of work sent before its reset, nor while it is
+ * quarantined); past the retry budget, or with nobody waiting for its work, quarantine. */
+static void blame(qi_engine *e, qi_platform *p, int culprit, const struct ite_scan *sc,
+                  uint32_t serial, uint64_t now)
+{
+    if (culprit < 0) {
+        note(p, "qi-engine: ITE, culprit unknown (suspects, batches aborted)", sc->ns, sc->aborted);
+        return;
+    }
+    struct qi_dev *d = dev_get(e, (uint16_t)culprit, now);
+    const struct suspect *s = NULL;
+    for (unsigned k = 0; k < sc->ns; k++)
+        if (sc->sus[k].sid == (uint16_t)culprit)
+            s = &sc->sus[k];
+    if (!d) {
+        e->stats.untracked++;
+        qi_plat_log(p, QI_LOG_ERR, "qi-engine: device table full, ITE not counted (sid)",
+                    (uint64_t)culprit, 0);
+    } else if (s && d->state == D_NORMAL && s->gen_min >= d->reset_gen) {
+        d->strikes++;
+        d->last_blame = serial;
+        note(p, "qi-engine: ITE blamed on (sid, strikes)", (uint64_t)culprit, d->strikes);
+        if (d->strikes > e->retry_budget || s->abandoned)
+            start_quarantine(e, p, d);
+    } else {
+        note(p, "qi-engine: ITE of (sid), not counted against it (reset, quarantine)",
+             (uint64_t)culprit, d->state);
+    }
+}
+
 static void recover_ite(qi_engine *e, qi_platform *p)
 {
     uint32_t head = reg_index(e, qi_plat_read64(p, VTD_REG_IQH));
@@ -559,8 +700,7 @@ static void recover_ite(qi_engine *e, qi_platform *p)
     uint64_t now = qi_plat_now_ns(p);
     uint32_t serial = ++e->ite_serial;
     uint32_t hd = rdist(e, e->reclaim, head), td = rdist(e, e->reclaim, e->hw_tail);
-    struct suspect sus[MAX_SUSPECTS];
-    unsigned ns = 0, aborted = 0, neutralised = 0;
+    struct ite_scan sc = {.ns = 0};
 
     e->stats.ite++;
     if (hd > td) {
@@ -568,96 +708,21 @@ static void recover_ite(qi_engine *e, qi_platform *p)
                     head, e->hw_tail);
         hd = 0;
     }
-    for (uint32_t pos = e->reclaim; pos != e->hw_tail; pos = radd(e, pos, e->slot[pos].len)) {
-        qi_slot *r = &e->slot[pos];
-        if (r->state != S_SENT || vread(&e->status[pos]) == r->seq)
-            continue;
-        uint32_t w = radd(e, pos, r->len - 1u);
-        uint32_t st = S_DEAD;
-        if (rdist(e, e->reclaim, w) >= hd) {
-            for (uint32_t s = pos, i = 0; i < r->len; i++, s = radd(e, s, 1))
-                if (rdist(e, e->reclaim, s) >= hd)
-                    put_neutral(e, p, s);
-            st = S_NEUTRAL;
-        }
-        r->abort_ite = serial;
-        mark_aborted(e, p, pos, st);
-        neutralised += st == S_NEUTRAL;
-        aborted++;
-        if (r->flags & SF_HAS_DEV) {
-            e->lane_n--;
-            e->dev_batches--;
-            add_suspect(sus, &ns, r);
-        }
-        if (r->flags & SF_FENCE) {
-            for (unsigned i = 0; i < QI_ENGINE_MAX_DEVICES; i++) {
-                struct qi_dev *d = &e->dev[i];
-                if (d->state == D_FENCING && d->fence_first == pos && d->fence_seq == r->seq)
-                    d->state = D_FENCE_WANTED;
-            }
-        }
-    }
-    e->stats.aborted += aborted;
-    e->neutral_n += neutralised;
-
-    /* Whose time-out? */
-    int culprit = -1;
-    if (itesid != 0) {
+    for (uint32_t pos = e->reclaim; pos != e->hw_tail; pos = radd(e, pos, e->slot[pos].len))
+        if (e->slot[pos].state == S_SENT && vread(&e->status[pos]) != e->slot[pos].seq)
+            abort_batch(e, p, pos, hd, serial, &sc);
+    e->stats.aborted += sc.aborted;
+    e->neutral_n += sc.neutralised;
+    if (itesid != 0)
         e->itesid_trusted = true;
-        culprit = itesid;
-    } else {
-        unsigned cand = ns;
-        int only = ns == 1 ? sus[0].sid : -1;
-        for (unsigned i = 0; i < QI_ENGINE_MAX_DEVICES; i++) {
-            const struct qi_dev *d = &e->dev[i];
-            bool listed = false;
-            for (unsigned k = 0; k < ns; k++)
-                listed |= sus[k].sid == d->sid;
-            if (d->state != D_FREE && d->taint_until > now && !listed) {
-                cand++;
-                only = d->sid;
-            }
-        }
-        if (cand == 1)
-            culprit = only;
-    }
-    /* Requests of every suspect may still be out on the link: until the time-out that just
-     * fired has elapsed once more, a later ITE may be theirs. */
-    for (unsigned k = 0; k < ns; k++) {
-        struct qi_dev *d = dev_get(e, sus[k].sid, now);
-        if (d) {
-            uint64_t until = now + (now - sus[k].first_sent) + (now - sus[k].first_sent) / 8;
-            if (until > d->taint_until)
-                d->taint_until = until;
-        }
-    }
-    if (culprit >= 0) {
-        struct qi_dev *d = dev_get(e, (uint16_t)culprit, now);
-        const struct suspect *s = NULL;
-        for (unsigned k = 0; k < ns; k++)
-            if (sus[k].sid == (uint16_t)culprit)
-                s = &sus[k];
-        if (d && s && d->state == D_NORMAL && s->gen_min >= d->reset_gen) {
-            d->strikes++;
-            d->last_blame = serial;
-            note(p, "qi-engine: ITE blamed on (sid, strikes)", (uint64_t)culprit, d->strikes);
-            if (d->strikes > e->retry_budget || s->abandoned)
-                start_quarantine(e, p, d);
-        } else if (!d) {
-            qi_plat_log(p, QI_LOG_ERR, "qi-engine: device table full, ITE not counted (sid)",
-                        (uint64_t)culprit, 0);
-        } else {
-            note(p, "qi-engine: ITE of (sid), not counted against it (reset, quarantine)",
-                 (uint64_t)culprit, d->state);
-        }
-    } else {
-        note(p, "qi-engine: ITE, culprit unknown (suspects, batches aborted)", ns, aborted);
-    }
+    int culprit = ite_culprit(e, itesid, &sc, now);
+    taint_suspects(e, &sc, now);
+    blame(e, p, culprit, &sc, serial, now);
 
     /* Something must follow the neutralised slots and report: a fence, the open batch, or a
      * wait of our own (the reserved slot). */
     service(e, p, now);
-    if (neutralised && (e->last_sent == NONE || e->slot[e->last_sent].state != S_SENT)) {
+    if (sc.neutralised && (e->last_sent == NONE || e->slot[e->last_sent].state != S_SENT)) {
         if (e->open == NONE && space_for(e, 1, true))
             open_batch(e, p, now);
         if (e->open != NONE)
@@ -727,6 +792,7 @@ struct part {
     uint32_t pslot, pn;
     uint32_t prev_first, prev_seq;
     uint64_t open_ns, combine_ns;
+    uint32_t iqe_at_join; /* e->iqe_serial when the segment was queued */
     bool leader, has_dev;
 };
 
@@ -821,6 +887,7 @@ static enum wres wait_batch(qi_engine *e, qi_platform *p, struct call *c, struct
                 if (e->open == pt->first)
                     close_and_send(e, p);
                 qi_plat_unlock_irqrestore(p, &e->lock, fl);
+                leading = false; /* sent now, by us or before us */
                 continue;
             }
             qi_plat_relax(p, min_u64(give_up, dl));
@@ -933,8 +1000,11 @@ joined : {
     /* Send at once while the last batch went out alone (nobody around to share with) and the
      * hardware is free (hw_free); otherwise the opener sends it once the previous batch is
      * done, or after a short while, and those who take the lock meanwhile join it. */
-    if ((e->flags & QI_ENGINE_F_NO_COMBINE) || (pt->leader && hw_free(e) && e->last_joined <= 1))
+    pt->iqe_at_join = e->iqe_serial;
+    if ((e->flags & QI_ENGINE_F_NO_COMBINE) || (pt->leader && hw_free(e) && e->last_joined <= 1)) {
         close_and_send(e, p);
+        pt->leader = false; /* nothing left to lead */
+    }
     return J_JOINED;
 }
 }
@@ -995,9 +1065,13 @@ static unsigned caller_index(const vtd_desc *d, unsigned n, bool filtered, uint1
     return 0;
 }
 
-/* Which of our slots did the hardware reject? -1 if none. */
+/* Which of our slots did the hardware reject? -1 if none. Read after the batch's status word
+ * (which the hardware writes after the repair), so an IQE repair of ours is visible; when no
+ * slot was marked since we joined, there is nothing to look at. */
 static int bad_slot(qi_engine *e, qi_platform *p, const struct part *pt)
 {
+    if (vread(&e->iqe_serial) == pt->iqe_at_join)
+        return -1;
     for (uint32_t j = 0, s = pt->pslot; j < pt->pn; j++, s = radd(e, s, 1))
         if (qi_plat_load32(p, &e->slot[s].flags) & SF_BAD)
             return (int)j;
@@ -1191,62 +1265,90 @@ void qi_engine_fault_irq(qi_engine *e, qi_platform *p)
     qi_plat_unlock_irqrestore(p, &e->lock, fl);
 }
 
-void qi_engine_device_gone(qi_engine *e, qi_platform *p, uint16_t sid)
+static struct qi_dev *dev_get_or_log(qi_engine *e, qi_platform *p, uint16_t sid, const char *msg)
+{
+    struct qi_dev *d = dev_get(e, sid, qi_plat_now_ns(p));
+    if (!d) {
+        e->stats.untracked++;
+        qi_plat_log(p, QI_LOG_ERR, msg, sid, e->ndev);
+    }
+    return d;
+}
+
+int qi_engine_device_gone(qi_engine *e, qi_platform *p, uint16_t sid)
 {
     unsigned long fl = qi_plat_lock_irqsave(p, &e->lock);
-    uint64_t now = qi_plat_now_ns(p);
-    struct qi_dev *d = dev_get(e, sid, now);
+    struct qi_dev *d =
+        dev_get_or_log(e, p, sid, "qi-engine: device table full, cannot quarantine (sid, size)");
     if (d) {
         if (d->state == D_RESET)
             d->state = D_NORMAL;
         start_quarantine(e, p, d);
         if (e->enabled)
-            service(e, p, now);
-    } else {
-        qi_plat_log(p, QI_LOG_ERR, "qi-engine: device table full, cannot quarantine (sid)", sid, 0);
+            service(e, p, qi_plat_now_ns(p));
     }
     qi_plat_unlock_irqrestore(p, &e->lock, fl);
+    return d ? 0 : QI_ENOSPC;
 }
 
-void qi_engine_device_reset_begin(qi_engine *e, qi_platform *p, uint16_t sid)
+int qi_engine_device_reset_begin(qi_engine *e, qi_platform *p, uint16_t sid)
 {
     unsigned long fl = qi_plat_lock_irqsave(p, &e->lock);
-    struct qi_dev *d = dev_get(e, sid, qi_plat_now_ns(p));
+    struct qi_dev *d =
+        dev_get_or_log(e, p, sid, "qi-engine: device table full, reset not tracked (sid, size)");
     if (d) {
         d->reset_gen = ++e->reset_gen;
         d->state = D_RESET;
         d->strikes = 0;
         note(p, "qi-engine: reset bracket begins (sid)", sid, 0);
-    } else {
-        qi_plat_log(p, QI_LOG_ERR, "qi-engine: device table full, reset not tracked (sid)", sid, 0);
     }
     qi_plat_unlock_irqrestore(p, &e->lock, fl);
+    return d ? 0 : QI_ENOSPC;
+}
+
+/* Under the lock: end the bracket or quarantine of `d` and take the unfence descriptors to
+ * queue (also those of an earlier end whose queuing failed). Returns how many. */
+static unsigned take_unfence(qi_engine *e, qi_platform *p, struct qi_dev *d, vtd_desc *un)
+{
+    unsigned n = 0;
+    if (d->state == D_RESET || dev_blocked(d)) {
+        if (d->fenced && e->ops && e->ops->unfence) {
+            n = e->ops->unfence(e->cookie, p, d->sid, d->fence, QI_ENGINE_FENCE_MAX);
+            d->nfence = (uint8_t)(n > QI_ENGINE_FENCE_MAX ? QI_ENGINE_FENCE_MAX : n);
+            d->unfence_pending = d->nfence > 0;
+        }
+        d->fenced = false;
+        d->state = D_NORMAL;
+        d->strikes = 0;
+        note(p, "qi-engine: reset bracket ends (sid, unfence descriptors)", d->sid, d->nfence);
+    }
+    if (!d->unfence_pending)
+        return 0;
+    for (unsigned i = 0; i < d->nfence; i++)
+        un[i] = d->fence[i];
+    return d->nfence;
 }
 
 int qi_engine_device_reset_end(qi_engine *e, qi_platform *p, uint16_t sid, uint64_t deadline_ns)
 {
     vtd_desc un[QI_ENGINE_FENCE_MAX];
-    unsigned n = 0;
     unsigned long fl = qi_plat_lock_irqsave(p, &e->lock);
     struct qi_dev *d = dev_find(e, sid);
-    if (d && (d->state == D_RESET || dev_blocked(d))) {
-        if (d->fenced && e->ops && e->ops->unfence) {
-            n = e->ops->unfence(e->cookie, p, sid, un, QI_ENGINE_FENCE_MAX);
-            if (n > QI_ENGINE_FENCE_MAX)
-                n = QI_ENGINE_FENCE_MAX;
-        }
-        d->fenced = false;
-        d->state = D_NORMAL;
-        d->strikes = 0;
-        note(p, "qi-engine: reset bracket ends (sid, unfence descriptors)", sid, n);
-    }
+    unsigned n = d ? take_unfence(e, p, d, un) : 0;
     qi_plat_unlock_irqrestore(p, &e->lock, fl);
     if (n == 0)
         return 0;
     qi_result r;
     qi_submit_opts o = {.deadline_ns = deadline_ns};
     qi_engine_submit(e, p, un, n, &o, &r);
-    return r.status == QI_OK ? 0 : r.status == QI_ERR_DEADLINE ? QI_ETIMEOUT : QI_ESTATE;
+    if (r.status != QI_OK)
+        return r.status == QI_ERR_DEADLINE ? QI_ETIMEOUT : QI_ESTATE;
+    fl = qi_plat_lock_irqsave(p, &e->lock);
+    d = dev_find(e, sid);
+    if (d && d->state == D_NORMAL)
+        d->unfence_pending = false; /* (a new quarantine meanwhile keeps its own fence) */
+    qi_plat_unlock_irqrestore(p, &e->lock, fl);
+    return 0;
 }
 
 bool qi_engine_device_quarantined(qi_engine *e, qi_platform *p, uint16_t sid)
@@ -1293,6 +1395,11 @@ int qi_engine_init(qi_engine *e, qi_platform *p, const qi_engine_config *cfg)
     e->first_check = cfg->flags & QI_ENGINE_F_FAULT_IRQ ? FIRST_CHECK_IRQ_NS : FIRST_CHECK_NS;
     e->ops = cfg->ops;
     e->cookie = cfg->cookie;
+    if (!cfg->devices != !cfg->ndevices || cfg->ndevices > 0xFFFFu)
+        return QI_EINVAL;
+    e->dev = cfg->devices ? cfg->devices : e->dev_builtin;
+    e->ndev = cfg->devices ? cfg->ndevices : QI_ENGINE_MAX_DEVICES;
+    zero_bytes(e->dev, (size_t)e->ndev * sizeof(*e->dev));
     e->vctx.cap = qi_plat_read64(p, VTD_REG_CAP);
     e->vctx.ecap = qi_plat_read64(p, VTD_REG_ECAP);
     e->vctx.ttm = cfg->ttm;

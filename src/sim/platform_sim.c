@@ -71,7 +71,12 @@ uint64_t qi_plat_virt_to_phys(qi_platform *p, const volatile void *va)
 
 uint32_t qi_plat_load32(qi_platform *p, const volatile uint32_t *addr)
 {
-    struct sim_cpu *c = p->w->cfg.mem_points ? sim__point(p, OP_MEM) : &p->w->cpu[p->cpu];
+    sim_world *w = p->w;
+    struct sim_cpu *c = &w->cpu[p->cpu];
+    if (w->cfg.mem_points) {
+        c->loading = true; /* a read: still polling after a quiet relax */
+        c = sim__point(p, OP_MEM);
+    }
     uint32_t v = *addr;
     sim__charge_more(c, p->w->cfg.cost.mem);
     return v;
@@ -189,9 +194,11 @@ void qi_plat_relax(qi_platform *p, uint64_t wake_by_ns)
 {
     sim_world *w = p->w;
     struct sim_cpu *c = &w->cpu[p->cpu];
-    c->quiet = w->epoch == c->relax_epoch;
+    uint64_t before = w->epoch;
+    c->quiet = before == c->relax_epoch;
     c->wake_by = wake_by_ns;
     c = sim__point(p, OP_RELAX);
+    c->relax_quiet = c->quiet && w->epoch == before; /* nor while it was parked */
     c->relax_epoch = w->epoch;
     c->relax_step = w->steps;
     sim__charge(c, w->cfg.cost.relax);

@@ -157,10 +157,14 @@ const char *sim_event_agent(const sim_event *e, char *buf, size_t n);
 
 /* Inspect a CPU. */
 hw_time sim_cpu_time(const sim_world *w, unsigned cpu);
-/* Whether the CPU's next step is local: a relax or an idle wait with no interrupt to take, so
- * it reads and writes nothing shared before its next platform point (the partial-order
- * reduction of the dfs strategy relies on this). */
+/* Whether the CPU's next step is local: a relax, an idle wait or a clock read with no
+ * interrupt to take, so it reads and writes nothing shared before its next platform point (the
+ * partial-order reduction of the dfs strategy relies on this; a clock read sees only virtual
+ * time, which the reduction may shift by less than the candidate window, as it does for a
+ * relax). */
 bool sim_cpu_next_local(const sim_world *w, unsigned cpu);
+/* The CPU that ran the last step (-1 before the first): "keep running the same CPU". */
+int sim_last_ran(const sim_world *w);
 bool sim_cpu_irqs_off(const sim_world *w, unsigned cpu);
 
 #endif /* QINVAL_SIM_H */

@@ -109,6 +109,7 @@ sim_world *sim_create(const sim_config *cfg, hw_machine *hw, const char **err)
     spare.notes = NULL;
     w->ram = hw_mem_ptr(hw, 0, 1);
     w->running = -1;
+    w->last_ran = -1;
     w->now = hw_now(hw);
     w->step_limit = UINT64_MAX;
     if (cfg->max_steps)
@@ -338,6 +339,12 @@ struct sim_cpu *sim__point(qi_platform *p, enum cpu_op op)
 {
     sim_world *w = p->w;
     struct sim_cpu *c = &w->cpu[p->cpu];
+    /* A clock read or a load right after a quiet relax is still the wait: nothing happened
+     * since the relax, and what the read returns is the same whether time jumps before the
+     * relax ends or just after. */
+    bool read = op == OP_CLOCK || (op == OP_MEM && c->loading);
+    c->polling = op == OP_RELAX || (read && c->op == OP_RELAX && c->relax_quiet);
+    c->loading = false;
     c->op = op;
     reschedule(w, c);
     deliver_irqs(w, c);
@@ -448,17 +455,18 @@ static bool snapshot_same(const sim_world *w)
 
 /* A live CPU waits: for a lock, for its sleep to end, or in a polling loop whose last
  * iteration changed nothing. */
-static bool waiting(const struct sim_cpu *c)
+static bool waiting(const sim_world *w, const struct sim_cpu *c)
 {
     if (blocked(c) || c->op == OP_SLEEP)
         return true;
-    return c->op == OP_RELAX && c->quiet && !irq_takeable(c);
+    /* (past its wake-up time a poller is about to leave its loop) */
+    return c->polling && c->quiet && !irq_takeable(c) && !(c->wake_by && c->wake_by <= w->now);
 }
 
 static bool all_waiting(const sim_world *w)
 {
     for (unsigned i = 0; i < w->cfg.ncpus; i++)
-        if (!w->cpu[i].done && !waiting(&w->cpu[i]))
+        if (!w->cpu[i].done && !waiting(w, &w->cpu[i]))
             return false;
     return true;
 }
@@ -493,7 +501,7 @@ static bool round_complete(const sim_world *w)
 {
     for (unsigned i = 0; i < w->cfg.ncpus; i++) {
         const struct sim_cpu *c = &w->cpu[i];
-        if (!c->done && c->op == OP_RELAX && c->relax_step < w->snap_step)
+        if (!c->done && c->polling && c->relax_step < w->snap_step)
             return false;
     }
     return true;
@@ -511,7 +519,7 @@ static hw_time next_change(const sim_world *w)
             continue;
         if (c->op == OP_SLEEP && c->t < t)
             t = c->t;
-        if (c->op == OP_RELAX && c->wake_by > w->now && c->wake_by < t)
+        if (c->polling && c->wake_by > w->now && c->wake_by < t)
             t = c->wake_by;
     }
     return t;
@@ -689,7 +697,7 @@ static struct sim_cpu *pick_next(sim_world *w)
         hw_time r = HW_NEVER;
         if (!c->done) {
             live++;
-            busy += !waiting(c);
+            busy += !waiting(w, c);
             parked += parkable(w, c);
             if (!blocked(c))
                 r = ready_time(w, c);
@@ -745,6 +753,7 @@ static struct sim_cpu *pick_next(sim_world *w)
 static void step_begin(sim_world *w, const struct sim_cpu *c)
 {
     w->running = (int)c->id;
+    w->last_ran = (int)c->id;
     sim__guard_step_begin();
 }
 
@@ -856,12 +865,18 @@ void sim_run(sim_world *w, sim_outcome *out)
     *out = w->out;
 }
 
-/* Local: the CPU's next step is a pause (relax) or idling, with no interrupt to take, so it
- * touches nothing another CPU or the hardware can see until its next platform point. */
+int sim_last_ran(const sim_world *w)
+{
+    return w->last_ran;
+}
+
+/* Local: the CPU's next step is a pause (relax), idling or a clock read, with no interrupt to
+ * take, so it touches nothing another CPU or the hardware can see until its next platform
+ * point. */
 bool sim_cpu_next_local(const sim_world *w, unsigned cpu)
 {
     const struct sim_cpu *c = &w->cpu[cpu];
     if (c->done || irq_takeable(c))
         return false;
-    return c->op == OP_RELAX || c->op == OP_SLEEP;
+    return c->op == OP_RELAX || c->op == OP_SLEEP || c->op == OP_CLOCK;
 }

@@ -47,6 +47,10 @@ struct sim_cpu {
     uint64_t relax_epoch; /* world epoch at its previous relax */
     uint64_t relax_step;  /* world step of its previous relax */
     bool quiet;           /* its last polling iteration changed nothing */
+    bool polling;         /* waiting in a polling loop: at a relax, or at a clock read or a
+                             load right after a quiet relax (world.c, sim__point) */
+    bool loading;         /* the point being reached is a load (qi_plat_load32) */
+    bool relax_quiet;     /* nothing changed from its previous relax to the end of its last */
     uint32_t irq_pending; /* bit per enum hw_irq */
     int hotplug_ep;
 };
@@ -76,6 +80,7 @@ struct sim_world {
     uint64_t steps;
     uint64_t step_limit; /* the smaller of cfg.max_steps and cfg.budget_steps that are set */
     int running; /* CPU in its step, or -1 (also while the scheduler runs on a CPU's stack) */
+    int last_ran; /* CPU of the last step, or -1 before the first */
     bool started;
     struct sim_cpu *next; /* picked by the scheduler on a CPU's stack, for main to resume */
     bool handoff;         /* the CPU main resumed ended its step in reschedule() and yielded */
