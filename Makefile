@@ -53,7 +53,7 @@ SOAK_EXECUTIONS ?= 2000
 SOAK_JOBS       ?= 2
 
 soak: build
-	@echo "== soak: the engine, every scenario, all 32 hardware combinations, $(SOAK_EXECUTIONS) executions per run"
+	@echo "== soak: the engine, every scenario, all 64 combinations of hardware behaviour and scheduling points, $(SOAK_EXECUTIONS) executions per run"
 	@scripts/engine-check.sh $(BUILD)/qinval $(SOAK_EXECUTIONS) $(SOAK_JOBS) full
 
 bench: build

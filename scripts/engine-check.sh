@@ -2,14 +2,15 @@
 # scripts/engine-check.sh — the engine checked on every scenario (the catalog and the engine's
 # own, tests/scenarios/) under the hardware behaviours the specification leaves open: both
 # head policies, fetch windows 1 and 8, queues of 8 and 256 entries, 128- and 256-bit
-# descriptors, with and without ITESID; random and PCT exploration everywhere, bounded DFS on
+# descriptors, with and without ITESID, with plain shared loads and stores as scheduling points
+# or not (mem_points: the engine's unlocked accesses interleaved one by one); random and PCT exploration everywhere, bounded DFS on
 # the small configurations; the engine without validation before queuing (qinval-trusting) on
 # the scenarios with malformed descriptors; caller deadlines shorter than the ITE time-out.
 #
 # Usage: scripts/engine-check.sh QINVAL EXECUTIONS [JOBS] [full]
 #   EXECUTIONS  per random/PCT run (the DFS runs get 4x that, capped by the bounded space)
 #   JOBS        parallel runs (default 1)
-#   full        every combination of the five knobs (32) instead of a covering set of 8
+#   full        every combination of the six knobs (64) instead of a covering set of 8
 # Exit 0 if every run passed, 1 otherwise (each failure printed with its command line).
 set -u
 Q=$(realpath "${1:?usage: engine-check.sh QINVAL EXECUTIONS [JOBS] [full]}")
@@ -20,16 +21,17 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CATALOG=$ROOT/scenarios
 ENGINE_SC=$ROOT/tests/scenarios
 
-# head_policy fetch_window queue_len desc_width itesid
+# head_policy fetch_window queue_len desc_width itesid mem_points
 if [ "$MODE" = full ]; then
     COMBOS=()
     for hp in fetch complete; do for fw in 1 8; do for ql in 8 256; do for dw in 128 256; do
-        for it in 0 1; do COMBOS+=("$hp $fw $ql $dw $it"); done
+        for it in 0 1; do for mp in 0 1; do COMBOS+=("$hp $fw $ql $dw $it $mp"); done; done
     done; done; done; done
 else
     # Every pair of values of any two knobs appears together at least once.
-    COMBOS=("fetch 8 256 128 1" "complete 1 8 256 0" "fetch 1 8 128 0" "complete 8 256 256 1"
-        "complete 8 8 128 1" "fetch 8 256 256 0" "complete 1 256 128 1" "fetch 1 256 256 1")
+    COMBOS=("fetch 8 256 128 1 0" "complete 1 8 256 0 0" "fetch 1 8 128 0 0"
+        "complete 8 256 256 1 0" "complete 8 8 128 1 1" "fetch 8 256 256 0 1"
+        "complete 1 256 128 1 0" "fetch 1 256 256 1 1")
 fi
 
 jobs_file=$(mktemp)
@@ -48,7 +50,8 @@ for dir in "$CATALOG" "$ENGINE_SC"; do
     for s in $(scenarios "$dir"); do
         for c in "${COMBOS[@]}"; do
             set -- $c
-            knobs=("head_policy=$1" "fetch_window=$2" "queue_len=$3" "desc_width=$4" "itesid=$5")
+            knobs=("head_policy=$1" "fetch_window=$2" "queue_len=$3" "desc_width=$4" "itesid=$5"
+                "mem_points=$6")
             for st in random pct; do
                 emit "$dir" qinval "$s" "$st" "$EX" "${knobs[@]}"
             done

@@ -21,8 +21,9 @@ cd "$work" || exit 2
 [ $? = 1 ] || { echo "FAIL: legacy-odd should still fail ite-even-batch"; fail=1; }
 "$ROOT/scripts/engine-check.sh" "$Q" "${QINVAL_ENGINE_EXECUTIONS:-150}" 1 || fail=1
 # Exhaustive (within the bound) dfs that must cover its space completely: ite-race (2 CPUs,
-# one ITE) at the default bound 2 under both head policies, and the 3-CPU, 1-fault
-# configuration of DESIGN §8 at bound 1 (bound 2 is in docs/engine.md: about half a minute).
+# one ITE) and the 3-CPU, 1-fault configuration of DESIGN §8 (eng-ite-race3) at the default
+# bound 2, under both head policies, and again with every plain shared load and store a
+# scheduling point (mem_points=1: the engine's unlocked accesses interleaved one by one).
 complete() { # scenario-dir args...
     local dir=$1
     shift
@@ -37,9 +38,11 @@ B=${QINVAL_ENGINE_DFS_BOUND:-2} # 1 in the sanitizer build (tests/CMakeLists.txt
 complete "$ROOT/scenarios" --scenario ite-race --bound "$B" --set head_policy=fetch
 complete "$ROOT/scenarios" --scenario ite-race --bound "$B" --set head_policy=complete \
     --set itesid=0 --set queue_len=8 --set desc_width=256 --set fetch_window=1
-complete "$ROOT/tests/scenarios" --scenario eng-ite-race3 --bound 1
-complete "$ROOT/tests/scenarios" --scenario eng-ite-race3 --bound 1 --set head_policy=complete \
+complete "$ROOT/scenarios" --scenario ite-race --bound "$B" --set mem_points=1
+complete "$ROOT/tests/scenarios" --scenario eng-ite-race3 --bound "$B"
+complete "$ROOT/tests/scenarios" --scenario eng-ite-race3 --bound "$B" --set head_policy=complete \
     --set itesid=0 --set queue_len=8
+complete "$ROOT/tests/scenarios" --scenario eng-ite-race3 --bound "$B" --set mem_points=1
 # The bounded wait on link-down-silent: every call returns within the engine's default bound
 # (90 s) plus deadline_margin_ms, or within a caller's 5 ms deadline plus that margin
 # (deadline_overrun oracle), the device is fenced, and nothing reaches freed memory.
