@@ -69,14 +69,23 @@ uint64_t qi_plat_virt_to_phys(qi_platform *p, const volatile void *va)
     return (uint64_t)(b - w->ram);
 }
 
-uint32_t qi_plat_load32(qi_platform *p, const volatile uint32_t *addr)
+/* A plain load or store is a scheduling point with mem_points, and otherwise only when the
+ * hardware has something due before the access's time: then the scheduler lets the hardware
+ * act first (a wait's status write lands before a load due after it), as it would at any point.
+ * The common case, nothing due, continues the step. */
+static struct sim_cpu *mem_access(qi_platform *p, bool load)
 {
     sim_world *w = p->w;
     struct sim_cpu *c = &w->cpu[p->cpu];
-    if (w->cfg.mem_points) {
-        c->loading = true; /* a read: still polling after a quiet relax */
-        c = sim__point(p, OP_MEM);
-    }
+    if (!w->cfg.mem_points && hw_next_event(w->hw) > c->t)
+        return c;
+    c->loading = load; /* a read: still polling after a quiet relax */
+    return sim__point(p, OP_MEM);
+}
+
+uint32_t qi_plat_load32(qi_platform *p, const volatile uint32_t *addr)
+{
+    struct sim_cpu *c = mem_access(p, true);
     uint32_t v = *addr;
     sim__charge_more(c, p->w->cfg.cost.mem);
     return v;
@@ -84,7 +93,7 @@ uint32_t qi_plat_load32(qi_platform *p, const volatile uint32_t *addr)
 
 void qi_plat_store32(qi_platform *p, volatile uint32_t *addr, uint32_t val)
 {
-    struct sim_cpu *c = p->w->cfg.mem_points ? sim__point(p, OP_MEM) : &p->w->cpu[p->cpu];
+    struct sim_cpu *c = mem_access(p, false);
     if (*addr != val)
         sim__mutated(p->w);
     *addr = val;
