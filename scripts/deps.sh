@@ -13,6 +13,8 @@ need_cmd cc gcc
 need_cmd make make
 need_cmd pkg-config pkg-config
 need_file /usr/include/cmocka.h libcmocka-dev
+need_cmd python3 python3 # the CLI tests read JSON results with it
+need_cmd groff groff-base # the install test renders the man page
 for pkg in "$@"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
