@@ -16,6 +16,7 @@
 #include "cli/progress.h"
 #include "cli/trace_out.h"
 #include "report/ktap.h"
+#include "util/installed.h"
 
 #define MAX_SETS 64
 
@@ -142,17 +143,7 @@ static int parse_args(int argc, char **argv, struct check_args *a)
 static const char *installed_scenario_dir(void)
 {
     static char dir[4096];
-    char exe[4000];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n <= 0)
-        return NULL;
-    exe[n] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (!slash)
-        return NULL;
-    *slash = '\0';
-    snprintf(dir, sizeof(dir), "%s/../share/qinval/scenarios/smoke.scn", exe);
-    if (access(dir, R_OK))
+    if (!installed_path("scenarios/smoke.scn", dir, sizeof(dir)))
         return NULL;
     dir[strlen(dir) - strlen("/smoke.scn")] = '\0';
     return dir;

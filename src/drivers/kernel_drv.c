@@ -39,6 +39,7 @@
 #include "extract.h"
 #include "lkh_abi.h"
 #include "sim/sim.h"
+#include "util/installed.h"
 
 #ifndef QINVAL_LKH_DIR
 #error "QINVAL_LKH_DIR (harness/linux) must be defined by the build"
@@ -155,10 +156,40 @@ static char *read_all(const char *path, size_t *len)
     return buf;
 }
 
+/* The harness's shim and glue: QINVAL_LKH_DIR in the environment, else those installed beside
+ * the binary (make install puts them in share/qinval/harness/linux), else the source tree's. */
+static const char *lkh_dir(void)
+{
+    static char dir[PATH_LEN];
+    const char *e = getenv("QINVAL_LKH_DIR");
+    if (e && *e)
+        return e;
+    if (installed_path("harness/linux/shim/lkh_shim.h", dir, sizeof(dir))) {
+        dir[strlen(dir) - strlen("/shim/lkh_shim.h")] = '\0';
+        return dir;
+    }
+    return QINVAL_LKH_DIR;
+}
+
+/* Where extracted sources and built harnesses are kept: QINVAL_LKH_CACHE, else for an installed
+ * binary the user's cache ($XDG_CACHE_HOME or ~/.cache, then qinval/lkh), else the build
+ * directory. */
 static const char *cache_dir(void)
 {
+    static char dir[PATH_LEN];
     const char *e = getenv("QINVAL_LKH_CACHE");
-    return e && *e ? e : QINVAL_LKH_CACHE_DIR;
+    if (e && *e)
+        return e;
+    if (!installed_path("harness/linux/shim/lkh_shim.h", dir, sizeof(dir)))
+        return QINVAL_LKH_CACHE_DIR;
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    if (xdg && *xdg)
+        strf(dir, sizeof(dir), "%s/qinval/lkh", xdg);
+    else if (home && *home)
+        strf(dir, sizeof(dir), "%s/.cache/qinval/lkh", home);
+    else
+        strf(dir, sizeof(dir), "/tmp/qinval-lkh-%ld", (long)getuid());
+    return dir;
 }
 
 static int mkdir_p(const char *path)
@@ -302,7 +333,7 @@ static int generate(const char *tree, const char *gen, uint64_t *hash, char *err
     FILE *mem = open_memstream(&buf, &len);
     if (!mem)
         return fail(err, errlen, 3, "out of memory");
-    strf(path, sizeof(path), "%s/shim/lkh_shim.h", QINVAL_LKH_DIR);
+    strf(path, sizeof(path), "%s/shim/lkh_shim.h", lkh_dir());
     if (lkh_add_file(&shim, path, msg, sizeof(msg)))
         rc = fail(err, errlen, 3, "kernel harness: %s", msg);
     for (size_t i = 0; i < NFILES && !rc; i++) {
@@ -357,7 +388,7 @@ static int generate(const char *tree, const char *gen, uint64_t *hash, char *err
         for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++) {
             size_t n = 0;
             char *t;
-            strf(path, sizeof(path), "%s/%s", QINVAL_LKH_DIR, ours[i]);
+            strf(path, sizeof(path), "%s/%s", lkh_dir(), ours[i]);
             t = read_all(path, &n);
             if (!t) {
                 rc = fail(err, errlen, 3, "kernel harness: cannot read %s", path);
@@ -515,7 +546,7 @@ int kernel_drv_prepare(char *err, size_t errlen)
             return fail(err, errlen, 3, "cannot write %s: %s", src, strerror(errno));
         shq(q[0], sizeof(q[0]), src);
         shq(q[1], sizeof(q[1]), tmp);
-        shq(q[2], sizeof(q[2]), QINVAL_LKH_DIR);
+        shq(q[2], sizeof(q[2]), lkh_dir());
         shq(q[3], sizeof(q[3]), log);
         strf(cmd, sizeof(cmd),
              "LC_ALL=C %s -std=gnu11 -O2 -g -fPIC -shared -Wall -Wextra -Werror %s "

@@ -38,6 +38,12 @@ san=""
     $flags -o "$dest/tiny" || bad "a program does not build against the installed library"
 [ -x "$dest/tiny" ] && { "$dest/tiny" >"$dest/tiny.out" || bad "the program failed: $(cat "$dest/tiny.out")"; }
 
+# the kernel harness is installed beside the catalog
+for f in share/qinval/harness/linux/lkh_glue.c share/qinval/harness/linux/lkh_abi.h \
+    share/qinval/harness/linux/shim/lkh_shim.h; do
+    [ -e "$root/$f" ] || bad "not installed: $f"
+done
+
 # the installed command and its catalog
 "$root/bin/qinval" --version | grep -q '^qinval [0-9]' || bad "installed qinval --version"
 cp "$root/share/qinval/scenarios/smoke.scn" "$root/share/qinval/scenarios/only-installed.scn"
@@ -45,6 +51,35 @@ cp "$root/share/qinval/scenarios/smoke.scn" "$root/share/qinval/scenarios/only-i
     bad "the installed qinval does not read the installed catalog"
 (unset QINVAL_SCENARIOS; cd "$dest" && "$root/bin/qinval" check --driver qinval --scenario only-installed \
     --executions 3 >/dev/null) || bad "the installed qinval cannot check"
+
+# --driver kernel from the installed binary uses the installed harness and caches in the
+# user's cache directory: a marker that breaks the installed glue must break the build, and
+# without it a check passes with its harness built under XDG_CACHE_HOME. Needs a kernel tree:
+# one the build directory already extracted (tests/kernel), so no tarball is unpacked again.
+dmar=$(find "$build/lkh" -maxdepth 5 -path '*/drivers/iommu/intel/dmar.c' 2>/dev/null | head -1)
+tree=${dmar%/drivers/iommu/intel/dmar.c}
+if [ -f "$tree/drivers/iommu/intel/dmar.c" ]; then
+    glue=$root/share/qinval/harness/linux/lkh_glue.c
+    kcheck() {
+        (unset QINVAL_LKH_DIR QINVAL_LKH_CACHE QINVAL_SCENARIOS QINVAL_KSRC
+            cd "$dest" && XDG_CACHE_HOME=$dest/cache "$root/bin/qinval" check --driver kernel \
+                --scenario only-installed --set "ksrc=$tree" --executions 3 2>&1)
+    }
+    cp "$glue" "$dest/glue.orig"
+    echo '#error installed-harness-marker' >>"$glue"
+    out=$(kcheck)
+    rc=$?
+    [ $rc = 2 ] && echo "$out" | grep -q 'installed-harness-marker' ||
+        bad "the installed qinval did not build the installed harness (exit $rc): $out"
+    cp "$dest/glue.orig" "$glue"
+    out=$(kcheck)
+    rc=$?
+    [ $rc = 0 ] || bad "the installed qinval's kernel driver (exit $rc): $out"
+    ls "$dest"/cache/qinval/lkh/kernel-*.so >/dev/null 2>&1 ||
+        bad "no harness built under XDG_CACHE_HOME/qinval/lkh"
+else
+    echo "install: no extracted kernel tree in $build/lkh: the installed kernel harness is not exercised"
+fi
 
 # the man page
 if command -v groff >/dev/null; then
