@@ -158,17 +158,21 @@ static char *read_all(const char *path, size_t *len)
 
 /* The harness's shim and glue: QINVAL_LKH_DIR in the environment, else those installed beside
  * the binary (make install puts them in share/qinval/harness/linux), else the source tree's. */
+static bool installed_lkh(char *dir, size_t cap)
+{
+    if (!installed_path("harness/linux/shim/lkh_shim.h", dir, cap))
+        return false;
+    dir[strlen(dir) - strlen("/shim/lkh_shim.h")] = '\0';
+    return true;
+}
+
 static const char *lkh_dir(void)
 {
     static char dir[PATH_LEN];
     const char *e = getenv("QINVAL_LKH_DIR");
     if (e && *e)
         return e;
-    if (installed_path("harness/linux/shim/lkh_shim.h", dir, sizeof(dir))) {
-        dir[strlen(dir) - strlen("/shim/lkh_shim.h")] = '\0';
-        return dir;
-    }
-    return QINVAL_LKH_DIR;
+    return installed_lkh(dir, sizeof(dir)) ? dir : QINVAL_LKH_DIR;
 }
 
 /* Where extracted sources and built harnesses are kept: QINVAL_LKH_CACHE, else for an installed
@@ -180,7 +184,7 @@ static const char *cache_dir(void)
     const char *e = getenv("QINVAL_LKH_CACHE");
     if (e && *e)
         return e;
-    if (!installed_path("harness/linux/shim/lkh_shim.h", dir, sizeof(dir)))
+    if (!installed_lkh(dir, sizeof(dir)))
         return QINVAL_LKH_CACHE_DIR;
     const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
     if (xdg && *xdg)
