@@ -79,6 +79,7 @@ enum dev_state { D_FREE, D_NORMAL, D_FENCE_WANTED, D_FENCING, D_QUARANTINED, D_R
 #define COMBINE_DEV_NS     200ull        /* ... when the batch before it has device-TLB work */
 #define RETRY_MIN_NS       100ull        /* waiting for space, a lane or a reset: first retry */
 #define RETRY_MAX_NS       20000ull
+#define POLLS_PER_CLOCK    4u /* status polls of a sent batch per clock read */
 #define MAX_SUSPECTS       8
 #define DEV_ONE            0x10000u /* joined/left: participants below, device-TLB ones above */
 #define MAX_JOINED         0x8000u
@@ -867,13 +868,24 @@ static enum wres wait_batch(qi_engine *e, qi_platform *p, struct call *c, struct
     qi_slot *r = &e->slot[pt->first];
     const volatile uint32_t *status = &e->status[pt->first];
     uint64_t next_check = pt->open_ns + e->first_check;
+    uint64_t wake = min_u64(next_check, deadline_of(e, c)); /* as of the last clock read */
     bool leading = pt->leader;
+    unsigned polls = 0;
     for (;;) {
         uint32_t v = qi_plat_load32(p, status);
         if (v == pt->seq)
             return W_DONE;
         if (v == ~pt->seq)
             return W_ABORTED;
+        /* A sent batch is only watched: look at the clock once every POLLS_PER_CLOCK polls
+         * (a clock read costs more than a status load, and may trap under a hypervisor). The
+         * deadline and the next fault check are then noticed at most that many pauses late. A
+         * leader keeps reading it: its combining window is short. */
+        if (!leading && ++polls < POLLS_PER_CLOCK) {
+            qi_plat_relax(p, wake);
+            continue;
+        }
+        polls = 0;
         uint64_t now = qi_plat_now_ns(p), dl = deadline_of(e, c);
         if (leading && qi_plat_load32(p, &r->state) != S_OPEN)
             leading = false; /* sent (by us, a joiner or a recovery) */
@@ -899,9 +911,11 @@ static enum wres wait_batch(qi_engine *e, qi_platform *p, struct call *c, struct
         if (now >= next_check) {
             slow_tick(e, p);
             next_check = next_check_after(e, now, now - pt->open_ns);
+            polls = POLLS_PER_CLOCK; /* look at the status, then the clock, again */
             continue;
         }
-        qi_plat_relax(p, min_u64(next_check, dl));
+        wake = min_u64(next_check, dl);
+        qi_plat_relax(p, wake);
     }
 }
 
