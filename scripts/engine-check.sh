@@ -80,8 +80,10 @@ done
 
 total=$(wc -l <"$jobs_file")
 fails=$(tr '\n' '\0' <"$jobs_file" | xargs -0 -P "$JOBS" -I{} bash -c '
-    out=$(eval "{}" 2>&1 | head -1)
-    case "$out" in PASS*) ;; *) printf "FAIL: %s\n  -> %s\n" "{}" "$out" ;; esac' | tee /dev/stderr | grep -c '^FAIL')
+    all=$(eval "{}" 2>&1)
+    out=$(printf "%s\n" "$all" | head -1)
+    why=$(printf "%s\n" "$all" | grep -m1 "^why:")
+    case "$out" in PASS*) ;; *) printf "FAIL: %s\n  -> %s\n  -> %s\n" "{}" "$out" "$why" ;; esac' | tee /dev/stderr | grep -c '^FAIL')
 ndfs=$(grep -c -- '--strategy dfs' "$jobs_file")
 budget=$(((total - ndfs) * EX + ndfs * EX * 4))
 echo "engine-check: $total runs, $fails failed ($EX executions each, 4x for dfs: $budget budgeted; $MODE)"

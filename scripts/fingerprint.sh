@@ -32,7 +32,8 @@ for d in $drivers; do
         for sets in "" "--set head_policy=complete --set desc_width=256"; do
             # shellcheck disable=SC2086 # $sets is a list of options
             "$bin" check --driver "$d" --scenario "$s" --seed 3 --executions 12 --no-minimise \
-                --no-progress --format json $sets --trace "$tmp/trace.json" >"$tmp/out.json" \
+                --no-progress --format json $sets --trace "$tmp/trace.json" --save "$tmp/ce.json" \
+                >"$tmp/out.json" \
                 2>/dev/null || true
             r=$(grep -v '"seconds"' "$tmp/out.json" | sha256sum | cut -c1-16)
             t=$(sha256sum <"$tmp/trace.json" 2>/dev/null | cut -c1-16 || echo none)

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -63,6 +64,9 @@ enum tiny_bug {
     BUG_REWRITE_WAIT, /* after the doorbell, rewrites its own (still unfetched) wait slot with
                          the same wait plus IF = 1 */
     BUG_LATE,         /* claims to honour deadlines, but gives up LATE_BY after the deadline */
+    BUG_STALL_ONCE,   /* not a bug: the first submit of the process burns a second of CPU time
+                         inside one step, with interrupts off, as a host that stalls the
+                         checker mid-step looks */
 };
 
 #define LATE_BY HW_MS /* how late BUG_LATE returns */
@@ -180,6 +184,15 @@ static int tiny_batch(struct tiny *t, qi_platform *p, const vtd_desc *descs, uns
     unsigned need = m + 1 + (trailing >= 0);
 
     unsigned long flags = qi_plat_lock_irqsave(p, &t->lock);
+    static bool stalled;
+    if (bug == BUG_STALL_ONCE && !stalled) {
+        stalled = true; /* before the stall: the guard leaves it by a long jump */
+        struct timespec t0, now;
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
+        do
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+        while ((now.tv_sec - t0.tv_sec) * 1000000000L + (now.tv_nsec - t0.tv_nsec) < 1000000000L);
+    }
     while (t->free < need) {
         qi_plat_unlock_irqrestore(p, &t->lock, flags);
         qi_plat_relax(p, 0);
@@ -329,6 +342,7 @@ TINY_DRIVER(tiny_trailing, BUG_TRAILING, "leaves a device-TLB descriptor after i
 TINY_DRIVER(tiny_no_sw, BUG_NO_SW, "waits for a status write its wait never asks for");
 TINY_DRIVER(tiny_irqs_off, BUG_IRQS_OFF, "polls with interrupts off");
 TINY_DRIVER(tiny_spin, BUG_SPIN, "polls without any platform point");
+TINY_DRIVER(tiny_stall_once, BUG_STALL_ONCE, "correct, but its first step takes a second");
 TINY_DRIVER(tiny_deadline, BUG_DEADLINE, "honours the caller's deadline");
 TINY_DRIVER(tiny_rewrite_wait, BUG_REWRITE_WAIT, "rewrites its unfetched wait descriptor");
 TINY_DRIVER(tiny_late, BUG_LATE, "returns 1 ms after the caller's deadline");
@@ -833,6 +847,29 @@ static void test_hang_loop_without_platform_point(void **state)
     assert_int_equal(res.outcome.stop, SIM_STOP_LOOP);
 }
 
+/* The guard judges by CPU time, which a stalled host can charge to a short step: a loop is
+ * reported only when the same execution loops again. The stalling driver's first execution is
+ * cut by the guard (with interrupts off: a "hard lockup"), its second run passes, and so does
+ * the exploration; a real loop is still one, under every strategy. */
+static void test_loop_confirmed_by_a_second_run(void **state)
+{
+    (void)state;
+    chk_report rep;
+    explore("iotlb", NULL, &tiny_stall_once, CHK_STRAT_RANDOM, 3, &rep);
+    if (rep.verdict != CHK_PASS)
+        fail_msg("a stall taken for a loop: %s", rep.result.why);
+    assert_int_equal(rep.executions, 3);
+    chk_report_free(&rep);
+    enum chk_strategy st[] = {CHK_STRAT_RANDOM, CHK_STRAT_PCT, CHK_STRAT_DFS};
+    for (unsigned i = 0; i < 3; i++) {
+        explore("iotlb", NULL, &tiny_spin, st[i], 3, &rep);
+        expect_verdict(&rep.result, CHK_HANG, "without reaching a platform point");
+        assert_int_equal(rep.result.outcome.stop, SIM_STOP_LOOP);
+        assert_int_equal(rep.executions, 1);
+        chk_report_free(&rep);
+    }
+}
+
 /* Interrupts off while a device-TLB invalidation to a mute endpoint is outstanding: the ITE
  * timer (60 s) is a pending event, so this is not a proved hang; the CPU simply keeps
  * interrupts disabled past the 10 s watchdog. The correct driver polls with interrupts on and
@@ -1014,6 +1051,7 @@ int main(void)
         cmocka_unit_test(test_slot_leak_hardware),
         cmocka_unit_test(test_hang_proved),
         cmocka_unit_test(test_hang_loop_without_platform_point),
+        cmocka_unit_test(test_loop_confirmed_by_a_second_run),
         cmocka_unit_test(test_hard_lockup),
         cmocka_unit_test(test_catalog_stale_atc_dma),
         cmocka_unit_test(test_slot_leak_bounded_wait),

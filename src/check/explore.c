@@ -371,6 +371,21 @@ static void progress(const chk_options *o, struct progress_clock *pc, uint64_t d
     o->on_progress(o->progress_ctx, &p);
 }
 
+/*
+ * The step guard is the one judgement made by the machine's clock: a step that has used more
+ * than its share of CPU time is taken for a loop that never reaches a platform point. A host
+ * can stall the checker's thread in the middle of a short step and still charge it the time (a
+ * virtual machine's stolen time, a storm of page faults), which would make a correct driver
+ * "loop" (or, with interrupts off, lock up). A real loop loops every time, so a verdict of the
+ * guard stands only once the same execution, run again from the start with the same
+ * decisions, has looped again; otherwise the second run's result is the execution's. After
+ * `run` runs: run again?
+ */
+static bool loop_unconfirmed(const chk_result *res, unsigned run)
+{
+    return run == 1 && res->outcome.guard;
+}
+
 int chk_explore(const scenario *sc, const sim_driver_ops *drv, const chk_options *o,
                 chk_report *rep)
 {
@@ -389,11 +404,20 @@ int chk_explore(const scenario *sc, const sim_driver_ops *drv, const chk_options
     uint64_t e = o->strategy == CHK_STRAT_DFS ? 0 : o->shard_i;
     for (uint64_t done = 0; done < budget;
          done++, e += o->strategy == CHK_STRAT_DFS ? 1 : shard_n) {
-        trace.len = 0;
         if (o->strategy == CHK_STRAT_RANDOM || o->strategy == CHK_STRAT_PCT) {
-            run_seeded(sc, drv, o->strategy, o->seed, e, o->pct_depth, &k_est, &trace, &res);
+            uint64_t k_before = k_est;
+            for (unsigned run = 0; run == 0 || loop_unconfirmed(&res, run); run++) {
+                k_est = k_before;
+                trace.len = 0;
+                run_seeded(sc, drv, o->strategy, o->seed, e, o->pct_depth, &k_est, &trace, &res);
+            }
         } else if (o->strategy == CHK_STRAT_DFS) {
-            chk_run_once(sc, drv, dfs_decide, &dfs, &trace, NULL, &res);
+            for (unsigned run = 0; run == 0 || loop_unconfirmed(&res, run); run++) {
+                dfs.pos = 0;
+                dfs.nlocal = 0;
+                trace.len = 0;
+                chk_run_once(sc, drv, dfs_decide, &dfs, &trace, NULL, &res);
+            }
             if (done == 0)
                 dfs_count_top(&dfs, &trace, o->dfs_bound);
             if (done == 0 && o->shard_i != 0) { /* shard 0 owns the all-defaults run */
@@ -401,7 +425,8 @@ int chk_explore(const scenario *sc, const sim_driver_ops *drv, const chk_options
                 counted = false;
             }
         } else {
-            chk_replay(sc, drv, o->picks, o->npicks, NULL, &res);
+            for (unsigned run = 0; run == 0 || loop_unconfirmed(&res, run); run++)
+                chk_replay(sc, drv, o->picks, o->npicks, NULL, &res);
             trace.len = 0;
         }
         rep->executions += counted;

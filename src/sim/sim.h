@@ -116,6 +116,7 @@ typedef struct sim_outcome {
     bool irqs_off;  /* that CPU had interrupts disabled */
     hw_time t;      /* virtual time of the verdict */
     uint64_t steps; /* scheduling choices made */
+    bool guard;     /* decided by the step guard (CPU time), not by virtual time */
     char why[256];
 } sim_outcome;
 

@@ -822,6 +822,7 @@ static void guard_fired(sim_world *w)
     struct sim_cpu *c = &w->cpu[cpu];
     c->stuck = true;
     c->done = true;
+    w->out.guard = !w->stop; /* the verdict below is the guard's */
     if (c->irqs_off)
         sim__finish(w, SIM_STOP_HARD_LOCKUP, cpu, c->irq_off_since + w->cfg.watchdog,
                     "cpu%d loops with interrupts disabled and never reaches a platform point "
