@@ -704,15 +704,16 @@ static struct sim_cpu *pick_next(sim_world *w)
             parked |= 1ull << i;
         else if (!blocked(c))
             ready[i] = ready_time(w, c);
+        if (ready[i] < tmin)
+            tmin = ready[i];
     }
     for (uint64_t m = parked; m; m &= m - 1) {
         unsigned i = (unsigned)__builtin_ctzll(m);
         /* a parkable CPU is at a relax, so never blocked */
         ready[i] = busy ? parked_until(w, &w->cpu[i]) : ready_time(w, &w->cpu[i]);
-    }
-    for (unsigned i = 0; i < w->cfg.ncpus; i++)
         if (ready[i] < tmin)
             tmin = ready[i];
+    }
     if (live == 0) {
         if (!drain_hardware(w))
             sim__finish(w, SIM_STOP_DONE, -1, w->now, "every CPU finished");

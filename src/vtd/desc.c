@@ -275,7 +275,13 @@ int vtd_decode(const vtd_desc *d, vtd_fields *out)
     for (unsigned i = 0; i < lay->nfields; i++) {
         const struct field *fd = &lay->fields[i];
         uint64_t piece = (d->qw[fd->qw] >> fd->lsb) & low_bits(fd->width);
-        store_member(&out->u, fd, load_member(&out->u, fd) | piece << fd->shift);
+        /* a member is one field, or the pieces of one split field: only those add to what an
+         * earlier piece stored; every other member is still zero here */
+        if (fd->split)
+            piece = load_member(&out->u, fd) | piece << fd->shift;
+        else
+            piece <<= fd->shift;
+        store_member(&out->u, fd, piece);
     }
     return VTD_OK;
 }
