@@ -221,6 +221,36 @@ static void test_enable_with_nonzero_tail(void **state)
     HWT_EQ(t, HWT_EV(t, HW_EV_FETCH, 0)->slot, 0);
 }
 
+/* Enabling QI forgets what earlier tail writes published: a slot published, left unfetched
+ * when the queue was disabled, then rewritten while disabled, is not "rewritten after the tail
+ * published it" once the queue is enabled again (the model keeps published slots as a bit per
+ * slot, cleared at enable). */
+static void test_reenable_forgets_published(void **state)
+{
+    hwt *t = *state;
+    hw_config cfg = hwt_config(t);
+    hw_time lat;
+    hw_paddr st;
+    vtd_desc quiet = vtd_make_wait(false, false, false, 0, 0);
+
+    cfg.disable_policy = HW_DISABLE_DROP;
+    cfg.fetch_window = 1;
+    hwt_start(t, &cfg, 0);
+    lat = hwt_cfg(t)->gcmd_latency;
+    st = start_busy_batch(t, 20 * HW_US); /* slot 0 in flight, slot 1 published, unfetched */
+    HWT_EQ(t, hwt_ev_count(t, HW_EV_FETCH, -1, 0), 1);
+    hwt_w32(t, VTD_REG_GCMD, hwt_r32(t, VTD_REG_GSTS) & VTD_GCMD_KEEP_MASK & ~VTD_GCMD_QIE);
+    hwt_run(t, lat);
+    HWT_EQ(t, hwt_r32(t, VTD_REG_GSTS) & VTD_GSTS_QIES, 0);
+    hwt_put(t, 1, &quiet); /* while disabled: no longer the hardware's */
+    hwt_qi_enable(t);      /* IQT still 2: fetched again from slot 0 */
+    HWT_EQ(t, hwt_ev_count_c(t, HW_EV_SW_VIOLATION, HW_VIOL_ENABLE_TAIL), 1);
+    hwt_run(t, 100 * HW_US);
+    HWT_EQ(t, hwt_ev_count(t, HW_EV_FETCH, -1, 0), 3);
+    HWT_EQ(t, hwt_ev_count_c(t, HW_EV_SW_VIOLATION, HW_VIOL_SLOT_REWRITTEN), 0);
+    HWT_EQ(t, hwt_mem32(t, st), 0); /* slot 1 is now the quiet wait */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -229,6 +259,7 @@ int main(void)
         HWT_TESTS(test_disable_refused_while_busy),
         HWT_TESTS(test_disable_drop_policy),
         HWT_TESTS(test_enable_with_nonzero_tail),
+        HWT_TESTS(test_reenable_forgets_published),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

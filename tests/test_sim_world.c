@@ -393,6 +393,39 @@ static void test_irq_after_workload(void **state)
     done(&f);
 }
 
+/* Likewise with the interrupts routed to CPU 1, which finished first: the scheduler looks for
+ * CPUs to revive only among those with an interrupt pending (world.c keeps that set), and
+ * CPU 1 must be in it. */
+static void test_irq_after_workload_other_cpu(void **state)
+{
+    (void)state;
+    hw_config hc;
+    hw_config_default(&hc);
+    hw_machine *hw = hw_create(&hc, NULL);
+    sim_config sc;
+    sim_config_default(&sc);
+    sc.ncpus = 3;
+    sc.irq_cpu = 1;
+    sim_world *w = sim_create(&sc, hw, NULL);
+    assert_non_null(w);
+    hw_ep_config ec;
+    hw_ep_config_default(&ec, 0x0100);
+    hw_ep_inject(hw, hw_ep_add(hw, &ec, NULL), HW_MS, HW_FAULT_SURPRISE_REMOVAL, 0);
+    struct late_irq r = {0};
+    for (unsigned c = 0; c < 3; c++)
+        sim_set_cpu(w, c, nothing, NULL);
+    sim_set_irq_handler(w, record_irq, &r);
+    sim_outcome out;
+    sim_run(w, &out);
+    assert_int_equal(out.stop, SIM_STOP_DONE);
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.cpu, 1);
+    assert_true(r.irqs_off);
+    assert_true(r.at >= HW_MS && r.at < HW_MS + HW_US);
+    sim_destroy(w);
+    hw_destroy(hw);
+}
+
 static void test_timeout_bound(void **state)
 {
     (void)state;
@@ -446,6 +479,7 @@ int main(void)
         cmocka_unit_test(test_deadlock),
         cmocka_unit_test(test_time_jumps_to_hardware_event),
         cmocka_unit_test(test_irq_after_workload),
+        cmocka_unit_test(test_irq_after_workload_other_cpu),
         cmocka_unit_test(test_timeout_bound),
         cmocka_unit_test(test_bad_config),
     };

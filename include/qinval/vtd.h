@@ -329,6 +329,11 @@ int vtd_decode(const vtd_desc *d, vtd_fields *out);
  * are checked first. */
 unsigned vtd_validate(const vtd_desc *d, const vtd_qctx *ctx, const char **why);
 
+/* vtd_validate(), also handing out the decoding it made: when it returns 0, *f holds what
+ * vtd_decode() would (when it does not, *f is unspecified). For a caller that needs both. */
+unsigned vtd_validate_decode(const vtd_desc *d, const vtd_qctx *ctx, vtd_fields *f,
+                             const char **why);
+
 /* Queue arithmetic. */
 static inline unsigned vtd_desc_shift(bool dw256)
 {

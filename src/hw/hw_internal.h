@@ -50,6 +50,7 @@ struct qi_ent {
     int8_t ats;      /* index into ats[] while an ATS request is outstanding, else -1 */
     hw_time done_at; /* ENT_RUNNING, non-ATS: completion time */
     vtd_desc d;
+    vtd_fields f; /* d decoded, once, when it was fetched and validated (d never changes) */
 };
 
 struct ats_req {
@@ -154,11 +155,12 @@ struct hw_machine {
     hw_time pump_at;
     struct ats_req ats[HW_MAX_ATS];
 
-    /* each slot as the last tail write published it, until fetched (queue_corruption) */
-    struct qi_published {
-        vtd_desc d;
-        bool valid;
-    } * published;
+    /* each slot as the last tail write published it, until fetched (queue_corruption):
+     * published[s] is meaningful while bit s of published_valid is set. One allocation holds
+     * both (the bits follow cap_published descriptors; freeing published frees both), so that
+     * enabling the queue clears q_entries bits, not q_entries descriptors. */
+    vtd_desc *published;
+    uint64_t *published_valid;
     size_t cap_published;
     /* every descriptor fetched, by fetch serial (for oracles) */
     vtd_desc *fetched;
@@ -220,8 +222,8 @@ void qi_ats_timeout(hw_machine *m, unsigned idx, uint32_t gen);
 uint8_t qi_ttm(const hw_machine *m);
 
 /* xlate.c */
-unsigned xl_cc_invalidate(hw_machine *m, const vtd_desc *d);
-unsigned xl_iotlb_invalidate(hw_machine *m, const vtd_desc *d);
+unsigned xl_cc_invalidate(hw_machine *m, const vtd_fields *f);
+unsigned xl_iotlb_invalidate(hw_machine *m, const vtd_fields *f);
 void xl_flush_all(hw_machine *m);
 enum xl_req { XL_UNTRANSLATED, XL_TRANSLATION_REQ, XL_TRANSLATED };
 enum hw_dma_status xl_translate(hw_machine *m, uint16_t sid, uint64_t iova, enum xl_req req,

@@ -59,12 +59,12 @@ hw_event *hw_log_add(hw_machine *m, unsigned kind, int ep, int32_t slot)
 {
     GROW(m->log, m->nlog, m->cap_log, 256);
     hw_event *e = &m->log[m->nlog];
-    memset(e, 0, sizeof(*e));
-    e->t = m->now;
-    e->seq = (uint32_t)m->nlog++;
-    e->kind = (uint16_t)kind;
-    e->ep = (int16_t)ep;
-    e->slot = slot;
+    *e = (hw_event){.t = m->now,
+                    .seq = (uint32_t)m->nlog,
+                    .kind = (uint16_t)kind,
+                    .ep = (int16_t)ep,
+                    .slot = slot}; /* every other field zero */
+    m->nlog++;
     return e;
 }
 

@@ -102,11 +102,11 @@ static void publish(hw_machine *m, uint32_t from, uint32_t to)
     size_t bytes = desc_bytes(m);
     for (uint32_t s = from; s != to && s < m->q_entries; s = q_next(m, s)) {
         hw_paddr pa = m->q_base + (hw_paddr)s * bytes;
-        struct qi_published *p = &m->published[s];
-        memset(&p->d, 0, sizeof(p->d));
-        p->valid = hw_mem_in_range(m, pa, bytes);
-        if (p->valid)
-            memcpy(p->d.qw, m->ram + pa, bytes);
+        m->published_valid[s / 64] &= ~(1ull << s % 64);
+        if (hw_mem_in_range(m, pa, bytes)) { /* bytes compared at fetch are the bytes copied */
+            m->published_valid[s / 64] |= 1ull << s % 64;
+            memcpy(m->published[s].qw, m->ram + pa, bytes);
+        }
     }
 }
 
@@ -119,13 +119,31 @@ void qi_errors_cleared(hw_machine *m)
 /* At fetch: compare with what was published, then the slot is consumed. */
 static void check_published(hw_machine *m, const vtd_desc *d)
 {
-    struct qi_published *p = &m->published[m->fetch_ptr];
-    if (p->valid && memcmp(p->d.qw, d->qw, desc_bytes(m))) {
+    uint32_t s = m->fetch_ptr;
+    uint64_t bit = 1ull << s % 64;
+    if ((m->published_valid[s / 64] & bit) && memcmp(m->published[s].qw, d->qw, desc_bytes(m))) {
         hw_event *v = hw_log_add(m, HW_EV_SW_VIOLATION, -1, (int32_t)m->fetch_ptr);
         v->c = HW_VIOL_SLOT_REWRITTEN;
         v->a = m->fetch_ptr;
     }
-    p->valid = false;
+    m->published_valid[s / 64] &= ~bit;
+}
+
+/* Room for q_entries published slots and their bits, all bits clear. */
+static void published_reset(hw_machine *m)
+{
+    size_t words = (m->q_entries + 63) / 64;
+    if (m->cap_published < m->q_entries) {
+        grow_in_alloc = 1;
+        vtd_desc *p = realloc(m->published, m->q_entries * sizeof(*p) + words * sizeof(uint64_t));
+        grow_in_alloc = 0;
+        if (!p)
+            abort();
+        m->published = p;
+        m->cap_published = m->q_entries;
+        m->published_valid = (uint64_t *)(void *)(p + m->q_entries);
+    }
+    memset(m->published_valid, 0, words * sizeof(uint64_t));
 }
 
 void qi_enable(hw_machine *m)
@@ -136,9 +154,7 @@ void qi_enable(hw_machine *m)
     m->q_entries = vtd_queue_entries((unsigned)(iqa & VTD_IQA_QS_MASK), m->q_dw256);
     m->head = 0;
     m->fetch_ptr = 0;
-    while (m->cap_published < m->q_entries)
-        GROW(m->published, m->cap_published, m->cap_published, m->q_entries);
-    memset(m->published, 0, m->q_entries * sizeof(*m->published));
+    published_reset(m);
     drop_window(m);
     m->fetch_ready_at = HW_NEVER;
     m->qi_on = true;
@@ -445,16 +461,14 @@ static int alloc_ats(hw_machine *m, uint16_t sid, uint8_t *itag)
     return free_slot;
 }
 
-static void devtlb_target(const vtd_desc *d, uint16_t *sid, uint64_t *start, uint64_t *len)
+static void devtlb_target(const vtd_fields *f, uint16_t *sid, uint64_t *start, uint64_t *len)
 {
-    vtd_fields f;
-    vtd_decode(d, &f);
-    if (f.type == VTD_DESC_DEVTLB) {
-        *sid = f.u.devtlb.sid;
-        vtd_devtlb_range(f.u.devtlb.addr, f.u.devtlb.s, start, len);
+    if (f->type == VTD_DESC_DEVTLB) {
+        *sid = f->u.devtlb.sid;
+        vtd_devtlb_range(f->u.devtlb.addr, f->u.devtlb.s, start, len);
     } else {
-        *sid = f.u.pdevtlb.sid;
-        vtd_devtlb_range(f.u.pdevtlb.addr, f.u.pdevtlb.s, start, len);
+        *sid = f->u.pdevtlb.sid;
+        vtd_devtlb_range(f->u.pdevtlb.addr, f->u.pdevtlb.s, start, len);
     }
 }
 
@@ -463,7 +477,7 @@ static bool start_ats(hw_machine *m, struct qi_ent *x)
     uint16_t sid;
     uint64_t start, len;
     uint8_t itag;
-    devtlb_target(&x->d, &sid, &start, &len);
+    devtlb_target(&x->f, &sid, &start, &len);
     int i = alloc_ats(m, sid, &itag);
     if (i < 0)
         return false;
@@ -533,9 +547,7 @@ static void status_write(hw_machine *m, const struct qi_ent *x, uint64_t addr, u
 
 static void complete_wait(hw_machine *m, struct qi_ent *x)
 {
-    vtd_fields f;
-    vtd_decode(&x->d, &f);
-    const struct vtd_wait *w = &f.u.wait;
+    const struct vtd_wait *w = &x->f.u.wait;
     uint64_t addr = w->status_addr & (VTD_MASK(63, 2) & (~0ull >> (64 - m->cfg.haw)));
     hw_event *e = hw_log_add(m, HW_EV_WAIT_DONE, -1, (int32_t)x->slot);
     e->a = w->status_data;
@@ -559,14 +571,14 @@ static void complete_entry(hw_machine *m, struct qi_ent *x)
         e = hw_log_add(m, HW_EV_CC_INVAL, -1, (int32_t)x->slot);
         e->a = (x->d.qw[0] >> 4) & 3;
         e->b = (x->d.qw[0] >> 16) & 0xFFFFFFFF;
-        e->c = xl_cc_invalidate(m, &x->d);
+        e->c = xl_cc_invalidate(m, &x->f);
         break;
     case VTD_DESC_IOTLB:
     case VTD_DESC_PIOTLB:
         e = hw_log_add(m, HW_EV_IOTLB_INVAL, -1, (int32_t)x->slot);
         e->a = (x->d.qw[0] >> 4) & 3;
         e->b = (x->d.qw[0] >> 16) & 0xFFFF;
-        e->c = xl_iotlb_invalidate(m, &x->d);
+        e->c = xl_iotlb_invalidate(m, &x->f);
         break;
     default: /* iec, pc, page-group response, hpt: no cached state modelled */
         break;
@@ -669,7 +681,8 @@ static void fetch_one(hw_machine *m)
                     .dw256 = m->q_dw256,
                     .strict_reserved = m->cfg.strict_reserved,
                     .haw = m->cfg.haw};
-    unsigned iqei = vtd_validate(&d, &ctx, NULL);
+    vtd_fields f;
+    unsigned iqei = vtd_validate_decode(&d, &ctx, &f, NULL);
     if (iqei) {
         raise_iqe(m, iqei, remember_rejected(m, &d));
         return;
@@ -682,6 +695,7 @@ static void fetch_one(hw_machine *m)
     x->state = ENT_FETCHED;
     x->ats = -1;
     x->d = d;
+    x->f = f;
     remember_fetch(m, x);
     hw_event *e = hw_log_add(m, HW_EV_FETCH, -1, (int32_t)x->slot);
     e->a = x->type;

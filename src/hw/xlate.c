@@ -24,20 +24,18 @@ static bool sid_matches(uint16_t entry_sid, uint16_t sid, unsigned fm)
     return (entry_sid & fm_mask[fm & 3]) == (sid & fm_mask[fm & 3]);
 }
 
-unsigned xl_cc_invalidate(hw_machine *m, const vtd_desc *d)
+unsigned xl_cc_invalidate(hw_machine *m, const vtd_fields *f)
 {
     if (!m->ctx_used)
         return 0; /* nothing was ever cached */
-    vtd_fields f;
-    vtd_decode(d, &f);
     unsigned n = 0;
     for (unsigned i = 0; i < m->ctx_used; i++) {
         struct ctx_cache_ent *c = &m->ctx[i];
         if (!c->valid)
             continue;
-        bool hit = f.u.cc.g == VTD_CC_G_GLOBAL ||
-                   (f.u.cc.g == VTD_CC_G_DOMAIN && c->did == f.u.cc.did) ||
-                   (f.u.cc.g == VTD_CC_G_DEVICE && sid_matches(c->sid, f.u.cc.sid, f.u.cc.fm));
+        bool hit = f->u.cc.g == VTD_CC_G_GLOBAL ||
+                   (f->u.cc.g == VTD_CC_G_DOMAIN && c->did == f->u.cc.did) ||
+                   (f->u.cc.g == VTD_CC_G_DEVICE && sid_matches(c->sid, f->u.cc.sid, f->u.cc.fm));
         if (hit) {
             c->valid = false;
             n++;
@@ -74,25 +72,23 @@ static struct ctx_cache_ent *ctx_lookup(hw_machine *m, uint16_t sid)
 
 /* ---- IOTLB ---- */
 
-unsigned xl_iotlb_invalidate(hw_machine *m, const vtd_desc *d)
+unsigned xl_iotlb_invalidate(hw_machine *m, const vtd_fields *f)
 {
     if (!m->iotlb_used)
         return 0; /* nothing was ever cached */
-    vtd_fields f;
-    vtd_decode(d, &f);
     unsigned g, am = 0;
     uint16_t did;
     uint64_t addr = 0;
-    if (f.type == VTD_DESC_IOTLB) {
-        g = f.u.iotlb.g;
-        did = f.u.iotlb.did;
-        am = f.u.iotlb.am;
-        addr = f.u.iotlb.addr;
+    if (f->type == VTD_DESC_IOTLB) {
+        g = f->u.iotlb.g;
+        did = f->u.iotlb.did;
+        am = f->u.iotlb.am;
+        addr = f->u.iotlb.addr;
     } else { /* PASID-based: PASID-selective acts per domain here (no PASID tagging) */
-        g = f.u.piotlb.g == VTD_PIOTLB_G_PAGE ? VTD_IOTLB_G_PAGE : VTD_IOTLB_G_DOMAIN;
-        did = f.u.piotlb.did;
-        am = f.u.piotlb.am;
-        addr = f.u.piotlb.addr;
+        g = f->u.piotlb.g == VTD_PIOTLB_G_PAGE ? VTD_IOTLB_G_PAGE : VTD_IOTLB_G_DOMAIN;
+        did = f->u.piotlb.did;
+        am = f->u.piotlb.am;
+        addr = f->u.piotlb.addr;
     }
     uint64_t pfn_lo = (addr >> HW_PAGE_SHIFT) & ~((1ull << am) - 1);
     uint64_t pfn_hi = pfn_lo + (1ull << am);

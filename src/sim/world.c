@@ -302,6 +302,7 @@ static void irq_sink(void *ctx, enum hw_irq irq, int ep)
     sim_world *w = ctx;
     struct sim_cpu *c = &w->cpu[w->cfg.irq_cpu];
     c->irq_pending |= 1u << irq;
+    w->irq_cpus |= 1ull << c->id;
     if (irq == HW_IRQ_HOTPLUG)
         c->hotplug_ep = ep;
     w->epoch++;
@@ -319,6 +320,8 @@ static void deliver_irqs(sim_world *w, struct sim_cpu *c)
     while (irq_takeable(c)) {
         unsigned irq = (unsigned)__builtin_ctz(c->irq_pending);
         c->irq_pending &= ~(1u << irq);
+        if (!c->irq_pending)
+            w->irq_cpus &= ~(1ull << c->id);
         int ep = irq == HW_IRQ_HOTPLUG ? c->hotplug_ep : -1;
         c->in_irq = true;
         sim__irqs_off(w, c);
@@ -375,7 +378,8 @@ static void idle_irq_main(void *arg)
     deliver_irqs(c->plat.w, c);
 }
 
-/* Bring finished CPUs with pending interrupts back for as long as their handlers run. */
+/* Bring finished CPUs with pending interrupts back for as long as their handlers run. Only
+ * CPUs in w->irq_cpus can qualify; pick_next() calls this only when that set is not empty. */
 static void revive_for_irqs(sim_world *w)
 {
     for (unsigned i = 0; i < w->cfg.ncpus; i++) {
@@ -461,14 +465,6 @@ static bool waiting(const sim_world *w, const struct sim_cpu *c)
         return true;
     /* (past its wake-up time a poller is about to leave its loop) */
     return c->polling && c->quiet && !irq_takeable(c) && !(c->wake_by && c->wake_by <= w->now);
-}
-
-static bool all_waiting(const sim_world *w)
-{
-    for (unsigned i = 0; i < w->cfg.ncpus; i++)
-        if (!w->cpu[i].done && !waiting(w, &w->cpu[i]))
-            return false;
-    return true;
 }
 
 /*
@@ -563,10 +559,11 @@ static void jump_to(sim_world *w, hw_time t)
     w->snap_armed = false;
 }
 
-/* Returns true when time jumped (or the run ended): the caller re-evaluates. */
-static bool try_jump(sim_world *w)
+/* all_waiting: every live CPU is waiting() (the caller has just looked). Returns true when time
+ * jumped (or the run ended): the caller re-evaluates. */
+static bool try_jump(sim_world *w, bool all_waiting)
 {
-    if (!all_waiting(w))
+    if (!all_waiting)
         return false; /* a CPU is mid-iteration; an armed round stays valid while the epoch holds */
     if (!w->snap_armed || w->snap_epoch != w->epoch) {
         w->snap_armed = true;
@@ -683,30 +680,37 @@ static bool drain_hardware(sim_world *w)
 static struct sim_cpu *pick_next(sim_world *w)
 {
     /* ready[i]: when CPU i can run (ready_time), or HW_NEVER if it is done or waits for a
-     * lock. Nothing below changes a CPU's state before the choice, so it is computed once. */
+     * lock. One pass over the CPUs computes it with `busy` (live CPUs not waiting()) and
+     * `parked` (parkable() CPUs): nothing below changes a CPU's state or w->now before the
+     * choice or an early return, so each is computed once and try_jump() is told whether all
+     * live CPUs wait rather than asking again. */
     hw_time ready[SIM_MAX_CPUS];
-    unsigned cands[SIM_MAX_CPUS], n = 0, live = 0;
+    unsigned cands[SIM_MAX_CPUS], n = 0, live = 0, busy = 0;
+    uint64_t parked = 0; /* bit per parkable CPU */
     hw_time tmin = HW_NEVER;
-    unsigned busy = 0, parked = 0;
     note_hw_progress(w);
-    revive_for_irqs(w);
+    if (w->irq_cpus)
+        revive_for_irqs(w);
     if (w->stop)
         return NULL;
     for (unsigned i = 0; i < w->cfg.ncpus; i++) {
-        struct sim_cpu *c = &w->cpu[i];
-        hw_time r = HW_NEVER;
-        if (!c->done) {
-            live++;
-            busy += !waiting(w, c);
-            parked += parkable(w, c);
-            if (!blocked(c))
-                r = ready_time(w, c);
-        }
-        ready[i] = r;
+        const struct sim_cpu *c = &w->cpu[i];
+        ready[i] = HW_NEVER;
+        if (c->done)
+            continue;
+        live++;
+        busy += !waiting(w, c);
+        if (parkable(w, c))
+            parked |= 1ull << i;
+        else if (!blocked(c))
+            ready[i] = ready_time(w, c);
+        if (ready[i] < tmin)
+            tmin = ready[i];
     }
-    for (unsigned i = 0; i < w->cfg.ncpus; i++) {
-        if (busy && parked && !w->cpu[i].done && parkable(w, &w->cpu[i]))
-            ready[i] = parked_until(w, &w->cpu[i]);
+    for (uint64_t m = parked; m; m &= m - 1) {
+        unsigned i = (unsigned)__builtin_ctzll(m);
+        /* a parkable CPU is at a relax, so never blocked */
+        ready[i] = busy ? parked_until(w, &w->cpu[i]) : ready_time(w, &w->cpu[i]);
         if (ready[i] < tmin)
             tmin = ready[i];
     }
@@ -726,7 +730,7 @@ static struct sim_cpu *pick_next(sim_world *w)
         check_watchdog(w);
         return NULL;
     }
-    if (try_jump(w)) {
+    if (try_jump(w, busy == 0)) {
         check_watchdog(w);
         return NULL;
     }

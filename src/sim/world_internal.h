@@ -79,11 +79,14 @@ struct sim_world {
     hw_time now;
     uint64_t steps;
     uint64_t step_limit; /* the smaller of cfg.max_steps and cfg.budget_steps that are set */
-    int running; /* CPU in its step, or -1 (also while the scheduler runs on a CPU's stack) */
+    int running;  /* CPU in its step, or -1 (also while the scheduler runs on a CPU's stack) */
     int last_ran; /* CPU of the last step, or -1 before the first */
     bool started;
     struct sim_cpu *next; /* picked by the scheduler on a CPU's stack, for main to resume */
     bool handoff;         /* the CPU main resumed ended its step in reschedule() and yielded */
+
+    uint64_t irq_cpus; /* bit i set exactly when cpu[i].irq_pending != 0: irq_sink() and
+                          deliver_irqs(), the only writers of irq_pending, keep it so */
 
     /* change detection for time jumps */
     uint64_t epoch;

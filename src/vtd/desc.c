@@ -275,7 +275,13 @@ int vtd_decode(const vtd_desc *d, vtd_fields *out)
     for (unsigned i = 0; i < lay->nfields; i++) {
         const struct field *fd = &lay->fields[i];
         uint64_t piece = (d->qw[fd->qw] >> fd->lsb) & low_bits(fd->width);
-        store_member(&out->u, fd, load_member(&out->u, fd) | piece << fd->shift);
+        /* a member is one field, or the pieces of one split field: only those add to what an
+         * earlier piece stored; every other member is still zero here */
+        if (fd->split)
+            piece = load_member(&out->u, fd) | piece << fd->shift;
+        else
+            piece <<= fd->shift;
+        store_member(&out->u, fd, piece);
     }
     return VTD_OK;
 }
@@ -335,27 +341,26 @@ static unsigned ecap_mhmv(uint64_t ecap)
 }
 
 /* Reserved granularities and field values beyond what the IOMMU reports it supports. These
- * are always errors: strict_reserved governs reserved bits only. */
-static unsigned check_encodings(const vtd_desc *d, const vtd_qctx *ctx, const char **why)
+ * are always errors: strict_reserved governs reserved bits only. f: d decoded (vtd_decode). */
+static unsigned check_encodings(const vtd_desc *d, const vtd_fields *f, const vtd_qctx *ctx,
+                                const char **why)
 {
-    vtd_fields f;
-    vtd_decode(d, &f);
     unsigned g = (unsigned)(d->qw[0] >> 4) & 3;
-    if (layouts[f.type].reserved_g & G_RSVD(g))
+    if (layouts[f->type].reserved_g & G_RSVD(g))
         return reject(why, VTD_IQEI_RSVD, "reserved granularity");
-    switch (f.type) {
+    switch (f->type) {
     case VTD_DESC_IOTLB:
         if (g == VTD_IOTLB_G_PAGE && !(ctx->cap & VTD_CAP_PSI))
             return reject(why, VTD_IQEI_RSVD, "page-selective iotlb without CAP.PSI");
-        if (g == VTD_IOTLB_G_PAGE && f.u.iotlb.am > cap_mamv(ctx->cap))
+        if (g == VTD_IOTLB_G_PAGE && f->u.iotlb.am > cap_mamv(ctx->cap))
             return reject(why, VTD_IQEI_RSVD, "iotlb address mask above CAP.MAMV");
         break;
     case VTD_DESC_IEC:
-        if (f.u.iec.index && f.u.iec.im > ecap_mhmv(ctx->ecap))
+        if (f->u.iec.index && f->u.iec.im > ecap_mhmv(ctx->ecap))
             return reject(why, VTD_IQEI_RSVD, "iec index mask above ECAP.MHMV");
         break;
     case VTD_DESC_PGRP_RESP:
-        if (f.u.pgrp.rc >= 2 && f.u.pgrp.rc <= 0xE)
+        if (f->u.pgrp.rc >= 2 && f->u.pgrp.rc <= 0xE)
             return reject(why, VTD_IQEI_RSVD, "reserved page group response code");
         break;
     }
@@ -385,13 +390,22 @@ static unsigned check_reserved_bits(const vtd_desc *d, const vtd_qctx *ctx, cons
 
 unsigned vtd_validate(const vtd_desc *d, const vtd_qctx *ctx, const char **why)
 {
+    vtd_fields f;
+    return vtd_validate_decode(d, ctx, &f, why);
+}
+
+unsigned vtd_validate_decode(const vtd_desc *d, const vtd_qctx *ctx, vtd_fields *f,
+                             const char **why)
+{
     const char *rule = NULL;
     unsigned type = vtd_desc_type(d);
     unsigned iqei = check_queue(ctx, &rule);
     if (!iqei)
         iqei = check_type(type, ctx, &rule);
-    if (!iqei)
-        iqei = check_encodings(d, ctx, &rule);
+    if (!iqei) {
+        vtd_decode(d, f); /* a defined type: check_type() passed */
+        iqei = check_encodings(d, f, ctx, &rule);
+    }
     if (!iqei && ctx->strict_reserved)
         iqei = check_reserved_bits(d, ctx, &rule);
     if (why)
