@@ -130,7 +130,9 @@ size_t hw_mem_size(const hw_machine *m);
 /* RAM is written only inside what was handed out: hw_mem_ptr()'s range, an allocation's bytes.
  * Released RAM is reused by the next machine on the thread (src/hw/mem.c) after zeroing exactly
  * that. With the audit on, releasing also scans the resident RAM and clears any other non-zero
- * byte, counting its page in hw_mem_stray_pages() (this thread's total). The audit is on by
+ * byte, counting its page in hw_mem_stray_pages() (this thread's total), and a machine
+ * structure reused from the previous machine (src/hw/machine.c) is checked to be all zero, as
+ * a new one is (else an internal error: abort). The audit is on by
  * default in builds with assertions (no NDEBUG); the setting is per thread and the previous
  * one is returned. */
 bool hw_mem_set_audit(bool on);

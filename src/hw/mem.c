@@ -71,6 +71,11 @@ bool hw_mem_set_audit(bool on)
     return was;
 }
 
+bool hw_mem_audit_on(void)
+{
+    return audit < 0 ? AUDIT_DEFAULT : audit;
+}
+
 uint64_t hw_mem_stray_pages(void)
 {
     return strays;
@@ -153,7 +158,7 @@ void hw_mem_fini(hw_machine *m)
     } else {
         for (size_t p = 0; p < hi; p++)
             zero_written(m, p);
-        if (audit < 0 ? AUDIT_DEFAULT : audit)
+        if (hw_mem_audit_on())
             audit_zero(m, resident > hi ? resident : hi);
     }
     memset(m->pages, 0, hi * sizeof(*m->pages));
