@@ -291,6 +291,8 @@ static void test_same_twice(void **state)
     run("smoke", NULL, "legacy-odd", 7, &a);
     run("smoke", NULL, "legacy-odd", 7, &b);
     assert_same(&a, &b);
+    assert_string_equal(a.res.outcome.why, "every CPU finished"); /* a message without % */
+    assert_string_equal(a.res.why, "every oracle held");
     /* A different world in between (more CPUs, wider descriptors), then the first again. */
     run("smoke", "cpus=3", "eagain-any-ite", 7, &c);
     run_free(&c);
