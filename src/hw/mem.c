@@ -37,18 +37,21 @@
  * every release, which every test exercises under the sanitizer build.
  *
  * Restoring the invariant on release: the machine keeps a mark, mem_hi, above which nothing
- * was allocated or written (page records change only below it either).
+ * was allocated or written (page records change only below it either). Zero the written range
+ * of each page below the mark, and the mark's records: a few hundred bytes where zeroing every
+ * resident page was tens of KiB, and no system call.
+ *
+ * The audit (hw_mem_set_audit) checks that nothing else was written, at the cost of a system
+ * call and of reading all resident RAM (as much as zeroing it all did), so ordinary builds
+ * leave it off. Turning it on drops the thread's spare, so that an audited machine starts from
+ * a mapping whose every write was audited. On release:
  *  - if this thread took no page fault while the machine lived (util/faults.h), no page became
- *    resident: zero the written range of each page below the mark, and the mark's records — no
- *    system call, and a few hundred bytes where zeroing every resident page was tens of KiB;
+ *    resident: zero what was written, then read every resident page and clear and count any
+ *    byte still non-zero (hw_mem_stray_pages): what a stray write left;
  *  - otherwise drop the pages above the mark with MADV_DONTNEED (they read as zero again and
  *    are no longer resident, whatever wrote them), zero the pages below it whole, and
  *    resident_hi becomes the mark.
- * Huge pages are refused for the mapping, so that residency stays per 4 KiB page.
- *
- * The audit (hw_mem_set_audit): after the no-fault path, read every resident page and clear and
- * count any byte still non-zero (hw_mem_stray_pages): what a stray write left. Reading costs as
- * much as zeroing all resident pages did, so ordinary builds leave it off. */
+ * Huge pages are refused for the mapping, so that residency stays per 4 KiB page. */
 static _Thread_local struct {
     uint8_t *ram;
     struct hw_page *pages;
@@ -64,10 +67,17 @@ static _Thread_local struct {
 static _Thread_local int audit = -1; /* -1: AUDIT_DEFAULT */
 static _Thread_local uint64_t strays;
 
+static void ram_unmap(uint8_t *ram, struct hw_page *pages, size_t bytes);
+
 bool hw_mem_set_audit(bool on)
 {
     bool was = audit < 0 ? AUDIT_DEFAULT : audit;
     audit = on;
+    if (on && !was) {
+        ram_unmap(spare.ram, spare.pages, spare.bytes);
+        spare.ram = NULL;
+        spare.pages = NULL;
+    }
     return was;
 }
 
@@ -146,8 +156,9 @@ void hw_mem_fini(hw_machine *m)
     }
     size_t hi = m->mem_hi < m->npages ? m->mem_hi : m->npages;
     size_t bytes = m->cfg.mem_bytes, resident = m->resident_hi;
-    uint64_t f = faults_observe();
-    if (f == FAULTS_UNKNOWN || f != m->mem_faults) {
+    bool audited = hw_mem_audit_on();
+    uint64_t f = audited ? faults_observe() : 0;
+    if (audited && (f == FAULTS_UNKNOWN || f != m->mem_faults)) {
         size_t low = hi * HW_PAGE_SIZE;
         if (low < bytes && madvise(m->ram + low, bytes - low, MADV_DONTNEED) != 0) {
             ram_unmap(m->ram, m->pages, bytes); /* cannot restore the invariant: drop it */
@@ -158,8 +169,10 @@ void hw_mem_fini(hw_machine *m)
     } else {
         for (size_t p = 0; p < hi; p++)
             zero_written(m, p);
-        if (hw_mem_audit_on())
+        if (audited)
             audit_zero(m, resident > hi ? resident : hi);
+        else if (hi > resident)
+            resident = hi; /* what was written through what was handed out is below the mark */
     }
     memset(m->pages, 0, hi * sizeof(*m->pages));
     ram_unmap(spare.ram, spare.pages, spare.bytes); /* keep the newest only */
