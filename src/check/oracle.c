@@ -339,13 +339,24 @@ static void judge_leak(const struct chk_exec *x, const chk_result *res, struct j
     }
 }
 
+/* What snprintf(dst, size, "%s", src) writes, without the formatting machinery (this runs
+ * once per execution). */
+static void copy_why(char *dst, size_t size, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= size)
+        n = size - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
 void chk_judge(struct chk_exec *x, chk_result *res)
 {
     struct judgement j = {.v = CHK_PASS};
     judge_outcome(res, &j);
     if (j.v == CHK_INTERNAL) { /* an aborted run proves nothing either way */
         res->verdict = j.v;
-        snprintf(res->why, sizeof(res->why), "%s", j.why);
+        copy_why(res->why, sizeof(res->why), j.why);
         return;
     }
     judge_lost(x, &j);
@@ -355,7 +366,7 @@ void chk_judge(struct chk_exec *x, chk_result *res)
     judge_failures(x, &j);
     judge_leak(x, res, &j);
     res->verdict = j.v;
-    snprintf(res->why, sizeof(res->why), "%s", j.v == CHK_PASS ? "every oracle held" : j.why);
+    copy_why(res->why, sizeof(res->why), j.v == CHK_PASS ? "every oracle held" : j.why);
     for (size_t k = 0; k < x->nsubs; k++) {
         res->submits += x->subs[k].done;
         res->failed_submits += x->subs[k].done && x->subs[k].rc != DRV_OK;

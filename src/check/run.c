@@ -117,7 +117,7 @@ static int setup_hw(struct chk_exec *x)
                               sc->eps[e].ats ? VTD_TT_DEVTLB : VTD_TT_UNTRANSLATED, x->pgd[e], 2,
                               OWNER_OS);
         for (unsigned k = 0; k < PAGES_PER_EP; k++) {
-            x->page[e][k] = hw_mem_alloc(x->hw, HW_PAGE_SIZE, chk_domain_owner(e));
+            x->page[e][k] = hw_mem_alloc_quiet(x->hw, HW_PAGE_SIZE, chk_domain_owner(e));
             hw_tables_map(x->hw, x->pgd[e], 2, iova_of(k), x->page[e][k], true, true, OWNER_OS);
         }
     }
@@ -253,7 +253,7 @@ static void op_unmap(struct chk_exec *x, qi_platform *p, unsigned cpu, const str
         return; /* not known to be invalidated: the page must stay allocated */
     sim_touch(p);
     hw_mem_free(x->hw, x->page[ep][k], HW_PAGE_SIZE);
-    hw_mem_alloc(x->hw, HW_PAGE_SIZE, CHK_OWNER_REUSED); /* first fit: reused at once */
+    hw_mem_alloc_quiet(x->hw, HW_PAGE_SIZE, CHK_OWNER_REUSED); /* first fit: reused at once */
 }
 
 static void op_flr(struct chk_exec *x, qi_platform *p, const struct sc_op *op)

@@ -118,11 +118,25 @@ void hw_set_actor(hw_machine *m, int cpu);
 #define HW_OWNER_FREE 0u
 
 hw_paddr hw_mem_alloc(hw_machine *m, size_t bytes, uint32_t owner); /* zeroed; 0 if full */
-int hw_mem_free(hw_machine *m, hw_paddr pa, size_t bytes);          /* -1 if not allocated */
-uint32_t hw_mem_owner(const hw_machine *m, hw_paddr pa);            /* HW_OWNER_FREE if free */
-uint32_t hw_mem_generation(const hw_machine *m, hw_paddr pa);       /* +1 at each alloc/free */
-void *hw_mem_ptr(hw_machine *m, hw_paddr pa, size_t len);           /* NULL if out of range */
+/* The same, for an owner that writes the pages only through hw_mem_ptr() (or lets the model
+ * write them): hw_mem_alloc() lets the owner write its `bytes` through any pointer to them, and
+ * releasing the machine zeroes them all; after this one, only what hw_mem_ptr() handed out. */
+hw_paddr hw_mem_alloc_quiet(hw_machine *m, size_t bytes, uint32_t owner);
+int hw_mem_free(hw_machine *m, hw_paddr pa, size_t bytes);    /* -1 if not allocated */
+uint32_t hw_mem_owner(const hw_machine *m, hw_paddr pa);      /* HW_OWNER_FREE if free */
+uint32_t hw_mem_generation(const hw_machine *m, hw_paddr pa); /* +1 at each alloc/free */
+void *hw_mem_ptr(hw_machine *m, hw_paddr pa, size_t len);     /* NULL if out of range */
 size_t hw_mem_size(const hw_machine *m);
+/* RAM is written only inside what was handed out: hw_mem_ptr()'s range, an allocation's bytes.
+ * Released RAM is reused by the next machine on the thread (src/hw/mem.c) after zeroing exactly
+ * that. With the audit on, releasing also scans the resident RAM and clears any other non-zero
+ * byte, counting its page in hw_mem_stray_pages() (this thread's total), and a machine
+ * structure reused from the previous machine (src/hw/machine.c) is checked to be all zero, as
+ * a new one is (else an internal error: abort). The audit is on by
+ * default in builds with assertions (no NDEBUG); the setting is per thread and the previous
+ * one is returned. */
+bool hw_mem_set_audit(bool on);
+uint64_t hw_mem_stray_pages(void);
 
 /* ---------------------------------------------------------------------------------------------
  * Endpoints: PCIe functions behind this IOMMU, each with a requester id (SID), optional ATS and

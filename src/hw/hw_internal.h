@@ -106,6 +106,9 @@ struct hw_ep {
 struct hw_page {
     uint32_t owner;
     uint32_t gen; /* 0: never allocated, still the mapping's zero page */
+    /* Bytes [dirty_lo, dirty_hi) of the page may have been written since it was last known to
+     * be zero (mem.c, "what was written"); dirty_hi == 0: none. */
+    uint16_t dirty_lo, dirty_hi;
 };
 
 struct hw_regs {
@@ -129,6 +132,7 @@ struct hw_machine {
     size_t npages;
     size_t mem_hi;       /* pages [0, mem_hi) may hold non-zero bytes or page records; every page
                             above is zero with a free, never-allocated record (see mem.c) */
+    size_t free_lo;      /* every page in [1, free_lo) is owned: first fit starts here */
     size_t resident_hi;  /* when created, no page at or above it was resident */
     uint64_t mem_faults; /* this thread's page faults observed before the machine was made */
 
@@ -191,15 +195,32 @@ hw_event *hw_log_add(hw_machine *m, unsigned kind, int ep, int32_t slot);
 
 /* mem.c */
 bool hw_mem_in_range(const hw_machine *m, hw_paddr pa, size_t len);
-/* Bytes [pa, pa + len) (in range) may be written: raise the dirty mark over them. */
+/* Bytes [pa, pa + len) (in range) may be written: record them as written (so that releasing
+ * the machine zeroes them, mem.c) and raise the mark over them. */
+void hw_mem_touch_span(hw_machine *m, hw_paddr pa, size_t len);
 static inline void hw_mem_touch(hw_machine *m, hw_paddr pa, size_t len)
 {
-    size_t end = (size_t)((pa + len + HW_PAGE_SIZE - 1) / HW_PAGE_SIZE);
-    if (end > m->mem_hi)
-        m->mem_hi = end;
+    size_t p = (size_t)(pa / HW_PAGE_SIZE), lo = (size_t)(pa % HW_PAGE_SIZE);
+    if (len == 0 || lo + len > HW_PAGE_SIZE) {
+        hw_mem_touch_span(m, pa, len);
+        return;
+    }
+    struct hw_page *pg = &m->pages[p];
+    if (!pg->dirty_hi) {
+        pg->dirty_lo = (uint16_t)lo;
+        pg->dirty_hi = (uint16_t)(lo + len);
+    } else {
+        if (lo < pg->dirty_lo)
+            pg->dirty_lo = (uint16_t)lo;
+        if (lo + len > pg->dirty_hi)
+            pg->dirty_hi = (uint16_t)(lo + len);
+    }
+    if (p >= m->mem_hi)
+        m->mem_hi = p + 1;
 }
 uint64_t hw_mem_rd64(hw_machine *m, hw_paddr pa);
 void hw_mem_init(hw_machine *m);
+bool hw_mem_audit_on(void); /* this thread's audit setting (hw_mem_set_audit) */
 void hw_mem_fini(hw_machine *m);
 
 /* regs.c */

@@ -19,19 +19,38 @@
  * So a destroyed machine leaves its RAM and page records to the next machine of the same
  * size created on the same thread (the checker runs one execution at a time per thread).
  *
- * Invariant of the spare: every byte of its mapping is zero and every page record is
- * {HW_OWNER_FREE, gen 0}, exactly what mmap + calloc give, so a machine cannot tell a reused
- * memory from a fresh one; and no page at or above `resident_hi` is resident.
+ * Invariant of the spare: every byte of its mapping is zero and every page record is all
+ * zero ({HW_OWNER_FREE, gen 0, nothing written}), exactly what mmap + calloc give, so a
+ * machine cannot tell a reused memory from a fresh one; and no page at or above `resident_hi`
+ * is resident.
  *
- * Restoring that on release: the machine keeps a mark, mem_hi, above which nothing was
- * allocated or written through the model or a pointer it handed out (allocation, hw_mem_ptr,
- * status writes, DMA all raise it); page records change only below it. Bytes can also change
- * through wild pointers anywhere, so:
- *  - if this thread took no page fault while the machine lived (util/faults.h), every page
- *    written was already resident, hence below the spare's resident_hi: zero [0, resident_hi)
- *    and the mark's records — no system call;
+ * What was written. RAM is written only through what this file hands out, and every way out
+ * records the bytes in the page records (dirty_lo/dirty_hi, one byte range per page):
+ *  - hw_mem_ptr(pa, len): the caller may write [pa, pa + len);
+ *  - hw_mem_alloc(bytes): the owner may write the allocation's `bytes` through any pointer to
+ *    them (sim_dma_alloc hands out the RAM base plus the address); hw_mem_alloc_quiet() is for
+ *    owners that write only through hw_mem_ptr(), so nothing is recorded until they do;
+ *  - the model's own writes (status writes, DMA) go through hw_mem_touch().
+ * The contract of a pointer handed out is its range: a write outside it (a driver overrunning
+ * its queue, say) is a memory-safety bug of the writer, which this file does not repair in an
+ * ordinary build. The audit (below) finds such "stray" bytes; builds with assertions run it on
+ * every release, which every test exercises under the sanitizer build.
+ *
+ * Restoring the invariant on release: the machine keeps a mark, mem_hi, above which nothing
+ * was allocated or written (page records change only below it either). Zero the written range
+ * of each page below the mark, and the mark's records: a few hundred bytes where zeroing every
+ * resident page was tens of KiB, and no system call.
+ *
+ * The audit (hw_mem_set_audit) checks that nothing else was written, at the cost of a system
+ * call and of reading all resident RAM (as much as zeroing it all did), so ordinary builds
+ * leave it off. Turning it on drops the thread's spare, so that an audited machine starts from
+ * a mapping whose every write was audited. On release:
+ *  - if this thread took no page fault while the machine lived (util/faults.h), no page became
+ *    resident: zero what was written, then read every resident page and clear and count any
+ *    byte still non-zero (hw_mem_stray_pages): what a stray write left;
  *  - otherwise drop the pages above the mark with MADV_DONTNEED (they read as zero again and
- *    are no longer resident), zero the ones below it, and resident_hi becomes the mark.
+ *    are no longer resident, whatever wrote them), zero the pages below it whole, and
+ *    resident_hi becomes the mark.
  * Huge pages are refused for the mapping, so that residency stays per 4 KiB page. */
 static _Thread_local struct {
     uint8_t *ram;
@@ -39,6 +58,38 @@ static _Thread_local struct {
     size_t bytes;
     size_t resident_hi; /* pages at or above it are not resident */
 } spare;
+
+#ifdef NDEBUG
+#define AUDIT_DEFAULT false
+#else
+#define AUDIT_DEFAULT true
+#endif
+static _Thread_local int audit = -1; /* -1: AUDIT_DEFAULT */
+static _Thread_local uint64_t strays;
+
+static void ram_unmap(uint8_t *ram, struct hw_page *pages, size_t bytes);
+
+bool hw_mem_set_audit(bool on)
+{
+    bool was = audit < 0 ? AUDIT_DEFAULT : audit;
+    audit = on;
+    if (on && !was) {
+        ram_unmap(spare.ram, spare.pages, spare.bytes);
+        spare.ram = NULL;
+        spare.pages = NULL;
+    }
+    return was;
+}
+
+bool hw_mem_audit_on(void)
+{
+    return audit < 0 ? AUDIT_DEFAULT : audit;
+}
+
+uint64_t hw_mem_stray_pages(void)
+{
+    return strays;
+}
 
 static void ram_unmap(uint8_t *ram, struct hw_page *pages, size_t bytes)
 {
@@ -51,6 +102,7 @@ void hw_mem_init(hw_machine *m)
 {
     m->npages = m->cfg.mem_bytes / HW_PAGE_SIZE;
     m->mem_hi = 0;
+    m->free_lo = 1;
     m->mem_faults = faults_latest(); /* an observation made before this machine's life */
     if (spare.ram && spare.bytes == m->cfg.mem_bytes) {
         m->ram = spare.ram;
@@ -71,6 +123,31 @@ void hw_mem_init(hw_machine *m)
     m->resident_hi = 0;
 }
 
+/* Zero what was recorded as written on page p and forget the record. */
+static void zero_written(hw_machine *m, size_t p)
+{
+    struct hw_page *pg = &m->pages[p];
+    if (!pg->dirty_hi)
+        return;
+    memset(m->ram + p * HW_PAGE_SIZE + pg->dirty_lo, 0, (size_t)(pg->dirty_hi - pg->dirty_lo));
+    pg->dirty_lo = pg->dirty_hi = 0;
+}
+
+/* Clear and count the pages below `hi` with a non-zero byte (the audit, see above). */
+static void audit_zero(hw_machine *m, size_t hi)
+{
+    for (size_t p = 0; p < hi; p++) {
+        const uint64_t *w = (const uint64_t *)(m->ram + p * HW_PAGE_SIZE);
+        uint64_t any = 0;
+        for (size_t i = 0; i < HW_PAGE_SIZE / sizeof(*w); i++)
+            any |= w[i];
+        if (any) {
+            memset(m->ram + p * HW_PAGE_SIZE, 0, HW_PAGE_SIZE);
+            strays++;
+        }
+    }
+}
+
 void hw_mem_fini(hw_machine *m)
 {
     if (!m->ram || !m->pages) {
@@ -78,23 +155,31 @@ void hw_mem_fini(hw_machine *m)
         return;
     }
     size_t hi = m->mem_hi < m->npages ? m->mem_hi : m->npages;
-    size_t bytes = m->cfg.mem_bytes, zero = m->resident_hi;
-    uint64_t f = faults_observe();
-    if (f == FAULTS_UNKNOWN || f != m->mem_faults) {
+    size_t bytes = m->cfg.mem_bytes, resident = m->resident_hi;
+    bool audited = hw_mem_audit_on();
+    uint64_t f = audited ? faults_observe() : 0;
+    if (audited && (f == FAULTS_UNKNOWN || f != m->mem_faults)) {
         size_t low = hi * HW_PAGE_SIZE;
         if (low < bytes && madvise(m->ram + low, bytes - low, MADV_DONTNEED) != 0) {
             ram_unmap(m->ram, m->pages, bytes); /* cannot restore the invariant: drop it */
             return;
         }
-        zero = hi;
+        memset(m->ram, 0, low);
+        resident = hi;
+    } else {
+        for (size_t p = 0; p < hi; p++)
+            zero_written(m, p);
+        if (audited)
+            audit_zero(m, resident > hi ? resident : hi);
+        else if (hi > resident)
+            resident = hi; /* what was written through what was handed out is below the mark */
     }
-    memset(m->ram, 0, zero * HW_PAGE_SIZE);
     memset(m->pages, 0, hi * sizeof(*m->pages));
     ram_unmap(spare.ram, spare.pages, spare.bytes); /* keep the newest only */
     spare.ram = m->ram;
     spare.pages = m->pages;
     spare.bytes = bytes;
-    spare.resident_hi = zero;
+    spare.resident_hi = resident;
 }
 
 size_t hw_mem_size(const hw_machine *m)
@@ -112,12 +197,27 @@ static size_t pages_for(size_t bytes)
     return (bytes + HW_PAGE_SIZE - 1) / HW_PAGE_SIZE;
 }
 
-hw_paddr hw_mem_alloc(hw_machine *m, size_t bytes, uint32_t owner)
+void hw_mem_touch_span(hw_machine *m, hw_paddr pa, size_t len)
+{
+    while (len) {
+        size_t lo = (size_t)(pa % HW_PAGE_SIZE);
+        size_t n = HW_PAGE_SIZE - lo < len ? HW_PAGE_SIZE - lo : len;
+        hw_mem_touch(m, pa, n);
+        pa += n;
+        len -= n;
+    }
+}
+
+/* First fit from page 1: the lowest run of n free pages. Pages below free_lo are all owned, so
+ * no run starts there and the search can begin at free_lo. */
+static hw_paddr mem_alloc(hw_machine *m, size_t bytes, uint32_t owner, bool written)
 {
     size_t n = pages_for(bytes ? bytes : 1);
     if (owner == HW_OWNER_FREE)
         return 0;
-    for (size_t first = 1; first + n <= m->npages; first++) {
+    while (m->free_lo < m->npages && m->pages[m->free_lo].owner != HW_OWNER_FREE)
+        m->free_lo++;
+    for (size_t first = m->free_lo; first + n <= m->npages; first++) {
         size_t k = 0;
         while (k < n && m->pages[first + k].owner == HW_OWNER_FREE)
             k++;
@@ -125,17 +225,32 @@ hw_paddr hw_mem_alloc(hw_machine *m, size_t bytes, uint32_t owner)
             first += k; /* skip past the owned page */
             continue;
         }
-        hw_mem_touch(m, (hw_paddr)first * HW_PAGE_SIZE, n * HW_PAGE_SIZE);
+        if (first + n > m->mem_hi)
+            m->mem_hi = first + n; /* records change below the mark only */
         for (k = 0; k < n; k++) {
             struct hw_page *pg = &m->pages[first + k];
-            if (pg->gen) /* used before: zero it; a fresh page of the mapping is zero */
-                memset(m->ram + (first + k) * HW_PAGE_SIZE, 0, HW_PAGE_SIZE);
+            /* Used before: zero it. Outside its written range it is zero already (see above);
+             * a page never allocated is the mapping's zero page. */
+            if (pg->gen)
+                zero_written(m, first + k);
             pg->owner = owner;
             pg->gen++;
         }
+        if (written && bytes)
+            hw_mem_touch_span(m, (hw_paddr)first * HW_PAGE_SIZE, bytes);
         return (hw_paddr)first * HW_PAGE_SIZE;
     }
     return 0;
+}
+
+hw_paddr hw_mem_alloc(hw_machine *m, size_t bytes, uint32_t owner)
+{
+    return mem_alloc(m, bytes, owner, true);
+}
+
+hw_paddr hw_mem_alloc_quiet(hw_machine *m, size_t bytes, uint32_t owner)
+{
+    return mem_alloc(m, bytes, owner, false);
 }
 
 int hw_mem_free(hw_machine *m, hw_paddr pa, size_t bytes)
@@ -151,6 +266,8 @@ int hw_mem_free(hw_machine *m, hw_paddr pa, size_t bytes)
         m->pages[first + k].owner = HW_OWNER_FREE;
         m->pages[first + k].gen++;
     }
+    if (first < m->free_lo)
+        m->free_lo = first;
     return 0;
 }
 

@@ -2,7 +2,8 @@
  * tables.c — software-side helpers that build legacy-mode translation structures in simulated
  * memory, as an OS would: a root table, context tables, and 3- or 4-level second-level page
  * tables. They only write entries (bit layouts from vtd.h); the model's walker in xlate.c reads
- * them back through memory like hardware.
+ * them back through memory like hardware. Every entry is written through hw_mem_ptr(), so
+ * table pages are allocated quiet (hw.h): releasing the machine zeroes only the entries.
  */
 #include <string.h>
 
@@ -15,12 +16,12 @@ static uint64_t *entry(hw_machine *m, hw_paddr table, unsigned idx, unsigned siz
 
 hw_paddr hw_tables_root(hw_machine *m, uint32_t owner)
 {
-    return hw_mem_alloc(m, HW_PAGE_SIZE, owner);
+    return hw_mem_alloc_quiet(m, HW_PAGE_SIZE, owner);
 }
 
 hw_paddr hw_tables_new_pgd(hw_machine *m, uint32_t owner)
 {
-    return hw_mem_alloc(m, HW_PAGE_SIZE, owner);
+    return hw_mem_alloc_quiet(m, HW_PAGE_SIZE, owner);
 }
 
 int hw_tables_set_context(hw_machine *m, hw_paddr root, uint16_t sid, uint16_t did, int tt,
@@ -30,7 +31,7 @@ int hw_tables_set_context(hw_machine *m, hw_paddr root, uint16_t sid, uint16_t d
     if (!re)
         return -1;
     if (!(re[0] & VTD_ROOT_P)) {
-        hw_paddr ctp = hw_mem_alloc(m, HW_PAGE_SIZE, owner);
+        hw_paddr ctp = hw_mem_alloc_quiet(m, HW_PAGE_SIZE, owner);
         if (!ctp)
             return -1;
         re[0] = ctp | VTD_ROOT_P;
@@ -60,7 +61,7 @@ int hw_tables_map(hw_machine *m, hw_paddr pgd, unsigned aw, uint64_t iova, hw_pa
         if (!pte)
             return -1;
         if (!(*pte & (VTD_SL_R | VTD_SL_W))) {
-            hw_paddr next = hw_mem_alloc(m, HW_PAGE_SIZE, owner);
+            hw_paddr next = hw_mem_alloc_quiet(m, HW_PAGE_SIZE, owner);
             if (!next)
                 return -1;
             *pte = next | VTD_SL_R | VTD_SL_W;

@@ -252,10 +252,13 @@ void sim_coro__entry(sim_coro *c)
  *    so zeroing `touched` covers everything it wrote;
  *  - otherwise mincore() names the resident pages, `touched` is extended down to the lowest
  *    one, and that part is zeroed.
- * At most one system call per batch, none when the simulated RAM's release (src/hw/mem.c)
- * observed the fault count after these stacks were released.
+ * At most one system call per batch, none when something else on the thread observed the fault
+ * count after these stacks were released. To make batches, a coroutine that finds no clean
+ * mapping gets a new one while fewer than STACK_BATCH of its size are dirty: with two CPUs per
+ * execution, six stacks take turns and one observation serves three executions.
  */
-#define STACK_POOL 8
+#define STACK_POOL  8
+#define STACK_BATCH 6
 
 struct stack_map {
     void *map;
@@ -329,16 +332,17 @@ static void pool_scrub(void)
 }
 
 /* A clean pooled mapping of `map_bytes`, the most recently pooled first (its pages are the
- * likeliest to be warm); scrubs the dirty ones if none is clean. */
+ * likeliest to be warm); if none is clean, scrubs the dirty ones once they are a batch (or the
+ * pool is full), else returns false for a new mapping. */
 static bool stack_take(struct stack_map *out)
 {
     for (int pass = 0; pass < 2; pass++) {
-        bool dirty = false;
+        unsigned dirty = 0;
         for (unsigned i = g_pooled; i-- > 0;) {
             if (g_pool[i].map_bytes != out->map_bytes)
                 continue;
             if (g_pool[i].dirty) {
-                dirty = true;
+                dirty++;
                 continue;
             }
             *out = g_pool[i];
@@ -347,8 +351,8 @@ static bool stack_take(struct stack_map *out)
             g_pooled--;
             return true;
         }
-        if (!dirty)
-            return false;
+        if (dirty < STACK_BATCH && g_pooled < STACK_POOL)
+            return false; /* a new mapping: the batch grows */
         pool_scrub();
     }
     return false;

@@ -263,6 +263,14 @@ void sim__finish(sim_world *w, enum sim_stop stop, int cpu, hw_time t, const cha
     w->out.cpu = cpu;
     w->out.irqs_off = cpu >= 0 && w->cpu[cpu].irqs_off;
     w->out.t = t;
+    if (!strchr(fmt, '%')) { /* a plain message ("every CPU finished"): what vsnprintf writes */
+        size_t n = strlen(fmt);
+        if (n >= sizeof(w->out.why))
+            n = sizeof(w->out.why) - 1;
+        memcpy(w->out.why, fmt, n);
+        w->out.why[n] = '\0';
+        return;
+    }
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(w->out.why, sizeof(w->out.why), fmt, ap);
