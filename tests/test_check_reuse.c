@@ -149,6 +149,44 @@ static void test_reused_ram_zeroes_what_was_written(void **state)
     hw_mem_set_audit(audit);
 }
 
+/* With the audit off (release builds), one release in 64 is audited all the same: a stray write
+ * is found within 64 machines, and from then on every release is audited, so the next stray
+ * write is found (and cleared) at once. */
+static void test_audit_sampled_then_sticky(void **state)
+{
+    (void)state;
+    hw_config cfg;
+    hw_config_default(&cfg);
+    cfg.mem_bytes = 1u << 20;
+    const char *err = NULL;
+    bool audit = hw_mem_set_audit(false);
+    uint64_t strays = hw_mem_stray_pages();
+    unsigned found_after = 0;
+    for (unsigned k = 1; k <= 64 && hw_mem_stray_pages() == strays; k++) {
+        hw_machine *m = hw_create(&cfg, &err);
+        assert_non_null(m);
+        uint8_t *base = hw_mem_ptr(m, 0, 1);
+        assert_int_equal(hw_mem_alloc(m, 4, 1), HW_PAGE_SIZE);
+        base[HW_PAGE_SIZE + 2] = 7;   /* inside the allocation's bytes */
+        base[HW_PAGE_SIZE + 200] = 8; /* outside: stray, on a page that is resident */
+        hw_destroy(m);
+        found_after = k;
+    }
+    assert_int_not_equal(hw_mem_stray_pages(), strays);
+    assert_in_range(found_after, 1, 64);
+    for (unsigned k = 0; k < 3; k++) {
+        strays = hw_mem_stray_pages();
+        hw_machine *m = hw_create(&cfg, &err);
+        assert_non_null(m);
+        uint8_t *base = hw_mem_ptr(m, 0, 1);
+        assert_int_equal(base[HW_PAGE_SIZE + 200], 0); /* cleared by the audit */
+        base[HW_PAGE_SIZE + 300] = 9;
+        hw_destroy(m);
+        assert_int_equal(hw_mem_stray_pages(), strays + 1);
+    }
+    hw_mem_set_audit(audit);
+}
+
 /* With the audit on, a stray write on a resident page (outside anything handed out, no fault)
  * is found, counted and cleared. */
 static void test_audit_finds_stray_writes(void **state)
@@ -356,6 +394,7 @@ int main(void)
         cmocka_unit_test(test_reused_ram_is_fresh),
         cmocka_unit_test(test_reused_ram_zeroes_what_was_written),
         cmocka_unit_test(test_audit_finds_stray_writes),
+        cmocka_unit_test(test_audit_sampled_then_sticky),
         cmocka_unit_test(test_executions_write_only_what_they_were_handed),
         cmocka_unit_test(test_same_twice),
         cmocka_unit_test(test_after_guard_cut_off),

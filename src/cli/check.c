@@ -15,6 +15,7 @@
 #include "cli/ce_file.h"
 #include "cli/progress.h"
 #include "cli/trace_out.h"
+#include "hw/hw.h"
 #include "report/ktap.h"
 #include "util/installed.h"
 
@@ -312,7 +313,14 @@ int cli_check(int argc, char **argv)
         a.opt.progress_ctx = &line;
     }
     chk_report rep;
+    uint64_t strays = hw_mem_stray_pages();
     chk_explore(sc, drv, &a.opt, &rep);
+    if (hw_mem_stray_pages() != strays)
+        fprintf(stderr,
+                "qinval check: warning: the driver wrote simulated RAM outside the memory it was "
+                "given (%llu page(s) found and cleared); executions before that was noticed may "
+                "have seen each other's stray bytes\n",
+                (unsigned long long)(hw_mem_stray_pages() - strays));
     /* The counterexample is the scenario with the user's --set keys and minimisation's. */
     const char *sets[CE_MAX_SETS];
     unsigned nsets = 0;

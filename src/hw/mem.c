@@ -43,8 +43,9 @@
  *
  * The audit (hw_mem_set_audit) checks that nothing else was written, at the cost of a system
  * call and of reading all resident RAM (as much as zeroing it all did), so ordinary builds
- * leave it off. Turning it on drops the thread's spare, so that an audited machine starts from
- * a mapping whose every write was audited. On release:
+ * run it on one release in AUDIT_EVERY only, and on every release once it found something. Turning
+ * it on drops the thread's spare, so that an audited machine starts from a mapping whose every
+ * write was audited. On release:
  *  - if this thread took no page fault while the machine lived (util/faults.h), no page became
  *    resident: zero what was written, then read every resident page and clear and count any
  *    byte still non-zero (hw_mem_stray_pages): what a stray write left;
@@ -66,6 +67,12 @@ static _Thread_local struct {
 #endif
 static _Thread_local int audit = -1; /* -1: AUDIT_DEFAULT */
 static _Thread_local uint64_t strays;
+/* With the audit off, one release in AUDIT_EVERY is audited all the same, and once a stray
+ * byte has been found every release is: a driver that writes outside what it was given is
+ * noticed (hw_mem_stray_pages() > 0, which the command line reports) and, from then on, its
+ * stray bytes cannot reach the next execution. */
+#define AUDIT_EVERY 64
+static _Thread_local unsigned releases;
 
 static void ram_unmap(uint8_t *ram, struct hw_page *pages, size_t bytes);
 
@@ -156,7 +163,7 @@ void hw_mem_fini(hw_machine *m)
     }
     size_t hi = m->mem_hi < m->npages ? m->mem_hi : m->npages;
     size_t bytes = m->cfg.mem_bytes, resident = m->resident_hi;
-    bool audited = hw_mem_audit_on();
+    bool audited = hw_mem_audit_on() || strays || ++releases % AUDIT_EVERY == 0;
     uint64_t f = audited ? faults_observe() : 0;
     if (audited && (f == FAULTS_UNKNOWN || f != m->mem_faults)) {
         size_t low = hi * HW_PAGE_SIZE;
