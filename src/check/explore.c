@@ -371,6 +371,24 @@ static void progress(const chk_options *o, struct progress_clock *pc, uint64_t d
     o->on_progress(o->progress_ctx, &p);
 }
 
+/* Execution e of the exploration (for DFS: the one the current prefix gives), into *trace and
+ * *res; *k_est is PCT's estimate of a run's length. */
+static void run_execution(const scenario *sc, const sim_driver_ops *drv, const chk_options *o,
+                          uint64_t e, struct dfs *dfs, uint64_t *k_est, chk_trace *trace,
+                          chk_result *res)
+{
+    trace->len = 0;
+    if (o->strategy == CHK_STRAT_RANDOM || o->strategy == CHK_STRAT_PCT) {
+        run_seeded(sc, drv, o->strategy, o->seed, e, o->pct_depth, k_est, trace, res);
+    } else if (o->strategy == CHK_STRAT_DFS) {
+        dfs->pos = 0;
+        dfs->nlocal = 0;
+        chk_run_once(sc, drv, dfs_decide, dfs, trace, NULL, res);
+    } else {
+        chk_replay(sc, drv, o->picks, o->npicks, NULL, res); /* records no trace */
+    }
+}
+
 /*
  * The step guard is the one judgement made by the machine's clock: a step that has used more
  * than its share of CPU time is taken for a loop that never reaches a platform point. A host
@@ -378,12 +396,18 @@ static void progress(const chk_options *o, struct progress_clock *pc, uint64_t d
  * virtual machine's stolen time, a storm of page faults), which would make a correct driver
  * "loop" (or, with interrupts off, lock up). A real loop loops every time, so a verdict of the
  * guard stands only once the same execution, run again from the start with the same
- * decisions, has looped again; otherwise the second run's result is the execution's. After
- * `run` runs: run again?
+ * decisions, has been cut off again; otherwise the second run's result is the execution's.
  */
-static bool loop_unconfirmed(const chk_result *res, unsigned run)
+static void run_confirmed(const scenario *sc, const sim_driver_ops *drv, const chk_options *o,
+                          uint64_t e, struct dfs *dfs, uint64_t *k_est, chk_trace *trace,
+                          chk_result *res)
 {
-    return run == 1 && res->outcome.guard;
+    uint64_t k_before = *k_est;
+    run_execution(sc, drv, o, e, dfs, k_est, trace, res);
+    if (res->outcome.guard) {
+        *k_est = k_before;
+        run_execution(sc, drv, o, e, dfs, k_est, trace, res);
+    }
 }
 
 int chk_explore(const scenario *sc, const sim_driver_ops *drv, const chk_options *o,
@@ -404,30 +428,14 @@ int chk_explore(const scenario *sc, const sim_driver_ops *drv, const chk_options
     uint64_t e = o->strategy == CHK_STRAT_DFS ? 0 : o->shard_i;
     for (uint64_t done = 0; done < budget;
          done++, e += o->strategy == CHK_STRAT_DFS ? 1 : shard_n) {
-        if (o->strategy == CHK_STRAT_RANDOM || o->strategy == CHK_STRAT_PCT) {
-            uint64_t k_before = k_est;
-            for (unsigned run = 0; run == 0 || loop_unconfirmed(&res, run); run++) {
-                k_est = k_before;
-                trace.len = 0;
-                run_seeded(sc, drv, o->strategy, o->seed, e, o->pct_depth, &k_est, &trace, &res);
-            }
-        } else if (o->strategy == CHK_STRAT_DFS) {
-            for (unsigned run = 0; run == 0 || loop_unconfirmed(&res, run); run++) {
-                dfs.pos = 0;
-                dfs.nlocal = 0;
-                trace.len = 0;
-                chk_run_once(sc, drv, dfs_decide, &dfs, &trace, NULL, &res);
-            }
+        run_confirmed(sc, drv, o, e, &dfs, &k_est, &trace, &res);
+        if (o->strategy == CHK_STRAT_DFS) {
             if (done == 0)
                 dfs_count_top(&dfs, &trace, o->dfs_bound);
             if (done == 0 && o->shard_i != 0) { /* shard 0 owns the all-defaults run */
                 res.verdict = CHK_PASS;
                 counted = false;
             }
-        } else {
-            for (unsigned run = 0; run == 0 || loop_unconfirmed(&res, run); run++)
-                chk_replay(sc, drv, o->picks, o->npicks, NULL, &res);
-            trace.len = 0;
         }
         rep->executions += counted;
         counted = true;

@@ -13,6 +13,7 @@
 #include "check/oracle.h"
 #include "report/timeline.h"
 #include "util/grow.h"
+#include "util/strcopy.h"
 
 const char *chk_verdict_name(enum chk_verdict v)
 {
@@ -339,24 +340,13 @@ static void judge_leak(const struct chk_exec *x, const chk_result *res, struct j
     }
 }
 
-/* What snprintf(dst, size, "%s", src) writes, without the formatting machinery (this runs
- * once per execution). */
-static void copy_why(char *dst, size_t size, const char *src)
-{
-    size_t n = strlen(src);
-    if (n >= size)
-        n = size - 1;
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-}
-
 void chk_judge(struct chk_exec *x, chk_result *res)
 {
     struct judgement j = {.v = CHK_PASS};
     judge_outcome(res, &j);
     if (j.v == CHK_INTERNAL) { /* an aborted run proves nothing either way */
         res->verdict = j.v;
-        copy_why(res->why, sizeof(res->why), j.why);
+        str_copy_cut(res->why, sizeof(res->why), j.why);
         return;
     }
     judge_lost(x, &j);
@@ -366,7 +356,7 @@ void chk_judge(struct chk_exec *x, chk_result *res)
     judge_failures(x, &j);
     judge_leak(x, res, &j);
     res->verdict = j.v;
-    copy_why(res->why, sizeof(res->why), j.v == CHK_PASS ? "every oracle held" : j.why);
+    str_copy_cut(res->why, sizeof(res->why), j.v == CHK_PASS ? "every oracle held" : j.why);
     for (size_t k = 0; k < x->nsubs; k++) {
         res->submits += x->subs[k].done;
         res->failed_submits += x->subs[k].done && x->subs[k].rc != DRV_OK;

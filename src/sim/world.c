@@ -18,6 +18,7 @@
 
 #include "sim/world_internal.h"
 #include "util/grow.h"
+#include "util/strcopy.h"
 
 /* The step guard's threshold of CPU time. A step of real driver code takes microseconds; the
  * guard only has to tell "never ends" from that, and every millisecond of it is latency before
@@ -264,11 +265,7 @@ void sim__finish(sim_world *w, enum sim_stop stop, int cpu, hw_time t, const cha
     w->out.irqs_off = cpu >= 0 && w->cpu[cpu].irqs_off;
     w->out.t = t;
     if (!strchr(fmt, '%')) { /* a plain message ("every CPU finished"): what vsnprintf writes */
-        size_t n = strlen(fmt);
-        if (n >= sizeof(w->out.why))
-            n = sizeof(w->out.why) - 1;
-        memcpy(w->out.why, fmt, n);
-        w->out.why[n] = '\0';
+        str_copy_cut(w->out.why, sizeof(w->out.why), fmt);
         return;
     }
     va_list ap;
