@@ -292,6 +292,66 @@ static void disable_body(sim_world *w, unsigned cpu, void *arg)
     ET_EQ(et_submit(t, p, &d, 1, 0)->r.status, QI_OK);
 }
 
+/* ---- initialisation over used memory ---- */
+
+static bool all_zero(const void *m, size_t n)
+{
+    const uint8_t *b = m;
+    for (size_t i = 0; i < n; i++)
+        if (b[i])
+            return false;
+    return true;
+}
+
+/* Memory handed to qi_engine_init may hold anything (a previous engine, a freed buffer): init
+ * clears the engine, the slot records and the device records itself, whatever their alignment
+ * and length, and the engine then works. The slot table starts 4 bytes past a word boundary
+ * and the device table is an odd number of records long, so the clearing's unaligned head and
+ * tail are exercised as well as its word-sized middle. */
+static void garbage_body(sim_world *w, unsigned cpu, void *arg)
+{
+    et *t = arg;
+    qi_platform *p = sim_platform(w, cpu);
+    ET_EQ(qi_engine_disable(et_engine(t), p, 0), 0); /* the test's engine gives the queue up */
+    qi_engine *e = sim_dma_alloc(p, sizeof(*e));
+    uint8_t *slot_mem = sim_dma_alloc(p, 256 * sizeof(qi_slot) + 8);
+    qi_slot *slots = (qi_slot *)(slot_mem + 4);
+    qi_dev *devs = sim_dma_alloc(p, 3 * sizeof(qi_dev));
+    memset(e, 0xA5, sizeof(*e));
+    memset(slot_mem, 0xA5, 256 * sizeof(qi_slot) + 8);
+    memset(devs, 0x5A, 3 * sizeof(qi_dev));
+    qi_engine_config cfg = {.queue = sim_dma_alloc(p, 256 * 16),
+                            .entries = 256,
+                            .status = sim_dma_alloc(p, (256 + 1) * 4),
+                            .slots = slots};
+    ET_EQ(qi_engine_init(e, p, &cfg), 0);
+    ET_CHECK(all_zero(slots, 256 * sizeof(qi_slot)));
+    ET_EQ(slot_mem[3], 0xA5); /* nothing outside the table */
+    ET_EQ(slot_mem[4 + 256 * sizeof(qi_slot)], 0xA5);
+    ET_CHECK(all_zero(e->dev_builtin, sizeof(e->dev_builtin)));
+    ET_CHECK(all_zero(qi_engine_get_stats(e), sizeof(*qi_engine_get_stats(e))));
+    ET_EQ(qi_engine_enable(e, p, 0), 0);
+    vtd_desc d = et_iotlb(0);
+    qi_result r;
+    qi_engine_submit(e, p, &d, 1, NULL, &r);
+    ET_EQ(r.status, QI_OK);
+    memset(e, 0xA5, sizeof(*e));
+    cfg.devices = devs;
+    cfg.ndevices = 3;
+    ET_EQ(qi_engine_init(e, p, &cfg), 0);
+    ET_CHECK(all_zero(devs, 3 * sizeof(qi_dev)));
+}
+
+static void test_init_over_garbage(void **state)
+{
+    (void)state;
+    et t;
+    et_make(&t, &(et_cfg){.cpus = 1});
+    et_body(&t, 0, garbage_body);
+    et_run(&t);
+    et_done(&t);
+}
+
 /* ---- the device table ---- */
 
 /* A table of two records: a third device with a state is refused with QI_ENOSPC (and counted),
@@ -364,6 +424,7 @@ int main(void)
         cmocka_unit_test(test_deadline_pending),
         cmocka_unit_test(test_enable_disable),
         cmocka_unit_test(test_device_table_size),
+        cmocka_unit_test(test_init_over_garbage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
