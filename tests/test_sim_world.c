@@ -132,6 +132,91 @@ static void test_plain_accesses_stay_in_step(void **state)
     done(&f);
 }
 
+/* Releasing a lock, re-enabling interrupts with none pending and reading the clock commute
+ * with everything the other CPUs can do, so with nothing due in the hardware only the acquire
+ * is a point: ten rounds of lock, unlock, interrupts back on, clock read take the start plus
+ * ten steps (forty-one with mem_points, where each is a point). The clock still advances by
+ * every operation's cost. */
+struct clock_rounds {
+    qi_lock lock;
+    uint64_t seen[10];
+};
+
+static void lock_and_read_clock(sim_world *w, unsigned cpu, void *arg)
+{
+    struct clock_rounds *r = arg;
+    qi_platform *p = sim_platform(w, cpu);
+    for (unsigned i = 0; i < 10; i++) {
+        unsigned long fl = qi_plat_lock_irqsave(p, &r->lock);
+        qi_plat_unlock_irqrestore(p, &r->lock, fl);
+        r->seen[i] = qi_plat_now_ns(p);
+    }
+}
+
+static void commuting_rounds(bool mem_points, uint64_t want_steps)
+{
+    struct fixture f = make_opt(1, 0, mem_points, 0);
+    struct clock_rounds r = {0};
+    sim_set_cpu(f.w, 0, lock_and_read_clock, &r);
+    sim_outcome out;
+    sim_run(f.w, &out);
+    assert_int_equal(out.stop, SIM_STOP_DONE);
+    assert_int_equal(out.steps, want_steps);
+    const struct sim_costs *cost = &sim_get_config(f.w)->cost;
+    for (unsigned i = 1; i < 10; i++)
+        assert_int_equal(r.seen[i] - r.seen[i - 1], 2 * cost->lock + cost->clock);
+    done(&f);
+}
+
+static void test_commuting_operations_in_step(void **state)
+{
+    (void)state;
+    commuting_rounds(false, 11);
+    commuting_rounds(true, 41);
+}
+
+/* ... but an interrupt that became pending while interrupts were off is taken the moment they
+ * come back on, before the CPU's next instruction: the hot-plug event fires during a stretch
+ * with interrupts off, and the handler has run when the code after the restore looks. */
+struct irq_order {
+    unsigned calls, calls_after_restore;
+};
+
+static void count_irq(sim_world *w, unsigned cpu, enum hw_irq irq, int ep, void *arg)
+{
+    (void)w, (void)cpu, (void)irq, (void)ep;
+    ((struct irq_order *)arg)->calls++;
+}
+
+static void irqs_off_across_event(sim_world *w, unsigned cpu, void *arg)
+{
+    struct irq_order *r = arg;
+    qi_platform *p = sim_platform(w, cpu);
+    uint32_t *word = sim_dma_alloc(p, 4);
+    unsigned long fl = qi_plat_irq_save(p);
+    while (qi_plat_now_ns(p) < 2 * HW_US)
+        (void)qi_plat_load32(p, word);
+    qi_plat_irq_restore(p, fl);
+    r->calls_after_restore = r->calls;
+}
+
+static void test_pending_irq_taken_at_restore(void **state)
+{
+    (void)state;
+    struct fixture f = make(1, 0);
+    hw_ep_config ec;
+    hw_ep_config_default(&ec, 0x0100);
+    hw_ep_inject(f.hw, hw_ep_add(f.hw, &ec, NULL), HW_US, HW_FAULT_SURPRISE_REMOVAL, 0);
+    struct irq_order r = {0};
+    sim_set_cpu(f.w, 0, irqs_off_across_event, &r);
+    sim_set_irq_handler(f.w, count_irq, &r);
+    sim_outcome out;
+    sim_run(f.w, &out);
+    assert_int_equal(out.stop, SIM_STOP_DONE);
+    assert_int_equal(r.calls_after_restore, 1);
+    done(&f);
+}
+
 /* A caller's step budget stops the run as an abort naming the budget, not as a verdict. */
 static void test_step_budget(void **state)
 {
@@ -470,6 +555,8 @@ int main(void)
         cmocka_unit_test(test_lock_excludes),
         cmocka_unit_test(test_race_shows_without_lock),
         cmocka_unit_test(test_plain_accesses_stay_in_step),
+        cmocka_unit_test(test_commuting_operations_in_step),
+        cmocka_unit_test(test_pending_irq_taken_at_restore),
         cmocka_unit_test(test_step_budget),
         cmocka_unit_test(test_proved_hang),
         cmocka_unit_test(test_hard_lockup_polling),

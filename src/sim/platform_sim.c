@@ -83,6 +83,21 @@ static struct sim_cpu *mem_access(qi_platform *p, bool load)
     return sim__point(p, OP_MEM);
 }
 
+/*
+ * Three operations no other CPU can observe before this CPU's next point: releasing a lock
+ * (only an acquire can see it, and an acquire is a point), re-enabling interrupts with none
+ * pending, and reading the clock. Whatever another CPU does meanwhile commutes with them, so
+ * a point there would only split one behaviour into several equivalent schedules. They are
+ * points only when the order can matter: the hardware has an action due before the
+ * operation's time (it acts first, as at any point: a fault event may then be delivered
+ * right as interrupts come back on, a clock read sees the hardware caught up), an interrupt
+ * is pending, or mem_points asks for every access to be a point.
+ */
+static bool commutes(sim_world *w, const struct sim_cpu *c)
+{
+    return !w->cfg.mem_points && !c->irq_pending && hw_next_event(w->hw) > c->t;
+}
+
 uint32_t qi_plat_load32(qi_platform *p, const volatile uint32_t *addr)
 {
     struct sim_cpu *c = mem_access(p, true);
@@ -156,7 +171,9 @@ void qi_plat_irq_restore(qi_platform *p, unsigned long flags)
         return;
     c->irqs_off = false;
     sim__event(p->w, (int)c->id, SIM_EV_IRQ_ON, 0, 0);
-    /* Interrupts that arrived meanwhile are taken now: a scheduling point. */
+    /* Interrupts that arrived meanwhile are taken now: a scheduling point, when there are. */
+    if (commutes(p->w, c))
+        return;
     c = sim__point(p, OP_IRQ);
     sim__charge(c, 0);
 }
@@ -174,14 +191,20 @@ void qi_plat_lock(qi_platform *p, qi_lock *l)
 
 void qi_plat_unlock(qi_platform *p, qi_lock *l)
 {
-    struct sim_cpu *c = sim__point(p, OP_MEM);
+    struct sim_cpu *c = &p->w->cpu[p->cpu];
+    bool point = !commutes(p->w, c);
+    if (point)
+        c = sim__point(p, OP_MEM);
     if (l->word != c->id + 1) {
         sim_abort(p->w, "unlock of a lock this CPU does not hold");
         return;
     }
     l->word = 0;
     sim__event(p->w, (int)c->id, SIM_EV_UNLOCK, (uint64_t)(uintptr_t)l, 0);
-    sim__charge(c, p->w->cfg.cost.lock);
+    if (point)
+        sim__charge(c, p->w->cfg.cost.lock);
+    else
+        sim__charge_more(c, p->w->cfg.cost.lock);
 }
 
 unsigned long qi_plat_lock_irqsave(qi_platform *p, qi_lock *l)
@@ -215,9 +238,16 @@ void qi_plat_relax(qi_platform *p, uint64_t wake_by_ns)
 
 uint64_t qi_plat_now_ns(qi_platform *p)
 {
-    struct sim_cpu *c = sim__point(p, OP_CLOCK);
-    sim__charge(c, p->w->cfg.cost.clock);
-    return p->w->now;
+    sim_world *w = p->w;
+    struct sim_cpu *c = &w->cpu[p->cpu];
+    if (commutes(w, c)) { /* the time this CPU has reached; nothing is due before it */
+        hw_time t = c->t > w->now ? c->t : w->now;
+        sim__charge_more(c, w->cfg.cost.clock);
+        return t;
+    }
+    c = sim__point(p, OP_CLOCK);
+    sim__charge(c, w->cfg.cost.clock);
+    return w->now;
 }
 
 void qi_plat_watchdog_touch(qi_platform *p)
