@@ -531,6 +531,194 @@ static void test_timeout_bound(void **state)
     hw_destroy(hw);
 }
 
+/*
+ * The scheduler's fast path (world.c, alone()): at most platform points the CPU that reached it
+ * simply continues, decided from what the last full scheduler iteration saw of the other CPUs.
+ * Each test below has CPU 0 run alone through many points while CPU 1 waits, then lets CPU 1's
+ * wait end in a way that CPU 0's own step causes or that time brings, and checks that CPU 1
+ * runs at the very point the full iteration would let it: the chooser always takes CPU 1 when
+ * it is a candidate, so a fast path that kept CPU 0 going a point too long shows in `seen`.
+ */
+struct alone_run {
+    qi_lock lock;
+    uint32_t *flag;     /* in simulated RAM */
+    uint32_t *word;     /* in simulated RAM: CPU 0's ticks add 0 to it */
+    unsigned count;     /* ticks CPU 0 has made so far */
+    unsigned at_unlock; /* count when CPU 0 released the lock */
+    unsigned seen;      /* count when CPU 1's wait ended */
+    hw_time got;        /* when CPU 1 took the lock */
+    hw_time wake;       /* when CPU 1's sleep or deadline ends */
+    hw_time vals[1000]; /* the time of each of CPU 0's ticks */
+};
+
+#define ALONE_WAKE (10 * HW_US)
+
+static unsigned prefer_last(void *ctx, const sim_world *w, const unsigned *c, unsigned n,
+                            uint64_t step)
+{
+    (void)ctx, (void)w, (void)c, (void)step;
+    return n - 1;
+}
+
+/* One tick of CPU 0: an atomic add of 0, a platform point that changes nothing (no store, no
+ * epoch change). Returns the time it ran at. */
+static hw_time tick(qi_platform *p, struct alone_run *r)
+{
+    qi_plat_fetch_add32(p, r->word, 0);
+    hw_time v = sim_now(sim_platform_world(p));
+    if (r->count < sizeof(r->vals) / sizeof(r->vals[0]))
+        r->vals[r->count] = v;
+    r->count++;
+    return v;
+}
+
+static void ticks(qi_platform *p, struct alone_run *r, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        tick(p, r);
+}
+
+static struct alone_run *alone_run_new(struct fixture *f)
+{
+    struct alone_run *r = test_calloc(1, sizeof(*r));
+    r->flag = sim_dma_alloc(sim_platform(f->w, 0), 4);
+    r->word = sim_dma_alloc(sim_platform(f->w, 0), 4);
+    sim_set_chooser(f->w, prefer_last, NULL);
+    return r;
+}
+
+static void hold_then_release(sim_world *w, unsigned cpu, void *arg)
+{
+    struct alone_run *r = arg;
+    qi_platform *p = sim_platform(w, cpu);
+    qi_plat_lock(p, &r->lock);
+    while (tick(p, r) < 2 * ALONE_WAKE)
+        ;
+    r->at_unlock = r->count;
+    qi_plat_unlock(p, &r->lock); /* does not move the epoch */
+    ticks(p, r, 20);
+}
+
+static void sleep_then_lock(sim_world *w, unsigned cpu, void *arg)
+{
+    struct alone_run *r = arg;
+    qi_platform *p = sim_platform(w, cpu);
+    sim_cpu_sleep(p, ALONE_WAKE); /* CPU 0 takes the lock meanwhile */
+    qi_plat_lock(p, &r->lock);
+    r->seen = r->count;
+    r->got = sim_now(w);
+    qi_plat_unlock(p, &r->lock);
+}
+
+/* CPU 1 waits for a lock that CPU 0 holds; CPU 0's unlock must make CPU 1 a candidate at
+ * CPU 0's next point, although nothing but the lock word changed. */
+static void test_alone_lock_release(void **state)
+{
+    (void)state;
+    struct fixture f = make(2, 0);
+    struct alone_run *r = alone_run_new(&f);
+    sim_set_cpu(f.w, 0, hold_then_release, r);
+    sim_set_cpu(f.w, 1, sleep_then_lock, r);
+    sim_outcome out;
+    sim_run(f.w, &out);
+    assert_int_equal(out.stop, SIM_STOP_DONE);
+    assert_true(r->got >= 2 * ALONE_WAKE); /* it did wait for CPU 0's unlock */
+    assert_true(r->at_unlock > 100);
+    assert_int_equal(r->seen, r->at_unlock);
+    assert_int_equal(r->count, r->at_unlock + 20);
+    test_free(r);
+    done(&f);
+}
+
+static void tick_store_tick(sim_world *w, unsigned cpu, void *arg)
+{
+    struct alone_run *r = arg;
+    qi_platform *p = sim_platform(w, cpu);
+    ticks(p, r, 100);
+    qi_plat_store32(p, r->flag, 1); /* a plain store, not a point: it moves the epoch */
+    ticks(p, r, 50);
+}
+
+static void poll_flag_count(sim_world *w, unsigned cpu, void *arg)
+{
+    struct alone_run *r = arg;
+    qi_platform *p = sim_platform(w, cpu);
+    while (!qi_plat_load32(p, r->flag))
+        qi_plat_relax(p, 0);
+    r->seen = r->count;
+}
+
+/* CPU 1 is parked in a quiet polling loop with no deadline; CPU 0's store to the flag it polls
+ * must wake it at CPU 0's next point. */
+static void test_alone_parked_woken_by_store(void **state)
+{
+    (void)state;
+    struct fixture f = make(2, 0);
+    struct alone_run *r = alone_run_new(&f);
+    sim_set_cpu(f.w, 0, tick_store_tick, r);
+    sim_set_cpu(f.w, 1, poll_flag_count, r);
+    sim_outcome out;
+    sim_run(f.w, &out);
+    assert_int_equal(out.stop, SIM_STOP_DONE);
+    assert_int_equal(r->seen, 100);
+    assert_int_equal(r->count, 150);
+    test_free(r);
+    done(&f);
+}
+
+static void tick_many(sim_world *w, unsigned cpu, void *arg)
+{
+    ticks(sim_platform(w, cpu), arg, 1000);
+}
+
+static void sleep_count(sim_world *w, unsigned cpu, void *arg)
+{
+    struct alone_run *r = arg;
+    sim_cpu_sleep(sim_platform(w, cpu), r->wake);
+    r->seen = r->count;
+}
+
+static void poll_deadline_count(sim_world *w, unsigned cpu, void *arg)
+{
+    struct alone_run *r = arg;
+    qi_platform *p = sim_platform(w, cpu);
+    do {
+        qi_plat_relax(p, r->wake); /* quiet from the second: parked until the deadline */
+        r->seen = r->count;        /* the last time, when the deadline woke it */
+    } while (qi_plat_now_ns(p) < r->wake);
+}
+
+/* CPU 1 sleeps, or is parked in a quiet polling loop, until r->wake while CPU 0 ticks. CPU 1
+ * is a candidate from the first of CPU 0's points whose time is within the window of r->wake,
+ * and not before: CPU 0's clock at its point is its previous tick's time plus the cost of a
+ * tick. Over as many wake-up times as a tick costs nanoseconds, one of CPU 0's points falls
+ * exactly a window before r->wake: the boundary itself is tested. */
+static void test_alone_until_time(void **state)
+{
+    (void)state;
+    sim_cpu_fn waiters[] = {sleep_count, poll_deadline_count};
+    for (unsigned k = 0; k < 2; k++) {
+        for (hw_time d = 0; d < 20; d++) {
+            struct fixture f = make(2, 0);
+            const sim_config *sc = sim_get_config(f.w);
+            assert_int_equal(sc->cost.atomic, 20);
+            struct alone_run *r = alone_run_new(&f);
+            r->wake = ALONE_WAKE + d;
+            sim_set_cpu(f.w, 0, tick_many, r);
+            sim_set_cpu(f.w, 1, waiters[k], r);
+            sim_outcome out;
+            sim_run(f.w, &out);
+            assert_int_equal(out.stop, SIM_STOP_DONE);
+            assert_true(r->seen > 1 && r->seen < 1000);
+            hw_time last = r->vals[r->seen - 1];
+            assert_true(last + sc->window < r->wake);
+            assert_true(r->wake <= last + sc->cost.atomic + sc->window);
+            test_free(r);
+            done(&f);
+        }
+    }
+}
+
 static void test_bad_config(void **state)
 {
     (void)state;
@@ -569,6 +757,9 @@ int main(void)
         cmocka_unit_test(test_irq_after_workload_other_cpu),
         cmocka_unit_test(test_timeout_bound),
         cmocka_unit_test(test_bad_config),
+        cmocka_unit_test(test_alone_lock_release),
+        cmocka_unit_test(test_alone_parked_woken_by_store),
+        cmocka_unit_test(test_alone_until_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
