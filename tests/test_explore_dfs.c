@@ -88,7 +88,7 @@ static void test_default_keeps_the_last_cpu(void **state)
     chk_result res;
     chk_run_once(sc, sim_driver_find("qinval"), count_default, &c, NULL, NULL, &res);
     assert_int_equal(res.verdict, CHK_PASS);
-    assert_true(c.all > 100);
+    assert_true(c.all > 40); /* 79 since a valid jump round offers only the CPUs it waits for */
     assert_true(c.all < 900);
     assert_true(c.branch < 400);
     free(sc);

@@ -429,6 +429,44 @@ static void test_time_jumps_to_hardware_event(void **state)
     done(&f);
 }
 
+/* Under a chooser that always prefers CPU 0: once both CPUs poll quietly, the round that
+ * validates the time jump is owed by CPU 1, so CPU 1 is the only candidate until it has relaxed
+ * again. Otherwise CPU 0 repeats its quiet iteration at every choice until its clock runs a
+ * window ahead of CPU 1's, and only then does CPU 1 complete the round. */
+static void poll_ite(sim_world *w, unsigned cpu, void *arg)
+{
+    (void)arg;
+    qi_platform *p = sim_platform(w, cpu);
+    while (!(qi_plat_read32(p, VTD_REG_FSTS) & VTD_FSTS_ITE))
+        qi_plat_relax(p, 0);
+}
+
+static unsigned first(void *ctx, const sim_world *w, const unsigned *c, unsigned n, uint64_t step)
+{
+    (void)ctx, (void)w, (void)c, (void)n, (void)step;
+    return 0;
+}
+
+static void test_jump_round_not_starved(void **state)
+{
+    (void)state;
+    struct fixture f = make(2, 0);
+    hw_ep_config ec;
+    hw_ep_config_default(&ec, 0x0100);
+    hw_ep_inject(f.hw, hw_ep_add(f.hw, &ec, NULL), 0, HW_FAULT_MUTE, 0);
+    struct ite_poll r = {0};
+    sim_set_cpu(f.w, 0, submit_and_poll_ite, &r);
+    sim_set_cpu(f.w, 1, poll_ite, NULL);
+    sim_set_chooser(f.w, first, NULL);
+    sim_outcome out;
+    sim_run(f.w, &out);
+    assert_int_equal(out.stop, SIM_STOP_DONE);
+    assert_true(r.seen >= HW_S && r.seen < HW_S + 10 * HW_US);
+    assert_true(out.steps <
+                30); /* 23; letting CPU 0 repeat until CPU 1 falls out of the window took 37 */
+    done(&f);
+}
+
 /* A CPU whose workload is over still takes interrupts: a hot-plug event at 1 ms, long after
  * CPU 0 returned, runs the handler on CPU 0 (with interrupts off, in its context), and a fault
  * raised by the handler's MMIO is delivered too before the run is judged. */
@@ -753,6 +791,7 @@ int main(void)
         cmocka_unit_test(test_loop_guard),
         cmocka_unit_test(test_deadlock),
         cmocka_unit_test(test_time_jumps_to_hardware_event),
+        cmocka_unit_test(test_jump_round_not_starved),
         cmocka_unit_test(test_irq_after_workload),
         cmocka_unit_test(test_irq_after_workload_other_cpu),
         cmocka_unit_test(test_timeout_bound),

@@ -497,6 +497,38 @@ static hw_time parked_until(const sim_world *w, const struct sim_cpu *c)
     return c->wake_by > c->t ? c->wake_by : c->t;
 }
 
+/*
+ * While a round is armed and still valid (every live CPU waits, nothing changed since the
+ * arming), a polling CPU that has already relaxed again would only repeat its quiet iteration
+ * once more: that is what parking and the jump assume, so such repeats are no behaviour of
+ * their own, and choosing them only delayed the CPUs the round still waits for. They are no
+ * candidates then (the others are: the CPUs that owe the round, a sleeper whose time came).
+ * Returns a bit per CPU left out, or 0 when there is no valid round.
+ */
+static uint64_t round_repeats(const sim_world *w)
+{
+    if (!w->snap_armed || w->snap_epoch != w->epoch)
+        return 0;
+    uint64_t done = 0;
+    for (unsigned i = 0; i < w->cfg.ncpus; i++) {
+        const struct sim_cpu *c = &w->cpu[i];
+        if (!c->done && c->polling && c->relax_step >= w->snap_step)
+            done |= 1ull << i;
+    }
+    return done;
+}
+
+/* The CPUs ready by `limit` and not left out, in order; returns how many. */
+static unsigned candidates(const sim_world *w, const hw_time *ready, hw_time limit,
+                           uint64_t left_out, unsigned *cands)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < w->cfg.ncpus; i++)
+        if (ready[i] != HW_NEVER && ready[i] <= limit && !(left_out >> i & 1))
+            cands[n++] = i;
+    return n;
+}
+
 /* After the arming round, every polling CPU relaxed again. */
 static bool round_complete(const sim_world *w)
 {
@@ -584,6 +616,8 @@ static bool try_jump(sim_world *w, bool all_waiting)
         return false;
     }
     hw_time t = next_change(w);
+    if (t <= w->now)
+        return false; /* a sleeper is due: it runs, nothing to skip */
     if (t == HW_NEVER) {
         proved_hang(w, SIM_STOP_HANG,
                     "every CPU is waiting and nothing is pending in the hardware: no event can "
@@ -739,10 +773,18 @@ static struct sim_cpu *pick_next(sim_world *w)
         check_watchdog(w);
         return NULL;
     }
+    uint64_t left_out = busy == 0 ? round_repeats(w) : 0;
     hw_time limit = tmin + w->cfg.window;
-    for (unsigned i = 0; i < w->cfg.ncpus; i++)
-        if (ready[i] != HW_NEVER && ready[i] <= limit)
-            cands[n++] = i;
+    n = candidates(w, ready, limit, left_out, cands);
+    if (n == 0 && left_out) { /* the CPUs the round waits for are due after the window */
+        hw_time owed = HW_NEVER;
+        for (unsigned i = 0; i < w->cfg.ncpus; i++)
+            if (!(left_out >> i & 1) && ready[i] < owed)
+                owed = ready[i];
+        n = owed == HW_NEVER ? 0 : candidates(w, ready, owed + w->cfg.window, left_out, cands);
+    }
+    if (n == 0)
+        n = candidates(w, ready, limit, 0, cands);
     unsigned pick = n == 1 ? 0 : w->choose(w->choose_ctx, w, cands, n, w->steps);
     if (pick >= n)
         pick = 0;
