@@ -2,7 +2,7 @@
  * queue.c — the queued-invalidation engine inside the IOMMU: fetch from the ring, validate,
  * start descriptors under the ordering rules of spec 6.5.2.12, run device-TLB invalidations as
  * ATS round trips with per-ITag timers, complete wait descriptors, and the three queue errors
- * (IQE, ITE, ICE). Everything happens in ACT_PUMP actions: a register write only schedules a
+ * (IQE, ITE, ICE). Everything happens in pump actions: a register write only schedules a
  * pump "now", so hardware work is always a timed event after the write that caused it.
  *
  * Internal window: fetched descriptors sit in pipe[] in fetch order until they are done and
@@ -49,13 +49,14 @@ static void set_head(hw_machine *m, uint32_t head)
     m->head = head;
 }
 
+/* A pump pending at pump_at covers every request at or after it: the pump does all that is
+ * due when it runs and asks for the next one itself (qi_pump). */
 static void schedule_pump(hw_machine *m, hw_time t)
 {
     if (t >= m->pump_at)
         return;
     m->pump_at = t;
-    struct hw_act a = {.t = t, .kind = ACT_PUMP, .ep = -1, .gen = ++m->pump_gen};
-    hw_schedule(m, &a);
+    hw_schedule_pump(m, t);
 }
 
 void qi_kick(hw_machine *m)
@@ -724,10 +725,8 @@ static hw_time next_due(hw_machine *m)
     return t;
 }
 
-void qi_pump(hw_machine *m, uint32_t gen)
+void qi_pump(hw_machine *m)
 {
-    if (gen != m->pump_gen)
-        return; /* superseded by an earlier pump */
     m->pump_at = HW_NEVER;
     if (!m->qi_on)
         return;
