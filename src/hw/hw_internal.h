@@ -9,7 +9,7 @@
 #include "hw/hw.h"
 
 #define HW_MAX_WINDOW 64u
-#define HW_MAX_ATS    32u
+#define HW_MAX_ATS    32u /* at most 32: hw_machine.ats_used has a bit per request */
 #define HW_CTX_CACHE  64u
 #define HW_IOTLB      256u
 #define HW_MAX_EP     64
@@ -54,7 +54,6 @@ struct qi_ent {
 };
 
 struct ats_req {
-    bool used;
     bool orphan; /* its descriptor left the pipeline (complete-policy ITE) */
     uint16_t sid;
     uint8_t itag;
@@ -101,6 +100,9 @@ struct hw_ep {
     hw_time latency;
     struct atc_ent *atc;
     unsigned atc_next;
+    /* Slots [atc_used, cfg.atc_entries) were never filled, so are invalid (and zero): filling
+     * is round-robin from slot 0 (atc_next), and atc_used only grows. Scans stop there. */
+    unsigned atc_used;
 };
 
 struct hw_page {
@@ -163,6 +165,7 @@ struct hw_machine {
     hw_time pump_due;
     uint64_t pump_seq;
     struct ats_req ats[HW_MAX_ATS];
+    uint32_t ats_used; /* bit i set: ats[i] is an outstanding request (ITag allocated) */
 
     /* each slot as the last tail write published it, until fetched (queue_corruption):
      * published[s] is meaningful while bit s of published_valid is set. One allocation holds

@@ -245,7 +245,7 @@ void hw_schedule_pump(hw_machine *m, hw_time t)
 static bool act_stale(const hw_machine *m, const struct hw_act *a)
 {
     if (a->kind == ACT_ATS_TIMEOUT)
-        return !m->ats[a->a].used || m->ats[a->a].gen != a->gen;
+        return !(m->ats_used & 1u << a->a) || m->ats[a->a].gen != a->gen;
     return false;
 }
 

@@ -30,6 +30,24 @@ static unsigned desc_bytes(const hw_machine *m)
     return m->q_dw256 ? 32u : 16u;
 }
 
+/* The descriptor at ram + pa, desc_bytes() of it (q_dw256: 32, else 16), into d->qw. Two
+ * fixed-size copies rather than one of variable size, which would be a call. */
+static void read_desc(const hw_machine *m, hw_paddr pa, vtd_desc *d)
+{
+    memcpy(d->qw, m->ram + pa, 16);
+    if (m->q_dw256)
+        memcpy(d->qw + 2, m->ram + pa + 16, 16);
+}
+
+/* Do the desc_bytes() of two descriptors differ? */
+static bool desc_differs(const hw_machine *m, const vtd_desc *a, const vtd_desc *b)
+{
+    uint64_t diff = (a->qw[0] ^ b->qw[0]) | (a->qw[1] ^ b->qw[1]);
+    if (m->q_dw256)
+        diff |= (a->qw[2] ^ b->qw[2]) | (a->qw[3] ^ b->qw[3]);
+    return diff != 0;
+}
+
 static uint32_t tail_index(const hw_machine *m)
 {
     return (uint32_t)(m->r.iqt >> vtd_desc_shift(m->q_dw256));
@@ -73,19 +91,17 @@ static void drop_window(hw_machine *m)
 {
     m->pipe_first = 0;
     m->pipe_n = 0;
-    for (unsigned i = 0; i < HW_MAX_ATS; i++)
-        if (m->ats[i].used)
-            m->ats[i].orphan = true;
+    for (uint32_t u = m->ats_used; u; u &= u - 1)
+        m->ats[__builtin_ctz(u)].orphan = true;
 }
 
 /* Disabling QI resets the invalidation unit: outstanding ITags are released and their timers
  * cancelled (a late completion then raises ICE). */
 static void release_ats(hw_machine *m)
 {
-    for (unsigned i = 0; i < HW_MAX_ATS; i++) {
-        m->ats[i].used = false;
+    m->ats_used = 0;
+    for (unsigned i = 0; i < HW_MAX_ATS; i++)
         m->ats[i].gen++;
-    }
 }
 
 /* ---- published slots: what software handed over with a tail write ----
@@ -106,7 +122,7 @@ static void publish(hw_machine *m, uint32_t from, uint32_t to)
         m->published_valid[s / 64] &= ~(1ull << s % 64);
         if (hw_mem_in_range(m, pa, bytes)) { /* bytes compared at fetch are the bytes copied */
             m->published_valid[s / 64] |= 1ull << s % 64;
-            memcpy(m->published[s].qw, m->ram + pa, bytes);
+            read_desc(m, pa, &m->published[s]);
         }
     }
 }
@@ -122,7 +138,7 @@ static void check_published(hw_machine *m, const vtd_desc *d)
 {
     uint32_t s = m->fetch_ptr;
     uint64_t bit = 1ull << s % 64;
-    if ((m->published_valid[s / 64] & bit) && memcmp(m->published[s].qw, d->qw, desc_bytes(m))) {
+    if ((m->published_valid[s / 64] & bit) && desc_differs(m, &m->published[s], d)) {
         hw_event *v = hw_log_add(m, HW_EV_SW_VIOLATION, -1, (int32_t)m->fetch_ptr);
         v->c = HW_VIOL_SLOT_REWRITTEN;
         v->a = m->fetch_ptr;
@@ -175,10 +191,7 @@ void qi_enable(hw_machine *m)
 
 static unsigned ats_outstanding(const hw_machine *m)
 {
-    unsigned n = 0;
-    for (unsigned i = 0; i < HW_MAX_ATS; i++)
-        n += m->ats[i].used;
-    return n;
+    return (unsigned)__builtin_popcount(m->ats_used);
 }
 
 bool qi_busy(const hw_machine *m)
@@ -339,10 +352,10 @@ static void log_done(hw_machine *m, const struct qi_ent *x, int ep)
 void qi_ats_timeout(hw_machine *m, unsigned idx, uint32_t gen)
 {
     struct ats_req *r = &m->ats[idx];
-    if (!r->used || r->gen != gen)
+    if (!(m->ats_used & 1u << idx) || r->gen != gen)
         return; /* completed in time */
     struct ats_req req = *r;
-    r->used = false;
+    m->ats_used &= ~(1u << idx);
     r->gen++;
     /* Done without effect; under the complete policy the rewind in raise_ite() then makes
      * the hardware fetch it again after the clear. */
@@ -357,21 +370,29 @@ void qi_ats_timeout(hw_machine *m, unsigned idx, uint32_t gen)
     schedule_pump(m, m->now);
 }
 
+/* The outstanding request of (sid, itag), or -1. */
+static int find_ats(const hw_machine *m, uint16_t sid, unsigned itag)
+{
+    for (uint32_t u = m->ats_used; u; u &= u - 1) {
+        int i = __builtin_ctz(u);
+        if (m->ats[i].sid == sid && m->ats[i].itag == itag)
+            return i;
+    }
+    return -1;
+}
+
 void qi_ats_completion(hw_machine *m, int ep, uint16_t sid, uint32_t vec)
 {
     uint32_t invalid = 0;
-    for (unsigned itag = 0; itag < 32; itag++) {
-        if (!(vec & (1u << itag)))
-            continue;
-        struct ats_req *r = NULL;
-        for (unsigned i = 0; i < HW_MAX_ATS && !r; i++)
-            if (m->ats[i].used && m->ats[i].sid == sid && m->ats[i].itag == itag)
-                r = &m->ats[i];
-        if (!r) {
+    for (uint32_t v = vec; v; v &= v - 1) { /* ITags in increasing order */
+        unsigned itag = (unsigned)__builtin_ctz(v);
+        int i = find_ats(m, sid, itag);
+        if (i < 0) {
             invalid |= 1u << itag;
             continue;
         }
-        r->used = false;
+        struct ats_req *r = &m->ats[i];
+        m->ats_used &= ~(1u << i);
         r->gen++;
         hw_event *e = hw_log_add(m, HW_EV_ATS_CPL, ep, (int32_t)r->slot);
         e->a = sid;
@@ -442,24 +463,22 @@ static bool all_before_done(hw_machine *m, unsigned k)
     return true;
 }
 
+/* The lowest free request slot and the lowest ITag free for sid, or -1 when the limit of
+ * outstanding requests is reached or sid has all 32 ITags out. */
 static int alloc_ats(hw_machine *m, uint16_t sid, uint8_t *itag)
 {
-    uint32_t used_tags = 0;
-    int free_slot = -1;
-    unsigned outstanding = 0;
-    for (unsigned i = 0; i < HW_MAX_ATS; i++) {
-        if (m->ats[i].used) {
-            outstanding++;
-            if (m->ats[i].sid == sid)
-                used_tags |= 1u << m->ats[i].itag;
-        } else if (free_slot < 0) {
-            free_slot = (int)i;
-        }
+    uint32_t used = m->ats_used, used_tags = 0;
+    if ((unsigned)__builtin_popcount(used) >= m->cfg.devtlb_max_outstanding || used == ~0u)
+        return -1;
+    for (uint32_t u = used; u; u &= u - 1) {
+        const struct ats_req *r = &m->ats[__builtin_ctz(u)];
+        if (r->sid == sid)
+            used_tags |= 1u << r->itag;
     }
-    if (outstanding >= m->cfg.devtlb_max_outstanding || free_slot < 0 || used_tags == ~0u)
+    if (used_tags == ~0u)
         return -1;
     *itag = (uint8_t)__builtin_ctz(~used_tags);
-    return free_slot;
+    return __builtin_ctz(~used);
 }
 
 static void devtlb_target(const vtd_fields *f, uint16_t *sid, uint64_t *start, uint64_t *len)
@@ -483,7 +502,7 @@ static bool start_ats(hw_machine *m, struct qi_ent *x)
     if (i < 0)
         return false;
     struct ats_req *r = &m->ats[i];
-    r->used = true;
+    m->ats_used |= 1u << i;
     r->orphan = false;
     r->sid = sid;
     r->itag = itag;
@@ -674,7 +693,7 @@ static void fetch_one(hw_machine *m)
         return;
     }
     vtd_desc d = {{0, 0, 0, 0}};
-    memcpy(d.qw, m->ram + pa, desc_bytes(m));
+    read_desc(m, pa, &d);
     check_published(m, &d);
     vtd_qctx ctx = {.cap = m->cfg.cap,
                     .ecap = m->cfg.ecap,
