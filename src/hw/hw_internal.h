@@ -265,6 +265,11 @@ void qi_errors_cleared(hw_machine *m); /* IQE or ITE was cleared: slots repaired
 void qi_ats_completion(hw_machine *m, int ep, uint16_t sid, uint32_t itag_vec);
 void qi_ats_timeout(hw_machine *m, unsigned idx, uint32_t gen);
 uint8_t qi_ttm(const hw_machine *m);
+/* The reference for the pump's single pass (tests, and builds with assertions after every
+ * pump): true if no entry of the window could start or complete now, scanning the window as
+ * the ordering rules read; *due is then the earliest completion time of a running non-ATS
+ * entry (HW_NEVER: none). */
+bool qi_window_idle(const hw_machine *m, hw_time *due);
 
 /* xlate.c */
 unsigned xl_cc_invalidate(hw_machine *m, const vtd_fields *f);

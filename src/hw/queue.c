@@ -9,6 +9,7 @@
  * everything before them is done (retire). head_policy decides whether IQH follows the fetch
  * pointer (spec: after fetch + validation) or the retire point (after completion).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,11 @@ static uint32_t q_next(const hw_machine *m, uint32_t i)
 }
 
 static struct qi_ent *ent_at(hw_machine *m, unsigned k) /* k-th oldest in the window */
+{
+    return &m->pipe[(m->pipe_first + k) % HW_MAX_WINDOW];
+}
+
+static const struct qi_ent *ent_at_c(const hw_machine *m, unsigned k)
 {
     return &m->pipe[(m->pipe_first + k) % HW_MAX_WINDOW];
 }
@@ -419,53 +425,29 @@ void qi_ats_completion(hw_machine *m, int ep, uint16_t sid, uint32_t vec)
 
 /* ---- starting descriptors ---- */
 
-static bool blocks(unsigned later, unsigned earlier)
+#define TYPE_BIT(t) (1u << (t)) /* entries' types are defined types (validated), below 32 */
+
+/* The types of earlier incomplete descriptors that keep a descriptor of type `later` from
+ * starting (spec 6.5.2.12), as TYPE_BIT()s. */
+static uint32_t blockers(unsigned later)
 {
     switch (later) {
     case VTD_DESC_IOTLB:
     case VTD_DESC_PIOTLB:
-        return earlier == VTD_DESC_CC || earlier == VTD_DESC_PC;
+        return TYPE_BIT(VTD_DESC_CC) | TYPE_BIT(VTD_DESC_PC);
     case VTD_DESC_PC:
-        return earlier == VTD_DESC_CC;
+        return TYPE_BIT(VTD_DESC_CC);
     case VTD_DESC_DEVTLB:
-        return earlier == VTD_DESC_IOTLB || earlier == VTD_DESC_IEC;
+        return TYPE_BIT(VTD_DESC_IOTLB) | TYPE_BIT(VTD_DESC_IEC);
     case VTD_DESC_PDEVTLB:
-        return earlier == VTD_DESC_IOTLB || earlier == VTD_DESC_PIOTLB || earlier == VTD_DESC_IEC;
+        return TYPE_BIT(VTD_DESC_IOTLB) | TYPE_BIT(VTD_DESC_PIOTLB) | TYPE_BIT(VTD_DESC_IEC);
     }
-    return false;
-}
-
-/* May the k-th entry start? Every earlier non-wait has started, no earlier FN wait is pending,
- * and no earlier incomplete descriptor orders it (spec 6.5.2.12). */
-static bool may_start(hw_machine *m, unsigned k)
-{
-    unsigned type = ent_at(m, k)->type;
-    for (unsigned j = 0; j < k; j++) {
-        struct qi_ent *y = ent_at(m, j);
-        if (y->state == ENT_DONE)
-            continue;
-        if (y->type == VTD_DESC_WAIT) {
-            if (y->d.qw[0] & VTD_BIT(6)) /* FN */
-                return false;
-            continue;
-        }
-        if (y->state == ENT_FETCHED || blocks(type, y->type))
-            return false;
-    }
-    return true;
-}
-
-static bool all_before_done(hw_machine *m, unsigned k)
-{
-    for (unsigned j = 0; j < k; j++)
-        if (ent_at(m, j)->state != ENT_DONE)
-            return false;
-    return true;
+    return 0;
 }
 
 /* The lowest free request slot and the lowest ITag free for sid, or -1 when the limit of
  * outstanding requests is reached or sid has all 32 ITags out. */
-static int alloc_ats(hw_machine *m, uint16_t sid, uint8_t *itag)
+static int alloc_ats(const hw_machine *m, uint16_t sid, uint8_t *itag)
 {
     uint32_t used = m->ats_used, used_tags = 0;
     if ((unsigned)__builtin_popcount(used) >= m->cfg.devtlb_max_outstanding || used == ~0u)
@@ -490,6 +472,15 @@ static void devtlb_target(const vtd_fields *f, uint16_t *sid, uint64_t *start, u
         *sid = f->u.pdevtlb.sid;
         vtd_devtlb_range(f->u.pdevtlb.addr, f->u.pdevtlb.s, start, len);
     }
+}
+
+/* The request slot a device-TLB invalidation would take if it started now, or -1. */
+static int ats_free(const hw_machine *m, const vtd_fields *f, uint8_t *itag)
+{
+    uint16_t sid;
+    uint64_t start, len;
+    devtlb_target(f, &sid, &start, &len);
+    return alloc_ats(m, sid, itag);
 }
 
 static bool start_ats(hw_machine *m, struct qi_ent *x)
@@ -620,32 +611,163 @@ static void retire(hw_machine *m)
     }
 }
 
-/* One pass over the window: start what may start, finish what is due. True if anything
- * changed (another pass may then do more). */
-static bool advance_window(hw_machine *m)
+/* ---- the pass's reference: the window as a scan of it finds it ---- */
+
+/* Does an earlier entry keep the k-th from starting? The rule pass_may_start() applies,
+ * evaluated by looking at every earlier entry. */
+static bool ref_may_start(const hw_machine *m, unsigned k)
+{
+    unsigned type = ent_at_c(m, k)->type;
+    for (unsigned j = 0; j < k; j++) {
+        const struct qi_ent *y = ent_at_c(m, j);
+        if (y->state == ENT_DONE)
+            continue;
+        if (y->type == VTD_DESC_WAIT) {
+            if (y->d.qw[0] & VTD_BIT(6)) /* FN */
+                return false;
+            continue;
+        }
+        if (y->state == ENT_FETCHED || (blockers(type) & TYPE_BIT(y->type)))
+            return false;
+    }
+    return true;
+}
+
+static bool ref_all_before_done(const hw_machine *m, unsigned k)
+{
+    for (unsigned j = 0; j < k; j++)
+        if (ent_at_c(m, j)->state != ENT_DONE)
+            return false;
+    return true;
+}
+
+bool qi_window_idle(const hw_machine *m, hw_time *due)
+{
+    bool stalled = false;
+    *due = HW_NEVER;
+    for (unsigned k = 0; k < m->pipe_n; k++) {
+        const struct qi_ent *x = ent_at_c(m, k);
+        if (x->state == ENT_FETCHED && x->type == VTD_DESC_WAIT) {
+            if (ref_all_before_done(m, k))
+                return false;
+        } else if (x->state == ENT_FETCHED && !stalled) {
+            uint8_t itag;
+            bool ats = x->type == VTD_DESC_DEVTLB || x->type == VTD_DESC_PDEVTLB;
+            if (ref_may_start(m, k) && (!ats || ats_free(m, &x->f, &itag) >= 0))
+                return false;
+            stalled = true;
+        } else if (x->state == ENT_RUNNING && x->ats < 0) {
+            if (x->done_at <= m->now)
+                return false;
+            if (x->done_at < *due)
+                *due = x->done_at;
+        }
+    }
+    return true;
+}
+
+#ifndef NDEBUG
+static void internal_error(const char *what)
+{
+    fprintf(stderr, "qinval: internal error: %s\n", what);
+    abort();
+}
+#endif
+
+/* Builds with assertions check every pump against the reference: what the pass saw before
+ * each entry (pass_check), and that the pump left nothing to do (check_settled). */
+static void check_settled(const hw_machine *m, hw_time due)
+{
+#ifdef NDEBUG
+    (void)m;
+    (void)due;
+#else
+    hw_time ref_due;
+    if (!qi_window_idle(m, &ref_due) || ref_due != due)
+        internal_error("the pump left the window unsettled");
+#endif
+}
+
+/* ---- the pump's pass ---- */
+
+/* What a pass over the window has seen of the entries before the one it looks at, each as the
+ * pass left it. A pass never changes an entry it has gone past (what an entry does depends on
+ * itself and the entries before it), so this is what a scan of the earlier entries would find. */
+struct pass {
+    bool all_done;    /* every earlier entry is done */
+    bool stalled;     /* an earlier non-wait could not start, so is not started (in order) */
+    bool fn_wait;     /* an earlier wait with FN is not done */
+    uint32_t types;   /* TYPE_BIT()s of the earlier non-waits not done */
+    hw_time next_due; /* earliest done_at of the running non-ATS entries seen, or HW_NEVER */
+};
+
+static void pass_begin(struct pass *p)
+{
+    *p = (struct pass){.all_done = true, .next_due = HW_NEVER};
+}
+
+/* May x, the next entry of the pass, start? Every earlier non-wait has started, no earlier FN
+ * wait is pending, and no earlier incomplete descriptor orders it (spec 6.5.2.12). An earlier
+ * non-wait not started is one the pass could not start, so stalled tells the first. */
+static bool pass_may_start(const struct pass *p, const struct qi_ent *x)
+{
+    return !p->stalled && !p->fn_wait && !(p->types & blockers(x->type));
+}
+
+/* x is done with for this pass: add it to what later entries see. */
+static void pass_note(struct pass *p, const struct qi_ent *x)
+{
+    if (x->state == ENT_DONE)
+        return;
+    p->all_done = false;
+    if (x->type == VTD_DESC_WAIT) {
+        if (x->d.qw[0] & VTD_BIT(6)) /* FN */
+            p->fn_wait = true;
+    } else {
+        p->types |= TYPE_BIT(x->type);
+    }
+    if (x->state == ENT_RUNNING && x->ats < 0 && x->done_at < p->next_due)
+        p->next_due = x->done_at;
+}
+
+static void pass_check(const hw_machine *m, unsigned k, const struct pass *p)
+{
+#ifdef NDEBUG
+    (void)m;
+    (void)k;
+    (void)p;
+#else
+    if (p->all_done != ref_all_before_done(m, k) ||
+        pass_may_start(p, ent_at_c(m, k)) != ref_may_start(m, k))
+        internal_error("the pump's pass disagrees with a scan of the window");
+#endif
+}
+
+/* The pass over entries [from, pipe_n): start what may start, finish what is due. True if
+ * anything changed. */
+static bool advance_window(hw_machine *m, unsigned from, struct pass *p)
 {
     bool progress = false;
-    bool stalled = false; /* an earlier non-wait could not start: in-order start */
-    for (unsigned k = 0; k < m->pipe_n; k++) {
+    for (unsigned k = from; k < m->pipe_n; k++) {
         struct qi_ent *x = ent_at(m, k);
+        pass_check(m, k, p);
         if (x->state == ENT_FETCHED && x->type == VTD_DESC_WAIT) {
-            if (all_before_done(m, k)) {
+            if (p->all_done) {
                 x->state = ENT_RUNNING;
                 x->done_at = m->now + m->cfg.wait_cost;
                 progress = true;
             }
-        } else if (x->state == ENT_FETCHED && !stalled) {
-            if (may_start(m, k) && start_entry(m, x))
+        } else if (x->state == ENT_FETCHED && !p->stalled) {
+            if (pass_may_start(p, x) && start_entry(m, x))
                 progress = true;
             else
-                stalled = true;
-        } else if (x->state == ENT_FETCHED) {
-            continue;
+                p->stalled = true;
         }
         if (x->state == ENT_RUNNING && x->ats < 0 && x->done_at <= m->now) {
             complete_entry(m, x);
             progress = true;
         }
+        pass_note(p, x);
     }
     return progress;
 }
@@ -725,14 +847,10 @@ static void fetch_one(hw_machine *m)
         set_head(m, m->fetch_ptr);
 }
 
-static hw_time next_due(hw_machine *m)
+/* When the pump must run next: the earliest completion (`due`, from the last pass) or fetch. */
+static hw_time next_due(hw_machine *m, hw_time due)
 {
-    hw_time t = HW_NEVER;
-    for (unsigned k = 0; k < m->pipe_n; k++) {
-        struct qi_ent *x = ent_at(m, k);
-        if (x->state == ENT_RUNNING && x->ats < 0 && x->done_at < t)
-            t = x->done_at;
-    }
+    hw_time t = due;
     if (can_fetch(m)) {
         if (m->fetch_ready_at == HW_NEVER)
             m->fetch_ready_at = m->now + m->cfg.fetch_cost;
@@ -744,25 +862,37 @@ static hw_time next_due(hw_machine *m)
     return t;
 }
 
+static bool fetch_due(const hw_machine *m)
+{
+    return can_fetch(m) && m->fetch_ready_at != HW_NEVER && m->fetch_ready_at <= m->now;
+}
+
+/* Do all that is due now, in one pass over the window and one more step per descriptor
+ * fetched. A second pass would find nothing to do: an entry's move depends only on itself, the
+ * entries before it as the pass left them, the clock and the free ITags (which a pass only
+ * takes), and retiring done entries changes none of these. So after a fetch only the new entry
+ * is looked at, with what the pass saw of the ones before it. */
 void qi_pump(hw_machine *m)
 {
     m->pump_at = HW_NEVER;
     if (!m->qi_on)
         return;
-    for (;;) {
+    struct pass p;
+    pass_begin(&p);
+    retire(m);
+    if (advance_window(m, 0, &p))
         retire(m);
-        while (advance_window(m))
+    while (fetch_due(m)) {
+        m->fetch_ready_at = HW_NEVER;
+        unsigned k = m->pipe_n; /* where the fetched entry goes, if the fetch succeeds */
+        fetch_one(m);
+        if (can_fetch(m))
+            m->fetch_ready_at = m->now + m->cfg.fetch_cost;
+        if (advance_window(m, k, &p))
             retire(m);
-        if (can_fetch(m) && m->fetch_ready_at != HW_NEVER && m->fetch_ready_at <= m->now) {
-            m->fetch_ready_at = HW_NEVER;
-            fetch_one(m);
-            if (can_fetch(m))
-                m->fetch_ready_at = m->now + m->cfg.fetch_cost;
-            continue;
-        }
-        break;
     }
-    hw_time t = next_due(m);
+    check_settled(m, p.next_due);
+    hw_time t = next_due(m, p.next_due);
     if (t != HW_NEVER)
         schedule_pump(m, t);
 }
