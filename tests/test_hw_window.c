@@ -2,7 +2,8 @@
  * test_hw_window.c — the queue engine's incremental bookkeeping checked against recomputation
  * (white box: it reads hw_internal.h). The pump makes one pass over the window and keeps what
  * it has seen of the earlier entries instead of scanning them again; ATS request slots are a
- * bit mask; ATC scans stop at a fill mark; the pending pump is kept outside the action heap.
+ * bit mask; ATC scans and the zeroing of a destroyed machine's window stop at fill marks; the
+ * pending pump is kept outside the action heap.
  * After every hardware action of a varied stream (every descriptor type of a legacy queue, FN
  * waits, stalls on the ITag limit and on the window size, IQE with a repair, ICE, ITE with
  * its abort or rewind), the test checks:
@@ -13,7 +14,8 @@
  *    from the log alone;
  *  - request slots: the mask holds the requests of the window's running device-TLB
  *    invalidations and the orphaned ones, nothing else, with ITags unique per source id;
- *  - the pending pump: one exists exactly when the engine asked for one.
+ *  - the pending pump: one exists exactly when the engine asked for one;
+ *  - the window's slots at or above its fill mark are untouched (zero).
  * A second test fills, wraps, invalidates and resets a small ATC and checks that no valid entry
  * lies at or above the fill mark.
  */
@@ -183,11 +185,30 @@ static void check_pump(hwt *t, struct log_view *v)
     v->full += m->pipe_n == m->cfg.fetch_window;
 }
 
+/* Window slots at or above the mark were never written, so are still zero (the destroyed
+ * machine is reused without zeroing them). */
+static void check_pipe_mark(hwt *t)
+{
+    const hw_machine *m = t->m;
+    HWT_OK(t, m->pipe_used <= HW_MAX_WINDOW, "window mark %u", m->pipe_used);
+    for (unsigned k = 0; k < m->pipe_n; k++)
+        HWT_OK(t, (m->pipe_first + k) % HW_MAX_WINDOW < m->pipe_used,
+               "window entry %u in slot %u, at or above the mark %u", k,
+               (m->pipe_first + k) % HW_MAX_WINDOW, m->pipe_used);
+    for (unsigned i = m->pipe_used; i < HW_MAX_WINDOW; i++) {
+        const unsigned char *b = (const unsigned char *)&m->pipe[i];
+        for (size_t j = 0; j < sizeof(m->pipe[i]); j++)
+            HWT_OK(t, b[j] == 0, "window slot %u at or above the mark %u is not zero", i,
+                   m->pipe_used);
+    }
+}
+
 static void check_all(hwt *t, struct log_view *v)
 {
     read_log(t, v);
     check_pump(t, v);
     check_ats_mask(t);
+    check_pipe_mark(t);
 }
 
 /* ---------------------------------------------------------------------------------------------

@@ -155,6 +155,7 @@ struct hw_machine {
     uint32_t head, fetch_ptr;
     struct qi_ent pipe[HW_MAX_WINDOW];
     unsigned pipe_first, pipe_n;
+    unsigned pipe_used; /* slots [pipe_used, HW_MAX_WINDOW) were never written (fetch_one) */
     uint32_t fetch_serial;
     hw_time fetch_ready_at;
     hw_time pump_at; /* the pending pump was asked for at this time, or HW_NEVER: none */

@@ -52,19 +52,22 @@ static _Thread_local struct {
     size_t cap_rejected;
 } spare_arrays;
 
-/* The machine itself (18 KiB, most of it the translation caches and endpoint slots) is handed
- * to the next machine too, instead of a calloc and free per execution. Invariant of the spare:
- * every byte is zero, as calloc gives. A destroyed machine restores that by zeroing all of it
- * but the parts of three arrays that were never written: the context cache and IOTLB are
- * filled in order from slot 0 (ctx_used, iotlb_used only grow, and a fill writes slot
- * *_next, which is *_used - 1 after it until the cache is full), and endpoint slots from 0
- * (hw_ep_add writes slot nep, then counts it). With the memory audit on (hw.h,
- * hw_mem_set_audit) a machine taken from the spare is checked to be all zero. */
+/* The machine itself (20 KiB, most of it the queue window, the translation caches and the
+ * endpoint slots) is handed to the next machine too, instead of a calloc and free per
+ * execution. Invariant of the spare: every byte is zero, as calloc gives. A destroyed machine
+ * restores that by zeroing all of it but the parts of four arrays that were never written:
+ * the window's slots are written in ring order from slot 0 (pipe_used marks the highest, and
+ * emptying the window restarts at 0), the context cache and IOTLB are filled in order from
+ * slot 0 (ctx_used, iotlb_used only grow, and a fill writes slot *_next, which is *_used - 1
+ * after it until the cache is full), and endpoint slots from 0 (hw_ep_add writes slot nep,
+ * then counts it). With the memory audit on (hw.h, hw_mem_set_audit) a machine taken from the
+ * spare is checked to be all zero. */
 static _Thread_local hw_machine *spare_machine;
 
-_Static_assert(offsetof(hw_machine, ctx) < offsetof(hw_machine, iotlb) &&
+_Static_assert(offsetof(hw_machine, pipe) < offsetof(hw_machine, ctx) &&
+                   offsetof(hw_machine, ctx) < offsetof(hw_machine, iotlb) &&
                    offsetof(hw_machine, iotlb) < offsetof(hw_machine, ep),
-               "machine_scrub zeroes the gaps between ctx, iotlb and ep in this order");
+               "machine_scrub zeroes around pipe, ctx, iotlb and ep in this order");
 
 /* Zero [from, to) of the machine's bytes. */
 static void zero_bytes(hw_machine *m, size_t from, size_t to)
@@ -72,19 +75,27 @@ static void zero_bytes(hw_machine *m, size_t from, size_t to)
     memset((char *)m + from, 0, to - from);
 }
 
+/* An array of the machine of which only a prefix may have been written. */
+struct written {
+    size_t at, used, size; /* offset, bytes of the prefix, bytes of the array */
+};
+
 static void machine_scrub(hw_machine *m)
 {
     size_t nep = (size_t)m->nep + 1 < HW_MAX_EP ? (size_t)m->nep + 1 : HW_MAX_EP;
-    size_t ctx = offsetof(hw_machine, ctx), iotlb = offsetof(hw_machine, iotlb),
-           ep = offsetof(hw_machine, ep);
-    /* The counts live in the bytes zeroed: read them all first. */
-    size_t ctx_end = ctx + m->ctx_used * sizeof(m->ctx[0]);
-    size_t iotlb_end = iotlb + m->iotlb_used * sizeof(m->iotlb[0]);
-    size_t ep_end = ep + nep * sizeof(m->ep[0]);
-    zero_bytes(m, 0, ctx_end);
-    zero_bytes(m, ctx + sizeof(m->ctx), iotlb_end);
-    zero_bytes(m, iotlb + sizeof(m->iotlb), ep_end);
-    zero_bytes(m, ep + sizeof(m->ep), sizeof(*m));
+    /* The counts live in the bytes zeroed: read them all first. In address order. */
+    const struct written parts[] = {
+        {offsetof(hw_machine, pipe), m->pipe_used * sizeof(m->pipe[0]), sizeof(m->pipe)},
+        {offsetof(hw_machine, ctx), m->ctx_used * sizeof(m->ctx[0]), sizeof(m->ctx)},
+        {offsetof(hw_machine, iotlb), m->iotlb_used * sizeof(m->iotlb[0]), sizeof(m->iotlb)},
+        {offsetof(hw_machine, ep), nep * sizeof(m->ep[0]), sizeof(m->ep)},
+    };
+    size_t from = 0;
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+        zero_bytes(m, from, parts[i].at + parts[i].used);
+        from = parts[i].at + parts[i].size;
+    }
+    zero_bytes(m, from, sizeof(*m));
 }
 
 static hw_machine *machine_new(void)

@@ -829,7 +829,10 @@ static void fetch_one(hw_machine *m)
         raise_iqe(m, iqei, remember_rejected(m, &d));
         return;
     }
-    struct qi_ent *x = &m->pipe[(m->pipe_first + m->pipe_n++) % HW_MAX_WINDOW];
+    unsigned i = (m->pipe_first + m->pipe_n++) % HW_MAX_WINDOW;
+    if (i >= m->pipe_used)
+        m->pipe_used = i + 1;
+    struct qi_ent *x = &m->pipe[i];
     memset(x, 0, sizeof(*x));
     x->slot = m->fetch_ptr;
     x->serial = m->fetch_serial++;
