@@ -115,13 +115,13 @@ uint32_t hw_ep_config_read32(hw_machine *m, int ep, unsigned off)
 
 static void atc_clear(struct hw_ep *e)
 {
-    memset(e->atc, 0, e->cfg.atc_entries * sizeof(*e->atc));
+    memset(e->atc, 0, e->atc_used * sizeof(*e->atc)); /* the rest is zero already */
 }
 
 static unsigned atc_drop_range(struct hw_ep *e, uint64_t start, uint64_t len)
 {
     unsigned n = 0;
-    for (unsigned i = 0; i < e->cfg.atc_entries; i++) {
+    for (unsigned i = 0; i < e->atc_used; i++) {
         struct atc_ent *a = &e->atc[i];
         uint64_t va = a->pfn << HW_PAGE_SHIFT;
         if (a->valid && (len == 0 || (va >= start && va - start < len))) {
@@ -134,7 +134,7 @@ static unsigned atc_drop_range(struct hw_ep *e, uint64_t start, uint64_t len)
 
 static struct atc_ent *atc_find(const struct hw_ep *e, uint64_t pfn)
 {
-    for (unsigned i = 0; i < e->cfg.atc_entries; i++)
+    for (unsigned i = 0; i < e->atc_used; i++)
         if (e->atc[i].valid && e->atc[i].pfn == pfn)
             return &e->atc[i];
     return NULL;
@@ -145,7 +145,7 @@ unsigned hw_ep_atc_count(const hw_machine *m, int ep)
     if (!ep_ok(m, ep))
         return 0;
     unsigned n = 0;
-    for (unsigned i = 0; i < m->ep[ep].cfg.atc_entries; i++)
+    for (unsigned i = 0; i < m->ep[ep].atc_used; i++)
         n += m->ep[ep].atc[i].valid;
     return n;
 }
@@ -369,6 +369,8 @@ static enum hw_dma_status ats_fill(hw_machine *m, int ep, uint64_t iova, struct 
     struct atc_ent *a = atc_find(e, iova >> HW_PAGE_SHIFT);
     if (!a) {
         a = &e->atc[e->atc_next];
+        if (e->atc_next >= e->atc_used)
+            e->atc_used = e->atc_next + 1;
         e->atc_next = (e->atc_next + 1) % e->cfg.atc_entries;
     }
     *a = (struct atc_ent){.valid = true,

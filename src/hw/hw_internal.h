@@ -9,15 +9,15 @@
 #include "hw/hw.h"
 
 #define HW_MAX_WINDOW 64u
-#define HW_MAX_ATS    32u
+#define HW_MAX_ATS    32u /* at most 32: hw_machine.ats_used has a bit per request */
 #define HW_CTX_CACHE  64u
 #define HW_IOTLB      256u
 #define HW_MAX_EP     64
 #define HW_MAX_ATC    1024u
 
-/* Timed hardware actions. */
+/* Timed hardware actions. The queue engine's pump is one too, but kept outside the heap
+ * (struct hw_machine, pump_due). */
 enum hw_act_kind {
-    ACT_PUMP,        /* run the queue engine (gen = pump generation) */
     ACT_GCMD,        /* a GCMD command takes effect (a = value written) */
     ACT_EP_ANSWER,   /* endpoint answers an invalidate request (a = itag, b/c = range) */
     ACT_ATS_TIMEOUT, /* ITag completion timer (a = ats index, gen = request generation) */
@@ -54,7 +54,6 @@ struct qi_ent {
 };
 
 struct ats_req {
-    bool used;
     bool orphan; /* its descriptor left the pipeline (complete-policy ITE) */
     uint16_t sid;
     uint8_t itag;
@@ -101,6 +100,9 @@ struct hw_ep {
     hw_time latency;
     struct atc_ent *atc;
     unsigned atc_next;
+    /* Slots [atc_used, cfg.atc_entries) were never filled, so are invalid (and zero): filling
+     * is round-robin from slot 0 (atc_next), and atc_used only grows. Scans stop there. */
+    unsigned atc_used;
 };
 
 struct hw_page {
@@ -153,11 +155,18 @@ struct hw_machine {
     uint32_t head, fetch_ptr;
     struct qi_ent pipe[HW_MAX_WINDOW];
     unsigned pipe_first, pipe_n;
+    unsigned pipe_used; /* slots [pipe_used, HW_MAX_WINDOW) were never written (fetch_one) */
     uint32_t fetch_serial;
     hw_time fetch_ready_at;
-    uint32_t pump_gen;
-    hw_time pump_at;
+    hw_time pump_at; /* the pending pump was asked for at this time, or HW_NEVER: none */
+    /* The pending pump as an action: due at pump_due (HW_NEVER: none), ordered among the heap's
+     * actions by (pump_due, pump_seq), its seq drawn from act_seq as if it were scheduled in
+     * the heap. At most one pump is pending: a request for an earlier one replaces it, as the
+     * later one would find nothing to do (hw_schedule_pump). */
+    hw_time pump_due;
+    uint64_t pump_seq;
     struct ats_req ats[HW_MAX_ATS];
+    uint32_t ats_used; /* bit i set: ats[i] is an outstanding request (ITag allocated) */
 
     /* each slot as the last tail write published it, until fetched (queue_corruption):
      * published[s] is meaningful while bit s of published_valid is set. One allocation holds
@@ -189,9 +198,25 @@ struct hw_machine {
 
 /* machine.c */
 void hw_schedule(hw_machine *m, const struct hw_act *a);
+/* Make the pump due at t (or now, if t is past), replacing any pump pending. */
+void hw_schedule_pump(hw_machine *m, hw_time t);
 
 /* log.c */
-hw_event *hw_log_add(hw_machine *m, unsigned kind, int ep, int32_t slot);
+void hw_log_grow(hw_machine *m); /* room for record m->nlog */
+/* Append a record at the current time, every field but kind, ep and slot zero. */
+static inline hw_event *hw_log_add(hw_machine *m, unsigned kind, int ep, int32_t slot)
+{
+    if (m->nlog >= m->cap_log)
+        hw_log_grow(m);
+    hw_event *e = &m->log[m->nlog];
+    *e = (hw_event){.t = m->now,
+                    .seq = (uint32_t)m->nlog,
+                    .kind = (uint16_t)kind,
+                    .ep = (int16_t)ep,
+                    .slot = slot};
+    m->nlog++;
+    return e;
+}
 
 /* mem.c */
 bool hw_mem_in_range(const hw_machine *m, hw_paddr pa, size_t len);
@@ -235,12 +260,17 @@ void qi_enable(hw_machine *m);
 bool qi_busy(const hw_machine *m);
 void qi_disable(hw_machine *m);
 void qi_kick(hw_machine *m);
-void qi_pump(hw_machine *m, uint32_t gen);
+void qi_pump(hw_machine *m);
 void qi_tail_written(hw_machine *m, uint64_t old_iqt);
 void qi_errors_cleared(hw_machine *m); /* IQE or ITE was cleared: slots repaired are accepted */
 void qi_ats_completion(hw_machine *m, int ep, uint16_t sid, uint32_t itag_vec);
 void qi_ats_timeout(hw_machine *m, unsigned idx, uint32_t gen);
 uint8_t qi_ttm(const hw_machine *m);
+/* The reference for the pump's single pass (tests, and builds with assertions after every
+ * pump): true if no entry of the window could start or complete now, scanning the window as
+ * the ordering rules read; *due is then the earliest completion time of a running non-ATS
+ * entry (HW_NEVER: none). */
+bool qi_window_idle(const hw_machine *m, hw_time *due);
 
 /* xlate.c */
 unsigned xl_cc_invalidate(hw_machine *m, const vtd_fields *f);

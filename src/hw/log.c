@@ -55,17 +55,9 @@ const char *hw_event_kind_name(unsigned kind)
     return kind < HW_EV_COUNT && kind_names[kind] ? kind_names[kind] : "unknown";
 }
 
-hw_event *hw_log_add(hw_machine *m, unsigned kind, int ep, int32_t slot)
+void hw_log_grow(hw_machine *m)
 {
     GROW(m->log, m->nlog, m->cap_log, 256);
-    hw_event *e = &m->log[m->nlog];
-    *e = (hw_event){.t = m->now,
-                    .seq = (uint32_t)m->nlog,
-                    .kind = (uint16_t)kind,
-                    .ep = (int16_t)ep,
-                    .slot = slot}; /* every other field zero */
-    m->nlog++;
-    return e;
 }
 
 const hw_event *hw_events(const hw_machine *m, size_t *count)

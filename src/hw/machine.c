@@ -52,19 +52,22 @@ static _Thread_local struct {
     size_t cap_rejected;
 } spare_arrays;
 
-/* The machine itself (18 KiB, most of it the translation caches and endpoint slots) is handed
- * to the next machine too, instead of a calloc and free per execution. Invariant of the spare:
- * every byte is zero, as calloc gives. A destroyed machine restores that by zeroing all of it
- * but the parts of three arrays that were never written: the context cache and IOTLB are
- * filled in order from slot 0 (ctx_used, iotlb_used only grow, and a fill writes slot
- * *_next, which is *_used - 1 after it until the cache is full), and endpoint slots from 0
- * (hw_ep_add writes slot nep, then counts it). With the memory audit on (hw.h,
- * hw_mem_set_audit) a machine taken from the spare is checked to be all zero. */
+/* The machine itself (20 KiB, most of it the queue window, the translation caches and the
+ * endpoint slots) is handed to the next machine too, instead of a calloc and free per
+ * execution. Invariant of the spare: every byte is zero, as calloc gives. A destroyed machine
+ * restores that by zeroing all of it but the parts of four arrays that were never written:
+ * the window's slots are written in ring order from slot 0 (pipe_used marks the highest, and
+ * emptying the window restarts at 0), the context cache and IOTLB are filled in order from
+ * slot 0 (ctx_used, iotlb_used only grow, and a fill writes slot *_next, which is *_used - 1
+ * after it until the cache is full), and endpoint slots from 0 (hw_ep_add writes slot nep,
+ * then counts it). With the memory audit on (hw.h, hw_mem_set_audit) a machine taken from the
+ * spare is checked to be all zero. */
 static _Thread_local hw_machine *spare_machine;
 
-_Static_assert(offsetof(hw_machine, ctx) < offsetof(hw_machine, iotlb) &&
+_Static_assert(offsetof(hw_machine, pipe) < offsetof(hw_machine, ctx) &&
+                   offsetof(hw_machine, ctx) < offsetof(hw_machine, iotlb) &&
                    offsetof(hw_machine, iotlb) < offsetof(hw_machine, ep),
-               "machine_scrub zeroes the gaps between ctx, iotlb and ep in this order");
+               "machine_scrub zeroes around pipe, ctx, iotlb and ep in this order");
 
 /* Zero [from, to) of the machine's bytes. */
 static void zero_bytes(hw_machine *m, size_t from, size_t to)
@@ -72,19 +75,27 @@ static void zero_bytes(hw_machine *m, size_t from, size_t to)
     memset((char *)m + from, 0, to - from);
 }
 
+/* An array of the machine of which only a prefix may have been written. */
+struct written {
+    size_t at, used, size; /* offset, bytes of the prefix, bytes of the array */
+};
+
 static void machine_scrub(hw_machine *m)
 {
     size_t nep = (size_t)m->nep + 1 < HW_MAX_EP ? (size_t)m->nep + 1 : HW_MAX_EP;
-    size_t ctx = offsetof(hw_machine, ctx), iotlb = offsetof(hw_machine, iotlb),
-           ep = offsetof(hw_machine, ep);
-    /* The counts live in the bytes zeroed: read them all first. */
-    size_t ctx_end = ctx + m->ctx_used * sizeof(m->ctx[0]);
-    size_t iotlb_end = iotlb + m->iotlb_used * sizeof(m->iotlb[0]);
-    size_t ep_end = ep + nep * sizeof(m->ep[0]);
-    zero_bytes(m, 0, ctx_end);
-    zero_bytes(m, ctx + sizeof(m->ctx), iotlb_end);
-    zero_bytes(m, iotlb + sizeof(m->iotlb), ep_end);
-    zero_bytes(m, ep + sizeof(m->ep), sizeof(*m));
+    /* The counts live in the bytes zeroed: read them all first. In address order. */
+    const struct written parts[] = {
+        {offsetof(hw_machine, pipe), m->pipe_used * sizeof(m->pipe[0]), sizeof(m->pipe)},
+        {offsetof(hw_machine, ctx), m->ctx_used * sizeof(m->ctx[0]), sizeof(m->ctx)},
+        {offsetof(hw_machine, iotlb), m->iotlb_used * sizeof(m->iotlb[0]), sizeof(m->iotlb)},
+        {offsetof(hw_machine, ep), nep * sizeof(m->ep[0]), sizeof(m->ep)},
+    };
+    size_t from = 0;
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+        zero_bytes(m, from, parts[i].at + parts[i].used);
+        from = parts[i].at + parts[i].size;
+    }
+    zero_bytes(m, from, sizeof(*m));
 }
 
 static hw_machine *machine_new(void)
@@ -153,6 +164,7 @@ hw_machine *hw_create(const hw_config *cfg, const char **err)
         return NULL;
     }
     m->pump_at = HW_NEVER;
+    m->pump_due = HW_NEVER;
     m->fetch_ready_at = HW_NEVER;
     hw_regs_reset(m);
     return m;
@@ -233,34 +245,60 @@ static struct hw_act pop_act(hw_machine *m)
     return top;
 }
 
+void hw_schedule_pump(hw_machine *m, hw_time t)
+{
+    m->pump_due = t < m->now ? m->now : t;
+    m->pump_seq = m->act_seq++;
+}
+
 /* An action that will do nothing when it runs: an ITag timer whose request was answered (or
- * forgotten), or a pump superseded by an earlier one. */
+ * forgotten). */
 static bool act_stale(const hw_machine *m, const struct hw_act *a)
 {
     if (a->kind == ACT_ATS_TIMEOUT)
-        return !m->ats[a->a].used || m->ats[a->a].gen != a->gen;
-    if (a->kind == ACT_PUMP)
-        return a->gen != m->pump_gen;
+        return !(m->ats_used & 1u << a->a) || m->ats[a->a].gen != a->gen;
     return false;
+}
+
+/* Is the pending pump (if any) the next action: before the heap's first in (time, seq)? */
+static bool pump_first(const hw_machine *m)
+{
+    if (m->pump_due == HW_NEVER)
+        return false;
+    if (!m->nacts)
+        return true;
+    const struct hw_act *top = &m->acts[0];
+    return m->pump_due < top->t || (m->pump_due == top->t && m->pump_seq < top->seq);
+}
+
+/* Time of the next action, stale or not, or HW_NEVER. */
+static hw_time next_act_time(const hw_machine *m)
+{
+    hw_time t = m->nacts ? m->acts[0].t : HW_NEVER;
+    return m->pump_due < t ? m->pump_due : t;
+}
+
+static __attribute__((noinline)) void drop_stale(hw_machine *m)
+{
+    while (m->nacts && act_stale(m, &m->acts[0]))
+        pop_act(m);
 }
 
 /* Stale actions are dropped here rather than when they become stale: the scheduler asks when
  * the hardware acts next to decide how far time may jump and whether anything is pending at
  * all, and a dead timer must answer neither (a request answered in time would otherwise keep
- * a time-out 60 s ahead "pending", delaying a proved hang by that long). */
+ * a time-out 60 s ahead "pending", delaying a proved hang by that long). Asked before most of
+ * the simulated CPUs' memory accesses: the common case, no stale action first, stays short. */
 hw_time hw_next_event(hw_machine *m)
 {
-    while (m->nacts && act_stale(m, &m->acts[0]))
-        pop_act(m);
-    return m->nacts ? m->acts[0].t : HW_NEVER;
+    if (m->nacts && act_stale(m, &m->acts[0]))
+        drop_stale(m);
+    return next_act_time(m);
 }
 
 static void run_act(hw_machine *m, const struct hw_act *a)
 {
     switch (a->kind) {
-    case ACT_PUMP:
-        qi_pump(m, a->gen);
-        break;
     case ACT_GCMD:
         hw_gcmd_apply(m, a->a);
         break;
@@ -286,6 +324,13 @@ static void run_act(hw_machine *m, const struct hw_act *a)
 
 bool hw_step(hw_machine *m)
 {
+    if (pump_first(m)) {
+        if (m->pump_due > m->now)
+            m->now = m->pump_due;
+        m->pump_due = HW_NEVER; /* before it runs: the pump asks for the next one */
+        qi_pump(m);
+        return true;
+    }
     if (!m->nacts)
         return false;
     struct hw_act a = pop_act(m);
@@ -295,19 +340,34 @@ bool hw_step(hw_machine *m)
     return true;
 }
 
+/* Run every action due at or before t. */
+static void run_until(hw_machine *m, hw_time t)
+{
+    for (hw_time n; (n = next_act_time(m)) != HW_NEVER && n <= t;)
+        hw_step(m);
+}
+
+static __attribute__((noinline)) void advance_slow(hw_machine *m, hw_time t)
+{
+    run_until(m, t);
+    m->now = t;
+}
+
+/* Called at most scheduling points of the simulation, mostly with nothing due: that case
+ * stays out of the loop, which (with the pump inlined) saves many registers on entry. */
 int hw_advance(hw_machine *m, hw_time t)
 {
     if (t < m->now)
         return -1;
-    while (m->nacts && m->acts[0].t <= t)
-        hw_step(m);
-    m->now = t;
+    if (next_act_time(m) <= t)
+        advance_slow(m, t);
+    else
+        m->now = t;
     return 0;
 }
 
 hw_time hw_settle(hw_machine *m, hw_time limit)
 {
-    while (m->nacts && m->acts[0].t <= limit)
-        hw_step(m);
+    run_until(m, limit);
     return m->now;
 }

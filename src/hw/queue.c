@@ -2,13 +2,14 @@
  * queue.c — the queued-invalidation engine inside the IOMMU: fetch from the ring, validate,
  * start descriptors under the ordering rules of spec 6.5.2.12, run device-TLB invalidations as
  * ATS round trips with per-ITag timers, complete wait descriptors, and the three queue errors
- * (IQE, ITE, ICE). Everything happens in ACT_PUMP actions: a register write only schedules a
+ * (IQE, ITE, ICE). Everything happens in pump actions: a register write only schedules a
  * pump "now", so hardware work is always a timed event after the write that caused it.
  *
  * Internal window: fetched descriptors sit in pipe[] in fetch order until they are done and
  * everything before them is done (retire). head_policy decides whether IQH follows the fetch
  * pointer (spec: after fetch + validation) or the retire point (after completion).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,9 +26,32 @@ static struct qi_ent *ent_at(hw_machine *m, unsigned k) /* k-th oldest in the wi
     return &m->pipe[(m->pipe_first + k) % HW_MAX_WINDOW];
 }
 
+static const struct qi_ent *ent_at_c(const hw_machine *m, unsigned k)
+{
+    return &m->pipe[(m->pipe_first + k) % HW_MAX_WINDOW];
+}
+
 static unsigned desc_bytes(const hw_machine *m)
 {
     return m->q_dw256 ? 32u : 16u;
+}
+
+/* The descriptor at ram + pa, desc_bytes() of it (q_dw256: 32, else 16), into d->qw. Two
+ * fixed-size copies rather than one of variable size, which would be a call. */
+static void read_desc(const hw_machine *m, hw_paddr pa, vtd_desc *d)
+{
+    memcpy(d->qw, m->ram + pa, 16);
+    if (m->q_dw256)
+        memcpy(d->qw + 2, m->ram + pa + 16, 16);
+}
+
+/* Do the desc_bytes() of two descriptors differ? */
+static bool desc_differs(const hw_machine *m, const vtd_desc *a, const vtd_desc *b)
+{
+    uint64_t diff = (a->qw[0] ^ b->qw[0]) | (a->qw[1] ^ b->qw[1]);
+    if (m->q_dw256)
+        diff |= (a->qw[2] ^ b->qw[2]) | (a->qw[3] ^ b->qw[3]);
+    return diff != 0;
 }
 
 static uint32_t tail_index(const hw_machine *m)
@@ -49,13 +73,14 @@ static void set_head(hw_machine *m, uint32_t head)
     m->head = head;
 }
 
+/* A pump pending at pump_at covers every request at or after it: the pump does all that is
+ * due when it runs and asks for the next one itself (qi_pump). */
 static void schedule_pump(hw_machine *m, hw_time t)
 {
     if (t >= m->pump_at)
         return;
     m->pump_at = t;
-    struct hw_act a = {.t = t, .kind = ACT_PUMP, .ep = -1, .gen = ++m->pump_gen};
-    hw_schedule(m, &a);
+    hw_schedule_pump(m, t);
 }
 
 void qi_kick(hw_machine *m)
@@ -72,19 +97,17 @@ static void drop_window(hw_machine *m)
 {
     m->pipe_first = 0;
     m->pipe_n = 0;
-    for (unsigned i = 0; i < HW_MAX_ATS; i++)
-        if (m->ats[i].used)
-            m->ats[i].orphan = true;
+    for (uint32_t u = m->ats_used; u; u &= u - 1)
+        m->ats[__builtin_ctz(u)].orphan = true;
 }
 
 /* Disabling QI resets the invalidation unit: outstanding ITags are released and their timers
  * cancelled (a late completion then raises ICE). */
 static void release_ats(hw_machine *m)
 {
-    for (unsigned i = 0; i < HW_MAX_ATS; i++) {
-        m->ats[i].used = false;
+    m->ats_used = 0;
+    for (unsigned i = 0; i < HW_MAX_ATS; i++)
         m->ats[i].gen++;
-    }
 }
 
 /* ---- published slots: what software handed over with a tail write ----
@@ -105,7 +128,7 @@ static void publish(hw_machine *m, uint32_t from, uint32_t to)
         m->published_valid[s / 64] &= ~(1ull << s % 64);
         if (hw_mem_in_range(m, pa, bytes)) { /* bytes compared at fetch are the bytes copied */
             m->published_valid[s / 64] |= 1ull << s % 64;
-            memcpy(m->published[s].qw, m->ram + pa, bytes);
+            read_desc(m, pa, &m->published[s]);
         }
     }
 }
@@ -121,7 +144,7 @@ static void check_published(hw_machine *m, const vtd_desc *d)
 {
     uint32_t s = m->fetch_ptr;
     uint64_t bit = 1ull << s % 64;
-    if ((m->published_valid[s / 64] & bit) && memcmp(m->published[s].qw, d->qw, desc_bytes(m))) {
+    if ((m->published_valid[s / 64] & bit) && desc_differs(m, &m->published[s], d)) {
         hw_event *v = hw_log_add(m, HW_EV_SW_VIOLATION, -1, (int32_t)m->fetch_ptr);
         v->c = HW_VIOL_SLOT_REWRITTEN;
         v->a = m->fetch_ptr;
@@ -174,10 +197,7 @@ void qi_enable(hw_machine *m)
 
 static unsigned ats_outstanding(const hw_machine *m)
 {
-    unsigned n = 0;
-    for (unsigned i = 0; i < HW_MAX_ATS; i++)
-        n += m->ats[i].used;
-    return n;
+    return (unsigned)__builtin_popcount(m->ats_used);
 }
 
 bool qi_busy(const hw_machine *m)
@@ -338,10 +358,10 @@ static void log_done(hw_machine *m, const struct qi_ent *x, int ep)
 void qi_ats_timeout(hw_machine *m, unsigned idx, uint32_t gen)
 {
     struct ats_req *r = &m->ats[idx];
-    if (!r->used || r->gen != gen)
+    if (!(m->ats_used & 1u << idx) || r->gen != gen)
         return; /* completed in time */
     struct ats_req req = *r;
-    r->used = false;
+    m->ats_used &= ~(1u << idx);
     r->gen++;
     /* Done without effect; under the complete policy the rewind in raise_ite() then makes
      * the hardware fetch it again after the clear. */
@@ -356,21 +376,29 @@ void qi_ats_timeout(hw_machine *m, unsigned idx, uint32_t gen)
     schedule_pump(m, m->now);
 }
 
+/* The outstanding request of (sid, itag), or -1. */
+static int find_ats(const hw_machine *m, uint16_t sid, unsigned itag)
+{
+    for (uint32_t u = m->ats_used; u; u &= u - 1) {
+        int i = __builtin_ctz(u);
+        if (m->ats[i].sid == sid && m->ats[i].itag == itag)
+            return i;
+    }
+    return -1;
+}
+
 void qi_ats_completion(hw_machine *m, int ep, uint16_t sid, uint32_t vec)
 {
     uint32_t invalid = 0;
-    for (unsigned itag = 0; itag < 32; itag++) {
-        if (!(vec & (1u << itag)))
-            continue;
-        struct ats_req *r = NULL;
-        for (unsigned i = 0; i < HW_MAX_ATS && !r; i++)
-            if (m->ats[i].used && m->ats[i].sid == sid && m->ats[i].itag == itag)
-                r = &m->ats[i];
-        if (!r) {
+    for (uint32_t v = vec; v; v &= v - 1) { /* ITags in increasing order */
+        unsigned itag = (unsigned)__builtin_ctz(v);
+        int i = find_ats(m, sid, itag);
+        if (i < 0) {
             invalid |= 1u << itag;
             continue;
         }
-        r->used = false;
+        struct ats_req *r = &m->ats[i];
+        m->ats_used &= ~(1u << i);
         r->gen++;
         hw_event *e = hw_log_add(m, HW_EV_ATS_CPL, ep, (int32_t)r->slot);
         e->a = sid;
@@ -397,68 +425,42 @@ void qi_ats_completion(hw_machine *m, int ep, uint16_t sid, uint32_t vec)
 
 /* ---- starting descriptors ---- */
 
-static bool blocks(unsigned later, unsigned earlier)
+#define TYPE_BIT(t) (1u << (t)) /* entries' types are defined types (validated), below 32 */
+
+/* The types of earlier incomplete descriptors that keep a descriptor of type `later` from
+ * starting (spec 6.5.2.12), as TYPE_BIT()s. */
+static uint32_t blockers(unsigned later)
 {
     switch (later) {
     case VTD_DESC_IOTLB:
     case VTD_DESC_PIOTLB:
-        return earlier == VTD_DESC_CC || earlier == VTD_DESC_PC;
+        return TYPE_BIT(VTD_DESC_CC) | TYPE_BIT(VTD_DESC_PC);
     case VTD_DESC_PC:
-        return earlier == VTD_DESC_CC;
+        return TYPE_BIT(VTD_DESC_CC);
     case VTD_DESC_DEVTLB:
-        return earlier == VTD_DESC_IOTLB || earlier == VTD_DESC_IEC;
+        return TYPE_BIT(VTD_DESC_IOTLB) | TYPE_BIT(VTD_DESC_IEC);
     case VTD_DESC_PDEVTLB:
-        return earlier == VTD_DESC_IOTLB || earlier == VTD_DESC_PIOTLB || earlier == VTD_DESC_IEC;
+        return TYPE_BIT(VTD_DESC_IOTLB) | TYPE_BIT(VTD_DESC_PIOTLB) | TYPE_BIT(VTD_DESC_IEC);
     }
-    return false;
+    return 0;
 }
 
-/* May the k-th entry start? Every earlier non-wait has started, no earlier FN wait is pending,
- * and no earlier incomplete descriptor orders it (spec 6.5.2.12). */
-static bool may_start(hw_machine *m, unsigned k)
+/* The lowest free request slot and the lowest ITag free for sid, or -1 when the limit of
+ * outstanding requests is reached or sid has all 32 ITags out. */
+static int alloc_ats(const hw_machine *m, uint16_t sid, uint8_t *itag)
 {
-    unsigned type = ent_at(m, k)->type;
-    for (unsigned j = 0; j < k; j++) {
-        struct qi_ent *y = ent_at(m, j);
-        if (y->state == ENT_DONE)
-            continue;
-        if (y->type == VTD_DESC_WAIT) {
-            if (y->d.qw[0] & VTD_BIT(6)) /* FN */
-                return false;
-            continue;
-        }
-        if (y->state == ENT_FETCHED || blocks(type, y->type))
-            return false;
+    uint32_t used = m->ats_used, used_tags = 0;
+    if ((unsigned)__builtin_popcount(used) >= m->cfg.devtlb_max_outstanding || used == ~0u)
+        return -1;
+    for (uint32_t u = used; u; u &= u - 1) {
+        const struct ats_req *r = &m->ats[__builtin_ctz(u)];
+        if (r->sid == sid)
+            used_tags |= 1u << r->itag;
     }
-    return true;
-}
-
-static bool all_before_done(hw_machine *m, unsigned k)
-{
-    for (unsigned j = 0; j < k; j++)
-        if (ent_at(m, j)->state != ENT_DONE)
-            return false;
-    return true;
-}
-
-static int alloc_ats(hw_machine *m, uint16_t sid, uint8_t *itag)
-{
-    uint32_t used_tags = 0;
-    int free_slot = -1;
-    unsigned outstanding = 0;
-    for (unsigned i = 0; i < HW_MAX_ATS; i++) {
-        if (m->ats[i].used) {
-            outstanding++;
-            if (m->ats[i].sid == sid)
-                used_tags |= 1u << m->ats[i].itag;
-        } else if (free_slot < 0) {
-            free_slot = (int)i;
-        }
-    }
-    if (outstanding >= m->cfg.devtlb_max_outstanding || free_slot < 0 || used_tags == ~0u)
+    if (used_tags == ~0u)
         return -1;
     *itag = (uint8_t)__builtin_ctz(~used_tags);
-    return free_slot;
+    return __builtin_ctz(~used);
 }
 
 static void devtlb_target(const vtd_fields *f, uint16_t *sid, uint64_t *start, uint64_t *len)
@@ -472,6 +474,15 @@ static void devtlb_target(const vtd_fields *f, uint16_t *sid, uint64_t *start, u
     }
 }
 
+/* The request slot a device-TLB invalidation would take if it started now, or -1. */
+static int ats_free(const hw_machine *m, const vtd_fields *f, uint8_t *itag)
+{
+    uint16_t sid;
+    uint64_t start, len;
+    devtlb_target(f, &sid, &start, &len);
+    return alloc_ats(m, sid, itag);
+}
+
 static bool start_ats(hw_machine *m, struct qi_ent *x)
 {
     uint16_t sid;
@@ -482,7 +493,7 @@ static bool start_ats(hw_machine *m, struct qi_ent *x)
     if (i < 0)
         return false;
     struct ats_req *r = &m->ats[i];
-    r->used = true;
+    m->ats_used |= 1u << i;
     r->orphan = false;
     r->sid = sid;
     r->itag = itag;
@@ -589,9 +600,14 @@ static void complete_entry(hw_machine *m, struct qi_ent *x)
 
 /* ---- the pump ---- */
 
-static void retire(hw_machine *m)
+static bool retire_due(const hw_machine *m)
 {
-    while (m->pipe_n && ent_at(m, 0)->state == ENT_DONE) {
+    return m->pipe_n && ent_at_c(m, 0)->state == ENT_DONE;
+}
+
+static __attribute__((noinline)) void retire_done(hw_machine *m)
+{
+    while (retire_due(m)) {
         uint32_t slot = ent_at(m, 0)->slot;
         m->pipe_first = (m->pipe_first + 1) % HW_MAX_WINDOW;
         m->pipe_n--;
@@ -600,32 +616,171 @@ static void retire(hw_machine *m)
     }
 }
 
-/* One pass over the window: start what may start, finish what is due. True if anything
- * changed (another pass may then do more). */
-static bool advance_window(hw_machine *m)
+/* Drop the done entries at the front of the window. Mostly there are none: that test is
+ * inline. */
+static inline void retire(hw_machine *m)
+{
+    if (retire_due(m))
+        retire_done(m);
+}
+
+/* ---- the pass's reference: the window as a scan of it finds it ---- */
+
+/* Does an earlier entry keep the k-th from starting? The rule pass_may_start() applies,
+ * evaluated by looking at every earlier entry. */
+static bool ref_may_start(const hw_machine *m, unsigned k)
+{
+    unsigned type = ent_at_c(m, k)->type;
+    for (unsigned j = 0; j < k; j++) {
+        const struct qi_ent *y = ent_at_c(m, j);
+        if (y->state == ENT_DONE)
+            continue;
+        if (y->type == VTD_DESC_WAIT) {
+            if (y->d.qw[0] & VTD_BIT(6)) /* FN */
+                return false;
+            continue;
+        }
+        if (y->state == ENT_FETCHED || (blockers(type) & TYPE_BIT(y->type)))
+            return false;
+    }
+    return true;
+}
+
+static bool ref_all_before_done(const hw_machine *m, unsigned k)
+{
+    for (unsigned j = 0; j < k; j++)
+        if (ent_at_c(m, j)->state != ENT_DONE)
+            return false;
+    return true;
+}
+
+bool qi_window_idle(const hw_machine *m, hw_time *due)
+{
+    bool stalled = false;
+    *due = HW_NEVER;
+    for (unsigned k = 0; k < m->pipe_n; k++) {
+        const struct qi_ent *x = ent_at_c(m, k);
+        if (x->state == ENT_FETCHED && x->type == VTD_DESC_WAIT) {
+            if (ref_all_before_done(m, k))
+                return false;
+        } else if (x->state == ENT_FETCHED && !stalled) {
+            uint8_t itag;
+            bool ats = x->type == VTD_DESC_DEVTLB || x->type == VTD_DESC_PDEVTLB;
+            if (ref_may_start(m, k) && (!ats || ats_free(m, &x->f, &itag) >= 0))
+                return false;
+            stalled = true;
+        } else if (x->state == ENT_RUNNING && x->ats < 0) {
+            if (x->done_at <= m->now)
+                return false;
+            if (x->done_at < *due)
+                *due = x->done_at;
+        }
+    }
+    return true;
+}
+
+#ifndef NDEBUG
+static void internal_error(const char *what)
+{
+    fprintf(stderr, "qinval: internal error: %s\n", what);
+    abort();
+}
+#endif
+
+/* Builds with assertions check every pump against the reference: what the pass saw before
+ * each entry (pass_check), and that the pump left nothing to do (check_settled). */
+static void check_settled(const hw_machine *m, hw_time due)
+{
+#ifdef NDEBUG
+    (void)m;
+    (void)due;
+#else
+    hw_time ref_due;
+    if (!qi_window_idle(m, &ref_due) || ref_due != due)
+        internal_error("the pump left the window unsettled");
+#endif
+}
+
+/* ---- the pump's pass ---- */
+
+/* What a pass over the window has seen of the entries before the one it looks at, each as the
+ * pass left it. A pass never changes an entry it has gone past (what an entry does depends on
+ * itself and the entries before it), so this is what a scan of the earlier entries would find. */
+struct pass {
+    bool all_done;    /* every earlier entry is done */
+    bool stalled;     /* an earlier non-wait could not start, so is not started (in order) */
+    bool fn_wait;     /* an earlier wait with FN is not done */
+    uint32_t types;   /* TYPE_BIT()s of the earlier non-waits not done */
+    hw_time next_due; /* earliest done_at of the running non-ATS entries seen, or HW_NEVER */
+};
+
+static void pass_begin(struct pass *p)
+{
+    *p = (struct pass){.all_done = true, .next_due = HW_NEVER};
+}
+
+/* May x, the next entry of the pass, start? Every earlier non-wait has started, no earlier FN
+ * wait is pending, and no earlier incomplete descriptor orders it (spec 6.5.2.12). An earlier
+ * non-wait not started is one the pass could not start, so stalled tells the first. */
+static bool pass_may_start(const struct pass *p, const struct qi_ent *x)
+{
+    return !p->stalled && !p->fn_wait && !(p->types & blockers(x->type));
+}
+
+/* x is done with for this pass: add it to what later entries see. */
+static void pass_note(struct pass *p, const struct qi_ent *x)
+{
+    if (x->state == ENT_DONE)
+        return;
+    p->all_done = false;
+    if (x->type == VTD_DESC_WAIT) {
+        if (x->d.qw[0] & VTD_BIT(6)) /* FN */
+            p->fn_wait = true;
+    } else {
+        p->types |= TYPE_BIT(x->type);
+    }
+    if (x->state == ENT_RUNNING && x->ats < 0 && x->done_at < p->next_due)
+        p->next_due = x->done_at;
+}
+
+static void pass_check(const hw_machine *m, unsigned k, const struct pass *p)
+{
+#ifdef NDEBUG
+    (void)m;
+    (void)k;
+    (void)p;
+#else
+    if (p->all_done != ref_all_before_done(m, k) ||
+        pass_may_start(p, ent_at_c(m, k)) != ref_may_start(m, k))
+        internal_error("the pump's pass disagrees with a scan of the window");
+#endif
+}
+
+/* The pass over entries [from, pipe_n): start what may start, finish what is due. True if
+ * anything changed. */
+static bool advance_window(hw_machine *m, unsigned from, struct pass *p)
 {
     bool progress = false;
-    bool stalled = false; /* an earlier non-wait could not start: in-order start */
-    for (unsigned k = 0; k < m->pipe_n; k++) {
+    for (unsigned k = from; k < m->pipe_n; k++) {
         struct qi_ent *x = ent_at(m, k);
+        pass_check(m, k, p);
         if (x->state == ENT_FETCHED && x->type == VTD_DESC_WAIT) {
-            if (all_before_done(m, k)) {
+            if (p->all_done) {
                 x->state = ENT_RUNNING;
                 x->done_at = m->now + m->cfg.wait_cost;
                 progress = true;
             }
-        } else if (x->state == ENT_FETCHED && !stalled) {
-            if (may_start(m, k) && start_entry(m, x))
+        } else if (x->state == ENT_FETCHED && !p->stalled) {
+            if (pass_may_start(p, x) && start_entry(m, x))
                 progress = true;
             else
-                stalled = true;
-        } else if (x->state == ENT_FETCHED) {
-            continue;
+                p->stalled = true;
         }
         if (x->state == ENT_RUNNING && x->ats < 0 && x->done_at <= m->now) {
             complete_entry(m, x);
             progress = true;
         }
+        pass_note(p, x);
     }
     return progress;
 }
@@ -673,7 +828,7 @@ static void fetch_one(hw_machine *m)
         return;
     }
     vtd_desc d = {{0, 0, 0, 0}};
-    memcpy(d.qw, m->ram + pa, desc_bytes(m));
+    read_desc(m, pa, &d);
     check_published(m, &d);
     vtd_qctx ctx = {.cap = m->cfg.cap,
                     .ecap = m->cfg.ecap,
@@ -687,7 +842,10 @@ static void fetch_one(hw_machine *m)
         raise_iqe(m, iqei, remember_rejected(m, &d));
         return;
     }
-    struct qi_ent *x = &m->pipe[(m->pipe_first + m->pipe_n++) % HW_MAX_WINDOW];
+    unsigned i = (m->pipe_first + m->pipe_n++) % HW_MAX_WINDOW;
+    if (i >= m->pipe_used)
+        m->pipe_used = i + 1;
+    struct qi_ent *x = &m->pipe[i];
     memset(x, 0, sizeof(*x));
     x->slot = m->fetch_ptr;
     x->serial = m->fetch_serial++;
@@ -705,14 +863,10 @@ static void fetch_one(hw_machine *m)
         set_head(m, m->fetch_ptr);
 }
 
-static hw_time next_due(hw_machine *m)
+/* When the pump must run next: the earliest completion (`due`, from the last pass) or fetch. */
+static hw_time next_due(hw_machine *m, hw_time due)
 {
-    hw_time t = HW_NEVER;
-    for (unsigned k = 0; k < m->pipe_n; k++) {
-        struct qi_ent *x = ent_at(m, k);
-        if (x->state == ENT_RUNNING && x->ats < 0 && x->done_at < t)
-            t = x->done_at;
-    }
+    hw_time t = due;
     if (can_fetch(m)) {
         if (m->fetch_ready_at == HW_NEVER)
             m->fetch_ready_at = m->now + m->cfg.fetch_cost;
@@ -724,27 +878,37 @@ static hw_time next_due(hw_machine *m)
     return t;
 }
 
-void qi_pump(hw_machine *m, uint32_t gen)
+static bool fetch_due(const hw_machine *m)
 {
-    if (gen != m->pump_gen)
-        return; /* superseded by an earlier pump */
+    return can_fetch(m) && m->fetch_ready_at != HW_NEVER && m->fetch_ready_at <= m->now;
+}
+
+/* Do all that is due now, in one pass over the window and one more step per descriptor
+ * fetched. A second pass would find nothing to do: an entry's move depends only on itself, the
+ * entries before it as the pass left them, the clock and the free ITags (which a pass only
+ * takes), and retiring done entries changes none of these. So after a fetch only the new entry
+ * is looked at, with what the pass saw of the ones before it. */
+void qi_pump(hw_machine *m)
+{
     m->pump_at = HW_NEVER;
     if (!m->qi_on)
         return;
-    for (;;) {
+    struct pass p;
+    pass_begin(&p);
+    retire(m);
+    if (advance_window(m, 0, &p))
         retire(m);
-        while (advance_window(m))
+    while (fetch_due(m)) {
+        m->fetch_ready_at = HW_NEVER;
+        unsigned k = m->pipe_n; /* where the fetched entry goes, if the fetch succeeds */
+        fetch_one(m);
+        if (can_fetch(m))
+            m->fetch_ready_at = m->now + m->cfg.fetch_cost;
+        if (advance_window(m, k, &p))
             retire(m);
-        if (can_fetch(m) && m->fetch_ready_at != HW_NEVER && m->fetch_ready_at <= m->now) {
-            m->fetch_ready_at = HW_NEVER;
-            fetch_one(m);
-            if (can_fetch(m))
-                m->fetch_ready_at = m->now + m->cfg.fetch_cost;
-            continue;
-        }
-        break;
     }
-    hw_time t = next_due(m);
+    check_settled(m, p.next_due);
+    hw_time t = next_due(m, p.next_due);
     if (t != HW_NEVER)
         schedule_pump(m, t);
 }

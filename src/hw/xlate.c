@@ -10,10 +10,11 @@
 
 #include "hw/hw_internal.h"
 
+/* Entries at or above ctx_used / iotlb_used were never filled, so are zero already. */
 void xl_flush_all(hw_machine *m)
 {
-    memset(m->ctx, 0, sizeof(m->ctx));
-    memset(m->iotlb, 0, sizeof(m->iotlb));
+    memset(m->ctx, 0, m->ctx_used * sizeof(m->ctx[0]));
+    memset(m->iotlb, 0, m->iotlb_used * sizeof(m->iotlb[0]));
 }
 
 /* ---- context cache ---- */

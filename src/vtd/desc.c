@@ -152,25 +152,23 @@ static const struct field hpt_fields[] = { /* 2.10 */
 /* Bit n of reserved_g set: granularity QW0[5:4] == n is a reserved encoding. */
 #define G_RSVD(n) (1u << (n))
 
+/* A type's field table is named in CODEC_CASES (encoder and decoder); the rest is here. */
 struct layout {
-    const struct field *fields;
-    uint8_t nfields;
     uint8_t reserved_g;
     uint64_t rsvd0, rsvd1;
 };
 
-#define FIELDS(a) a, ARRAY_LEN(a)
 static const struct layout layouts[VTD_DESC_HPT + 1] = {
-    [VTD_DESC_CC] = {FIELDS(cc_fields), G_RSVD(0), CC_RSVD0, ALL_BITS},
-    [VTD_DESC_IOTLB] = {FIELDS(iotlb_fields), G_RSVD(0), IOTLB_RSVD0, IOTLB_RSVD1},
-    [VTD_DESC_DEVTLB] = {FIELDS(devtlb_fields), 0, DEVTLB_RSVD0, DEVTLB_RSVD1},
-    [VTD_DESC_IEC] = {FIELDS(iec_fields), 0, IEC_RSVD0, ALL_BITS},
-    [VTD_DESC_WAIT] = {FIELDS(wait_fields), 0, WAIT_RSVD0, WAIT_RSVD1},
-    [VTD_DESC_PIOTLB] = {FIELDS(piotlb_fields), G_RSVD(0) | G_RSVD(1), PIOTLB_RSVD0, PIOTLB_RSVD1},
-    [VTD_DESC_PC] = {FIELDS(pc_fields), G_RSVD(2), PC_RSVD0, ALL_BITS},
-    [VTD_DESC_PDEVTLB] = {FIELDS(pdevtlb_fields), 0, PDEVTLB_RSVD0, PDEVTLB_RSVD1},
-    [VTD_DESC_PGRP_RESP] = {FIELDS(pgrp_fields), 0, PGRP_RSVD0, PGRP_RSVD1},
-    [VTD_DESC_HPT] = {FIELDS(hpt_fields), G_RSVD(0), HPT_RSVD0, HPT_RSVD1},
+    [VTD_DESC_CC] = {G_RSVD(0), CC_RSVD0, ALL_BITS},
+    [VTD_DESC_IOTLB] = {G_RSVD(0), IOTLB_RSVD0, IOTLB_RSVD1},
+    [VTD_DESC_DEVTLB] = {0, DEVTLB_RSVD0, DEVTLB_RSVD1},
+    [VTD_DESC_IEC] = {0, IEC_RSVD0, ALL_BITS},
+    [VTD_DESC_WAIT] = {0, WAIT_RSVD0, WAIT_RSVD1},
+    [VTD_DESC_PIOTLB] = {G_RSVD(0) | G_RSVD(1), PIOTLB_RSVD0, PIOTLB_RSVD1},
+    [VTD_DESC_PC] = {G_RSVD(2), PC_RSVD0, ALL_BITS},
+    [VTD_DESC_PDEVTLB] = {0, PDEVTLB_RSVD0, PDEVTLB_RSVD1},
+    [VTD_DESC_PGRP_RESP] = {0, PGRP_RSVD0, PGRP_RSVD1},
+    [VTD_DESC_HPT] = {G_RSVD(0), HPT_RSVD0, HPT_RSVD1},
 };
 
 static const struct layout *layout_of(unsigned type)
@@ -179,14 +177,16 @@ static const struct layout *layout_of(unsigned type)
 }
 
 /* ---------------------------------------------------------------------------------------------
- * Encoder and decoder.
+ * Encoder and decoder. The helpers are inline for the per-type copies described below.
  */
-static uint64_t low_bits(unsigned n)
+#define CODEC_INLINE inline __attribute__((always_inline))
+
+static CODEC_INLINE uint64_t low_bits(unsigned n)
 {
     return n >= 64 ? ~0ull : (1ull << n) - 1;
 }
 
-static uint64_t load_member(const void *view, const struct field *fd)
+static CODEC_INLINE uint64_t load_member(const void *view, const struct field *fd)
 {
     const unsigned char *p = (const unsigned char *)view + fd->offset;
     switch (fd->size) {
@@ -202,7 +202,7 @@ static uint64_t load_member(const void *view, const struct field *fd)
 }
 
 /* Members are 0/1 for bool (a one-bit field), so the one-byte store keeps a valid bool. */
-static void store_member(void *view, const struct field *fd, uint64_t v)
+static CODEC_INLINE void store_member(void *view, const struct field *fd, uint64_t v)
 {
     unsigned char *p = (unsigned char *)view + fd->offset;
     switch (fd->size) {
@@ -221,7 +221,7 @@ static void store_member(void *view, const struct field *fd, uint64_t v)
     }
 }
 
-static bool field_fits(const struct field *fd, uint64_t v)
+static CODEC_INLINE bool field_fits(const struct field *fd, uint64_t v)
 {
     if (fd->split)
         return true;
@@ -243,14 +243,16 @@ static void clear_fields(vtd_fields *f)
         bytes[i] = 0;
 }
 
-int vtd_encode(const vtd_fields *f, vtd_desc *out, const char **bad_field)
+/* The encoder and decoder are one loop each over a type's field table, forced inline into a
+ * copy per type (CODEC_CASES passes each table as a constant) and fully unrolled, so that the
+ * compiler folds every table entry into straight-line code: the tables stay the one
+ * description of the formats, without being interpreted field by field at run time. */
+static CODEC_INLINE int encode_with(const struct field *fields, unsigned n, const vtd_fields *f,
+                                    vtd_desc *out, const char **bad_field)
 {
-    clear_desc(out);
-    const struct layout *lay = layout_of(f->type);
-    if (!lay)
-        return VTD_ETYPE;
-    for (unsigned i = 0; i < lay->nfields; i++) {
-        const struct field *fd = &lay->fields[i];
+#pragma GCC unroll 8
+    for (unsigned i = 0; i < n; i++) {
+        const struct field *fd = &fields[i];
         uint64_t v = load_member(&f->u, fd);
         if (!field_fits(fd, v)) {
             clear_desc(out);
@@ -260,20 +262,15 @@ int vtd_encode(const vtd_fields *f, vtd_desc *out, const char **bad_field)
         }
         out->qw[fd->qw] |= ((v >> fd->shift) & low_bits(fd->width)) << fd->lsb;
     }
-    out->qw[0] |= f->type; /* Type[3:0]; Type[6:4] (QW0[11:9]) is 0 for every defined type */
     return VTD_OK;
 }
 
-int vtd_decode(const vtd_desc *d, vtd_fields *out)
+static CODEC_INLINE void decode_with(const struct field *fields, unsigned n, const vtd_desc *d,
+                                     vtd_fields *out)
 {
-    unsigned type = vtd_desc_type(d);
-    clear_fields(out);
-    out->type = (uint8_t)type;
-    const struct layout *lay = layout_of(type);
-    if (!lay)
-        return VTD_ETYPE;
-    for (unsigned i = 0; i < lay->nfields; i++) {
-        const struct field *fd = &lay->fields[i];
+#pragma GCC unroll 8
+    for (unsigned i = 0; i < n; i++) {
+        const struct field *fd = &fields[i];
         uint64_t piece = (d->qw[fd->qw] >> fd->lsb) & low_bits(fd->width);
         /* a member is one field, or the pieces of one split field: only those add to what an
          * earlier piece stored; every other member is still zero here */
@@ -282,6 +279,69 @@ int vtd_decode(const vtd_desc *d, vtd_fields *out)
         else
             piece <<= fd->shift;
         store_member(&out->u, fd, piece);
+    }
+}
+
+/* One case per defined type: CODEC(table) becomes the call for that type's table. */
+#define CODEC_CASES(CODEC)                                                                         \
+    case VTD_DESC_CC:                                                                              \
+        CODEC(cc_fields);                                                                          \
+        break;                                                                                     \
+    case VTD_DESC_IOTLB:                                                                           \
+        CODEC(iotlb_fields);                                                                       \
+        break;                                                                                     \
+    case VTD_DESC_DEVTLB:                                                                          \
+        CODEC(devtlb_fields);                                                                      \
+        break;                                                                                     \
+    case VTD_DESC_IEC:                                                                             \
+        CODEC(iec_fields);                                                                         \
+        break;                                                                                     \
+    case VTD_DESC_WAIT:                                                                            \
+        CODEC(wait_fields);                                                                        \
+        break;                                                                                     \
+    case VTD_DESC_PIOTLB:                                                                          \
+        CODEC(piotlb_fields);                                                                      \
+        break;                                                                                     \
+    case VTD_DESC_PC:                                                                              \
+        CODEC(pc_fields);                                                                          \
+        break;                                                                                     \
+    case VTD_DESC_PDEVTLB:                                                                         \
+        CODEC(pdevtlb_fields);                                                                     \
+        break;                                                                                     \
+    case VTD_DESC_PGRP_RESP:                                                                       \
+        CODEC(pgrp_fields);                                                                        \
+        break;                                                                                     \
+    case VTD_DESC_HPT:                                                                             \
+        CODEC(hpt_fields);                                                                         \
+        break;
+
+int vtd_encode(const vtd_fields *f, vtd_desc *out, const char **bad_field)
+{
+    clear_desc(out);
+    int rc;
+    switch (f->type) {
+#define ENCODE(tbl) rc = encode_with(tbl, ARRAY_LEN(tbl), f, out, bad_field)
+        CODEC_CASES(ENCODE)
+#undef ENCODE
+    default:
+        return VTD_ETYPE;
+    }
+    if (rc == VTD_OK)
+        out->qw[0] |= f->type; /* Type[3:0]; Type[6:4] (QW0[11:9]) is 0 for every defined type */
+    return rc;
+}
+
+int vtd_decode(const vtd_desc *d, vtd_fields *out)
+{
+    unsigned type = vtd_desc_type(d);
+    clear_fields(out);
+    out->type = (uint8_t)type;
+    switch (type) {
+#define DECODE(tbl) decode_with(tbl, ARRAY_LEN(tbl), d, out)
+        CODEC_CASES(DECODE)
+#undef DECODE
+    default:
+        return VTD_ETYPE;
     }
     return VTD_OK;
 }
