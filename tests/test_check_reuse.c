@@ -4,7 +4,9 @@
  * These tests pin that reuse is invisible: a reused RAM is as fresh as a new mapping, the same
  * execution twice gives the same result and timeline bytes, and an execution right after one
  * that ended badly (a CPU cut off by the step guard inside a loop with no platform point, a
- * watchdog hard lockup, a proved hang) is byte-identical to the same execution run first.
+ * watchdog hard lockup, a proved hang) is byte-identical to the same execution run first. The
+ * machine structure and its endpoints' ATC arrays are reused too (src/hw/machine.c,
+ * src/hw/endpoint.c): a reused one is looked into byte by byte.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +23,8 @@
 #include "check/scenario.h"
 #include "drivers/driver.h"
 #include "hw/hw.h"
+#include "hw/hw_internal.h" /* to look inside a reused machine */
+#include "hw_testutil.h"
 #include "util/faults.h"
 
 /* ---- simulated RAM ---- */
@@ -228,6 +232,80 @@ static void test_audit_finds_stray_writes(void **state)
     hw_mem_set_audit(audit);
 }
 
+/* ---- the machine structure ---- */
+
+static bool all_zero(const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        if (b[i])
+            return false;
+    return true;
+}
+
+#define SID_ATS   0x0100u
+#define SID_PLAIN 0x0108u
+
+/* Fill what a machine keeps for the next one: the descriptor window (with `fetches` fetches:
+ * more than it has slots wraps it), the context cache and IOTLB, an endpoint's ATC. */
+static void use_machine(hwt *t, unsigned fetches)
+{
+    hw_config cfg = hwt_config(t);
+    hwt_start(t, &cfg, 0);
+    int ats = hwt_ep(t, SID_ATS, true, 2 * HW_US);
+    int plain = hwt_ep(t, SID_PLAIN, false, 2 * HW_US);
+    hw_dma_result r;
+    uint32_t v;
+    for (unsigned k = 0; k < 3; k++) {
+        uint64_t iova = HWT_IOVA + k * HW_PAGE_SIZE;
+        hwt_map_new(t, iova);
+        assert_int_equal(hw_ep_translate(t->m, ats, iova, &r), HW_DMA_OK);
+        assert_int_equal(hw_ep_dma(t->m, plain, iova, false, &v, &r), HW_DMA_OK);
+    }
+    assert_int_equal(hw_ep_atc_count(t->m, ats), 3);
+    vtd_desc d = vtd_make_iotlb_page(HWT_DID, HWT_IOVA + 5 * HW_PAGE_SIZE, 0, false);
+    for (unsigned i = 0; i < fetches / 2; i++)
+        hwt_submit_sync(t, &d, 1, i + 1); /* two fetches: d and the wait */
+    assert_int_equal(t->m->fetch_serial, fetches / 2 * 2);
+    assert_true(t->m->ctx_used == 2 && t->m->iotlb_used == 3);
+}
+
+/* A machine taken from the spare is as calloc gives it in the parts a destroyed machine zeroes
+ * only where it wrote them (descriptor window, translation caches, endpoint slots), and an
+ * endpoint added to it gets an all-zero ATC. */
+static void test_reused_machine_is_fresh(void **state)
+{
+    (void)state;
+    bool audit = hw_mem_set_audit(false);
+    for (unsigned round = 0; round < 4; round++) {
+        hwt t = {.combo = &hwt_combos[round]};
+        use_machine(&t, round % 2 ? 10 : 3 * HW_MAX_WINDOW);
+        hw_machine *old = t.m;
+        hwt_release(&t);
+
+        hw_config cfg = hwt_config(&t);
+        const char *err = NULL;
+        hw_machine *m = hw_create(&cfg, &err);
+        assert_ptr_equal(m, old); /* the spare */
+        assert_true(all_zero(m->pipe, sizeof(m->pipe)));
+        assert_true(all_zero(m->ats, sizeof(m->ats)));
+        assert_true(all_zero(m->ctx, sizeof(m->ctx)));
+        assert_true(all_zero(m->iotlb, sizeof(m->iotlb)));
+        assert_true(all_zero(m->ep, sizeof(m->ep)));
+        assert_true(m->fetch_serial == 0 && m->ctx_used == 0 && m->iotlb_used == 0);
+        for (unsigned e = 0; e < 2; e++) {
+            hw_ep_config c;
+            hw_ep_config_default(&c, e ? SID_PLAIN : SID_ATS);
+            int ep = hw_ep_add(m, &c, &err);
+            assert_int_equal(ep, e);
+            assert_int_equal(m->ep[ep].atc_used, 0);
+            assert_true(all_zero(m->ep[ep].atc, c.atc_entries * sizeof(m->ep[ep].atc[0])));
+        }
+        hw_destroy(m);
+    }
+    hw_mem_set_audit(audit);
+}
+
 /* ---- whole executions ---- */
 
 struct rng {
@@ -361,6 +439,31 @@ static void test_after_proved_hang(void **state)
     check_after("ite-race", "eagain-any-ite", 1, CHK_HANG, SIM_STOP_HANG, "nothing is pending");
 }
 
+/* Every scenario's execution gives the same result and bytes whatever ran before it on the
+ * thread: each is run, then the next scenario (another world: CPUs, endpoints, submits,
+ * queue), then it again. */
+static void test_every_scenario_independent_of_the_one_before(void **state)
+{
+    (void)state;
+    static const char *const scenarios[] = {
+        "flr-during-inval", "ice-bad-itag", "iqe-bad-desc", "ite-even-batch", "ite-race",
+        "link-down-silent", "link-flap",    "queue-wrap",   "smoke",          "stale-atc-dma",
+        "surprise-removal"};
+    const size_t n = sizeof(scenarios) / sizeof(*scenarios);
+    for (size_t s = 0; s < n; s++)
+        for (int wide = 0; wide < 2; wide++) {
+            const char *set = wide ? "desc_width=256" : NULL;
+            struct run a, other, b;
+            run(scenarios[s], set, "eagain-any-ite", 11 + s, &a);
+            run(scenarios[(s + 1) % n], wide ? NULL : "desc_width=256", "qinval", 3, &other);
+            run(scenarios[s], set, "eagain-any-ite", 11 + s, &b);
+            assert_same(&a, &b);
+            run_free(&a);
+            run_free(&other);
+            run_free(&b);
+        }
+}
+
 /* Every execution writes simulated RAM only inside what was handed out (so zeroing what was
  * recorded as written restores fresh RAM): the audit finds nothing after each built-in driver
  * on every scenario, with both descriptor widths. */
@@ -395,11 +498,13 @@ int main(void)
         cmocka_unit_test(test_reused_ram_zeroes_what_was_written),
         cmocka_unit_test(test_audit_finds_stray_writes),
         cmocka_unit_test(test_audit_sampled_then_sticky),
+        cmocka_unit_test(test_reused_machine_is_fresh),
         cmocka_unit_test(test_executions_write_only_what_they_were_handed),
         cmocka_unit_test(test_same_twice),
         cmocka_unit_test(test_after_guard_cut_off),
         cmocka_unit_test(test_after_watchdog),
         cmocka_unit_test(test_after_proved_hang),
+        cmocka_unit_test(test_every_scenario_independent_of_the_one_before),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

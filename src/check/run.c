@@ -3,6 +3,7 @@
  * their domains mapped, the fault plan with its times decided), run every CPU's workload
  * through the driver under test, then let the oracles (oracle.c) judge what the hardware did.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -172,12 +173,14 @@ static size_t submits_needed(const scenario *sc)
     return n ? n : 1;
 }
 
+/* A cleared submit record. Its descriptors are not cleared: every reader (the driver, the
+ * oracles) reads d[0, n) only, and whoever fills a record writes those n first. */
 static struct chk_submit *new_submit(struct chk_exec *x)
 {
     if (x->nsubs == x->cap_subs)
         abort(); /* more operations than the workload has: cannot happen */
     struct chk_submit *s = &x->subs[x->nsubs++];
-    memset(s, 0, sizeof(*s));
+    memset(s, 0, offsetof(struct chk_submit, d));
     return s;
 }
 
@@ -367,13 +370,40 @@ void chk_run_once(const scenario *sc, const sim_driver_ops *drv, chk_decide_fn d
     chk_run_observed(sc, drv, decide_fn, decide_ctx, trace, timeline, NULL, res);
 }
 
+/* The submit records of the last execution on this thread, for the next: an execution takes
+ * them (or more, if it needs more) and gives them back, so that one does not allocate them.
+ * What is handed over is room only: new_submit() clears a record before it is used. */
+static _Thread_local struct chk_submit *spare_subs;
+static _Thread_local size_t spare_room;
+
+/* Room for at least n records; *room says how many. */
+static struct chk_submit *subs_take(size_t n, size_t *room)
+{
+    struct chk_submit *s = spare_subs;
+    *room = spare_room;
+    spare_subs = NULL;
+    spare_room = 0;
+    if (*room >= n)
+        return s;
+    free(s);
+    s = malloc(n * sizeof(*s));
+    if (!s)
+        abort();
+    *room = n;
+    return s;
+}
+
+static void subs_keep(struct chk_submit *s, size_t room)
+{
+    SPARE_KEEP(spare_subs, spare_room, s, room);
+}
+
 void chk_run_observed(const scenario *sc, const sim_driver_ops *drv, chk_decide_fn decide_fn,
                       void *decide_ctx, chk_trace *trace, FILE *timeline, const chk_observer *obs,
                       chk_result *res)
 {
-    struct chk_exec *x = calloc(1, sizeof(*x));
-    if (!x)
-        abort();
+    struct chk_exec exec, *x = &exec; /* lives until the world it is handed to is destroyed */
+    memset(x, 0, sizeof(*x));
     x->sc = sc;
     x->drv = drv;
     x->decide = decide_fn;
@@ -382,10 +412,9 @@ void chk_run_observed(const scenario *sc, const sim_driver_ops *drv, chk_decide_
     memset(res, 0, sizeof(*res));
     for (unsigned e = 0; e < SC_MAX_EPS; e++)
         x->ep_fault_from[e] = HW_NEVER;
-    x->cap_subs = submits_needed(sc);
-    x->subs = malloc(x->cap_subs * sizeof(*x->subs)); /* new_submit() clears each one */
-    if (!x->subs)
-        abort();
+    size_t room;
+    x->cap_subs = submits_needed(sc); /* what the workload can use, whatever the room */
+    x->subs = subs_take(x->cap_subs, &room);
     if (setup_hw(x) == 0 && setup_sim(x) == 0) {
         plan_faults(x);
         sim_run(x->w, &res->outcome);
@@ -403,6 +432,5 @@ void chk_run_observed(const scenario *sc, const sim_driver_ops *drv, chk_decide_
     res->end = x->hw ? hw_now(x->hw) : 0;
     sim_destroy(x->w);
     hw_destroy(x->hw);
-    free(x->subs);
-    free(x);
+    subs_keep(x->subs, room);
 }

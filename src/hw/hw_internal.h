@@ -101,6 +101,7 @@ struct hw_ep {
     hw_time latency;
     struct atc_ent *atc;
     unsigned atc_next;
+    unsigned atc_used; /* filled round-robin from slot 0: [atc_used, atc_entries) is all zero */
 };
 
 struct hw_page {
