@@ -55,19 +55,25 @@ static _Thread_local struct {
     size_t cap_published;
 } spare_arrays;
 
-/* The machine itself (18 KiB, most of it the translation caches and endpoint slots) is handed
- * to the next machine too, instead of a calloc and free per execution. Invariant of the spare:
- * every byte is zero, as calloc gives. A destroyed machine restores that by zeroing all of it
- * but the parts of three arrays that were never written: the context cache and IOTLB are
- * filled in order from slot 0 (ctx_used, iotlb_used only grow, and a fill writes slot
- * *_next, which is *_used - 1 after it until the cache is full), and endpoint slots from 0
- * (hw_ep_add writes slot nep, then counts it). With the memory audit on (hw.h,
- * hw_mem_set_audit) a machine taken from the spare is checked to be all zero. */
+/* The machine itself (20 KiB, most of it the descriptor window, the translation caches and the
+ * endpoint slots) is handed to the next machine too, instead of a calloc and free per
+ * execution. Invariant of the spare: every byte is zero, as calloc gives. A destroyed machine
+ * restores that by zeroing all of it but the parts of four arrays that were never written:
+ *  - the descriptor window: fetch number s goes to pipe[(pipe_first + pipe_n) % HW_MAX_WINDOW],
+ *    and pipe_first + pipe_n counts the fetches since the window was last dropped (a retire
+ *    moves one from pipe_n to pipe_first, a drop zeroes both), so it is at most s: slots at
+ *    or above fetch_serial (the number of fetches) were never written;
+ *  - the context cache and IOTLB are filled in order from slot 0 (ctx_used, iotlb_used only
+ *    grow, and a fill writes slot *_next, which is *_used - 1 after it until the cache is full);
+ *  - endpoint slots from 0 (hw_ep_add writes slot nep, then counts it).
+ * With the memory audit on (hw.h, hw_mem_set_audit) a machine taken from the spare is checked
+ * to be all zero, which catches a change to any of these fill orders. */
 static _Thread_local hw_machine *spare_machine;
 
-_Static_assert(offsetof(hw_machine, ctx) < offsetof(hw_machine, iotlb) &&
+_Static_assert(offsetof(hw_machine, pipe) < offsetof(hw_machine, ctx) &&
+                   offsetof(hw_machine, ctx) < offsetof(hw_machine, iotlb) &&
                    offsetof(hw_machine, iotlb) < offsetof(hw_machine, ep),
-               "machine_scrub zeroes the gaps between ctx, iotlb and ep in this order");
+               "machine_scrub zeroes the gaps between pipe, ctx, iotlb and ep in this order");
 
 /* Zero [from, to) of the machine's bytes. */
 static void zero_bytes(hw_machine *m, size_t from, size_t to)
@@ -77,14 +83,17 @@ static void zero_bytes(hw_machine *m, size_t from, size_t to)
 
 static void machine_scrub(hw_machine *m)
 {
+    size_t npipe = m->fetch_serial < HW_MAX_WINDOW ? m->fetch_serial : HW_MAX_WINDOW;
     size_t nep = (size_t)m->nep + 1 < HW_MAX_EP ? (size_t)m->nep + 1 : HW_MAX_EP;
-    size_t ctx = offsetof(hw_machine, ctx), iotlb = offsetof(hw_machine, iotlb),
-           ep = offsetof(hw_machine, ep);
+    size_t pipe = offsetof(hw_machine, pipe), ctx = offsetof(hw_machine, ctx),
+           iotlb = offsetof(hw_machine, iotlb), ep = offsetof(hw_machine, ep);
     /* The counts live in the bytes zeroed: read them all first. */
+    size_t pipe_end = pipe + npipe * sizeof(m->pipe[0]);
     size_t ctx_end = ctx + m->ctx_used * sizeof(m->ctx[0]);
     size_t iotlb_end = iotlb + m->iotlb_used * sizeof(m->iotlb[0]);
     size_t ep_end = ep + nep * sizeof(m->ep[0]);
-    zero_bytes(m, 0, ctx_end);
+    zero_bytes(m, 0, pipe_end);
+    zero_bytes(m, pipe + sizeof(m->pipe), ctx_end);
     zero_bytes(m, ctx + sizeof(m->ctx), iotlb_end);
     zero_bytes(m, iotlb + sizeof(m->iotlb), ep_end);
     zero_bytes(m, ep + sizeof(m->ep), sizeof(*m));

@@ -10,10 +10,13 @@
 
 #include "hw/hw_internal.h"
 
+/* Both caches are filled round-robin from slot 0 and *_used only grows, so slots [*_used, end)
+ * were never written and are zero: zeroing the used slots empties each cache as zeroing all of
+ * it would. The fill positions and counts stay (they never did reset). */
 void xl_flush_all(hw_machine *m)
 {
-    memset(m->ctx, 0, sizeof(m->ctx));
-    memset(m->iotlb, 0, sizeof(m->iotlb));
+    memset(m->ctx, 0, m->ctx_used * sizeof(m->ctx[0]));
+    memset(m->iotlb, 0, m->iotlb_used * sizeof(m->iotlb[0]));
 }
 
 /* ---- context cache ---- */
