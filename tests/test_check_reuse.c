@@ -8,6 +8,7 @@
  * machine structure and its endpoints' ATC arrays are reused too (src/hw/machine.c,
  * src/hw/endpoint.c): a reused one is looked into byte by byte.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -419,19 +420,24 @@ static void load(const char *name, const char *set, scenario *sc)
         fail_msg("%s", err);
 }
 
-static void run(const char *scenario_name, const char *set, const char *driver, uint64_t seed,
-                struct run *r)
+static void run_sc(const scenario *sc, const char *driver, uint64_t seed, struct run *r)
 {
-    static scenario sc;
-    load(scenario_name, set, &sc);
     const sim_driver_ops *drv = sim_driver_find(driver);
     assert_non_null(drv);
     memset(r, 0, sizeof(*r));
     FILE *f = open_memstream(&r->timeline, &r->len);
     assert_non_null(f);
     struct rng g = {seed};
-    chk_run_once(&sc, drv, random_decide, &g, &r->trace, f, &r->res);
+    chk_run_once(sc, drv, random_decide, &g, &r->trace, f, &r->res);
     fclose(f);
+}
+
+static void run(const char *scenario_name, const char *set, const char *driver, uint64_t seed,
+                struct run *r)
+{
+    static scenario sc;
+    load(scenario_name, set, &sc);
+    run_sc(&sc, driver, seed, r);
 }
 
 static void run_free(struct run *r)
@@ -544,6 +550,75 @@ static void test_every_scenario_independent_of_the_one_before(void **state)
         }
 }
 
+/* An execution on a thread that never ran one (nothing to reuse: no spare RAM, machine,
+ * world, stacks, arrays or encoded descriptors) and the same execution on this thread, after
+ * everything the tests above ran, give the same bytes. One of them is smoke with its
+ * endpoints' source ids swapped, after smoke itself: the same endpoint slots, other ids. */
+struct fresh_run {
+    const scenario *sc;
+    const char *driver;
+    uint64_t seed;
+    struct run r;
+};
+
+static void *fresh_thread(void *arg)
+{
+    struct fresh_run *f = arg;
+    run_sc(f->sc, f->driver, f->seed, &f->r);
+    return NULL;
+}
+
+static void check_fresh(const scenario *sc, const char *driver, uint64_t seed)
+{
+    struct fresh_run f = {.sc = sc, .driver = driver, .seed = seed};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, fresh_thread, &f), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    struct run here;
+    run_sc(sc, driver, seed, &here);
+    assert_same(&f.r, &here);
+    run_free(&f.r);
+    run_free(&here);
+}
+
+static void test_same_on_a_fresh_thread(void **state)
+{
+    (void)state;
+    static scenario sc;
+    static const struct {
+        const char *name, *set, *driver;
+    } cases[] = {{"smoke", NULL, "qinval"},
+                 {"queue-wrap", "desc_width=256", "eagain-any-ite"},
+                 {"stale-atc-dma", NULL, "step1-nowait"},
+                 {"link-flap", NULL, "qinval-trusting"},
+                 {"iqe-bad-desc", NULL, "legacy-odd"}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        load(cases[i].name, cases[i].set, &sc);
+        check_fresh(&sc, cases[i].driver, 9 + i);
+    }
+
+    char dir[] = "/tmp/qinval-reuse-XXXXXX", path[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/smoke-swapped.scn", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("name = smoke-swapped\nsummary = smoke with the source ids swapped\nfrom = -\n"
+          "[params]\ncpus = 2\n"
+          "[endpoint ep0]\nsid = 02:00.0\nats = 1\n[endpoint ep1]\nsid = 01:00.0\nats = 1\n"
+          "[cpu *]\nop = flush mixed=ep0 batch=3\nop = flush devtlb=ep1 batch=2\n",
+          f);
+    fclose(f);
+    char err[512];
+    if (sc_load(path, NULL, 0, &sc, err, sizeof(err)))
+        fail_msg("%s", err);
+    remove(path);
+    remove(dir);
+    struct run smoke;
+    run("smoke", NULL, "step1-nowait", 3, &smoke); /* ep0's device-TLB descriptors: 01:00.0 */
+    run_free(&smoke);
+    check_fresh(&sc, "step1-nowait", 3);
+}
+
 /* Every execution writes simulated RAM only inside what was handed out (so zeroing what was
  * recorded as written restores fresh RAM): the audit finds nothing after each built-in driver
  * on every scenario, with both descriptor widths. */
@@ -586,6 +661,7 @@ int main(void)
         cmocka_unit_test(test_after_watchdog),
         cmocka_unit_test(test_after_proved_hang),
         cmocka_unit_test(test_every_scenario_independent_of_the_one_before),
+        cmocka_unit_test(test_same_on_a_fresh_thread),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

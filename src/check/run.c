@@ -184,9 +184,37 @@ static struct chk_submit *new_submit(struct chk_exec *x)
     return s;
 }
 
+/* The descriptors a workload submits: an IOTLB (domain ep + 1) or device-TLB (source id sid)
+ * invalidation of page k of endpoint ep's domain. Each is a function of (ep, sid, page) only,
+ * and encoding one costs more than building the rest of a submit, so each is encoded once per
+ * thread and copied after. ep < SC_MAX_EPS (the scenario's endpoints, or 0 without any). */
+struct made_desc {
+    vtd_desc iotlb, devtlb;
+    uint16_t sid; /* devtlb's */
+    bool iotlb_made, devtlb_made;
+};
+
+static _Thread_local struct made_desc made[SC_MAX_EPS][PAGES_PER_EP];
+
 static vtd_desc iotlb_for(unsigned ep, unsigned k)
 {
-    return vtd_make_iotlb_page((uint16_t)(ep + 1), iova_of(k), 0, false);
+    struct made_desc *c = &made[ep][k % PAGES_PER_EP];
+    if (!c->iotlb_made) {
+        c->iotlb = vtd_make_iotlb_page((uint16_t)(ep + 1), iova_of(k), 0, false);
+        c->iotlb_made = true;
+    }
+    return c->iotlb;
+}
+
+static vtd_desc devtlb_for(unsigned ep, uint16_t sid, unsigned k)
+{
+    struct made_desc *c = &made[ep][k % PAGES_PER_EP];
+    if (!c->devtlb_made || c->sid != sid) {
+        c->devtlb = vtd_make_devtlb(sid, iova_of(k), 1);
+        c->sid = sid;
+        c->devtlb_made = true;
+    }
+    return c->devtlb;
 }
 
 /* The descriptors of one flush operation. */
@@ -198,10 +226,10 @@ static void build_flush(struct chk_exec *x, const struct sc_op *op, struct chk_s
     for (unsigned i = 0; i < n; i++) {
         switch (op->kind) {
         case SC_OP_FLUSH_DEVTLB:
-            s->d[i] = i + 1 < n ? iotlb_for(ep, i) : vtd_make_devtlb(sid, iova_of(0), 1);
+            s->d[i] = i + 1 < n ? iotlb_for(ep, i) : devtlb_for(ep, sid, 0);
             break;
         case SC_OP_FLUSH_MIXED:
-            s->d[i] = i % 2 ? vtd_make_devtlb(sid, iova_of(i), 1) : iotlb_for(ep, i);
+            s->d[i] = i % 2 ? devtlb_for(ep, sid, i) : iotlb_for(ep, i);
             break;
         default:
             s->d[i] = iotlb_for(ep, i);
@@ -246,7 +274,7 @@ static void op_unmap(struct chk_exec *x, qi_platform *p, unsigned cpu, const str
     s->d[0] = iotlb_for(ep, k);
     s->n = 1;
     if (e->ats)
-        s->d[s->n++] = vtd_make_devtlb(e->sid, iova_of(k), 1);
+        s->d[s->n++] = devtlb_for(ep, e->sid, k);
     s->bad = -1;
     s->healthy = true;
     s->eps = e->ats ? 1u << ep : 0;
