@@ -33,13 +33,15 @@ void chk_trace_free(chk_trace *t)
 
 static void trace_push(chk_trace *t, unsigned v, unsigned n, unsigned dflt)
 {
-    size_t cap = t->cap; /* three parallel arrays, one capacity */
-    GROW(t->v, t->len, cap, 256);
-    cap = t->cap;
-    GROW(t->n, t->len, cap, 256);
-    cap = t->cap;
-    GROW(t->dflt, t->len, cap, 256);
-    t->cap = cap;
+    if (t->len >= t->cap) { /* three parallel arrays, one capacity */
+        size_t cap = t->cap;
+        GROW(t->v, t->len, cap, 256);
+        cap = t->cap;
+        GROW(t->n, t->len, cap, 256);
+        cap = t->cap;
+        GROW(t->dflt, t->len, cap, 256);
+        t->cap = cap;
+    }
     t->v[t->len] = (uint16_t)v;
     t->n[t->len] = (uint16_t)n;
     t->dflt[t->len] = (uint16_t)dflt;
