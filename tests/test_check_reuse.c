@@ -4,8 +4,11 @@
  * These tests pin that reuse is invisible: a reused RAM is as fresh as a new mapping, the same
  * execution twice gives the same result and timeline bytes, and an execution right after one
  * that ended badly (a CPU cut off by the step guard inside a loop with no platform point, a
- * watchdog hard lockup, a proved hang) is byte-identical to the same execution run first.
+ * watchdog hard lockup, a proved hang) is byte-identical to the same execution run first. The
+ * machine structure and its endpoints' ATC arrays are reused too (src/hw/machine.c,
+ * src/hw/endpoint.c): a reused one is looked into byte by byte.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -16,11 +19,16 @@
 #include <string.h>
 
 #include <cmocka.h>
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/lsan_interface.h>
+#endif
 
 #include "check/run.h"
 #include "check/scenario.h"
 #include "drivers/driver.h"
 #include "hw/hw.h"
+#include "hw/hw_internal.h" /* to look inside a reused machine */
+#include "hw_testutil.h"
 #include "util/faults.h"
 
 /* ---- simulated RAM ---- */
@@ -228,6 +236,160 @@ static void test_audit_finds_stray_writes(void **state)
     hw_mem_set_audit(audit);
 }
 
+/* Release zeroes short written ranges with inline stores (src/hw/mem.c, zero_span): exactly
+ * the range, whatever its length and offset. Each length is written, filled with ones, on two
+ * pages at an odd offset. Without the audit, the next machine must read zero: nothing left
+ * behind. With the audit, a stray byte just before the range (first page) and just after it
+ * (second page) must survive the zeroing to be found: one stray page per page written. Runs
+ * before any test leaves a stray found (after which every release is audited). */
+static const size_t span_len[] = {1,  2,  3,  4,  5,  7,  8,   9,   15,  16,  17,  31,
+                                  32, 33, 48, 63, 64, 65, 100, 255, 256, 257, 300, 4000};
+#define NSPAN      (sizeof(span_len) / sizeof(span_len[0]))
+#define SPAN_PAGES (2 * NSPAN + 1)
+#define SPAN_BYTES (SPAN_PAGES * HW_PAGE_SIZE)
+
+static hw_paddr span_at(size_t i, int side)
+{
+    size_t off = span_len[i] > 2000 ? 3 : 1 + (i * 37) % 200;
+    return (hw_paddr)(1 + 2 * i + (size_t)side) * HW_PAGE_SIZE + off;
+}
+
+static void write_spans(hw_machine *m, bool strays)
+{
+    uint8_t *base = hw_mem_ptr(m, 0, 1);
+    for (size_t i = 0; i < NSPAN; i++)
+        for (int side = 0; side < 2; side++) {
+            hw_paddr pa = span_at(i, side);
+            memset(hw_mem_ptr(m, pa, span_len[i]), 0xff, span_len[i]);
+            if (strays && side == 0)
+                base[pa - 1] = 0x5a;
+            else if (strays)
+                base[pa + span_len[i]] = 0xa5;
+        }
+}
+
+/* A machine whose pages [0, SPAN_PAGES) are made resident by writing them (through what it was
+ * handed, so that release zeroes them). */
+static hw_machine *machine_resident(const hw_config *cfg)
+{
+    const char *err = NULL;
+    hw_machine *m = hw_create(cfg, &err);
+    assert_non_null(m);
+    memset(hw_mem_ptr(m, 0, SPAN_BYTES), 1, SPAN_BYTES);
+    return m;
+}
+
+static void test_release_zeroes_exactly_what_was_written(void **state)
+{
+    (void)state;
+    hw_config cfg;
+    hw_config_default(&cfg);
+    cfg.mem_bytes = 1u << 20;
+    const char *err = NULL;
+    assert_int_equal(hw_mem_stray_pages(), 0);
+    bool audit = hw_mem_set_audit(false);
+    hw_destroy(machine_resident(&cfg));
+    hw_machine *m = hw_create(&cfg, &err);
+    write_spans(m, false);
+    hw_destroy(m);
+    m = hw_create(&cfg, &err);
+    const uint8_t *ram = hw_mem_ptr(m, 0, SPAN_BYTES);
+    for (size_t i = 0; i < SPAN_BYTES; i++)
+        if (ram[i])
+            fail_msg("byte 0x%zx left written", i);
+    hw_destroy(m);
+    assert_int_equal(hw_mem_stray_pages(), 0);
+
+    hw_mem_set_audit(true); /* drops the spare: a new mapping, made resident again */
+    for (int tries = 0; tries < 20; tries++) {
+        hw_destroy(machine_resident(&cfg));
+        uint64_t strays = hw_mem_stray_pages(), before = faults_observe();
+        m = hw_create(&cfg, &err);
+        write_spans(m, true);
+        hw_destroy(m);
+        if (faults_latest() != before)
+            continue; /* released the other way (pages zeroed whole): try again */
+        assert_int_equal(hw_mem_stray_pages(), strays + 2 * NSPAN);
+        hw_mem_set_audit(audit);
+        return;
+    }
+    fail_msg("every try took a page fault");
+}
+
+/* ---- the machine structure ---- */
+
+static bool all_zero(const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        if (b[i])
+            return false;
+    return true;
+}
+
+#define SID_ATS   0x0100u
+#define SID_PLAIN 0x0108u
+
+/* Fill what a machine keeps for the next one: the descriptor window (with `fetches` fetches:
+ * more than it has slots wraps it), the context cache and IOTLB, an endpoint's ATC. */
+static void use_machine(hwt *t, unsigned fetches)
+{
+    hw_config cfg = hwt_config(t);
+    hwt_start(t, &cfg, 0);
+    int ats = hwt_ep(t, SID_ATS, true, 2 * HW_US);
+    int plain = hwt_ep(t, SID_PLAIN, false, 2 * HW_US);
+    hw_dma_result r;
+    uint32_t v;
+    for (unsigned k = 0; k < 3; k++) {
+        uint64_t iova = HWT_IOVA + k * HW_PAGE_SIZE;
+        hwt_map_new(t, iova);
+        assert_int_equal(hw_ep_translate(t->m, ats, iova, &r), HW_DMA_OK);
+        assert_int_equal(hw_ep_dma(t->m, plain, iova, false, &v, &r), HW_DMA_OK);
+    }
+    assert_int_equal(hw_ep_atc_count(t->m, ats), 3);
+    vtd_desc d = vtd_make_iotlb_page(HWT_DID, HWT_IOVA + 5 * HW_PAGE_SIZE, 0, false);
+    for (unsigned i = 0; i < fetches / 2; i++)
+        hwt_submit_sync(t, &d, 1, i + 1); /* two fetches: d and the wait */
+    assert_int_equal(t->m->fetch_serial, fetches / 2 * 2);
+    assert_true(t->m->ctx_used == 2 && t->m->iotlb_used == 3);
+}
+
+/* A machine taken from the spare is as calloc gives it in the parts a destroyed machine zeroes
+ * only where it wrote them (descriptor window, translation caches, endpoint slots), and an
+ * endpoint added to it gets an all-zero ATC. */
+static void test_reused_machine_is_fresh(void **state)
+{
+    (void)state;
+    bool audit = hw_mem_set_audit(false);
+    for (unsigned round = 0; round < 4; round++) {
+        hwt t = {.combo = &hwt_combos[round]};
+        use_machine(&t, round % 2 ? 10 : 3 * HW_MAX_WINDOW);
+        hw_machine *old = t.m;
+        hwt_release(&t);
+
+        hw_config cfg = hwt_config(&t);
+        const char *err = NULL;
+        hw_machine *m = hw_create(&cfg, &err);
+        assert_ptr_equal(m, old); /* the spare */
+        assert_true(all_zero(m->pipe, sizeof(m->pipe)));
+        assert_true(all_zero(m->ats, sizeof(m->ats)));
+        assert_true(all_zero(m->ctx, sizeof(m->ctx)));
+        assert_true(all_zero(m->iotlb, sizeof(m->iotlb)));
+        assert_true(all_zero(m->ep, sizeof(m->ep)));
+        assert_true(m->fetch_serial == 0 && m->ctx_used == 0 && m->iotlb_used == 0);
+        for (unsigned e = 0; e < 2; e++) {
+            hw_ep_config c;
+            hw_ep_config_default(&c, e ? SID_PLAIN : SID_ATS);
+            int ep = hw_ep_add(m, &c, &err);
+            assert_int_equal(ep, e);
+            assert_int_equal(m->ep[ep].atc_used, 0);
+            assert_true(all_zero(m->ep[ep].atc, c.atc_entries * sizeof(m->ep[ep].atc[0])));
+        }
+        hw_destroy(m);
+    }
+    hw_mem_set_audit(audit);
+}
+
 /* ---- whole executions ---- */
 
 struct rng {
@@ -261,19 +423,24 @@ static void load(const char *name, const char *set, scenario *sc)
         fail_msg("%s", err);
 }
 
-static void run(const char *scenario_name, const char *set, const char *driver, uint64_t seed,
-                struct run *r)
+static void run_sc(const scenario *sc, const char *driver, uint64_t seed, struct run *r)
 {
-    static scenario sc;
-    load(scenario_name, set, &sc);
     const sim_driver_ops *drv = sim_driver_find(driver);
     assert_non_null(drv);
     memset(r, 0, sizeof(*r));
     FILE *f = open_memstream(&r->timeline, &r->len);
     assert_non_null(f);
     struct rng g = {seed};
-    chk_run_once(&sc, drv, random_decide, &g, &r->trace, f, &r->res);
+    chk_run_once(sc, drv, random_decide, &g, &r->trace, f, &r->res);
     fclose(f);
+}
+
+static void run(const char *scenario_name, const char *set, const char *driver, uint64_t seed,
+                struct run *r)
+{
+    static scenario sc;
+    load(scenario_name, set, &sc);
+    run_sc(&sc, driver, seed, r);
 }
 
 static void run_free(struct run *r)
@@ -361,6 +528,109 @@ static void test_after_proved_hang(void **state)
     check_after("ite-race", "eagain-any-ite", 1, CHK_HANG, SIM_STOP_HANG, "nothing is pending");
 }
 
+/* Every scenario's execution gives the same result and bytes whatever ran before it on the
+ * thread: each is run, then the next scenario (another world: CPUs, endpoints, submits,
+ * queue), then it again. */
+static void test_every_scenario_independent_of_the_one_before(void **state)
+{
+    (void)state;
+    static const char *const scenarios[] = {
+        "flr-during-inval", "ice-bad-itag", "iqe-bad-desc", "ite-even-batch", "ite-race",
+        "link-down-silent", "link-flap",    "queue-wrap",   "smoke",          "stale-atc-dma",
+        "surprise-removal"};
+    const size_t n = sizeof(scenarios) / sizeof(*scenarios);
+    for (size_t s = 0; s < n; s++)
+        for (int wide = 0; wide < 2; wide++) {
+            const char *set = wide ? "desc_width=256" : NULL;
+            struct run a, other, b;
+            run(scenarios[s], set, "eagain-any-ite", 11 + s, &a);
+            run(scenarios[(s + 1) % n], wide ? NULL : "desc_width=256", "qinval", 3, &other);
+            run(scenarios[s], set, "eagain-any-ite", 11 + s, &b);
+            assert_same(&a, &b);
+            run_free(&a);
+            run_free(&other);
+            run_free(&b);
+        }
+}
+
+/* An execution on a thread that never ran one (nothing to reuse: no spare RAM, machine,
+ * world, stacks, arrays or encoded descriptors) and the same execution on this thread, after
+ * everything the tests above ran, give the same bytes. One of them is smoke with its
+ * endpoints' source ids swapped, after smoke itself: the same endpoint slots, other ids. */
+struct fresh_run {
+    const scenario *sc;
+    const char *driver;
+    uint64_t seed;
+    struct run r;
+};
+
+/* The thread's pools (what its executions leave for the next one) are not freed when it ends:
+ * nothing runs executions on threads that end but this test, so under LeakSanitizer its
+ * allocations are not counted as leaks. */
+static void *fresh_thread(void *arg)
+{
+    struct fresh_run *f = arg;
+#ifdef __SANITIZE_ADDRESS__
+    __lsan_disable();
+#endif
+    run_sc(f->sc, f->driver, f->seed, &f->r);
+#ifdef __SANITIZE_ADDRESS__
+    __lsan_enable();
+#endif
+    return NULL;
+}
+
+static void check_fresh(const scenario *sc, const char *driver, uint64_t seed)
+{
+    struct fresh_run f = {.sc = sc, .driver = driver, .seed = seed};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, fresh_thread, &f), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    struct run here;
+    run_sc(sc, driver, seed, &here);
+    assert_same(&f.r, &here);
+    run_free(&f.r);
+    run_free(&here);
+}
+
+static void test_same_on_a_fresh_thread(void **state)
+{
+    (void)state;
+    static scenario sc;
+    static const struct {
+        const char *name, *set, *driver;
+    } cases[] = {{"smoke", NULL, "qinval"},
+                 {"queue-wrap", "desc_width=256", "eagain-any-ite"},
+                 {"stale-atc-dma", NULL, "step1-nowait"},
+                 {"link-flap", NULL, "qinval-trusting"},
+                 {"iqe-bad-desc", NULL, "legacy-odd"}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        load(cases[i].name, cases[i].set, &sc);
+        check_fresh(&sc, cases[i].driver, 9 + i);
+    }
+
+    char dir[] = "/tmp/qinval-reuse-XXXXXX", path[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/smoke-swapped.scn", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("name = smoke-swapped\nsummary = smoke with the source ids swapped\nfrom = -\n"
+          "[params]\ncpus = 2\n"
+          "[endpoint ep0]\nsid = 02:00.0\nats = 1\n[endpoint ep1]\nsid = 01:00.0\nats = 1\n"
+          "[cpu *]\nop = flush mixed=ep0 batch=3\nop = flush devtlb=ep1 batch=2\n",
+          f);
+    fclose(f);
+    char err[512];
+    if (sc_load(path, NULL, 0, &sc, err, sizeof(err)))
+        fail_msg("%s", err);
+    remove(path);
+    remove(dir);
+    struct run smoke;
+    run("smoke", NULL, "step1-nowait", 3, &smoke); /* ep0's device-TLB descriptors: 01:00.0 */
+    run_free(&smoke);
+    check_fresh(&sc, "step1-nowait", 3);
+}
+
 /* Every execution writes simulated RAM only inside what was handed out (so zeroing what was
  * recorded as written restores fresh RAM): the audit finds nothing after each built-in driver
  * on every scenario, with both descriptor widths. */
@@ -393,13 +663,17 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reused_ram_is_fresh),
         cmocka_unit_test(test_reused_ram_zeroes_what_was_written),
+        cmocka_unit_test(test_release_zeroes_exactly_what_was_written),
         cmocka_unit_test(test_audit_finds_stray_writes),
         cmocka_unit_test(test_audit_sampled_then_sticky),
+        cmocka_unit_test(test_reused_machine_is_fresh),
         cmocka_unit_test(test_executions_write_only_what_they_were_handed),
         cmocka_unit_test(test_same_twice),
         cmocka_unit_test(test_after_guard_cut_off),
         cmocka_unit_test(test_after_watchdog),
         cmocka_unit_test(test_after_proved_hang),
+        cmocka_unit_test(test_every_scenario_independent_of_the_one_before),
+        cmocka_unit_test(test_same_on_a_fresh_thread),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

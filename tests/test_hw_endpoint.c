@@ -469,6 +469,50 @@ static void test_ep_iotlb_inval_rewalk(void **state)
     HWT_EQ(t, r.pa, pa1);
 }
 
+/* Latch the root table again and let the command take effect (GSTS.RTPS stays set). */
+static void srtp(hwt *t)
+{
+    hwt_w64(t, VTD_REG_RTADDR, t->root);
+    hwt_gcmd_poll(t, VTD_GCMD_SRTP, true, VTD_GSTS_RTPS, true);
+    hwt_run(t, 1 * HW_US);
+}
+
+/* A new root table (SRTP) drops every cached context and translation (xlate.c, xl_flush_all):
+ * after it, untranslated DMA walks the tables again and a translated request sees the context
+ * entry as it now is; caches filled after the flush are dropped by the next one as well. */
+static void test_ep_srtp_drops_cached_translations(void **state)
+{
+    hwt *t = *state;
+    hw_config cfg = ep_config(t);
+    hw_dma_result r;
+    uint32_t v = 0;
+
+    hwt_start(t, &cfg, 0);
+    int plain = hwt_ep(t, SID1, false, 2 * HW_US);
+    int ats = hwt_ep(t, SID0, true, 2 * HW_US);
+    for (int round = 0; round < 2; round++) {
+        hw_paddr pa = hwt_map_new(t, HWT_IOVA);
+        HWT_EQ(t, hw_ep_dma(t->m, plain, HWT_IOVA, false, &v, &r), HW_DMA_OK); /* IOTLB */
+        HWT_EQ(t, r.pa, pa);
+        HWT_EQ(t, hw_ep_translate(t->m, ats, IOVA2, &r), HW_DMA_FAULT); /* context cached */
+        HWT_EQ(t, hw_tables_unmap(t->m, t->pgd, HWT_AW, HWT_IOVA), 0);
+        hwt_set_context(t, SID0, VTD_TT_UNTRANSLATED);
+        HWT_OK(t, hw_ep_dma(t->m, plain, HWT_IOVA, false, &v, &r) == HW_DMA_OK,
+               "round %d: unmapped page faulted before any flush (no IOTLB caching?)", round);
+        HWT_OK(t, hw_ep_dma(t->m, ats, HWT_IOVA, false, &v, &r) == HW_DMA_OK,
+               "round %d: translated DMA refused before any flush (no context caching?)", round);
+
+        srtp(t);
+        HWT_OK(t, hw_ep_dma(t->m, plain, HWT_IOVA, false, &v, &r) == HW_DMA_FAULT,
+               "round %d: a stale IOTLB entry survived SRTP", round);
+        HWT_OK(t, hw_ep_dma(t->m, ats, HWT_IOVA, false, &v, &r) == HW_DMA_BLOCKED,
+               "round %d: a stale context-cache entry survived SRTP", round);
+        hwt_set_context(t, SID0, VTD_TT_DEVTLB);
+        srtp(t); /* drops the TT=00 context the blocked request cached */
+        HWT_EQ(t, hw_mem_free(t->m, pa, HW_PAGE_SIZE), 0);
+    }
+}
+
 /* Fault plan DROP n and LATENCY (hw.h): the first request is lost (ITE later), the next ones
  * answered, after the new latency. */
 static void test_ep_fault_drop_and_latency(void **state)
@@ -518,6 +562,7 @@ int main(void)
         HWT_TESTS(test_ep_dma_freed_page),
         HWT_TESTS(test_ep_translated_blocked_after_cc),
         HWT_TESTS(test_ep_iotlb_inval_rewalk),
+        HWT_TESTS(test_ep_srtp_drops_cached_translations),
         HWT_TESTS(test_ep_fault_drop_and_latency),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

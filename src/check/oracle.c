@@ -71,25 +71,62 @@ static bool cc_covers(const struct vtd_cc *d, const struct vtd_cc *w)
     return w->g == VTD_CC_G_DEVICE && d->sid == w->sid && d->fm >= w->fm;
 }
 
-bool chk_covers(const vtd_desc *done, const vtd_desc *want)
+/* All four quadwords equal (what memcmp of qw said, without the call). */
+static bool same_desc(const vtd_desc *a, const vtd_desc *b)
 {
-    if (!memcmp(done->qw, want->qw, sizeof(done->qw)))
-        return true;
-    if (vtd_desc_type(done) != vtd_desc_type(want))
-        return false; /* as below, without decoding both */
-    vtd_fields d, w;
-    if (vtd_decode(done, &d) != VTD_OK || vtd_decode(want, &w) != VTD_OK || d.type != w.type)
+    return a->qw[0] == b->qw[0] && a->qw[1] == b->qw[1] && a->qw[2] == b->qw[2] &&
+           a->qw[3] == b->qw[3];
+}
+
+/* A descriptor as coverage compares it, decoded at most once: judging compares each
+ * descriptor a workload submitted with every execution between its call and its return, and
+ * decoding both sides of every comparison was most of its cost. */
+struct cov_desc {
+    const vtd_desc *d;
+    bool decoded;
+    bool ok; /* once decoded: vtd_decode() succeeded, f holds the fields */
+    vtd_fields f;
+};
+
+static const vtd_fields *cov_fields(struct cov_desc *c)
+{
+    if (!c->decoded) {
+        c->ok = vtd_decode(c->d, &c->f) == VTD_OK;
+        c->decoded = true;
+    }
+    return c->ok ? &c->f : NULL;
+}
+
+static bool fields_cover(const vtd_fields *d, const vtd_fields *w)
+{
+    if (d->type != w->type)
         return false;
-    switch (d.type) {
+    switch (d->type) {
     case VTD_DESC_IOTLB:
-        return iotlb_covers(&d.u.iotlb, &w.u.iotlb);
+        return iotlb_covers(&d->u.iotlb, &w->u.iotlb);
     case VTD_DESC_DEVTLB:
-        return devtlb_covers(&d.u.devtlb, &w.u.devtlb);
+        return devtlb_covers(&d->u.devtlb, &w->u.devtlb);
     case VTD_DESC_CC:
-        return cc_covers(&d.u.cc, &w.u.cc);
+        return cc_covers(&d->u.cc, &w->u.cc);
     default:
         return false;
     }
+}
+
+static bool covers(struct cov_desc *done, struct cov_desc *want)
+{
+    if (same_desc(done->d, want->d))
+        return true;
+    if (vtd_desc_type(done->d) != vtd_desc_type(want->d))
+        return false; /* as below, without decoding both */
+    const vtd_fields *d = cov_fields(done), *w = d ? cov_fields(want) : NULL;
+    return d && w && fields_cover(d, w);
+}
+
+bool chk_covers(const vtd_desc *done, const vtd_desc *want)
+{
+    struct cov_desc a = {.d = done}, b = {.d = want};
+    return covers(&a, &b);
 }
 
 /* ---- the oracles ---- */
@@ -134,27 +171,78 @@ static void judge_outcome(const chk_result *res, struct judgement *j)
     }
 }
 
+/* What judging needs from the hardware's log, gathered in one pass over it. */
+struct log_scan {
+    size_t ndone; /* entries of done_v */
+    size_t dma;   /* first DMA that reached a page its endpoint's domain does not own, or n */
+    size_t queue; /* first queue-corruption finding (queue_finding()), or n */
+    const vtd_desc *rejected; /* for an IQE finding: what the hardware rejected, or NULL */
+};
+
 /* The hardware's executions, in log order: where each EXEC_DONE (not timed out) is and what
- * it executed. Built once per judgement; its capacity is kept for the next execution. */
+ * it executed (c.d; NULL if the model does not know). Built once per judgement; its capacity
+ * is kept for the next execution. */
 struct exec_done {
     size_t pos;
-    const vtd_desc *d;
+    struct cov_desc c;
 };
 
 static _Thread_local struct exec_done *done_v;
 static _Thread_local size_t done_cap;
 
-static size_t index_executed(const struct chk_exec *x)
+static bool deliberately_bad(const struct chk_exec *x, const vtd_desc *d)
+{
+    for (size_t k = 0; k < x->nsubs; k++) {
+        const struct chk_submit *s = &x->subs[k];
+        if (s->bad >= 0 && same_desc(&s->d[s->bad], d))
+            return true;
+    }
+    return false;
+}
+
+/* Is event e what judge_queue() reports? A tail moved backwards, a published slot rewritten,
+ * or an IQE on a descriptor that is not a workload's deliberately malformed one (*rejected:
+ * that descriptor, NULL for an invalid tail). */
+static bool queue_finding(const struct chk_exec *x, const hw_event *e, const vtd_desc **rejected)
+{
+    if (e->kind == HW_EV_SW_VIOLATION)
+        return e->c == HW_VIOL_TAIL_BACKWARDS || e->c == HW_VIOL_SLOT_REWRITTEN;
+    *rejected = hw_rejected(x->hw, e->b);
+    return !*rejected || !deliberately_bad(x, *rejected);
+}
+
+static void scan_log(const struct chk_exec *x, struct log_scan *ls)
 {
     size_t n, k = 0;
     const hw_event *ev = hw_events(x->hw, &n);
+    ls->dma = ls->queue = n;
+    ls->rejected = NULL;
     for (size_t i = 0; i < n; i++) {
-        if (ev[i].kind != HW_EV_EXEC_DONE || (ev[i].flags & HW_EVF_TIMEDOUT))
-            continue;
-        GROW(done_v, k, done_cap, 64);
-        done_v[k++] = (struct exec_done){i, hw_fetched(x->hw, (uint32_t)ev[i].b)};
+        const hw_event *e = &ev[i];
+        switch (e->kind) {
+        case HW_EV_EXEC_DONE:
+            if (e->flags & HW_EVF_TIMEDOUT)
+                break;
+            GROW(done_v, k, done_cap, 64);
+            done_v[k].pos = i;
+            done_v[k].c.d = hw_fetched(x->hw, (uint32_t)e->b);
+            done_v[k++].c.decoded = false;
+            break;
+        case HW_EV_DMA:
+            if (ls->dma == n && e->c2 == HW_DMA_OK && e->ep >= 0 &&
+                e->c != chk_domain_owner((unsigned)e->ep))
+                ls->dma = i;
+            break;
+        case HW_EV_SW_VIOLATION:
+        case HW_EV_IQE:
+            if (ls->queue == n && queue_finding(x, e, &ls->rejected))
+                ls->queue = i;
+            break;
+        default:
+            break;
+        }
     }
-    return k;
+    ls->ndone = k;
 }
 
 /* Was `want` executed by the hardware between the submit's call and its return? */
@@ -168,22 +256,22 @@ static bool executed(const struct chk_submit *s, const vtd_desc *want, size_t nd
         else
             hi = mid;
     }
+    struct cov_desc w = {.d = want};
     for (size_t k = lo; k < ndone && done_v[k].pos < s->hw1; k++)
-        if (done_v[k].d && chk_covers(done_v[k].d, want))
+        if (done_v[k].c.d && covers(&done_v[k].c, &w))
             return true;
     return false;
 }
 
-static void judge_lost(const struct chk_exec *x, struct judgement *j)
+static void judge_lost(const struct chk_exec *x, const struct log_scan *ls, struct judgement *j)
 {
     char text[96];
-    size_t ndone = index_executed(x);
     for (size_t k = 0; k < x->nsubs; k++) {
         const struct chk_submit *s = &x->subs[k];
         if (!s->done || s->rc != DRV_OK)
             continue;
         for (unsigned i = 0; i < s->n; i++) {
-            if (executed(s, &s->d[i], ndone))
+            if (executed(s, &s->d[i], ls->ndone))
                 continue;
             vtd_desc_format(&s->d[i], text, sizeof(text));
             fire(j, CHK_LOST_INVALIDATION,
@@ -198,71 +286,46 @@ static void judge_lost(const struct chk_exec *x, struct judgement *j)
     }
 }
 
-static void judge_dma(const struct chk_exec *x, struct judgement *j)
+static void judge_dma(const struct chk_exec *x, const struct log_scan *ls, struct judgement *j)
 {
     size_t n;
     const hw_event *ev = hw_events(x->hw, &n);
-    for (size_t i = 0; i < n; i++) {
-        const hw_event *e = &ev[i];
-        if (e->kind != HW_EV_DMA || e->c2 != HW_DMA_OK || e->ep < 0)
-            continue;
-        if (e->c == chk_domain_owner((unsigned)e->ep))
-            continue;
-        fire(j, CHK_STALE_DMA,
-             "ep%d reached physical page 0x%" PRIx64 " at %.9f s through %s after the page %s",
-             e->ep, e->b & ~(uint64_t)(HW_PAGE_SIZE - 1), (double)e->t / HW_S,
-             e->flags & HW_EVF_ATC ? "a stale ATC entry" : "a stale IOMMU translation",
-             e->c == HW_OWNER_FREE ? "was freed" : "was given to another owner");
+    if (ls->dma == n)
         return;
-    }
+    const hw_event *e = &ev[ls->dma];
+    fire(j, CHK_STALE_DMA,
+         "ep%d reached physical page 0x%" PRIx64 " at %.9f s through %s after the page %s", e->ep,
+         e->b & ~(uint64_t)(HW_PAGE_SIZE - 1), (double)e->t / HW_S,
+         e->flags & HW_EVF_ATC ? "a stale ATC entry" : "a stale IOMMU translation",
+         e->c == HW_OWNER_FREE ? "was freed" : "was given to another owner");
 }
 
-static bool deliberately_bad(const struct chk_exec *x, const vtd_desc *d)
-{
-    for (size_t k = 0; k < x->nsubs; k++) {
-        const struct chk_submit *s = &x->subs[k];
-        if (s->bad >= 0 && !memcmp(s->d[s->bad].qw, d->qw, sizeof(d->qw)))
-            return true;
-    }
-    return false;
-}
-
-static void judge_queue(const struct chk_exec *x, struct judgement *j)
+static void judge_queue(const struct chk_exec *x, const struct log_scan *ls, struct judgement *j)
 {
     size_t n;
     const hw_event *ev = hw_events(x->hw, &n);
+    if (ls->queue == n)
+        return;
+    const hw_event *e = &ev[ls->queue];
     char text[96];
-    for (size_t i = 0; i < n; i++) {
-        const hw_event *e = &ev[i];
-        if (e->kind == HW_EV_SW_VIOLATION && e->c == HW_VIOL_TAIL_BACKWARDS) {
-            fire(j, CHK_QUEUE_CORRUPTION,
-                 "the tail moved from %" PRIu64 " back to %" PRIu64
-                 " over descriptors the hardware had not fetched",
-                 e->a, e->b);
-            return;
-        }
-        if (e->kind == HW_EV_SW_VIOLATION && e->c == HW_VIOL_SLOT_REWRITTEN) {
-            fire(j, CHK_QUEUE_CORRUPTION,
-                 "slot %" PRIu64 " was rewritten after the tail write published it and before "
-                 "the hardware fetched it (not a repair while IQE or ITE stopped the queue)",
-                 e->a);
-            return;
-        }
-        if (e->kind != HW_EV_IQE)
-            continue;
-        const vtd_desc *bad = hw_rejected(x->hw, e->b);
-        if (!bad) {
-            fire(j, CHK_QUEUE_CORRUPTION, "the driver wrote an invalid tail (IQEI %u)", e->c);
-            return;
-        }
-        if (deliberately_bad(x, bad))
-            continue;
-        vtd_desc_format(bad, text, sizeof(text));
+    if (e->kind == HW_EV_SW_VIOLATION && e->c == HW_VIOL_TAIL_BACKWARDS) {
+        fire(j, CHK_QUEUE_CORRUPTION,
+             "the tail moved from %" PRIu64 " back to %" PRIu64
+             " over descriptors the hardware had not fetched",
+             e->a, e->b);
+    } else if (e->kind == HW_EV_SW_VIOLATION) {
+        fire(j, CHK_QUEUE_CORRUPTION,
+             "slot %" PRIu64 " was rewritten after the tail write published it and before "
+             "the hardware fetched it (not a repair while IQE or ITE stopped the queue)",
+             e->a);
+    } else if (!ls->rejected) {
+        fire(j, CHK_QUEUE_CORRUPTION, "the driver wrote an invalid tail (IQEI %u)", e->c);
+    } else {
+        vtd_desc_format(ls->rejected, text, sizeof(text));
         fire(j, CHK_QUEUE_CORRUPTION,
              "IQE at slot %d on a descriptor no workload asked for (%s): the driver wrote a "
              "malformed descriptor or overwrote a slot the hardware had not consumed",
              e->slot, text);
-        return;
     }
 }
 
@@ -342,16 +405,20 @@ static void judge_leak(const struct chk_exec *x, const chk_result *res, struct j
 
 void chk_judge(struct chk_exec *x, chk_result *res)
 {
-    struct judgement j = {.v = CHK_PASS};
+    struct judgement j; /* why is read only once fire() wrote it (v != CHK_PASS) */
+    j.v = CHK_PASS;
+    j.why[0] = '\0';
     judge_outcome(res, &j);
     if (j.v == CHK_INTERNAL) { /* an aborted run proves nothing either way */
         res->verdict = j.v;
         str_copy_cut(res->why, sizeof(res->why), j.why);
         return;
     }
-    judge_lost(x, &j);
-    judge_dma(x, &j);
-    judge_queue(x, &j);
+    struct log_scan ls;
+    scan_log(x, &ls);
+    judge_lost(x, &ls, &j);
+    judge_dma(x, &ls, &j);
+    judge_queue(x, &ls, &j);
     judge_deadline(x, &j);
     judge_failures(x, &j);
     judge_leak(x, res, &j);

@@ -3,6 +3,7 @@
  * their domains mapped, the fault plan with its times decided), run every CPU's workload
  * through the driver under test, then let the oracles (oracle.c) judge what the hardware did.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,13 +33,15 @@ void chk_trace_free(chk_trace *t)
 
 static void trace_push(chk_trace *t, unsigned v, unsigned n, unsigned dflt)
 {
-    size_t cap = t->cap; /* three parallel arrays, one capacity */
-    GROW(t->v, t->len, cap, 256);
-    cap = t->cap;
-    GROW(t->n, t->len, cap, 256);
-    cap = t->cap;
-    GROW(t->dflt, t->len, cap, 256);
-    t->cap = cap;
+    if (t->len >= t->cap) { /* three parallel arrays, one capacity */
+        size_t cap = t->cap;
+        GROW(t->v, t->len, cap, 256);
+        cap = t->cap;
+        GROW(t->n, t->len, cap, 256);
+        cap = t->cap;
+        GROW(t->dflt, t->len, cap, 256);
+        t->cap = cap;
+    }
     t->v[t->len] = (uint16_t)v;
     t->n[t->len] = (uint16_t)n;
     t->dflt[t->len] = (uint16_t)dflt;
@@ -172,18 +175,48 @@ static size_t submits_needed(const scenario *sc)
     return n ? n : 1;
 }
 
+/* A cleared submit record. Its descriptors are not cleared: every reader (the driver, the
+ * oracles) reads d[0, n) only, and whoever fills a record writes those n first. */
 static struct chk_submit *new_submit(struct chk_exec *x)
 {
     if (x->nsubs == x->cap_subs)
         abort(); /* more operations than the workload has: cannot happen */
     struct chk_submit *s = &x->subs[x->nsubs++];
-    memset(s, 0, sizeof(*s));
+    memset(s, 0, offsetof(struct chk_submit, d));
     return s;
 }
 
+/* The descriptors a workload submits: an IOTLB (domain ep + 1) or device-TLB (source id sid)
+ * invalidation of page k of endpoint ep's domain. Each is a function of (ep, sid, page) only,
+ * and encoding one costs more than building the rest of a submit, so each is encoded once per
+ * thread and copied after. ep < SC_MAX_EPS (the scenario's endpoints, or 0 without any). */
+struct made_desc {
+    vtd_desc iotlb, devtlb;
+    uint16_t sid; /* devtlb's */
+    bool iotlb_made, devtlb_made;
+};
+
+static _Thread_local struct made_desc made[SC_MAX_EPS][PAGES_PER_EP];
+
 static vtd_desc iotlb_for(unsigned ep, unsigned k)
 {
-    return vtd_make_iotlb_page((uint16_t)(ep + 1), iova_of(k), 0, false);
+    struct made_desc *c = &made[ep][k % PAGES_PER_EP];
+    if (!c->iotlb_made) {
+        c->iotlb = vtd_make_iotlb_page((uint16_t)(ep + 1), iova_of(k), 0, false);
+        c->iotlb_made = true;
+    }
+    return c->iotlb;
+}
+
+static vtd_desc devtlb_for(unsigned ep, uint16_t sid, unsigned k)
+{
+    struct made_desc *c = &made[ep][k % PAGES_PER_EP];
+    if (!c->devtlb_made || c->sid != sid) {
+        c->devtlb = vtd_make_devtlb(sid, iova_of(k), 1);
+        c->sid = sid;
+        c->devtlb_made = true;
+    }
+    return c->devtlb;
 }
 
 /* The descriptors of one flush operation. */
@@ -195,10 +228,10 @@ static void build_flush(struct chk_exec *x, const struct sc_op *op, struct chk_s
     for (unsigned i = 0; i < n; i++) {
         switch (op->kind) {
         case SC_OP_FLUSH_DEVTLB:
-            s->d[i] = i + 1 < n ? iotlb_for(ep, i) : vtd_make_devtlb(sid, iova_of(0), 1);
+            s->d[i] = i + 1 < n ? iotlb_for(ep, i) : devtlb_for(ep, sid, 0);
             break;
         case SC_OP_FLUSH_MIXED:
-            s->d[i] = i % 2 ? vtd_make_devtlb(sid, iova_of(i), 1) : iotlb_for(ep, i);
+            s->d[i] = i % 2 ? devtlb_for(ep, sid, i) : iotlb_for(ep, i);
             break;
         default:
             s->d[i] = iotlb_for(ep, i);
@@ -243,7 +276,7 @@ static void op_unmap(struct chk_exec *x, qi_platform *p, unsigned cpu, const str
     s->d[0] = iotlb_for(ep, k);
     s->n = 1;
     if (e->ats)
-        s->d[s->n++] = vtd_make_devtlb(e->sid, iova_of(k), 1);
+        s->d[s->n++] = devtlb_for(ep, e->sid, k);
     s->bad = -1;
     s->healthy = true;
     s->eps = e->ats ? 1u << ep : 0;
@@ -367,13 +400,40 @@ void chk_run_once(const scenario *sc, const sim_driver_ops *drv, chk_decide_fn d
     chk_run_observed(sc, drv, decide_fn, decide_ctx, trace, timeline, NULL, res);
 }
 
+/* The submit records of the last execution on this thread, for the next: an execution takes
+ * them (or more, if it needs more) and gives them back, so that one does not allocate them.
+ * What is handed over is room only: new_submit() clears a record before it is used. */
+static _Thread_local struct chk_submit *spare_subs;
+static _Thread_local size_t spare_room;
+
+/* Room for at least n records; *room says how many. */
+static struct chk_submit *subs_take(size_t n, size_t *room)
+{
+    struct chk_submit *s = spare_subs;
+    *room = spare_room;
+    spare_subs = NULL;
+    spare_room = 0;
+    if (*room >= n)
+        return s;
+    free(s);
+    s = malloc(n * sizeof(*s));
+    if (!s)
+        abort();
+    *room = n;
+    return s;
+}
+
+static void subs_keep(struct chk_submit *s, size_t room)
+{
+    SPARE_KEEP(spare_subs, spare_room, s, room);
+}
+
 void chk_run_observed(const scenario *sc, const sim_driver_ops *drv, chk_decide_fn decide_fn,
                       void *decide_ctx, chk_trace *trace, FILE *timeline, const chk_observer *obs,
                       chk_result *res)
 {
-    struct chk_exec *x = calloc(1, sizeof(*x));
-    if (!x)
-        abort();
+    struct chk_exec exec, *x = &exec; /* lives until the world it is handed to is destroyed */
+    memset(x, 0, sizeof(*x));
     x->sc = sc;
     x->drv = drv;
     x->decide = decide_fn;
@@ -382,10 +442,9 @@ void chk_run_observed(const scenario *sc, const sim_driver_ops *drv, chk_decide_
     memset(res, 0, sizeof(*res));
     for (unsigned e = 0; e < SC_MAX_EPS; e++)
         x->ep_fault_from[e] = HW_NEVER;
-    x->cap_subs = submits_needed(sc);
-    x->subs = malloc(x->cap_subs * sizeof(*x->subs)); /* new_submit() clears each one */
-    if (!x->subs)
-        abort();
+    size_t room;
+    x->cap_subs = submits_needed(sc); /* what the workload can use, whatever the room */
+    x->subs = subs_take(x->cap_subs, &room);
     if (setup_hw(x) == 0 && setup_sim(x) == 0) {
         plan_faults(x);
         sim_run(x->w, &res->outcome);
@@ -403,6 +462,5 @@ void chk_run_observed(const scenario *sc, const sim_driver_ops *drv, chk_decide_
     res->end = x->hw ? hw_now(x->hw) : 0;
     sim_destroy(x->w);
     hw_destroy(x->hw);
-    free(x->subs);
-    free(x);
+    subs_keep(x->subs, room);
 }

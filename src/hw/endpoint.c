@@ -5,6 +5,7 @@
  * surprise removal, FLR). An answer in flight is lost when the endpoint's epoch changes (link
  * down, FLR, mute) before it is sent.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,40 @@ void hw_ep_config_default(hw_ep_config *c, uint16_t sid)
     c->flr_duration = 100 * HW_MS;
     c->answers_during_flr = false;
     c->atc_survives_link_down = true;
+}
+
+/* ATC arrays a destroyed machine leaves to the next one created on the same thread, by
+ * endpoint slot, so that an execution of the checker does not allocate them anew. Invariant of
+ * a spare: all `cap` entries are zero, as calloc gives; ep_free_all restores that by zeroing
+ * the slots that were filled, [0, atc_used). */
+static _Thread_local struct {
+    struct atc_ent *atc;
+    unsigned cap;
+} spare_atc[HW_MAX_EP];
+
+/* With the memory audit on (hw.h, hw_mem_set_audit), a spare ATC is checked to be all zero. */
+static void atc_audit(const struct atc_ent *a, unsigned cap)
+{
+    const unsigned char *b = (const unsigned char *)a;
+    for (size_t i = 0; i < cap * sizeof(*a); i++)
+        if (b[i]) {
+            fprintf(stderr, "qinval: internal error: reused ATC byte %zu is %u\n", i, b[i]);
+            abort();
+        }
+}
+
+/* An all-zero ATC of n entries for endpoint slot i. */
+static struct atc_ent *atc_new(int i, unsigned n)
+{
+    struct atc_ent *a = spare_atc[i].atc;
+    if (a && spare_atc[i].cap >= n) {
+        if (hw_mem_audit_on())
+            atc_audit(a, spare_atc[i].cap);
+        spare_atc[i].atc = NULL;
+        spare_atc[i].cap = 0;
+        return a;
+    }
+    return calloc(n, sizeof(*a));
 }
 
 int hw_ep_add(hw_machine *m, const hw_ep_config *c, const char **err)
@@ -45,7 +80,7 @@ int hw_ep_add(hw_machine *m, const hw_ep_config *c, const char **err)
     e->cfg = *c;
     e->latency = c->latency;
     e->link = HW_LINK_UP;
-    e->atc = calloc(c->atc_entries, sizeof(*e->atc));
+    e->atc = atc_new(m->nep, c->atc_entries);
     if (!e->atc) {
         if (err)
             *err = "out of memory";
@@ -56,8 +91,17 @@ int hw_ep_add(hw_machine *m, const hw_ep_config *c, const char **err)
 
 void ep_free_all(hw_machine *m)
 {
-    for (int i = 0; i < m->nep; i++)
-        free(m->ep[i].atc);
+    for (int i = 0; i < m->nep; i++) {
+        struct hw_ep *e = &m->ep[i];
+        if (spare_atc[i].cap > e->cfg.atc_entries) { /* keep the larger */
+            free(e->atc);
+            continue;
+        }
+        memset(e->atc, 0, e->atc_used * sizeof(*e->atc));
+        free(spare_atc[i].atc);
+        spare_atc[i].atc = e->atc;
+        spare_atc[i].cap = e->cfg.atc_entries;
+    }
 }
 
 int hw_ep_find(const hw_machine *m, uint16_t sid)

@@ -38,9 +38,10 @@ void hw_config_default(hw_config *c)
 }
 
 /* Arrays a destroyed machine leaves to the next one created on the same thread, so that an
- * execution of the checker does not regrow its event log and action heap from nothing. What
- * is handed over is capacity only: a new machine starts with every length at zero and reads
- * only elements it wrote itself, so the old contents never show. */
+ * execution of the checker does not regrow its event log, action heap and descriptor copies
+ * from nothing. What is handed over is capacity only: a new machine starts with every length at
+ * zero and reads only elements it wrote itself, so the old contents never show (the published
+ * slots are read only under their valid bits, which enabling the queue clears). */
 static _Thread_local struct {
     struct hw_act *acts;
     size_t cap_acts;
@@ -50,6 +51,8 @@ static _Thread_local struct {
     size_t cap_fetched;
     vtd_desc *rejected;
     size_t cap_rejected;
+    vtd_desc *published; /* with its valid bits after cap_published descriptors (queue.c) */
+    size_t cap_published;
 } spare_arrays;
 
 /* The machine itself (20 KiB, most of it the queue window, the translation caches and the
@@ -156,6 +159,9 @@ hw_machine *hw_create(const hw_config *cfg, const char **err)
     SPARE_TAKE(m->log, m->cap_log, spare_arrays.log, spare_arrays.cap_log);
     SPARE_TAKE(m->fetched, m->cap_fetched, spare_arrays.fetched, spare_arrays.cap_fetched);
     SPARE_TAKE(m->rejected, m->cap_rejected, spare_arrays.rejected, spare_arrays.cap_rejected);
+    SPARE_TAKE(m->published, m->cap_published, spare_arrays.published, spare_arrays.cap_published);
+    if (m->published) /* enabling the queue clears the bits it uses (queue.c, published_reset) */
+        m->published_valid = (uint64_t *)(void *)(m->published + m->cap_published);
     hw_mem_init(m);
     if (!m->ram || !m->pages) {
         hw_destroy(m);
@@ -180,7 +186,7 @@ void hw_destroy(hw_machine *m)
     SPARE_KEEP(spare_arrays.log, spare_arrays.cap_log, m->log, m->cap_log);
     SPARE_KEEP(spare_arrays.fetched, spare_arrays.cap_fetched, m->fetched, m->cap_fetched);
     SPARE_KEEP(spare_arrays.rejected, spare_arrays.cap_rejected, m->rejected, m->cap_rejected);
-    free(m->published);
+    SPARE_KEEP(spare_arrays.published, spare_arrays.cap_published, m->published, m->cap_published);
     machine_scrub(m);
     free(spare_machine);
     spare_machine = m;

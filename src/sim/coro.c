@@ -373,6 +373,29 @@ static void stack_release(sim_coro *c)
                                             .dirty = true};
 }
 
+/* Coroutine structures of destroyed coroutines, for the next ones created on the thread (the
+ * checker creates one per simulated CPU per execution). A structure taken is zeroed, exactly
+ * as calloc gives it. */
+static _Thread_local sim_coro *g_spare_coro[STACK_POOL];
+static _Thread_local unsigned g_spare_coros;
+
+static sim_coro *coro_new(void)
+{
+    if (!g_spare_coros)
+        return calloc(1, sizeof(sim_coro));
+    sim_coro *c = g_spare_coro[--g_spare_coros];
+    memset(c, 0, sizeof(*c));
+    return c;
+}
+
+static void coro_free(sim_coro *c)
+{
+    if (g_spare_coros < STACK_POOL)
+        g_spare_coro[g_spare_coros++] = c;
+    else
+        free(c);
+}
+
 sim_coro *sim_coro_create(sim_coro_fn fn, void *arg, size_t stack_bytes)
 {
     if (fn == NULL)
@@ -384,7 +407,7 @@ sim_coro *sim_coro_create(sim_coro_fn fn, void *arg, size_t stack_bytes)
         return NULL;
     stack_bytes = (stack_bytes + page - 1) / page * page;
 
-    sim_coro *c = calloc(1, sizeof(*c));
+    sim_coro *c = coro_new();
     if (c == NULL)
         return NULL;
     c->fn = fn;
@@ -401,13 +424,13 @@ sim_coro *sim_coro_create(sim_coro_fn fn, void *arg, size_t stack_bytes)
         if (ctx_init(c))
             return c;
         munmap(c->map, c->map_bytes);
-        free(c);
+        coro_free(c);
         return NULL;
     }
     c->map = mmap(NULL, c->map_bytes, PROT_READ | PROT_WRITE,
                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (c->map == MAP_FAILED) {
-        free(c);
+        coro_free(c);
         return NULL;
     }
     c->stack_lo = (char *)c->map + page;
@@ -417,7 +440,7 @@ sim_coro *sim_coro_create(sim_coro_fn fn, void *arg, size_t stack_bytes)
 #endif
     if (mprotect(c->map, page, PROT_NONE) != 0 || !ctx_init(c)) {
         munmap(c->map, c->map_bytes);
-        free(c);
+        coro_free(c);
         return NULL;
     }
     return c;
@@ -441,7 +464,7 @@ void sim_coro_destroy(sim_coro *c)
     ASAN_UNPOISON_MEMORY_REGION(c->stack_lo, c->stack_bytes);
 #endif
     stack_release(c);
-    free(c);
+    coro_free(c);
 }
 
 int sim_coro_resume(sim_coro *c)

@@ -57,7 +57,8 @@ static void irq_sink(void *ctx, enum hw_irq irq, int ep);
 /* What a destroyed world leaves to the next one created on the same thread: the capacity of
  * its event, region and snapshot arrays and its note blocks, so that an execution of the checker
  * does not regrow them from nothing. A new world starts with every length at zero (and every
- * block's `used` at zero) and reads only what it wrote, so old contents never show. */
+ * block's `used` at zero) and reads only what it wrote, so old contents never show. The world
+ * structure itself is kept too, and zeroed when it is taken, so nothing of it shows either. */
 static _Thread_local struct {
     sim_event *ev;
     size_t cap_ev;
@@ -66,7 +67,34 @@ static _Thread_local struct {
     uint8_t *snap;
     size_t cap_snap;
     struct note_block *notes;
+    sim_world *world; /* the world itself, with room for `cpus` CPUs */
+    unsigned cpus;
 } spare;
+
+/* A zeroed world with room for ncpus CPUs: the spare one if it has the room, as calloc would
+ * give it. */
+static sim_world *world_new(unsigned ncpus)
+{
+    size_t bytes = sizeof(sim_world) + ncpus * sizeof(struct sim_cpu);
+    sim_world *w = spare.world;
+    if (!w || spare.cpus < ncpus)
+        return calloc(1, bytes);
+    spare.world = NULL;
+    memset(w, 0, bytes);
+    return w;
+}
+
+/* Keep the world with room for the most CPUs as the spare; free the other. */
+static void world_keep(sim_world *w)
+{
+    if (spare.world && spare.cpus > w->cfg.ncpus) {
+        free(w);
+        return;
+    }
+    free(spare.world);
+    spare.world = w;
+    spare.cpus = w->cfg.ncpus;
+}
 
 static void free_blocks(struct note_block *b)
 {
@@ -93,7 +121,7 @@ sim_world *sim_create(const sim_config *cfg, hw_machine *hw, const char **err)
             *err = why;
         return NULL;
     }
-    sim_world *w = calloc(1, sizeof(*w) + cfg->ncpus * sizeof(w->cpu[0]));
+    sim_world *w = world_new(cfg->ncpus);
     if (!w) {
         if (err)
             *err = "out of memory";
@@ -141,7 +169,7 @@ void sim_destroy(sim_world *w)
     SPARE_KEEP(spare.snap, spare.cap_snap, w->snap, w->cap_snap);
     free_blocks(spare.notes);
     spare.notes = w->notes;
-    free(w);
+    world_keep(w);
 }
 
 hw_machine *sim_hw(const sim_world *w)
