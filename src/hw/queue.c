@@ -600,15 +600,28 @@ static void complete_entry(hw_machine *m, struct qi_ent *x)
 
 /* ---- the pump ---- */
 
-static void retire(hw_machine *m)
+static bool retire_due(const hw_machine *m)
 {
-    while (m->pipe_n && ent_at(m, 0)->state == ENT_DONE) {
+    return m->pipe_n && ent_at_c(m, 0)->state == ENT_DONE;
+}
+
+static __attribute__((noinline)) void retire_done(hw_machine *m)
+{
+    while (retire_due(m)) {
         uint32_t slot = ent_at(m, 0)->slot;
         m->pipe_first = (m->pipe_first + 1) % HW_MAX_WINDOW;
         m->pipe_n--;
         if (m->cfg.head_policy == HW_HEAD_COMPLETE)
             set_head(m, q_next(m, slot));
     }
+}
+
+/* Drop the done entries at the front of the window. Mostly there are none: that test is
+ * inline. */
+static inline void retire(hw_machine *m)
+{
+    if (retire_due(m))
+        retire_done(m);
 }
 
 /* ---- the pass's reference: the window as a scan of it finds it ---- */
