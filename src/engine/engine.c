@@ -104,11 +104,12 @@ static uint32_t vread(const volatile uint32_t *a)
 }
 
 /*
- * Clear n bytes without libc. The stores are volatile so that the compiler cannot turn the loop
- * into a call to memset, which a freestanding image may not have. Where the compiler lets us say
- * that a word store may alias anything, the aligned middle is cleared a 64-bit word at a time:
- * the slot table and the engine are tens of KiB, and one store per byte made enabling the
- * engine cost more than a whole submit.
+ * Clear n bytes without libc: a compiler may turn a plain clearing loop into a call to memset,
+ * which a freestanding image may not have. GCC is told not to (and may then vectorise the
+ * loop); other compilers get volatile stores, which it cannot merge into a call. Where the
+ * compiler lets us say that a word store may alias anything, the aligned middle is cleared a
+ * 64-bit word at a time: the slot table and the engine are tens of KiB, and one store per byte
+ * made enabling the engine cost more than a whole submit.
  */
 #if defined(__GNUC__)
 typedef uint64_t __attribute__((may_alias)) any_word;
@@ -116,19 +117,26 @@ typedef uint64_t __attribute__((may_alias)) any_word;
 #else
 #define ZERO_WORDS 0
 #endif
+#if defined(__GNUC__) && !defined(__clang__)
+#define ZERO_VOLATILE
+#define ZERO_FN __attribute__((optimize("no-tree-loop-distribute-patterns")))
+#else
+#define ZERO_VOLATILE volatile
+#define ZERO_FN
+#endif
 
-static void zero_bytes(void *dst, size_t n)
+ZERO_FN static void zero_bytes(void *dst, size_t n)
 {
-    volatile uint8_t *b = dst;
+    ZERO_VOLATILE uint8_t *b = dst;
 #if ZERO_WORDS
     while (n && ((uintptr_t)b & (sizeof(any_word) - 1))) {
         *b++ = 0;
         n--;
     }
-    volatile any_word *w = (volatile any_word *)b;
+    ZERO_VOLATILE any_word *w = (ZERO_VOLATILE any_word *)b;
     for (; n >= sizeof(any_word); n -= sizeof(any_word))
         *w++ = 0;
-    b = (volatile uint8_t *)w;
+    b = (ZERO_VOLATILE uint8_t *)w;
 #endif
     while (n--)
         *b++ = 0;
