@@ -46,6 +46,20 @@ static void assert_fresh(hw_machine *m, size_t bytes)
     }
 }
 
+#define SMALL_RAM (1u << 20)
+
+/* A machine with 1 MiB of simulated RAM, the default configuration otherwise. */
+static hw_machine *small_machine(void)
+{
+    hw_config cfg;
+    hw_config_default(&cfg);
+    cfg.mem_bytes = SMALL_RAM;
+    const char *err = NULL;
+    hw_machine *m = hw_create(&cfg, &err);
+    assert_non_null(m);
+    return m;
+}
+
 /* With the audit on (src/hw/mem.c), released RAM is cleared in one of two ways: after page
  * faults during the machine's life, pages above the allocation mark are dropped and those below
  * zeroed whole; without, what was written is zeroed and every resident page is read for stray
@@ -54,15 +68,10 @@ static void assert_fresh(hw_machine *m, size_t bytes)
 static void test_reused_ram_is_fresh(void **state)
 {
     (void)state;
-    hw_config cfg;
-    hw_config_default(&cfg);
-    cfg.mem_bytes = 1u << 20;
-    const char *err = NULL;
     bool audit = hw_mem_set_audit(true);
 
     /* A fresh mapping: touching pages faults them in, so it is released the first way. */
-    hw_machine *m = hw_create(&cfg, &err);
-    assert_non_null(m);
+    hw_machine *m = small_machine();
     uint8_t *base = hw_mem_ptr(m, 0, 1);
     hw_paddr a = hw_mem_alloc(m, 10 * HW_PAGE_SIZE, 7);
     hw_paddr b = hw_mem_alloc(m, HW_PAGE_SIZE, 8);
@@ -70,13 +79,12 @@ static void test_reused_ram_is_fresh(void **state)
     memset(hw_mem_ptr(m, a, 10 * HW_PAGE_SIZE), 0x5a, 10 * HW_PAGE_SIZE);
     assert_int_equal(hw_mem_free(m, a, HW_PAGE_SIZE), 0);
     base[b + 100] = 1;
-    base[cfg.mem_bytes - 1] = 0xff; /* stray writes far above the mark */
-    base[cfg.mem_bytes / 2] = 0xff;
+    base[SMALL_RAM - 1] = 0xff; /* stray writes far above the mark */
+    base[SMALL_RAM / 2] = 0xff;
     hw_destroy(m);
 
     /* Again: stray writes on pages that are not resident (a fault), above and below the mark. */
-    m = hw_create(&cfg, &err);
-    assert_non_null(m);
+    m = small_machine();
     assert_ptr_equal(hw_mem_ptr(m, 0, 1), base);                      /* the pool was used */
     assert_int_equal(hw_mem_alloc(m, HW_PAGE_SIZE, 9), HW_PAGE_SIZE); /* first fit from 1 */
     assert_int_equal(hw_mem_owner(m, a + HW_PAGE_SIZE), HW_OWNER_FREE);
@@ -86,9 +94,8 @@ static void test_reused_ram_is_fresh(void **state)
     base[200 * HW_PAGE_SIZE] = 0x66;
     hw_destroy(m);
 
-    m = hw_create(&cfg, &err);
-    assert_non_null(m);
-    assert_fresh(m, cfg.mem_bytes);
+    m = small_machine();
+    assert_fresh(m, SMALL_RAM);
     hw_destroy(m);
     hw_mem_set_audit(audit);
 }
@@ -121,13 +128,8 @@ static void write_every_way(hw_machine *m)
 static void test_reused_ram_zeroes_what_was_written(void **state)
 {
     (void)state;
-    hw_config cfg;
-    hw_config_default(&cfg);
-    cfg.mem_bytes = 1u << 20;
-    const char *err = NULL;
     bool audit = hw_mem_set_audit(false);
-    hw_machine *m = hw_create(&cfg, &err);
-    assert_non_null(m);
+    hw_machine *m = small_machine();
     uint8_t *base = hw_mem_ptr(m, 0, 1);
     volatile uint8_t sink = 0;
     for (size_t i = 0; i < 16 * HW_PAGE_SIZE; i++)
@@ -137,14 +139,12 @@ static void test_reused_ram_zeroes_what_was_written(void **state)
 
     for (int round = 0; round < 3; round++) {
         uint64_t serial = faults_serial();
-        m = hw_create(&cfg, &err);
-        assert_non_null(m);
+        m = small_machine();
         assert_ptr_equal(hw_mem_ptr(m, 0, 1), base);
         write_every_way(m);
         hw_destroy(m);
         assert_int_equal(faults_serial(), serial); /* no observation: no system call */
-        m = hw_create(&cfg, &err);
-        assert_non_null(m);
+        m = small_machine();
         const uint8_t *ram = hw_mem_ptr(m, 0, 16 * HW_PAGE_SIZE);
         size_t nonzero = 0;
         for (size_t i = 0; i < 16 * HW_PAGE_SIZE; i++)
@@ -163,16 +163,11 @@ static void test_reused_ram_zeroes_what_was_written(void **state)
 static void test_audit_sampled_then_sticky(void **state)
 {
     (void)state;
-    hw_config cfg;
-    hw_config_default(&cfg);
-    cfg.mem_bytes = 1u << 20;
-    const char *err = NULL;
     bool audit = hw_mem_set_audit(false);
     uint64_t strays = hw_mem_stray_pages();
     unsigned found_after = 0;
     for (unsigned k = 1; k <= 64 && hw_mem_stray_pages() == strays; k++) {
-        hw_machine *m = hw_create(&cfg, &err);
-        assert_non_null(m);
+        hw_machine *m = small_machine();
         uint8_t *base = hw_mem_ptr(m, 0, 1);
         assert_int_equal(hw_mem_alloc(m, 4, 1), HW_PAGE_SIZE);
         base[HW_PAGE_SIZE + 2] = 7;   /* inside the allocation's bytes */
@@ -184,8 +179,7 @@ static void test_audit_sampled_then_sticky(void **state)
     assert_in_range(found_after, 1, 64);
     for (unsigned k = 0; k < 3; k++) {
         strays = hw_mem_stray_pages();
-        hw_machine *m = hw_create(&cfg, &err);
-        assert_non_null(m);
+        hw_machine *m = small_machine();
         uint8_t *base = hw_mem_ptr(m, 0, 1);
         assert_int_equal(base[HW_PAGE_SIZE + 200], 0); /* cleared by the audit */
         base[HW_PAGE_SIZE + 300] = 9;
@@ -200,13 +194,8 @@ static void test_audit_sampled_then_sticky(void **state)
 static void test_audit_finds_stray_writes(void **state)
 {
     (void)state;
-    hw_config cfg;
-    hw_config_default(&cfg);
-    cfg.mem_bytes = 1u << 20;
-    const char *err = NULL;
     bool audit = hw_mem_set_audit(true);
-    hw_machine *m = hw_create(&cfg, &err);
-    assert_non_null(m);
+    hw_machine *m = small_machine();
     uint8_t *base = hw_mem_ptr(m, 0, 1);
     assert_int_equal(hw_mem_alloc(m, 4 * HW_PAGE_SIZE, 1), HW_PAGE_SIZE);
     memset(base + HW_PAGE_SIZE, 1, 4 * HW_PAGE_SIZE); /* pages 1-4 resident from now on */
@@ -214,8 +203,7 @@ static void test_audit_finds_stray_writes(void **state)
     uint64_t strays = hw_mem_stray_pages();
     for (int tries = 0; tries < 20; tries++) {
         uint64_t before = faults_observe();
-        m = hw_create(&cfg, &err);
-        assert_non_null(m);
+        m = small_machine();
         assert_int_equal(hw_mem_alloc(m, 4, 1), HW_PAGE_SIZE);
         base[HW_PAGE_SIZE + 2] = 7;        /* inside the allocation's bytes */
         base[HW_PAGE_SIZE + 100] = 8;      /* outside: stray */
@@ -226,8 +214,7 @@ static void test_audit_finds_stray_writes(void **state)
             continue;
         }
         assert_int_equal(hw_mem_stray_pages(), strays + 2);
-        m = hw_create(&cfg, &err);
-        assert_non_null(m);
+        m = small_machine();
         for (size_t i = 0; i < 4 * HW_PAGE_SIZE; i++)
             assert_int_equal(base[i], 0);
         hw_destroy(m);
@@ -270,11 +257,9 @@ static void write_spans(hw_machine *m, bool strays)
 
 /* A machine whose pages [0, SPAN_PAGES) are made resident by writing them (through what it was
  * handed, so that release zeroes them). */
-static hw_machine *machine_resident(const hw_config *cfg)
+static hw_machine *machine_resident(void)
 {
-    const char *err = NULL;
-    hw_machine *m = hw_create(cfg, &err);
-    assert_non_null(m);
+    hw_machine *m = small_machine();
     memset(hw_mem_ptr(m, 0, SPAN_BYTES), 1, SPAN_BYTES);
     return m;
 }
@@ -282,17 +267,13 @@ static hw_machine *machine_resident(const hw_config *cfg)
 static void test_release_zeroes_exactly_what_was_written(void **state)
 {
     (void)state;
-    hw_config cfg;
-    hw_config_default(&cfg);
-    cfg.mem_bytes = 1u << 20;
-    const char *err = NULL;
     assert_int_equal(hw_mem_stray_pages(), 0);
     bool audit = hw_mem_set_audit(false);
-    hw_destroy(machine_resident(&cfg));
-    hw_machine *m = hw_create(&cfg, &err);
+    hw_destroy(machine_resident());
+    hw_machine *m = small_machine();
     write_spans(m, false);
     hw_destroy(m);
-    m = hw_create(&cfg, &err);
+    m = small_machine();
     const uint8_t *ram = hw_mem_ptr(m, 0, SPAN_BYTES);
     for (size_t i = 0; i < SPAN_BYTES; i++)
         if (ram[i])
@@ -302,9 +283,9 @@ static void test_release_zeroes_exactly_what_was_written(void **state)
 
     hw_mem_set_audit(true); /* drops the spare: a new mapping, made resident again */
     for (int tries = 0; tries < 20; tries++) {
-        hw_destroy(machine_resident(&cfg));
+        hw_destroy(machine_resident());
         uint64_t strays = hw_mem_stray_pages(), before = faults_observe();
-        m = hw_create(&cfg, &err);
+        m = small_machine();
         write_spans(m, true);
         hw_destroy(m);
         if (faults_latest() != before)

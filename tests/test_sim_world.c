@@ -570,14 +570,13 @@ static void test_timeout_bound(void **state)
 }
 
 /*
- * The scheduler's fast path (world.c, alone()): at most platform points the CPU that reached it
- * simply continues, decided from what the last full scheduler iteration saw of the other CPUs.
- * Each test below has CPU 0 run alone through many points while CPU 1 waits, then lets CPU 1's
- * wait end in a way that CPU 0's own step causes or that time brings, and checks that CPU 1
- * runs at the very point the full iteration would let it: the chooser always takes CPU 1 when
- * it is a candidate, so a fast path that kept CPU 0 going a point too long shows in `seen`.
+ * Wake-ups while one CPU runs through many points. Each test below has CPU 0 make point after
+ * point while CPU 1 waits, then lets CPU 1's wait end in a way that CPU 0's own step causes
+ * (a lock release, a store) or that time brings (a sleep or a relax deadline), and checks that
+ * CPU 1 runs at the very point where it becomes a candidate: the chooser always takes CPU 1 when
+ * it can, so a scheduler that kept CPU 0 going a point too long shows in `seen`.
  */
-struct alone_run {
+struct wake_run {
     qi_lock lock;
     uint32_t *flag;     /* in simulated RAM */
     uint32_t *word;     /* in simulated RAM: CPU 0's ticks add 0 to it */
@@ -589,7 +588,7 @@ struct alone_run {
     hw_time vals[1000]; /* the time of each of CPU 0's ticks */
 };
 
-#define ALONE_WAKE (10 * HW_US)
+#define WAKE_AT (10 * HW_US)
 
 static unsigned prefer_last(void *ctx, const sim_world *w, const unsigned *c, unsigned n,
                             uint64_t step)
@@ -600,7 +599,7 @@ static unsigned prefer_last(void *ctx, const sim_world *w, const unsigned *c, un
 
 /* One tick of CPU 0: an atomic add of 0, a platform point that changes nothing (no store, no
  * epoch change). Returns the time it ran at. */
-static hw_time tick(qi_platform *p, struct alone_run *r)
+static hw_time tick(qi_platform *p, struct wake_run *r)
 {
     qi_plat_fetch_add32(p, r->word, 0);
     hw_time v = sim_now(sim_platform_world(p));
@@ -610,27 +609,37 @@ static hw_time tick(qi_platform *p, struct alone_run *r)
     return v;
 }
 
-static void ticks(qi_platform *p, struct alone_run *r, unsigned n)
+static void ticks(qi_platform *p, struct wake_run *r, unsigned n)
 {
     for (unsigned i = 0; i < n; i++)
         tick(p, r);
 }
 
-static struct alone_run *alone_run_new(struct fixture *f)
+static struct wake_run *wake_run_new(struct fixture *f)
 {
-    struct alone_run *r = test_calloc(1, sizeof(*r));
+    struct wake_run *r = test_calloc(1, sizeof(*r));
     r->flag = sim_dma_alloc(sim_platform(f->w, 0), 4);
     r->word = sim_dma_alloc(sim_platform(f->w, 0), 4);
     sim_set_chooser(f->w, prefer_last, NULL);
     return r;
 }
 
+/* Run CPU 0's and CPU 1's bodies over r to the end. */
+static void run_wake(struct fixture *f, sim_cpu_fn cpu0, sim_cpu_fn cpu1, struct wake_run *r)
+{
+    sim_set_cpu(f->w, 0, cpu0, r);
+    sim_set_cpu(f->w, 1, cpu1, r);
+    sim_outcome out;
+    sim_run(f->w, &out);
+    assert_int_equal(out.stop, SIM_STOP_DONE);
+}
+
 static void hold_then_release(sim_world *w, unsigned cpu, void *arg)
 {
-    struct alone_run *r = arg;
+    struct wake_run *r = arg;
     qi_platform *p = sim_platform(w, cpu);
     qi_plat_lock(p, &r->lock);
-    while (tick(p, r) < 2 * ALONE_WAKE)
+    while (tick(p, r) < 2 * WAKE_AT)
         ;
     r->at_unlock = r->count;
     qi_plat_unlock(p, &r->lock); /* does not move the epoch */
@@ -639,9 +648,9 @@ static void hold_then_release(sim_world *w, unsigned cpu, void *arg)
 
 static void sleep_then_lock(sim_world *w, unsigned cpu, void *arg)
 {
-    struct alone_run *r = arg;
+    struct wake_run *r = arg;
     qi_platform *p = sim_platform(w, cpu);
-    sim_cpu_sleep(p, ALONE_WAKE); /* CPU 0 takes the lock meanwhile */
+    sim_cpu_sleep(p, WAKE_AT); /* CPU 0 takes the lock meanwhile */
     qi_plat_lock(p, &r->lock);
     r->seen = r->count;
     r->got = sim_now(w);
@@ -650,17 +659,13 @@ static void sleep_then_lock(sim_world *w, unsigned cpu, void *arg)
 
 /* CPU 1 waits for a lock that CPU 0 holds; CPU 0's unlock must make CPU 1 a candidate at
  * CPU 0's next point, although nothing but the lock word changed. */
-static void test_alone_lock_release(void **state)
+static void test_wake_on_lock_release(void **state)
 {
     (void)state;
     struct fixture f = make(2, 0);
-    struct alone_run *r = alone_run_new(&f);
-    sim_set_cpu(f.w, 0, hold_then_release, r);
-    sim_set_cpu(f.w, 1, sleep_then_lock, r);
-    sim_outcome out;
-    sim_run(f.w, &out);
-    assert_int_equal(out.stop, SIM_STOP_DONE);
-    assert_true(r->got >= 2 * ALONE_WAKE); /* it did wait for CPU 0's unlock */
+    struct wake_run *r = wake_run_new(&f);
+    run_wake(&f, hold_then_release, sleep_then_lock, r);
+    assert_true(r->got >= 2 * WAKE_AT); /* it did wait for CPU 0's unlock */
     assert_true(r->at_unlock > 100);
     assert_int_equal(r->seen, r->at_unlock);
     assert_int_equal(r->count, r->at_unlock + 20);
@@ -670,7 +675,7 @@ static void test_alone_lock_release(void **state)
 
 static void tick_store_tick(sim_world *w, unsigned cpu, void *arg)
 {
-    struct alone_run *r = arg;
+    struct wake_run *r = arg;
     qi_platform *p = sim_platform(w, cpu);
     ticks(p, r, 100);
     qi_plat_store32(p, r->flag, 1); /* a plain store, not a point: it moves the epoch */
@@ -679,7 +684,7 @@ static void tick_store_tick(sim_world *w, unsigned cpu, void *arg)
 
 static void poll_flag_count(sim_world *w, unsigned cpu, void *arg)
 {
-    struct alone_run *r = arg;
+    struct wake_run *r = arg;
     qi_platform *p = sim_platform(w, cpu);
     while (!qi_plat_load32(p, r->flag))
         qi_plat_relax(p, 0);
@@ -688,16 +693,12 @@ static void poll_flag_count(sim_world *w, unsigned cpu, void *arg)
 
 /* CPU 1 is parked in a quiet polling loop with no deadline; CPU 0's store to the flag it polls
  * must wake it at CPU 0's next point. */
-static void test_alone_parked_woken_by_store(void **state)
+static void test_wake_parked_on_store(void **state)
 {
     (void)state;
     struct fixture f = make(2, 0);
-    struct alone_run *r = alone_run_new(&f);
-    sim_set_cpu(f.w, 0, tick_store_tick, r);
-    sim_set_cpu(f.w, 1, poll_flag_count, r);
-    sim_outcome out;
-    sim_run(f.w, &out);
-    assert_int_equal(out.stop, SIM_STOP_DONE);
+    struct wake_run *r = wake_run_new(&f);
+    run_wake(&f, tick_store_tick, poll_flag_count, r);
     assert_int_equal(r->seen, 100);
     assert_int_equal(r->count, 150);
     test_free(r);
@@ -711,14 +712,14 @@ static void tick_many(sim_world *w, unsigned cpu, void *arg)
 
 static void sleep_count(sim_world *w, unsigned cpu, void *arg)
 {
-    struct alone_run *r = arg;
+    struct wake_run *r = arg;
     sim_cpu_sleep(sim_platform(w, cpu), r->wake);
     r->seen = r->count;
 }
 
 static void poll_deadline_count(sim_world *w, unsigned cpu, void *arg)
 {
-    struct alone_run *r = arg;
+    struct wake_run *r = arg;
     qi_platform *p = sim_platform(w, cpu);
     do {
         qi_plat_relax(p, r->wake); /* quiet from the second: parked until the deadline */
@@ -731,7 +732,7 @@ static void poll_deadline_count(sim_world *w, unsigned cpu, void *arg)
  * and not before: CPU 0's clock at its point is its previous tick's time plus the cost of a
  * tick. Over as many wake-up times as a tick costs nanoseconds, one of CPU 0's points falls
  * exactly a window before r->wake: the boundary itself is tested. */
-static void test_alone_until_time(void **state)
+static void test_wake_at_window_boundary(void **state)
 {
     (void)state;
     sim_cpu_fn waiters[] = {sleep_count, poll_deadline_count};
@@ -740,13 +741,9 @@ static void test_alone_until_time(void **state)
             struct fixture f = make(2, 0);
             const sim_config *sc = sim_get_config(f.w);
             assert_int_equal(sc->cost.atomic, 20);
-            struct alone_run *r = alone_run_new(&f);
-            r->wake = ALONE_WAKE + d;
-            sim_set_cpu(f.w, 0, tick_many, r);
-            sim_set_cpu(f.w, 1, waiters[k], r);
-            sim_outcome out;
-            sim_run(f.w, &out);
-            assert_int_equal(out.stop, SIM_STOP_DONE);
+            struct wake_run *r = wake_run_new(&f);
+            r->wake = WAKE_AT + d;
+            run_wake(&f, tick_many, waiters[k], r);
             assert_true(r->seen > 1 && r->seen < 1000);
             hw_time last = r->vals[r->seen - 1];
             assert_true(last + sc->window < r->wake);
@@ -796,9 +793,9 @@ int main(void)
         cmocka_unit_test(test_irq_after_workload_other_cpu),
         cmocka_unit_test(test_timeout_bound),
         cmocka_unit_test(test_bad_config),
-        cmocka_unit_test(test_alone_lock_release),
-        cmocka_unit_test(test_alone_parked_woken_by_store),
-        cmocka_unit_test(test_alone_until_time),
+        cmocka_unit_test(test_wake_on_lock_release),
+        cmocka_unit_test(test_wake_parked_on_store),
+        cmocka_unit_test(test_wake_at_window_boundary),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -73,11 +73,18 @@ uint64_t qi_plat_virt_to_phys(qi_platform *p, const volatile void *va)
  * hardware has something due before the access's time: then the scheduler lets the hardware
  * act first (a wait's status write lands before a load due after it), as it would at any point.
  * The common case, nothing due, continues the step. */
+/* Nothing can make the order of c's next access matter to the hardware: it has nothing due
+ * before the access's time, and not every access is to be a point. */
+static bool hardware_not_due(sim_world *w, const struct sim_cpu *c)
+{
+    return !w->cfg.mem_points && hw_next_event(w->hw) > c->t;
+}
+
 static struct sim_cpu *mem_access(qi_platform *p, bool load)
 {
     sim_world *w = p->w;
     struct sim_cpu *c = &w->cpu[p->cpu];
-    if (!w->cfg.mem_points && hw_next_event(w->hw) > c->t)
+    if (hardware_not_due(w, c))
         return c;
     c->loading = load; /* a read: still polling after a quiet relax */
     return sim__point(p, OP_MEM);
@@ -95,7 +102,7 @@ static struct sim_cpu *mem_access(qi_platform *p, bool load)
  */
 static bool commutes(sim_world *w, const struct sim_cpu *c)
 {
-    return !w->cfg.mem_points && !c->irq_pending && hw_next_event(w->hw) > c->t;
+    return !c->irq_pending && hardware_not_due(w, c);
 }
 
 uint32_t qi_plat_load32(qi_platform *p, const volatile uint32_t *addr)
