@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "qinval/vtd.h"
 #include "sim/sim.h"
 
 struct fixture {
@@ -134,9 +135,10 @@ static void test_plain_accesses_stay_in_step(void **state)
 
 /* Releasing a lock, re-enabling interrupts with none pending and reading the clock commute
  * with everything the other CPUs can do, so with nothing due in the hardware only the acquire
- * is a point: ten rounds of lock, unlock, interrupts back on, clock read take the start plus
- * ten steps (forty-one with mem_points, where each is a point). The clock still advances by
- * every operation's cost. */
+ * is a point, and the first one not even that (a right-mover in the start's step): ten rounds
+ * of lock, unlock, interrupts back on, clock read take the start plus nine steps (forty-one
+ * with mem_points, where each is a point). The clock still advances by every operation's
+ * cost. */
 struct clock_rounds {
     qi_lock lock;
     uint64_t seen[10];
@@ -171,7 +173,7 @@ static void commuting_rounds(bool mem_points, uint64_t want_steps)
 static void test_commuting_operations_in_step(void **state)
 {
     (void)state;
-    commuting_rounds(false, 11);
+    commuting_rounds(false, 10);
     commuting_rounds(true, 41);
 }
 
@@ -215,6 +217,183 @@ static void test_pending_irq_taken_at_restore(void **state)
     assert_int_equal(out.stop, SIM_STOP_DONE);
     assert_int_equal(r.calls_after_restore, 1);
     done(&f);
+}
+
+/* ---- reduction by movers: an acquire, one conflicting operation and a release share a step */
+
+struct mover_loop {
+    qi_lock lock;
+    uint32_t *mark; /* in simulated RAM */
+    unsigned rounds;
+    uint32_t sum;
+};
+
+/* A polling iteration as drivers write it: relax, take the lock, read a register, drop the
+ * lock, note progress in memory (a store, so no iteration is quiet). */
+static void poll_iterations(sim_world *w, unsigned cpu, void *arg)
+{
+    struct mover_loop *m = arg;
+    qi_platform *p = sim_platform(w, cpu);
+    for (unsigned i = 0; i < m->rounds; i++) {
+        qi_plat_relax(p, 0);
+        qi_plat_lock(p, &m->lock);
+        m->sum += qi_plat_read32(p, VTD_REG_FEDATA);
+        qi_plat_unlock(p, &m->lock);
+        qi_plat_store32(p, m->mark, i + 1);
+    }
+}
+
+/* Two register reads per critical section: the second conflicts again, so it is a point, and
+ * so is the next acquire (it follows a release). */
+static void two_reads_under_lock(sim_world *w, unsigned cpu, void *arg)
+{
+    struct mover_loop *m = arg;
+    qi_platform *p = sim_platform(w, cpu);
+    for (unsigned i = 0; i < m->rounds; i++) {
+        qi_plat_lock(p, &m->lock);
+        m->sum += qi_plat_read32(p, VTD_REG_FEDATA);
+        m->sum += qi_plat_read32(p, VTD_REG_FEADDR);
+        qi_plat_unlock(p, &m->lock);
+    }
+}
+
+static uint64_t steps_of(sim_cpu_fn fn, bool mem_points)
+{
+    struct fixture f = make_opt(1, 0, mem_points, 0);
+    struct mover_loop m = {.rounds = 10};
+    m.mark = sim_dma_alloc(sim_platform(f.w, 0), 4);
+    sim_set_cpu(f.w, 0, fn, &m);
+    sim_outcome out;
+    sim_run(f.w, &out);
+    assert_int_equal(out.stop, SIM_STOP_DONE);
+    if (fn == poll_iterations)
+        assert_int_equal(*m.mark, 10);
+    done(&f);
+    return out.steps;
+}
+
+/* Ten iterations of relax, lock, register read, unlock, store: one step each from its relax,
+ * plus the start (fifty-one steps with mem_points, where each operation is a point). */
+static void test_poll_iteration_is_one_step(void **state)
+{
+    (void)state;
+    assert_int_equal(steps_of(poll_iterations, false), 11);
+    assert_int_equal(steps_of(poll_iterations, true), 51);
+}
+
+/* Ten rounds of lock, read, read, unlock: the first acquire and read join the start, then
+ * every second read and every later acquire is a point: 1 + 1 + 9 * 2 steps (forty-one with
+ * mem_points). */
+static void test_second_conflict_is_a_point(void **state)
+{
+    (void)state;
+    assert_int_equal(steps_of(two_reads_under_lock, false), 20);
+    assert_int_equal(steps_of(two_reads_under_lock, true), 41);
+}
+
+/* The lock still excludes when its acquire folds into a step (strict alternation, no
+ * mem_points). */
+static void test_folded_lock_excludes(void **state)
+{
+    (void)state;
+    struct fixture f = make(2, 0);
+    sim_outcome out;
+    assert_int_equal(count_twice(&f, add_under_lock, &out), 100);
+    done(&f);
+}
+
+/* Exhaustive schedules of a chooser that replays a prefix of choices and takes the first
+ * candidate after it, recording how many candidates each decision had. */
+struct dfs {
+    unsigned pick[64], width[64];
+    unsigned depth, prefix;
+};
+
+static unsigned dfs_choose(void *ctx, const sim_world *w, const unsigned *c, unsigned n,
+                           uint64_t step)
+{
+    (void)w, (void)c, (void)step;
+    struct dfs *d = ctx;
+    assert_true(d->depth < 64);
+    unsigned k = d->depth++;
+    if (k >= d->prefix)
+        d->pick[k] = 0;
+    d->width[k] = n;
+    return d->pick[k];
+}
+
+/* The next prefix in depth-first order; false when every schedule was run. */
+static bool dfs_next(struct dfs *d)
+{
+    while (d->depth > 0 && d->pick[d->depth - 1] + 1 >= d->width[d->depth - 1])
+        d->depth--;
+    if (d->depth == 0)
+        return false;
+    d->pick[d->depth - 1]++;
+    d->prefix = d->depth;
+    d->depth = 0;
+    return true;
+}
+
+struct publish {
+    qi_lock lock;
+    uint32_t before, after; /* cpu1: FEDATA read without, then with the lock */
+};
+
+/* cpu0 writes FEDATA under the lock; cpu1 reads it once without the lock, then once under it. */
+static void publish_writer(sim_world *w, unsigned cpu, void *arg)
+{
+    struct publish *x = arg;
+    qi_platform *p = sim_platform(w, cpu);
+    qi_plat_lock(p, &x->lock);
+    qi_plat_write32(p, VTD_REG_FEDATA, 1);
+    qi_plat_unlock(p, &x->lock);
+}
+
+static void publish_reader(sim_world *w, unsigned cpu, void *arg)
+{
+    struct publish *x = arg;
+    qi_platform *p = sim_platform(w, cpu);
+    x->before = qi_plat_read32(p, VTD_REG_FEDATA);
+    qi_plat_lock(p, &x->lock);
+    x->after = qi_plat_read32(p, VTD_REG_FEDATA);
+    qi_plat_unlock(p, &x->lock);
+}
+
+/* Bit (2 * before + after) for every outcome some schedule reaches; counts the schedules. */
+static unsigned publish_outcomes(bool mem_points, unsigned *schedules)
+{
+    struct dfs d = {0};
+    unsigned seen = 0;
+    *schedules = 0;
+    do {
+        struct fixture f = make_opt(2, 0, mem_points, 0);
+        struct publish x = {0};
+        sim_set_cpu(f.w, 0, publish_writer, &x);
+        sim_set_cpu(f.w, 1, publish_reader, &x);
+        sim_set_chooser(f.w, dfs_choose, &d);
+        sim_outcome out;
+        sim_run(f.w, &out);
+        assert_int_equal(out.stop, SIM_STOP_DONE);
+        seen |= 1u << (2 * x.before + x.after);
+        ++*schedules;
+        done(&f);
+    } while (dfs_next(&d));
+    return seen;
+}
+
+/* Folding loses no outcome: every schedule of the points left reaches exactly the outcomes of
+ * every schedule with each operation a point — (0,0), (0,1) and (1,1), never (1,0) — with
+ * fewer schedules. */
+static void test_folding_keeps_every_outcome(void **state)
+{
+    (void)state;
+    unsigned folded, all;
+    unsigned with_folding = publish_outcomes(false, &folded);
+    unsigned every_point = publish_outcomes(true, &all);
+    assert_int_equal(every_point, 1u << 0 | 1u << 1 | 1u << 3);
+    assert_int_equal(with_folding, every_point);
+    assert_true(folded < all);
 }
 
 /* A caller's step budget stops the run as an abort naming the budget, not as a verdict. */
@@ -780,6 +959,10 @@ int main(void)
         cmocka_unit_test(test_plain_accesses_stay_in_step),
         cmocka_unit_test(test_commuting_operations_in_step),
         cmocka_unit_test(test_pending_irq_taken_at_restore),
+        cmocka_unit_test(test_poll_iteration_is_one_step),
+        cmocka_unit_test(test_second_conflict_is_a_point),
+        cmocka_unit_test(test_folded_lock_excludes),
+        cmocka_unit_test(test_folding_keeps_every_outcome),
         cmocka_unit_test(test_step_budget),
         cmocka_unit_test(test_proved_hang),
         cmocka_unit_test(test_hard_lockup_polling),

@@ -13,46 +13,125 @@
 #include "sim/world_internal.h"
 #include "util/grow.h"
 
+/* ---- when an operation needs no point of its own ---- */
+
+/* Nothing can make the order of c's next access matter to the hardware: it has nothing due
+ * before the access's time, and not every access is to be a point. */
+static bool hardware_not_due(sim_world *w, const struct sim_cpu *c)
+{
+    return !w->cfg.mem_points && hw_next_event(w->hw) > c->t;
+}
+
+/*
+ * Three operations no other CPU can observe before this CPU's next point: releasing a lock
+ * (only an acquire can see it, and an acquire is a point), re-enabling interrupts with none
+ * pending, and reading the clock. Whatever another CPU does meanwhile commutes with them, so
+ * a point there would only split one behaviour into several equivalent schedules. They are
+ * points only when the order can matter: the hardware has an action due before the
+ * operation's time (it acts first, as at any point: a fault event may then be delivered
+ * right as interrupts come back on, a clock read sees the hardware caught up), an interrupt
+ * is pending, or mem_points asks for every access to be a point.
+ */
+static bool commutes(sim_world *w, const struct sim_cpu *c)
+{
+    return !c->irq_pending && hardware_not_due(w, c);
+}
+
+/* A folded operation runs at the CPU's own time, as it would had the scheduler let this CPU
+ * go on at a point there: the world's clock moves up to it (the hardware has nothing due
+ * until after it, commutes()). */
+static void catch_up(sim_world *w, const struct sim_cpu *c)
+{
+    if (c->t > w->now) {
+        w->now = c->t;
+        hw_advance(w->hw, c->t);
+    }
+}
+
+/*
+ * Reduction by movers (Lipton). A lock acquire is a right-mover: while this CPU holds the
+ * lock, no other CPU's operation can be an acquire or a release of it, so every other
+ * operation commutes with the acquire, and any interleaving of other CPUs between the acquire
+ * and what follows equals one where they ran before the acquire. A release (and interrupts
+ * coming back on) is a left-mover, by the same argument the other way. So one step may run
+ * right-movers, then one operation that does conflict with other CPUs (an MMIO access, an
+ * atomic), then left-movers, with no point inside: a polling iteration "relax; lock; read
+ * the status register; unlock" is then one step from its relax, not three. The conflicting
+ * operation folds into the step only when the order cannot matter to the hardware or to an
+ * interrupt (commutes()); else, and whenever the step already had its conflicting operation
+ * or a left-mover, it is a point of its own. With mem_points every operation is a point.
+ * Returns true, and moves the step on, when c's conflicting operation folds into its step.
+ */
+static bool fold_conflict(sim_world *w, struct sim_cpu *c)
+{
+    if (c->phase != PHASE_MOVERS || !commutes(w, c))
+        return false;
+    c->phase = PHASE_CONFLICT;
+    catch_up(w, c);
+    return true;
+}
+
+/* The CPU that is to run an MMIO access or an atomic now: itself if the access folds into
+ * its step (charge it with sim__charge_more), or after a point (sim__charge). */
+static struct sim_cpu *conflict_point(qi_platform *p, enum cpu_op op, bool *folded)
+{
+    struct sim_cpu *c = &p->w->cpu[p->cpu];
+    *folded = fold_conflict(p->w, c);
+    return *folded ? c : sim__point(p, op);
+}
+
+static void charge(struct sim_cpu *c, bool folded, hw_time cost)
+{
+    if (folded)
+        sim__charge_more(c, cost);
+    else
+        sim__charge(c, cost);
+}
+
 /* ---- registers ---- */
 
 uint32_t qi_plat_read32(qi_platform *p, uint32_t off)
 {
-    struct sim_cpu *c = sim__point(p, OP_MMIO);
+    bool folded;
+    struct sim_cpu *c = conflict_point(p, OP_MMIO, &folded);
     hw_set_actor(p->w->hw, (int)c->id);
     uint32_t v = hw_mmio_read32(p->w->hw, off);
     hw_set_actor(p->w->hw, -1);
-    sim__charge(c, p->w->cfg.cost.mmio_read);
+    charge(c, folded, p->w->cfg.cost.mmio_read);
     return v;
 }
 
 uint64_t qi_plat_read64(qi_platform *p, uint32_t off)
 {
-    struct sim_cpu *c = sim__point(p, OP_MMIO);
+    bool folded;
+    struct sim_cpu *c = conflict_point(p, OP_MMIO, &folded);
     hw_set_actor(p->w->hw, (int)c->id);
     uint64_t v = hw_mmio_read64(p->w->hw, off);
     hw_set_actor(p->w->hw, -1);
-    sim__charge(c, p->w->cfg.cost.mmio_read);
+    charge(c, folded, p->w->cfg.cost.mmio_read);
     return v;
 }
 
 void qi_plat_write32(qi_platform *p, uint32_t off, uint32_t val)
 {
-    struct sim_cpu *c = sim__point(p, OP_MMIO);
+    bool folded;
+    struct sim_cpu *c = conflict_point(p, OP_MMIO, &folded);
     hw_set_actor(p->w->hw, (int)c->id);
     hw_mmio_write32(p->w->hw, off, val);
     hw_set_actor(p->w->hw, -1);
     sim__mutated(p->w);
-    sim__charge(c, p->w->cfg.cost.mmio_write);
+    charge(c, folded, p->w->cfg.cost.mmio_write);
 }
 
 void qi_plat_write64(qi_platform *p, uint32_t off, uint64_t val)
 {
-    struct sim_cpu *c = sim__point(p, OP_MMIO);
+    bool folded;
+    struct sim_cpu *c = conflict_point(p, OP_MMIO, &folded);
     hw_set_actor(p->w->hw, (int)c->id);
     hw_mmio_write64(p->w->hw, off, val);
     hw_set_actor(p->w->hw, -1);
     sim__mutated(p->w);
-    sim__charge(c, p->w->cfg.cost.mmio_write);
+    charge(c, folded, p->w->cfg.cost.mmio_write);
 }
 
 /* ---- memory ---- */
@@ -73,13 +152,6 @@ uint64_t qi_plat_virt_to_phys(qi_platform *p, const volatile void *va)
  * hardware has something due before the access's time: then the scheduler lets the hardware
  * act first (a wait's status write lands before a load due after it), as it would at any point.
  * The common case, nothing due, continues the step. */
-/* Nothing can make the order of c's next access matter to the hardware: it has nothing due
- * before the access's time, and not every access is to be a point. */
-static bool hardware_not_due(sim_world *w, const struct sim_cpu *c)
-{
-    return !w->cfg.mem_points && hw_next_event(w->hw) > c->t;
-}
-
 static struct sim_cpu *mem_access(qi_platform *p, bool load)
 {
     sim_world *w = p->w;
@@ -88,21 +160,6 @@ static struct sim_cpu *mem_access(qi_platform *p, bool load)
         return c;
     c->loading = load; /* a read: still polling after a quiet relax */
     return sim__point(p, OP_MEM);
-}
-
-/*
- * Three operations no other CPU can observe before this CPU's next point: releasing a lock
- * (only an acquire can see it, and an acquire is a point), re-enabling interrupts with none
- * pending, and reading the clock. Whatever another CPU does meanwhile commutes with them, so
- * a point there would only split one behaviour into several equivalent schedules. They are
- * points only when the order can matter: the hardware has an action due before the
- * operation's time (it acts first, as at any point: a fault event may then be delivered
- * right as interrupts come back on, a clock read sees the hardware caught up), an interrupt
- * is pending, or mem_points asks for every access to be a point.
- */
-static bool commutes(sim_world *w, const struct sim_cpu *c)
-{
-    return !c->irq_pending && hardware_not_due(w, c);
 }
 
 uint32_t qi_plat_load32(qi_platform *p, const volatile uint32_t *addr)
@@ -129,18 +186,20 @@ void qi_plat_wmb(qi_platform *p)
 
 uint32_t qi_plat_fetch_add32(qi_platform *p, volatile uint32_t *addr, uint32_t val)
 {
-    struct sim_cpu *c = sim__point(p, OP_ATOMIC);
+    bool folded;
+    struct sim_cpu *c = conflict_point(p, OP_ATOMIC, &folded);
     uint32_t old = *addr;
     *addr = old + val;
     if (val)
         sim__mutated(p->w);
-    sim__charge(c, p->w->cfg.cost.atomic);
+    charge(c, folded, p->w->cfg.cost.atomic);
     return old;
 }
 
 bool qi_plat_cas32(qi_platform *p, volatile uint32_t *addr, uint32_t *expected, uint32_t val)
 {
-    struct sim_cpu *c = sim__point(p, OP_ATOMIC);
+    bool folded;
+    struct sim_cpu *c = conflict_point(p, OP_ATOMIC, &folded);
     bool ok = *addr == *expected;
     if (ok) {
         if (*addr != val)
@@ -149,7 +208,7 @@ bool qi_plat_cas32(qi_platform *p, volatile uint32_t *addr, uint32_t *expected, 
     } else {
         *expected = *addr;
     }
-    sim__charge(c, p->w->cfg.cost.atomic);
+    charge(c, folded, p->w->cfg.cost.atomic);
     return ok;
 }
 
@@ -179,8 +238,10 @@ void qi_plat_irq_restore(qi_platform *p, unsigned long flags)
     c->irqs_off = false;
     sim__event(p->w, (int)c->id, SIM_EV_IRQ_ON, 0, 0);
     /* Interrupts that arrived meanwhile are taken now: a scheduling point, when there are. */
-    if (commutes(p->w, c))
+    if (commutes(p->w, c)) {
+        c->phase = PHASE_RELEASED; /* a left-mover (fold_conflict) */
         return;
+    }
     c = sim__point(p, OP_IRQ);
     sim__charge(c, 0);
 }
@@ -188,12 +249,19 @@ void qi_plat_irq_restore(qi_platform *p, unsigned long flags)
 void qi_plat_lock(qi_platform *p, qi_lock *l)
 {
     struct sim_cpu *c = &p->w->cpu[p->cpu];
-    c->want = l;
-    c = sim__point(p, OP_LOCK); /* the scheduler runs it only once the lock is free */
-    c->want = NULL;
+    /* A free lock taken where the step holds only movers so far is one more right-mover
+     * (fold_conflict); otherwise the acquire is a point, run once the lock is free. */
+    bool folded = l->word == 0 && c->phase == PHASE_MOVERS && commutes(p->w, c);
+    if (folded) {
+        catch_up(p->w, c);
+    } else {
+        c->want = l;
+        c = sim__point(p, OP_LOCK);
+        c->want = NULL;
+    }
     l->word = c->id + 1;
     sim__event(p->w, (int)c->id, SIM_EV_LOCK, (uint64_t)(uintptr_t)l, c->irqs_off);
-    sim__charge(c, p->w->cfg.cost.lock);
+    charge(c, folded, p->w->cfg.cost.lock);
 }
 
 void qi_plat_unlock(qi_platform *p, qi_lock *l)
@@ -207,6 +275,7 @@ void qi_plat_unlock(qi_platform *p, qi_lock *l)
         return;
     }
     l->word = 0;
+    c->phase = PHASE_RELEASED; /* a left-mover (fold_conflict) */
     sim__event(p->w, (int)c->id, SIM_EV_UNLOCK, (uint64_t)(uintptr_t)l, 0);
     if (point)
         sim__charge(c, p->w->cfg.cost.lock);

@@ -357,6 +357,7 @@ static void deliver_irqs(sim_world *w, struct sim_cpu *c)
             w->irq_cpus &= ~(1ull << c->id);
         int ep = irq == HW_IRQ_HOTPLUG ? c->hotplug_ep : -1;
         c->in_irq = true;
+        c->phase = PHASE_CONFLICT; /* the handler's first operation is a point */
         sim__irqs_off(w, c);
         sim__event(w, (int)c->id, SIM_EV_IRQ_ENTRY, irq, (uint64_t)(int64_t)ep);
         c->t = w->now + w->cfg.cost.irq_entry;
@@ -371,6 +372,23 @@ static void deliver_irqs(sim_world *w, struct sim_cpu *c)
 
 static void reschedule(sim_world *w, struct sim_cpu *c);
 
+/* The phase a step begins in, by the operation at its point: an acquire (a right-mover) or
+ * local work (a relax, a sleep, a clock read, the start) leave room for one conflicting
+ * operation; anything else is that operation, or might be (world_internal.h). */
+static enum step_phase op_phase(enum cpu_op op)
+{
+    switch (op) {
+    case OP_START:
+    case OP_LOCK:
+    case OP_RELAX:
+    case OP_SLEEP:
+    case OP_CLOCK:
+        return PHASE_MOVERS;
+    default:
+        return PHASE_CONFLICT;
+    }
+}
+
 struct sim_cpu *sim__point(qi_platform *p, enum cpu_op op)
 {
     sim_world *w = p->w;
@@ -383,6 +401,7 @@ struct sim_cpu *sim__point(qi_platform *p, enum cpu_op op)
     c->loading = false;
     c->op = op;
     reschedule(w, c);
+    c->phase = op_phase(op);
     deliver_irqs(w, c);
     return c;
 }
