@@ -605,6 +605,10 @@ static void test_time_jumps_to_hardware_event(void **state)
     assert_int_equal(out.stop, SIM_STOP_DONE);
     assert_true(r.seen >= HW_S && r.seen < HW_S + 10 * HW_US);
     assert_true(out.steps < 1000);
+    /* One round validated the one jump; none was armed right after it, when the poller had
+     * not yet looked at the ITE it was about to leave its loop for. */
+    assert_int_equal(out.jumps, 1);
+    assert_int_equal(out.rounds, 1);
     done(&f);
 }
 

@@ -112,11 +112,13 @@ enum sim_stop {
 
 typedef struct sim_outcome {
     enum sim_stop stop;
-    int cpu;        /* the CPU concerned, or -1 */
-    bool irqs_off;  /* that CPU had interrupts disabled */
-    hw_time t;      /* virtual time of the verdict */
-    uint64_t steps; /* scheduling choices made */
-    bool guard;     /* decided by the step guard (CPU time), not by virtual time */
+    int cpu;         /* the CPU concerned, or -1 */
+    bool irqs_off;   /* that CPU had interrupts disabled */
+    hw_time t;       /* virtual time of the verdict */
+    uint64_t steps;  /* scheduling choices made */
+    uint64_t jumps;  /* times virtual time jumped because every CPU waited */
+    uint64_t rounds; /* quiescence rounds armed (each copies driver memory to compare) */
+    bool guard;      /* decided by the step guard (CPU time), not by virtual time */
     char why[256];
 } sim_outcome;
 

@@ -635,6 +635,7 @@ static void proved_hang(sim_world *w, enum sim_stop stop, const char *what)
 static void jump_to(sim_world *w, hw_time t)
 {
     sim__event(w, -1, SIM_EV_JUMP, w->now, t);
+    w->out.jumps++;
     w->now = t;
     hw_advance(w->hw, t);
     for (unsigned i = 0; i < w->cfg.ncpus; i++)
@@ -650,7 +651,15 @@ static bool try_jump(sim_world *w, bool all_waiting)
     if (!all_waiting)
         return false; /* a CPU is mid-iteration; an armed round stays valid while the epoch holds */
     if (!w->snap_armed || w->snap_epoch != w->epoch) {
+        /* Right after the hardware acted (a jump lands on its event), the pollers have not
+         * looked yet: most then leave their loops, so a round armed now is mostly dropped
+         * again, having copied driver memory for nothing. The first CPU step arms it. */
+        if (w->unseen) {
+            w->snap_armed = false;
+            return false;
+        }
         w->snap_armed = true;
+        w->out.rounds++;
         w->snap_epoch = w->epoch;
         w->snap_step = w->steps;
         snapshot_take(w);
@@ -813,10 +822,12 @@ static struct sim_cpu *pick_next(sim_world *w)
     if (te < tmin && te > w->now) { /* hardware acts before any CPU can */
         w->now = te;
         hw_advance(w->hw, te);
+        w->unseen = true;
         check_watchdog(w);
         return NULL;
     }
     if (try_jump(w, busy == 0)) {
+        w->unseen = true;
         check_watchdog(w);
         return NULL;
     }
@@ -844,6 +855,7 @@ static struct sim_cpu *pick_next(sim_world *w)
     if (check_watchdog(w))
         return NULL;
     c->t = w->now;
+    w->unseen = false;
     return c;
 }
 

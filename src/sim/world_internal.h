@@ -108,6 +108,9 @@ struct sim_world {
     bool snap_armed; /* all CPUs waited at snap_step with the epoch at snap_epoch, and driver
                         memory was copied to snap: a round later, unchanged means quiescent */
     uint64_t snap_epoch, snap_step;
+    bool unseen; /* the hardware acted or time jumped after the last CPU step: no CPU has
+                    looked at the machine as it is now, so a round armed now would arm on
+                    quiet flags that are out of date (try_jump) */
     uint8_t *snap;
     size_t cap_snap, snap_regions;
 
