@@ -314,10 +314,11 @@ static void garbage_body(sim_world *w, unsigned cpu, void *arg)
     qi_engine *e = sim_dma_alloc(p, sizeof(*e));
     uint8_t *slot_mem = sim_dma_alloc(p, 256 * sizeof(qi_slot) + 16);
     qi_slot *slots = (qi_slot *)(slot_mem + 8); /* guard bytes on both sides */
-    qi_dev *devs = sim_dma_alloc(p, 3 * sizeof(qi_dev));
+    uint8_t *dev_mem = sim_dma_alloc(p, 3 * sizeof(qi_dev) + 16);
+    qi_dev *devs = (qi_dev *)(dev_mem + 8); /* three records: not a whole number of 32 bytes */
     memset(e, 0xA5, sizeof(*e));
     memset(slot_mem, 0xA5, 256 * sizeof(qi_slot) + 16);
-    memset(devs, 0x5A, 3 * sizeof(qi_dev));
+    memset(dev_mem, 0x5A, 3 * sizeof(qi_dev) + 16);
     qi_engine_config cfg = {.queue = sim_dma_alloc(p, 256 * 16),
                             .entries = 256,
                             .status = sim_dma_alloc(p, (256 + 1) * 4),
@@ -338,6 +339,8 @@ static void garbage_body(sim_world *w, unsigned cpu, void *arg)
     cfg.ndevices = 3;
     ET_EQ(qi_engine_init(e, p, &cfg), 0);
     ET_CHECK(all_zero(devs, 3 * sizeof(qi_dev)));
+    ET_EQ(dev_mem[7], 0x5A);
+    ET_EQ(dev_mem[8 + 3 * sizeof(qi_dev)], 0x5A);
 }
 
 static void test_init_over_garbage(void **state)

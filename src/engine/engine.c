@@ -134,6 +134,12 @@ ZERO_FN static void zero_bytes(void *dst, size_t n)
         n--;
     }
     ZERO_VOLATILE any_word *w = (ZERO_VOLATILE any_word *)b;
+    for (; n >= 4 * sizeof(any_word); n -= 4 * sizeof(any_word), w += 4) {
+        w[0] = 0; /* four per iteration: the compiler may pair them into wider stores */
+        w[1] = 0;
+        w[2] = 0;
+        w[3] = 0;
+    }
     for (; n >= sizeof(any_word); n -= sizeof(any_word))
         *w++ = 0;
     b = (ZERO_VOLATILE uint8_t *)w;
