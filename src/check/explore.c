@@ -76,9 +76,13 @@ static uint64_t mix(uint64_t *s)
     return z ^ (z >> 31);
 }
 
+/* mix(s) % n. A 64-bit division costs more than the rest of a random decision; with n a power
+ * of two (two CPUs to choose from, the fault points) the remainder is the low bits, the same
+ * number without the division. */
 static unsigned below(uint64_t *s, unsigned n)
 {
-    return (unsigned)(mix(s) % n);
+    uint64_t r = mix(s);
+    return (unsigned)((n & (n - 1)) == 0 ? r & (n - 1) : r % n);
 }
 
 /* ---- random ---- */

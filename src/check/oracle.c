@@ -211,6 +211,12 @@ static bool queue_finding(const struct chk_exec *x, const hw_event *e, const vtd
     return !*rejected || !deliberately_bad(x, *rejected);
 }
 
+/* The kinds of record scan_log() looks at. Most of the log is other kinds (MMIO accesses
+ * above all, a polling loop reads a register every iteration): one test passes over them. */
+#define SCANNED_KINDS                                                                              \
+    (1ull << HW_EV_EXEC_DONE | 1ull << HW_EV_DMA | 1ull << HW_EV_SW_VIOLATION | 1ull << HW_EV_IQE)
+_Static_assert(HW_EV_COUNT <= 64, "SCANNED_KINDS has a bit per kind");
+
 static void scan_log(const struct chk_exec *x, struct log_scan *ls)
 {
     size_t n, k = 0;
@@ -219,6 +225,8 @@ static void scan_log(const struct chk_exec *x, struct log_scan *ls)
     ls->rejected = NULL;
     for (size_t i = 0; i < n; i++) {
         const hw_event *e = &ev[i];
+        if (!(SCANNED_KINDS >> e->kind & 1))
+            continue;
         switch (e->kind) {
         case HW_EV_EXEC_DONE:
             if (e->flags & HW_EVF_TIMEDOUT)
@@ -245,17 +253,24 @@ static void scan_log(const struct chk_exec *x, struct log_scan *ls)
     ls->ndone = k;
 }
 
-/* Was `want` executed by the hardware between the submit's call and its return? */
-static bool executed(const struct chk_submit *s, const vtd_desc *want, size_t ndone)
+/* The first entry of done_v[0, ndone) at or after log position pos. */
+static size_t first_done_at(size_t pos, size_t ndone)
 {
-    size_t lo = 0, hi = ndone; /* the first execution at or after the call */
+    size_t lo = 0, hi = ndone;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (done_v[mid].pos < s->hw0)
+        if (done_v[mid].pos < pos)
             lo = mid + 1;
         else
             hi = mid;
     }
+    return lo;
+}
+
+/* Was `want` executed by the hardware between the submit's call and its return? `lo` is
+ * first_done_at(s->hw0): the first execution at or after the call. */
+static bool executed(const struct chk_submit *s, const vtd_desc *want, size_t lo, size_t ndone)
+{
     struct cov_desc w = {.d = want};
     for (size_t k = lo; k < ndone && done_v[k].pos < s->hw1; k++)
         if (done_v[k].c.d && covers(&done_v[k].c, &w))
@@ -270,8 +285,9 @@ static void judge_lost(const struct chk_exec *x, const struct log_scan *ls, stru
         const struct chk_submit *s = &x->subs[k];
         if (!s->done || s->rc != DRV_OK)
             continue;
+        size_t lo = first_done_at(s->hw0, ls->ndone);
         for (unsigned i = 0; i < s->n; i++) {
-            if (executed(s, &s->d[i], ls->ndone))
+            if (executed(s, &s->d[i], lo, ls->ndone))
                 continue;
             vtd_desc_format(&s->d[i], text, sizeof(text));
             fire(j, CHK_LOST_INVALIDATION,

@@ -31,17 +31,23 @@ void chk_trace_free(chk_trace *t)
     memset(t, 0, sizeof(*t));
 }
 
-static void trace_push(chk_trace *t, unsigned v, unsigned n, unsigned dflt)
+/* Room for t->len + 1 decisions in each of the three parallel arrays (one capacity). */
+static __attribute__((noinline)) void trace_grow(chk_trace *t)
 {
-    if (t->len >= t->cap) { /* three parallel arrays, one capacity */
-        size_t cap = t->cap;
-        GROW(t->v, t->len, cap, 256);
-        cap = t->cap;
-        GROW(t->n, t->len, cap, 256);
-        cap = t->cap;
-        GROW(t->dflt, t->len, cap, 256);
-        t->cap = cap;
-    }
+    size_t cap = t->cap;
+    GROW(t->v, t->len, cap, 256);
+    cap = t->cap;
+    GROW(t->n, t->len, cap, 256);
+    cap = t->cap;
+    GROW(t->dflt, t->len, cap, 256);
+    t->cap = cap;
+}
+
+/* Called at every decision: the common case, room left, is three stores. */
+static inline void trace_push(chk_trace *t, unsigned v, unsigned n, unsigned dflt)
+{
+    if (t->len >= t->cap)
+        trace_grow(t);
     t->v[t->len] = (uint16_t)v;
     t->n[t->len] = (uint16_t)n;
     t->dflt[t->len] = (uint16_t)dflt;
@@ -51,10 +57,12 @@ static void trace_push(chk_trace *t, unsigned v, unsigned n, unsigned dflt)
 static unsigned decide(struct chk_exec *x, enum chk_decision_kind kind, unsigned n, unsigned dflt,
                        const unsigned *ids)
 {
-    unsigned v = n <= 1 ? 0 : x->decide(x->decide_ctx, kind, n, dflt, ids);
+    if (n <= 1)
+        return 0; /* no choice: not a decision */
+    unsigned v = x->decide(x->decide_ctx, kind, n, dflt, ids);
     if (v >= n)
         v = dflt;
-    if (x->trace && n > 1)
+    if (x->trace)
         trace_push(x->trace, v, n, dflt);
     return v;
 }
@@ -67,9 +75,9 @@ static unsigned choose_cpu(void *ctx, const sim_world *w, const unsigned *cands,
     /* The default keeps running the CPU of the last step, whether or not that step was a
      * choice (a CPU that ran alone because the others were not due yet keeps going). */
     int last = sim_last_ran(w);
-    unsigned dflt = 0;
+    unsigned keep = last >= 0 ? (unsigned)last : x->last_cpu, dflt = 0;
     for (unsigned i = 0; i < n; i++)
-        if (cands[i] == (last >= 0 ? (unsigned)last : x->last_cpu))
+        if (cands[i] == keep)
             dflt = i;
     enum chk_decision_kind kind =
         sim_cpu_next_local(w, cands[dflt]) ? CHK_DECIDE_SCHED_LOCAL : CHK_DECIDE_SCHED;
