@@ -253,12 +253,17 @@ void sim_coro__entry(sim_coro *c)
  *  - otherwise mincore() names the resident pages, `touched` is extended down to the lowest
  *    one, and that part is zeroed.
  * At most one system call per batch, none when something else on the thread observed the fault
- * count after these stacks were released. To make batches, a coroutine that finds no clean
+ * count after these stacks were released; a system call costs about as much as zeroing the two
+ * stacks of an execution, so batches are large. To make them, a coroutine that finds no clean
  * mapping gets a new one while fewer than STACK_BATCH of its size are dirty: with two CPUs per
- * execution, six stacks take turns and one observation serves three executions.
+ * execution, thirty stacks take turns and one observation serves fifteen executions.
+ *
+ * The pool is two stacks of mappings, clean and dirty (at most STACK_POOL in all), so that
+ * taking a clean one and releasing a dirty one do not search: the most recently scrubbed clean
+ * mapping is taken first.
  */
-#define STACK_POOL  8
-#define STACK_BATCH 6
+#define STACK_POOL  32
+#define STACK_BATCH 30
 
 struct stack_map {
     void *map;
@@ -266,11 +271,10 @@ struct stack_map {
     size_t touched;    /* top bytes of the stack that may be resident; below: never touched */
     uint64_t faults;   /* dirty: the thread's fault count observed before its coroutine began */
     uint64_t released; /* dirty: faults_serial() when it was released */
-    bool dirty;        /* released and not yet zeroed */
 };
 
-static _Thread_local struct stack_map g_pool[STACK_POOL];
-static _Thread_local unsigned g_pooled;
+static _Thread_local struct stack_map g_clean[STACK_POOL], g_dirty[STACK_POOL];
+static _Thread_local unsigned g_nclean, g_ndirty; /* g_nclean + g_ndirty <= STACK_POOL */
 
 static size_t page_size(void)
 {
@@ -304,54 +308,46 @@ static bool stack_find_touched(struct stack_map *m)
     return true;
 }
 
-/* Zero every dirty pooled stack (see above); one that cannot be made clean is unmapped. */
+/* Zero every dirty stack (see above) and make it clean; one that cannot be made clean is
+ * unmapped. */
 static void pool_scrub(void)
 {
     /* An observation made after every dirty stack was released, new if need be. */
     uint64_t f = faults_latest();
-    for (unsigned i = 0; i < g_pooled; i++)
-        if (g_pool[i].dirty && g_pool[i].released >= faults_serial()) {
+    for (unsigned i = 0; i < g_ndirty; i++)
+        if (g_dirty[i].released >= faults_serial()) {
             f = faults_observe();
             break;
         }
-    for (unsigned i = 0; i < g_pooled;) {
-        struct stack_map *m = &g_pool[i];
-        if (!m->dirty) {
-            i++;
-            continue;
-        }
+    for (unsigned i = 0; i < g_ndirty; i++) {
+        struct stack_map *m = &g_dirty[i];
         if ((f == FAULTS_UNKNOWN || f != m->faults) && !stack_find_touched(m)) {
             munmap(m->map, m->map_bytes);
-            g_pool[i] = g_pool[--g_pooled];
             continue;
         }
         memset((char *)m->map + m->map_bytes - m->touched, 0, m->touched);
-        m->dirty = false;
-        i++;
+        g_clean[g_nclean++] = *m;
     }
+    g_ndirty = 0;
 }
 
-/* A clean pooled mapping of `map_bytes`, the most recently pooled first (its pages are the
- * likeliest to be warm); if none is clean, scrubs the dirty ones once they are a batch (or the
- * pool is full), else returns false for a new mapping. */
+/* A clean pooled mapping of `map_bytes`, the most recently scrubbed first; if none is clean,
+ * scrubs the dirty ones once they are a batch (or the pool is full), else returns false for a
+ * new mapping. */
 static bool stack_take(struct stack_map *out)
 {
     for (int pass = 0; pass < 2; pass++) {
-        unsigned dirty = 0;
-        for (unsigned i = g_pooled; i-- > 0;) {
-            if (g_pool[i].map_bytes != out->map_bytes)
+        for (unsigned i = g_nclean; i-- > 0;) {
+            if (g_clean[i].map_bytes != out->map_bytes)
                 continue;
-            if (g_pool[i].dirty) {
-                dirty++;
-                continue;
-            }
-            *out = g_pool[i];
-            for (unsigned k = i + 1; k < g_pooled; k++)
-                g_pool[k - 1] = g_pool[k];
-            g_pooled--;
+            *out = g_clean[i];
+            g_clean[i] = g_clean[--g_nclean]; /* i is the top but for other stack sizes */
             return true;
         }
-        if (dirty < STACK_BATCH && g_pooled < STACK_POOL)
+        unsigned dirty = 0;
+        for (unsigned i = 0; i < g_ndirty; i++)
+            dirty += g_dirty[i].map_bytes == out->map_bytes;
+        if (dirty < STACK_BATCH && g_nclean + g_ndirty < STACK_POOL)
             return false; /* a new mapping: the batch grows */
         pool_scrub();
     }
@@ -361,16 +357,15 @@ static bool stack_take(struct stack_map *out)
 /* Give c's mapping to the pool (dirty) if there is room; else unmap it. */
 static void stack_release(sim_coro *c)
 {
-    if (g_pooled == STACK_POOL) {
+    if (g_nclean + g_ndirty == STACK_POOL) {
         munmap(c->map, c->map_bytes);
         return;
     }
-    g_pool[g_pooled++] = (struct stack_map){.map = c->map,
-                                            .map_bytes = c->map_bytes,
-                                            .touched = c->touched,
-                                            .faults = c->faults,
-                                            .released = faults_serial(),
-                                            .dirty = true};
+    g_dirty[g_ndirty++] = (struct stack_map){.map = c->map,
+                                             .map_bytes = c->map_bytes,
+                                             .touched = c->touched,
+                                             .faults = c->faults,
+                                             .released = faults_serial()};
 }
 
 /* Coroutine structures of destroyed coroutines, for the next ones created on the thread (the
