@@ -4,7 +4,8 @@
  * ones, no DMA, invalidation lost -> ITE) and up again with the ATC kept; surprise removal with a
  * hot-plug interrupt; FLR emptying the ATC and losing requests for flr_duration; DMA to a freed
  * page flagged; translated DMA blocked only after the context entry changed AND a context-cache
- * invalidation ran; an IOTLB invalidation making untranslated DMA re-walk the page table.
+ * invalidation ran; an IOTLB invalidation making untranslated DMA re-walk the page table; the
+ * page tables built with one walk per leaf table as hw_tables_map builds them.
  */
 #include "hw_testutil.h"
 
@@ -551,6 +552,52 @@ static void test_ep_fault_drop_and_latency(void **state)
     HWT_OK(t, hwt_run_until_word(t, s2, 0x2, HWT_POLL_LIMIT), "no progress after the clear");
 }
 
+/* Mapping pages through one walk to their leaf table (hw_tables_leaf, then hw_tables_set_leaf
+ * per page) builds the same tables in the same pages as hw_tables_map page by page: two
+ * machines, one each way, end with the same RAM and the same page owners. */
+static hw_machine *tables_machine(void)
+{
+    hw_config cfg;
+    hw_config_default(&cfg);
+    cfg.mem_bytes = 1u << 20;
+    const char *err = NULL;
+    hw_machine *m = hw_create(&cfg, &err);
+    assert_non_null(m);
+    return m;
+}
+
+static void test_tables_leaf_maps_like_map(void **state)
+{
+    (void)state;
+    hw_machine *m[2] = {tables_machine(), tables_machine()};
+    for (int way = 0; way < 2; way++) {
+        hw_paddr pgd = hw_tables_new_pgd(m[way], HWT_OWNER_DRIVER), leaf = 0;
+        for (unsigned k = 0; k < 8; k++) {
+            uint64_t iova = HWT_IOVA + k * HW_PAGE_SIZE;
+            hw_paddr pa = hw_mem_alloc_quiet(m[way], HW_PAGE_SIZE, HWT_OWNER_TARGET);
+            if (way == 0) {
+                assert_int_equal(
+                    hw_tables_map(m[0], pgd, HWT_AW, iova, pa, true, k % 2, HWT_OWNER_DRIVER), 0);
+                continue;
+            }
+            if (k == 0)
+                leaf = hw_tables_leaf(m[1], pgd, HWT_AW, iova, HWT_OWNER_DRIVER);
+            assert_int_not_equal(leaf, 0);
+            assert_int_equal(hw_tables_set_leaf(m[1], leaf, iova, pa, true, k % 2), 0);
+        }
+    }
+    const size_t bytes = 32 * HW_PAGE_SIZE; /* every page either machine allocated */
+    assert_memory_equal(hw_mem_ptr(m[0], 0, bytes), hw_mem_ptr(m[1], 0, bytes), bytes);
+    for (hw_paddr pa = 0; pa < bytes; pa += HW_PAGE_SIZE)
+        assert_int_equal(hw_mem_owner(m[0], pa), hw_mem_owner(m[1], pa));
+    assert_int_equal(hw_mem_owner(m[1], 12 * HW_PAGE_SIZE),
+                     HWT_OWNER_TARGET); /* 4 tables, 8 pages */
+    assert_int_equal(hw_mem_owner(m[1], 13 * HW_PAGE_SIZE), HW_OWNER_FREE);
+    assert_int_equal(hw_tables_leaf(m[1], 0, 3, HWT_IOVA, HWT_OWNER_DRIVER), 0); /* bad aw */
+    hw_destroy(m[0]);
+    hw_destroy(m[1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -564,6 +611,7 @@ int main(void)
         HWT_TESTS(test_ep_iotlb_inval_rewalk),
         HWT_TESTS(test_ep_srtp_drops_cached_translations),
         HWT_TESTS(test_ep_fault_drop_and_latency),
+        cmocka_unit_test(test_tables_leaf_maps_like_map),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -49,11 +49,9 @@ struct chk_exec {
     hw_paddr pgd[SC_MAX_EPS];
     hw_paddr page[SC_MAX_EPS][4];
     hw_time ep_fault_from[SC_MAX_EPS]; /* first fault of the endpoint (HW_NEVER: none) */
-    hw_time fault_at[SC_MAX_FAULTS];
 
     struct chk_submit *subs;
     size_t nsubs, cap_subs;
-    char setup_error[256];
 };
 
 /* Fill res->verdict and res->why from the outcome, the log and the submits. */

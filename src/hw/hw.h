@@ -240,6 +240,12 @@ hw_paddr hw_tables_new_pgd(hw_machine *m, uint32_t owner);
 /* Map one 4 KiB page iova -> pa with read/write permission; allocates table pages. */
 int hw_tables_map(hw_machine *m, hw_paddr pgd, unsigned aw, uint64_t iova, hw_paddr pa, bool r,
                   bool w, uint32_t owner);
+/* hw_tables_map in two halves, for mapping several pages of one 2 MiB-aligned range with one
+ * walk: the leaf (last-level) table that maps iova, allocating the tables on the way as
+ * hw_tables_map does (0: out of memory or bad aw); then the leaf entry of iova in it, for any
+ * iova of that range. */
+hw_paddr hw_tables_leaf(hw_machine *m, hw_paddr pgd, unsigned aw, uint64_t iova, uint32_t owner);
+int hw_tables_set_leaf(hw_machine *m, hw_paddr leaf, uint64_t iova, hw_paddr pa, bool r, bool w);
 int hw_tables_unmap(hw_machine *m, hw_paddr pgd, unsigned aw, uint64_t iova); /* -1: not mapped */
 
 /* ---------------------------------------------------------------------------------------------

@@ -242,39 +242,48 @@ void hw_mem_touch_span(hw_machine *m, hw_paddr pa, size_t len)
     }
 }
 
-/* First fit from page 1: the lowest run of n free pages. Pages below free_lo are all owned, so
- * no run starts there and the search can begin at free_lo. */
+/* First fit from page 1: the first page of the lowest run of n free pages, 0 if there is none.
+ * Pages below free_lo are all owned, so no run starts there and the search can begin at
+ * free_lo; once it is moved past the owned pages, free_lo itself is a run of one. */
+static size_t first_fit(hw_machine *m, size_t n)
+{
+    while (m->free_lo < m->npages && m->pages[m->free_lo].owner != HW_OWNER_FREE)
+        m->free_lo++;
+    if (n == 1)
+        return m->free_lo < m->npages ? m->free_lo : 0;
+    for (size_t first = m->free_lo; first + n <= m->npages; first++) {
+        size_t k = 0;
+        while (k < n && m->pages[first + k].owner == HW_OWNER_FREE)
+            k++;
+        if (k == n)
+            return first;
+        first += k; /* skip past the owned page */
+    }
+    return 0;
+}
+
 static hw_paddr mem_alloc(hw_machine *m, size_t bytes, uint32_t owner, bool written)
 {
     size_t n = pages_for(bytes ? bytes : 1);
     if (owner == HW_OWNER_FREE)
         return 0;
-    while (m->free_lo < m->npages && m->pages[m->free_lo].owner != HW_OWNER_FREE)
-        m->free_lo++;
-    for (size_t first = m->free_lo; first + n <= m->npages; first++) {
-        size_t k = 0;
-        while (k < n && m->pages[first + k].owner == HW_OWNER_FREE)
-            k++;
-        if (k < n) {
-            first += k; /* skip past the owned page */
-            continue;
-        }
-        if (first + n > m->mem_hi)
-            m->mem_hi = first + n; /* records change below the mark only */
-        for (k = 0; k < n; k++) {
-            struct hw_page *pg = &m->pages[first + k];
-            /* Used before: zero it. Outside its written range it is zero already (see above);
-             * a page never allocated is the mapping's zero page. */
-            if (pg->gen)
-                zero_written(m, first + k);
-            pg->owner = owner;
-            pg->gen++;
-        }
-        if (written && bytes)
-            hw_mem_touch_span(m, (hw_paddr)first * HW_PAGE_SIZE, bytes);
-        return (hw_paddr)first * HW_PAGE_SIZE;
+    size_t first = first_fit(m, n);
+    if (!first)
+        return 0;
+    if (first + n > m->mem_hi)
+        m->mem_hi = first + n; /* records change below the mark only */
+    for (size_t k = 0; k < n; k++) {
+        struct hw_page *pg = &m->pages[first + k];
+        /* Used before: zero it. Outside its written range it is zero already (see above); a
+         * page never allocated is the mapping's zero page. */
+        if (pg->gen)
+            zero_written(m, first + k);
+        pg->owner = owner;
+        pg->gen++;
     }
-    return 0;
+    if (written && bytes)
+        hw_mem_touch_span(m, (hw_paddr)first * HW_PAGE_SIZE, bytes);
+    return (hw_paddr)first * HW_PAGE_SIZE;
 }
 
 hw_paddr hw_mem_alloc(hw_machine *m, size_t bytes, uint32_t owner)

@@ -49,30 +49,41 @@ int hw_tables_set_context(hw_machine *m, hw_paddr root, uint16_t sid, uint16_t d
     return 0;
 }
 
-int hw_tables_map(hw_machine *m, hw_paddr pgd, unsigned aw, uint64_t iova, hw_paddr pa, bool r,
-                  bool w, uint32_t owner)
+hw_paddr hw_tables_leaf(hw_machine *m, hw_paddr pgd, unsigned aw, uint64_t iova, uint32_t owner)
 {
     if (aw < 1 || aw > 2)
-        return -1;
+        return 0;
     hw_paddr table = pgd;
     for (unsigned level = aw + 2; level > 1; level--) {
         unsigned shift = HW_PAGE_SHIFT + 9 * (level - 1);
         uint64_t *pte = entry(m, table, (iova >> shift) & 0x1FF, 8);
         if (!pte)
-            return -1;
+            return 0;
         if (!(*pte & (VTD_SL_R | VTD_SL_W))) {
             hw_paddr next = hw_mem_alloc_quiet(m, HW_PAGE_SIZE, owner);
             if (!next)
-                return -1;
+                return 0;
             *pte = next | VTD_SL_R | VTD_SL_W;
         }
         table = *pte & VTD_SL_ADDR_MASK;
     }
-    uint64_t *leaf = entry(m, table, (iova >> HW_PAGE_SHIFT) & 0x1FF, 8);
-    if (!leaf)
+    return table;
+}
+
+int hw_tables_set_leaf(hw_machine *m, hw_paddr leaf, uint64_t iova, hw_paddr pa, bool r, bool w)
+{
+    uint64_t *pte = entry(m, leaf, (iova >> HW_PAGE_SHIFT) & 0x1FF, 8);
+    if (!pte)
         return -1;
-    *leaf = (pa & VTD_SL_ADDR_MASK) | (r ? VTD_SL_R : 0) | (w ? VTD_SL_W : 0);
+    *pte = (pa & VTD_SL_ADDR_MASK) | (r ? VTD_SL_R : 0) | (w ? VTD_SL_W : 0);
     return 0;
+}
+
+int hw_tables_map(hw_machine *m, hw_paddr pgd, unsigned aw, uint64_t iova, hw_paddr pa, bool r,
+                  bool w, uint32_t owner)
+{
+    hw_paddr leaf = hw_tables_leaf(m, pgd, aw, iova, owner);
+    return leaf ? hw_tables_set_leaf(m, leaf, iova, pa, r, w) : -1;
 }
 
 int hw_tables_unmap(hw_machine *m, hw_paddr pgd, unsigned aw, uint64_t iova)
