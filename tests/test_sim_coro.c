@@ -3,9 +3,9 @@
  * between the main context and two coroutines, immediate return, destroy in every state, deep
  * recursion on a 64 KiB stack, the guard page, callee-saved integer and floating-point state and
  * the per-coroutine rounding mode across switches, 10,000 create/run/destroy cycles, current(),
- * the misuse answers of resume(), and that a stack reused from the pool looks fresh. Checks made
- * inside a coroutine are recorded and asserted on the main context, so that a cmocka failure never
- * longjmps across stacks.
+ * the misuse answers of resume(), and that a stack reused from the pool looks fresh, also after
+ * a coroutine went deeper on it than the pool knew. Checks made inside a coroutine are recorded
+ * and asserted on the main context, so that a cmocka failure never longjmps across stacks.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -678,39 +678,59 @@ static void test_ten_thousand(void **state)
  * is zero except for the first switch frame that coroutine creation itself writes at its top,
  * the same every time). */
 #define DIRTY_BYTES (24 * 1024)
+#define DEEP_BYTES  (48 * 1024) /* deeper than any other test goes on a 64 KiB stack */
 
 struct stack_probe {
     bool write;          /* dirty the frame (else: copy it to `seen`) */
     bool suspend;        /* yield once with the frame dirty */
+    bool deep;           /* a frame of DEEP_BYTES (else DIRTY_BYTES) */
     unsigned char *seen; /* probe: the frame's bytes */
     void *at;            /* where the frame was */
 };
+
+/* Dirty or copy the frame buf[0, bytes). */
+static void frame_access(struct stack_probe *sp, volatile unsigned char *buf, size_t bytes)
+{
+    sp->at = (void *)buf;
+    if (sp->write) {
+        for (size_t i = 0; i < bytes; i++)
+            buf[i] = (unsigned char)(0xA5 ^ i);
+        if (sp->suspend)
+            sim_coro_yield();
+        return;
+    }
+    for (size_t i = 0; i < bytes; i++)
+        sp->seen[i] = buf[i];
+}
 
 static NOINLINE void stack_frame(struct stack_probe *sp)
 {
     unsigned char frame[DIRTY_BYTES];
     volatile unsigned char *buf = frame;
     __asm__("" : "+r"(buf)); /* the compiler cannot see which bytes are read or written */
-    sp->at = (void *)buf;
-    if (sp->write) {
-        for (size_t i = 0; i < DIRTY_BYTES; i++)
-            buf[i] = (unsigned char)(0xA5 ^ i);
-        if (sp->suspend)
-            sim_coro_yield();
-        return;
-    }
-    for (size_t i = 0; i < DIRTY_BYTES; i++)
-        sp->seen[i] = buf[i];
+    frame_access(sp, buf, DIRTY_BYTES);
+}
+
+static NOINLINE void deep_frame(struct stack_probe *sp)
+{
+    unsigned char frame[DEEP_BYTES];
+    volatile unsigned char *buf = frame;
+    __asm__("" : "+r"(buf));
+    frame_access(sp, buf, DEEP_BYTES);
 }
 
 static void stack_fn(void *arg)
 {
-    stack_frame(arg);
+    struct stack_probe *sp = arg;
+    if (sp->deep)
+        deep_frame(sp);
+    else
+        stack_frame(sp);
 }
 
-static void *probe_stack(unsigned char *seen)
+static void *probe_stack(unsigned char *seen, bool deep)
 {
-    struct stack_probe probe = {.seen = seen};
+    struct stack_probe probe = {.seen = seen, .deep = deep};
     sim_coro *c = sim_coro_create(stack_fn, &probe, 64 * 1024);
     assert_non_null(c);
     assert_int_equal(sim_coro_resume(c), 0);
@@ -724,7 +744,7 @@ static void test_reused_stack_is_fresh(void **state)
 {
     (void)state;
     static unsigned char before[DIRTY_BYTES], after[DIRTY_BYTES];
-    probe_stack(before);
+    probe_stack(before, false);
     size_t nonzero = 0;
     for (size_t i = 0; i < DIRTY_BYTES; i++)
         nonzero += before[i] != 0;
@@ -746,13 +766,59 @@ static void test_reused_stack_is_fresh(void **state)
         int reused = 0;
         for (int probe = 0; probe < 2 * DIRTIERS; probe++) {
             memset(after, 0xEE, sizeof(after));
-            void *at = probe_stack(after);
+            void *at = probe_stack(after, false);
             assert_memory_equal(after, before, DIRTY_BYTES);
             for (int k = 0; k < DIRTIERS; k++)
                 reused += at == dirty[k].at;
         }
         assert_true(reused > 0);
     }
+}
+
+static void nothing_fn(void *arg)
+{
+    (void)arg;
+}
+
+/* A pooled stack is zeroed where it was known to be touched when it is released; one that its
+ * coroutine used deeper than that (new pages became resident) must come back all zero too: the
+ * batch check finds the deeper pages and zeroes them (coro.c). Coroutines that use a page or
+ * two fill the pool, then as many go far deeper on those stacks, then probes read that depth. */
+static void test_deeper_reuse_is_fresh(void **state)
+{
+    (void)state;
+    static unsigned char before[DEEP_BYTES], after[DEEP_BYTES];
+    probe_stack(before, true);
+    size_t nonzero = 0;
+    for (size_t i = 0; i < DEEP_BYTES; i++)
+        nonzero += before[i] != 0;
+    assert_true(nonzero <= 64); /* at most the first switch frame */
+    sim_coro *a[DIRTIERS];
+    for (int k = 0; k < DIRTIERS; k++) {
+        a[k] = sim_coro_create(nothing_fn, NULL, 64 * 1024);
+        assert_non_null(a[k]);
+        assert_int_equal(sim_coro_resume(a[k]), 0);
+    }
+    for (int k = 0; k < DIRTIERS; k++)
+        sim_coro_destroy(a[k]);
+    struct stack_probe deep[DIRTIERS];
+    for (int k = 0; k < DIRTIERS; k++) {
+        deep[k] = (struct stack_probe){.write = true, .deep = true};
+        a[k] = sim_coro_create(stack_fn, &deep[k], 64 * 1024);
+        assert_non_null(a[k]);
+        assert_int_equal(sim_coro_resume(a[k]), 0);
+    }
+    for (int k = 0; k < DIRTIERS; k++)
+        sim_coro_destroy(a[k]);
+    int reused = 0;
+    for (int probe = 0; probe < 2 * DIRTIERS; probe++) {
+        memset(after, 0xEE, sizeof(after));
+        void *at = probe_stack(after, true);
+        assert_memory_equal(after, before, DEEP_BYTES);
+        for (int k = 0; k < DIRTIERS; k++)
+            reused += at == deep[k].at;
+    }
+    assert_true(reused > 0);
 }
 
 /* Scrubbing needs one observation of the page-fault count (a system call) per batch of dirty
@@ -790,6 +856,7 @@ int main(void)
         cmocka_unit_test(test_rounding_mode_per_coroutine),
         cmocka_unit_test(test_ten_thousand),
         cmocka_unit_test(test_reused_stack_is_fresh),
+        cmocka_unit_test(test_deeper_reuse_is_fresh),
         cmocka_unit_test(test_stacks_scrubbed_in_batches),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

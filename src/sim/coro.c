@@ -245,22 +245,25 @@ void sim_coro__entry(sim_coro *c)
  *
  * Restoring that means zeroing what the coroutine wrote, which is at most the pages of the
  * mapping that are resident. A pooled mapping remembers `touched`: the top part of the stack
- * that holds every resident page. A released mapping is "dirty" until scrubbed, and scrubbing
- * happens in a batch when a coroutine is created and no clean mapping fits:
+ * that held every resident page when it was last known. A released mapping has `touched`
+ * zeroed at once (its lines are still in the cache) and is "unchecked" until it is known that
+ * nothing below `touched` was written; checking happens in a batch when a coroutine is created
+ * and no clean mapping fits:
  *  - cheap path: if this thread took no page fault from before the coroutine was created until
  *    after it was released (util/faults.h), no page of the mapping became resident meanwhile,
- *    so zeroing `touched` covers everything it wrote;
+ *    so `touched` covered everything it wrote and the mapping is clean;
  *  - otherwise mincore() names the resident pages, `touched` is extended down to the lowest
- *    one, and that part is zeroed.
+ *    one, and the part the extension added is zeroed.
  * At most one system call per batch, none when something else on the thread observed the fault
  * count after these stacks were released; a system call costs about as much as zeroing the two
  * stacks of an execution, so batches are large. To make them, a coroutine that finds no clean
- * mapping gets a new one while fewer than STACK_BATCH of its size are dirty: with two CPUs per
- * execution, thirty stacks take turns and one observation serves fifteen executions.
+ * mapping gets a new one while fewer than STACK_BATCH of its size are unchecked: with two CPUs
+ * per execution, thirty stacks take turns and one observation serves fifteen executions.
  *
- * The pool is two stacks of mappings, clean and dirty (at most STACK_POOL in all), so that
- * taking a clean one and releasing a dirty one do not search: the most recently scrubbed clean
- * mapping is taken first.
+ * The pool is two stacks of mappings, clean and unchecked (at most STACK_POOL in all), so that
+ * taking a clean one and releasing one do not search: the most recently checked clean mapping
+ * is taken first. A full pool makes room for a released mapping by dropping a clean one of
+ * another stack size, if it has one.
  */
 #define STACK_POOL  32
 #define STACK_BATCH 30
@@ -269,12 +272,12 @@ struct stack_map {
     void *map;
     size_t map_bytes;
     size_t touched;    /* top bytes of the stack that may be resident; below: never touched */
-    uint64_t faults;   /* dirty: the thread's fault count observed before its coroutine began */
-    uint64_t released; /* dirty: faults_serial() when it was released */
+    uint64_t faults;   /* unchecked: the thread's fault count observed before its coroutine began */
+    uint64_t released; /* unchecked: faults_serial() when it was released */
 };
 
-static _Thread_local struct stack_map g_clean[STACK_POOL], g_dirty[STACK_POOL];
-static _Thread_local unsigned g_nclean, g_ndirty; /* g_nclean + g_ndirty <= STACK_POOL */
+static _Thread_local struct stack_map g_clean[STACK_POOL], g_unchecked[STACK_POOL];
+static _Thread_local unsigned g_nclean, g_nunchecked; /* g_nclean + g_nunchecked <= STACK_POOL */
 
 static size_t page_size(void)
 {
@@ -284,6 +287,13 @@ static size_t page_size(void)
         cached = pagesz > 0 ? (size_t)pagesz : 4096;
     }
     return cached;
+}
+
+/* Zero the top `bytes` of m's stack, from `from` bytes below its top on (from <= bytes). */
+static void stack_zero(const struct stack_map *m, size_t from, size_t bytes)
+{
+    char *top = (char *)m->map + m->map_bytes;
+    memset(top - bytes, 0, bytes - from);
 }
 
 /* Extend m->touched down to the lowest resident page of the stack; false if the kernel would
@@ -308,32 +318,35 @@ static bool stack_find_touched(struct stack_map *m)
     return true;
 }
 
-/* Zero every dirty stack (see above) and make it clean; one that cannot be made clean is
+/* Check every unchecked stack (see above) and make it clean; one that cannot be made clean is
  * unmapped. */
-static void pool_scrub(void)
+static void pool_check(void)
 {
-    /* An observation made after every dirty stack was released, new if need be. */
+    /* An observation made after every unchecked stack was released, new if need be. */
     uint64_t f = faults_latest();
-    for (unsigned i = 0; i < g_ndirty; i++)
-        if (g_dirty[i].released >= faults_serial()) {
+    for (unsigned i = 0; i < g_nunchecked; i++)
+        if (g_unchecked[i].released >= faults_serial()) {
             f = faults_observe();
             break;
         }
-    for (unsigned i = 0; i < g_ndirty; i++) {
-        struct stack_map *m = &g_dirty[i];
-        if ((f == FAULTS_UNKNOWN || f != m->faults) && !stack_find_touched(m)) {
-            munmap(m->map, m->map_bytes);
-            continue;
+    for (unsigned i = 0; i < g_nunchecked; i++) {
+        struct stack_map *m = &g_unchecked[i];
+        if (f == FAULTS_UNKNOWN || f != m->faults) {
+            size_t zeroed = m->touched;
+            if (!stack_find_touched(m)) {
+                munmap(m->map, m->map_bytes);
+                continue;
+            }
+            stack_zero(m, zeroed, m->touched);
         }
-        memset((char *)m->map + m->map_bytes - m->touched, 0, m->touched);
         g_clean[g_nclean++] = *m;
     }
-    g_ndirty = 0;
+    g_nunchecked = 0;
 }
 
-/* A clean pooled mapping of `map_bytes`, the most recently scrubbed first; if none is clean,
- * scrubs the dirty ones once they are a batch (or the pool is full), else returns false for a
- * new mapping. */
+/* A clean pooled mapping of `map_bytes`, the most recently checked first; if none is clean,
+ * checks the unchecked ones once they are a batch (or the pool is full), else returns false
+ * for a new mapping. */
 static bool stack_take(struct stack_map *out)
 {
     for (int pass = 0; pass < 2; pass++) {
@@ -344,28 +357,45 @@ static bool stack_take(struct stack_map *out)
             g_clean[i] = g_clean[--g_nclean]; /* i is the top but for other stack sizes */
             return true;
         }
-        unsigned dirty = 0;
-        for (unsigned i = 0; i < g_ndirty; i++)
-            dirty += g_dirty[i].map_bytes == out->map_bytes;
-        if (dirty < STACK_BATCH && g_nclean + g_ndirty < STACK_POOL)
+        unsigned unchecked = 0;
+        for (unsigned i = 0; i < g_nunchecked; i++)
+            unchecked += g_unchecked[i].map_bytes == out->map_bytes;
+        if (unchecked < STACK_BATCH && g_nclean + g_nunchecked < STACK_POOL)
             return false; /* a new mapping: the batch grows */
-        pool_scrub();
+        pool_check();
     }
     return false;
 }
 
-/* Give c's mapping to the pool (dirty) if there is room; else unmap it. */
+/* Room in the pool for a mapping of `map_bytes`: a full pool drops a clean mapping of another
+ * size (the pool serves the size in use); false if there is none. */
+static bool pool_room(size_t map_bytes)
+{
+    if (g_nclean + g_nunchecked < STACK_POOL)
+        return true;
+    for (unsigned i = 0; i < g_nclean; i++)
+        if (g_clean[i].map_bytes != map_bytes) {
+            munmap(g_clean[i].map, g_clean[i].map_bytes);
+            g_clean[i] = g_clean[--g_nclean];
+            return true;
+        }
+    return false;
+}
+
+/* Give c's mapping to the pool, `touched` zeroed, if there is room; else unmap it. */
 static void stack_release(sim_coro *c)
 {
-    if (g_nclean + g_ndirty == STACK_POOL) {
+    if (!pool_room(c->map_bytes)) {
         munmap(c->map, c->map_bytes);
         return;
     }
-    g_dirty[g_ndirty++] = (struct stack_map){.map = c->map,
-                                             .map_bytes = c->map_bytes,
-                                             .touched = c->touched,
-                                             .faults = c->faults,
-                                             .released = faults_serial()};
+    struct stack_map *m = &g_unchecked[g_nunchecked++];
+    *m = (struct stack_map){.map = c->map,
+                            .map_bytes = c->map_bytes,
+                            .touched = c->touched,
+                            .faults = c->faults,
+                            .released = faults_serial()};
+    stack_zero(m, 0, m->touched);
 }
 
 /* Coroutine structures of destroyed coroutines, for the next ones created on the thread (the
