@@ -15,9 +15,16 @@
  *  - request slots: the mask holds the requests of the window's running device-TLB
  *    invalidations and the orphaned ones, nothing else, with ITags unique per source id;
  *  - the pending pump: one exists exactly when the engine asked for one;
- *  - the window's slots at or above its fill mark are untouched (zero).
+ *  - the window's slots at or above its fill mark are untouched (zero);
+ *  - what the model keeps instead of recomputing: the tail as a slot index, the window summary
+ *    a settled window keeps between pumps (and that it is idle until its next completion), the
+ *    answer of hw_next_event() while it is known, and each window entry's copy of what its
+ *    descriptor says (QW0, the decoded fields as a fresh validation gives them, and what the
+ *    ordering rules read of its type); the IQE code of every rejected descriptor against a fresh
+ *    validation.
  * A second test fills, wraps, invalidates and resets a small ATC and checks that no valid entry
- * lies at or above the fill mark.
+ * lies at or above the fill mark. A third checks that remembered validation results are not
+ * reused under another queue context.
  */
 #include "hw_testutil.h"
 
@@ -58,9 +65,14 @@ struct log_view {
     uint32_t nserials;
     /* how much the stream exercised */
     unsigned starts, waits_done;
-    unsigned stalled; /* checks that found a fetched non-wait kept from starting */
-    unsigned full;    /* checks that found the window full */
+    unsigned stalled;  /* checks that found a fetched non-wait kept from starting */
+    unsigned full;     /* checks that found the window full */
+    unsigned settled;  /* checks that found the window kept between pumps */
+    unsigned known;    /* checks that found hw_next_event()'s answer kept */
+    unsigned rejected; /* IQE events with a rejected descriptor */
 };
+
+static vtd_qctx queue_ctx(const hw_machine *m);
 
 /* A descriptor of serial s (not a wait) starts: every earlier one still in the window has
  * started, is not an FN wait, and is not of a type that orders s. */
@@ -119,6 +131,13 @@ static void read_log(hwt *t, struct log_view *v)
         case HW_EV_WAIT_ABORT:
         case HW_EV_DISCARD:
             v->state[s] = S_DONE;
+            break;
+        case HW_EV_IQE:
+            if (e->b) { /* a descriptor was rejected: a fresh validation gives the same code */
+                vtd_qctx ctx = queue_ctx(t->m);
+                HWT_EQ(t, vtd_validate(hw_rejected(t->m, e->b), &ctx, NULL), e->c);
+                v->rejected++;
+            }
             break;
         }
     }
@@ -203,12 +222,126 @@ static void check_pipe_mark(hwt *t)
     }
 }
 
+/* ---------------------------------------------------------------------------------------------
+ * What the model keeps instead of recomputing, against recomputation.
+ */
+
+/* The queue context the model validates fetched descriptors in. */
+static vtd_qctx queue_ctx(const hw_machine *m)
+{
+    return (vtd_qctx){.cap = m->cfg.cap,
+                      .ecap = m->cfg.ecap,
+                      .ttm = qi_ttm(m),
+                      .dw256 = m->q_dw256,
+                      .strict_reserved = m->cfg.strict_reserved,
+                      .haw = m->cfg.haw};
+}
+
+/* The ordering rules as a mask: bit e set if an incomplete earlier descriptor of type e keeps
+ * one of type `later` from starting. */
+static uint32_t spec_blockers(unsigned later)
+{
+    uint32_t mask = 0;
+    for (unsigned e = 0; e < 32; e++)
+        if (spec_blocks(later, e))
+            mask |= 1u << e;
+    return mask;
+}
+
+/* Each entry's copy of what its descriptor says, and its completion time only while it runs a
+ * non-ATS descriptor. */
+static void check_entries(hwt *t)
+{
+    const hw_machine *m = t->m;
+    vtd_qctx ctx = queue_ctx(m);
+    for (unsigned k = 0; k < m->pipe_n; k++) {
+        const struct qi_ent *x = window_entry(m, k);
+        const vtd_desc *d = hw_fetched(m, x->serial);
+        vtd_fields f;
+        vtd_desc kept, fresh;
+        HWT_OK(t, d != NULL, "entry %u: no fetched descriptor for serial %u", k, x->serial);
+        HWT_EQ(t, x->qw0, d->qw[0]);
+        HWT_EQ(t, vtd_validate_decode(d, &ctx, &f, NULL), 0);
+        HWT_EQ(t, x->type, f.type);
+        HWT_EQ(t, x->f.type, f.type);
+        HWT_EQ(t, vtd_encode(&x->f, &kept, NULL), VTD_OK);
+        HWT_EQ(t, vtd_encode(&f, &fresh, NULL), VTD_OK);
+        for (unsigned q = 0; q < 4; q++)
+            HWT_EQ(t, kept.qw[q], fresh.qw[q]);
+        bool wait = x->type == VTD_DESC_WAIT;
+        HWT_EQ(t, x->fn_wait, wait && (d->qw[0] & VTD_BIT(6)));
+        HWT_EQ(t, x->tbit, wait ? 0 : 1u << x->type);
+        HWT_EQ(t, x->blockers, spec_blockers(x->type));
+        if (x->state != ENT_RUNNING || x->ats >= 0)
+            HWT_EQ(t, x->done_at, HW_NEVER);
+    }
+}
+
+/* The settled window's summary is a scan of it; it is idle until its next completion, and no
+ * done entry waits at its front. */
+static void check_win(hwt *t, struct log_view *v)
+{
+    const hw_machine *m = t->m;
+    struct qi_pass ref;
+    hw_time due;
+    if (!m->win_settled)
+        return;
+    v->settled++;
+    qi_window_summary(m, m->pipe_n, &ref);
+    HWT_OK(t, qi_pass_equal(&ref, &m->win), "the window kept between pumps is not the window");
+    HWT_OK(t, m->pipe_n == 0 || window_entry(m, 0)->state != ENT_DONE,
+           "a settled window has a done entry at its front");
+    if (m->now < m->win.next_due) {
+        HWT_OK(t, qi_window_idle(m, &due), "a settled window has work before its next completion");
+        HWT_EQ(t, due, m->win.next_due);
+    }
+}
+
+/* hw_next_event() by its definition: the pending pump or the earliest action that is not a
+ * stale ITag timer. */
+static hw_time ref_next_event(const hw_machine *m)
+{
+    hw_time next = m->pump_due;
+    for (size_t i = 0; i < m->nacts; i++) {
+        const struct hw_act *a = &m->acts[i];
+        bool stale = a->kind == ACT_ATS_TIMEOUT &&
+                     (!(m->ats_used & 1u << a->a) || m->ats[a->a].gen != a->gen);
+        if (!stale && a->t < next)
+            next = a->t;
+    }
+    return next;
+}
+
+/* The answer kept, if any, and the answer given. Checked after every action and before the
+ * next one, so that what the stream did in between (register writes, faults injected) is
+ * covered. */
+static void check_next_event(hwt *t, struct log_view *v)
+{
+    const hw_machine *m = t->m;
+    hw_time ref = ref_next_event(m);
+    if (m->next_known) {
+        v->known++;
+        HWT_EQ(t, m->next_event, ref);
+    }
+    HWT_EQ(t, hw_next_event(t->m), ref);
+}
+
+static void check_kept(hwt *t, struct log_view *v)
+{
+    const hw_machine *m = t->m;
+    HWT_EQ(t, m->q_tail, (uint32_t)(m->r.iqt >> vtd_desc_shift(m->q_dw256)));
+    check_entries(t);
+    check_win(t, v);
+    check_next_event(t, v);
+}
+
 static void check_all(hwt *t, struct log_view *v)
 {
     read_log(t, v);
     check_pump(t, v);
     check_ats_mask(t);
     check_pipe_mark(t);
+    check_kept(t, v);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -273,6 +406,7 @@ static vtd_desc bad_desc(void)
 /* Run one hardware action and check; false when nothing is pending. */
 static bool step(hwt *t, struct log_view *v)
 {
+    check_next_event(t, v);
     if (hw_next_event(t->m) == HW_NEVER)
         return false;
     HWT_OK(t, hw_step(t->m), "hw_step found nothing although an event is pending");
@@ -367,6 +501,9 @@ static void run_stream(hwt *t, uint64_t seed)
            v.waits_done);
     HWT_OK(t, v.stalled > 100 && v.full > 100, "%u checks saw a stall, %u a full window", v.stalled,
            v.full);
+    HWT_OK(t, v.settled > 1000 && v.known > 1000 && v.rejected > 0,
+           "%u checks saw a settled window, %u a known next event, %u descriptors rejected",
+           v.settled, v.known, v.rejected);
     HWT_OK(t, s.iqe > 0 && s.ice > 0 && s.ite > 0, "IQE %u, ICE %u, ITE %u", s.iqe, s.ice, s.ite);
 }
 
@@ -440,11 +577,36 @@ static void test_atc_mark(void **state)
     HWT_END(t);
 }
 
+/* ---------------------------------------------------------------------------------------------
+ * Validation results are remembered per thread (queue.c, "validation, remembered"), keyed by
+ * the descriptor and the queue context: the same descriptor, with a reserved bit set, is
+ * rejected by a machine with strict_reserved, accepted by one without, and rejected again.
+ */
+static void test_validation_context(void **state)
+{
+    hwt *t = *state;
+    for (unsigned round = 0; round < 3; round++) {
+        bool strict = round != 1;
+        hw_config cfg = hwt_config(t);
+        cfg.strict_reserved = strict;
+        hwt_start(t, &cfg, 0);
+        hw_paddr st = hwt_status_new(t, 0);
+        hwt_push(t, bad_desc());
+        hwt_push(t, hwt_wait_sw(1, st));
+        hwt_doorbell(t);
+        hwt_run(t, 10 * HW_US);
+        HWT_EQ(t, (hwt_fsts(t) & VTD_FSTS_IQE) != 0, strict);
+        HWT_EQ(t, hwt_mem32(t, st), strict ? 0 : 1);
+    }
+    HWT_END(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         HWT_TESTS(test_window_stream),
         HWT_TESTS(test_atc_mark),
+        HWT_TESTS(test_validation_context),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -47,11 +47,31 @@ struct qi_ent {
     uint8_t state;
     bool dead; /* aborted (wait) or discarded: retires without effect */
     bool timedout;
-    int8_t ats;      /* index into ats[] while an ATS request is outstanding, else -1 */
-    hw_time done_at; /* ENT_RUNNING, non-ATS: completion time */
-    vtd_desc d;
-    vtd_fields f; /* d decoded, once, when it was fetched and validated (d never changes) */
+    int8_t ats; /* index into ats[] while an ATS request is outstanding, else -1 */
+    /* What the pump's pass reads of the type, set at fetch (queue.c, fetch_one): */
+    bool fn_wait;      /* a wait descriptor with FN */
+    uint32_t tbit;     /* bit `type` for a non-wait, 0 for a wait */
+    uint32_t blockers; /* bits of the earlier incomplete types that keep it from starting */
+    hw_time done_at;   /* completion time while running and not an ATS request, else HW_NEVER */
+    uint64_t qw0;      /* the descriptor's QW0 (the whole descriptor: hw_machine.fetched) */
+    vtd_fields f;      /* the descriptor decoded, once, when it was fetched and validated */
 };
+
+/* What a pass of the queue engine's pump over the window has seen of the entries before the
+ * one it looks at, each as the pass left it (queue.c, "the pump's pass"). */
+struct qi_pass {
+    bool all_done;    /* every earlier entry is done */
+    bool stalled;     /* an earlier non-wait could not start, so is not started (in order) */
+    bool fn_wait;     /* an earlier wait with FN is not done */
+    uint32_t types;   /* bit t: an earlier non-wait of type t is not done */
+    hw_time next_due; /* earliest done_at of the running non-ATS entries seen, or HW_NEVER */
+};
+
+static inline bool qi_pass_equal(const struct qi_pass *a, const struct qi_pass *b)
+{
+    return a->all_done == b->all_done && a->stalled == b->stalled && a->fn_wait == b->fn_wait &&
+           a->types == b->types && a->next_due == b->next_due;
+}
 
 struct ats_req {
     bool orphan; /* its descriptor left the pipeline (complete-policy ITE) */
@@ -153,12 +173,25 @@ struct hw_machine {
     uint32_t q_entries;
     bool q_dw256;
     uint32_t head, fetch_ptr;
+    uint32_t q_tail; /* IQT as a slot index: r.iqt >> vtd_desc_shift(q_dw256), always */
     struct qi_ent pipe[HW_MAX_WINDOW];
     unsigned pipe_first, pipe_n;
     unsigned pipe_used; /* slots [pipe_used, HW_MAX_WINDOW) were never written (fetch_one) */
     uint32_t fetch_serial;
     hw_time fetch_ready_at;
+    /* While win_settled: the last pump left the window settled (no entry could start or
+     * complete before win.next_due) and win is what a pass over all of it sees; since then only
+     * the clock has moved. Anything else that changes an entry or frees a request slot clears
+     * win_settled (queue.c, unsettle), and the next pump passes over the window again. A new
+     * machine (all zero) is not settled. */
+    struct qi_pass win;
+    bool win_settled;
     hw_time pump_at; /* the pending pump was asked for at this time, or HW_NEVER: none */
+    /* hw_next_event()'s answer, while next_known: kept until an action is scheduled or run,
+     * the pump is asked for or run, or a request slot is freed (its timer goes stale); each of
+     * these calls hw_actions_changed(). A new machine (all zero) does not know it. */
+    hw_time next_event;
+    bool next_known;
     /* The pending pump as an action: due at pump_due (HW_NEVER: none), ordered among the heap's
      * actions by (pump_due, pump_seq), its seq drawn from act_seq as if it were scheduled in
      * the heap. At most one pump is pending: a request for an earlier one replaces it, as the
@@ -198,6 +231,11 @@ struct hw_machine {
 
 /* machine.c */
 void hw_schedule(hw_machine *m, const struct hw_act *a);
+/* The actions, or whether one is stale, changed: hw_next_event() must look again. */
+static inline void hw_actions_changed(hw_machine *m)
+{
+    m->next_known = false;
+}
 /* Make the pump due at t (or now, if t is past), replacing any pump pending. */
 void hw_schedule_pump(hw_machine *m, hw_time t);
 
@@ -271,6 +309,9 @@ uint8_t qi_ttm(const hw_machine *m);
  * the ordering rules read; *due is then the earliest completion time of a running non-ATS
  * entry (HW_NEVER: none). */
 bool qi_window_idle(const hw_machine *m, hw_time *due);
+/* What a pass sees of the window's first k entries, by scanning them: the reference for the
+ * pass's own bookkeeping and for the window kept between pumps (hw_machine.win). */
+void qi_window_summary(const hw_machine *m, unsigned k, struct qi_pass *p);
 
 /* xlate.c */
 unsigned xl_cc_invalidate(hw_machine *m, const vtd_fields *f);

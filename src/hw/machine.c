@@ -212,6 +212,7 @@ static bool act_before(const struct hw_act *x, const struct hw_act *y)
 void hw_schedule(hw_machine *m, const struct hw_act *a)
 {
     GROW(m->acts, m->nacts, m->cap_acts, 64);
+    hw_actions_changed(m);
     size_t i = m->nacts++;
     struct hw_act item = *a;
     item.seq = m->act_seq++;
@@ -231,6 +232,7 @@ static struct hw_act pop_act(hw_machine *m)
 {
     struct hw_act top = m->acts[0];
     struct hw_act last = m->acts[--m->nacts];
+    hw_actions_changed(m);
     size_t i = 0;
     for (;;) {
         size_t l = 2 * i + 1, r = l + 1, min = i;
@@ -255,6 +257,7 @@ void hw_schedule_pump(hw_machine *m, hw_time t)
 {
     m->pump_due = t < m->now ? m->now : t;
     m->pump_seq = m->act_seq++;
+    hw_actions_changed(m);
 }
 
 /* An action that will do nothing when it runs: an ITag timer whose request was answered (or
@@ -290,16 +293,24 @@ static __attribute__((noinline)) void drop_stale(hw_machine *m)
         pop_act(m);
 }
 
-/* Stale actions are dropped here rather than when they become stale: the scheduler asks when
- * the hardware acts next to decide how far time may jump and whether anything is pending at
- * all, and a dead timer must answer neither (a request answered in time would otherwise keep
- * a time-out 60 s ahead "pending", delaying a proved hang by that long). Asked before most of
- * the simulated CPUs' memory accesses: the common case, no stale action first, stays short. */
-hw_time hw_next_event(hw_machine *m)
+static __attribute__((noinline)) hw_time find_next_event(hw_machine *m)
 {
     if (m->nacts && act_stale(m, &m->acts[0]))
         drop_stale(m);
-    return next_act_time(m);
+    m->next_event = next_act_time(m);
+    m->next_known = true;
+    return m->next_event;
+}
+
+/* Stale actions are dropped here rather than when they become stale: the scheduler asks when
+ * the hardware acts next to decide how far time may jump and whether anything is pending at
+ * all, and a dead timer must answer neither (a request answered in time would otherwise keep
+ * a time-out 60 s ahead "pending", delaying a proved hang by that long). Asked at every
+ * scheduler iteration and before most of the simulated CPUs' memory accesses, mostly with
+ * nothing changed since the last time: the answer is kept (next_event). */
+hw_time hw_next_event(hw_machine *m)
+{
+    return m->next_known ? m->next_event : find_next_event(m);
 }
 
 static void run_act(hw_machine *m, const struct hw_act *a)
@@ -328,29 +339,49 @@ static void run_act(hw_machine *m, const struct hw_act *a)
     }
 }
 
-bool hw_step(hw_machine *m)
+static void run_pump(hw_machine *m)
 {
-    if (pump_first(m)) {
-        if (m->pump_due > m->now)
-            m->now = m->pump_due;
-        m->pump_due = HW_NEVER; /* before it runs: the pump asks for the next one */
-        qi_pump(m);
-        return true;
-    }
-    if (!m->nacts)
-        return false;
+    if (m->pump_due > m->now)
+        m->now = m->pump_due;
+    m->pump_due = HW_NEVER; /* before it runs: the pump asks for the next one */
+    hw_actions_changed(m);
+    qi_pump(m);
+}
+
+static void run_first_act(hw_machine *m)
+{
     struct hw_act a = pop_act(m);
     if (a.t > m->now)
         m->now = a.t;
     run_act(m, &a);
+}
+
+bool hw_step(hw_machine *m)
+{
+    if (pump_first(m))
+        run_pump(m);
+    else if (m->nacts)
+        run_first_act(m);
+    else
+        return false;
     return true;
 }
 
-/* Run every action due at or before t. */
+/* Run every action due at or before t (hw_step() while next_act_time() <= t, with a time of
+ * HW_NEVER never due). */
 static void run_until(hw_machine *m, hw_time t)
 {
-    for (hw_time n; (n = next_act_time(m)) != HW_NEVER && n <= t;)
-        hw_step(m);
+    for (;;) {
+        if (pump_first(m)) { /* pump_due is not HW_NEVER */
+            if (m->pump_due > t)
+                return;
+            run_pump(m);
+        } else {
+            if (!m->nacts || m->acts[0].t > t || m->acts[0].t == HW_NEVER)
+                return;
+            run_first_act(m);
+        }
+    }
 }
 
 static __attribute__((noinline)) void advance_slow(hw_machine *m, hw_time t)
@@ -360,12 +391,14 @@ static __attribute__((noinline)) void advance_slow(hw_machine *m, hw_time t)
 }
 
 /* Called at most scheduling points of the simulation, mostly with nothing due: that case
- * stays out of the loop, which (with the pump inlined) saves many registers on entry. */
+ * stays out of the loop, which (with the pump inlined) saves many registers on entry. It
+ * asks hw_next_event(), whose answer is mostly known already; the stale actions it may drop
+ * would only have been run as no-ops. */
 int hw_advance(hw_machine *m, hw_time t)
 {
     if (t < m->now)
         return -1;
-    if (next_act_time(m) <= t)
+    if (hw_next_event(m) <= t)
         advance_slow(m, t);
     else
         m->now = t;

@@ -18,7 +18,7 @@
 
 static uint32_t q_next(const hw_machine *m, uint32_t i)
 {
-    return (i + 1) % m->q_entries;
+    return (i + 1) & (m->q_entries - 1); /* a power of two (vtd_queue_entries) */
 }
 
 static struct qi_ent *ent_at(hw_machine *m, unsigned k) /* k-th oldest in the window */
@@ -29,6 +29,13 @@ static struct qi_ent *ent_at(hw_machine *m, unsigned k) /* k-th oldest in the wi
 static const struct qi_ent *ent_at_c(const hw_machine *m, unsigned k)
 {
     return &m->pipe[(m->pipe_first + k) % HW_MAX_WINDOW];
+}
+
+/* x is done: it neither starts nor completes again. */
+static void ent_done(struct qi_ent *x)
+{
+    x->state = ENT_DONE;
+    x->done_at = HW_NEVER;
 }
 
 static unsigned desc_bytes(const hw_machine *m)
@@ -54,9 +61,16 @@ static bool desc_differs(const hw_machine *m, const vtd_desc *a, const vtd_desc 
     return diff != 0;
 }
 
-static uint32_t tail_index(const hw_machine *m)
+/* IQT as a slot index of the queue's descriptor width. Kept in q_tail, since the register
+ * changes only in qi_tail_written() and the width only in qi_enable(). */
+static uint32_t iqt_slot(const hw_machine *m)
 {
     return (uint32_t)(m->r.iqt >> vtd_desc_shift(m->q_dw256));
+}
+
+static uint32_t tail_index(const hw_machine *m)
+{
+    return m->q_tail;
 }
 
 uint8_t qi_ttm(const hw_machine *m)
@@ -89,22 +103,44 @@ void qi_kick(hw_machine *m)
         schedule_pump(m, m->now);
 }
 
+/* An entry of the window changed, or a request slot was freed, other than by the pump's pass:
+ * the next pump passes over the whole window again. */
+static void unsettle(hw_machine *m)
+{
+    m->win_settled = false;
+}
+
 /* ---- enable / disable ---- */
 
 /* Forget the fetched work. ATS requests in flight keep their ITag and timer (the request is
  * out on the link) but no longer belong to a descriptor. */
 static void drop_window(hw_machine *m)
 {
+    unsettle(m);
     m->pipe_first = 0;
     m->pipe_n = 0;
     for (uint32_t u = m->ats_used; u; u &= u - 1)
         m->ats[__builtin_ctz(u)].orphan = true;
 }
 
+/* Request slot i is free again: its ITag is released, and its timer is stale from now on (its
+ * generation no longer matches), which changes what hw_next_event() answers. (Its callers run
+ * as actions, whose start has already made hw_next_event() look again; this keeps the rule
+ * where the slot is freed.) */
+static void ats_release(hw_machine *m, unsigned i)
+{
+    m->ats_used &= ~(1u << i);
+    m->ats[i].gen++;
+    unsettle(m);
+    hw_actions_changed(m);
+}
+
 /* Disabling QI resets the invalidation unit: outstanding ITags are released and their timers
  * cancelled (a late completion then raises ICE). */
 static void release_ats(hw_machine *m)
 {
+    unsettle(m);
+    hw_actions_changed(m);
     m->ats_used = 0;
     for (unsigned i = 0; i < HW_MAX_ATS; i++)
         m->ats[i].gen++;
@@ -123,12 +159,16 @@ static unsigned tail_error(const hw_machine *m);
 static void publish(hw_machine *m, uint32_t from, uint32_t to)
 {
     size_t bytes = desc_bytes(m);
+    bool ring_in_range = hw_mem_in_range(m, m->q_base, (size_t)m->q_entries * bytes);
     for (uint32_t s = from; s != to && s < m->q_entries; s = q_next(m, s)) {
         hw_paddr pa = m->q_base + (hw_paddr)s * bytes;
-        m->published_valid[s / 64] &= ~(1ull << s % 64);
-        if (hw_mem_in_range(m, pa, bytes)) { /* bytes compared at fetch are the bytes copied */
-            m->published_valid[s / 64] |= 1ull << s % 64;
+        uint64_t bit = 1ull << s % 64;
+        /* a slot in range is copied: the bytes compared at fetch are the bytes copied */
+        if (ring_in_range || hw_mem_in_range(m, pa, bytes)) {
+            m->published_valid[s / 64] |= bit;
             read_desc(m, pa, &m->published[s]);
+        } else {
+            m->published_valid[s / 64] &= ~bit;
         }
     }
 }
@@ -175,6 +215,7 @@ void qi_enable(hw_machine *m)
     m->q_base = iqa & VTD_IQA_ADDR_MASK;
     m->q_dw256 = (iqa & VTD_IQA_DW) != 0;
     m->q_entries = vtd_queue_entries((unsigned)(iqa & VTD_IQA_QS_MASK), m->q_dw256);
+    m->q_tail = iqt_slot(m);
     m->head = 0;
     m->fetch_ptr = 0;
     published_reset(m);
@@ -257,6 +298,7 @@ static unsigned tail_error(const hw_machine *m)
 
 void qi_tail_written(hw_machine *m, uint64_t old_iqt)
 {
+    m->q_tail = iqt_slot(m);
     if (!m->qi_on)
         return;
     unsigned shift = vtd_desc_shift(m->q_dw256);
@@ -285,18 +327,19 @@ void qi_tail_written(hw_machine *m, uint64_t old_iqt)
 /* Abort every fetched wait not yet complete; with ite_discard also drop unstarted work. */
 static void ite_abort_window(hw_machine *m)
 {
+    unsettle(m);
     for (unsigned k = 0; k < m->pipe_n; k++) {
         struct qi_ent *x = ent_at(m, k);
         if (x->state == ENT_DONE || x->dead)
             continue;
         if (x->type == VTD_DESC_WAIT) {
             x->dead = true;
-            x->state = ENT_DONE;
+            ent_done(x);
             hw_event *e = hw_log_add(m, HW_EV_WAIT_ABORT, -1, (int32_t)x->slot);
             e->b = x->serial;
         } else if (x->state == ENT_FETCHED && m->cfg.ite_discard) {
             x->dead = true;
-            x->state = ENT_DONE;
+            ent_done(x);
             hw_event *e = hw_log_add(m, HW_EV_DISCARD, -1, (int32_t)x->slot);
             e->a = x->type;
             e->b = x->serial;
@@ -361,13 +404,12 @@ void qi_ats_timeout(hw_machine *m, unsigned idx, uint32_t gen)
     if (!(m->ats_used & 1u << idx) || r->gen != gen)
         return; /* completed in time */
     struct ats_req req = *r;
-    m->ats_used &= ~(1u << idx);
-    r->gen++;
+    ats_release(m, idx);
     /* Done without effect; under the complete policy the rewind in raise_ite() then makes
      * the hardware fetch it again after the clear. */
     struct qi_ent *x = req.orphan ? NULL : find_serial(m, req.serial);
     if (x) {
-        x->state = ENT_DONE;
+        ent_done(x);
         x->timedout = true;
         x->ats = -1;
         log_done(m, x, req.ep);
@@ -398,15 +440,14 @@ void qi_ats_completion(hw_machine *m, int ep, uint16_t sid, uint32_t vec)
             continue;
         }
         struct ats_req *r = &m->ats[i];
-        m->ats_used &= ~(1u << i);
-        r->gen++;
+        ats_release(m, (unsigned)i);
         hw_event *e = hw_log_add(m, HW_EV_ATS_CPL, ep, (int32_t)r->slot);
         e->a = sid;
         e->b = vec;
         e->c = itag;
         struct qi_ent *x = r->orphan ? NULL : find_serial(m, r->serial);
         if (x) {
-            x->state = ENT_DONE;
+            ent_done(x);
             x->ats = -1;
             log_done(m, x, ep);
         }
@@ -580,21 +621,21 @@ static void complete_entry(hw_machine *m, struct qi_ent *x)
         break;
     case VTD_DESC_CC:
         e = hw_log_add(m, HW_EV_CC_INVAL, -1, (int32_t)x->slot);
-        e->a = (x->d.qw[0] >> 4) & 3;
-        e->b = (x->d.qw[0] >> 16) & 0xFFFFFFFF;
+        e->a = (x->qw0 >> 4) & 3;
+        e->b = (x->qw0 >> 16) & 0xFFFFFFFF;
         e->c = xl_cc_invalidate(m, &x->f);
         break;
     case VTD_DESC_IOTLB:
     case VTD_DESC_PIOTLB:
         e = hw_log_add(m, HW_EV_IOTLB_INVAL, -1, (int32_t)x->slot);
-        e->a = (x->d.qw[0] >> 4) & 3;
-        e->b = (x->d.qw[0] >> 16) & 0xFFFF;
+        e->a = (x->qw0 >> 4) & 3;
+        e->b = (x->qw0 >> 16) & 0xFFFF;
         e->c = xl_iotlb_invalidate(m, &x->f);
         break;
     default: /* iec, pc, page-group response, hpt: no cached state modelled */
         break;
     }
-    x->state = ENT_DONE;
+    ent_done(x);
     log_done(m, x, -1);
 }
 
@@ -636,7 +677,7 @@ static bool ref_may_start(const hw_machine *m, unsigned k)
         if (y->state == ENT_DONE)
             continue;
         if (y->type == VTD_DESC_WAIT) {
-            if (y->d.qw[0] & VTD_BIT(6)) /* FN */
+            if (y->qw0 & VTD_BIT(6)) /* FN */
                 return false;
             continue;
         }
@@ -701,88 +742,123 @@ static void check_settled(const hw_machine *m, hw_time due)
 #endif
 }
 
+/* What a pass over the first k entries sees, by scanning them (the reference for struct
+ * qi_pass, as kept by the pass and between pumps in win). */
+void qi_window_summary(const hw_machine *m, unsigned k, struct qi_pass *p)
+{
+    *p = (struct qi_pass){.all_done = true, .next_due = HW_NEVER};
+    for (unsigned j = 0; j < k; j++) {
+        const struct qi_ent *x = ent_at_c(m, j);
+        if (x->state == ENT_DONE)
+            continue;
+        p->all_done = false;
+        if (x->type == VTD_DESC_WAIT)
+            p->fn_wait |= (x->qw0 & VTD_BIT(6)) != 0; /* FN */
+        else
+            p->types |= TYPE_BIT(x->type);
+        if (x->state == ENT_FETCHED && x->type != VTD_DESC_WAIT)
+            p->stalled = true;
+        if (x->state == ENT_RUNNING && x->ats < 0 && x->done_at < p->next_due)
+            p->next_due = x->done_at;
+    }
+}
+
+/* A pass the pump left out (pass_window): the window must be idle, and what the pump kept of
+ * it what a scan finds. */
+static void check_skipped(const hw_machine *m, const struct qi_pass *p)
+{
+#ifdef NDEBUG
+    (void)m;
+    (void)p;
+#else
+    struct qi_pass ref;
+    hw_time due;
+    qi_window_summary(m, m->pipe_n, &ref);
+    if (!qi_window_idle(m, &due) || due != p->next_due || !qi_pass_equal(&ref, p))
+        internal_error("the window the pump kept is not the window");
+#endif
+}
+
 /* ---- the pump's pass ---- */
 
-/* What a pass over the window has seen of the entries before the one it looks at, each as the
- * pass left it. A pass never changes an entry it has gone past (what an entry does depends on
- * itself and the entries before it), so this is what a scan of the earlier entries would find. */
-struct pass {
-    bool all_done;    /* every earlier entry is done */
-    bool stalled;     /* an earlier non-wait could not start, so is not started (in order) */
-    bool fn_wait;     /* an earlier wait with FN is not done */
-    uint32_t types;   /* TYPE_BIT()s of the earlier non-waits not done */
-    hw_time next_due; /* earliest done_at of the running non-ATS entries seen, or HW_NEVER */
-};
+/* A pass keeps what it has seen of the entries before the one it looks at (struct qi_pass,
+ * types as TYPE_BIT()s). A pass never changes an entry it has gone past (what an entry does
+ * depends on itself and the entries before it), so this is what a scan of the earlier entries
+ * would find. */
 
-static void pass_begin(struct pass *p)
+static void pass_begin(struct qi_pass *p)
 {
-    *p = (struct pass){.all_done = true, .next_due = HW_NEVER};
+    *p = (struct qi_pass){.all_done = true, .next_due = HW_NEVER};
 }
 
 /* May x, the next entry of the pass, start? Every earlier non-wait has started, no earlier FN
  * wait is pending, and no earlier incomplete descriptor orders it (spec 6.5.2.12). An earlier
  * non-wait not started is one the pass could not start, so stalled tells the first. */
-static bool pass_may_start(const struct pass *p, const struct qi_ent *x)
+static bool pass_may_start(const struct qi_pass *p, const struct qi_ent *x)
 {
-    return !p->stalled && !p->fn_wait && !(p->types & blockers(x->type));
+    return !p->stalled && !p->fn_wait && !(p->types & x->blockers);
 }
 
-/* x is done with for this pass: add it to what later entries see. */
-static void pass_note(struct pass *p, const struct qi_ent *x)
+/* x is done with for this pass: add it to what later entries see (done_at is HW_NEVER but for
+ * a running non-ATS entry). */
+static void pass_note(struct qi_pass *p, const struct qi_ent *x)
 {
     if (x->state == ENT_DONE)
         return;
     p->all_done = false;
-    if (x->type == VTD_DESC_WAIT) {
-        if (x->d.qw[0] & VTD_BIT(6)) /* FN */
-            p->fn_wait = true;
-    } else {
-        p->types |= TYPE_BIT(x->type);
-    }
-    if (x->state == ENT_RUNNING && x->ats < 0 && x->done_at < p->next_due)
+    p->fn_wait |= x->fn_wait;
+    p->types |= x->tbit;
+    if (x->done_at < p->next_due)
         p->next_due = x->done_at;
 }
 
-static void pass_check(const hw_machine *m, unsigned k, const struct pass *p)
+static void pass_check(const hw_machine *m, unsigned k, const struct qi_pass *p)
 {
 #ifdef NDEBUG
     (void)m;
     (void)k;
     (void)p;
 #else
-    if (p->all_done != ref_all_before_done(m, k) ||
+    struct qi_pass ref;
+    qi_window_summary(m, k, &ref);
+    if (!qi_pass_equal(p, &ref) || p->all_done != ref_all_before_done(m, k) ||
         pass_may_start(p, ent_at_c(m, k)) != ref_may_start(m, k))
         internal_error("the pump's pass disagrees with a scan of the window");
 #endif
 }
 
-/* The pass over entries [from, pipe_n): start what may start, finish what is due. True if
- * anything changed. */
-static bool advance_window(hw_machine *m, unsigned from, struct pass *p)
+/* x, the next entry of the pass, is fetched: start it if the ordering rules let it (a wait
+ * once everything before it is done). */
+static void pass_start(hw_machine *m, struct qi_ent *x, struct qi_pass *p)
 {
-    bool progress = false;
+    if (x->type == VTD_DESC_WAIT) {
+        if (p->all_done) {
+            x->state = ENT_RUNNING;
+            x->done_at = m->now + m->cfg.wait_cost;
+        }
+    } else if (!p->stalled && !(pass_may_start(p, x) && start_entry(m, x))) {
+        p->stalled = true;
+    }
+}
+
+/* The pass over entries [from, pipe_n): start what may start, finish what is due (done_at is
+ * HW_NEVER but for a running non-ATS entry). True if an entry completed: only then may the
+ * front of the window be done, since the pump retires after each pass that completes one. */
+static bool advance_window(hw_machine *m, unsigned from, struct qi_pass *p)
+{
+    bool completed = false;
     for (unsigned k = from; k < m->pipe_n; k++) {
         struct qi_ent *x = ent_at(m, k);
         pass_check(m, k, p);
-        if (x->state == ENT_FETCHED && x->type == VTD_DESC_WAIT) {
-            if (p->all_done) {
-                x->state = ENT_RUNNING;
-                x->done_at = m->now + m->cfg.wait_cost;
-                progress = true;
-            }
-        } else if (x->state == ENT_FETCHED && !p->stalled) {
-            if (pass_may_start(p, x) && start_entry(m, x))
-                progress = true;
-            else
-                p->stalled = true;
-        }
-        if (x->state == ENT_RUNNING && x->ats < 0 && x->done_at <= m->now) {
+        if (x->state == ENT_FETCHED)
+            pass_start(m, x, p);
+        if (x->done_at <= m->now) {
             complete_entry(m, x);
-            progress = true;
+            completed = true;
         }
         pass_note(p, x);
     }
-    return progress;
+    return completed;
 }
 
 static bool can_fetch(const hw_machine *m)
@@ -791,10 +867,10 @@ static bool can_fetch(const hw_machine *m)
            m->fetch_ptr != tail_index(m) && m->pipe_n < m->cfg.fetch_window;
 }
 
-static void remember_fetch(hw_machine *m, const struct qi_ent *x)
+static void remember_fetch(hw_machine *m, uint32_t serial, const vtd_desc *d)
 {
-    GROW(m->fetched, x->serial, m->cap_fetched, 256); /* serials count up by one */
-    m->fetched[x->serial] = x->d;
+    GROW(m->fetched, serial, m->cap_fetched, 256); /* serials count up by one */
+    m->fetched[serial] = *d;
 }
 
 /* Keep a descriptor that raised IQE; returns its reference for the IQE event's field b. */
@@ -813,6 +889,77 @@ const vtd_desc *hw_rejected(const hw_machine *m, uint64_t ref)
 const vtd_desc *hw_fetched(const hw_machine *m, uint32_t serial)
 {
     return serial < m->fetch_serial ? &m->fetched[serial] : NULL;
+}
+
+/* ---- validation, remembered ----
+ *
+ * What vtd_validate_decode() answers depends on the descriptor and the queue context alone,
+ * and the checker fetches the same few descriptors in execution after execution (a driver's
+ * workload descriptors, its wait descriptors in the same slots). The last answers are kept,
+ * per thread, in a direct-mapped table indexed by a hash of the descriptor, and reused when
+ * both the descriptor and the context match. */
+#define VALIDATED_BITS 6
+
+struct validated {
+    bool used;
+    unsigned iqei;
+    vtd_desc d;
+    vtd_qctx ctx;
+    vtd_fields f; /* meaningful when iqei is 0 */
+};
+
+static _Thread_local struct validated validated[1u << VALIDATED_BITS];
+
+static bool same_qctx(const vtd_qctx *a, const vtd_qctx *b)
+{
+    return a->cap == b->cap && a->ecap == b->ecap && a->ttm == b->ttm && a->dw256 == b->dw256 &&
+           a->strict_reserved == b->strict_reserved && a->haw == b->haw;
+}
+
+static bool same_desc(const vtd_desc *a, const vtd_desc *b)
+{
+    return !((a->qw[0] ^ b->qw[0]) | (a->qw[1] ^ b->qw[1]) | (a->qw[2] ^ b->qw[2]) |
+             (a->qw[3] ^ b->qw[3]));
+}
+
+/* vtd_validate_decode(d, ctx, f, NULL), remembered. */
+static unsigned validate(const vtd_desc *d, const vtd_qctx *ctx, vtd_fields *f)
+{
+    uint64_t h = (d->qw[0] ^ d->qw[2]) * 0x9E3779B97F4A7C15ull ^ (d->qw[1] ^ d->qw[3]);
+    struct validated *v = &validated[(h * 0xC2B2AE3D27D4EB4Full) >> (64 - VALIDATED_BITS)];
+    if (!v->used || !same_desc(&v->d, d) || !same_qctx(&v->ctx, ctx)) {
+        v->used = true;
+        v->d = *d;
+        v->ctx = *ctx;
+        v->iqei = vtd_validate_decode(d, ctx, &v->f, NULL);
+    }
+    *f = v->f;
+    return v->iqei;
+}
+
+/* A new entry at the end of the window, for the descriptor d at the fetch pointer, valid and
+ * decoded into f. */
+static struct qi_ent *push_entry(hw_machine *m, const vtd_desc *d, const vtd_fields *f)
+{
+    unsigned i = (m->pipe_first + m->pipe_n++) % HW_MAX_WINDOW;
+    if (i >= m->pipe_used)
+        m->pipe_used = i + 1;
+    struct qi_ent *x = &m->pipe[i];
+    unsigned type = f->type;
+    x->slot = m->fetch_ptr;
+    x->serial = m->fetch_serial++;
+    x->type = (uint8_t)type;
+    x->state = ENT_FETCHED;
+    x->dead = false;
+    x->timedout = false;
+    x->ats = -1;
+    x->fn_wait = type == VTD_DESC_WAIT && f->u.wait.fn;
+    x->tbit = type == VTD_DESC_WAIT ? 0 : TYPE_BIT(type);
+    x->blockers = blockers(type);
+    x->done_at = HW_NEVER;
+    x->qw0 = d->qw[0];
+    x->f = *f;
+    return x;
 }
 
 static void fetch_one(hw_machine *m)
@@ -837,24 +984,13 @@ static void fetch_one(hw_machine *m)
                     .strict_reserved = m->cfg.strict_reserved,
                     .haw = m->cfg.haw};
     vtd_fields f;
-    unsigned iqei = vtd_validate_decode(&d, &ctx, &f, NULL);
+    unsigned iqei = validate(&d, &ctx, &f);
     if (iqei) {
         raise_iqe(m, iqei, remember_rejected(m, &d));
         return;
     }
-    unsigned i = (m->pipe_first + m->pipe_n++) % HW_MAX_WINDOW;
-    if (i >= m->pipe_used)
-        m->pipe_used = i + 1;
-    struct qi_ent *x = &m->pipe[i];
-    memset(x, 0, sizeof(*x));
-    x->slot = m->fetch_ptr;
-    x->serial = m->fetch_serial++;
-    x->type = (uint8_t)vtd_desc_type(&d);
-    x->state = ENT_FETCHED;
-    x->ats = -1;
-    x->d = d;
-    x->f = f;
-    remember_fetch(m, x);
+    struct qi_ent *x = push_entry(m, &d, &f);
+    remember_fetch(m, x->serial, &d);
     hw_event *e = hw_log_add(m, HW_EV_FETCH, -1, (int32_t)x->slot);
     e->a = x->type;
     e->b = x->serial;
@@ -863,11 +999,12 @@ static void fetch_one(hw_machine *m)
         set_head(m, m->fetch_ptr);
 }
 
-/* When the pump must run next: the earliest completion (`due`, from the last pass) or fetch. */
-static hw_time next_due(hw_machine *m, hw_time due)
+/* When the pump must run next: the earliest completion (`due`, from the last pass) or fetch.
+ * fetchable: can_fetch() is known to hold. */
+static hw_time next_due(hw_machine *m, hw_time due, bool fetchable)
 {
     hw_time t = due;
-    if (can_fetch(m)) {
+    if (fetchable || can_fetch(m)) {
         if (m->fetch_ready_at == HW_NEVER)
             m->fetch_ready_at = m->now + m->cfg.fetch_cost;
         if (m->fetch_ready_at < t)
@@ -880,35 +1017,58 @@ static hw_time next_due(hw_machine *m, hw_time due)
 
 static bool fetch_due(const hw_machine *m)
 {
-    return can_fetch(m) && m->fetch_ready_at != HW_NEVER && m->fetch_ready_at <= m->now;
+    return m->fetch_ready_at <= m->now && can_fetch(m); /* HW_NEVER is never reached */
+}
+
+/* The pump's pass over the whole window, into *p, after retiring the done entries at its
+ * front. A window the last pump left settled, that only the clock has changed since, and
+ * that has no completion due yet, would give a pass nothing to do: it is not scanned again,
+ * and *p is what the last pump saw of it. (Nor has it a done entry at its front: every pump
+ * retires after it completes an entry, and entries complete between pumps only in ways that
+ * unsettle the window.) */
+static void pass_window(hw_machine *m, struct qi_pass *p)
+{
+    if (m->win_settled && m->win.next_due > m->now) {
+        *p = m->win;
+        check_skipped(m, p);
+        return;
+    }
+    retire(m);
+    pass_begin(p);
+    if (advance_window(m, 0, p))
+        retire(m);
 }
 
 /* Do all that is due now, in one pass over the window and one more step per descriptor
  * fetched. A second pass would find nothing to do: an entry's move depends only on itself, the
  * entries before it as the pass left them, the clock and the free ITags (which a pass only
  * takes), and retiring done entries changes none of these. So after a fetch only the new entry
- * is looked at, with what the pass saw of the ones before it. */
+ * is looked at, with what the pass saw of the ones before it; and what the pump saw last is
+ * kept for the next one (win, pass_window). */
 void qi_pump(hw_machine *m)
 {
     m->pump_at = HW_NEVER;
     if (!m->qi_on)
         return;
-    struct pass p;
-    pass_begin(&p);
-    retire(m);
-    if (advance_window(m, 0, &p))
-        retire(m);
+    struct qi_pass p;
+    /* can_fetch() held just after the last fetch; the passes since raise no error and take no
+     * room in the window, so it still does */
+    bool fetchable = false;
+    pass_window(m, &p);
     while (fetch_due(m)) {
         m->fetch_ready_at = HW_NEVER;
         unsigned k = m->pipe_n; /* where the fetched entry goes, if the fetch succeeds */
         fetch_one(m);
-        if (can_fetch(m))
+        fetchable = can_fetch(m);
+        if (fetchable)
             m->fetch_ready_at = m->now + m->cfg.fetch_cost;
         if (advance_window(m, k, &p))
             retire(m);
     }
     check_settled(m, p.next_due);
-    hw_time t = next_due(m, p.next_due);
+    m->win = p;
+    m->win_settled = true;
+    hw_time t = next_due(m, p.next_due, fetchable);
     if (t != HW_NEVER)
         schedule_pump(m, t);
 }

@@ -10,31 +10,53 @@
 
 enum reg_kind { R_NONE, R32, R64 };
 
+/* The registers modelled, by width. */
+#define REGS32(X)                                                                                  \
+    X(VTD_REG_VER)                                                                                 \
+    X(VTD_REG_GCMD)                                                                                \
+    X(VTD_REG_GSTS)                                                                                \
+    X(VTD_REG_FSTS)                                                                                \
+    X(VTD_REG_FECTL)                                                                               \
+    X(VTD_REG_FEDATA)                                                                              \
+    X(VTD_REG_FEADDR)                                                                              \
+    X(VTD_REG_FEUADDR)                                                                             \
+    X(VTD_REG_ICS)                                                                                 \
+    X(VTD_REG_IECTL)                                                                               \
+    X(VTD_REG_IEDATA)                                                                              \
+    X(VTD_REG_IEADDR)                                                                              \
+    X(VTD_REG_IEUADDR)
+#define REGS64(X)                                                                                  \
+    X(VTD_REG_CAP)                                                                                 \
+    X(VTD_REG_ECAP)                                                                                \
+    X(VTD_REG_RTADDR)                                                                              \
+    X(VTD_REG_IQH)                                                                                 \
+    X(VTD_REG_IQT)                                                                                 \
+    X(VTD_REG_IQA)                                                                                 \
+    X(VTD_REG_IQERCD)                                                                              \
+    X(VTD_REG_IRTA)
+
+/* What each dword of the register file is: a 32-bit register, the low or the high half of a
+ * 64-bit one, or nothing (D_NONE, also every dword past the table). A dword named twice would
+ * be an initializer overridden, which -Wextra reports. */
+enum dword_kind { D_NONE, D_R32, D_LO, D_HI };
+#define DWORD_R32(off) [(off) / 4] = D_R32,
+#define DWORD_R64(off) [(off) / 4] = D_LO, [(off) / 4 + 1] = D_HI,
+static const uint8_t dword_kinds[] = {REGS32(DWORD_R32) REGS64(DWORD_R64)};
+
+static enum dword_kind dword_kind(uint32_t off)
+{
+    return off / 4 < sizeof(dword_kinds) ? (enum dword_kind)dword_kinds[off / 4] : D_NONE;
+}
+
+/* The register at off: R32, R64 (off is its low dword), or R_NONE (off names no register). */
 static enum reg_kind reg_kind(uint32_t off)
 {
-    switch (off) {
-    case VTD_REG_VER:
-    case VTD_REG_GCMD:
-    case VTD_REG_GSTS:
-    case VTD_REG_FSTS:
-    case VTD_REG_FECTL:
-    case VTD_REG_FEDATA:
-    case VTD_REG_FEADDR:
-    case VTD_REG_FEUADDR:
-    case VTD_REG_ICS:
-    case VTD_REG_IECTL:
-    case VTD_REG_IEDATA:
-    case VTD_REG_IEADDR:
-    case VTD_REG_IEUADDR:
+    if (off % 4)
+        return R_NONE;
+    switch (dword_kind(off)) {
+    case D_R32:
         return R32;
-    case VTD_REG_CAP:
-    case VTD_REG_ECAP:
-    case VTD_REG_RTADDR:
-    case VTD_REG_IQH:
-    case VTD_REG_IQT:
-    case VTD_REG_IQA:
-    case VTD_REG_IQERCD:
-    case VTD_REG_IRTA:
+    case D_LO:
         return R64;
     default:
         return R_NONE;
@@ -331,7 +353,8 @@ static void write_reg32(hw_machine *m, uint32_t off, uint32_t val)
     }
 }
 
-static void log_access(hw_machine *m, unsigned kind, uint32_t off, uint64_t val, unsigned size)
+static __attribute__((noinline)) void log_access(hw_machine *m, unsigned kind, uint32_t off,
+                                                 uint64_t val, unsigned size)
 {
     hw_event *e = hw_log_add(m, kind, -1, -1);
     e->a = off;
@@ -345,20 +368,14 @@ void hw_set_actor(hw_machine *m, int cpu)
     m->actor = cpu < 0 ? 0 : (uint32_t)cpu + 1;
 }
 
-/* Classify a dword access: the register, and whether it is the upper half of a 64-bit one. */
+/* Classify a dword access (off a multiple of 4): the register, and whether it is the upper
+ * half of a 64-bit one. */
 static enum reg_kind dword_target(uint32_t off, uint32_t *base, bool *upper)
 {
-    *upper = false;
-    *base = off;
-    enum reg_kind k = reg_kind(off);
-    if (k != R_NONE)
-        return k;
-    if (off >= 4 && reg_kind(off - 4) == R64) {
-        *base = off - 4;
-        *upper = true;
-        return R64;
-    }
-    return R_NONE;
+    enum dword_kind k = dword_kind(off);
+    *upper = k == D_HI;
+    *base = k == D_HI ? off - 4 : off;
+    return k == D_R32 ? R32 : k == D_NONE ? R_NONE : R64;
 }
 
 uint32_t hw_mmio_read32(hw_machine *m, uint32_t off)
