@@ -56,17 +56,18 @@ static void catch_up(sim_world *w, const struct sim_cpu *c)
  * coming back on) is a left-mover, by the same argument the other way. So one step may run
  * right-movers, then one operation that does conflict with other CPUs (an MMIO access, an
  * atomic), then left-movers, with no point inside: a polling iteration "relax; lock; read
- * the status register; unlock" is then one step from its relax, not three. The conflicting
- * operation folds into the step only when the order cannot matter to the hardware or to an
- * interrupt (commutes()); else, and whenever the step already had its conflicting operation
- * or a left-mover, it is a point of its own. With mem_points every operation is a point.
- * Returns true, and moves the step on, when c's conflicting operation folds into its step.
+ * the status register; unlock" is then one step from its relax, not three. An acquire or a
+ * conflicting operation folds into the step only while the step holds movers only
+ * (sim_cpu.movers_only: after the conflicting operation or a left-mover, nothing but
+ * left-movers may follow) and the order cannot matter to the hardware or to an interrupt
+ * (commutes()); else it is a point of its own. With mem_points every operation is a point.
+ * Returns true, with the world's clock moved up to c's, when c's next operation folds; the
+ * caller clears movers_only unless that operation is an acquire.
  */
-static bool fold_conflict(sim_world *w, struct sim_cpu *c)
+static bool may_fold(sim_world *w, struct sim_cpu *c)
 {
-    if (c->phase != PHASE_MOVERS || !commutes(w, c))
+    if (!c->movers_only || !commutes(w, c))
         return false;
-    c->phase = PHASE_CONFLICT;
     catch_up(w, c);
     return true;
 }
@@ -76,8 +77,11 @@ static bool fold_conflict(sim_world *w, struct sim_cpu *c)
 static struct sim_cpu *conflict_point(qi_platform *p, enum cpu_op op, bool *folded)
 {
     struct sim_cpu *c = &p->w->cpu[p->cpu];
-    *folded = fold_conflict(p->w, c);
-    return *folded ? c : sim__point(p, op);
+    *folded = may_fold(p->w, c);
+    if (!*folded)
+        return sim__point(p, op);
+    c->movers_only = false;
+    return c;
 }
 
 static void charge(struct sim_cpu *c, bool folded, hw_time cost)
@@ -239,7 +243,7 @@ void qi_plat_irq_restore(qi_platform *p, unsigned long flags)
     sim__event(p->w, (int)c->id, SIM_EV_IRQ_ON, 0, 0);
     /* Interrupts that arrived meanwhile are taken now: a scheduling point, when there are. */
     if (commutes(p->w, c)) {
-        c->phase = PHASE_RELEASED; /* a left-mover (fold_conflict) */
+        c->movers_only = false; /* a left-mover (may_fold) */
         return;
     }
     c = sim__point(p, OP_IRQ);
@@ -250,11 +254,9 @@ void qi_plat_lock(qi_platform *p, qi_lock *l)
 {
     struct sim_cpu *c = &p->w->cpu[p->cpu];
     /* A free lock taken where the step holds only movers so far is one more right-mover
-     * (fold_conflict); otherwise the acquire is a point, run once the lock is free. */
-    bool folded = l->word == 0 && c->phase == PHASE_MOVERS && commutes(p->w, c);
-    if (folded) {
-        catch_up(p->w, c);
-    } else {
+     * (may_fold); otherwise the acquire is a point, run once the lock is free. */
+    bool folded = l->word == 0 && may_fold(p->w, c);
+    if (!folded) {
         c->want = l;
         c = sim__point(p, OP_LOCK);
         c->want = NULL;
@@ -275,7 +277,7 @@ void qi_plat_unlock(qi_platform *p, qi_lock *l)
         return;
     }
     l->word = 0;
-    c->phase = PHASE_RELEASED; /* a left-mover (fold_conflict) */
+    c->movers_only = false; /* a left-mover (may_fold) */
     sim__event(p->w, (int)c->id, SIM_EV_UNLOCK, (uint64_t)(uintptr_t)l, 0);
     if (point)
         sim__charge(c, p->w->cfg.cost.lock);

@@ -152,6 +152,7 @@ sim_world *sim_create(const sim_config *cfg, hw_machine *hw, const char **err)
         c->plat.cpu = i;
         c->hotplug_ep = -1;
         c->relax_epoch = UINT64_MAX;
+        c->movers_only = true; /* its first step (OP_START) has done nothing yet */
     }
     hw_set_irq_sink(hw, irq_sink, w);
     return w;
@@ -357,7 +358,7 @@ static void deliver_irqs(sim_world *w, struct sim_cpu *c)
             w->irq_cpus &= ~(1ull << c->id);
         int ep = irq == HW_IRQ_HOTPLUG ? c->hotplug_ep : -1;
         c->in_irq = true;
-        c->phase = PHASE_CONFLICT; /* the handler's first operation is a point */
+        c->movers_only = false; /* the handler's first operation is a point */
         sim__irqs_off(w, c);
         sim__event(w, (int)c->id, SIM_EV_IRQ_ENTRY, irq, (uint64_t)(int64_t)ep);
         c->t = w->now + w->cfg.cost.irq_entry;
@@ -372,10 +373,10 @@ static void deliver_irqs(sim_world *w, struct sim_cpu *c)
 
 static void reschedule(sim_world *w, struct sim_cpu *c);
 
-/* The phase a step begins in, by the operation at its point: an acquire (a right-mover) or
- * local work (a relax, a sleep, a clock read, the start) leave room for one conflicting
- * operation; anything else is that operation, or might be (world_internal.h). */
-static enum step_phase op_phase(enum cpu_op op)
+/* Does a step that begins at a point of `op` hold only movers so far? An acquire (a
+ * right-mover) and local work (a relax, a sleep, a clock read, the start) do; anything else is
+ * the step's conflicting operation, or might be (platform_sim.c, may_fold). */
+static bool op_is_mover(enum cpu_op op)
 {
     switch (op) {
     case OP_START:
@@ -383,9 +384,9 @@ static enum step_phase op_phase(enum cpu_op op)
     case OP_RELAX:
     case OP_SLEEP:
     case OP_CLOCK:
-        return PHASE_MOVERS;
+        return true;
     default:
-        return PHASE_CONFLICT;
+        return false;
     }
 }
 
@@ -401,7 +402,7 @@ struct sim_cpu *sim__point(qi_platform *p, enum cpu_op op)
     c->loading = false;
     c->op = op;
     reschedule(w, c);
-    c->phase = op_phase(op);
+    c->movers_only = op_is_mover(op);
     deliver_irqs(w, c);
     return c;
 }

@@ -24,19 +24,6 @@ enum cpu_op {
     OP_CLOCK,
 };
 
-/*
- * Where a CPU's current step stands, for folding operations into it (platform_sim.c). A step
- * may hold right-movers (lock acquires), then at most one operation that conflicts with other
- * CPUs (an MMIO access, an atomic), then left-movers (a release, interrupts back on): any
- * interleaving of other CPUs with such a sequence equals one where they run wholly before or
- * after it, so it needs no scheduling point inside.
- */
-enum step_phase {
-    PHASE_MOVERS,   /* only right-movers and local work so far */
-    PHASE_CONFLICT, /* the step's conflicting operation has run */
-    PHASE_RELEASED, /* a left-mover has run: nothing but left-movers may follow */
-};
-
 struct qi_platform {
     sim_world *w;
     unsigned cpu;
@@ -66,7 +53,9 @@ struct sim_cpu {
     bool relax_quiet;     /* nothing changed from its previous relax to the end of its last */
     uint32_t irq_pending; /* bit per enum hw_irq */
     int hotplug_ep;
-    enum step_phase phase; /* of the step it is in (set at each point it resumes from) */
+    bool movers_only; /* its step so far holds only right-movers (acquires) and local work,
+                         so one acquire or conflicting operation more may fold into it
+                         (platform_sim.c, may_fold); set at each point it resumes from */
 };
 
 /* Copies of note strings, packed into blocks that never move (events point into them). */
