@@ -125,6 +125,15 @@ static void test_no_minimise_keeps_scenario(void **state)
     scenario *sc = explore_padded(false, &rep);
     assert_int_equal(rep.nreductions, 0);
     assert_null(rep.reduced);
+    /* The failing run is the counterexample as it stands: no replay is spent on it, and the
+     * result the report holds is what replaying its schedule gives. */
+    assert_int_equal(rep.minimise_runs, 0);
+    chk_result res;
+    chk_replay(sc, sim_driver_find("legacy-odd"), rep.picks, rep.npicks, NULL, &res);
+    assert_int_equal(res.verdict, rep.result.verdict);
+    assert_string_equal(res.why, rep.result.why);
+    assert_int_equal(res.outcome.steps, rep.result.outcome.steps);
+    assert_int_equal(res.outcome.t, rep.result.outcome.t);
     chk_report_free(&rep);
     free(sc);
 }
