@@ -403,7 +403,8 @@ struct sim_cpu *sim__point(qi_platform *p, enum cpu_op op)
     c->op = op;
     reschedule(w, c);
     c->movers_only = op_is_mover(op);
-    deliver_irqs(w, c);
+    if (irq_takeable(c)) /* seldom: the test here saves a call at every point */
+        deliver_irqs(w, c);
     return c;
 }
 
