@@ -2,7 +2,8 @@
  * test_explore_dfs.c — the dfs strategy: it covers its bounded space and says so, the
  * partial-order reduction branches at fewer decisions without losing a seed bug, and shards
  * split the tree exactly (their executions add up to the unsharded run's, each covers its
- * part completely, and a bug on the all-defaults path is reported by shard 0 alone).
+ * part completely, and a bug on the all-defaults path is reported by shard 0 alone). Runs
+ * whose decision source ignores the kinds (random, PCT) skip computing them and decide the same.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -94,6 +95,54 @@ static void test_default_keeps_the_last_cpu(void **state)
     free(sc);
 }
 
+/* A decision source that chooses pseudo-randomly (from its own generator, as random does) and
+ * counts the scheduling decisions it was told were local. */
+struct mixed {
+    uint64_t s;
+    unsigned local;
+};
+
+static unsigned mixed_decide(void *ctx, enum chk_decision_kind kind, unsigned n, unsigned dflt,
+                             const unsigned *ids)
+{
+    struct mixed *m = ctx;
+    (void)dflt, (void)ids;
+    m->local += kind == CHK_DECIDE_SCHED_LOCAL;
+    m->s = m->s * 6364136223846793005ull + 1442695040888963407ull;
+    return (unsigned)(m->s >> 33) % n;
+}
+
+/* chk__run_once_plain (random and PCT runs) skips looking whether the default CPU's next step
+ * is local: its source is told CHK_DECIDE_SCHED at every scheduling decision, and otherwise
+ * the run is the one chk_run_once gives, decision for decision. */
+static void test_plain_run_decides_the_same(void **state)
+{
+    (void)state;
+    scenario *sc = load("smoke");
+    const char *drivers[] = {"qinval", "step1-nowait"};
+    for (unsigned d = 0; d < 2; d++)
+        for (uint64_t seed = 1; seed <= 8; seed++) {
+            const sim_driver_ops *drv = sim_driver_find(drivers[d]);
+            struct mixed a = {.s = seed}, b = {.s = seed};
+            chk_trace ta = {0}, tb = {0};
+            chk_result ra, rb;
+            chk_run_once(sc, drv, mixed_decide, &a, &ta, NULL, &ra);
+            chk__run_once_plain(sc, drv, mixed_decide, &b, &tb, &rb);
+            assert_true(a.local > 0); /* the kinds differ in these runs: the test means something */
+            assert_int_equal(b.local, 0);
+            assert_int_equal(ra.verdict, rb.verdict);
+            assert_int_equal(ra.outcome.steps, rb.outcome.steps);
+            assert_int_equal(ra.end, rb.end);
+            assert_int_equal(ta.len, tb.len);
+            assert_memory_equal(ta.v, tb.v, ta.len * sizeof(*ta.v));
+            assert_memory_equal(ta.n, tb.n, ta.len * sizeof(*ta.n));
+            assert_memory_equal(ta.dflt, tb.dflt, ta.len * sizeof(*ta.dflt));
+            chk_trace_free(&ta);
+            chk_trace_free(&tb);
+        }
+    free(sc);
+}
+
 static void test_shards_split_the_tree(void **state)
 {
     (void)state;
@@ -147,6 +196,7 @@ int main(void)
         cmocka_unit_test(test_reduction_branches_less_and_completes),
         cmocka_unit_test(test_shards_split_the_tree),
         cmocka_unit_test(test_default_keeps_the_last_cpu),
+        cmocka_unit_test(test_plain_run_decides_the_same),
         cmocka_unit_test(test_seed_bugs_survive_reduction_and_sharding),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

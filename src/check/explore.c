@@ -335,12 +335,12 @@ static void run_seeded(const scenario *sc, const sim_driver_ops *drv, enum chk_s
     if (strategy == CHK_STRAT_PCT) {
         struct pct p;
         pct_begin(&p, mix(&seed), sc->cpus, depth ? depth : 3, *k_est);
-        chk_run_once(sc, drv, pct_decide, &p, trace, NULL, res);
+        chk__run_once_plain(sc, drv, pct_decide, &p, trace, res); /* reads fault kinds only */
         if (p.step > *k_est)
             *k_est = p.step;
     } else {
         struct rnd r = {mix(&seed)};
-        chk_run_once(sc, drv, random_decide, &r, trace, NULL, res);
+        chk__run_once_plain(sc, drv, random_decide, &r, trace, res);
     }
 }
 

@@ -39,6 +39,8 @@ struct chk_exec {
     chk_decide_fn decide;
     void *decide_ctx;
     chk_trace *trace;
+    bool local_kinds; /* scheduling decisions tell CHK_DECIDE_SCHED_LOCAL apart (the decision
+                         source reads the kind: chk__run_once_plain says it does not) */
     unsigned last_cpu;
 
     hw_machine *hw;

@@ -58,8 +58,13 @@ static inline void trace_push(chk_trace *t, unsigned v, unsigned n, unsigned dfl
     t->len++;
 }
 
-static unsigned decide(struct chk_exec *x, enum chk_decision_kind kind, unsigned n, unsigned dflt,
-                       const unsigned *ids)
+/* Every decision goes through here. Inlined where it is called, choose_cpu() above all: a
+ * scheduling choice is taken about every other step, and the call cost a tenth of it. */
+static inline unsigned decide(struct chk_exec *x, enum chk_decision_kind kind, unsigned n,
+                              unsigned dflt, const unsigned *ids) __attribute__((always_inline));
+
+static inline unsigned decide(struct chk_exec *x, enum chk_decision_kind kind, unsigned n,
+                              unsigned dflt, const unsigned *ids)
 {
     if (n <= 1)
         return 0; /* no choice: not a decision */
@@ -83,8 +88,9 @@ static unsigned choose_cpu(void *ctx, const sim_world *w, const unsigned *cands,
     for (unsigned i = 0; i < n; i++)
         if (cands[i] == keep)
             dflt = i;
-    enum chk_decision_kind kind =
-        sim_cpu_next_local(w, cands[dflt]) ? CHK_DECIDE_SCHED_LOCAL : CHK_DECIDE_SCHED;
+    enum chk_decision_kind kind = CHK_DECIDE_SCHED;
+    if (x->local_kinds && sim_cpu_next_local(w, cands[dflt]))
+        kind = CHK_DECIDE_SCHED_LOCAL;
     unsigned pick = decide(x, kind, n, dflt, cands);
     x->last_cpu = cands[pick];
     return pick;
@@ -411,10 +417,27 @@ static int setup_sim(struct chk_exec *x, chk_result *res)
     return 0;
 }
 
+static void run_exec(const scenario *sc, const sim_driver_ops *drv, chk_decide_fn decide_fn,
+                     void *decide_ctx, bool local_kinds, chk_trace *trace, FILE *timeline,
+                     const chk_observer *obs, chk_result *res);
+
 void chk_run_once(const scenario *sc, const sim_driver_ops *drv, chk_decide_fn decide_fn,
                   void *decide_ctx, chk_trace *trace, FILE *timeline, chk_result *res)
 {
-    chk_run_observed(sc, drv, decide_fn, decide_ctx, trace, timeline, NULL, res);
+    run_exec(sc, drv, decide_fn, decide_ctx, true, trace, timeline, NULL, res);
+}
+
+void chk__run_once_plain(const scenario *sc, const sim_driver_ops *drv, chk_decide_fn decide_fn,
+                         void *decide_ctx, chk_trace *trace, chk_result *res)
+{
+    run_exec(sc, drv, decide_fn, decide_ctx, false, trace, NULL, NULL, res);
+}
+
+void chk_run_observed(const scenario *sc, const sim_driver_ops *drv, chk_decide_fn decide_fn,
+                      void *decide_ctx, chk_trace *trace, FILE *timeline, const chk_observer *obs,
+                      chk_result *res)
+{
+    run_exec(sc, drv, decide_fn, decide_ctx, true, trace, timeline, obs, res);
 }
 
 /* The submit records of the last execution on this thread, for the next: an execution takes
@@ -445,9 +468,9 @@ static void subs_keep(struct chk_submit *s, size_t room)
     SPARE_KEEP(spare_subs, spare_room, s, room);
 }
 
-void chk_run_observed(const scenario *sc, const sim_driver_ops *drv, chk_decide_fn decide_fn,
-                      void *decide_ctx, chk_trace *trace, FILE *timeline, const chk_observer *obs,
-                      chk_result *res)
+static void run_exec(const scenario *sc, const sim_driver_ops *drv, chk_decide_fn decide_fn,
+                     void *decide_ctx, bool local_kinds, chk_trace *trace, FILE *timeline,
+                     const chk_observer *obs, chk_result *res)
 {
     struct chk_exec exec, *x = &exec; /* lives until the world it is handed to is destroyed */
     memset(x, 0, sizeof(*x));
@@ -455,6 +478,7 @@ void chk_run_observed(const scenario *sc, const sim_driver_ops *drv, chk_decide_
     x->drv = drv;
     x->decide = decide_fn;
     x->decide_ctx = decide_ctx;
+    x->local_kinds = local_kinds;
     x->trace = trace;
     /* Every field of *res is written on every path below: outcome by sim_run (or cleared),
      * verdict and why by chk_judge (or setup_failed), the counts by chk_judge from zero, end

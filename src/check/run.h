@@ -69,6 +69,14 @@ typedef struct chk_result {
 void chk_run_once(const scenario *sc, const sim_driver_ops *drv, chk_decide_fn decide,
                   void *decide_ctx, chk_trace *trace, FILE *timeline, chk_result *res);
 
+/* chk_run_once for a decision source that never tells CHK_DECIDE_SCHED_LOCAL from
+ * CHK_DECIDE_SCHED (random, PCT): every scheduling decision is passed as CHK_DECIDE_SCHED,
+ * without looking at the default CPU's next step (sim_cpu_next_local) first. The kind is all
+ * that differs, so such a source decides, and the trace records, exactly what chk_run_once
+ * would give. */
+void chk__run_once_plain(const scenario *sc, const sim_driver_ops *drv, chk_decide_fn decide,
+                         void *decide_ctx, chk_trace *trace, chk_result *res);
+
 /* A step budget for the executions this thread runs from now on (0: none). An execution that
  * spends it stops as CHK_INTERNAL ("the caller's budget ran out"), never as a verdict the
  * oracles gave: counterexample minimisation uses it so that a candidate which would run far

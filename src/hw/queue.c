@@ -236,14 +236,19 @@ void qi_enable(hw_machine *m)
     qi_kick(m);
 }
 
+/* Bits are counted by clearing the lowest one at a time: the build targets no particular
+ * x86-64 level, so __builtin_popcount is a call into libgcc, and few requests are out. */
 static unsigned ats_outstanding(const hw_machine *m)
 {
-    return (unsigned)__builtin_popcount(m->ats_used);
+    unsigned n = 0;
+    for (uint32_t u = m->ats_used; u; u &= u - 1)
+        n++;
+    return n;
 }
 
 bool qi_busy(const hw_machine *m)
 {
-    return m->fetch_ptr != tail_index(m) || m->pipe_n > 0 || ats_outstanding(m) > 0;
+    return m->fetch_ptr != tail_index(m) || m->pipe_n > 0 || m->ats_used != 0;
 }
 
 void qi_disable(hw_machine *m)
@@ -491,14 +496,16 @@ static uint32_t blockers(unsigned later)
 static int alloc_ats(const hw_machine *m, uint16_t sid, uint8_t *itag)
 {
     uint32_t used = m->ats_used, used_tags = 0;
-    if ((unsigned)__builtin_popcount(used) >= m->cfg.devtlb_max_outstanding || used == ~0u)
+    unsigned outstanding = 0; /* counted here, not with __builtin_popcount (ats_outstanding) */
+    if (used == ~0u)
         return -1;
     for (uint32_t u = used; u; u &= u - 1) {
         const struct ats_req *r = &m->ats[__builtin_ctz(u)];
+        outstanding++;
         if (r->sid == sid)
             used_tags |= 1u << r->itag;
     }
-    if (used_tags == ~0u)
+    if (outstanding >= m->cfg.devtlb_max_outstanding || used_tags == ~0u)
         return -1;
     *itag = (uint8_t)__builtin_ctz(~used_tags);
     return __builtin_ctz(~used);

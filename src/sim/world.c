@@ -403,7 +403,8 @@ struct sim_cpu *sim__point(qi_platform *p, enum cpu_op op)
     c->op = op;
     reschedule(w, c);
     c->movers_only = op_is_mover(op);
-    deliver_irqs(w, c);
+    if (irq_takeable(c)) /* seldom: the test here saves a call at every point */
+        deliver_irqs(w, c);
     return c;
 }
 
@@ -460,9 +461,11 @@ static bool blocked(const struct sim_cpu *c)
     return c->op == OP_LOCK && c->want && c->want->word != 0;
 }
 
-static hw_time ready_time(const sim_world *w, const struct sim_cpu *c)
+/* When a CPU that is not blocked can run. `irq` is irq_takeable(c): pick_next() looks at
+ * that once per CPU and hands it to the tests below that need it. */
+static hw_time ready_time(const sim_world *w, const struct sim_cpu *c, bool irq)
 {
-    if (irq_takeable(c) && c->t > w->now)
+    if (irq && c->t > w->now)
         return w->now; /* an interrupt wakes an idle or polling CPU */
     return c->t;
 }
@@ -511,13 +514,13 @@ static bool snapshot_same(const sim_world *w)
 }
 
 /* A live CPU waits: for a lock, for its sleep to end, or in a polling loop whose last
- * iteration changed nothing. */
-static bool waiting(const sim_world *w, const struct sim_cpu *c)
+ * iteration changed nothing. `irq` is irq_takeable(c). */
+static bool waiting(const sim_world *w, const struct sim_cpu *c, bool irq)
 {
     if (blocked(c) || c->op == OP_SLEEP)
         return true;
     /* (past its wake-up time a poller is about to leave its loop) */
-    return c->polling && c->quiet && !irq_takeable(c) && !(c->wake_by && c->wake_by <= w->now);
+    return c->polling && c->quiet && !irq && !(c->wake_by && c->wake_by <= w->now);
 }
 
 /*
@@ -531,9 +534,9 @@ static bool waiting(const sim_world *w, const struct sim_cpu *c)
  * with the busy CPU's steps (and the brief lock contention they cause); it assumes, as the time
  * jump does, that a quiet iteration observes all that its next one would.
  */
-static bool parkable(const sim_world *w, const struct sim_cpu *c)
+static bool parkable(const sim_world *w, const struct sim_cpu *c, bool irq)
 {
-    return c->op == OP_RELAX && c->quiet && c->relax_epoch == w->epoch && !irq_takeable(c);
+    return c->op == OP_RELAX && c->quiet && c->relax_epoch == w->epoch && !irq;
 }
 
 static hw_time parked_until(const sim_world *w, const struct sim_cpu *c)
@@ -777,9 +780,11 @@ static struct sim_cpu *pick_next(sim_world *w)
 {
     /* ready[i]: when CPU i can run (ready_time), or HW_NEVER if it is done or waits for a
      * lock. One pass over the CPUs computes it with `busy` (live CPUs not waiting()) and
-     * `parked` (parkable() CPUs): nothing below changes a CPU's state or w->now before the
-     * choice or an early return, so each is computed once and try_jump() is told whether all
-     * live CPUs wait rather than asking again. */
+     * `parked` (parkable() CPUs), looking once at whether each can take an interrupt: nothing
+     * below changes a CPU's state or w->now before the choice or an early return, so each is
+     * computed once and try_jump() is told whether all live CPUs wait rather than asking
+     * again. Each branch of the pass writes ready[i] (a parked CPU's in the second loop), so
+     * the array is not cleared first: the compiler made that clearing a call to memset. */
     hw_time ready[SIM_MAX_CPUS];
     unsigned cands[SIM_MAX_CPUS], n = 0, live = 0, busy = 0;
     uint64_t parked = 0; /* bit per parkable CPU */
@@ -791,22 +796,27 @@ static struct sim_cpu *pick_next(sim_world *w)
         return NULL;
     for (unsigned i = 0; i < w->cfg.ncpus; i++) {
         const struct sim_cpu *c = &w->cpu[i];
-        ready[i] = HW_NEVER;
-        if (c->done)
+        if (c->done) {
+            ready[i] = HW_NEVER;
             continue;
+        }
+        bool irq = irq_takeable(c);
         live++;
-        busy += !waiting(w, c);
-        if (parkable(w, c))
-            parked |= 1ull << i;
-        else if (!blocked(c))
-            ready[i] = ready_time(w, c);
-        if (ready[i] < tmin)
-            tmin = ready[i];
+        busy += !waiting(w, c, irq);
+        if (parkable(w, c, irq)) {
+            parked |= 1ull << i; /* its ready[i] waits for `busy`, below */
+        } else if (blocked(c)) {
+            ready[i] = HW_NEVER;
+        } else {
+            ready[i] = ready_time(w, c, irq);
+            if (ready[i] < tmin)
+                tmin = ready[i];
+        }
     }
     for (uint64_t m = parked; m; m &= m - 1) {
         unsigned i = (unsigned)__builtin_ctzll(m);
-        /* a parkable CPU is at a relax, so never blocked */
-        ready[i] = busy ? parked_until(w, &w->cpu[i]) : ready_time(w, &w->cpu[i]);
+        /* a parkable CPU is at a relax, so never blocked, and has no interrupt to take */
+        ready[i] = busy ? parked_until(w, &w->cpu[i]) : ready_time(w, &w->cpu[i], false);
         if (ready[i] < tmin)
             tmin = ready[i];
     }
