@@ -20,8 +20,8 @@
  *    a settled window keeps between pumps (and that it is idle until its next completion), the
  *    answer of hw_next_event() while it is known, and each window entry's copy of what its
  *    descriptor says (QW0, the decoded fields as a fresh validation gives them, and what the
- *    ordering rules read of its type); the IQE code of every rejected descriptor against a fresh
- *    validation.
+ *    ordering rules read of its type and its state: what it adds to a pass, what stops it); the
+ *    IQE code of every rejected descriptor against a fresh validation.
  * A second test fills, wraps, invalidates and resets a small ATC and checks that no valid entry
  * lies at or above the fill mark. A third checks that remembered validation results are not
  * reused under another queue context.
@@ -269,9 +269,14 @@ static void check_entries(hwt *t)
         for (unsigned q = 0; q < 4; q++)
             HWT_EQ(t, kept.qw[q], fresh.qw[q]);
         bool wait = x->type == VTD_DESC_WAIT;
-        HWT_EQ(t, x->fn_wait, wait && (d->qw[0] & VTD_BIT(6)));
-        HWT_EQ(t, x->tbit, wait ? 0 : 1u << x->type);
-        HWT_EQ(t, x->blockers, spec_blockers(x->type));
+        uint32_t pend = 0;
+        if (x->state != ENT_DONE && wait)
+            pend = QI_SEEN_PENDING | ((d->qw[0] & VTD_BIT(6)) ? QI_SEEN_FN : 0);
+        else if (x->state != ENT_DONE)
+            pend =
+                QI_SEEN_PENDING | 1u << x->type | (x->state == ENT_FETCHED ? QI_SEEN_STALLED : 0);
+        HWT_EQ(t, x->pend, pend);
+        HWT_EQ(t, x->stop, spec_blockers(x->type) | QI_SEEN_FN | QI_SEEN_STALLED);
         if (x->state != ENT_RUNNING || x->ats >= 0)
             HWT_EQ(t, x->done_at, HW_NEVER);
     }
