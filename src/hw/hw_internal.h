@@ -204,6 +204,13 @@ struct hw_machine {
      * later one would find nothing to do (hw_schedule_pump). */
     hw_time pump_due;
     uint64_t pump_seq;
+    /* While vctx_epoch is not 0: vctx is the queue context the descriptors are validated under
+     * (qi_queue_ctx(): the configuration, the width latched at enable, TTM latched by SRTP)
+     * and vctx_epoch its epoch in this thread's table of remembered validations (queue.c,
+     * "validation, remembered"). Whatever changes the context calls qi_ctx_changed(), which
+     * clears vctx_epoch: qi_enable() and SRTP. A new machine (all zero) has no epoch. */
+    vtd_qctx vctx;
+    uint64_t vctx_epoch;
     struct ats_req ats[HW_MAX_ATS];
     uint32_t ats_used; /* bit i set: ats[i] is an outstanding request (ITag allocated) */
 
@@ -310,6 +317,9 @@ void qi_errors_cleared(hw_machine *m); /* IQE or ITE was cleared: slots repaired
 void qi_ats_completion(hw_machine *m, int ep, uint16_t sid, uint32_t itag_vec);
 void qi_ats_timeout(hw_machine *m, unsigned idx, uint32_t gen);
 uint8_t qi_ttm(const hw_machine *m);
+/* The queue context the machine validates its descriptors in now. */
+vtd_qctx qi_queue_ctx(const hw_machine *m);
+void qi_ctx_changed(hw_machine *m); /* the queue context (width, TTM) may have changed */
 /* The reference for the pump's single pass (tests, and builds with assertions after every
  * pump): true if no entry of the window could start or complete now, scanning the window as
  * the ordering rules read; *due is then the earliest completion time of a running non-ATS

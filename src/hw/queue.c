@@ -222,6 +222,7 @@ void qi_enable(hw_machine *m)
     uint64_t iqa = m->r.iqa;
     m->q_base = iqa & VTD_IQA_ADDR_MASK;
     m->q_dw256 = (iqa & VTD_IQA_DW) != 0;
+    qi_ctx_changed(m);
     m->q_entries = vtd_queue_entries((unsigned)(iqa & VTD_IQA_QS_MASK), m->q_dw256);
     m->q_tail = iqt_slot(m);
     m->head = 0;
@@ -883,8 +884,9 @@ static bool advance_window(hw_machine *m, unsigned from, struct qi_pass *p)
 
 static bool can_fetch(const hw_machine *m)
 {
-    return m->qi_on && !(m->r.fsts & (VTD_FSTS_IQE | VTD_FSTS_ITE)) &&
-           m->fetch_ptr != tail_index(m) && m->pipe_n < m->cfg.fetch_window;
+    /* the test that fails most often (nothing published to fetch) first */
+    return m->fetch_ptr != tail_index(m) && m->qi_on &&
+           !(m->r.fsts & (VTD_FSTS_IQE | VTD_FSTS_ITE)) && m->pipe_n < m->cfg.fetch_window;
 }
 
 static void remember_fetch(hw_machine *m, uint32_t serial, const vtd_desc *d)
@@ -918,25 +920,63 @@ const vtd_desc *hw_fetched(const hw_machine *m, uint32_t serial)
  * workload descriptors, its wait descriptors in the same slots). The last answers are kept,
  * per thread, in a direct-mapped table indexed by a hash of the descriptor, and reused when
  * both the descriptor and the context match; with them what a window entry for it starts with
- * of the pump's bits, which depend on the decoded type alone. */
+ * of the pump's bits, which depend on the decoded type alone.
+ *
+ * Contexts are compared by epoch: each epoch names one context, the one validated_ctx held
+ * when the epoch was drawn (a context unlike the last one draws a new epoch; they count up from
+ * 1 and never repeat), so equal epochs mean equal contexts. A machine keeps its context's epoch
+ * (hw_machine.vctx_epoch) until its context changes (qi_ctx_changed). */
 #define VALIDATED_BITS 6
 
 struct validated {
-    bool used;
+    uint64_t epoch; /* of the context it was validated under; 0: an empty entry */
     unsigned iqei;
     vtd_desc d;
-    vtd_qctx ctx;
     /* meaningful when iqei is 0: */
     vtd_fields f;
     uint32_t pend, stop; /* qi_ent.pend and .stop of a fetched entry (push_entry) */
 };
 
 static _Thread_local struct validated validated[1u << VALIDATED_BITS];
+static _Thread_local struct {
+    vtd_qctx ctx;   /* the context of the last epoch drawn */
+    uint64_t epoch; /* the last epoch drawn, 0: none yet */
+} validated_ctx;
+
+vtd_qctx qi_queue_ctx(const hw_machine *m)
+{
+    return (vtd_qctx){.cap = m->cfg.cap,
+                      .ecap = m->cfg.ecap,
+                      .ttm = qi_ttm(m),
+                      .dw256 = m->q_dw256,
+                      .strict_reserved = m->cfg.strict_reserved,
+                      .haw = m->cfg.haw};
+}
 
 static bool same_qctx(const vtd_qctx *a, const vtd_qctx *b)
 {
     return a->cap == b->cap && a->ecap == b->ecap && a->ttm == b->ttm && a->dw256 == b->dw256 &&
            a->strict_reserved == b->strict_reserved && a->haw == b->haw;
+}
+
+void qi_ctx_changed(hw_machine *m)
+{
+    m->vctx_epoch = 0;
+}
+
+/* The epoch of the machine's queue context (drawn if it has none), with the context in
+ * m->vctx. */
+static uint64_t ctx_epoch(hw_machine *m)
+{
+    if (__builtin_expect(m->vctx_epoch == 0, 0)) {
+        m->vctx = qi_queue_ctx(m);
+        if (!validated_ctx.epoch || !same_qctx(&validated_ctx.ctx, &m->vctx)) {
+            validated_ctx.ctx = m->vctx;
+            validated_ctx.epoch++;
+        }
+        m->vctx_epoch = validated_ctx.epoch;
+    }
+    return m->vctx_epoch;
 }
 
 static bool same_desc(const vtd_desc *a, const vtd_desc *b)
@@ -956,17 +996,17 @@ static void entry_bits(struct validated *v, const vtd_fields *f)
     v->stop = blockers(type) | QI_SEEN_FN | QI_SEEN_STALLED;
 }
 
-/* vtd_validate_decode(d, ctx, f, NULL), remembered: the answer is v->iqei, and v->f with the
- * entry's bits (when 0). Valid until the next call. */
-static const struct validated *validate(const vtd_desc *d, const vtd_qctx *ctx)
+/* vtd_validate_decode(d, &qi_queue_ctx(m), f, NULL), remembered: the answer is v->iqei, and v->f
+ * with the entry's bits (when 0). Valid until the next call. */
+static const struct validated *validate(const vtd_desc *d, hw_machine *m)
 {
+    uint64_t epoch = ctx_epoch(m);
     uint64_t h = (d->qw[0] ^ d->qw[2]) * 0x9E3779B97F4A7C15ull ^ (d->qw[1] ^ d->qw[3]);
     struct validated *v = &validated[(h * 0xC2B2AE3D27D4EB4Full) >> (64 - VALIDATED_BITS)];
-    if (!v->used || !same_desc(&v->d, d) || !same_qctx(&v->ctx, ctx)) {
-        v->used = true;
+    if (v->epoch != epoch || !same_desc(&v->d, d)) {
+        v->epoch = epoch;
         v->d = *d;
-        v->ctx = *ctx;
-        v->iqei = vtd_validate_decode(d, ctx, &v->f, NULL);
+        v->iqei = vtd_validate_decode(d, &m->vctx, &v->f, NULL);
         if (!v->iqei)
             entry_bits(v, &v->f);
     }
@@ -981,18 +1021,16 @@ static struct qi_ent *push_entry(hw_machine *m, const vtd_desc *d, const struct 
     if (i >= m->pipe_used)
         m->pipe_used = i + 1;
     struct qi_ent *x = &m->pipe[i];
-    x->slot = m->fetch_ptr;
-    x->serial = m->fetch_serial++;
-    x->type = v->f.type;
-    x->state = ENT_FETCHED;
-    x->dead = false;
-    x->timedout = false;
-    x->ats = -1;
-    x->pend = v->pend;
-    x->stop = v->stop;
-    x->done_at = HW_NEVER;
-    x->qw0 = d->qw[0];
-    x->f = v->f;
+    *x = (struct qi_ent){.slot = m->fetch_ptr,
+                         .serial = m->fetch_serial++,
+                         .type = v->f.type,
+                         .state = ENT_FETCHED,
+                         .ats = -1,
+                         .pend = v->pend,
+                         .stop = v->stop,
+                         .done_at = HW_NEVER,
+                         .qw0 = d->qw[0],
+                         .f = v->f};
     return x;
 }
 
@@ -1011,13 +1049,7 @@ static void fetch_one(hw_machine *m)
     vtd_desc d = {{0, 0, 0, 0}};
     read_desc(m, pa, &d);
     check_published(m, &d);
-    vtd_qctx ctx = {.cap = m->cfg.cap,
-                    .ecap = m->cfg.ecap,
-                    .ttm = qi_ttm(m),
-                    .dw256 = m->q_dw256,
-                    .strict_reserved = m->cfg.strict_reserved,
-                    .haw = m->cfg.haw};
-    const struct validated *v = validate(&d, &ctx);
+    const struct validated *v = validate(&d, m);
     if (v->iqei) {
         raise_iqe(m, v->iqei, remember_rejected(m, &d));
         return;
