@@ -20,8 +20,9 @@
  *    a settled window keeps between pumps (and that it is idle until its next completion), the
  *    answer of hw_next_event() while it is known, and each window entry's copy of what its
  *    descriptor says (QW0, the decoded fields as a fresh validation gives them, and what the
- *    ordering rules read of its type); the IQE code of every rejected descriptor against a fresh
- *    validation.
+ *    ordering rules read of its type and its state: what it adds to a pass, what stops it); the
+ *    IQE code of every rejected descriptor against a fresh validation; the queue context kept
+ *    with its epoch for remembered validations.
  * A second test fills, wraps, invalidates and resets a small ATC and checks that no valid entry
  * lies at or above the fill mark. A third checks that remembered validation results are not
  * reused under another queue context.
@@ -71,8 +72,6 @@ struct log_view {
     unsigned known;    /* checks that found hw_next_event()'s answer kept */
     unsigned rejected; /* IQE events with a rejected descriptor */
 };
-
-static vtd_qctx queue_ctx(const hw_machine *m);
 
 /* A descriptor of serial s (not a wait) starts: every earlier one still in the window has
  * started, is not an FN wait, and is not of a type that orders s. */
@@ -134,7 +133,7 @@ static void read_log(hwt *t, struct log_view *v)
             break;
         case HW_EV_IQE:
             if (e->b) { /* a descriptor was rejected: a fresh validation gives the same code */
-                vtd_qctx ctx = queue_ctx(t->m);
+                vtd_qctx ctx = qi_queue_ctx(t->m);
                 HWT_EQ(t, vtd_validate(hw_rejected(t->m, e->b), &ctx, NULL), e->c);
                 v->rejected++;
             }
@@ -226,17 +225,6 @@ static void check_pipe_mark(hwt *t)
  * What the model keeps instead of recomputing, against recomputation.
  */
 
-/* The queue context the model validates fetched descriptors in. */
-static vtd_qctx queue_ctx(const hw_machine *m)
-{
-    return (vtd_qctx){.cap = m->cfg.cap,
-                      .ecap = m->cfg.ecap,
-                      .ttm = qi_ttm(m),
-                      .dw256 = m->q_dw256,
-                      .strict_reserved = m->cfg.strict_reserved,
-                      .haw = m->cfg.haw};
-}
-
 /* The ordering rules as a mask: bit e set if an incomplete earlier descriptor of type e keeps
  * one of type `later` from starting. */
 static uint32_t spec_blockers(unsigned later)
@@ -253,7 +241,7 @@ static uint32_t spec_blockers(unsigned later)
 static void check_entries(hwt *t)
 {
     const hw_machine *m = t->m;
-    vtd_qctx ctx = queue_ctx(m);
+    vtd_qctx ctx = qi_queue_ctx(m);
     for (unsigned k = 0; k < m->pipe_n; k++) {
         const struct qi_ent *x = window_entry(m, k);
         const vtd_desc *d = hw_fetched(m, x->serial);
@@ -269,9 +257,14 @@ static void check_entries(hwt *t)
         for (unsigned q = 0; q < 4; q++)
             HWT_EQ(t, kept.qw[q], fresh.qw[q]);
         bool wait = x->type == VTD_DESC_WAIT;
-        HWT_EQ(t, x->fn_wait, wait && (d->qw[0] & VTD_BIT(6)));
-        HWT_EQ(t, x->tbit, wait ? 0 : 1u << x->type);
-        HWT_EQ(t, x->blockers, spec_blockers(x->type));
+        uint32_t pend = 0;
+        if (x->state != ENT_DONE && wait)
+            pend = QI_SEEN_PENDING | ((d->qw[0] & VTD_BIT(6)) ? QI_SEEN_FN : 0);
+        else if (x->state != ENT_DONE)
+            pend =
+                QI_SEEN_PENDING | 1u << x->type | (x->state == ENT_FETCHED ? QI_SEEN_STALLED : 0);
+        HWT_EQ(t, x->pend, pend);
+        HWT_EQ(t, x->stop, spec_blockers(x->type) | QI_SEEN_FN | QI_SEEN_STALLED);
         if (x->state != ENT_RUNNING || x->ats >= 0)
             HWT_EQ(t, x->done_at, HW_NEVER);
     }
@@ -326,10 +319,26 @@ static void check_next_event(hwt *t, struct log_view *v)
     HWT_EQ(t, hw_next_event(t->m), ref);
 }
 
+/* The queue context the machine validates under while it has an epoch for it. */
+static void check_vctx(hwt *t)
+{
+    const hw_machine *m = t->m;
+    if (!m->vctx_epoch)
+        return;
+    vtd_qctx ctx = qi_queue_ctx(m);
+    HWT_EQ(t, m->vctx.cap, ctx.cap);
+    HWT_EQ(t, m->vctx.ecap, ctx.ecap);
+    HWT_EQ(t, m->vctx.ttm, ctx.ttm);
+    HWT_EQ(t, m->vctx.dw256, ctx.dw256);
+    HWT_EQ(t, m->vctx.strict_reserved, ctx.strict_reserved);
+    HWT_EQ(t, m->vctx.haw, ctx.haw);
+}
+
 static void check_kept(hwt *t, struct log_view *v)
 {
     const hw_machine *m = t->m;
     HWT_EQ(t, m->q_tail, (uint32_t)(m->r.iqt >> vtd_desc_shift(m->q_dw256)));
+    check_vctx(t);
     check_entries(t);
     check_win(t, v);
     check_next_event(t, v);
@@ -580,7 +589,8 @@ static void test_atc_mark(void **state)
 /* ---------------------------------------------------------------------------------------------
  * Validation results are remembered per thread (queue.c, "validation, remembered"), keyed by
  * the descriptor and the queue context: the same descriptor, with a reserved bit set, is
- * rejected by a machine with strict_reserved, accepted by one without, and rejected again.
+ * rejected by a machine with strict_reserved, accepted by one without, and rejected again; and
+ * one machine's context changes with SRTP (TTM).
  */
 static void test_validation_context(void **state)
 {
@@ -598,6 +608,24 @@ static void test_validation_context(void **state)
         HWT_EQ(t, (hwt_fsts(t) & VTD_FSTS_IQE) != 0, strict);
         HWT_EQ(t, hwt_mem32(t, st), strict ? 0 : 1);
     }
+    /* Within one machine: a wait descriptor accepted under legacy TTM is rejected, the same
+     * descriptor again, once SRTP latches a reserved TTM (the machine's context changed). */
+    hw_config cfg = hwt_config(t);
+    hwt_start(t, &cfg, 0);
+    hw_paddr st = hwt_status_new(t, 0);
+    hwt_push(t, hwt_wait_sw(1, st));
+    hwt_doorbell(t);
+    hwt_run(t, 10 * HW_US);
+    HWT_EQ(t, hwt_fsts(t) & VTD_FSTS_IQE, 0);
+    HWT_EQ(t, hwt_mem32(t, st), 1);
+    hwt_w64(t, VTD_REG_RTADDR, (uint64_t)VTD_TTM_RESERVED << VTD_RTADDR_TTM_SHIFT);
+    hwt_gcmd_poll(t, VTD_GCMD_SRTP, true, VTD_GSTS_RTPS, true);
+    hwt_run(t, 10 * HW_US);
+    HWT_EQ(t, qi_ttm(t->m), VTD_TTM_RESERVED);
+    hwt_push(t, hwt_wait_sw(1, st));
+    hwt_doorbell(t);
+    hwt_run(t, 10 * HW_US);
+    HWT_OK(t, hwt_fsts(t) & VTD_FSTS_IQE, "a descriptor validated under the old TTM was reused");
     HWT_END(t);
 }
 

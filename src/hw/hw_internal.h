@@ -48,29 +48,35 @@ struct qi_ent {
     bool dead; /* aborted (wait) or discarded: retires without effect */
     bool timedout;
     int8_t ats; /* index into ats[] while an ATS request is outstanding, else -1 */
-    /* What the pump's pass reads of the type, set at fetch (queue.c, fetch_one): */
-    bool fn_wait;      /* a wait descriptor with FN */
-    uint32_t tbit;     /* bit `type` for a non-wait, 0 for a wait */
-    uint32_t blockers; /* bits of the earlier incomplete types that keep it from starting */
-    hw_time done_at;   /* completion time while running and not an ATS request, else HW_NEVER */
-    uint64_t qw0;      /* the descriptor's QW0 (the whole descriptor: hw_machine.fetched) */
-    vtd_fields f;      /* the descriptor decoded, once, when it was fetched and validated */
+    /* What the pump's pass reads of the entry (queue.c, "the pump's pass"), as QI_SEEN_ bits:
+     * pend, what it adds to what the pass has seen, follows its state (set at fetch, changed
+     * only by ent_start() and ent_done()): 0 once done, else QI_SEEN_PENDING, with FN for a
+     * wait with FN, TYPE_BIT(type) for a non-wait, and STALLED for a non-wait not started.
+     * stop, set at fetch, holds the bits that keep it from starting: the types that order it
+     * (spec 6.5.2.12), FN and STALLED. */
+    uint32_t pend;
+    uint32_t stop;
+    hw_time done_at; /* completion time while running and not an ATS request, else HW_NEVER */
+    uint64_t qw0;    /* the descriptor's QW0 (the whole descriptor: hw_machine.fetched) */
+    vtd_fields f;    /* the descriptor decoded, once, when it was fetched and validated */
 };
 
 /* What a pass of the queue engine's pump over the window has seen of the entries before the
- * one it looks at, each as the pass left it (queue.c, "the pump's pass"). */
+ * one it looks at, each as the pass left it (queue.c, "the pump's pass"): in seen, the union of
+ * their qi_ent.pend, that is QI_SEEN_PENDING if one is not done, FN if a wait with FN is not
+ * done, STALLED if a non-wait is not started (the pass could not start it), and TYPE_BIT(t) if
+ * a non-wait of type t is not done. Types are defined types (validated), below bit 29. */
+#define QI_SEEN_FN      (1u << 29)
+#define QI_SEEN_STALLED (1u << 30)
+#define QI_SEEN_PENDING (1u << 31)
 struct qi_pass {
-    bool all_done;    /* every earlier entry is done */
-    bool stalled;     /* an earlier non-wait could not start, so is not started (in order) */
-    bool fn_wait;     /* an earlier wait with FN is not done */
-    uint32_t types;   /* bit t: an earlier non-wait of type t is not done */
+    uint32_t seen;
     hw_time next_due; /* earliest done_at of the running non-ATS entries seen, or HW_NEVER */
 };
 
 static inline bool qi_pass_equal(const struct qi_pass *a, const struct qi_pass *b)
 {
-    return a->all_done == b->all_done && a->stalled == b->stalled && a->fn_wait == b->fn_wait &&
-           a->types == b->types && a->next_due == b->next_due;
+    return a->seen == b->seen && a->next_due == b->next_due;
 }
 
 struct ats_req {
@@ -198,6 +204,13 @@ struct hw_machine {
      * later one would find nothing to do (hw_schedule_pump). */
     hw_time pump_due;
     uint64_t pump_seq;
+    /* While vctx_epoch is not 0: vctx is the queue context the descriptors are validated under
+     * (qi_queue_ctx(): the configuration, the width latched at enable, TTM latched by SRTP)
+     * and vctx_epoch its epoch in this thread's table of remembered validations (queue.c,
+     * "validation, remembered"). Whatever changes the context calls qi_ctx_changed(), which
+     * clears vctx_epoch: qi_enable() and SRTP. A new machine (all zero) has no epoch. */
+    vtd_qctx vctx;
+    uint64_t vctx_epoch;
     struct ats_req ats[HW_MAX_ATS];
     uint32_t ats_used; /* bit i set: ats[i] is an outstanding request (ITag allocated) */
 
@@ -304,6 +317,9 @@ void qi_errors_cleared(hw_machine *m); /* IQE or ITE was cleared: slots repaired
 void qi_ats_completion(hw_machine *m, int ep, uint16_t sid, uint32_t itag_vec);
 void qi_ats_timeout(hw_machine *m, unsigned idx, uint32_t gen);
 uint8_t qi_ttm(const hw_machine *m);
+/* The queue context the machine validates its descriptors in now. */
+vtd_qctx qi_queue_ctx(const hw_machine *m);
+void qi_ctx_changed(hw_machine *m); /* the queue context (width, TTM) may have changed */
 /* The reference for the pump's single pass (tests, and builds with assertions after every
  * pump): true if no entry of the window could start or complete now, scanning the window as
  * the ordering rules read; *due is then the earliest completion time of a running non-ATS

@@ -228,29 +228,31 @@ void hw_schedule(hw_machine *m, const struct hw_act *a)
     m->acts[i] = item;
 }
 
-static struct hw_act pop_act(hw_machine *m)
+/* Remove the first action (the heap's top; read it before if it is wanted). The last element
+ * is sifted down from the top where it stands: it lies past the heap once nacts is lowered, so
+ * the sift, which writes only below nacts, never overwrites it. */
+static void drop_first(hw_machine *m)
 {
-    struct hw_act top = m->acts[0];
-    struct hw_act last = m->acts[--m->nacts];
+    size_t n = --m->nacts;
+    const struct hw_act *last = &m->acts[n];
     hw_actions_changed(m);
     size_t i = 0;
     for (;;) {
         size_t l = 2 * i + 1, r = l + 1, min = i;
-        const struct hw_act *cand = &last;
-        if (l < m->nacts && act_before(&m->acts[l], cand)) {
+        const struct hw_act *cand = last;
+        if (l < n && act_before(&m->acts[l], cand)) {
             min = l;
             cand = &m->acts[l];
         }
-        if (r < m->nacts && act_before(&m->acts[r], cand))
+        if (r < n && act_before(&m->acts[r], cand))
             min = r;
         if (min == i)
             break;
         m->acts[i] = m->acts[min];
         i = min;
     }
-    if (m->nacts)
-        m->acts[i] = last;
-    return top;
+    if (n)
+        m->acts[i] = *last;
 }
 
 void hw_schedule_pump(hw_machine *m, hw_time t)
@@ -290,7 +292,7 @@ static hw_time next_act_time(const hw_machine *m)
 static __attribute__((noinline)) void drop_stale(hw_machine *m)
 {
     while (m->nacts && act_stale(m, &m->acts[0]))
-        pop_act(m);
+        drop_first(m);
 }
 
 static __attribute__((noinline)) hw_time find_next_event(hw_machine *m)
@@ -350,7 +352,8 @@ static void run_pump(hw_machine *m)
 
 static void run_first_act(hw_machine *m)
 {
-    struct hw_act a = pop_act(m);
+    struct hw_act a = m->acts[0];
+    drop_first(m);
     if (a.t > m->now)
         m->now = a.t;
     run_act(m, &a);

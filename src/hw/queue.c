@@ -31,11 +31,19 @@ static const struct qi_ent *ent_at_c(const hw_machine *m, unsigned k)
     return &m->pipe[(m->pipe_first + k) % HW_MAX_WINDOW];
 }
 
-/* x is done: it neither starts nor completes again. */
+/* x has started: it is no longer a non-wait the pass could not start. */
+static void ent_start(struct qi_ent *x)
+{
+    x->state = ENT_RUNNING;
+    x->pend &= ~QI_SEEN_STALLED;
+}
+
+/* x is done: it neither starts nor completes again, and adds nothing to what a pass sees. */
 static void ent_done(struct qi_ent *x)
 {
     x->state = ENT_DONE;
     x->done_at = HW_NEVER;
+    x->pend = 0;
 }
 
 static unsigned desc_bytes(const hw_machine *m)
@@ -214,6 +222,7 @@ void qi_enable(hw_machine *m)
     uint64_t iqa = m->r.iqa;
     m->q_base = iqa & VTD_IQA_ADDR_MASK;
     m->q_dw256 = (iqa & VTD_IQA_DW) != 0;
+    qi_ctx_changed(m);
     m->q_entries = vtd_queue_entries((unsigned)(iqa & VTD_IQA_QS_MASK), m->q_dw256);
     m->q_tail = iqt_slot(m);
     m->head = 0;
@@ -471,7 +480,8 @@ void qi_ats_completion(hw_machine *m, int ep, uint16_t sid, uint32_t vec)
 
 /* ---- starting descriptors ---- */
 
-#define TYPE_BIT(t) (1u << (t)) /* entries' types are defined types (validated), below 32 */
+#define TYPE_BIT(t) (1u << (t)) /* entries' types are defined types (validated) */
+_Static_assert(TYPE_BIT(VTD_DESC_HPT) < QI_SEEN_FN, "type bits below the other QI_SEEN_ bits");
 
 /* The types of earlier incomplete descriptors that keep a descriptor of type `later` from
  * starting (spec 6.5.2.12), as TYPE_BIT()s. */
@@ -531,7 +541,9 @@ static int ats_free(const hw_machine *m, const vtd_fields *f, uint8_t *itag)
     return alloc_ats(m, sid, itag);
 }
 
-static bool start_ats(hw_machine *m, struct qi_ent *x)
+/* Start x, a device-TLB invalidation, as an ATS request; with no request slot or ITag free it
+ * stays fetched (and stalled). */
+static void start_ats(hw_machine *m, struct qi_ent *x)
 {
     uint16_t sid;
     uint64_t start, len;
@@ -539,7 +551,7 @@ static bool start_ats(hw_machine *m, struct qi_ent *x)
     devtlb_target(&x->f, &sid, &start, &len);
     int i = alloc_ats(m, sid, &itag);
     if (i < 0)
-        return false;
+        return;
     struct ats_req *r = &m->ats[i];
     m->ats_used |= 1u << i;
     r->orphan = false;
@@ -551,7 +563,7 @@ static bool start_ats(hw_machine *m, struct qi_ent *x)
     r->start = start;
     r->len = len;
     x->ats = (int8_t)i;
-    x->state = ENT_RUNNING;
+    ent_start(x);
     if (!(m->r.gsts & VTD_GSTS_TES)) {
         hw_event *v = hw_log_add(m, HW_EV_SW_VIOLATION, -1, (int32_t)x->slot);
         v->c = HW_VIOL_DEVTLB_TE_OFF;
@@ -571,19 +583,21 @@ static bool start_ats(hw_machine *m, struct qi_ent *x)
                        .gen = r->gen};
     hw_schedule(m, &t);
     ep_receive_inval(m, sid, itag, start, len, (int32_t)x->slot);
-    return true;
 }
 
-static bool start_entry(hw_machine *m, struct qi_ent *x)
+/* Start x, a non-wait the ordering rules let start (a device-TLB invalidation only if a request
+ * slot is free). */
+static void start_entry(hw_machine *m, struct qi_ent *x)
 {
-    if (x->type == VTD_DESC_DEVTLB || x->type == VTD_DESC_PDEVTLB)
-        return start_ats(m, x);
-    x->state = ENT_RUNNING;
+    if (x->type == VTD_DESC_DEVTLB || x->type == VTD_DESC_PDEVTLB) {
+        start_ats(m, x);
+        return;
+    }
+    ent_start(x);
     x->done_at = m->now + m->cfg.exec_cost;
     hw_event *e = hw_log_add(m, HW_EV_EXEC_START, -1, (int32_t)x->slot);
     e->a = x->type;
     e->b = x->serial;
-    return true;
 }
 
 /* ---- completing descriptors ---- */
@@ -753,18 +767,18 @@ static void check_settled(const hw_machine *m, hw_time due)
  * qi_pass, as kept by the pass and between pumps in win). */
 void qi_window_summary(const hw_machine *m, unsigned k, struct qi_pass *p)
 {
-    *p = (struct qi_pass){.all_done = true, .next_due = HW_NEVER};
+    *p = (struct qi_pass){.seen = 0, .next_due = HW_NEVER};
     for (unsigned j = 0; j < k; j++) {
         const struct qi_ent *x = ent_at_c(m, j);
         if (x->state == ENT_DONE)
             continue;
-        p->all_done = false;
-        if (x->type == VTD_DESC_WAIT)
-            p->fn_wait |= (x->qw0 & VTD_BIT(6)) != 0; /* FN */
-        else
-            p->types |= TYPE_BIT(x->type);
+        p->seen |= QI_SEEN_PENDING;
+        if (x->type == VTD_DESC_WAIT && (x->qw0 & VTD_BIT(6))) /* FN */
+            p->seen |= QI_SEEN_FN;
+        else if (x->type != VTD_DESC_WAIT)
+            p->seen |= TYPE_BIT(x->type);
         if (x->state == ENT_FETCHED && x->type != VTD_DESC_WAIT)
-            p->stalled = true;
+            p->seen |= QI_SEEN_STALLED;
         if (x->state == ENT_RUNNING && x->ats < 0 && x->done_at < p->next_due)
             p->next_due = x->done_at;
     }
@@ -788,33 +802,28 @@ static void check_skipped(const hw_machine *m, const struct qi_pass *p)
 
 /* ---- the pump's pass ---- */
 
-/* A pass keeps what it has seen of the entries before the one it looks at (struct qi_pass,
- * types as TYPE_BIT()s). A pass never changes an entry it has gone past (what an entry does
- * depends on itself and the entries before it), so this is what a scan of the earlier entries
- * would find. */
+/* A pass keeps what it has seen of the entries before the one it looks at (struct qi_pass).
+ * A pass never changes an entry it has gone past (what an entry does depends on itself and the
+ * entries before it), so this is what a scan of the earlier entries would find. */
 
 static void pass_begin(struct qi_pass *p)
 {
-    *p = (struct qi_pass){.all_done = true, .next_due = HW_NEVER};
+    *p = (struct qi_pass){.seen = 0, .next_due = HW_NEVER};
 }
 
 /* May x, the next entry of the pass, start? Every earlier non-wait has started, no earlier FN
- * wait is pending, and no earlier incomplete descriptor orders it (spec 6.5.2.12). An earlier
- * non-wait not started is one the pass could not start, so stalled tells the first. */
+ * wait is pending, and no earlier incomplete descriptor orders it (spec 6.5.2.12): none of
+ * x->stop has been seen. An earlier non-wait not started is one the pass could not start. */
 static bool pass_may_start(const struct qi_pass *p, const struct qi_ent *x)
 {
-    return !p->stalled && !p->fn_wait && !(p->types & x->blockers);
+    return !(p->seen & x->stop);
 }
 
-/* x is done with for this pass: add it to what later entries see (done_at is HW_NEVER but for
- * a running non-ATS entry). */
+/* x is done with for this pass: add it to what later entries see. A done entry adds nothing
+ * (its pend is 0, its done_at HW_NEVER), nor does done_at but for a running non-ATS entry. */
 static void pass_note(struct qi_pass *p, const struct qi_ent *x)
 {
-    if (x->state == ENT_DONE)
-        return;
-    p->all_done = false;
-    p->fn_wait |= x->fn_wait;
-    p->types |= x->tbit;
+    p->seen |= x->pend;
     if (x->done_at < p->next_due)
         p->next_due = x->done_at;
 }
@@ -828,23 +837,24 @@ static void pass_check(const hw_machine *m, unsigned k, const struct qi_pass *p)
 #else
     struct qi_pass ref;
     qi_window_summary(m, k, &ref);
-    if (!qi_pass_equal(p, &ref) || p->all_done != ref_all_before_done(m, k) ||
+    if (!qi_pass_equal(p, &ref) || !(p->seen & QI_SEEN_PENDING) != ref_all_before_done(m, k) ||
         pass_may_start(p, ent_at_c(m, k)) != ref_may_start(m, k))
         internal_error("the pump's pass disagrees with a scan of the window");
 #endif
 }
 
 /* x, the next entry of the pass, is fetched: start it if the ordering rules let it (a wait
- * once everything before it is done). */
-static void pass_start(hw_machine *m, struct qi_ent *x, struct qi_pass *p)
+ * once everything before it is done). A non-wait that does not start stays stalled in its
+ * pend, which the pass then notes. */
+static void pass_start(hw_machine *m, struct qi_ent *x, const struct qi_pass *p)
 {
     if (x->type == VTD_DESC_WAIT) {
-        if (p->all_done) {
-            x->state = ENT_RUNNING;
+        if (!(p->seen & QI_SEEN_PENDING)) {
+            ent_start(x);
             x->done_at = m->now + m->cfg.wait_cost;
         }
-    } else if (!p->stalled && !(pass_may_start(p, x) && start_entry(m, x))) {
-        p->stalled = true;
+    } else if (pass_may_start(p, x)) {
+        start_entry(m, x);
     }
 }
 
@@ -853,25 +863,32 @@ static void pass_start(hw_machine *m, struct qi_ent *x, struct qi_pass *p)
  * front of the window be done, since the pump retires after each pass that completes one. */
 static bool advance_window(hw_machine *m, unsigned from, struct qi_pass *p)
 {
+    /* What the pass has seen, and the clock, in locals: the compiler cannot tell that the
+     * event records and entries written on the way leave them alone. (Nothing a pass does moves
+     * the clock; the window's length and front change only when the pump retires.) */
+    struct qi_pass seen = *p;
+    const hw_time now = m->now;
     bool completed = false;
     for (unsigned k = from; k < m->pipe_n; k++) {
         struct qi_ent *x = ent_at(m, k);
-        pass_check(m, k, p);
+        pass_check(m, k, &seen);
         if (x->state == ENT_FETCHED)
-            pass_start(m, x, p);
-        if (x->done_at <= m->now) {
+            pass_start(m, x, &seen);
+        if (x->done_at <= now) {
             complete_entry(m, x);
             completed = true;
         }
-        pass_note(p, x);
+        pass_note(&seen, x);
     }
+    *p = seen;
     return completed;
 }
 
 static bool can_fetch(const hw_machine *m)
 {
-    return m->qi_on && !(m->r.fsts & (VTD_FSTS_IQE | VTD_FSTS_ITE)) &&
-           m->fetch_ptr != tail_index(m) && m->pipe_n < m->cfg.fetch_window;
+    /* the test that fails most often (nothing published to fetch) first */
+    return m->fetch_ptr != tail_index(m) && m->qi_on &&
+           !(m->r.fsts & (VTD_FSTS_IQE | VTD_FSTS_ITE)) && m->pipe_n < m->cfg.fetch_window;
 }
 
 static void remember_fetch(hw_machine *m, uint32_t serial, const vtd_desc *d)
@@ -904,23 +921,64 @@ const vtd_desc *hw_fetched(const hw_machine *m, uint32_t serial)
  * and the checker fetches the same few descriptors in execution after execution (a driver's
  * workload descriptors, its wait descriptors in the same slots). The last answers are kept,
  * per thread, in a direct-mapped table indexed by a hash of the descriptor, and reused when
- * both the descriptor and the context match. */
+ * both the descriptor and the context match; with them what a window entry for it starts with
+ * of the pump's bits, which depend on the decoded type alone.
+ *
+ * Contexts are compared by epoch: each epoch names one context, the one validated_ctx held
+ * when the epoch was drawn (a context unlike the last one draws a new epoch; they count up from
+ * 1 and never repeat), so equal epochs mean equal contexts. A machine keeps its context's epoch
+ * (hw_machine.vctx_epoch) until its context changes (qi_ctx_changed). */
 #define VALIDATED_BITS 6
 
 struct validated {
-    bool used;
+    uint64_t epoch; /* of the context it was validated under; 0: an empty entry */
     unsigned iqei;
     vtd_desc d;
-    vtd_qctx ctx;
-    vtd_fields f; /* meaningful when iqei is 0 */
+    /* meaningful when iqei is 0: */
+    vtd_fields f;
+    uint32_t pend, stop; /* qi_ent.pend and .stop of a fetched entry (push_entry) */
 };
 
 static _Thread_local struct validated validated[1u << VALIDATED_BITS];
+static _Thread_local struct {
+    vtd_qctx ctx;   /* the context of the last epoch drawn */
+    uint64_t epoch; /* the last epoch drawn, 0: none yet */
+} validated_ctx;
+
+vtd_qctx qi_queue_ctx(const hw_machine *m)
+{
+    return (vtd_qctx){.cap = m->cfg.cap,
+                      .ecap = m->cfg.ecap,
+                      .ttm = qi_ttm(m),
+                      .dw256 = m->q_dw256,
+                      .strict_reserved = m->cfg.strict_reserved,
+                      .haw = m->cfg.haw};
+}
 
 static bool same_qctx(const vtd_qctx *a, const vtd_qctx *b)
 {
     return a->cap == b->cap && a->ecap == b->ecap && a->ttm == b->ttm && a->dw256 == b->dw256 &&
            a->strict_reserved == b->strict_reserved && a->haw == b->haw;
+}
+
+void qi_ctx_changed(hw_machine *m)
+{
+    m->vctx_epoch = 0;
+}
+
+/* The epoch of the machine's queue context (drawn if it has none), with the context in
+ * m->vctx. */
+static uint64_t ctx_epoch(hw_machine *m)
+{
+    if (__builtin_expect(m->vctx_epoch == 0, 0)) {
+        m->vctx = qi_queue_ctx(m);
+        if (!validated_ctx.epoch || !same_qctx(&validated_ctx.ctx, &m->vctx)) {
+            validated_ctx.ctx = m->vctx;
+            validated_ctx.epoch++;
+        }
+        m->vctx_epoch = validated_ctx.epoch;
+    }
+    return m->vctx_epoch;
 }
 
 static bool same_desc(const vtd_desc *a, const vtd_desc *b)
@@ -929,43 +987,52 @@ static bool same_desc(const vtd_desc *a, const vtd_desc *b)
              (a->qw[3] ^ b->qw[3]));
 }
 
-/* vtd_validate_decode(d, ctx, f, NULL), remembered. */
-static unsigned validate(const vtd_desc *d, const vtd_qctx *ctx, vtd_fields *f)
+/* The pump's bits of an entry for the descriptor decoded into f, into v. */
+static void entry_bits(struct validated *v, const vtd_fields *f)
 {
-    uint64_t h = (d->qw[0] ^ d->qw[2]) * 0x9E3779B97F4A7C15ull ^ (d->qw[1] ^ d->qw[3]);
-    struct validated *v = &validated[(h * 0xC2B2AE3D27D4EB4Full) >> (64 - VALIDATED_BITS)];
-    if (!v->used || !same_desc(&v->d, d) || !same_qctx(&v->ctx, ctx)) {
-        v->used = true;
-        v->d = *d;
-        v->ctx = *ctx;
-        v->iqei = vtd_validate_decode(d, ctx, &v->f, NULL);
-    }
-    *f = v->f;
-    return v->iqei;
+    unsigned type = f->type;
+    if (type == VTD_DESC_WAIT)
+        v->pend = QI_SEEN_PENDING | (f->u.wait.fn ? QI_SEEN_FN : 0);
+    else
+        v->pend = QI_SEEN_PENDING | QI_SEEN_STALLED | TYPE_BIT(type);
+    v->stop = blockers(type) | QI_SEEN_FN | QI_SEEN_STALLED;
 }
 
-/* A new entry at the end of the window, for the descriptor d at the fetch pointer, valid and
- * decoded into f. */
-static struct qi_ent *push_entry(hw_machine *m, const vtd_desc *d, const vtd_fields *f)
+/* vtd_validate_decode(d, &qi_queue_ctx(m), f, NULL), remembered: the answer is v->iqei, and v->f
+ * with the entry's bits (when 0). Valid until the next call. */
+static const struct validated *validate(const vtd_desc *d, hw_machine *m)
+{
+    uint64_t epoch = ctx_epoch(m);
+    uint64_t h = (d->qw[0] ^ d->qw[2]) * 0x9E3779B97F4A7C15ull ^ (d->qw[1] ^ d->qw[3]);
+    struct validated *v = &validated[(h * 0xC2B2AE3D27D4EB4Full) >> (64 - VALIDATED_BITS)];
+    if (v->epoch != epoch || !same_desc(&v->d, d)) {
+        v->epoch = epoch;
+        v->d = *d;
+        v->iqei = vtd_validate_decode(d, &m->vctx, &v->f, NULL);
+        if (!v->iqei)
+            entry_bits(v, &v->f);
+    }
+    return v;
+}
+
+/* A new entry at the end of the window, for the descriptor d at the fetch pointer, valid
+ * (v: its validation). */
+static struct qi_ent *push_entry(hw_machine *m, const vtd_desc *d, const struct validated *v)
 {
     unsigned i = (m->pipe_first + m->pipe_n++) % HW_MAX_WINDOW;
     if (i >= m->pipe_used)
         m->pipe_used = i + 1;
     struct qi_ent *x = &m->pipe[i];
-    unsigned type = f->type;
-    x->slot = m->fetch_ptr;
-    x->serial = m->fetch_serial++;
-    x->type = (uint8_t)type;
-    x->state = ENT_FETCHED;
-    x->dead = false;
-    x->timedout = false;
-    x->ats = -1;
-    x->fn_wait = type == VTD_DESC_WAIT && f->u.wait.fn;
-    x->tbit = type == VTD_DESC_WAIT ? 0 : TYPE_BIT(type);
-    x->blockers = blockers(type);
-    x->done_at = HW_NEVER;
-    x->qw0 = d->qw[0];
-    x->f = *f;
+    *x = (struct qi_ent){.slot = m->fetch_ptr,
+                         .serial = m->fetch_serial++,
+                         .type = v->f.type,
+                         .state = ENT_FETCHED,
+                         .ats = -1,
+                         .pend = v->pend,
+                         .stop = v->stop,
+                         .done_at = HW_NEVER,
+                         .qw0 = d->qw[0],
+                         .f = v->f};
     return x;
 }
 
@@ -984,19 +1051,12 @@ static void fetch_one(hw_machine *m)
     vtd_desc d = {{0, 0, 0, 0}};
     read_desc(m, pa, &d);
     check_published(m, &d);
-    vtd_qctx ctx = {.cap = m->cfg.cap,
-                    .ecap = m->cfg.ecap,
-                    .ttm = qi_ttm(m),
-                    .dw256 = m->q_dw256,
-                    .strict_reserved = m->cfg.strict_reserved,
-                    .haw = m->cfg.haw};
-    vtd_fields f;
-    unsigned iqei = validate(&d, &ctx, &f);
-    if (iqei) {
-        raise_iqe(m, iqei, remember_rejected(m, &d));
+    const struct validated *v = validate(&d, m);
+    if (v->iqei) {
+        raise_iqe(m, v->iqei, remember_rejected(m, &d));
         return;
     }
-    struct qi_ent *x = push_entry(m, &d, &f);
+    struct qi_ent *x = push_entry(m, &d, v);
     remember_fetch(m, x->serial, &d);
     hw_event *e = hw_log_add(m, HW_EV_FETCH, -1, (int32_t)x->slot);
     e->a = x->type;

@@ -209,6 +209,7 @@ void hw_gcmd_apply(hw_machine *m, uint32_t val)
         qi_disable(m);
     if (val & VTD_GCMD_SRTP) {
         m->rtaddr_latched = m->r.rtaddr;
+        qi_ctx_changed(m); /* TTM */
         m->r.gsts |= (uint32_t)VTD_GSTS_RTPS;
         xl_flush_all(m); /* a new root table: nothing cached from the old one is usable */
     }
