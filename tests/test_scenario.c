@@ -996,8 +996,12 @@ static void test_load_named(void **state)
     assert_int_equal(sc_load_named(QINVAL_SCENARIO_DIR, "", NULL, 0, &s, err, sizeof(err)), -1);
     must_contain(err, "unknown scenario ''");
     assert_int_equal(sc_load_named(QINVAL_SCENARIO_DIR, NULL, NULL, 0, &s, err, sizeof(err)), -1);
+    /* no catalog at all is said as such, not as an unknown name */
     assert_int_equal(sc_load_named("/nonexistent", "smoke", NULL, 0, &s, err, sizeof(err)), -1);
-    must_contain(err, "unknown scenario 'smoke'");
+    assert_string_equal(err, "no scenario catalog at '/nonexistent' (a directory of NAME.scn "
+                             "files; QINVAL_SCENARIOS names another)");
+    assert_false(sc_catalog_ok("/nonexistent"));
+    assert_true(sc_catalog_ok(QINVAL_SCENARIO_DIR));
     assert_int_equal(sc_load_named(QINVAL_SCENARIO_DIR, "smoke", NULL, 0, &s, err, sizeof(err)), 0);
     must_contain(s.file, "smoke.scn");
 }

@@ -1262,10 +1262,29 @@ int sc_load_named(const char *dir, const char *name, const char *const *sets, un
         goto unknown;
     return sc_load(path, sets, nsets, out, err, errlen);
 unknown:
-    if (err && errlen)
+    if (err && errlen && !sc_catalog_ok(dir))
+        sc_no_catalog(dir, err, errlen);
+    else if (err && errlen)
         snprintf(err, errlen, "unknown scenario '%.*s' (see qinval list scenarios)", 64,
                  name ? name : "");
     return -1;
+}
+
+void sc_no_catalog(const char *dir, char *err, size_t errlen)
+{
+    snprintf(err, errlen,
+             "no scenario catalog at '%.*s' (a directory of NAME.scn files; QINVAL_SCENARIOS "
+             "names another)",
+             300, dir ? dir : ".");
+}
+
+bool sc_catalog_ok(const char *dir)
+{
+    DIR *d = opendir(dir ? dir : ".");
+    if (!d)
+        return false;
+    closedir(d);
+    return true;
 }
 
 const char *sc_param(const scenario *s, const char *key)

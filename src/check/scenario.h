@@ -158,6 +158,10 @@ int sc_load_named(const char *dir, const char *name, const char *const *sets, un
                   scenario *out, char *err, size_t errlen);
 /* The value of a parameter, or NULL. */
 const char *sc_param(const scenario *s, const char *key);
+/* Is `dir` a directory that can be read, that is a scenario catalog (even an empty one)? */
+bool sc_catalog_ok(const char *dir);
+/* The message for a missing catalog at `dir` (what sc_load_named says then). */
+void sc_no_catalog(const char *dir, char *err, size_t errlen);
 /* Names of the scenarios in `dir` (sorted), up to max; returns how many. */
 unsigned sc_list(const char *dir, char names[][SC_NAME_LEN], unsigned max);
 

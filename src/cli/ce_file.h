@@ -75,5 +75,8 @@ void cli_print_schedule(FILE *out, const struct chk_pick *picks, size_t npicks);
 int cli_load(const char *driver, const char *name, const char *const *sets, unsigned nsets,
              scenario *sc, const sim_driver_ops **drv);
 const char *cli_scenario_dir(void);
+/* 0 when cli_scenario_dir() is a catalog; else says so on stderr and returns the usage exit
+ * status (a command that walks the catalog must not list or check nothing in silence). */
+int cli_need_catalog(void);
 
 #endif /* QINVAL_CLI_CE_FILE_H */

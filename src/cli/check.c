@@ -159,6 +159,16 @@ const char *cli_scenario_dir(void)
     return d ? d : QINVAL_SCENARIO_DIR;
 }
 
+int cli_need_catalog(void)
+{
+    if (sc_catalog_ok(cli_scenario_dir()))
+        return 0;
+    char err[512];
+    sc_no_catalog(cli_scenario_dir(), err, sizeof(err));
+    fprintf(stderr, "qinval: %s\n", err);
+    return CLI_EXIT_USAGE;
+}
+
 /* Load the scenario with its --set overrides. `ksrc=PATH` (the kernel tree) and
  * `kcall=submit|callers` (how batches reach it) are not scenario keys but settings of --driver
  * kernel, refused with any other driver; the tree is then built and loaded here, so a tree the

@@ -91,6 +91,8 @@ int cli_list(int argc, char **argv)
         return CLI_EXIT_OK;
     }
     if (argc == 1 && !strcmp(argv[0], "scenarios")) {
+        if (cli_need_catalog())
+            return CLI_EXIT_USAGE;
         static char names[128][SC_NAME_LEN];
         unsigned n = sc_list(cli_scenario_dir(), names, 128);
         scenario *sc = malloc(sizeof(*sc));
@@ -235,6 +237,8 @@ int cli_matrix(int argc, char **argv)
     if (drc)
         return drc;
     o.minimise = false;
+    if (cli_need_catalog())
+        return CLI_EXIT_USAGE;
     static char names[128][SC_NAME_LEN];
     unsigned n = sc_list(cli_scenario_dir(), names, 128);
     scenario *sc = malloc(sizeof(*sc));

@@ -45,5 +45,14 @@ check merge-missing-value 2 "$Q" merge x.json --format
 one_line_err merge-missing-value "--format needs a value"
 check check-progress-value 2 "$Q" check --progress=yes --executions 1
 one_line_err check-progress-value "unknown option '--progress=yes'"
+# No catalog where the scenarios should be: said as such, not an empty list or "unknown scenario".
+for cmd in "check --driver step1-nowait --scenario smoke" "list scenarios" "matrix --executions 1"; do
+    # shellcheck disable=SC2086 # $cmd is a command line
+    check "no-catalog $cmd" 2 env QINVAL_SCENARIOS=/nonexistent QINVAL_KSRC= "$Q" $cmd
+    grep -q "no scenario catalog at '/nonexistent'" /tmp/qinval-usage.err ||
+        { echo "FAIL no-catalog $cmd: stderr was: $(cat /tmp/qinval-usage.err)"; fail=1; }
+    [ -s /tmp/qinval-usage.out ] &&
+        { echo "FAIL no-catalog $cmd printed: $(cat /tmp/qinval-usage.out)"; fail=1; }
+done
 [ $fail = 0 ] && echo "usage: all checks passed"
 exit $fail
