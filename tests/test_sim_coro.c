@@ -740,44 +740,67 @@ static void *probe_stack(unsigned char *seen, bool deep)
 
 #define DIRTIERS 32 /* as many as the pool holds (STACK_POOL, coro.c): all of it dirty */
 
-static void test_reused_stack_is_fresh(void **state)
+/* A fresh stack, copied that deep into `before`: zero except for the first switch frame. */
+static void probe_fresh(unsigned char *before, bool deep)
 {
-    (void)state;
-    static unsigned char before[DIRTY_BYTES], after[DIRTY_BYTES];
-    probe_stack(before, false);
-    size_t nonzero = 0;
-    for (size_t i = 0; i < DIRTY_BYTES; i++)
+    size_t bytes = deep ? DEEP_BYTES : DIRTY_BYTES, nonzero = 0;
+    probe_stack(before, deep);
+    for (size_t i = 0; i < bytes; i++)
         nonzero += before[i] != 0;
     assert_true(nonzero <= 64); /* at most the first switch frame */
-    for (int suspend = 0; suspend < 2; suspend++) {
-        /* Dirty stacks, destroyed together; the pool scrubs them in a batch (coro.c), so the
-         * probes that follow get fresh mappings or scrubbed ones, and some must get a dirtied
-         * one (same frame address). */
-        struct stack_probe dirty[DIRTIERS];
-        sim_coro *a[DIRTIERS];
-        for (int k = 0; k < DIRTIERS; k++) {
-            dirty[k] = (struct stack_probe){.write = true, .suspend = suspend};
-            a[k] = sim_coro_create(stack_fn, &dirty[k], 64 * 1024);
-            assert_non_null(a[k]);
-            assert_int_equal(sim_coro_resume(a[k]), suspend ? 1 : 0);
-        }
-        for (int k = 0; k < DIRTIERS; k++)
-            sim_coro_destroy(a[k]);
-        int reused = 0;
-        for (int probe = 0; probe < 2 * DIRTIERS; probe++) {
-            memset(after, 0xEE, sizeof(after));
-            void *at = probe_stack(after, false);
-            assert_memory_equal(after, before, DIRTY_BYTES);
-            for (int k = 0; k < DIRTIERS; k++)
-                reused += at == dirty[k].at;
-        }
-        assert_true(reused > 0);
-    }
 }
 
 static void nothing_fn(void *arg)
 {
     (void)arg;
+}
+
+/* DIRTIERS coroutines, one per probes[k] (or doing nothing, when probes is NULL), each run to
+ * its first stop (a yield when `suspended`), then destroyed together: the pool takes all their
+ * stacks back at once and scrubs them in a batch (coro.c). */
+static void run_and_release(struct stack_probe *probes, bool suspended)
+{
+    sim_coro *a[DIRTIERS];
+    for (int k = 0; k < DIRTIERS; k++) {
+        a[k] = probes ? sim_coro_create(stack_fn, &probes[k], 64 * 1024)
+                      : sim_coro_create(nothing_fn, NULL, 64 * 1024);
+        assert_non_null(a[k]);
+        assert_int_equal(sim_coro_resume(a[k]), suspended ? 1 : 0);
+    }
+    for (int k = 0; k < DIRTIERS; k++)
+        sim_coro_destroy(a[k]);
+}
+
+/* 2 * DIRTIERS probes, each of which must read what a fresh stack holds (`before`); returns how
+ * many ran on a stack where one of `used` had its frame. */
+static int probes_reusing(const unsigned char *before, bool deep, const struct stack_probe *used)
+{
+    static unsigned char after[DEEP_BYTES];
+    int reused = 0;
+    for (int probe = 0; probe < 2 * DIRTIERS; probe++) {
+        memset(after, 0xEE, sizeof(after));
+        void *at = probe_stack(after, deep);
+        assert_memory_equal(after, before, deep ? DEEP_BYTES : DIRTY_BYTES);
+        for (int k = 0; k < DIRTIERS; k++)
+            reused += at == used[k].at;
+    }
+    return reused;
+}
+
+static void test_reused_stack_is_fresh(void **state)
+{
+    (void)state;
+    static unsigned char before[DIRTY_BYTES];
+    probe_fresh(before, false);
+    for (int suspend = 0; suspend < 2; suspend++) {
+        /* Dirty stacks, destroyed together, so the probes that follow get fresh mappings or
+         * scrubbed ones, and some must get a dirtied one (same frame address). */
+        struct stack_probe dirty[DIRTIERS];
+        for (int k = 0; k < DIRTIERS; k++)
+            dirty[k] = (struct stack_probe){.write = true, .suspend = suspend};
+        run_and_release(dirty, suspend);
+        assert_true(probes_reusing(before, false, dirty) > 0);
+    }
 }
 
 /* A pooled stack is zeroed where it was known to be touched when it is released; one that its
@@ -787,38 +810,14 @@ static void nothing_fn(void *arg)
 static void test_deeper_reuse_is_fresh(void **state)
 {
     (void)state;
-    static unsigned char before[DEEP_BYTES], after[DEEP_BYTES];
-    probe_stack(before, true);
-    size_t nonzero = 0;
-    for (size_t i = 0; i < DEEP_BYTES; i++)
-        nonzero += before[i] != 0;
-    assert_true(nonzero <= 64); /* at most the first switch frame */
-    sim_coro *a[DIRTIERS];
-    for (int k = 0; k < DIRTIERS; k++) {
-        a[k] = sim_coro_create(nothing_fn, NULL, 64 * 1024);
-        assert_non_null(a[k]);
-        assert_int_equal(sim_coro_resume(a[k]), 0);
-    }
-    for (int k = 0; k < DIRTIERS; k++)
-        sim_coro_destroy(a[k]);
+    static unsigned char before[DEEP_BYTES];
+    probe_fresh(before, true);
+    run_and_release(NULL, false);
     struct stack_probe deep[DIRTIERS];
-    for (int k = 0; k < DIRTIERS; k++) {
-        deep[k] = (struct stack_probe){.write = true, .deep = true};
-        a[k] = sim_coro_create(stack_fn, &deep[k], 64 * 1024);
-        assert_non_null(a[k]);
-        assert_int_equal(sim_coro_resume(a[k]), 0);
-    }
     for (int k = 0; k < DIRTIERS; k++)
-        sim_coro_destroy(a[k]);
-    int reused = 0;
-    for (int probe = 0; probe < 2 * DIRTIERS; probe++) {
-        memset(after, 0xEE, sizeof(after));
-        void *at = probe_stack(after, true);
-        assert_memory_equal(after, before, DEEP_BYTES);
-        for (int k = 0; k < DIRTIERS; k++)
-            reused += at == deep[k].at;
-    }
-    assert_true(reused > 0);
+        deep[k] = (struct stack_probe){.write = true, .deep = true};
+    run_and_release(deep, false);
+    assert_true(probes_reusing(before, true, deep) > 0);
 }
 
 /* Scrubbing needs one observation of the page-fault count (a system call) per batch of dirty

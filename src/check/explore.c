@@ -475,7 +475,11 @@ int chk_explore(const scenario *sc, const sim_driver_ops *drv, const chk_options
             rep->npicks = chk__picks_from_trace(&trace, &rep->picks);
         }
         rep->decisions = trace.len;
-        chk__minimise(sc, drv, o, rep);
+        /* Without minimisation the failing run, whose result rep holds, is the counterexample:
+         * replaying its schedule would only repeat it (and a run the step guard ends costs the
+         * guard's whole limit again). */
+        if (o->minimise && rep->verdict != CHK_INTERNAL)
+            chk__minimise(sc, drv, o, rep);
     }
     rep->seconds = now_s() - t0;
     chk_trace_free(&trace);

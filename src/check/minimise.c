@@ -280,21 +280,13 @@ void chk__minimise(const scenario *sc, const sim_driver_ops *drv, const chk_opti
     sh.npicks = rep->npicks;
     uint64_t steps = rep->result.outcome.steps;
     chk__set_step_budget(steps < STEP_FLOOR / STEP_FACTOR ? STEP_FLOOR : steps * STEP_FACTOR);
-    if (o->minimise && rep->verdict != CHK_INTERNAL && o->strategy != CHK_STRAT_REPLAY) {
+    if (o->strategy != CHK_STRAT_REPLAY) {
         reduce_cpus(&sh);
         reduce_faults(&sh);
         reduce_ops(&sh);
     }
-    if (o->minimise && rep->verdict != CHK_INTERNAL)
-        sh.npicks = ddmin(&sh, sh.picks, sh.npicks);
+    sh.npicks = ddmin(&sh, sh.picks, sh.npicks);
     chk__set_step_budget(0);
-    if (!o->minimise || rep->verdict == CHK_INTERNAL) {
-        /* Nothing was reduced: the failing run itself, whose result rep already holds, is the
-         * counterexample; replaying its schedule would only repeat it (and a run the step
-         * guard ends costs the guard's whole limit again). */
-        finish(&sh, rep);
-        return;
-    }
     chk_replay(sh.cur, drv, sh.picks, sh.npicks, NULL, &rep->result);
     sh.runs++;
     if (rep->result.verdict != rep->verdict) { /* never lose the bug: fall back */

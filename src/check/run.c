@@ -417,29 +417,6 @@ static int setup_sim(struct chk_exec *x, chk_result *res)
     return 0;
 }
 
-static void run_exec(const scenario *sc, const sim_driver_ops *drv, chk_decide_fn decide_fn,
-                     void *decide_ctx, bool local_kinds, chk_trace *trace, FILE *timeline,
-                     const chk_observer *obs, chk_result *res);
-
-void chk_run_once(const scenario *sc, const sim_driver_ops *drv, chk_decide_fn decide_fn,
-                  void *decide_ctx, chk_trace *trace, FILE *timeline, chk_result *res)
-{
-    run_exec(sc, drv, decide_fn, decide_ctx, true, trace, timeline, NULL, res);
-}
-
-void chk__run_once_plain(const scenario *sc, const sim_driver_ops *drv, chk_decide_fn decide_fn,
-                         void *decide_ctx, chk_trace *trace, chk_result *res)
-{
-    run_exec(sc, drv, decide_fn, decide_ctx, false, trace, NULL, NULL, res);
-}
-
-void chk_run_observed(const scenario *sc, const sim_driver_ops *drv, chk_decide_fn decide_fn,
-                      void *decide_ctx, chk_trace *trace, FILE *timeline, const chk_observer *obs,
-                      chk_result *res)
-{
-    run_exec(sc, drv, decide_fn, decide_ctx, true, trace, timeline, obs, res);
-}
-
 /* The submit records of the last execution on this thread, for the next: an execution takes
  * them (or more, if it needs more) and gives them back, so that one does not allocate them.
  * What is handed over is room only: new_submit() clears a record before it is used. */
@@ -468,6 +445,8 @@ static void subs_keep(struct chk_submit *s, size_t room)
     SPARE_KEEP(spare_subs, spare_room, s, room);
 }
 
+/* One execution, behind the three entry points below. local_kinds: scheduling decisions tell
+ * CHK_DECIDE_SCHED_LOCAL apart (chk__run_once_plain: the decision source does not read it). */
 static void run_exec(const scenario *sc, const sim_driver_ops *drv, chk_decide_fn decide_fn,
                      void *decide_ctx, bool local_kinds, chk_trace *trace, FILE *timeline,
                      const chk_observer *obs, chk_result *res)
@@ -506,4 +485,23 @@ static void run_exec(const scenario *sc, const sim_driver_ops *drv, chk_decide_f
     sim_destroy(x->w);
     hw_destroy(x->hw);
     subs_keep(x->subs, room);
+}
+
+void chk_run_once(const scenario *sc, const sim_driver_ops *drv, chk_decide_fn decide_fn,
+                  void *decide_ctx, chk_trace *trace, FILE *timeline, chk_result *res)
+{
+    run_exec(sc, drv, decide_fn, decide_ctx, true, trace, timeline, NULL, res);
+}
+
+void chk__run_once_plain(const scenario *sc, const sim_driver_ops *drv, chk_decide_fn decide_fn,
+                         void *decide_ctx, chk_trace *trace, chk_result *res)
+{
+    run_exec(sc, drv, decide_fn, decide_ctx, false, trace, NULL, NULL, res);
+}
+
+void chk_run_observed(const scenario *sc, const sim_driver_ops *drv, chk_decide_fn decide_fn,
+                      void *decide_ctx, chk_trace *trace, FILE *timeline, const chk_observer *obs,
+                      chk_result *res)
+{
+    run_exec(sc, drv, decide_fn, decide_ctx, true, trace, timeline, obs, res);
 }
