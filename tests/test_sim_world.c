@@ -4,11 +4,14 @@
  * hardware event, and each stop condition (done, proved hang, hard lockup, deadlock, a loop with
  * no platform point, the virtual-time bound) is reached when, and only when, it should be.
  */
+#include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -537,6 +540,98 @@ static void test_loop_guard(void **state)
     }
 }
 
+/* The main thread's own CPU time: what the step guard measures. */
+static uint64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void burn_cpu(uint64_t ns)
+{
+    uint64_t t0 = thread_cpu_ns();
+    while (thread_cpu_ns() - t0 < ns)
+        sink++;
+}
+
+#define BUSY_STEPS 200
+
+struct busy {
+    bool finite;
+    unsigned steps; /* busy steps completed */
+};
+
+/* BUSY_STEPS steps of half a millisecond of CPU time each, then a loop with no platform point
+ * (unless finite). */
+static void busy_then_spin(sim_world *w, unsigned cpu, void *arg)
+{
+    qi_platform *p = sim_platform(w, cpu);
+    struct busy *b = arg;
+    for (unsigned i = 0; i < BUSY_STEPS; i++) {
+        burn_cpu(500 * 1000);
+        qi_plat_read32(p, VTD_REG_GSTS); /* a platform point, and no poll to prove a hang */
+        b->steps++;
+    }
+    while (!b->finite)
+        sink++;
+}
+
+/* With a 2 ms guard the guard's signal arrives every millisecond of CPU time, so it lands
+ * inside many of the half-millisecond steps: none of them is cut, and the loop that follows
+ * them is, at that step. */
+static void test_guard_cuts_only_the_stuck_step(void **state)
+{
+    (void)state;
+    for (int finite = 0; finite <= 1; finite++) {
+        hw_config hc;
+        hw_config_default(&hc);
+        hw_machine *hw = hw_create(&hc, NULL);
+        sim_config sc;
+        sim_config_default(&sc);
+        sc.step_guard_ms = 2;
+        sim_world *w = sim_create(&sc, hw, NULL);
+        assert_non_null(w);
+        struct busy b = {.finite = finite};
+        sim_set_cpu(w, 0, busy_then_spin, &b);
+        sim_outcome out;
+        sim_run(w, &out);
+        if (finite) {
+            assert_int_equal(out.stop, SIM_STOP_DONE);
+        } else {
+            assert_int_equal(out.stop, SIM_STOP_LOOP);
+            assert_int_equal(out.cpu, 0);
+        }
+        assert_int_equal(b.steps, BUSY_STEPS);
+        sim_destroy(w);
+        hw_destroy(hw);
+    }
+}
+
+/* The guard's signal arriving in a step that has not run for the whole limit (as a late one
+ * would, sent for the step before) leaves the step alone. */
+static void raise_guard_signal(sim_world *w, unsigned cpu, void *arg)
+{
+    (void)arg;
+    qi_platform *p = sim_platform(w, cpu);
+    qi_plat_read32(p, VTD_REG_GSTS);
+    pthread_kill(pthread_self(), SIGUSR2);
+    pthread_kill(pthread_self(), SIGUSR2); /* a second time in the same step */
+    qi_plat_read32(p, VTD_REG_GSTS);
+}
+
+static void test_guard_ignores_a_signal_for_no_stuck_step(void **state)
+{
+    (void)state;
+    struct fixture f = make(1, 0);
+    sim_set_cpu(f.w, 0, raise_guard_signal, NULL);
+    sim_outcome out;
+    sim_run(f.w, &out);
+    assert_int_equal(out.stop, SIM_STOP_DONE);
+    assert_false(out.guard);
+    done(&f);
+}
+
 struct pair {
     qi_lock a, b;
 };
@@ -973,6 +1068,8 @@ int main(void)
         cmocka_unit_test(test_hang_with_irqs_off),
         cmocka_unit_test(test_deadline_hint),
         cmocka_unit_test(test_loop_guard),
+        cmocka_unit_test(test_guard_cuts_only_the_stuck_step),
+        cmocka_unit_test(test_guard_ignores_a_signal_for_no_stuck_step),
         cmocka_unit_test(test_deadlock),
         cmocka_unit_test(test_time_jumps_to_hardware_event),
         cmocka_unit_test(test_jump_round_not_starved),
