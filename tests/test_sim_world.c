@@ -23,13 +23,21 @@ struct fixture {
     sim_world *w;
 };
 
-static struct fixture make_opt(unsigned ncpus, hw_time watchdog, bool mem_points,
-                               uint64_t budget_steps)
+/* A default machine and a world with configuration sc. */
+static struct fixture make_cfg(const sim_config *sc)
 {
     struct fixture f;
     hw_config hc;
     hw_config_default(&hc);
     f.hw = hw_create(&hc, NULL);
+    f.w = sim_create(sc, f.hw, NULL);
+    assert_non_null(f.w);
+    return f;
+}
+
+static struct fixture make_opt(unsigned ncpus, hw_time watchdog, bool mem_points,
+                               uint64_t budget_steps)
+{
     sim_config sc;
     sim_config_default(&sc);
     sc.ncpus = ncpus;
@@ -37,9 +45,7 @@ static struct fixture make_opt(unsigned ncpus, hw_time watchdog, bool mem_points
         sc.watchdog = watchdog;
     sc.mem_points = mem_points;
     sc.budget_steps = budget_steps;
-    f.w = sim_create(&sc, f.hw, NULL);
-    assert_non_null(f.w);
-    return f;
+    return make_cfg(&sc);
 }
 
 static struct fixture make(unsigned ncpus, hw_time watchdog)
@@ -584,18 +590,14 @@ static void test_guard_cuts_only_the_stuck_step(void **state)
 {
     (void)state;
     for (int finite = 0; finite <= 1; finite++) {
-        hw_config hc;
-        hw_config_default(&hc);
-        hw_machine *hw = hw_create(&hc, NULL);
         sim_config sc;
         sim_config_default(&sc);
         sc.step_guard_ms = 2;
-        sim_world *w = sim_create(&sc, hw, NULL);
-        assert_non_null(w);
+        struct fixture f = make_cfg(&sc);
         struct busy b = {.finite = finite};
-        sim_set_cpu(w, 0, busy_then_spin, &b);
+        sim_set_cpu(f.w, 0, busy_then_spin, &b);
         sim_outcome out;
-        sim_run(w, &out);
+        sim_run(f.w, &out);
         if (finite) {
             assert_int_equal(out.stop, SIM_STOP_DONE);
         } else {
@@ -603,8 +605,7 @@ static void test_guard_cuts_only_the_stuck_step(void **state)
             assert_int_equal(out.cpu, 0);
         }
         assert_int_equal(b.steps, BUSY_STEPS);
-        sim_destroy(w);
-        hw_destroy(hw);
+        done(&f);
     }
 }
 
