@@ -130,11 +130,18 @@ static void test_world_without_events_runs_the_same(void **state)
 
 /* ---- the checker: what is rendered still has CPU events ---- */
 
-static scenario *load(const char *driver, const char *name, const sim_driver_ops **drv)
+/* Explore `driver` on the catalog scenario `name` with the default options (minimisation as
+ * asked) into *rep, which must find a violation; returns the scenario (caller frees). */
+static scenario *explore(const char *driver, const char *name, bool minimise,
+                         const sim_driver_ops **drv, chk_options *o, chk_report *rep)
 {
     scenario *sc = malloc(sizeof(*sc));
     assert_non_null(sc);
     assert_int_equal(cli_load(driver, name, NULL, 0, sc, drv), 0);
+    chk_options_default(o);
+    o->minimise = minimise;
+    assert_int_equal(chk_explore(sc, *drv, o, rep), 0);
+    assert_int_not_equal(rep->verdict, CHK_PASS);
     return sc;
 }
 
@@ -153,12 +160,9 @@ static void assert_cpu_lines(const char *text)
 static char *counterexample_text(bool minimise, bool json)
 {
     const sim_driver_ops *drv;
-    scenario *sc = load("legacy-odd", "ite-even-batch", &drv);
     chk_options o;
-    chk_options_default(&o);
-    o.minimise = minimise;
     chk_report rep;
-    assert_int_equal(chk_explore(sc, drv, &o, &rep), 0);
+    scenario *sc = explore("legacy-odd", "ite-even-batch", minimise, &drv, &o, &rep);
     assert_int_equal(rep.verdict, CHK_HARD_LOCKUP);
     const char *sets[CE_MAX_SETS];
     unsigned nsets = 0;
@@ -216,13 +220,9 @@ static void test_observed_replay_has_cpu_events(void **state)
 {
     (void)state;
     const sim_driver_ops *drv;
-    scenario *sc = load("eagain-any-ite", "ite-race", &drv);
     chk_options o;
-    chk_options_default(&o);
-    o.minimise = false;
     chk_report rep;
-    assert_int_equal(chk_explore(sc, drv, &o, &rep), 0);
-    assert_int_not_equal(rep.verdict, CHK_PASS);
+    scenario *sc = explore("eagain-any-ite", "ite-race", false, &drv, &o, &rep);
     chk_result quiet, seen_res;
     chk_replay(sc, drv, rep.picks, rep.npicks, NULL, &quiet);
     struct seen s = {0};
