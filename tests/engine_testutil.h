@@ -40,6 +40,7 @@ typedef struct et_cfg {
     hw_time ite_timeout;       /* default 1 s */
     unsigned neps;             /* endpoints 01:00.0, 02:00.0, ... all with ATS */
     const sim_driver_ops *ops; /* default: engine_ops */
+    bool no_cpu_events;        /* the world records no CPU events (sim_config.cpu_events) */
 } et_cfg;
 
 struct et_call {
@@ -180,6 +181,7 @@ static inline void et_make(et *t, const et_cfg *cfg)
     sim_config sc;
     sim_config_default(&sc);
     sc.ncpus = t->cfg.cpus;
+    sc.cpu_events = !t->cfg.no_cpu_events;
     t->w = sim_create(&sc, t->hw, NULL);
     assert_non_null(t->w);
     t->ready = sim_dma_alloc(sim_platform(t->w, 0), 4);

@@ -396,7 +396,9 @@ void chk__set_step_budget(uint64_t steps)
     step_budget = steps;
 }
 
-static int setup_sim(struct chk_exec *x, chk_result *res)
+/* cpu_events: the world records its CPU-side events, for a reader after the run (a timeline,
+ * an observer); without one nothing reads them before the world is destroyed. */
+static int setup_sim(struct chk_exec *x, bool cpu_events, chk_result *res)
 {
     sim_config cfg;
     sim_config_default(&cfg);
@@ -405,6 +407,7 @@ static int setup_sim(struct chk_exec *x, chk_result *res)
     cfg.max_virtual = x->sc->max_virtual;
     cfg.mem_points = x->sc->mem_points;
     cfg.budget_steps = step_budget;
+    cfg.cpu_events = cpu_events;
     const char *err = NULL;
     x->w = sim_create(&cfg, x->hw, &err);
     if (!x->w)
@@ -468,7 +471,9 @@ static void run_exec(const scenario *sc, const sim_driver_ops *drv, chk_decide_f
     size_t room;
     x->cap_subs = submits_needed(sc); /* what the workload can use, whatever the room */
     x->subs = subs_take(x->cap_subs, &room);
-    if (setup_hw(x, res) == 0 && setup_sim(x, res) == 0) {
+    /* The world's CPU events are read only below, by the timeline and the observer: a run with
+     * neither (most of an exploration's) leaves nothing of them in *res, so records none. */
+    if (setup_hw(x, res) == 0 && setup_sim(x, timeline || obs, res) == 0) {
         plan_faults(x);
         sim_run(x->w, &res->outcome);
         chk_judge(x, res);

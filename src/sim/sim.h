@@ -52,6 +52,10 @@ typedef struct sim_config {
                                a caller's budget (minimisation), not a verdict; default 0 */
     bool mem_points;        /* plain shared loads and stores (qi_plat_load32/store32) are
                                scheduling points too; default off (docs/checker.md) */
+    bool cpu_events;        /* record the CPU-side event log (sim_events: locks, interrupts,
+                               calls, notes); default on. Off, nothing is recorded and note
+                               strings are not copied: for runs whose timeline nobody reads.
+                               The run itself (outcome, steps, hardware log) is the same. */
 } sim_config;
 
 void sim_config_default(sim_config *c);
@@ -152,6 +156,7 @@ typedef struct sim_event {
     const char *text; /* SIM_EV_NOTE: static or world-owned string */
 } sim_event;
 
+/* The world's CPU events (none if its config has cpu_events off). */
 const sim_event *sim_events(const sim_world *w, size_t *n);
 /* An event in words ("lock taken, irqs off"), and its agent ("cpu0", or "sim" for the
  * scheduler itself). The merged timeline of a run is written by src/report/. */

@@ -131,7 +131,14 @@ static inline void sim__charge_more(struct sim_cpu *c, hw_time cost)
     c->t = (c->t > now ? c->t : now) + cost;
 }
 void sim__mutated(sim_world *w);
-void sim__event(sim_world *w, int cpu, unsigned kind, uint64_t a, uint64_t b);
+void sim__event_record(sim_world *w, int cpu, unsigned kind, uint64_t a, uint64_t b);
+/* Record a CPU event, if the world records them (cfg.cpu_events): when it does not, this is
+ * one test, inlined at every call site. */
+static inline void sim__event(sim_world *w, int cpu, unsigned kind, uint64_t a, uint64_t b)
+{
+    if (w->cfg.cpu_events)
+        sim__event_record(w, cpu, kind, a, b);
+}
 const char *sim__note_copy(sim_world *w, const char *what);
 void sim__finish(sim_world *w, enum sim_stop stop, int cpu, hw_time t, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
