@@ -296,18 +296,122 @@ static unsigned replay_decide(void *ctx, enum chk_decision_kind kind, unsigned n
     return dflt;
 }
 
+/* ---- confirming the step guard ----
+ *
+ * The step guard is the one judgement made by the machine's clock: a step that has used more
+ * than its share of CPU time is taken for a loop that never reaches a platform point. A host
+ * can stall the checker's thread in the middle of a short step and still charge it the time (a
+ * virtual machine's host preempting it, a storm of page faults): steps of a few hundred
+ * nanoseconds have been measured at 2 to 11 ms of thread CPU time on a loaded virtual machine,
+ * which would make a correct driver "loop" (or, with interrupts off, lock up) at a step that
+ * differs from run to run. A real loop is cut at the same step every time: the steps before it
+ * are decided by the schedule alone. So a verdict of the guard stands only once another run of
+ * the same execution, with the same decisions, has been cut at the same step; a run that is not
+ * cut is the execution's result, and one cut at another step is checked in turn. Every run
+ * whose result is reported or used (exploration, minimisation, replay) goes through here.
+ */
+#define GUARD_RUNS 4 /* runs of one execution at most; a real loop agrees on the second */
+
+/* Were both runs cut by the guard at the same step, or neither? */
+static bool same_cut(const chk_result *a, const chk_result *b)
+{
+    return a->outcome.guard == b->outcome.guard &&
+           (!a->outcome.guard || a->outcome.steps == b->outcome.steps);
+}
+
+void chk__confirmed(chk_run_fn run, void *ctx, chk_result *res)
+{
+    run(ctx, res);
+    for (unsigned i = 1; i < GUARD_RUNS && res->outcome.guard; i++) {
+        chk_result again;
+        run(ctx, &again);
+        if (same_cut(res, &again))
+            return;
+        *res = again;
+    }
+}
+
+/* ---- replay ---- */
+
+struct replay_run {
+    const scenario *sc;
+    const sim_driver_ops *drv;
+    const struct chk_pick *picks;
+    size_t npicks;
+    FILE *timeline;
+    const chk_observer *obs;
+};
+
+static void replay_once(void *ctx, chk_result *res)
+{
+    const struct replay_run *rr = ctx;
+    struct replay r = {.picks = rr->picks, .n = rr->npicks};
+    chk_run_observed(rr->sc, rr->drv, replay_decide, &r, NULL, rr->timeline, rr->obs, res);
+}
+
 void chk_replay(const scenario *sc, const sim_driver_ops *drv, const struct chk_pick *picks,
                 size_t npicks, FILE *timeline, chk_result *res)
 {
     chk_replay_observed(sc, drv, picks, npicks, timeline, NULL, res);
 }
 
+/* A rendering run (timeline, observer) cannot be taken back once written, so the execution's
+ * result is confirmed first without output, and the rendering run's output is passed on only
+ * when that run was cut (or not) as the confirmed one was (or on the last try): its timeline
+ * goes to a buffer first, and the observer sees it through a filter. */
+struct filtered_obs {
+    const chk_observer *obs;
+    const chk_result *want;
+    bool last;   /* the last try: passed on whatever it gives */
+    bool agreed; /* the run was cut (or not) as `want` was */
+};
+
+static void filter_run(void *ctx, const sim_world *w, const chk_result *res)
+{
+    struct filtered_obs *f = ctx;
+    f->agreed = same_cut(f->want, res) || f->last;
+    if (f->agreed && f->obs)
+        f->obs->fn(f->obs->ctx, w, res);
+}
+
+static void render_confirmed(const struct replay_run *to, const chk_result *want, chk_result *res)
+{
+    struct filtered_obs f = {.obs = to->obs, .want = want};
+    chk_observer filter = {.fn = filter_run, .ctx = &f};
+    struct replay_run rr = *to;
+    rr.obs = &filter;
+    for (unsigned i = 0; i < GUARD_RUNS; i++) {
+        char *buf = NULL;
+        size_t len = 0;
+        f.last = i + 1 == GUARD_RUNS;
+        rr.timeline = to->timeline ? open_memstream(&buf, &len) : NULL;
+        if (to->timeline && !rr.timeline) { /* no buffer: write through, unconfirmed */
+            replay_once((void *)to, res);
+            return;
+        }
+        replay_once(&rr, res);
+        if (rr.timeline)
+            fclose(rr.timeline);
+        if (f.agreed && to->timeline)
+            fwrite(buf, 1, len, to->timeline);
+        free(buf);
+        if (f.agreed)
+            return;
+    }
+}
+
 void chk_replay_observed(const scenario *sc, const sim_driver_ops *drv,
                          const struct chk_pick *picks, size_t npicks, FILE *timeline,
                          const chk_observer *obs, chk_result *res)
 {
-    struct replay r = {.picks = picks, .n = npicks};
-    chk_run_observed(sc, drv, replay_decide, &r, NULL, timeline, obs, res);
+    struct replay_run rr = {.sc = sc, .drv = drv, .picks = picks, .npicks = npicks};
+    chk__confirmed(replay_once, &rr, res);
+    if (!timeline && !obs)
+        return;
+    chk_result want = *res;
+    rr.timeline = timeline;
+    rr.obs = obs;
+    render_confirmed(&rr, &want, res);
 }
 
 size_t chk__picks_from_trace(const chk_trace *t, struct chk_pick **out)
@@ -344,12 +448,29 @@ static void run_seeded(const scenario *sc, const sim_driver_ops *drv, enum chk_s
     }
 }
 
+struct seeded_run {
+    const scenario *sc;
+    const sim_driver_ops *drv;
+    enum chk_strategy strategy;
+    uint64_t seed, e;
+    unsigned pct_depth;
+    chk_trace *trace;
+};
+
+static void seeded_once(void *ctx, chk_result *res)
+{
+    const struct seeded_run *s = ctx;
+    uint64_t k_est = 1000;
+    s->trace->len = 0;
+    run_seeded(s->sc, s->drv, s->strategy, s->seed, s->e, s->pct_depth, &k_est, s->trace, res);
+}
+
 void chk__run_seeded(const scenario *sc, const sim_driver_ops *drv, enum chk_strategy strategy,
                      uint64_t seed, uint64_t e, unsigned pct_depth, chk_trace *trace,
                      chk_result *res)
 {
-    uint64_t k_est = 1000;
-    run_seeded(sc, drv, strategy, seed, e, pct_depth, &k_est, trace, res);
+    struct seeded_run s = {sc, drv, strategy, seed, e, pct_depth, trace};
+    chk__confirmed(seeded_once, &s, res);
 }
 
 struct progress_clock {
@@ -393,25 +514,31 @@ static void run_execution(const scenario *sc, const sim_driver_ops *drv, const c
     }
 }
 
-/*
- * The step guard is the one judgement made by the machine's clock: a step that has used more
- * than its share of CPU time is taken for a loop that never reaches a platform point. A host
- * can stall the checker's thread in the middle of a short step and still charge it the time (a
- * virtual machine's stolen time, a storm of page faults), which would make a correct driver
- * "loop" (or, with interrupts off, lock up). A real loop loops every time, so a verdict of the
- * guard stands only once the same execution, run again from the start with the same
- * decisions, has been cut off again; otherwise the second run's result is the execution's.
- */
+/* Execution e of the exploration, its guard verdict confirmed (chk__confirmed). A run
+ * repeated for that leaves PCT's estimate of a run's length as the first run found it. */
+struct exploration_run {
+    const scenario *sc;
+    const sim_driver_ops *drv;
+    const chk_options *o;
+    uint64_t e;
+    struct dfs *dfs;
+    uint64_t *k_est, k_before;
+    chk_trace *trace;
+};
+
+static void exploration_once(void *ctx, chk_result *res)
+{
+    struct exploration_run *x = ctx;
+    *x->k_est = x->k_before;
+    run_execution(x->sc, x->drv, x->o, x->e, x->dfs, x->k_est, x->trace, res);
+}
+
 static void run_confirmed(const scenario *sc, const sim_driver_ops *drv, const chk_options *o,
                           uint64_t e, struct dfs *dfs, uint64_t *k_est, chk_trace *trace,
                           chk_result *res)
 {
-    uint64_t k_before = *k_est;
-    run_execution(sc, drv, o, e, dfs, k_est, trace, res);
-    if (res->outcome.guard) {
-        *k_est = k_before;
-        run_execution(sc, drv, o, e, dfs, k_est, trace, res);
-    }
+    struct exploration_run x = {sc, drv, o, e, dfs, k_est, *k_est, trace};
+    chk__confirmed(exploration_once, &x, res);
 }
 
 int chk_explore(const scenario *sc, const sim_driver_ops *drv, const chk_options *o,

@@ -9,8 +9,15 @@
 
 #include "check/explore.h"
 
+/* One run of an execution into *res, for chk__confirmed: every run with the same ctx makes the
+ * same decisions. */
+typedef void (*chk_run_fn)(void *ctx, chk_result *res);
+/* Run it, and repeat it while the step guard cut it until two runs agree on the step cut (or
+ * one is not cut): *res is then the execution's result (explore.c explains why). */
+void chk__confirmed(chk_run_fn run, void *ctx, chk_result *res);
+
 /* Run execution number `e` of a random or PCT exploration seeded by `seed` (the same execution
- * the exploration loop runs for that index). Defined in explore.c. */
+ * the exploration loop runs for that index), confirmed. Defined in explore.c. */
 void chk__run_seeded(const scenario *sc, const sim_driver_ops *drv, enum chk_strategy strategy,
                      uint64_t seed, uint64_t e, unsigned pct_depth, chk_trace *trace,
                      chk_result *res);

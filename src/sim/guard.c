@@ -18,7 +18,9 @@
  *    step every millisecond, names the step it judged stuck in `target` and signals the main
  *    thread; the handler escapes only if it interrupts that very step, not one that began
  *    since.
- * Either way a step that is not stuck is never cut, whatever signal arrives when.
+ * Either way a late signal never cuts a step that has not run for the limit. A host that
+ * stalls the thread inside a short step can still charge it the limit: src/check/explore.c
+ * (chk__confirmed) takes a cut only when another run of the execution is cut at the same step.
  *
  * The handler is installed with SA_RESTART: with the timer it can arrive at any moment the
  * main thread runs (writing a report, reading a file), and system calls must not fail with
