@@ -386,7 +386,8 @@ static void render_confirmed(const struct replay_run *to, const chk_result *want
         f.last = i + 1 == GUARD_RUNS;
         rr.timeline = to->timeline ? open_memstream(&buf, &len) : NULL;
         if (to->timeline && !rr.timeline) { /* no buffer: write through, unconfirmed */
-            replay_once((void *)to, res);
+            struct replay_run direct = *to;
+            replay_once(&direct, res);
             return;
         }
         replay_once(&rr, res);

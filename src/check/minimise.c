@@ -135,7 +135,6 @@ static bool still_fails(struct shrink *sh, const scenario *sc, struct chk_pick *
     bool found = false;
     for (uint64_t e = 0; e < REDUCE_TRIES && sh->runs < REDUCE_RUNS && !found; e++) {
         chk_result res;
-        t.len = 0;
         sh->runs++;
         chk__run_seeded(sc, sh->drv, s, seed, e, sh->o->pct_depth, &t, &res);
         if (res.verdict == sh->want) {

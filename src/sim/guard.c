@@ -4,8 +4,9 @@
  * control back. When the same step has consumed step_guard_ms of the main thread's CPU time,
  * a SIGUSR2 handler running in the main thread leaves the coroutine (sim_coro_escape) and
  * long-jumps back into the scheduler, which reports the loop. CPU time rather than wall time,
- * so a loaded machine does not trigger it; the verdict does not depend on when it fires, only
- * that the step never ended.
+ * so other processes sharing the CPU do not trigger it (a host stalling the virtual machine
+ * can: see below); the verdict does not depend on when it fires, only that the step never
+ * ended.
  *
  * Two ways to get the signal there, behind one small interface (struct ticker):
  *  - timer (Linux): a POSIX timer on the main thread's own CPU-time clock, created once and

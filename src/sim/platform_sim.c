@@ -386,7 +386,7 @@ void sim_note(qi_platform *p, const char *what, uint64_t a, uint64_t b)
     if (!w->cfg.cpu_events) /* nothing recorded: no copy of the text either */
         return;
     const char *copy = sim__note_copy(w, what ? what : "");
-    sim__event(w, (int)p->cpu, SIM_EV_NOTE, a, b);
+    sim__event_record(w, (int)p->cpu, SIM_EV_NOTE, a, b);
     w->ev[w->nev - 1].text = copy;
 }
 
