@@ -72,8 +72,13 @@ void cli_print_counterexample(const struct ce_file *ce, const scenario *sc,
 /* "schedule: N forced decisions (pos:v ...)" */
 void cli_print_schedule(FILE *out, const struct chk_pick *picks, size_t npicks);
 
+/* The scenario `name` with its --set overrides, and the driver: a catalog name, or a file of
+ * one's own when `name` is a path (cli_scenario_is_file). 0, or the exit status after one line
+ * on stderr. */
 int cli_load(const char *driver, const char *name, const char *const *sets, unsigned nsets,
              scenario *sc, const sim_driver_ops **drv);
+/* `--scenario` names a file rather than the catalog: it holds a '/' or ends in ".scn". */
+bool cli_scenario_is_file(const char *name);
 const char *cli_scenario_dir(void);
 /* 0 when cli_scenario_dir() is a catalog; else says so on stderr and returns the usage exit
  * status (a command that walks the catalog must not list or check nothing in silence). */

@@ -5,6 +5,7 @@
  * timeline, the oracle's words and the replay command (the counterexample is saved as JSON).
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,38 @@ static int parse_u64(const char *flag, const char *v, uint64_t *out)
     unsigned long long x = strtoull(v, &end, 10);
     if (errno || *end)
         return bad("%s needs a non-negative integer", flag);
+    *out = x;
+    return 0;
+}
+
+/* A whole number in [lo, hi] for flag, or one line naming the flag and the range. */
+static int parse_range(const char *flag, const char *v, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long x = v && *v && *v != '-' ? strtoull(v, &end, 10) : 0;
+    if (!v || !*v || *v == '-' || errno || *end || x < lo || x > hi) {
+        if (hi == UINT64_MAX)
+            fprintf(stderr, "qinval check: %s needs a whole number of at least %llu (got '%s')\n",
+                    flag, (unsigned long long)lo, v ? v : "");
+        else
+            fprintf(stderr, "qinval check: %s must be %llu..%llu (got '%s')\n", flag,
+                    (unsigned long long)lo, (unsigned long long)hi, v ? v : "");
+        return -1;
+    }
+    *out = x;
+    return 0;
+}
+
+/* --time: a finite, positive decimal number of seconds ("1.5", "2e-3"); not inf, nan or hex,
+ * which strtod would also take. */
+static int parse_seconds(const char *v, double *out)
+{
+    char *end;
+    bool decimal = v && *v && strspn(v, "0123456789.eE+-") == strlen(v);
+    double x = decimal ? strtod(v, &end) : 0;
+    if (!decimal || *end || !isfinite(x) || x <= 0)
+        return bad("--time needs a positive number of seconds (got '%s')", v ? v : "");
     *out = x;
     return 0;
 }
@@ -99,20 +132,18 @@ static int parse_args(int argc, char **argv, struct check_args *a)
             if (parse_u64(f, v, &a->opt.seed))
                 return -1;
         } else if (!strcmp(f, "--executions")) {
-            if (parse_u64(f, v, &a->opt.executions) || a->opt.executions == 0)
-                return a->opt.executions ? -1 : bad("%s must be at least 1", f);
+            if (parse_range(f, v, 1, UINT64_MAX, &a->opt.executions))
+                return -1;
         } else if (!strcmp(f, "--time")) {
-            char *end;
-            a->opt.seconds = strtod(v, &end);
-            if (*end || a->opt.seconds <= 0)
-                return bad("--time needs a positive number of seconds (got '%s')", v);
+            if (parse_seconds(v, &a->opt.seconds))
+                return -1;
         } else if (!strcmp(f, "--depth")) {
-            if (parse_u64(f, v, &x) || x < 1 || x > 8)
-                return bad("--depth must be 1..8 (got '%s')", v);
+            if (parse_range(f, v, 1, 8, &x))
+                return -1;
             a->opt.pct_depth = (unsigned)x;
         } else if (!strcmp(f, "--bound")) {
-            if (parse_u64(f, v, &x) || x > 16)
-                return bad("--bound must be 0..16 (got '%s')", v);
+            if (parse_range(f, v, 0, 16, &x))
+                return -1;
             a->opt.dfs_bound = (unsigned)x;
         } else if (!strcmp(f, "--shard")) {
             if (parse_shard(v, &a->opt))
@@ -169,6 +200,12 @@ int cli_need_catalog(void)
     return CLI_EXIT_USAGE;
 }
 
+bool cli_scenario_is_file(const char *name)
+{
+    size_t n = name ? strlen(name) : 0;
+    return n && (strchr(name, '/') || (n > 4 && !strcmp(name + n - 4, ".scn")));
+}
+
 /* Load the scenario with its --set overrides. `ksrc=PATH` (the kernel tree) and
  * `kcall=submit|callers` (how batches reach it) are not scenario keys but settings of --driver
  * kernel, refused with any other driver; the tree is then built and loaded here, so a tree the
@@ -206,7 +243,10 @@ int cli_load(const char *driver, const char *name, const char *const *sets, unsi
             rest[nrest++] = sets[i];
         }
     }
-    if (sc_load_named(cli_scenario_dir(), name, rest, nrest, sc, err, sizeof(err))) {
+    int lrc = cli_scenario_is_file(name)
+                  ? sc_load(name, rest, nrest, sc, err, sizeof(err))
+                  : sc_load_named(cli_scenario_dir(), name, rest, nrest, sc, err, sizeof(err));
+    if (lrc) {
         fprintf(stderr, "qinval: %s\n", err);
         return CLI_EXIT_USAGE;
     }
@@ -339,8 +379,11 @@ int cli_check(int argc, char **argv)
     for (unsigned i = 0; i < rep.nreductions && nsets < CE_MAX_SETS; i++)
         sets[nsets++] = rep.reductions[i];
     const scenario *ce_sc = rep.reduced ? rep.reduced : sc;
+    /* A scenario file of one's own is saved by its absolute path, so that the counterexample
+     * replays from any directory (realpath succeeded once the file loaded; if not, as given). */
+    char *scenario_abs = cli_scenario_is_file(a.scenario) ? realpath(a.scenario, NULL) : NULL;
     struct ce_file ce = {.driver = a.driver,
-                         .scenario = a.scenario,
+                         .scenario = scenario_abs ? scenario_abs : a.scenario,
                          .sets = sets,
                          .nsets = nsets,
                          .strategy = chk_strategy_name(a.opt.strategy),
@@ -380,6 +423,7 @@ int cli_check(int argc, char **argv)
     if (trace && write_trace(&a, trace, &rep, ce_sc, drv))
         rc = CLI_EXIT_INTERNAL;
     chk_report_free(&rep);
+    free(scenario_abs);
     free(sc);
     return rc;
 }

@@ -45,6 +45,33 @@ check merge-missing-value 2 "$Q" merge x.json --format
 one_line_err merge-missing-value "--format needs a value"
 check check-progress-value 2 "$Q" check --progress=yes --executions 1
 one_line_err check-progress-value "unknown option '--progress=yes'"
+# Numbers: one line each, naming the flag; nothing strtod would take beyond decimals.
+for t in inf nan -1 0 0x10 1e999 " 1" ""; do
+    check "check-time '$t'" 2 "$Q" check --driver step1-nowait --scenario smoke --time "$t"
+    one_line_err "check-time '$t'" "--time needs a positive number of seconds"
+done
+for bad in "--executions -1" "--executions 0" "--executions 1e3" "--depth -1" "--depth 9" \
+    "--bound x" "--bound 17" "--seed -1"; do
+    # shellcheck disable=SC2086 # $bad is two words
+    check "check $bad" 2 "$Q" check --driver step1-nowait --scenario smoke $bad
+    one_line_err "check $bad" "${bad%% *} "
+done
+# A scenario file of one's own: --scenario with a path. A missing or malformed file is a usage
+# error naming the file (and the line); a good one runs, and its counterexample replays from
+# another directory.
+dir=$(mktemp -d)
+check scenario-file-missing 2 "$Q" check --driver step1-nowait --scenario "$dir/none.scn"
+one_line_err scenario-file-missing "$dir/none.scn: cannot open"
+printf 'name = broken\n[params]\ncpus = 2\nthis is not a line\n' >"$dir/broken.scn"
+check scenario-file-malformed 2 "$Q" check --driver step1-nowait --scenario "$dir/broken.scn"
+one_line_err scenario-file-malformed "$dir/broken.scn:4: malformed line"
+catalog=$(dirname "$0")/../../scenarios
+cp "$catalog/ite-even-batch.scn" "$dir/mine.scn"
+(cd "$dir" && "$Q" check --driver legacy-odd --scenario mine.scn --save ce.json >out.txt 2>&1)
+[ $? = 1 ] && grep -q "^FAIL h" "$dir/out.txt" || { echo "FAIL scenario-file check: $(head -3 "$dir/out.txt")"; fail=1; }
+(cd / && "$Q" replay "$dir/ce.json" >"$dir/replay.txt" 2>&1)
+[ $? = 1 ] && grep -q "^FAIL h" "$dir/replay.txt" || { echo "FAIL scenario-file replay: $(head -3 "$dir/replay.txt")"; fail=1; }
+rm -rf "$dir"
 # No catalog where the scenarios should be: said as such, not an empty list or "unknown scenario".
 for cmd in "check --driver step1-nowait --scenario smoke" "list scenarios" "matrix --executions 1"; do
     # shellcheck disable=SC2086 # $cmd is a command line
