@@ -279,6 +279,7 @@ struct replay {
     const struct chk_pick *picks;
     size_t n, next;
     uint32_t pos;
+    size_t misfits; /* picks whose option was not one of the decision's (taken as its default) */
 };
 
 static unsigned replay_decide(void *ctx, enum chk_decision_kind kind, unsigned n, unsigned dflt,
@@ -291,7 +292,10 @@ static unsigned replay_decide(void *ctx, enum chk_decision_kind kind, unsigned n
         r->next++;
     if (r->next < r->n && r->picks[r->next].pos == pos) {
         unsigned v = r->picks[r->next++].v;
-        return v < n ? v : dflt;
+        if (v < n)
+            return v;
+        r->misfits++;
+        return dflt;
     }
     return dflt;
 }
@@ -347,6 +351,31 @@ static void replay_once(void *ctx, chk_result *res)
     const struct replay_run *rr = ctx;
     struct replay r = {.picks = rr->picks, .n = rr->npicks};
     chk_run_observed(rr->sc, rr->drv, replay_decide, &r, NULL, rr->timeline, rr->obs, res);
+}
+
+/* A replay that also counts the picks that did not fit the execution it made. */
+struct fit_run {
+    struct replay_run rr;
+    size_t misfits;
+};
+
+static void fit_once(void *ctx, chk_result *res)
+{
+    struct fit_run *f = ctx;
+    struct replay r = {.picks = f->rr.picks, .n = f->rr.npicks};
+    chk_run_observed(f->rr.sc, f->rr.drv, replay_decide, &r, NULL, NULL, NULL, res);
+    /* past the last decision made: picks at positions the execution never reached */
+    while (r.next < r.n && r.picks[r.next].pos < r.pos)
+        r.next++;
+    f->misfits = r.misfits + (r.n - r.next);
+}
+
+size_t chk_replay_misfits(const scenario *sc, const sim_driver_ops *drv,
+                          const struct chk_pick *picks, size_t npicks, chk_result *res)
+{
+    struct fit_run f = {.rr = {.sc = sc, .drv = drv, .picks = picks, .npicks = npicks}};
+    chk__confirmed(fit_once, &f, res);
+    return f.misfits;
 }
 
 void chk_replay(const scenario *sc, const sim_driver_ops *drv, const struct chk_pick *picks,

@@ -88,4 +88,11 @@ void chk_replay_observed(const scenario *sc, const sim_driver_ops *drv,
                          const struct chk_pick *picks, size_t npicks, FILE *timeline,
                          const chk_observer *obs, chk_result *res);
 
+/* Re-run a decision list without output and count its picks that do not fit the execution
+ * (an option the decision does not have, or a position it never reached): a schedule from
+ * another scenario, version or hand-edited file. Such picks are taken as the default, as
+ * every replay does; *res is the run's result. */
+size_t chk_replay_misfits(const scenario *sc, const sim_driver_ops *drv,
+                          const struct chk_pick *picks, size_t npicks, chk_result *res);
+
 #endif /* QINVAL_CHECK_EXPLORE_H */

@@ -319,6 +319,15 @@ int ce_from_json(json_value *root, struct ce_loaded *l, char *err, size_t errlen
     l->is_result = json_get(root, "qinval_result") != NULL;
     if (!l->is_result && !json_get(root, "qinval_counterexample"))
         return bad(err, errlen, "no \"%s\" or \"qinval_result\" member", "qinval_counterexample");
+    const char *kind = l->is_result ? "qinval_result" : "qinval_counterexample";
+    uint64_t version;
+    if (json_get_u64(root, kind, &version, err, errlen))
+        return -1;
+    if (version != 1) {
+        snprintf(err, errlen, "\"%s\" is version %llu; this qinval reads version 1", kind,
+                 (unsigned long long)version);
+        return -1;
+    }
     if (read_identity(root, l, err, errlen))
         return -1;
     if (!l->is_result)

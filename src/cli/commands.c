@@ -57,8 +57,18 @@ int cli_replay(int argc, char **argv)
         sc ? cli_load(l.f.driver, l.f.scenario, l.f.sets, l.f.nsets, sc, &drv) : CLI_EXIT_USAGE;
     if (rc == 0) {
         chk_report rep = {.picks = l.picks, .npicks = l.f.npicks, .executions = 1};
-        chk_replay(sc, drv, rep.picks, rep.npicks, NULL, &rep.result);
+        size_t misfits = chk_replay_misfits(sc, drv, rep.picks, rep.npicks, &rep.result);
         rep.verdict = rep.result.verdict;
+        if (misfits)
+            fprintf(stderr,
+                    "qinval replay: warning: %zu of the file's %zu decisions do not fit this "
+                    "execution (an option the decision does not have, or a position it never "
+                    "reaches) and were taken as the default: this is not the execution the file "
+                    "recorded (another scenario or version of qinval, or an edited file)\n",
+                    misfits, rep.npicks);
+        if (rep.verdict != CHK_PASS && strcmp(l.f.verdict, chk_verdict_name(rep.verdict)))
+            fprintf(stderr, "qinval replay: warning: the file records %s, this replay gives %s\n",
+                    l.f.verdict, chk_verdict_name(rep.verdict));
         struct ce_file f = l.f;
         f.verdict = chk_verdict_name(rep.verdict);
         if (rep.verdict == CHK_PASS) {

@@ -37,6 +37,17 @@ tail -2 check.txt | head -1 | grep -q '^schedule: ' || bad "schedule line"
 [ "$(tail -1 check.txt)" = "replay: qinval replay ce.json" ] || bad "replay line"
 run 1 "$Q" replay ce.json
 diff <(sed 1d check.txt | sed '$d') <(sed 1d out.txt) >/dev/null || bad "replay prints another timeline"
+[ -s err.txt ] && bad "replay of a fresh counterexample warns: $(cat err.txt)"
+# A file whose schedule or verdict does not fit what its replay does says so (still replays).
+edit() { sed "$1" ce.json >edited.json; run "$2" "$Q" replay edited.json; }
+edit 's/"picks": \[\]/"picks": [[0, 9]]/' 1
+grep -q "warning: 1 of the file's 1 decisions do not fit" err.txt || bad "option out of range: $(cat err.txt)"
+edit 's/"picks": \[\]/"picks": [[999999, 1]]/' 1
+grep -q "warning: 1 of the file's 1 decisions do not fit" err.txt || bad "position never reached: $(cat err.txt)"
+edit 's/"verdict": "hard_lockup"/"verdict": "hang"/' 1
+grep -q "warning: the file records hang, this replay gives hard_lockup" err.txt || bad "verdict: $(cat err.txt)"
+edit 's/"qinval_counterexample": 1/"qinval_counterexample": 2/' 2
+grep -q '"qinval_counterexample" is version 2; this qinval reads version 1' err.txt || bad "version: $(cat err.txt)"
 
 # the JSON result carries the same timeline lines, and merge prints them under the same header
 run 1 "$Q" check --driver legacy-odd --scenario ite-even-batch --format json --save ce3.json
