@@ -1,11 +1,13 @@
 /*
  * test_sim_coro.c — unit tests of the simulator's coroutine layer (src/sim/coro.c): ping-pong
- * between the main context and two coroutines, immediate return, destroy in every state, deep
+ * between the main context and two coroutines, immediate return, destroy in every state,
+ * transfers (a chain A -> B -> A, a coroutine that finishes after a transfer, destroy of one
+ * suspended in a transfer, the guard's escape from one entered by a transfer), deep
  * recursion on a 64 KiB stack, the guard page, callee-saved integer and floating-point state and
  * the per-coroutine rounding mode across switches, 10,000 create/run/destroy cycles, current(),
- * the misuse answers of resume(), and that a stack reused from the pool looks fresh, also after
- * a coroutine went deeper on it than the pool knew. Checks made inside a coroutine are recorded
- * and asserted on the main context, so that a cmocka failure never longjmps across stacks.
+ * the misuse answers of resume() and transfer(), and that a stack reused from the pool looks fresh,
+ * also after a coroutine went deeper on it than the pool knew. Checks made inside a coroutine are
+ * recorded and asserted on the main context, so that a cmocka failure never longjmps across stacks.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -155,6 +157,17 @@ static void count_once(void *arg)
     ++*(int *)arg;
 }
 
+/* Life goes on: a new coroutine (on whatever stack the pool gives) runs to its end normally. */
+static void check_fresh_coro_runs(void)
+{
+    int ran = 0;
+    sim_coro *c = sim_coro_create(count_once, &ran, 0);
+    assert_non_null(c);
+    assert_int_equal(sim_coro_resume(c), 0);
+    assert_int_equal(ran, 1);
+    sim_coro_destroy(c);
+}
+
 static void test_returns_immediately(void **state)
 {
     (void)state;
@@ -281,13 +294,266 @@ static void test_destroy_suspended(void **state)
     assert_int_equal(sum, 0);
     munmap(m, len);
 
-    /* Life goes on: a fresh coroutine on (possibly) the same addresses runs normally. */
+    check_fresh_coro_runs(); /* on (possibly) the same addresses */
+}
+
+/* ---- transfer: one coroutine hands the thread straight to another ---------------------- */
+
+struct xfer {
+    sim_coro *a, *b;
+    int log[16]; /* who ran, in order */
+    int n;
+    int bad;       /* checks inside the coroutines that failed */
+    int misuse[3]; /* A's transfer(NULL), transfer(itself), transfer(a finished one) */
+    sim_coro *done_one;
+    int result; /* computed by a coroutine that finishes after being transferred to */
+};
+
+static void xfer_check(struct xfer *x, sim_coro *self, int rc)
+{
+    if (sim_coro_current() != self || rc != 0)
+        x->bad++;
+}
+
+/* Log `tag`, then transfer to `to`; back here, self must be the current coroutine again. */
+static void xfer_hop(struct xfer *x, sim_coro *self, int tag, sim_coro *to)
+{
+    x->log[x->n++] = tag;
+    xfer_check(x, self, sim_coro_transfer(to));
+}
+
+/* A: 10, -> B, 12, yield, 14, -> B (which finishes), 16, returns. */
+static void xfer_a(void *arg)
+{
+    struct xfer *x = arg;
+    xfer_check(x, x->a, 0);
+    xfer_hop(x, x->a, 10, x->b);
+    x->log[x->n++] = 12;
+    x->misuse[0] = sim_coro_transfer(NULL);
+    x->misuse[1] = sim_coro_transfer(x->a);
+    x->misuse[2] = sim_coro_transfer(x->done_one);
+    sim_coro_yield();
+    xfer_check(x, x->a, 0);
+    xfer_hop(x, x->a, 14, x->b);
+    x->log[x->n++] = 16;
+}
+
+/* B: 11, -> A, 15, computes, returns (to main, not to A). */
+static void xfer_b(void *arg)
+{
+    struct xfer *x = arg;
+    xfer_check(x, x->b, 0);
+    xfer_hop(x, x->b, 11, x->a);
+    x->log[x->n++] = 15;
+    for (int i = 1; i <= 10; i++)
+        x->result += i * i;
+}
+
+static void test_transfer_chain(void **state)
+{
+    (void)state;
     int ran = 0;
-    c = sim_coro_create(count_once, &ran, 0);
-    assert_non_null(c);
-    assert_int_equal(sim_coro_resume(c), 0);
-    assert_int_equal(ran, 1);
-    sim_coro_destroy(c);
+    struct xfer x = {0};
+    x.a = sim_coro_create(xfer_a, &x, 0);
+    x.b = sim_coro_create(xfer_b, &x, 0);
+    x.done_one = sim_coro_create(count_once, &ran, 0);
+    assert_true(x.a && x.b && x.done_one);
+    assert_int_equal(sim_coro_transfer(x.b), -1); /* from the main context */
+    assert_false(sim_coro_done(x.b));
+    assert_int_equal(sim_coro_resume(x.done_one), 0);
+    assert_ptr_equal(sim_coro_last(), x.done_one);
+
+    /* A -> B -> A, then A yields: main sees A come back. */
+    assert_int_equal(sim_coro_resume(x.a), 1);
+    assert_null(sim_coro_current());
+    assert_ptr_equal(sim_coro_last(), x.a);
+    assert_int_equal(x.n, 3);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(x.misuse[i], -1);
+
+    /* A -> B, and B's function returns: main learns that B, not A, is done. */
+    assert_int_equal(sim_coro_resume(x.a), 0);
+    assert_null(sim_coro_current());
+    assert_ptr_equal(sim_coro_last(), x.b);
+    assert_true(sim_coro_done(x.b));
+    assert_false(sim_coro_done(x.a));
+    assert_int_equal(x.result, 385);
+    assert_int_equal(sim_coro_resume(x.b), -1);
+
+    /* A, suspended in its transfer, goes on when main resumes it. */
+    assert_int_equal(sim_coro_resume(x.a), 0);
+    assert_ptr_equal(sim_coro_last(), x.a);
+    assert_true(sim_coro_done(x.a));
+    assert_null(sim_coro_current());
+
+    static const int want[] = {10, 11, 12, 14, 15, 16};
+    assert_int_equal(x.n, 6);
+    assert_memory_equal(x.log, want, sizeof(want));
+    assert_int_equal(x.bad, 0);
+    sim_coro_destroy(x.a);
+    assert_null(sim_coro_last()); /* it named a, which is gone */
+    sim_coro_destroy(x.b);
+    sim_coro_destroy(x.done_one);
+}
+
+/* A coroutine that never ran, entered by a transfer, runs to its end: the resume of the one
+ * that transferred returns 0 for it, and the transferring one stays suspended. */
+struct fresh {
+    sim_coro *self, *to;
+    int steps, bad;
+    long sum;
+};
+
+static void fresh_from(void *arg)
+{
+    struct fresh *f = arg;
+    f->steps++;
+    if (sim_coro_transfer(f->to) != 0)
+        f->bad++;
+    f->steps += 100; /* never: destroyed while suspended (ASan re-enters it only to exit) */
+}
+
+static void fresh_to(void *arg)
+{
+    struct fresh *f = arg;
+    if (sim_coro_current() != f->to)
+        f->bad++;
+    f->steps++;
+    for (long i = 1; i <= 1000; i++)
+        f->sum += i;
+}
+
+static void test_transfer_to_new_finishes(void **state)
+{
+    (void)state;
+    for (int round = 0; round < 20; round++) {
+        struct fresh f = {0};
+        f.self = sim_coro_create(fresh_from, &f, 0);
+        f.to = sim_coro_create(fresh_to, &f, 0);
+        assert_true(f.self && f.to);
+        assert_int_equal(sim_coro_resume(f.self), 0);
+        assert_ptr_equal(sim_coro_last(), f.to);
+        assert_null(sim_coro_current());
+        assert_true(sim_coro_done(f.to));
+        assert_false(sim_coro_done(f.self));
+        assert_int_equal(f.sum, 500500);
+        assert_int_equal(f.steps, 2);
+        assert_int_equal(f.bad, 0);
+        /* Destroy the one suspended by its transfer: its frames are abandoned. */
+        sim_coro_destroy(f.self);
+        sim_coro_destroy(f.to);
+        assert_int_equal(f.steps, 2);
+        assert_null(sim_coro_current());
+    }
+}
+
+/* Destroying a coroutine suspended in a transfer, from main and from inside the coroutine it
+ * transferred to; the stack it leaves behind is reused as a fresh one. */
+struct victim {
+    sim_coro *a, *b;
+    int after_a; /* anything A ran after its transfer */
+    int b_steps;
+    int destroy_from_b;
+};
+
+static void victim_a(void *arg)
+{
+    struct victim *v = arg;
+    sim_coro_transfer(v->b);
+    v->after_a = 1;
+}
+
+static void victim_b(void *arg)
+{
+    struct victim *v = arg;
+    v->b_steps++;
+    if (v->destroy_from_b) {
+        sim_coro_destroy(v->a);
+        v->a = NULL;
+    }
+    sim_coro_yield();
+    v->b_steps++;
+}
+
+static void test_destroy_suspended_by_transfer(void **state)
+{
+    (void)state;
+    for (int from_b = 0; from_b < 2; from_b++)
+        for (int round = 0; round < 20; round++) {
+            struct victim v = {.destroy_from_b = from_b};
+            v.a = sim_coro_create(victim_a, &v, 0);
+            v.b = sim_coro_create(victim_b, &v, 0);
+            assert_true(v.a && v.b);
+            assert_int_equal(sim_coro_resume(v.a), 1); /* B yielded */
+            assert_ptr_equal(sim_coro_last(), v.b);
+            assert_int_equal(v.b_steps, 1);
+            if (!from_b) {
+                assert_false(sim_coro_done(v.a));
+                sim_coro_destroy(v.a);
+            } else {
+                assert_null(v.a);
+            }
+            assert_int_equal(v.after_a, 0);
+            assert_null(sim_coro_current());
+            assert_int_equal(sim_coro_resume(v.b), 0);
+            assert_ptr_equal(sim_coro_last(), v.b);
+            assert_int_equal(v.b_steps, 2);
+            assert_int_equal(v.after_a, 0);
+            sim_coro_destroy(v.b);
+        }
+    check_fresh_coro_runs();
+}
+
+/* The guard's way out (sim_coro_escape, then siglongjmp to the main context) from a coroutine
+ * that was entered by a transfer, not by a resume: main's saved state is still the resume's. */
+static sigjmp_buf g_escape_jb;
+
+struct escaper {
+    sim_coro *a, *b;
+    int after; /* anything that ran after the escape or in A after its transfer */
+};
+
+static void escaper_a(void *arg)
+{
+    struct escaper *e = arg;
+    sim_coro_transfer(e->b);
+    e->after++;
+}
+
+static void escaper_b(void *arg)
+{
+    (void)arg;
+    sim_coro_escape();
+    siglongjmp(g_escape_jb, 1);
+}
+
+static void test_escape_after_transfer(void **state)
+{
+    (void)state;
+    static struct escaper e; /* static: read after the siglongjmp */
+    for (int round = 0; round < 20; round++) {
+        memset(&e, 0, sizeof(e));
+        e.a = sim_coro_create(escaper_a, &e, 0);
+        e.b = sim_coro_create(escaper_b, &e, 0);
+        assert_true(e.a && e.b);
+        if (sigsetjmp(g_escape_jb, 0) == 0) {
+            sim_coro_resume(e.a);
+            fail_msg("the escape did not land on the main context");
+        }
+        sim_coro_escaped();
+        assert_null(sim_coro_current());
+        assert_ptr_equal(sim_coro_last(), e.b);
+        assert_true(sim_coro_done(e.b));
+        assert_false(sim_coro_done(e.a)); /* suspended in its transfer, intact */
+        assert_int_equal(sim_coro_resume(e.b), -1);
+        /* A can still be resumed: its frames were saved by the transfer. */
+        assert_int_equal(sim_coro_resume(e.a), 0);
+        assert_ptr_equal(sim_coro_last(), e.a);
+        assert_int_equal(e.after, 1);
+        sim_coro_destroy(e.a);
+        sim_coro_destroy(e.b);
+    }
+    check_fresh_coro_runs(); /* and the thread goes on as before */
 }
 
 /* ---- deep recursion -------------------------------------------------------------------- */
@@ -849,6 +1115,10 @@ int main(void)
         cmocka_unit_test(test_returns_immediately),
         cmocka_unit_test(test_misuse),
         cmocka_unit_test(test_destroy_suspended),
+        cmocka_unit_test(test_transfer_chain),
+        cmocka_unit_test(test_transfer_to_new_finishes),
+        cmocka_unit_test(test_destroy_suspended_by_transfer),
+        cmocka_unit_test(test_escape_after_transfer),
         cmocka_unit_test(test_deep_recursion),
         cmocka_unit_test(test_guard_page),
         cmocka_unit_test(test_registers_survive),

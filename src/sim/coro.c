@@ -8,12 +8,17 @@
  *   M: sim_coro_resume(c) -> switch_in(c) ............ first time: boot -> sim_coro__entry(c)
  *   c: sim_coro_yield()   -> switch_out(c) .......... back in M: resume() returns 1
  *   c: fn returns         -> coro_exit(c), for good . back in M: resume() returns 0
+ *   c: sim_coro_transfer(d) -> ctx_transfer(c, d) ... d goes on (or boots); M is not involved
+ * M's saved context (g_main_sp / g_main_uc) is written only by switch_in, so however many
+ * transfers follow a resume, a yield or exit in whichever coroutine runs returns into that
+ * resume; switch_in learns who came back from g_cur, which every switch into a coroutine sets.
  * With ASan, every switch is bracketed by __sanitizer_start_switch_fiber (on the old stack,
  * naming the new one) and __sanitizer_finish_switch_fiber (first thing on the new stack).
  */
 #include "sim/coro.h"
 
 #include <assert.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,16 +43,24 @@
 
 /* Under Valgrind's memcheck, the stack bytes a coroutine left below its stack pointer are
  * "no access" until written again; zeroing them from the main context would be reported as
- * invalid writes. Where the header is installed, they are declared writable first (a few
- * instructions that do nothing outside Valgrind). */
+ * invalid writes. Where the header is installed, they are declared writable first. And every
+ * coroutine's stack is registered with Valgrind while the coroutine exists: a transfer moves the
+ * stack pointer from one coroutine stack straight to another, often less than --max-stackframe
+ * away, which unregistered Valgrind takes for a frame push or pop (marking the saved frame it
+ * lands on undefined) instead of a change of stack. Each is a few instructions that do nothing
+ * outside Valgrind. */
 #if defined(__has_include)
 #if __has_include(<valgrind/memcheck.h>)
 #include <valgrind/memcheck.h>
-#define STACK_WRITABLE(p, n) VALGRIND_MAKE_MEM_UNDEFINED((p), (n))
+#define STACK_WRITABLE(p, n)  VALGRIND_MAKE_MEM_UNDEFINED((p), (n))
+#define STACK_REGISTER(lo, n) VALGRIND_STACK_REGISTER((lo), (lo) + (n)-1)
+#define STACK_DEREGISTER(id)  VALGRIND_STACK_DEREGISTER(id)
 #endif
 #endif
 #ifndef STACK_WRITABLE
-#define STACK_WRITABLE(p, n) ((void)(p), (void)(n))
+#define STACK_WRITABLE(p, n)  ((void)(p), (void)(n))
+#define STACK_REGISTER(lo, n) ((void)(lo), (void)(n), 0u)
+#define STACK_DEREGISTER(id)  ((void)(id))
 #endif
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -84,10 +97,11 @@ struct sim_coro {
     size_t map_bytes;
     char *stack_lo;     /* lowest usable stack byte, just above the guard page */
     size_t stack_bytes; /* usable stack */
-    bool started;       /* has been resumed at least once */
+    bool started;       /* has been resumed or transferred to at least once */
     bool done;          /* fn has returned (or, under ASan, the coroutine was cancelled) */
     bool abandoned;     /* left by sim_coro_escape(): its frames are never entered again */
     size_t touched;     /* top bytes of the stack that may be resident (see "stacks" below) */
+    unsigned vg_stack;  /* Valgrind's id of the stack, registered while c exists (0 outside) */
     uint64_t faults;    /* the thread's page-fault count observed before it was created */
 #if CORO_ASAN
     bool cancel;     /* destroy() re-enters a suspended coroutine only to let it exit */
@@ -95,8 +109,14 @@ struct sim_coro {
 #endif
 };
 
-/* Per-thread state. g_cur is the running coroutine, NULL on the main context. */
+/* Per-thread state. g_cur is the running coroutine, NULL on the main context; it is set before
+ * each switch into a coroutine, so a signal may find it naming the coroutine being switched to
+ * while the old stack still runs. g_from is the coroutine a transfer is leaving, from just
+ * before g_cur moves until the new coroutine has landed (NULL otherwise): while it is set, the
+ * stack running is g_from's or g_cur's. g_last is the coroutine that last came back to main. */
 static _Thread_local sim_coro *g_cur;
+static _Thread_local sim_coro *g_from;
+static _Thread_local sim_coro *g_last;
 #if CORO_ASM
 static _Thread_local void *g_main_sp;
 #else
@@ -159,6 +179,11 @@ static inline void ctx_to_main(sim_coro *c)
     sim_coro__switch(&c->sp, g_main_sp);
 }
 
+static inline void ctx_transfer(sim_coro *from, sim_coro *to)
+{
+    sim_coro__switch(&from->sp, to->sp);
+}
+
 #else  /* ucontext */
 
 static void uc_boot(void)
@@ -188,9 +213,15 @@ static inline void ctx_to_main(sim_coro *c)
     if (swapcontext(&c->uc, &g_main_uc) != 0)
         abort();
 }
+
+static inline void ctx_transfer(sim_coro *from, sim_coro *to)
+{
+    if (swapcontext(&from->uc, &to->uc) != 0)
+        abort();
+}
 #endif /* backend */
 
-/* Main context -> c, and back here once c yields or exits. */
+/* Main context -> c, and back here once c, or a coroutine it transferred to, yields or exits. */
 #if CORO_ASAN
 /* The main context's fake stack while a coroutine runs (also needed by sim_coro_escape). */
 static _Thread_local void *g_main_fake;
@@ -203,20 +234,26 @@ static inline void switch_in(sim_coro *c)
 #endif
     g_cur = c;
     ctx_to_coro(c);
+    g_last = g_cur; /* whoever switched back to main is still g_cur */
     g_cur = NULL;
 #if CORO_ASAN
     __sanitizer_finish_switch_fiber(g_main_fake, NULL, NULL);
 #endif
 }
 
-/* First thing on c's stack after any switch into it. */
+/* First thing on c's stack after any switch into it. The stack left is the main context's
+ * unless a transfer is landing (g_from set); only the main stack's bounds are kept, for the
+ * switches back to it. */
 static inline void landed(sim_coro *c)
 {
 #if CORO_ASAN
-    __sanitizer_finish_switch_fiber(c->asan_fake, &g_main_stack_lo, &g_main_stack_bytes);
+    bool from_main = g_from == NULL;
+    __sanitizer_finish_switch_fiber(c->asan_fake, from_main ? &g_main_stack_lo : NULL,
+                                    from_main ? &g_main_stack_bytes : NULL);
 #else
     (void)c;
 #endif
+    g_from = NULL;
 }
 
 /* c -> main context. Returns when c is next resumed, unless last (then it never returns). */
@@ -461,8 +498,10 @@ sim_coro *sim_coro_create(sim_coro_fn fn, void *arg, size_t stack_bytes)
         c->map = m.map;
         c->touched = m.touched;
         c->stack_lo = (char *)c->map + page;
-        if (ctx_init(c))
+        if (ctx_init(c)) {
+            c->vg_stack = STACK_REGISTER(c->stack_lo, c->stack_bytes);
             return c;
+        }
         munmap(c->map, c->map_bytes);
         coro_free(c);
         return NULL;
@@ -483,6 +522,7 @@ sim_coro *sim_coro_create(sim_coro_fn fn, void *arg, size_t stack_bytes)
         coro_free(c);
         return NULL;
     }
+    c->vg_stack = STACK_REGISTER(c->stack_lo, c->stack_bytes);
     return c;
 }
 
@@ -495,7 +535,8 @@ void sim_coro_destroy(sim_coro *c)
         return;
 #if CORO_ASAN
     if (c->started && !c->done && !c->abandoned && g_cur == NULL) {
-        /* Let it leave through coro_exit() so that ASan frees its fake stack. */
+        /* Let it leave through coro_exit() so that ASan frees its fake stack; suspended in a
+         * yield or a transfer, it checks `cancel` as soon as it lands. */
         c->cancel = true;
         switch_in(c);
     }
@@ -503,6 +544,9 @@ void sim_coro_destroy(sim_coro *c)
      * (by the pool, or by a later mapping at the same address). */
     ASAN_UNPOISON_MEMORY_REGION(c->stack_lo, c->stack_bytes);
 #endif
+    if (g_last == c)
+        g_last = NULL; /* the structure is recycled */
+    STACK_DEREGISTER(c->vg_stack);
     stack_release(c);
     coro_free(c);
 }
@@ -513,7 +557,7 @@ int sim_coro_resume(sim_coro *c)
         return -1;
     c->started = true;
     switch_in(c);
-    return c->done ? 0 : 1;
+    return g_last->done ? 0 : 1;
 }
 
 void sim_coro_yield(void)
@@ -530,9 +574,36 @@ void sim_coro_yield(void)
 #endif
 }
 
+int sim_coro_transfer(sim_coro *to)
+{
+    sim_coro *c = g_cur;
+    if (c == NULL || to == NULL || to == c || to->done)
+        return -1;
+    to->started = true;
+#if CORO_ASAN
+    __sanitizer_start_switch_fiber(&c->asan_fake, to->stack_lo, to->stack_bytes);
+#endif
+    /* g_from before g_cur: a signal in between sees both naming c, one after sees the pair. */
+    g_from = c;
+    atomic_signal_fence(memory_order_seq_cst);
+    g_cur = to;
+    ctx_transfer(c, to);
+    landed(c);
+#if CORO_ASAN
+    if (c->cancel)
+        coro_exit(c);
+#endif
+    return 0;
+}
+
 sim_coro *sim_coro_current(void)
 {
     return g_cur;
+}
+
+sim_coro *sim_coro_last(void)
+{
+    return g_last;
 }
 
 void sim_coro_escape(void)
@@ -542,6 +613,12 @@ void sim_coro_escape(void)
         return;
     c->done = true;
     c->abandoned = true;
+    if (g_from != NULL) { /* mid-transfer: the stack running may be g_from's, its frame unsaved */
+        g_from->done = true;
+        g_from->abandoned = true;
+        g_from = NULL;
+    }
+    g_last = c;
     g_cur = NULL;
 #if CORO_ASAN
     __sanitizer_start_switch_fiber(NULL, g_main_stack_lo, g_main_stack_bytes);

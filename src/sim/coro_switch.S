@@ -6,10 +6,13 @@
  * Pushes the callee-saved state of the caller on its own stack, stores the resulting stack
  * pointer in *save_sp, moves to load_sp and pops the state saved there the same way, then
  * returns into whoever saved it. Everything else is caller-saved under the C ABI, so the
- * compiler has already spilled it around the call. sim_coro__boot is where a new coroutine's
- * first switch "returns" to: coro.c builds a fake frame of the layout below on the fresh stack,
- * with the coroutine pointer in a callee-saved register and sim_coro__boot as return address;
- * boot then calls sim_coro__entry(c), which never returns (it switches away for good).
+ * compiler has already spilled it around the call. Either side may be the main context or a
+ * coroutine: the same routine serves resume and yield (main <-> coroutine) and
+ * sim_coro_transfer (coroutine -> coroutine), since every saved frame has the same layout
+ * wherever it was saved. sim_coro__boot is where a new coroutine's first switch "returns" to:
+ * coro.c builds a fake frame of the layout below on the fresh stack, with the coroutine pointer
+ * in a callee-saved register and sim_coro__boot as return address; boot then calls
+ * sim_coro__entry(c), which never returns (it switches away for good).
  *
  * Both routines are hidden (not exported). No CET/BTI property notes are emitted: returning
  * into another stack is exactly what a shadow stack forbids.

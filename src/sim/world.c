@@ -890,9 +890,13 @@ static void step_end(sim_world *w)
 /*
  * A CPU reached a platform point: its step ends, and the scheduler runs right here, on the
  * CPU's stack, until it picks a CPU. If it picks this one again (most steps: the same CPU keeps
- * going), the CPU simply goes on, with no switch to the scheduler's context and back. Otherwise
- * the CPU hands the pick to the main context (w->next) and yields; main resumes the CPU picked.
- * The scheduler's decisions are the same wherever it runs: pick_next() reads only the world.
+ * going), the CPU simply goes on, with no switch to the scheduler's context and back. If it
+ * picks another, this CPU begins that one's step and switches straight to its coroutine
+ * (sim_coro_transfer): one switch, not two through the main context. That CPU then stands in
+ * for this one towards run_loop(): when it finishes or yields, run_loop's resume returns, with
+ * w->running naming it. Only when the run stops (or, defensively, when the CPU picked has no
+ * live coroutine) does the CPU hand the pick to the main context (w->next) and yield. The
+ * scheduler's decisions are the same wherever it runs: pick_next() reads only the world.
  */
 static void reschedule(sim_world *w, struct sim_cpu *c)
 {
@@ -901,6 +905,13 @@ static void reschedule(sim_world *w, struct sim_cpu *c)
         struct sim_cpu *next = w->stop ? NULL : pick_next(w);
         if (next == c) {
             step_begin(w, c);
+            return;
+        }
+        if (next && !sim_coro_done(next->co)) {
+            step_begin(w, next);
+            /* Cannot fail: this is a coroutine, and next's is alive and not this one's. Back
+             * here once a CPU picks this one again, or main resumes it: step_begin is done. */
+            sim_coro_transfer(next->co);
             return;
         }
         if (next || w->stop) {
@@ -913,7 +924,9 @@ static void reschedule(sim_world *w, struct sim_cpu *c)
 }
 
 /* The main context's loop: resume the CPU picked (by a CPU that handed over, or here), until
- * the run stops. */
+ * the run stops. The resume returns when the CPU running hands over (w->handoff), finishes or
+ * aborts; that CPU is the one resumed or one that CPUs switched to straight from it
+ * (reschedule()). A CPU that finished or aborted did so inside its step: w->running names it. */
 static void run_loop(sim_world *w)
 {
     while (!w->stop) {
@@ -926,6 +939,8 @@ static void run_loop(sim_world *w)
         int rc = sim_coro_resume(c->co);
         if (w->handoff)
             continue; /* a CPU ended its step in reschedule() and handed over */
+        if (rc >= 0 && w->running >= 0)
+            c = &w->cpu[w->running]; /* the CPU that came back */
         step_end(w);
         if (rc == 0)
             c->done = true;

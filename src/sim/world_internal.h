@@ -86,7 +86,7 @@ struct sim_world {
     int last_ran; /* CPU of the last step, or -1 before the first */
     bool started;
     struct sim_cpu *next; /* picked by the scheduler on a CPU's stack, for main to resume */
-    bool handoff;         /* the CPU main resumed ended its step in reschedule() and yielded */
+    bool handoff; /* the CPU running for main's resume ended its step in reschedule() and yielded */
 
     uint64_t irq_cpus; /* bit i set exactly when cpu[i].irq_pending != 0: irq_sink() and
                           deliver_irqs(), the only writers of irq_pending, keep it so */
