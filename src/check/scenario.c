@@ -1128,6 +1128,55 @@ static const char *list_item(const char *s, char *item, size_t cap)
     return s[n] ? s + n + 1 : s + n;
 }
 
+/* A fault time for a message: in seconds when whole, else microseconds, else nanoseconds. */
+static const char *fault_time(hw_time t, char *buf, size_t len)
+{
+    if (t % HW_S == 0)
+        snprintf(buf, len, "%llu s", (unsigned long long)(t / HW_S));
+    else if (t % HW_US == 0)
+        snprintf(buf, len, "%llu us", (unsigned long long)(t / HW_US));
+    else
+        snprintf(buf, len, "%llu ns", (unsigned long long)t);
+    return buf;
+}
+
+/* A link-up (an unmute) undoes a link-down (a mute) of the same endpoint. One that comes, in
+ * every execution, no later than the earliest of them would do nothing: the plan as written
+ * (before drop_faults, which the minimiser uses) is refused, naming both. One that may come
+ * either side, by the ranges, is an exploration like any other. */
+static int check_fault_order(struct ld *l)
+{
+    char t_up[48], t_first[48];
+    const scenario *s = l->s;
+    for (unsigned i = 0; i < s->nfaults; i++) {
+        const struct sc_fault *up = &s->faults[i];
+        enum hw_fault undone;
+        if (up->dma || (up->kind != HW_FAULT_LINK_UP && up->kind != HW_FAULT_UNMUTE))
+            continue;
+        undone = up->kind == HW_FAULT_LINK_UP ? HW_FAULT_LINK_DOWN : HW_FAULT_MUTE;
+        const struct sc_fault *first = NULL;
+        for (unsigned j = 0; j < s->nfaults; j++) {
+            const struct sc_fault *d = &s->faults[j];
+            if (!d->dma && d->kind == undone && d->ep == up->ep &&
+                (!first || d->at_lo < first->at_lo))
+                first = d;
+        }
+        if (first && first->at_lo < up->at_hi)
+            continue;
+        if (!first)
+            return fail_at(l, up->line, NULL, NULL,
+                           "[fault] %s of %s with no %s of it in the plan: it would do nothing",
+                           fault_names[up->kind], s->eps[up->ep].name, fault_names[undone]);
+        return fail_at(l, up->line, NULL, NULL,
+                       "[fault] %s of %s (at %s at the latest) comes no later than its %s (line "
+                       "%d, at %s at the earliest): it would do nothing",
+                       fault_names[up->kind], s->eps[up->ep].name,
+                       fault_time(up->at_hi, t_up, sizeof(t_up)), fault_names[undone], first->line,
+                       fault_time(first->at_lo, t_first, sizeof(t_first)));
+    }
+    return 0;
+}
+
 /* drop_faults = none | I[,I...]: remove those [fault] sections (0-based, in file order). */
 static int apply_drop_faults(struct ld *l)
 {
@@ -1234,7 +1283,7 @@ int sc_load(const char *path, const char *const *sets, unsigned nsets, scenario 
         else if (!l.cpu_explicit[i])
             out->cpu[i] = l.have_star ? l.star : (struct sc_workload){.repeat = 0};
     }
-    if (apply_drop_faults(&l) || apply_ops_limit(&l))
+    if (check_fault_order(&l) || apply_drop_faults(&l) || apply_ops_limit(&l))
         goto out;
     rc = 0;
 out:
