@@ -5,9 +5,12 @@
  * member, and names the first member that is missing, mistyped or out of range.
  */
 #include <errno.h>
+#include <libgen.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/ce_file.h"
 #include "report/fold.h"
@@ -40,6 +43,48 @@ static void json_picks(FILE *out, const struct chk_pick *p, size_t n)
     for (size_t i = 0; i < n; i++)
         fprintf(out, "%s[%u, %u]", i ? ", " : "", p[i].pos, p[i].v);
     fputs("]", out);
+}
+
+/* Could `path` be written, without creating or truncating it: an existing file that is not a
+ * directory and may be written, or a new name in a directory that may be. */
+int ce_save_check(const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    if (!*path) {
+        snprintf(err, errlen, "an empty path");
+        return -1;
+    }
+    if (stat(path, &st) == 0) {
+        if (S_ISDIR(st.st_mode)) {
+            snprintf(err, errlen, "%s is a directory", path);
+            return -1;
+        }
+        if (access(path, W_OK) != 0) {
+            snprintf(err, errlen, "%s: %s", path, strerror(errno));
+            return -1;
+        }
+        return 0;
+    }
+    if (errno != ENOENT) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    char *copy = strdup(path);
+    if (!copy) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    const char *dir = dirname(copy);
+    int rc = 0;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "no directory %s for %s", dir, path);
+        rc = -1;
+    } else if (access(dir, W_OK | X_OK) != 0) {
+        snprintf(err, errlen, "cannot create %s in %s: %s", path, dir, strerror(errno));
+        rc = -1;
+    }
+    free(copy);
+    return rc;
 }
 
 int ce_save(const char *path, const struct ce_file *ce)

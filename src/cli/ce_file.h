@@ -51,6 +51,9 @@ struct ce_loaded {
 };
 
 int ce_save(const char *path, const struct ce_file *ce);
+/* Whether ce_save(path) could write there, checked before a run (neither creates nor
+ * truncates the file). 0, or -1 with a one-line reason in err. */
+int ce_save_check(const char *path, char *err, size_t errlen);
 /* Read a counterexample file or a result. Returns 0, or -1 with a one-line message in err. */
 int ce_load(const char *path, struct ce_loaded *out, char *err, size_t errlen);
 /* The same from a parsed tree, which `out` then owns (also on failure). */

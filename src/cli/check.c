@@ -5,6 +5,7 @@
  * timeline, the oracle's words and the replay command (the counterexample is saved as JSON).
  */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -351,6 +352,12 @@ int cli_check(int argc, char **argv)
     if (lrc) {
         free(sc);
         return lrc;
+    }
+    char why[PATH_MAX + 64];
+    if (a.save && ce_save_check(a.save, why, sizeof(why))) {
+        fprintf(stderr, "qinval check: --save cannot be written: %s\n", why);
+        free(sc);
+        return CLI_EXIT_USAGE;
     }
     FILE *trace = a.trace ? cli_trace_open("qinval check", a.trace) : NULL;
     if (a.trace && !trace) {

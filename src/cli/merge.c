@@ -82,6 +82,9 @@ static int parse_args(int argc, char **argv, struct merge_args *a)
     }
     if (!a->npaths)
         return usage_error("%s", "needs the JSON results of check --shard I/N --format json");
+    char why[PATH_MAX + 64];
+    if (a->save && ce_save_check(a->save, why, sizeof(why)))
+        return usage_error("--save cannot be written: %s", why);
     return 0;
 }
 

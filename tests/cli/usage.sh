@@ -81,5 +81,25 @@ for cmd in "check --driver step1-nowait --scenario smoke" "list scenarios" "matr
     [ -s /tmp/qinval-usage.out ] &&
         { echo "FAIL no-catalog $cmd printed: $(cat /tmp/qinval-usage.out)"; fail=1; }
 done
+# An explicit --save that cannot be written is refused before exploring (it was found only once a
+# violation was saved, and a passing run never said so); an existing file is neither created
+# nor truncated by the look.
+dir=$(mktemp -d)
+printf 'kept\n' >"$dir/old.json"
+for bad in "/nonexistent/ce.json:no directory /nonexistent for /nonexistent/ce.json" \
+    "$dir:$dir is a directory" "$dir/old.json/x:$dir/old.json/x: Not a directory" \
+    ":an empty path"; do
+    path=${bad%%:*} why=${bad#*:}
+    check "check-save '$path'" 2 "$Q" check --driver legacy-odd --scenario ite-even-batch --save "$path"
+    one_line_err "check-save '$path'" "qinval check: --save cannot be written: $why"
+    [ -s /tmp/qinval-usage.out ] && { echo "FAIL check-save '$path' explored: $(cat /tmp/qinval-usage.out)"; fail=1; }
+    check "merge-save '$path'" 2 "$Q" merge --save "$path" "$dir/old.json"
+    one_line_err "merge-save '$path'" "qinval merge: --save cannot be written: $why"
+done
+check check-save-pass 0 "$Q" check --driver legacy-odd --scenario smoke --executions 5 --save "$dir/old.json"
+[ "$(cat "$dir/old.json")" = kept ] || { echo "FAIL a passing run touched --save"; fail=1; }
+check check-save-new 1 "$Q" check --driver legacy-odd --scenario ite-even-batch --save "$dir/new.json"
+grep -q '"qinval_counterexample": 1' "$dir/new.json" || { echo "FAIL --save new file not written"; fail=1; }
+rm -rf "$dir"
 [ $fail = 0 ] && echo "usage: all checks passed"
 exit $fail
