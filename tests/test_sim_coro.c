@@ -29,6 +29,10 @@
 #include "sim/coro.h"
 #include "util/faults.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#endif
+
 #define NOINLINE __attribute__((noinline))
 
 static void test_backend_name(void **state)
@@ -954,10 +958,20 @@ struct stack_probe {
     void *at;            /* where the frame was */
 };
 
+/* Set when a probed frame was not on the coroutine's stack: AddressSanitizer with
+ * detect_stack_use_after_return=1 puts locals on a "fake stack" in the heap, and then what a
+ * stack held before cannot be seen through them. */
+static bool frame_on_fake_stack;
+
 /* Dirty or copy the frame buf[0, bytes). */
 static void frame_access(struct stack_probe *sp, volatile unsigned char *buf, size_t bytes)
 {
     sp->at = (void *)buf;
+#if defined(__SANITIZE_ADDRESS__)
+    void *fake = __asan_get_current_fake_stack();
+    if (fake && __asan_addr_is_in_fake_stack(fake, (void *)buf, NULL, NULL))
+        frame_on_fake_stack = true;
+#endif
     if (sp->write) {
         for (size_t i = 0; i < bytes; i++)
             buf[i] = (unsigned char)(0xA5 ^ i);
@@ -1058,6 +1072,11 @@ static void test_reused_stack_is_fresh(void **state)
     (void)state;
     static unsigned char before[DIRTY_BYTES];
     probe_fresh(before, false);
+    if (frame_on_fake_stack) {
+        print_message("frames are on ASan's fake stack (detect_stack_use_after_return): the "
+                      "coroutine stack's bytes cannot be read through them\n");
+        skip();
+    }
     for (int suspend = 0; suspend < 2; suspend++) {
         /* Dirty stacks, destroyed together, so the probes that follow get fresh mappings or
          * scrubbed ones, and some must get a dirtied one (same frame address). */

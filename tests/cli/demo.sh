@@ -5,13 +5,16 @@
 # and after the fence and the clear, the recovery batch's status write and the blocked DMA.
 set -u
 Q=${1:?usage: demo.sh path/to/qinval}
+# Output files of its own, so that two runs at once (two build trees, say) do not mix them.
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
 fail=0
 expect() { # file pattern what
     grep -Eq -- "$2" "$1" || { echo "FAIL $3 ($1): no line matching /$2/"; fail=1; }
 }
 for policy in fetch complete; do
     for width in 128 256; do
-        out=/tmp/qinval-demo-$policy-$width.txt
+        out=$T/demo-$policy-$width.txt
         "$Q" demo --head-policy "$policy" --desc-width "$width" >"$out" 2>&1
         rc=$?
         [ $rc = 0 ] || { echo "FAIL demo $policy/$width exited $rc"; fail=1; }
@@ -30,7 +33,7 @@ for policy in fetch complete; do
         fi
     done
 done
-"$Q" demo --no-itesid >/tmp/qinval-demo-noitesid.txt 2>&1
-expect /tmp/qinval-demo-noitesid.txt "ITESID=none" "older hardware reports no ITESID"
+"$Q" demo --no-itesid >"$T/demo-noitesid.txt" 2>&1
+expect "$T/demo-noitesid.txt" "ITESID=none" "older hardware reports no ITESID"
 [ $fail = 0 ] && echo "demo: all checks passed"
 exit $fail

@@ -4,27 +4,30 @@
 # exits 2 with a one-line message on stderr naming the problem.
 set -u
 Q=${1:?usage: usage.sh path/to/qinval}
+# Output files of its own, so that two runs at once (two build trees, say) do not mix them.
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
 fail=0
 check() { # name expected-status command...
     local name=$1 want=$2; shift 2
-    "$@" >/tmp/qinval-usage.out 2>/tmp/qinval-usage.err
+    "$@" >"$T/out" 2>"$T/err"
     local got=$?
     if [ "$got" != "$want" ]; then
         echo "FAIL $name: exit $got, wanted $want"; fail=1
     fi
 }
 one_line_err() { # name pattern
-    if [ "$(wc -l </tmp/qinval-usage.err)" != 1 ] || ! grep -q -- "$2" /tmp/qinval-usage.err; then
-        echo "FAIL $1: stderr was: $(cat /tmp/qinval-usage.err)"; fail=1
+    if [ "$(wc -l <"$T/err")" != 1 ] || ! grep -q -- "$2" "$T/err"; then
+        echo "FAIL $1: stderr was: $(cat "$T/err")"; fail=1
     fi
 }
 check help 0 "$Q" --help
-grep -q '^usage: qinval' /tmp/qinval-usage.out || { echo "FAIL help text"; fail=1; }
+grep -q '^usage: qinval' "$T/out" || { echo "FAIL help text"; fail=1; }
 for cmd in check merge replay list matrix demo; do
-    grep -q "^  $cmd " /tmp/qinval-usage.out || { echo "FAIL help text lacks '$cmd'"; fail=1; }
+    grep -q "^  $cmd " "$T/out" || { echo "FAIL help text lacks '$cmd'"; fail=1; }
 done
 check version 0 "$Q" --version
-grep -Eq '^qinval [0-9]+\.[0-9]+\.[0-9]+$' /tmp/qinval-usage.out || { echo "FAIL version"; fail=1; }
+grep -Eq '^qinval [0-9]+\.[0-9]+\.[0-9]+$' "$T/out" || { echo "FAIL version"; fail=1; }
 check no-args 2 "$Q"
 check unknown-command 2 "$Q" frobnicate
 one_line_err unknown-command "unknown command 'frobnicate'"
@@ -76,10 +79,10 @@ rm -rf "$dir"
 for cmd in "check --driver step1-nowait --scenario smoke" "list scenarios" "matrix --executions 1"; do
     # shellcheck disable=SC2086 # $cmd is a command line
     check "no-catalog $cmd" 2 env QINVAL_SCENARIOS=/nonexistent QINVAL_KSRC= "$Q" $cmd
-    grep -q "no scenario catalog at '/nonexistent'" /tmp/qinval-usage.err ||
-        { echo "FAIL no-catalog $cmd: stderr was: $(cat /tmp/qinval-usage.err)"; fail=1; }
-    [ -s /tmp/qinval-usage.out ] &&
-        { echo "FAIL no-catalog $cmd printed: $(cat /tmp/qinval-usage.out)"; fail=1; }
+    grep -q "no scenario catalog at '/nonexistent'" "$T/err" ||
+        { echo "FAIL no-catalog $cmd: stderr was: $(cat "$T/err")"; fail=1; }
+    [ -s "$T/out" ] &&
+        { echo "FAIL no-catalog $cmd printed: $(cat "$T/out")"; fail=1; }
 done
 # An explicit --save that cannot be written is refused before exploring (it was found only once a
 # violation was saved, and a passing run never said so); an existing file is neither created
@@ -92,7 +95,7 @@ for bad in "/nonexistent/ce.json:no directory /nonexistent for /nonexistent/ce.j
     path=${bad%%:*} why=${bad#*:}
     check "check-save '$path'" 2 "$Q" check --driver legacy-odd --scenario ite-even-batch --save "$path"
     one_line_err "check-save '$path'" "qinval check: --save cannot be written: $why"
-    [ -s /tmp/qinval-usage.out ] && { echo "FAIL check-save '$path' explored: $(cat /tmp/qinval-usage.out)"; fail=1; }
+    [ -s "$T/out" ] && { echo "FAIL check-save '$path' explored: $(cat "$T/out")"; fail=1; }
     check "merge-save '$path'" 2 "$Q" merge --save "$path" "$dir/old.json"
     one_line_err "merge-save '$path'" "qinval merge: --save cannot be written: $why"
 done
