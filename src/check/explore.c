@@ -344,38 +344,26 @@ struct replay_run {
     size_t npicks;
     FILE *timeline;
     const chk_observer *obs;
+    size_t misfits; /* out: picks that did not fit the execution the run made */
 };
 
 static void replay_once(void *ctx, chk_result *res)
 {
-    const struct replay_run *rr = ctx;
+    struct replay_run *rr = ctx;
     struct replay r = {.picks = rr->picks, .n = rr->npicks};
     chk_run_observed(rr->sc, rr->drv, replay_decide, &r, NULL, rr->timeline, rr->obs, res);
-}
-
-/* A replay that also counts the picks that did not fit the execution it made. */
-struct fit_run {
-    struct replay_run rr;
-    size_t misfits;
-};
-
-static void fit_once(void *ctx, chk_result *res)
-{
-    struct fit_run *f = ctx;
-    struct replay r = {.picks = f->rr.picks, .n = f->rr.npicks};
-    chk_run_observed(f->rr.sc, f->rr.drv, replay_decide, &r, NULL, NULL, NULL, res);
     /* past the last decision made: picks at positions the execution never reached */
     while (r.next < r.n && r.picks[r.next].pos < r.pos)
         r.next++;
-    f->misfits = r.misfits + (r.n - r.next);
+    rr->misfits = r.misfits + (r.n - r.next);
 }
 
 size_t chk_replay_misfits(const scenario *sc, const sim_driver_ops *drv,
                           const struct chk_pick *picks, size_t npicks, chk_result *res)
 {
-    struct fit_run f = {.rr = {.sc = sc, .drv = drv, .picks = picks, .npicks = npicks}};
-    chk__confirmed(fit_once, &f, res);
-    return f.misfits;
+    struct replay_run rr = {.sc = sc, .drv = drv, .picks = picks, .npicks = npicks};
+    chk__confirmed(replay_once, &rr, res);
+    return rr.misfits;
 }
 
 void chk_replay(const scenario *sc, const sim_driver_ops *drv, const struct chk_pick *picks,

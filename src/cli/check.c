@@ -39,19 +39,6 @@ static int bad(const char *fmt, const char *what)
     return -1;
 }
 
-static int parse_u64(const char *flag, const char *v, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    if (!v || !*v || *v == '-')
-        return bad("%s needs a non-negative integer", flag);
-    unsigned long long x = strtoull(v, &end, 10);
-    if (errno || *end)
-        return bad("%s needs a non-negative integer", flag);
-    *out = x;
-    return 0;
-}
-
 /* A whole number in [lo, hi] for flag, or one line naming the flag and the range. */
 static int parse_range(const char *flag, const char *v, uint64_t lo, uint64_t hi, uint64_t *out)
 {
@@ -59,7 +46,10 @@ static int parse_range(const char *flag, const char *v, uint64_t lo, uint64_t hi
     errno = 0;
     unsigned long long x = v && *v && *v != '-' ? strtoull(v, &end, 10) : 0;
     if (!v || !*v || *v == '-' || errno || *end || x < lo || x > hi) {
-        if (hi == UINT64_MAX)
+        if (hi == UINT64_MAX && lo == 0)
+            fprintf(stderr, "qinval check: %s needs a non-negative integer (got '%s')\n", flag,
+                    v ? v : "");
+        else if (hi == UINT64_MAX)
             fprintf(stderr, "qinval check: %s needs a whole number of at least %llu (got '%s')\n",
                     flag, (unsigned long long)lo, v ? v : "");
         else
@@ -130,7 +120,7 @@ static int parse_args(int argc, char **argv, struct check_args *a)
             if (chk_strategy_parse(v, &a->opt.strategy) || a->opt.strategy == CHK_STRAT_REPLAY)
                 return bad("--strategy must be random, pct or dfs (got '%s')", v);
         } else if (!strcmp(f, "--seed")) {
-            if (parse_u64(f, v, &a->opt.seed))
+            if (parse_range(f, v, 0, UINT64_MAX, &a->opt.seed))
                 return -1;
         } else if (!strcmp(f, "--executions")) {
             if (parse_range(f, v, 1, UINT64_MAX, &a->opt.executions))
