@@ -137,7 +137,7 @@ static scenario *explore(const char *driver, const char *name, bool minimise,
 {
     scenario *sc = malloc(sizeof(*sc));
     assert_non_null(sc);
-    assert_int_equal(cli_load(driver, name, NULL, 0, sc, drv), 0);
+    assert_int_equal(cli_load(driver, name, NULL, 0, CLI_SETS_ARGS, sc, drv), 0);
     chk_options_default(o);
     o->minimise = minimise;
     assert_int_equal(chk_explore(sc, *drv, o, rep), 0);

@@ -75,7 +75,7 @@ static void run(const char *driver, const char *scenario_name, struct expected *
     scenario *sc = malloc(sizeof(*sc));
     const sim_driver_ops *drv;
     assert_non_null(sc);
-    assert_int_equal(cli_load(driver, scenario_name, NULL, 0, sc, &drv), 0);
+    assert_int_equal(cli_load(driver, scenario_name, NULL, 0, CLI_SETS_ARGS, sc, &drv), 0);
     memset(x, 0, sizeof(*x));
     chk_observer obs = {.fn = observe, .ctx = x};
     chk_replay_observed(sc, drv, NULL, 0, NULL, &obs, &x->res);

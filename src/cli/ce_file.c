@@ -31,7 +31,12 @@ static void json_common(FILE *out, const struct ce_file *ce)
         fputs(i ? ", " : "", out);
         rep_json_string(out, ce->sets[i]);
     }
-    fputs("],\n  \"strategy\": ", out);
+    fputs("]", out);
+    if (ce->ktree && *ce->ktree) {
+        fputs(",\n  \"ktree\": ", out);
+        rep_json_string(out, ce->ktree);
+    }
+    fputs(",\n  \"strategy\": ", out);
     rep_json_string(out, ce->strategy);
     fprintf(out, ",\n  \"seed\": %llu,\n  \"verdict\": ", ce->seed);
     rep_json_string(out, ce->verdict);
@@ -171,7 +176,8 @@ static size_t replay_timeline(const struct ce_file *ce, const chk_report *rep, c
     scenario *sc = malloc(sizeof(*sc));
     const sim_driver_ops *drv;
     chk_result res;
-    if (sc && !cli_load(ce->driver, ce->scenario, ce->sets, ce->nsets, sc, &drv))
+    /* Only ever called on the run's own identity (check's command line), never a file's. */
+    if (sc && !cli_load(ce->driver, ce->scenario, ce->sets, ce->nsets, CLI_SETS_ARGS, sc, &drv))
         *buf = replay_folded(sc, drv, rep, &res);
     free(sc);
     char *save = NULL;
@@ -295,7 +301,8 @@ static int read_identity(const json_value *root, struct ce_loaded *l, char *err,
         json_get_string(root, "verdict", &f->verdict, err, errlen) ||
         json_get_u64(root, "seed", &seed, err, errlen) || read_sets(root, l, err, errlen) ||
         read_small(root, "pct_depth", &f->pct_depth, err, errlen) ||
-        read_small(root, "dfs_bound", &f->dfs_bound, err, errlen))
+        read_small(root, "dfs_bound", &f->dfs_bound, err, errlen) ||
+        (json_get(root, "ktree") && json_get_string(root, "ktree", &f->ktree, err, errlen)))
         return -1;
     f->seed = seed;
     if (!known_verdict(f->verdict))

@@ -20,6 +20,7 @@ struct ce_file {
     const char *driver, *scenario, *strategy, *verdict;
     const char *const *sets;
     unsigned nsets;
+    const char *ktree; /* --driver kernel: the tree's identity (kernel_drv_tree_id), or NULL */
     unsigned long long seed;
     unsigned pct_depth, dfs_bound; /* 0 unless the strategy is pct, resp. dfs */
     const struct chk_pick *picks;
@@ -75,11 +76,16 @@ void cli_print_counterexample(const struct ce_file *ce, const scenario *sc,
 /* "schedule: N forced decisions (pos:v ...)" */
 void cli_print_schedule(FILE *out, const struct chk_pick *picks, size_t npicks);
 
+/* Where a --set list comes from. The user's own command line may name a kernel tree to build
+ * and load (ksrc=PATH). A file (a counterexample or result someone may have mailed) is data:
+ * its ksrc= is never applied, the tree comes from the command line or QINVAL_KSRC. */
+enum cli_sets_origin { CLI_SETS_ARGS, CLI_SETS_FILE };
+
 /* The scenario `name` with its --set overrides, and the driver: a catalog name, or a file of
  * one's own when `name` is a path (cli_scenario_is_file). 0, or the exit status after one line
  * on stderr. */
 int cli_load(const char *driver, const char *name, const char *const *sets, unsigned nsets,
-             scenario *sc, const sim_driver_ops **drv);
+             enum cli_sets_origin origin, scenario *sc, const sim_driver_ops **drv);
 /* `--scenario` names a file rather than the catalog: it holds a '/' or ends in ".scn". */
 bool cli_scenario_is_file(const char *name);
 const char *cli_scenario_dir(void);

@@ -200,10 +200,12 @@ bool cli_scenario_is_file(const char *name)
 /* Load the scenario with its --set overrides. `ksrc=PATH` (the kernel tree) and
  * `kcall=submit|callers` (how batches reach it) are not scenario keys but settings of --driver
  * kernel, refused with any other driver; the tree is then built and loaded here, so a tree the
- * harness cannot handle is a usage error before anything runs.
+ * harness cannot handle is a usage error before anything runs. A `ksrc=` that came from a file
+ * (CLI_SETS_FILE) is never applied: building it would run code the file alone names; the
+ * caller has set the tree from its own command line or QINVAL_KSRC.
  * Returns 0, or the exit status (CLI_EXIT_USAGE, CLI_EXIT_INTERNAL) after one line on stderr. */
 int cli_load(const char *driver, const char *name, const char *const *sets, unsigned nsets,
-             scenario *sc, const sim_driver_ops **drv)
+             enum cli_sets_origin origin, scenario *sc, const sim_driver_ops **drv)
 {
     char err[1024];
     const char *rest[MAX_SETS + 1];
@@ -219,7 +221,8 @@ int cli_load(const char *driver, const char *name, const char *const *sets, unsi
                 fprintf(stderr, "qinval: --set %s: ksrc is only for --driver kernel\n", sets[i]);
                 return CLI_EXIT_USAGE;
             }
-            kernel_drv_set_ksrc(sets[i] + 5);
+            if (origin == CLI_SETS_ARGS)
+                kernel_drv_set_ksrc(sets[i] + 5);
         } else if (sets[i] && !strncmp(sets[i], "kcall=", 6)) {
             if (*drv != &kernel_ops) {
                 fprintf(stderr, "qinval: --set %s: kcall is only for --driver kernel\n", sets[i]);
@@ -338,7 +341,8 @@ int cli_check(int argc, char **argv)
         return CLI_EXIT_USAGE;
     scenario *sc = malloc(sizeof(*sc));
     const sim_driver_ops *drv;
-    int lrc = sc ? cli_load(a.driver, a.scenario, a.sets, a.nsets, sc, &drv) : CLI_EXIT_INTERNAL;
+    int lrc = sc ? cli_load(a.driver, a.scenario, a.sets, a.nsets, CLI_SETS_ARGS, sc, &drv)
+                 : CLI_EXIT_INTERNAL;
     if (lrc) {
         free(sc);
         return lrc;
@@ -383,6 +387,7 @@ int cli_check(int argc, char **argv)
                          .scenario = scenario_abs ? scenario_abs : a.scenario,
                          .sets = sets,
                          .nsets = nsets,
+                         .ktree = drv == &kernel_ops ? kernel_drv_tree_id() : NULL,
                          .strategy = chk_strategy_name(a.opt.strategy),
                          .seed = a.opt.seed,
                          .pct_depth = a.opt.pct_depth,

@@ -1,9 +1,9 @@
 /*
- * commands.c — `qinval replay [--trace FILE] FILE` (a counterexample file, or a check or merge
- * result with a violation), `qinval list drivers|scenarios` and `qinval matrix` (every driver on
- * every scenario, one verdict each, with the default budget; as a table or as KTAP; the kernel
- * driver only when a kernel tree is configured with QINVAL_KSRC, so the matrix runs on machines
- * without kernel sources).
+ * commands.c — `qinval replay [--trace FILE] [--ksrc PATH] FILE` (a counterexample file, or a
+ * check or merge result with a violation), `qinval list drivers|scenarios` and `qinval matrix`
+ * (every driver on every scenario, one verdict each, with the default budget; as a table or as
+ * KTAP; the kernel driver only when a kernel tree is configured with QINVAL_KSRC, so the matrix
+ * runs on machines without kernel sources).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,15 +13,19 @@
 #include "cli/ce_file.h"
 #include "cli/cli.h"
 #include "cli/trace_out.h"
+#include "drivers/driver.h"
 #include "report/ktap.h"
 
-/* replay's arguments: [--trace FILE] FILE, in either order. */
-static int replay_args(int argc, char **argv, const char **file, const char **trace)
+/* replay's arguments: [--trace FILE] [--ksrc PATH] FILE, in any order. */
+static int replay_args(int argc, char **argv, const char **file, const char **trace,
+                       const char **ksrc)
 {
-    *file = *trace = NULL;
+    *file = *trace = *ksrc = NULL;
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--trace") && i + 1 < argc && !*trace)
             *trace = argv[++i];
+        else if (!strcmp(argv[i], "--ksrc") && i + 1 < argc && !*ksrc)
+            *ksrc = argv[++i];
         else if (argv[i][0] != '-' && !*file)
             *file = argv[i];
         else
@@ -30,12 +34,69 @@ static int replay_args(int argc, char **argv, const char **file, const char **tr
     return *file ? 0 : -1;
 }
 
+/* The tree a kernel counterexample was recorded on, as its --set list names it (or NULL). */
+static const char *recorded_ksrc(const struct ce_file *f)
+{
+    const char *t = NULL;
+    for (unsigned i = 0; i < f->nsets; i++)
+        if (!strncmp(f->sets[i], "ksrc=", 5))
+            t = f->sets[i] + 5;
+    return t;
+}
+
+/* A counterexample of --driver kernel replays on the tree the user names (--ksrc or
+ * QINVAL_KSRC), never on one the file names: building that tree would compile and load
+ * whatever code it holds. The file's tree is shown; after loading, its identity is compared
+ * (check_tree_after). 0, or the usage exit status after one line on stderr. */
+static int choose_tree(const char *file, const struct ce_file *f, const char *ksrc)
+{
+    if (strcmp(f->driver, kernel_ops.name))
+        return ksrc ? (fprintf(stderr,
+                               "qinval replay: --ksrc is only for a counterexample of "
+                               "--driver kernel (%s is of --driver %s)\n",
+                               file, f->driver),
+                       CLI_EXIT_USAGE)
+                    : 0;
+    const char *rec = recorded_ksrc(f);
+    if (ksrc)
+        kernel_drv_set_ksrc(ksrc);
+    if (!kernel_drv_ksrc()) {
+        fprintf(stderr,
+                "qinval replay: %s was recorded with --driver kernel on the tree %s; replay "
+                "never builds a tree a file names: give it with --ksrc PATH or QINVAL_KSRC=PATH\n",
+                file, rec ? rec : "(not named)");
+        return CLI_EXIT_USAGE;
+    }
+    fprintf(stderr, "qinval replay: kernel tree %s (the file was recorded on %s%s%s)\n",
+            kernel_drv_ksrc(), rec ? rec : "an unnamed tree", f->ktree ? ", identity " : "",
+            f->ktree ? f->ktree : "");
+    return 0;
+}
+
+/* After the tree loaded: does it hold the code the file was recorded on? */
+static void check_tree_after(const struct ce_file *f)
+{
+    const char *id = kernel_drv_tree_id();
+    if (strcmp(f->driver, kernel_ops.name))
+        return;
+    if (!f->ktree)
+        fprintf(stderr,
+                "qinval replay: warning: the file does not record its tree's identity "
+                "(an older qinval): cannot tell whether %s holds the same code\n",
+                kernel_drv_ksrc());
+    else if (strcmp(f->ktree, id))
+        fprintf(stderr,
+                "qinval replay: warning: %s (identity %s) is not the code the file was recorded "
+                "on (identity %s): the replay runs other code and may not reproduce it\n",
+                kernel_drv_ksrc(), id, f->ktree);
+}
+
 int cli_replay(int argc, char **argv)
 {
-    const char *file, *trace_path;
-    if (replay_args(argc, argv, &file, &trace_path)) {
+    const char *file, *trace_path, *ksrc;
+    if (replay_args(argc, argv, &file, &trace_path, &ksrc)) {
         fprintf(stderr, "qinval replay: needs exactly one counterexample file (and optionally "
-                        "--trace FILE)\n");
+                        "--trace FILE, --ksrc PATH)\n");
         return CLI_EXIT_USAGE;
     }
     struct ce_loaded l;
@@ -50,12 +111,17 @@ int cli_replay(int argc, char **argv)
         ce_loaded_free(&l);
         return CLI_EXIT_USAGE;
     }
+    if (choose_tree(file, &l.f, ksrc)) {
+        ce_loaded_free(&l);
+        return CLI_EXIT_USAGE;
+    }
     FILE *trace = trace_path ? cli_trace_open("qinval replay", trace_path) : NULL;
     scenario *sc = trace_path && !trace ? NULL : malloc(sizeof(*sc));
     const sim_driver_ops *drv;
-    int rc =
-        sc ? cli_load(l.f.driver, l.f.scenario, l.f.sets, l.f.nsets, sc, &drv) : CLI_EXIT_USAGE;
+    int rc = sc ? cli_load(l.f.driver, l.f.scenario, l.f.sets, l.f.nsets, CLI_SETS_FILE, sc, &drv)
+                : CLI_EXIT_USAGE;
     if (rc == 0) {
+        check_tree_after(&l.f);
         chk_report rep = {.picks = l.picks, .npicks = l.f.npicks, .executions = 1};
         size_t misfits = chk_replay_misfits(sc, drv, rep.picks, rep.npicks, &rep.result);
         rep.verdict = rep.result.verdict;

@@ -210,6 +210,9 @@ static const char *difference(const struct shard *a, const struct shard *b, char
         snprintf(buf, len, "seed %llu differs from %llu", y->seed, x->seed);
     else if (!same_sets(x, y))
         snprintf(buf, len, "--set overrides differ from those");
+    else if (strcmp(x->ktree ? x->ktree : "", y->ktree ? y->ktree : ""))
+        snprintf(buf, len, "kernel tree %.20s differs from %.20s (other code under the same path)",
+                 y->ktree ? y->ktree : "(none)", x->ktree ? x->ktree : "(none)");
     else if (x->pct_depth != y->pct_depth)
         snprintf(buf, len, "pct_depth %u differs from %u", y->pct_depth, x->pct_depth);
     else if (x->dfs_bound != y->dfs_bound)

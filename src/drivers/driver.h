@@ -85,5 +85,8 @@ const char *kernel_drv_ksrc(void);          /* the tree configured, or NULL */
 int kernel_drv_prepare(char *err, size_t errlen);
 bool kernel_drv_ready(void);
 const char *kernel_drv_object(void); /* the shared object loaded, or "" */
+/* The loaded tree's identity: 16 hex digits hashing the contents of the files the harness
+ * reads from it (the same code under another path has the same identity), or "". */
+const char *kernel_drv_tree_id(void);
 
 #endif /* QINVAL_DRIVER_H */

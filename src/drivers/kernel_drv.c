@@ -73,6 +73,7 @@ static bool via_callers;           /* --set kcall=callers */
 static struct lkh_driver kdrv;     /* the loaded object's entry points */
 static char loaded_from[PATH_LEN]; /* the ksrc the object was built from */
 static char so_loaded[PATH_LEN];
+static char tree_id[17]; /* hash of the tree files' contents (kernel_drv_tree_id) */
 
 static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -326,6 +327,26 @@ static void first_error(const char *log, char *out, size_t cap)
     free(text);
 }
 
+/* The tree's identity: a hash of the contents of the files the harness reads from it, so that
+ * two paths holding the same code have the same identity and an edited tree a new one. */
+static int hash_tree(const char *tree, char *out, size_t cap)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    char path[PATH_LEN];
+    for (size_t i = 0; i < NFILES; i++) {
+        size_t n = 0;
+        char *t;
+        strf(path, sizeof(path), "%s/%s", tree, tree_files[i]);
+        if (!(t = read_all(path, &n)))
+            return -1;
+        h = fnv(h, tree_files[i], strlen(tree_files[i]) + 1);
+        h = fnv(h, t, n);
+        free(t);
+    }
+    strf(out, cap, "%016" PRIx64, h);
+    return 0;
+}
+
 /* Generate the harness source for the tree into `gen` and return its hash. */
 static int generate(const char *tree, const char *gen, uint64_t *hash, char *err, size_t errlen)
 {
@@ -540,6 +561,10 @@ int kernel_drv_prepare(char *err, size_t errlen)
         unlink(gen);
         return rc;
     }
+    char id[sizeof(tree_id)];
+    if (hash_tree(tree, id, sizeof(id)))
+        return fail(err, errlen, 2, "kernel tree %s: cannot read it again: %s", ksrc,
+                    strerror(errno));
     strf(so, sizeof(so), "%s/kernel-%016" PRIx64 ".so", cache_dir(), hash);
     if (stat(so, &st)) {
         char src[PATH_LEN];
@@ -585,12 +610,18 @@ int kernel_drv_prepare(char *err, size_t errlen)
                     ksrc);
     strf(loaded_from, sizeof(loaded_from), "%s", ksrc);
     strf(so_loaded, sizeof(so_loaded), "%s", so);
+    memcpy(tree_id, id, sizeof(tree_id));
     return 0;
 }
 
 const char *kernel_drv_object(void)
 {
     return so_loaded;
+}
+
+const char *kernel_drv_tree_id(void)
+{
+    return tree_id;
 }
 
 /* ---- the driver ---- */

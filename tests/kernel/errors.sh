@@ -7,6 +7,7 @@
 # naming the function or symbol.
 set -u
 Q=$(realpath "${1:?usage: errors.sh path/to/qinval}")
+here=$(dirname "$(realpath "$0")")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 2
@@ -26,39 +27,7 @@ expect_err() {
     fi
 }
 
-# A synthetic tree: our own four functions with the kernel's names; $1 selects a defect.
-mktree() {
-    local dir=$work/$1
-    mkdir -p "$dir/drivers/iommu/intel"
-    cat >"$dir/drivers/iommu/intel/iommu.h" <<'H'
-/* synthetic test header */
-#define QI_LENGTH 256
-#define DMAR_GSTS_REG 0x1c
-H
-    local check='return 0;'
-    case $1 in
-    calls-unknown) check='return frobnicate(index);' ;;
-    no-compile) check='return NOT_DECLARED_ANYWHERE;' ;;
-    esac
-    {
-        echo "static inline void reclaim_free_desc(struct q_inval *qi) { qi->free_cnt = qi->free_cnt; }"
-        [ "$1" = no-check ] || echo "static int qi_check_fault(struct intel_iommu *iommu, int index, int wait_index) { $check }"
-        echo "int qi_submit_sync(struct intel_iommu *iommu, struct qi_desc *desc, unsigned int count,"
-        echo "                   unsigned long options)"
-        echo "{"
-        echo "    /* claims success without queuing anything */"
-        [ "$1" = no-check ] || echo "    return qi_check_fault(iommu, 0, 0);"
-        [ "$1" = no-check ] && echo "    return 0;"
-        echo "}"
-        echo "static void __dmar_enable_qi(struct intel_iommu *iommu)"
-        echo "{"
-        echo "    if (readl(iommu->reg + DMAR_GSTS_REG) == 0xffffffffu) /* { in a comment } */"
-        echo "        pr_err(\"no IOMMU {\\n\");"
-        echo "    reclaim_free_desc(iommu->qi);"
-        echo "}"
-    } >"$dir/drivers/iommu/intel/dmar.c"
-    echo "$dir"
-}
+. "$here/synthetic_tree.sh"
 
 # No tree, a tree with another driver, paths that are not trees.
 expect_err "no ksrc" "needs a Linux source tree: --set ksrc=PATH .*QINVAL_KSRC" \
@@ -115,8 +84,9 @@ if [ "$(ls "$work"/cache/kernel-*.so | wc -l)" != $(($(wc -l <before.txt) + 1)) 
     echo "FAIL an edited tree did not give a new object"
     fail=1
 fi
-# The saved counterexample replays (ksrc is kept in it).
-"$Q" replay qinval-ce-1.json >out.txt 2>err.txt
+# The saved counterexample replays on the tree given again (tests/kernel/replay_trust.sh has
+# the file that names a tree of its own).
+"$Q" replay --ksrc "$ok" qinval-ce-1.json >out.txt 2>err.txt
 rc=$?
 if [ $rc != 1 ] || ! grep -q '^FAIL lost_invalidation' out.txt; then
     echo "FAIL replay: exit $rc, $(head -1 out.txt) $(cat err.txt)"
