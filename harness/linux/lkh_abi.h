@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LKH_ABI_VERSION 1
+#define LKH_ABI_VERSION 2
 
 struct lkh_host {
     unsigned abi;
@@ -41,6 +41,19 @@ struct lkh_host {
     void (*fatal)(void *p, const char *why); /* the kernel panicked: stop the run */
 };
 
+/* One IOMMU domain of the scenario, as the checker hands it to the kernel's callers: its
+ * domain id and its devices (source id, whether ATS is enabled on it). The glue keeps a kernel
+ * struct dmar_domain (with its device list and cache tags) per did, built on first use. */
+#define LKH_MAX_DEVS 8
+struct lkh_domain {
+    uint16_t did;
+    unsigned ndevs;
+    struct {
+        uint16_t sid;
+        uint8_t ats;
+    } dev[LKH_MAX_DEVS];
+};
+
 struct lkh_driver {
     unsigned abi;
     /* Set up struct intel_iommu / struct q_inval and enable QI through the kernel's own code.
@@ -54,6 +67,24 @@ struct lkh_driver {
     int (*submit_callers)(void *drv, void *p, const uint64_t (*qw)[4], unsigned n);
     unsigned (*free_slots)(void *drv);
     unsigned (*capacity)(void *drv);
+
+    /* kcall=kernel: the jobs of a workload, each through the function the tree itself uses
+     * for it, with the callers' locks and their handling of results. Each returns what that
+     * function returns to its own caller (0 for the kernel's void flushes, whatever happened).
+     * NULL when the tree's callers could not be built: callers_why then names the function or
+     * symbol that stopped them.
+     *   flush_range: an unmap of [start, end] (inclusive, bytes) of the domain: 6.12's
+     *                cache_tag_flush_range(), 6.1's iommu_flush_iotlb_psi() (+ its dev-IOTLB
+     *                flush of every device of the domain);
+     *   detach:      the device's translation torn down: in scalable mode
+     *                intel_pasid_tear_down_entry(.., RID2PASID), else domain_context_clear_one();
+     *   context_flush: the flushes after a present context entry changed (6.12's
+     *                intel_context_flush_no_pasid(); 6.1's domain_context_clear_one()). */
+    int (*flush_range)(void *drv, void *p, const struct lkh_domain *dom, uint64_t start,
+                       uint64_t end);
+    int (*detach)(void *drv, void *p, const struct lkh_domain *dom, uint16_t sid);
+    int (*context_flush)(void *drv, void *p, const struct lkh_domain *dom, uint16_t sid);
+    const char *callers_why;
 };
 
 typedef int (*lkh_entry_fn)(const struct lkh_host *host, struct lkh_driver *out);

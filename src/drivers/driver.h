@@ -33,6 +33,32 @@ struct drv_params {
     unsigned ncpus;
 };
 
+/* A job of the workload above the queue: what an operating system does that needs
+ * invalidations. A driver's `op` runs it the way its own callers would; without one, the
+ * checker submits `descs` (what a careful caller queues for the job) and checks the result. */
+#define DRV_MAX_DEVS 8
+struct drv_domain {
+    uint16_t did;
+    unsigned ndevs;
+    uint16_t sid[DRV_MAX_DEVS];
+    bool ats[DRV_MAX_DEVS];
+};
+
+enum drv_op_kind {
+    DRV_OP_UNMAP,   /* [start, end] of the domain was unmapped; its pages are freed on 0 */
+    DRV_OP_DETACH,  /* device sid leaves the domain (teardown of its translation) */
+    DRV_OP_CONTEXT, /* the present context entry of device sid changed */
+};
+
+struct drv_op {
+    enum drv_op_kind kind;
+    const struct drv_domain *dom;
+    uint16_t sid;        /* DETACH, CONTEXT */
+    uint64_t start, end; /* UNMAP: IOVA range, bytes, inclusive */
+    const vtd_desc *descs;
+    unsigned n;
+};
+
 struct drv_submit_opts {
     uint64_t deadline_ns; /* absolute, on qi_plat_now_ns(); 0: the driver's default */
 };
@@ -53,6 +79,11 @@ typedef struct sim_driver_ops {
     void (*hotplug)(void *drv, qi_platform *p, uint16_t sid);
     void (*reset_prepare)(void *drv, qi_platform *p, uint16_t sid); /* before FLR / detach */
     void (*reset_done)(void *drv, qi_platform *p, uint16_t sid);    /* after it */
+    /* Optional: run a job through the driver's own callers (the kernel driver with
+     * kcall=kernel). Returns what those callers return: DRV_OK for a void function, whatever
+     * happened. NULL: the checker submits op->descs and takes submit's result. */
+    int (*op)(void *drv, qi_platform *p, const struct drv_op *op,
+              const struct drv_submit_opts *opts);
     /* Free ring slots as the driver counts them, and the count when idle. */
     unsigned (*free_slots)(void *drv);
     unsigned (*capacity)(void *drv);
