@@ -356,10 +356,15 @@ static void cpu_body(sim_world *w, unsigned cpu, void *arg)
     struct chk_exec *x = arg;
     qi_platform *p = sim_platform(w, cpu);
     if (cpu == 0) {
+        const char *sets[SC_MAX_DRV_SETS];
+        for (unsigned i = 0; i < x->sc->ndrv_sets; i++)
+            sets[i] = x->sc->drv_sets[i];
         struct drv_params prm = {.queue_len = x->sc->queue_len,
                                  .dw256 = x->sc->dw256,
                                  .deadline_ns = x->sc->deadline,
-                                 .ncpus = x->sc->cpus};
+                                 .ncpus = x->sc->cpus,
+                                 .settings = sets,
+                                 .nsettings = x->sc->ndrv_sets};
         x->state = x->drv->init(p, &prm);
         if (!x->state) {
             sim_abort(w, "the driver's init failed");

@@ -58,13 +58,15 @@
 
 #include "hw/hw.h"
 
-#define SC_MAX_PARAMS 50
-#define SC_MAX_EPS    8
-#define SC_MAX_FAULTS 16
-#define SC_MAX_OPS    16
-#define SC_MAX_CPUS   64
-#define SC_NAME_LEN   48
-#define SC_TEXT_LEN   160
+#define SC_MAX_PARAMS   50
+#define SC_MAX_EPS      8
+#define SC_MAX_FAULTS   16
+#define SC_MAX_OPS      16
+#define SC_MAX_CPUS     64
+#define SC_NAME_LEN     48
+#define SC_TEXT_LEN     160
+#define SC_MAX_DRV_SETS 4
+#define SC_DRV_SET_LEN  1024
 
 struct sc_param {
     char key[SC_NAME_LEN];
@@ -147,6 +149,12 @@ typedef struct scenario {
     unsigned nfaults;
     struct sc_fault faults[SC_MAX_FAULTS];
     struct sc_workload cpu[SC_MAX_CPUS]; /* [0, cpus) */
+
+    /* The driver's own settings (sim_driver_ops.setting_keys), "KEY=VALUE", handed to the
+     * driver with each world (drv_params.settings). Not read from the scenario file: the
+     * command line puts them here (cli_load). */
+    unsigned ndrv_sets;
+    char drv_sets[SC_MAX_DRV_SETS][SC_DRV_SET_LEN];
 } scenario;
 
 /* Load a scenario file, apply `nsets` overrides "KEY=VALUE", resolve. Returns 0, or -1 with a

@@ -31,6 +31,10 @@ struct drv_params {
     bool dw256;           /* 256-bit descriptors */
     uint64_t deadline_ns; /* per-call wait bound for drivers that honour one (0: none) */
     unsigned ncpus;
+    /* The driver's own settings ("KEY=VALUE", keys from its setting_keys), as configure()
+     * accepted them: each world gets them, nothing is global. */
+    const char *const *settings;
+    unsigned nsettings;
 };
 
 /* A job of the workload above the queue: what an operating system does that needs
@@ -79,6 +83,12 @@ typedef struct sim_driver_ops {
     void (*hotplug)(void *drv, qi_platform *p, uint16_t sid);
     void (*reset_prepare)(void *drv, qi_platform *p, uint16_t sid); /* before FLR / detach */
     void (*reset_done)(void *drv, qi_platform *p, uint16_t sid);    /* after it */
+    /* Optional: the `--set KEY=VALUE` keys that are the driver's own settings rather than the
+     * scenario's (NULL-terminated), and configure(), which checks them and does what must be
+     * done once before any run (the kernel driver builds and loads its tree). configure()
+     * returns 0, or 2 (bad input) / 3 (internal error) with one line in err. */
+    const char *const *setting_keys;
+    int (*configure)(const char *const *settings, unsigned n, char *err, size_t errlen);
     /* Optional: run a job through the driver's own callers (the kernel driver with
      * kcall=kernel). Returns what those callers return: DRV_OK for a void function, whatever
      * happened. NULL: the checker submits op->descs and takes submit's result. */
