@@ -634,6 +634,56 @@ static int cmp_def(const void *a, const void *b)
     return x->begin < y->begin ? -1 : x->begin > y->begin;
 }
 
+/* The definitions of `work` (sorted) that are functions (`funcs`) or that are not, each once,
+ * preceded by a #line directive naming its file. */
+static void emit_defs(const struct lkh_set *tree, struct lkh_def *const *work, size_t n, bool funcs,
+                      FILE *out)
+{
+    size_t last_src = (size_t)-1, last_begin = (size_t)-1;
+    for (size_t i = 0; i < n; i++) {
+        const struct lkh_def *d = work[i];
+        size_t len;
+        if ((d->kind == LKH_FUNC) != funcs)
+            continue;
+        if (d->src == last_src && d->begin == last_begin)
+            continue; /* several enum constants of one enum */
+        last_src = d->src;
+        last_begin = d->begin;
+        const char *text = lkh_def_text(tree, d, &len);
+        fprintf(out, "#line %u \"%s\"\n%.*s\n", d->line, tree->srcs[d->src].path, (int)len, text);
+    }
+}
+
+/* A function definition's head: its text up to the body's opening brace. */
+static size_t func_head(const char *t, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        if (skipped_lit(t, len, &i))
+            continue;
+        if (t[i] == '{')
+            break;
+        i++;
+    }
+    while (i > 0 && (t[i - 1] == ' ' || t[i - 1] == '\t' || t[i - 1] == '\n'))
+        i--;
+    return i;
+}
+
+static void emit_prototypes(const struct lkh_set *tree, struct lkh_def *const *work, size_t n,
+                            FILE *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct lkh_def *d = work[i];
+        size_t len;
+        if (d->kind != LKH_FUNC)
+            continue;
+        const char *text = lkh_def_text(tree, d, &len);
+        fprintf(out, "#line %u \"%s\"\n%.*s;\n", d->line, tree->srcs[d->src].path,
+                (int)func_head(text, len), text);
+    }
+}
+
 int lkh_extract(struct lkh_set *tree, const struct lkh_set *shim, const char *const *roots,
                 size_t nroots, const char *const *needs, size_t nneeds, FILE *out, char *err,
                 size_t errlen)
@@ -664,19 +714,12 @@ int lkh_extract(struct lkh_set *tree, const struct lkh_set *shim, const char *co
         rc = scan_def(&c, c.work[i]);
     if (!rc) {
         qsort(c.work, c.nwork, sizeof(*c.work), cmp_def);
-        size_t last_src = (size_t)-1, last_begin = (size_t)-1;
-        for (size_t i = 0; i < c.nwork; i++) {
-            const struct lkh_def *d = c.work[i];
-            size_t len;
-            const char *text;
-            if (d->src == last_src && d->begin == last_begin)
-                continue; /* several enum constants of one enum */
-            last_src = d->src;
-            last_begin = d->begin;
-            text = lkh_def_text(tree, d, &len);
-            fprintf(out, "#line %u \"%s\"\n%.*s\n", d->line, tree->srcs[d->src].path, (int)len,
-                    text);
-        }
+        /* Macros, enums and typedefs first, then a prototype of every function, then the
+         * functions: definitions from several files call each other across files, in any
+         * order, and a prototype may name an enum of any of them. */
+        emit_defs(tree, c.work, c.nwork, false, out);
+        emit_prototypes(tree, c.work, c.nwork, out);
+        emit_defs(tree, c.work, c.nwork, true, out);
         if (ferror(out))
             rc = fail(err, errlen, "cannot write the extracted source");
     }

@@ -34,9 +34,10 @@ struct lkh_host {
     void (*relax)(void *p);
     uint64_t (*now_ns)(void *p);
     uint64_t (*virt_to_phys)(void *p, const volatile void *va);
-    void *(*dma_alloc)(void *p, size_t bytes); /* zeroed, memory the model can reach */
-    void (*note)(void *p, const char *text);   /* a line in the timeline */
-    int (*pci_find)(void *p, uint16_t sid);    /* endpoint index, or -1 if none */
+    void *(*dma_alloc)(void *p, size_t bytes);   /* zeroed, memory the model can reach */
+    void *(*phys_to_virt)(void *p, uint64_t pa); /* back from virt_to_phys (NULL if none) */
+    void (*note)(void *p, const char *text);     /* a line in the timeline */
+    int (*pci_find)(void *p, uint16_t sid);      /* endpoint index, or -1 if none */
     uint32_t (*pci_config_read32)(void *p, int ep, uint32_t off);
     void (*fatal)(void *p, const char *why); /* the kernel panicked: stop the run */
 };
@@ -71,8 +72,7 @@ struct lkh_driver {
     /* kcall=kernel: the jobs of a workload, each through the function the tree itself uses
      * for it, with the callers' locks and their handling of results. Each returns what that
      * function returns to its own caller (0 for the kernel's void flushes, whatever happened).
-     * NULL when the tree's callers could not be built: callers_why then names the function or
-     * symbol that stopped them.
+     * NULL when the tree's callers could not be built (the host knows why: it built them).
      *   flush_range: an unmap of [start, end] (inclusive, bytes) of the domain: 6.12's
      *                cache_tag_flush_range(), 6.1's iommu_flush_iotlb_psi() (+ its dev-IOTLB
      *                flush of every device of the domain);
@@ -84,7 +84,6 @@ struct lkh_driver {
                        uint64_t end);
     int (*detach)(void *drv, void *p, const struct lkh_domain *dom, uint16_t sid);
     int (*context_flush)(void *drv, void *p, const struct lkh_domain *dom, uint16_t sid);
-    const char *callers_why;
 };
 
 typedef int (*lkh_entry_fn)(const struct lkh_host *host, struct lkh_driver *out);

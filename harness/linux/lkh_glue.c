@@ -10,14 +10,44 @@
  * single-invalidation callers qi_flush_iotlb() and qi_flush_dev_iotlb(), the build extracts them
  * too and defines LKH_HAVE_CALLERS.
  *
+ * When the tree's callers could be built too (kcall=kernel), the build defines LKH_HAVE_KCALLERS
+ * and one of LKH_HAVE_CACHE_TAGS (6.12's cache.c) or LKH_HAVE_PSI_FLUSH (6.1's iommu.c), and the
+ * checker's jobs (unmap, detach, context change) run through them: see "the kernel's callers"
+ * below.
+ *
  * Not modelled, because the extracted code has nothing for them: an interrupt handler for the
- * fault event (the kernel's dmar_fault only logs), hot-plug, and FLR / detach brackets (those
- * live in the PCI and IOMMU core, outside dmar.c). The checker's hooks stay NULL.
+ * fault event (the kernel's dmar_fault only logs), hot-plug, and FLR brackets (those live in
+ * the PCI core, outside the files read). The checker's hooks stay NULL.
  */
+
+#ifdef LKH_HAVE_KCALLERS
+/* A device of the scenario as the kernel knows it: its pci_dev (answered by the endpoint
+ * model), device_domain_info, PASID table and context entry. */
+struct lkh_kdev {
+    u16 sid;
+    struct pci_dev *pdev;
+    struct device_domain_info info;
+    struct pasid_table pasid;
+    struct context_entry ctx;
+    int attached;
+};
+
+/* A domain of the scenario as the kernel knows it. */
+struct lkh_kdom {
+    struct dmar_domain dom;
+    struct iommu_domain_info di;
+};
+#endif
 
 struct lkh_drv {
     struct intel_iommu iommu;
     unsigned cap; /* free_cnt when idle */
+#ifdef LKH_HAVE_KCALLERS
+    struct lkh_kdev kdev[LKH_MAX_DEVS];
+    unsigned nkdev;
+    struct lkh_kdom kdom[LKH_MAX_DEVS];
+    unsigned nkdom;
+#endif
 };
 
 static void *lkh_init(void *p, unsigned queue_len, int dw256, char *err, size_t errlen)
@@ -26,6 +56,7 @@ static void *lkh_init(void *p, unsigned queue_len, int dw256, char *err, size_t 
     struct q_inval *qi;
 
     lkh_cur = p;
+    memset(lkh_pdevs, 0, sizeof(lkh_pdevs)); /* nothing of an earlier world's devices */
     if (queue_len > QI_LENGTH || queue_len < 4) {
         snprintf(err, errlen,
                  "queue_len=%u: the kernel's queue has QI_LENGTH = %d entries (use 4..%d)",
@@ -58,6 +89,12 @@ static void *lkh_init(void *p, unsigned queue_len, int dw256, char *err, size_t 
      * so start from GSTS (TES 31, QIES 26, IRES 25, CFIS 23). */
     d->iommu.gcmd = readl(d->iommu.reg + DMAR_GSTS_REG) & 0x86800000u;
     __dmar_enable_qi(&d->iommu);
+#ifdef LKH_HAVE_KCALLERS
+    /* As the kernel's IOMMU init does once queued invalidation is on. */
+    d->iommu.flush.flush_context = qi_flush_context;
+    d->iommu.flush.flush_iotlb = qi_flush_iotlb;
+    raw_spin_lock_init(&d->iommu.lock);
+#endif
     /* A ring shorter than the kernel's is emulated as the reference drivers do: the free count
      * starts at queue_len, so at most queue_len - 1 slots are ever outstanding. */
     qi->free_cnt = (int)queue_len;
@@ -121,6 +158,198 @@ static int lkh_submit_callers(void *drv, void *p, const uint64_t (*qw)[4], unsig
 }
 #endif
 
+#ifdef LKH_HAVE_KCALLERS
+/* ---- the kernel's callers (kcall=kernel) ---- */
+
+#ifdef LKH_HAVE_CACHE_TAGS
+_Static_assert(QI_MAX_BATCHED_DESC_COUNT <= LKH_QI_BATCH_MAX, "the shim's qi_batch is too small");
+#endif
+
+static struct lkh_drv *lkh_of(struct intel_iommu *iommu)
+{
+    return container_of(iommu, struct lkh_drv, iommu);
+}
+
+static struct context_entry *lkh_context_entry(struct intel_iommu *iommu, u16 sid)
+{
+    struct lkh_drv *d = lkh_of(iommu);
+    for (unsigned i = 0; i < d->nkdev; i++)
+        if (d->kdev[i].sid == sid)
+            return &d->kdev[i].ctx;
+    return NULL;
+}
+
+static struct lkh_kdev *lkh_kdev_find(struct lkh_drv *d, u16 sid)
+{
+    for (unsigned i = 0; i < d->nkdev; i++)
+        if (d->kdev[i].sid == sid)
+            return &d->kdev[i];
+    return NULL;
+}
+
+/* The device's state as the kernel leaves it once the device is attached to a domain with
+ * second-level translation: info filled as the probe does (its own source id as pfsid, no
+ * SR-IOV), a present context entry naming the domain, and in scalable mode a present PASID
+ * entry for requests without PASID (PASID 0), written through the kernel's own helpers where
+ * the layout is the tree's: intel_pasid_get_entry() allocates the table. Field positions of
+ * the entries follow the VT-d specification (context: P bit 0, DID bits 87:72; scalable-mode
+ * PASID entry: P bit 0, PGTT bits 8:6, DID bits 79:64). */
+static struct lkh_kdev *lkh_kdev_make(struct lkh_drv *d, u16 sid, int ats, struct lkh_kdom *k)
+{
+    struct lkh_kdev *v = &d->kdev[d->nkdev++];
+    v->sid = sid;
+    v->pdev = lkh_pdev_by_sid(sid);
+    if (!v->pdev)
+        panic("harness: no endpoint with source id %04x", sid);
+    v->pdev->dev.iommu_priv = &v->info;
+    v->info.bus = (u8)(sid >> 8);
+    v->info.devfn = (u8)sid;
+    v->info.pfsid = sid;
+    v->info.ats_supported = v->info.ats_enabled = ats ? 1 : 0;
+    v->info.ats_qdep = 0;
+    v->info.dev = &v->pdev->dev;
+    v->info.iommu = &d->iommu;
+    v->info.domain = &k->dom;
+    v->info.domain_attached = 1;
+    v->info.pasid_table = &v->pasid;
+    v->pasid.max_pasid = 64; /* one directory entry's worth */
+    v->pasid.table = lkh_page_alloc();
+    v->ctx.lo = 1;
+    v->ctx.hi = (u64)k->di.did << 8;
+    v->attached = 1;
+    if (ecap_smts(d->iommu.ecap)) {
+        struct pasid_entry *pe = intel_pasid_get_entry(&v->pdev->dev, 0);
+        if (!pe)
+            panic("harness: no PASID entry for %04x", sid);
+        pe->val[0] = 1ULL | (2ULL << 6); /* present, second-level only */
+        pe->val[1] = k->di.did;
+    }
+    return v;
+}
+
+/* The kernel's domain for the scenario's domain, with its devices attached (in the order the
+ * scenario lists them), built on first use. */
+static struct lkh_kdom *lkh_kdom_get(struct lkh_drv *d, const struct lkh_domain *spec)
+{
+    struct lkh_kdom *k = NULL;
+    for (unsigned i = 0; i < d->nkdom && !k; i++)
+        if (d->kdom[i].di.did == spec->did)
+            k = &d->kdom[i];
+    if (k)
+        return k;
+    if (d->nkdom == LKH_MAX_DEVS)
+        panic("harness: more than %d domains", LKH_MAX_DEVS);
+    k = &d->kdom[d->nkdom++];
+    k->di.iommu = &d->iommu;
+    k->di.did = spec->did;
+    k->di.refcnt = spec->ndevs;
+    k->dom.iommu_array.entry = &k->di;
+    k->dom.domain.type = IOMMU_DOMAIN_DMA;
+    spin_lock_init(&k->dom.lock);
+    spin_lock_init(&k->dom.cache_lock);
+    INIT_LIST_HEAD(&k->dom.devices);
+    INIT_LIST_HEAD(&k->dom.cache_tags);
+    for (unsigned i = 0; i < spec->ndevs && i < LKH_MAX_DEVS; i++) {
+        if (lkh_kdev_find(d, spec->dev[i].sid) || d->nkdev == LKH_MAX_DEVS)
+            panic("harness: device %04x given twice", spec->dev[i].sid);
+        struct lkh_kdev *v = lkh_kdev_make(d, spec->dev[i].sid, spec->dev[i].ats, k);
+        list_add_tail(&v->info.link, &k->dom.devices);
+        if (v->info.ats_enabled)
+            k->dom.has_iotlb_device = 1;
+#ifdef LKH_HAVE_CACHE_TAGS
+        if (cache_tag_assign_domain(&k->dom, &v->pdev->dev, IOMMU_NO_PASID))
+            panic("harness: cache_tag_assign_domain failed for %04x", v->sid);
+#endif
+    }
+    return k;
+}
+
+/* The device leaves its domain: its cache tags go (6.12 does it before the teardown), and it
+ * is unlinked from the device list under the domain's lock (both versions, after it). */
+static void lkh_leave(struct lkh_kdom *k, struct lkh_kdev *v, int before)
+{
+    unsigned long flags;
+#ifdef LKH_HAVE_CACHE_TAGS
+    if (before) {
+        cache_tag_unassign_domain(&k->dom, &v->pdev->dev, IOMMU_NO_PASID);
+        return;
+    }
+#endif
+    if (before)
+        return;
+    spin_lock_irqsave(&k->dom.lock, flags);
+    list_del(&v->info.link);
+    spin_unlock_irqrestore(&k->dom.lock, flags);
+    v->attached = 0;
+}
+
+static struct lkh_kdev *lkh_job_device(struct lkh_drv *d, const struct lkh_domain *spec, u16 sid,
+                                       struct lkh_kdom **k)
+{
+    *k = lkh_kdom_get(d, spec);
+    struct lkh_kdev *v = lkh_kdev_find(d, sid);
+    if (!v || !v->attached)
+        panic("harness: device %04x is not attached to domain %u", sid, spec->did);
+    return v;
+}
+
+/* An unmap of [start, end]: the tree's domain flush, as its iotlb_sync calls it after a
+ * leaf-only unmap (no page-table pages freed, so the invalidation hint is set). */
+static int lkh_flush_range(void *drv, void *p, const struct lkh_domain *spec, uint64_t start,
+                           uint64_t end)
+{
+    struct lkh_drv *d = drv;
+    lkh_cur = p;
+    struct lkh_kdom *k = lkh_kdom_get(d, spec);
+#ifdef LKH_HAVE_CACHE_TAGS
+    cache_tag_flush_range(&k->dom, start, end, 1);
+#else
+    unsigned long pfn = start >> VTD_PAGE_SHIFT, pages = ((end - start) >> VTD_PAGE_SHIFT) + 1;
+    iommu_flush_iotlb_psi(&d->iommu, &k->dom, pfn, pages, 1, 0);
+#endif
+    return 0;
+}
+
+/* A detach: in scalable mode the PASID teardown of requests without PASID (PASID 0), else the
+ * context entry cleared with its flushes; the device then leaves the domain. */
+static int lkh_detach(void *drv, void *p, const struct lkh_domain *spec, uint16_t sid)
+{
+    struct lkh_drv *d = drv;
+    struct lkh_kdom *k;
+    lkh_cur = p;
+    struct lkh_kdev *v = lkh_job_device(d, spec, sid, &k);
+    lkh_leave(k, v, 1);
+    if (ecap_smts(d->iommu.ecap))
+        intel_pasid_tear_down_entry(&d->iommu, &v->pdev->dev, 0, false);
+    else
+        domain_context_clear_one(&v->info, v->info.bus, v->info.devfn);
+    lkh_leave(k, v, 0);
+    return 0;
+}
+
+/* A context change: the present context entry cleared, with the tree's flushes for it. */
+static int lkh_context_flush(void *drv, void *p, const struct lkh_domain *spec, uint16_t sid)
+{
+    struct lkh_drv *d = drv;
+    struct lkh_kdom *k;
+    lkh_cur = p;
+    struct lkh_kdev *v = lkh_job_device(d, spec, sid, &k);
+    lkh_leave(k, v, 1);
+    domain_context_clear_one(&v->info, v->info.bus, v->info.devfn);
+    lkh_leave(k, v, 0);
+    return 0;
+}
+#endif
+
+#ifndef LKH_HAVE_KCALLERS
+static struct context_entry *lkh_context_entry(struct intel_iommu *iommu, u16 sid)
+{
+    (void)iommu;
+    (void)sid;
+    return NULL;
+}
+#endif
+
 static unsigned lkh_free_slots(void *drv)
 {
     struct lkh_drv *d = drv;
@@ -147,5 +376,10 @@ int lkh_entry(const struct lkh_host *host, struct lkh_driver *out)
 #endif
     out->free_slots = lkh_free_slots;
     out->capacity = lkh_capacity;
+#ifdef LKH_HAVE_KCALLERS
+    out->flush_range = lkh_flush_range;
+    out->detach = lkh_detach;
+    out->context_flush = lkh_context_flush;
+#endif
     return 0;
 }

@@ -81,6 +81,18 @@ void cli_print_schedule(FILE *out, const struct chk_pick *picks, size_t npicks);
  * its ksrc= is never applied, the tree comes from the command line or QINVAL_KSRC. */
 enum cli_sets_origin { CLI_SETS_ARGS, CLI_SETS_FILE };
 
+/* What to load: driver, scenario, its --set list and where that came from, and settings the
+ * user gave on this command line besides (replay's --ksrc as "ksrc=PATH"). */
+struct cli_request {
+    const char *driver, *scenario;
+    const char *const *sets;
+    unsigned nsets;
+    enum cli_sets_origin origin;
+    const char *const *user;
+    unsigned nuser;
+};
+int cli_load_request(const struct cli_request *rq, scenario *sc, const sim_driver_ops **drv);
+
 /* The scenario `name` with its --set overrides, and the driver: a catalog name, or a file of
  * one's own when `name` is a path (cli_scenario_is_file). 0, or the exit status after one line
  * on stderr. */

@@ -197,61 +197,114 @@ bool cli_scenario_is_file(const char *name)
     return n && (strchr(name, '/') || (n > 4 && !strcmp(name + n - 4, ".scn")));
 }
 
-/* Load the scenario with its --set overrides. `ksrc=PATH` (the kernel tree) and
- * `kcall=submit|callers` (how batches reach it) are not scenario keys but settings of --driver
- * kernel, refused with any other driver; the tree is then built and loaded here, so a tree the
- * harness cannot handle is a usage error before anything runs. A `ksrc=` that came from a file
- * (CLI_SETS_FILE) is never applied: building it would run code the file alone names; the
- * caller has set the tree from its own command line or QINVAL_KSRC.
+/* Is `set` ("KEY=VALUE") one of the driver's own settings (setting_keys)? */
+static bool driver_setting(const sim_driver_ops *drv, const char *set)
+{
+    size_t klen = strcspn(set, "=");
+    for (const char *const *k = drv->setting_keys; k && *k; k++)
+        if (strlen(*k) == klen && !strncmp(*k, set, klen))
+            return true;
+    return false;
+}
+
+/* A setting that names code the driver builds and loads (the kernel driver's tree): taken
+ * from the user's own command line only, never from a file. */
+static bool names_code(const char *set)
+{
+    return !strncmp(set, "ksrc=", 5);
+}
+
+/* The driver's settings out of the --set list (into sc->drv_sets) and the rest for the
+ * scenario. A setting of a driver that has none is refused. 0 or the exit status. */
+static int split_sets(const struct cli_request *rq, const sim_driver_ops *drv, scenario *sc,
+                      const char **rest, unsigned *nrest)
+{
+    sc->ndrv_sets = 0;
+    for (unsigned i = 0; i < rq->nsets + rq->nuser; i++) {
+        bool user = i >= rq->nsets;
+        const char *set = user ? rq->user[i - rq->nsets] : rq->sets[i];
+        if (!set)
+            continue;
+        bool mine = driver_setting(drv, set);
+        if (!mine && (names_code(set) || !strncmp(set, "kcall=", 6))) {
+            fprintf(stderr, "qinval: --set %s: %.*s is only for --driver kernel\n", set,
+                    (int)strcspn(set, "="), set);
+            return CLI_EXIT_USAGE;
+        }
+        if (!mine) {
+            if (*nrest < MAX_SETS)
+                rest[(*nrest)++] = set;
+            continue;
+        }
+        if (names_code(set) && rq->origin == CLI_SETS_FILE && !user)
+            continue; /* a file names no code to run */
+        if (sc->ndrv_sets == SC_MAX_DRV_SETS || strlen(set) >= SC_DRV_SET_LEN) {
+            fprintf(stderr, "qinval: --set %.60s: too many or too long driver settings\n", set);
+            return CLI_EXIT_USAGE;
+        }
+        strcpy(sc->drv_sets[sc->ndrv_sets++], set);
+    }
+    return 0;
+}
+
+/* Load the scenario with its --set overrides and configure the driver. Keys the driver owns
+ * (sim_driver_ops.setting_keys: the kernel driver's `ksrc=PATH` and `kcall=...`) are its
+ * settings, handed to configure() now (the kernel tree is built and loaded here, so a tree the
+ * harness cannot handle is a usage error before anything runs) and to every world the
+ * scenario makes; the rest are the scenario's. A `ksrc=` read from a file (CLI_SETS_FILE) is
+ * never applied: building it would run code the file alone names; the tree then comes from
+ * rq->user (replay's --ksrc) or QINVAL_KSRC.
  * Returns 0, or the exit status (CLI_EXIT_USAGE, CLI_EXIT_INTERNAL) after one line on stderr. */
-int cli_load(const char *driver, const char *name, const char *const *sets, unsigned nsets,
-             enum cli_sets_origin origin, scenario *sc, const sim_driver_ops **drv)
+int cli_load_request(const struct cli_request *rq, scenario *sc, const sim_driver_ops **drv)
 {
     char err[1024];
     const char *rest[MAX_SETS + 1];
     unsigned nrest = 0;
-    *drv = sim_driver_find(driver);
+    scenario *drv_part = malloc(sizeof(*drv_part));
+    *drv = sim_driver_find(rq->driver);
     if (!*drv) {
-        fprintf(stderr, "qinval: unknown driver '%s' (see qinval list drivers)\n", driver);
+        free(drv_part);
+        fprintf(stderr, "qinval: unknown driver '%s' (see qinval list drivers)\n", rq->driver);
         return CLI_EXIT_USAGE;
     }
-    for (unsigned i = 0; i < nsets; i++) {
-        if (sets[i] && !strncmp(sets[i], "ksrc=", 5)) {
-            if (*drv != &kernel_ops) {
-                fprintf(stderr, "qinval: --set %s: ksrc is only for --driver kernel\n", sets[i]);
-                return CLI_EXIT_USAGE;
-            }
-            if (origin == CLI_SETS_ARGS)
-                kernel_drv_set_ksrc(sets[i] + 5);
-        } else if (sets[i] && !strncmp(sets[i], "kcall=", 6)) {
-            if (*drv != &kernel_ops) {
-                fprintf(stderr, "qinval: --set %s: kcall is only for --driver kernel\n", sets[i]);
-                return CLI_EXIT_USAGE;
-            }
-            if (kernel_drv_set_kcall(sets[i] + 6)) {
-                fprintf(stderr, "qinval: --set %s: expected kcall=submit or kcall=callers\n",
-                        sets[i]);
-                return CLI_EXIT_USAGE;
-            }
-        } else if (nrest < MAX_SETS) {
-            rest[nrest++] = sets[i];
-        }
+    if (!drv_part) {
+        fprintf(stderr, "qinval: out of memory\n");
+        return CLI_EXIT_INTERNAL;
     }
-    int lrc = cli_scenario_is_file(name)
-                  ? sc_load(name, rest, nrest, sc, err, sizeof(err))
-                  : sc_load_named(cli_scenario_dir(), name, rest, nrest, sc, err, sizeof(err));
-    if (lrc) {
+    int rc = split_sets(rq, *drv, drv_part, rest, &nrest);
+    int lrc =
+        rc ? 0
+        : cli_scenario_is_file(rq->scenario)
+            ? sc_load(rq->scenario, rest, nrest, sc, err, sizeof(err))
+            : sc_load_named(cli_scenario_dir(), rq->scenario, rest, nrest, sc, err, sizeof(err));
+    if (!rc && lrc) {
         fprintf(stderr, "qinval: %s\n", err);
-        return CLI_EXIT_USAGE;
+        rc = CLI_EXIT_USAGE;
     }
-    if (*drv == &kernel_ops) {
-        int rc = kernel_drv_prepare(err, sizeof(err));
-        if (rc) {
+    if (!rc) {
+        sc->ndrv_sets = drv_part->ndrv_sets;
+        memcpy(sc->drv_sets, drv_part->drv_sets, sizeof(sc->drv_sets));
+    }
+    free(drv_part);
+    if (!rc && (*drv)->configure) {
+        const char *sets[SC_MAX_DRV_SETS];
+        for (unsigned i = 0; i < sc->ndrv_sets; i++)
+            sets[i] = sc->drv_sets[i];
+        int crc = (*drv)->configure(sets, sc->ndrv_sets, err, sizeof(err));
+        if (crc) {
             fprintf(stderr, "qinval: %s\n", err);
-            return rc == 3 ? CLI_EXIT_INTERNAL : CLI_EXIT_USAGE;
+            rc = crc == 3 ? CLI_EXIT_INTERNAL : CLI_EXIT_USAGE;
         }
     }
-    return 0;
+    return rc;
+}
+
+int cli_load(const char *driver, const char *name, const char *const *sets, unsigned nsets,
+             enum cli_sets_origin origin, scenario *sc, const sim_driver_ops **drv)
+{
+    struct cli_request rq = {
+        .driver = driver, .scenario = name, .sets = sets, .nsets = nsets, .origin = origin};
+    return cli_load_request(&rq, sc, drv);
 }
 
 /* KTAP version 1: one test for this driver/scenario; the counterexample's summary (verdict,

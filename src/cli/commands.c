@@ -46,8 +46,9 @@ static const char *recorded_ksrc(const struct ce_file *f)
 
 /* A counterexample of --driver kernel replays on the tree the user names (--ksrc or
  * QINVAL_KSRC), never on one the file names: building that tree would compile and load
- * whatever code it holds. The file's tree is shown; after loading, its identity is compared
- * (check_tree_after). 0, or the usage exit status after one line on stderr. */
+ * whatever code it holds (cli_load_request drops the file's ksrc=). The file's tree is shown;
+ * after loading, its identity is compared (check_tree_after). 0, or the usage exit status
+ * after one line on stderr. */
 static int choose_tree(const char *file, const struct ce_file *f, const char *ksrc)
 {
     if (strcmp(f->driver, kernel_ops.name))
@@ -57,19 +58,16 @@ static int choose_tree(const char *file, const struct ce_file *f, const char *ks
                                file, f->driver),
                        CLI_EXIT_USAGE)
                     : 0;
-    const char *rec = recorded_ksrc(f);
-    if (ksrc)
-        kernel_drv_set_ksrc(ksrc);
-    if (!kernel_drv_ksrc()) {
+    const char *rec = recorded_ksrc(f), *use = ksrc ? ksrc : kernel_drv_env_ksrc();
+    if (!use) {
         fprintf(stderr,
                 "qinval replay: %s was recorded with --driver kernel on the tree %s; replay "
                 "never builds a tree a file names: give it with --ksrc PATH or QINVAL_KSRC=PATH\n",
                 file, rec ? rec : "(not named)");
         return CLI_EXIT_USAGE;
     }
-    fprintf(stderr, "qinval replay: kernel tree %s (the file was recorded on %s%s%s)\n",
-            kernel_drv_ksrc(), rec ? rec : "an unnamed tree", f->ktree ? ", identity " : "",
-            f->ktree ? f->ktree : "");
+    fprintf(stderr, "qinval replay: kernel tree %s (the file was recorded on %s%s%s)\n", use,
+            rec ? rec : "an unnamed tree", f->ktree ? ", identity " : "", f->ktree ? f->ktree : "");
     return 0;
 }
 
@@ -83,12 +81,12 @@ static void check_tree_after(const struct ce_file *f)
         fprintf(stderr,
                 "qinval replay: warning: the file does not record its tree's identity "
                 "(an older qinval): cannot tell whether %s holds the same code\n",
-                kernel_drv_ksrc());
+                kernel_drv_loaded());
     else if (strcmp(f->ktree, id))
         fprintf(stderr,
                 "qinval replay: warning: %s (identity %s) is not the code the file was recorded "
                 "on (identity %s): the replay runs other code and may not reproduce it\n",
-                kernel_drv_ksrc(), id, f->ktree);
+                kernel_drv_loaded(), id, f->ktree);
 }
 
 int cli_replay(int argc, char **argv)
@@ -118,8 +116,17 @@ int cli_replay(int argc, char **argv)
     FILE *trace = trace_path ? cli_trace_open("qinval replay", trace_path) : NULL;
     scenario *sc = trace_path && !trace ? NULL : malloc(sizeof(*sc));
     const sim_driver_ops *drv;
-    int rc = sc ? cli_load(l.f.driver, l.f.scenario, l.f.sets, l.f.nsets, CLI_SETS_FILE, sc, &drv)
-                : CLI_EXIT_USAGE;
+    char user_ksrc[4200];
+    const char *user[1] = {user_ksrc};
+    snprintf(user_ksrc, sizeof(user_ksrc), "ksrc=%s", ksrc ? ksrc : "");
+    struct cli_request rq = {.driver = l.f.driver,
+                             .scenario = l.f.scenario,
+                             .sets = l.f.sets,
+                             .nsets = l.f.nsets,
+                             .origin = CLI_SETS_FILE,
+                             .user = user,
+                             .nuser = ksrc ? 1 : 0};
+    int rc = sc ? cli_load_request(&rq, sc, &drv) : CLI_EXIT_USAGE;
     if (rc == 0) {
         check_tree_after(&l.f);
         chk_report rep = {.picks = l.picks, .npicks = l.f.npicks, .executions = 1};
@@ -245,21 +252,21 @@ static int matrix_drivers(struct matrix_drivers *md)
         if (sim_drivers[d] == &kernel_ops) {
             char err[1024];
             int krc;
-            if (!kernel_drv_ksrc() && md->nonly) {
+            if (!kernel_drv_env_ksrc() && md->nonly) {
                 fprintf(stderr, "qinval matrix: the kernel driver needs a kernel tree: "
                                 "QINVAL_KSRC=PATH (a directory or a linux-source-*.tar.xz)\n");
                 return CLI_EXIT_USAGE;
             }
-            if (!kernel_drv_ksrc()) {
+            if (!kernel_drv_env_ksrc()) {
                 fprintf(stderr, "qinval matrix: note: the kernel driver needs a kernel tree "
                                 "(QINVAL_KSRC=PATH); left out\n");
                 continue;
             }
-            if ((krc = kernel_drv_prepare(err, sizeof(err)))) {
+            if ((krc = kernel_ops.configure(NULL, 0, err, sizeof(err)))) {
                 fprintf(stderr, "qinval matrix: %s\n", err);
                 return krc == 3 ? CLI_EXIT_INTERNAL : CLI_EXIT_USAGE;
             }
-            fprintf(stderr, "qinval matrix: note: kernel = %s\n", kernel_drv_ksrc());
+            fprintf(stderr, "qinval matrix: note: kernel = %s\n", kernel_drv_loaded());
         }
         md->d[md->n++] = sim_drivers[d];
     }

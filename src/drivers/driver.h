@@ -117,13 +117,16 @@ extern const sim_driver_ops engine_trusting_ops;
 /* The kernel driver (src/drivers/kernel_drv.c): a Linux tree's own queued-invalidation code.
  * It must be prepared (built and loaded from the tree) before a run uses it. */
 extern const sim_driver_ops kernel_ops;
-void kernel_drv_set_ksrc(const char *path); /* --set ksrc=PATH; NULL: QINVAL_KSRC */
-int kernel_drv_set_kcall(const char *how);  /* --set kcall=submit|callers; -1 if neither */
-const char *kernel_drv_ksrc(void);          /* the tree configured, or NULL */
-/* Build (or take from the cache) and load the harness for the configured tree. Returns 0, or
- * 2 (bad input: no tree, not a tree, a function or symbol the harness cannot provide, a
- * compile error) or 3 (internal error) with one line in err. */
-int kernel_drv_prepare(char *err, size_t errlen);
+/* QINVAL_KSRC, or NULL. */
+const char *kernel_drv_env_ksrc(void);
+/* The tree loaded into this process (one at a time), or NULL. */
+const char *kernel_drv_loaded(void);
+/* Build (or take from the cache) and load the harness for tree `ksrc` (NULL: QINVAL_KSRC).
+ * Returns 0, or 2 (bad input: no tree, not a tree, a function or symbol the harness cannot
+ * provide, a compile error) or 3 (internal error) with one line in err. The tree's callers
+ * (kcall=kernel) are built when they can be; kernel_drv_kcallers_why() says why not. */
+int kernel_drv_prepare(const char *ksrc, char *err, size_t errlen);
+const char *kernel_drv_kcallers_why(void);
 bool kernel_drv_ready(void);
 const char *kernel_drv_object(void); /* the shared object loaded, or "" */
 /* The loaded tree's identity: 16 hex digits hashing the contents of the files the harness

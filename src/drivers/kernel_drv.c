@@ -18,11 +18,17 @@
  * Nothing from the kernel is stored in this repository; the cache lives in the build directory
  * (QINVAL_LKH_CACHE overrides where).
  *
- * How a batch reaches the kernel (`--set kcall=`): `submit` (default) hands it to
- * qi_submit_sync() whole and returns its result, as the kernel's batched flushes do;
- * `callers` issues it through qi_flush_iotlb() / qi_flush_dev_iotlb() one descriptor at a time,
- * which return nothing: the workload then sees success whatever happened, as the kernel's own
- * code above them does.
+ * How the workload reaches the kernel (`--set kcall=`, a setting of the driver handed to each
+ * world): `kernel` (default) runs each job of the workload (an unmap, a detach, a context
+ * change) through the function the tree itself uses for it — 6.12's cache_tag_flush_range(),
+ * 6.1's iommu_flush_iotlb_psi(), intel_pasid_tear_down_entry(), domain_context_clear_one() —
+ * with their locks and their handling of results (those functions return nothing); `submit`
+ * hands every job's careful batch to qi_submit_sync() whole and returns its result; `callers`
+ * issues it through qi_flush_iotlb() / qi_flush_dev_iotlb() one descriptor at a time, which
+ * return nothing. Descriptor-level workload ops (`flush ...`) have no job above them: they go
+ * to qi_submit_sync() in `kernel` and `submit` modes. The callers' build needs more of the
+ * tree (pasid.c, iommu.c, cache.c where it exists); a tree whose callers cannot be built still
+ * builds for the lower modes, and kcall=kernel then says what stopped them.
  */
 #include <dirent.h>
 #include <dlfcn.h>
@@ -61,19 +67,36 @@ static const char *const roots[] = {"qi_submit_sync", "qi_check_fault", "reclaim
                                     "__dmar_enable_qi"};
 /* The kernel's single-invalidation callers, extracted when the tree has them (kcall=callers). */
 static const char *const callers[] = {"qi_flush_iotlb", "qi_flush_dev_iotlb"};
+/* The kernel's own callers for the checker's jobs (kcall=kernel): the teardown and context
+ * paths every version has, and the domain flush of the version (6.12's cache tags, 6.1's
+ * page-selective flush). lkh_glue.c also calls qi_flush_context and intel_pasid_get_entry. */
+static const char *const kcallers[] = {"intel_pasid_tear_down_entry", "domain_context_clear_one",
+                                       "qi_flush_context", "qi_flush_iotlb",
+                                       "intel_pasid_get_entry"};
+static const char *const flush_cache_tags[] = {"cache_tag_flush_range", "cache_tag_assign_domain",
+                                               "cache_tag_unassign_domain"};
+static const char *const flush_psi[] = {"iommu_flush_iotlb_psi"};
 /* Definitions harness/linux/lkh_glue.c uses itself. */
 static const char *const glue_needs[] = {"QI_LENGTH", "DMAR_GSTS_REG"};
-/* Files of the tree the definitions are looked up in, in this order. */
-static const char *const tree_files[] = {"drivers/iommu/intel/iommu.h",
-                                         "drivers/iommu/intel/dmar.c"};
+/* Files of the tree the definitions are looked up in, in this order: base_file()s are needed
+ * by every mode, the others only by the callers (kcall=kernel); cache.c exists from 6.10 on. */
+static const char *const tree_files[] = {
+    "drivers/iommu/intel/iommu.h", "drivers/iommu/intel/pasid.h", "drivers/iommu/intel/dmar.c",
+    "drivers/iommu/intel/cache.c", "drivers/iommu/intel/pasid.c", "drivers/iommu/intel/iommu.c"};
 #define NFILES (sizeof(tree_files) / sizeof(tree_files[0]))
+static bool base_file(size_t i)
+{
+    return i == 0 || i == 2; /* iommu.h, dmar.c */
+}
+#define N(a) (sizeof(a) / sizeof((a)[0]))
 
-static const char *ksrc_set;       /* from --set ksrc= */
-static bool via_callers;           /* --set kcall=callers */
+enum kcall { KCALL_KERNEL, KCALL_SUBMIT, KCALL_CALLERS };
+
 static struct lkh_driver kdrv;     /* the loaded object's entry points */
 static char loaded_from[PATH_LEN]; /* the ksrc the object was built from */
 static char so_loaded[PATH_LEN];
-static char tree_id[17]; /* hash of the tree files' contents (kernel_drv_tree_id) */
+static char tree_id[17];       /* hash of the tree files' contents (kernel_drv_tree_id) */
+static char kcallers_why[700]; /* why the tree's callers (kcall=kernel) could not be built */
 
 static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -98,26 +121,15 @@ static void strf(char *buf, size_t cap, const char *fmt, ...)
     va_end(ap);
 }
 
-void kernel_drv_set_ksrc(const char *path)
-{
-    ksrc_set = path;
-}
-
-int kernel_drv_set_kcall(const char *how)
-{
-    if (!strcmp(how, "submit") || !strcmp(how, "callers")) {
-        via_callers = !strcmp(how, "callers");
-        return 0;
-    }
-    return -1;
-}
-
-const char *kernel_drv_ksrc(void)
+const char *kernel_drv_env_ksrc(void)
 {
     const char *e = getenv("QINVAL_KSRC");
-    if (ksrc_set && *ksrc_set)
-        return ksrc_set;
     return e && *e ? e : NULL;
+}
+
+const char *kernel_drv_loaded(void)
+{
+    return kdrv.init ? loaded_from : NULL;
 }
 
 bool kernel_drv_ready(void)
@@ -259,10 +271,12 @@ static int tarball_tree(const char *tarball, const struct stat *st, char *tree, 
     struct stat s2;
     if (!realpath(tarball, real))
         strf(real, sizeof(real), "%s", tarball);
-    strf(key, sizeof(key), "%s|%lld|%lld", real, (long long)st->st_size, (long long)st->st_mtime);
+    /* "v2": the files taken from a tarball grew with the callers (kcall=kernel). */
+    strf(key, sizeof(key), "v2|%s|%lld|%lld", real, (long long)st->st_size,
+         (long long)st->st_mtime);
     strf(tree, cap, "%s/src-%016" PRIx64, cache_dir(),
          fnv(0xcbf29ce484222325ull, key, strlen(key)));
-    strf(probe, sizeof(probe), "%s/%s", tree, tree_files[NFILES - 1]);
+    strf(probe, sizeof(probe), "%s/SOURCE", tree);
     if (stat(probe, &s2) == 0)
         return 0;
     strf(tmp, sizeof(tmp), "%s.tmp-%ld", tree, (long)getpid());
@@ -270,15 +284,16 @@ static int tarball_tree(const char *tarball, const struct stat *st, char *tree, 
         return fail(err, errlen, 3, "cannot create %s: %s", tmp, strerror(errno));
     shq(q1, sizeof(q1), tarball);
     shq(q2, sizeof(q2), tmp);
-    fprintf(stderr, "qinval: extracting dmar.c and iommu.h from %s (once; cached in %s)\n", tarball,
-            cache_dir());
+    fprintf(stderr, "qinval: extracting drivers/iommu/intel from %s (once; cached in %s)\n",
+            tarball, cache_dir());
     strf(cmd, sizeof(cmd),
-         "tar -xf %s -C %s --wildcards --no-anchored '*/drivers/iommu/intel/dmar.c' "
-         "'*/drivers/iommu/intel/iommu.h' 2>/dev/null",
+         "tar -xf %s -C %s --wildcards --no-anchored '*/drivers/iommu/intel/*.[ch]' 2>/dev/null",
          q1, q2);
     int rc = system(cmd);
     for (size_t i = 0; i < NFILES; i++) {
         if (!find_under(tmp, tree_files[i], from, sizeof(from))) {
+            if (!base_file(i))
+                continue; /* only the callers need it: their build says what is missing */
             strf(cmd, sizeof(cmd), "rm -rf %s", q2);
             if (system(cmd)) {
                 /* best effort */
@@ -337,8 +352,11 @@ static int hash_tree(const char *tree, char *out, size_t cap)
         size_t n = 0;
         char *t;
         strf(path, sizeof(path), "%s/%s", tree, tree_files[i]);
-        if (!(t = read_all(path, &n)))
-            return -1;
+        if (!(t = read_all(path, &n))) {
+            if (base_file(i))
+                return -1;
+            continue;
+        }
         h = fnv(h, tree_files[i], strlen(tree_files[i]) + 1);
         h = fnv(h, t, n);
         free(t);
@@ -347,28 +365,105 @@ static int hash_tree(const char *tree, char *out, size_t cap)
     return 0;
 }
 
-/* Generate the harness source for the tree into `gen` and return its hash. */
-static int generate(const char *tree, const char *gen, uint64_t *hash, char *err, size_t errlen)
+/* Exit code of generate() and build() when only the callers (kcall=kernel) cannot be built:
+ * err names the function, symbol or file that stopped them, and the lower modes still build. */
+#define NO_KCALLERS 4
+
+/* The roots of the callers' build for this tree, appended to want[]; the #defines that tell
+ * lkh_glue.c which they are, into defs. NO_KCALLERS with a reason if the tree lacks them. */
+static int kcaller_roots(const struct lkh_set *srcs, const char **want, size_t *nwant, FILE *defs,
+                         char *err, size_t errlen)
+{
+    for (size_t i = 0; i < N(kcallers); i++)
+        want[(*nwant)++] = kcallers[i];
+    const struct lkh_def *d = lkh_find(srcs, flush_cache_tags[0]);
+    if (d && d->kind == LKH_FUNC) {
+        for (size_t i = 0; i < N(flush_cache_tags); i++)
+            want[(*nwant)++] = flush_cache_tags[i];
+        fputs("#define LKH_HAVE_CACHE_TAGS 1\n", defs);
+    } else if ((d = lkh_find(srcs, flush_psi[0])) && d->kind == LKH_FUNC) {
+        want[(*nwant)++] = flush_psi[0];
+        fputs("#define LKH_HAVE_PSI_FLUSH 1\n", defs);
+    } else {
+        return fail(err, errlen, NO_KCALLERS,
+                    "neither cache_tag_flush_range (cache.c) nor iommu_flush_iotlb_psi "
+                    "(iommu.c) found: no domain flush to run");
+    }
+    fputs("#define LKH_HAVE_KCALLERS 1\n", defs);
+    return 0;
+}
+
+/* The tree's files into srcs: the base files must be there; the callers' files (with_k) too,
+ * else NO_KCALLERS names the one missing. */
+static int read_tree(const char *tree, bool with_k, struct lkh_set *srcs, char *err, size_t errlen)
+{
+    char path[PATH_LEN], msg[600];
+    for (size_t i = 0; i < NFILES; i++) {
+        if (!with_k && !base_file(i))
+            continue;
+        strf(path, sizeof(path), "%s/%s", tree, tree_files[i]);
+        if (access(path, R_OK) && !strcmp(tree_files[i], "drivers/iommu/intel/cache.c"))
+            continue;
+        if (access(path, R_OK))
+            return base_file(i) ? fail(err, errlen, 2,
+                                       "kernel tree %s: no readable %s (not a Linux source tree?)",
+                                       tree, tree_files[i])
+                                : fail(err, errlen, NO_KCALLERS, "no readable %s in the tree",
+                                       tree_files[i]);
+        if (lkh_add_file(srcs, path, msg, sizeof(msg)))
+            return fail(err, errlen, 2, "kernel tree %s: %s", tree, msg);
+    }
+    return 0;
+}
+
+/* The hash of the generated text and of everything else that goes into the object. */
+static int object_hash(const char *buf, size_t len, uint64_t *hash, char *err, size_t errlen)
+{
+    static const char *const ours[] = {"shim/lkh_shim.h", "shim/lkh_shim_domain.h", "lkh_glue.c",
+                                       "lkh_abi.h"};
+    char path[PATH_LEN];
+    uint64_t h = fnv(0xcbf29ce484222325ull, buf, len);
+    for (size_t i = 0; i < N(ours); i++) {
+        size_t n = 0;
+        char *t;
+        strf(path, sizeof(path), "%s/%s", lkh_dir(), ours[i]);
+        if (!(t = read_all(path, &n)))
+            return fail(err, errlen, 3, "kernel harness: cannot read %s", path);
+        h = fnv(h, t, n);
+        free(t);
+    }
+    *hash = fnv(h, QINVAL_LKH_CC QINVAL_LKH_CFLAGS, strlen(QINVAL_LKH_CC QINVAL_LKH_CFLAGS));
+    return 0;
+}
+
+/* Generate the harness source for the tree into `gen` and return its hash; with_k: with the
+ * kernel's own callers of the checker's jobs (kcall=kernel). */
+static int generate(const char *tree, bool with_k, const char *gen, uint64_t *hash, char *err,
+                    size_t errlen)
 {
     struct lkh_set shim = {0}, srcs = {0};
     char path[PATH_LEN], msg[600];
-    char *buf = NULL;
-    size_t len = 0;
+    char *buf = NULL, *defs = NULL;
+    size_t len = 0, dlen = 0;
     int rc = 0;
-    FILE *mem = open_memstream(&buf, &len);
-    if (!mem)
+    FILE *mem = open_memstream(&buf, &len), *dmem = open_memstream(&defs, &dlen);
+    if (!mem || !dmem) {
+        if (mem)
+            fclose(mem);
+        if (dmem)
+            fclose(dmem);
+        free(buf);
+        free(defs);
         return fail(err, errlen, 3, "out of memory");
-    strf(path, sizeof(path), "%s/shim/lkh_shim.h", lkh_dir());
-    if (lkh_add_file(&shim, path, msg, sizeof(msg)))
-        rc = fail(err, errlen, 3, "kernel harness: %s", msg);
-    for (size_t i = 0; i < NFILES && !rc; i++) {
-        strf(path, sizeof(path), "%s/%s", tree, tree_files[i]);
-        if (access(path, R_OK))
-            rc = fail(err, errlen, 2, "kernel tree %s: no readable %s (not a Linux source tree?)",
-                      tree, tree_files[i]);
-        else if (lkh_add_file(&srcs, path, msg, sizeof(msg)))
-            rc = fail(err, errlen, 2, "kernel tree %s: %s", tree, msg);
     }
+    static const char *const shims[] = {"shim/lkh_shim.h", "shim/lkh_shim_domain.h"};
+    for (size_t i = 0; i < N(shims) && !rc; i++) {
+        strf(path, sizeof(path), "%s/%s", lkh_dir(), shims[i]);
+        if (lkh_add_file(&shim, path, msg, sizeof(msg)))
+            rc = fail(err, errlen, 3, "kernel harness: %s", msg);
+    }
+    if (!rc)
+        rc = read_tree(tree, with_k, &srcs, err, errlen);
     if (!rc) {
         fprintf(mem, "/* Generated by qinval's kernel harness from %s; not to be edited. */\n",
                 tree);
@@ -386,51 +481,47 @@ static int generate(const char *tree, const char *gen, uint64_t *hash, char *err
             "-Wtype-limits",
             "-Wshadow",
         };
-        for (size_t i = 0; i < sizeof(relaxed) / sizeof(relaxed[0]); i++)
+        for (size_t i = 0; i < N(relaxed); i++)
             fprintf(mem, "#pragma GCC diagnostic ignored \"%s\"\n", relaxed[i]);
-        const char *want[sizeof(roots) / sizeof(roots[0]) + sizeof(callers) / sizeof(callers[0])];
+        const char *want[N(roots) + N(callers) + N(kcallers) + N(flush_cache_tags) + 1];
         size_t nwant = 0;
         bool have_callers = true;
-        for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++)
+        for (size_t i = 0; i < N(roots); i++)
             want[nwant++] = roots[i];
-        for (size_t i = 0; i < sizeof(callers) / sizeof(callers[0]); i++) {
+        for (size_t i = 0; i < N(callers); i++) {
             const struct lkh_def *d = lkh_find(&srcs, callers[i]);
             have_callers &= d && d->kind == LKH_FUNC;
         }
-        for (size_t i = 0; have_callers && i < sizeof(callers) / sizeof(callers[0]); i++)
+        for (size_t i = 0; have_callers && i < N(callers); i++)
             want[nwant++] = callers[i];
-        if (lkh_extract(&srcs, &shim, want, nwant, glue_needs,
-                        sizeof(glue_needs) / sizeof(glue_needs[0]), mem, msg, sizeof(msg)))
-            rc = fail(err, errlen, 2, "kernel tree %s: %s", tree, msg);
+        if (have_callers)
+            fputs("#define LKH_HAVE_CALLERS 1\n", dmem);
+        if (with_k)
+            rc = kcaller_roots(&srcs, want, &nwant, dmem, err, errlen);
+        if (!rc && lkh_extract(&srcs, &shim, want, nwant, glue_needs, N(glue_needs), mem, msg,
+                               sizeof(msg)))
+            rc = with_k ? fail(err, errlen, NO_KCALLERS, "%s", msg)
+                        : fail(err, errlen, 2, "kernel tree %s: %s", tree, msg);
+        fclose(dmem);
+        dmem = NULL;
         fprintf(mem,
                 "#pragma GCC diagnostic pop\n%s#line 1 \"lkh_glue.c\"\n#include \"lkh_glue.c\"\n",
-                have_callers ? "#define LKH_HAVE_CALLERS 1\n" : "");
+                defs ? defs : "");
     }
+    if (dmem)
+        fclose(dmem);
     fclose(mem);
+    if (!rc)
+        rc = object_hash(buf, len, hash, err, errlen);
     if (!rc) {
-        uint64_t h = fnv(0xcbf29ce484222325ull, buf, len);
-        static const char *const ours[] = {"shim/lkh_shim.h", "lkh_glue.c", "lkh_abi.h"};
-        for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++) {
-            size_t n = 0;
-            char *t;
-            strf(path, sizeof(path), "%s/%s", lkh_dir(), ours[i]);
-            t = read_all(path, &n);
-            if (!t) {
-                rc = fail(err, errlen, 3, "kernel harness: cannot read %s", path);
-                break;
-            }
-            h = fnv(h, t, n);
-            free(t);
-        }
-        h = fnv(h, QINVAL_LKH_CC QINVAL_LKH_CFLAGS, strlen(QINVAL_LKH_CC QINVAL_LKH_CFLAGS));
-        *hash = h;
-        FILE *f = rc ? NULL : fopen(gen, "wb");
-        if (!rc && (!f || fwrite(buf, 1, len, f) != len))
+        FILE *f = fopen(gen, "wb");
+        if (!f || fwrite(buf, 1, len, f) != len)
             rc = fail(err, errlen, 3, "cannot write %s: %s", gen, strerror(errno));
         if (f && fclose(f) && !rc)
             rc = fail(err, errlen, 3, "cannot write %s", gen);
     }
     free(buf);
+    free(defs);
     lkh_set_free(&shim);
     lkh_set_free(&srcs);
     return rc;
@@ -498,8 +589,16 @@ static int h_pci_find(void *p, uint16_t sid)
 {
     return hw_ep_find(sim_hw(sim_platform_world(p)), sid);
 }
+static void *h_p2v(void *p, uint64_t pa)
+{
+    return hw_mem_ptr(sim_hw(sim_platform_world(p)), pa, 1);
+}
+/* A config read (pci_device_is_present() and the like) is answered by the endpoint model at
+ * the moment of the read, after a scheduling point: a link drop just before or just after it
+ * is explored. */
 static uint32_t h_pci_cfg(void *p, int ep, uint32_t off)
 {
+    sim_touch(p);
     return hw_ep_config_read32(sim_hw(sim_platform_world(p)), ep, off);
 }
 static void h_fatal(void *p, const char *why)
@@ -522,6 +621,7 @@ static const struct lkh_host host = {
     .now_ns = h_now,
     .virt_to_phys = h_v2p,
     .dma_alloc = h_dma_alloc,
+    .phys_to_virt = h_p2v,
     .note = h_note,
     .pci_find = h_pci_find,
     .pci_config_read32 = h_pci_cfg,
@@ -530,15 +630,95 @@ static const struct lkh_host host = {
 
 /* ---- building and loading ---- */
 
-int kernel_drv_prepare(char *err, size_t errlen)
+/* Build (or find in the cache) the object for `tree`, with or without the callers (with_k),
+ * into so[]. A callers' build that fails to compile is remembered (kernel-HASH.fail holds the
+ * reason), so that later runs go straight to the lower build. Returns 0, 2, 3, or NO_KCALLERS
+ * with the reason in err. */
+static int build(const char *ksrc, const char *tree, bool with_k, char *so, size_t socap, char *err,
+                 size_t errlen)
 {
-    const char *ksrc = kernel_drv_ksrc();
-    char tree[PATH_LEN], gen[PATH_LEN], so[PATH_LEN], tmp[PATH_LEN], log[PATH_LEN];
+    char gen[PATH_LEN], tmp[PATH_LEN], log[PATH_LEN], failed[PATH_LEN];
     char cmd[6 * PATH_LEN], q[4][PATH_LEN + 8];
     struct stat st;
     uint64_t hash = 0;
     int rc;
+    strf(gen, sizeof(gen), "%s/gen-%ld.c", cache_dir(), (long)getpid());
+    if ((rc = generate(tree, with_k, gen, &hash, err, errlen))) {
+        unlink(gen);
+        return rc;
+    }
+    strf(so, socap, "%s/kernel-%016" PRIx64 ".so", cache_dir(), hash);
+    strf(failed, sizeof(failed), "%s/kernel-%016" PRIx64 ".fail", cache_dir(), hash);
+    if (stat(so, &st) == 0) {
+        unlink(gen);
+        return 0;
+    }
+    size_t flen = 0;
+    char *why = with_k ? read_all(failed, &flen) : NULL;
+    if (why) {
+        unlink(gen);
+        fail(err, errlen, NO_KCALLERS, "%s", why);
+        free(why);
+        return NO_KCALLERS;
+    }
+    char src[PATH_LEN];
+    strf(src, sizeof(src), "%s/kernel-%016" PRIx64 ".c", cache_dir(), hash);
+    strf(tmp, sizeof(tmp), "%s.tmp-%ld", so, (long)getpid());
+    strf(log, sizeof(log), "%s/kernel-%016" PRIx64 ".log", cache_dir(), hash);
+    if (rename(gen, src))
+        return fail(err, errlen, 3, "cannot write %s: %s", src, strerror(errno));
+    shq(q[0], sizeof(q[0]), src);
+    shq(q[1], sizeof(q[1]), tmp);
+    shq(q[2], sizeof(q[2]), lkh_dir());
+    shq(q[3], sizeof(q[3]), log);
+    strf(cmd, sizeof(cmd),
+         "LC_ALL=C %s -std=gnu11 -O2 -g -fPIC -shared -Wall -Wextra -Werror %s "
+         "-I%s/shim -I%s %s -o %s >%s 2>&1",
+         QINVAL_LKH_CC, QINVAL_LKH_CFLAGS, q[2], q[2], q[0], q[1], q[3]);
+    if (system(cmd) != 0) {
+        char first[400];
+        unlink(tmp);
+        first_error(log, first, sizeof(first));
+        if (!with_k)
+            return fail(err, errlen, 2,
+                        "kernel tree %s: the harness does not compile against it: %s (log: %s)",
+                        ksrc, first, log);
+        fail(err, errlen, NO_KCALLERS, "the callers do not compile: %s (log: %s)", first, log);
+        FILE *f = fopen(failed, "w");
+        if (f) {
+            fputs(err, f);
+            fclose(f);
+        }
+        return NO_KCALLERS;
+    }
+    if (rename(tmp, so))
+        return fail(err, errlen, 3, "cannot create %s: %s", so, strerror(errno));
+    return 0;
+}
 
+/* dlopen the object and take its entry points. */
+static int load(const char *so, char *err, size_t errlen)
+{
+    void *h = dlopen(so, RTLD_NOW | RTLD_LOCAL);
+    if (!h)
+        return fail(err, errlen, 3, "cannot load %s: %s", so, dlerror());
+    lkh_entry_fn entry = (lkh_entry_fn)dlsym(h, LKH_ENTRY_SYMBOL);
+    struct lkh_driver d = {0};
+    if (!entry || entry(&host, &d) || d.abi != LKH_ABI_VERSION || !d.init || !d.submit)
+        return fail(err, errlen, 3, "%s: not a kernel harness of this qinval (ABI %d)", so,
+                    LKH_ABI_VERSION);
+    kdrv = d;
+    return 0;
+}
+
+int kernel_drv_prepare(const char *ksrc, char *err, size_t errlen)
+{
+    char tree[PATH_LEN], so[PATH_LEN];
+    struct stat st;
+    int rc;
+
+    if (!ksrc)
+        ksrc = kernel_drv_env_ksrc();
     if (!ksrc)
         return fail(err, errlen, 2,
                     "--driver kernel needs a Linux source tree: --set ksrc=PATH (a directory "
@@ -556,58 +736,17 @@ int kernel_drv_prepare(char *err, size_t errlen)
     } else if ((rc = tarball_tree(ksrc, &st, tree, sizeof(tree), err, errlen))) {
         return rc;
     }
-    strf(gen, sizeof(gen), "%s/gen-%ld.c", cache_dir(), (long)getpid());
-    if ((rc = generate(tree, gen, &hash, err, errlen))) {
-        unlink(gen);
-        return rc;
+    kcallers_why[0] = '\0';
+    rc = build(ksrc, tree, true, so, sizeof(so), err, errlen);
+    if (rc == NO_KCALLERS) {
+        strf(kcallers_why, sizeof(kcallers_why), "%s", err);
+        rc = build(ksrc, tree, false, so, sizeof(so), err, errlen);
     }
+    if (rc || (rc = load(so, err, errlen)))
+        return rc;
     char id[sizeof(tree_id)];
     if (hash_tree(tree, id, sizeof(id)))
-        return fail(err, errlen, 2, "kernel tree %s: cannot read it again: %s", ksrc,
-                    strerror(errno));
-    strf(so, sizeof(so), "%s/kernel-%016" PRIx64 ".so", cache_dir(), hash);
-    if (stat(so, &st)) {
-        char src[PATH_LEN];
-        strf(src, sizeof(src), "%s/kernel-%016" PRIx64 ".c", cache_dir(), hash);
-        strf(tmp, sizeof(tmp), "%s.tmp-%ld", so, (long)getpid());
-        strf(log, sizeof(log), "%s/kernel-%016" PRIx64 ".log", cache_dir(), hash);
-        if (rename(gen, src))
-            return fail(err, errlen, 3, "cannot write %s: %s", src, strerror(errno));
-        shq(q[0], sizeof(q[0]), src);
-        shq(q[1], sizeof(q[1]), tmp);
-        shq(q[2], sizeof(q[2]), lkh_dir());
-        shq(q[3], sizeof(q[3]), log);
-        strf(cmd, sizeof(cmd),
-             "LC_ALL=C %s -std=gnu11 -O2 -g -fPIC -shared -Wall -Wextra -Werror %s "
-             "-I%s/shim -I%s %s -o %s >%s 2>&1",
-             QINVAL_LKH_CC, QINVAL_LKH_CFLAGS, q[2], q[2], q[0], q[1], q[3]);
-        if (system(cmd) != 0) {
-            char first[400];
-            unlink(tmp);
-            first_error(log, first, sizeof(first));
-            return fail(err, errlen, 2,
-                        "kernel tree %s: the harness does not compile against it: %s (log: %s)",
-                        ksrc, first, log);
-        }
-        if (rename(tmp, so))
-            return fail(err, errlen, 3, "cannot create %s: %s", so, strerror(errno));
-    } else {
-        unlink(gen);
-    }
-    void *h = dlopen(so, RTLD_NOW | RTLD_LOCAL);
-    if (!h)
-        return fail(err, errlen, 3, "cannot load %s: %s", so, dlerror());
-    lkh_entry_fn entry = (lkh_entry_fn)dlsym(h, LKH_ENTRY_SYMBOL);
-    struct lkh_driver d = {0};
-    if (!entry || entry(&host, &d) || d.abi != LKH_ABI_VERSION || !d.init || !d.submit)
-        return fail(err, errlen, 3, "%s: not a kernel harness of this qinval (ABI %d)", so,
-                    LKH_ABI_VERSION);
-    kdrv = d;
-    if (via_callers && !kdrv.submit_callers)
-        return fail(err, errlen, 2,
-                    "kernel tree %s: kcall=callers needs qi_flush_iotlb and qi_flush_dev_iotlb in "
-                    "its dmar.c",
-                    ksrc);
+        return fail(err, errlen, 2, "kernel tree %s: cannot read %s", ksrc, tree_files[0]);
     strf(loaded_from, sizeof(loaded_from), "%s", ksrc);
     strf(so_loaded, sizeof(so_loaded), "%s", so);
     memcpy(tree_id, id, sizeof(tree_id));
@@ -626,31 +765,95 @@ const char *kernel_drv_tree_id(void)
 
 /* ---- the driver ---- */
 
+/* How the workload reaches the kernel, and the tree, from the driver's settings. */
+struct ksettings {
+    enum kcall kcall;
+    const char *ksrc; /* NULL: QINVAL_KSRC */
+};
+
+static int parse_settings(const char *const *sets, unsigned n, struct ksettings *k, char *err,
+                          size_t errlen)
+{
+    k->kcall = KCALL_KERNEL;
+    k->ksrc = NULL;
+    for (unsigned i = 0; i < n; i++) {
+        if (!strncmp(sets[i], "ksrc=", 5)) {
+            k->ksrc = *(sets[i] + 5) ? sets[i] + 5 : NULL;
+        } else if (!strcmp(sets[i], "kcall=kernel")) {
+            k->kcall = KCALL_KERNEL;
+        } else if (!strcmp(sets[i], "kcall=submit")) {
+            k->kcall = KCALL_SUBMIT;
+        } else if (!strcmp(sets[i], "kcall=callers")) {
+            k->kcall = KCALL_CALLERS;
+        } else {
+            return fail(err, errlen, 2,
+                        "--set %s: expected kcall=kernel, kcall=submit or "
+                        "kcall=callers, or ksrc=PATH",
+                        sets[i]);
+        }
+    }
+    return 0;
+}
+
+/* Build and load the tree the settings name (or QINVAL_KSRC's), and check that it has what the
+ * kcall mode asked for needs. */
+static int kernel_configure(const char *const *sets, unsigned n, char *err, size_t errlen)
+{
+    struct ksettings k;
+    int rc = parse_settings(sets, n, &k, err, errlen);
+    if (rc || (rc = kernel_drv_prepare(k.ksrc, err, errlen)))
+        return rc;
+    if (k.kcall == KCALL_CALLERS && !kdrv.submit_callers)
+        return fail(err, errlen, 2,
+                    "kernel tree %s: kcall=callers needs qi_flush_iotlb and qi_flush_dev_iotlb in "
+                    "its dmar.c",
+                    loaded_from);
+    if (k.kcall == KCALL_KERNEL && !kdrv.flush_range)
+        return fail(err, errlen, 2,
+                    "kernel tree %s: kcall=kernel (the default) cannot run the tree's own callers: "
+                    "%s; kcall=submit and kcall=callers still work",
+                    loaded_from, kcallers_why[0] ? kcallers_why : "not built");
+    return 0;
+}
+
+const char *kernel_drv_kcallers_why(void)
+{
+    return kcallers_why;
+}
+
+/* One world's kernel driver: the harness's state and how jobs reach it. */
+struct kstate {
+    void *k;
+    enum kcall kcall;
+};
+
 static void *kernel_init(qi_platform *p, const struct drv_params *params)
 {
     char err[256];
-    void *d;
+    struct ksettings ks;
     if (!kernel_drv_ready()) {
         qi_plat_log(p, QI_LOG_ERR, "kernel: harness not built (kernel_drv_prepare)", 0, 0);
         return NULL;
     }
-    d = kdrv.init(p, params->queue_len, params->dw256, err, sizeof(err));
-    if (!d)
+    if (parse_settings(params->settings, params->nsettings, &ks, err, sizeof(err)) ||
+        (ks.ksrc && strcmp(ks.ksrc, loaded_from))) {
+        sim_note(p, ks.ksrc ? "kernel: the world names another tree than the one loaded" : err, 0,
+                 0);
+        return NULL;
+    }
+    struct kstate *st = sim_dma_alloc(p, sizeof(*st));
+    st->kcall = ks.kcall;
+    st->k = kdrv.init(p, params->queue_len, params->dw256, err, sizeof(err));
+    if (!st->k) {
         sim_note(p, err, 0, 0);
-    return d;
+        return NULL;
+    }
+    return st;
 }
 
-static int kernel_submit(void *drv, qi_platform *p, const vtd_desc *descs, unsigned n,
-                         const struct drv_submit_opts *opts)
+/* A result of the kernel's as the checker knows them (anything else: EIO). */
+static int known_result(int rc)
 {
-    uint64_t qw[64][4];
-    (void)opts; /* the kernel has no deadline */
-    if (n > 64)
-        return DRV_EINVAL;
-    for (unsigned i = 0; i < n; i++)
-        memcpy(qw[i], descs[i].qw, sizeof(qw[i]));
-    int rc = via_callers ? kdrv.submit_callers(drv, p, (const uint64_t(*)[4])qw, n)
-                         : kdrv.submit(drv, p, (const uint64_t(*)[4])qw, n);
     switch (rc) {
     case 0:
     case DRV_EINVAL:
@@ -664,21 +867,67 @@ static int kernel_submit(void *drv, qi_platform *p, const vtd_desc *descs, unsig
     }
 }
 
+static int kernel_submit(void *drv, qi_platform *p, const vtd_desc *descs, unsigned n,
+                         const struct drv_submit_opts *opts)
+{
+    struct kstate *st = drv;
+    uint64_t qw[64][4];
+    (void)opts; /* the kernel has no deadline */
+    if (n > 64)
+        return DRV_EINVAL;
+    for (unsigned i = 0; i < n; i++)
+        memcpy(qw[i], descs[i].qw, sizeof(qw[i]));
+    /* A descriptor batch is below any job: with kcall=kernel it goes to qi_submit_sync() whole,
+     * as the kernel's batched flushes hand theirs. */
+    int rc = st->kcall == KCALL_CALLERS ? kdrv.submit_callers(st->k, p, (const uint64_t(*)[4])qw, n)
+                                        : kdrv.submit(st->k, p, (const uint64_t(*)[4])qw, n);
+    return known_result(rc);
+}
+
+/* A job: with kcall=kernel through the tree's own caller for it (the result is what that
+ * caller returns: 0 for the kernel's void flushes); otherwise the careful caller's batch. */
+static int kernel_op(void *drv, qi_platform *p, const struct drv_op *op,
+                     const struct drv_submit_opts *opts)
+{
+    struct kstate *st = drv;
+    if (st->kcall != KCALL_KERNEL)
+        return kernel_submit(drv, p, op->descs, op->n, opts);
+    struct lkh_domain dom = {.did = op->dom->did, .ndevs = op->dom->ndevs};
+    for (unsigned i = 0; i < op->dom->ndevs && i < LKH_MAX_DEVS; i++) {
+        dom.dev[i].sid = op->dom->sid[i];
+        dom.dev[i].ats = op->dom->ats[i];
+    }
+    switch (op->kind) {
+    case DRV_OP_UNMAP:
+        return known_result(kdrv.flush_range(st->k, p, &dom, op->start, op->end));
+    case DRV_OP_DETACH:
+        return known_result(kdrv.detach(st->k, p, &dom, op->sid));
+    case DRV_OP_CONTEXT:
+        return known_result(kdrv.context_flush(st->k, p, &dom, op->sid));
+    }
+    return DRV_EINVAL;
+}
+
 static unsigned kernel_free_slots(void *drv)
 {
-    return kdrv.free_slots(drv);
+    return kdrv.free_slots(((struct kstate *)drv)->k);
 }
 
 static unsigned kernel_capacity(void *drv)
 {
-    return kdrv.capacity(drv);
+    return kdrv.capacity(((struct kstate *)drv)->k);
 }
+
+static const char *const kernel_keys[] = {"ksrc", "kcall", NULL};
 
 const sim_driver_ops kernel_ops = {
     .name = "kernel",
-    .summary = "a Linux tree's own qi_submit_sync & co, built in user space (--set ksrc=PATH)",
+    .summary = "a Linux tree's own QI code and its callers, built in user space (--set ksrc=PATH)",
     .init = kernel_init,
     .submit = kernel_submit,
+    .op = kernel_op,
     .free_slots = kernel_free_slots,
     .capacity = kernel_capacity,
+    .setting_keys = kernel_keys,
+    .configure = kernel_configure,
 };

@@ -36,7 +36,7 @@ expect_err "ksrc with another driver" "ksrc is only for --driver kernel" \
     "$Q" check --driver legacy-odd --scenario smoke --set ksrc=/usr/src
 expect_err "kcall with another driver" "kcall is only for --driver kernel" \
     "$Q" check --driver legacy-odd --scenario smoke --set kcall=callers
-expect_err "bad kcall" "expected kcall=submit or kcall=callers" \
+expect_err "bad kcall" "expected kcall=kernel, kcall=submit or kcall=callers" \
     "$Q" check --driver kernel --scenario smoke --set kcall=sometimes --set ksrc=/usr/src
 expect_err "missing path" "kernel tree /nonexistent/linux: No such file" \
     "$Q" check --driver kernel --scenario smoke --set ksrc=/nonexistent/linux
@@ -59,18 +59,22 @@ expect_err "compile error" "does not compile against it: .*NOT_DECLARED_ANYWHERE
 
 # The synthetic tree that builds: its submit claims success for work never queued.
 ok=$(mktree fine)
-"$Q" check --driver kernel --scenario smoke --set "ksrc=$ok" >out.txt 2>err.txt
+"$Q" check --driver kernel --scenario smoke --set kcall=submit --set "ksrc=$ok" >out.txt 2>err.txt
 rc=$?
 if [ $rc != 1 ] || ! grep -q '^FAIL lost_invalidation  kernel / smoke' out.txt; then
     echo "FAIL synthetic tree: exit $rc, $(head -1 out.txt) $(cat err.txt)"
     fail=1
 fi
+# The synthetic tree has no callers of its own (no pasid.c, iommu.c): kcall=kernel, the default,
+# says what stopped them, and the lower modes (above, kcall=submit) still run.
+expect_err "kcall=kernel without the callers" "kcall=kernel \(the default\) cannot run the tree's own callers: no readable drivers/iommu/intel/pasid.h in the tree; kcall=submit and kcall=callers still work" \
+    "$Q" check --driver kernel --scenario smoke --set "ksrc=$ok"
 # The synthetic tree has no qi_flush_iotlb / qi_flush_dev_iotlb to go through.
 expect_err "kcall=callers without callers" "kcall=callers needs qi_flush_iotlb and qi_flush_dev_iotlb" \
     "$Q" check --driver kernel --scenario smoke --set "ksrc=$ok" --set kcall=callers
 # QINVAL_KSRC works as well as --set, and a second run uses the cached object.
 ls "$work"/cache/kernel-*.so >before.txt 2>/dev/null
-QINVAL_KSRC=$ok "$Q" check --driver kernel --scenario smoke >out.txt 2>err.txt
+QINVAL_KSRC=$ok "$Q" check --driver kernel --scenario smoke --set kcall=submit >out.txt 2>err.txt
 rc=$?
 ls "$work"/cache/kernel-*.so >after.txt 2>/dev/null
 if [ $rc != 1 ] || ! grep -q '^FAIL lost_invalidation' out.txt || ! cmp -s before.txt after.txt; then
@@ -79,7 +83,7 @@ if [ $rc != 1 ] || ! grep -q '^FAIL lost_invalidation' out.txt || ! cmp -s befor
 fi
 # Editing the tree rebuilds (the cache is keyed by what goes into the object).
 sed -i 's/claims success/still claims success/' "$ok/drivers/iommu/intel/dmar.c"
-"$Q" check --driver kernel --scenario smoke --set "ksrc=$ok" >out.txt 2>err.txt
+"$Q" check --driver kernel --scenario smoke --set kcall=submit --set "ksrc=$ok" >out.txt 2>err.txt
 if [ "$(ls "$work"/cache/kernel-*.so | wc -l)" != $(($(wc -l <before.txt) + 1)) ]; then
     echo "FAIL an edited tree did not give a new object"
     fail=1

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # patch.sh — a user's patch changes the verdicts. For each kernel tree available (skipped
-# without one): copy the tree's dmar.c and iommu.h into a directory tree, apply a small patch
+# without one): copy the tree's drivers/iommu/intel into a directory tree, apply a small patch
 # written here that brings back the behaviour seed 001 describes (the ITE walk forces the low
 # bit of its start index to 1 and steps back two slots, assuming wait descriptors sit at odd
 # slots), and check the kernel driver on ite-even-batch: the tree as shipped passes; the
@@ -67,8 +67,7 @@ for t in "${KTREES[@]}"; do
         fail=1
         continue
     }
-    cp "$src/drivers/iommu/intel/dmar.c" "$src/drivers/iommu/intel/iommu.h" \
-        "$tree/drivers/iommu/intel/"
+    cp "$src"/drivers/iommu/intel/*.[ch] "$tree/drivers/iommu/intel/"
     if command -v patch >/dev/null; then
         (cd "$tree" && patch -p1 <"$work/odd-slots.patch") >patch.log 2>&1
     else

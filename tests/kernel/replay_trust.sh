@@ -21,7 +21,7 @@ bad() {
 }
 
 ok=$(mktree fine)
-"$Q" check --driver kernel --scenario smoke --set "ksrc=$ok" --save ce.json >out.txt 2>err.txt
+"$Q" check --driver kernel --scenario smoke --set "ksrc=$ok" --set kcall=submit --save ce.json >out.txt 2>err.txt
 [ $? = 1 ] && grep -q '^FAIL lost_invalidation' out.txt || bad "setup: $(head -1 out.txt) $(cat err.txt)"
 grep -q '"ktree": "[0-9a-f]\{16\}"' ce.json || bad "the counterexample records no tree identity"
 

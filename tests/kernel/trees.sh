@@ -24,7 +24,7 @@ tree_dir() {
     fi
     local real d
     real=$(realpath "$1")
-    for d in "$2"/src-*/; do
+    for d in $(ls -td "$2"/src-*/ 2>/dev/null); do
         if [ "$(cat "$d/SOURCE" 2>/dev/null)" = "$real" ]; then
             echo "$d"
             return 0

@@ -97,6 +97,18 @@ struct q_inval {
 
 struct device {
     int is_pci;
+    void *iommu_priv; /* dev_iommu_priv_get(): the device's device_domain_info */
+};
+
+struct context_entry {
+    u64 lo, hi;
+};
+
+struct intel_iommu;
+struct iommu_flush {
+    void (*flush_context)(struct intel_iommu *iommu, u16 did, u16 sid, u8 fm, u64 type);
+    void (*flush_iotlb)(struct intel_iommu *iommu, u16 did, u64 addr, unsigned int size_order,
+                        u64 type);
 };
 
 struct pci_dev {
@@ -105,15 +117,23 @@ struct pci_dev {
     int ep; /* endpoint index in the model */
 };
 
+struct iommu_device {
+    struct device *dev;
+};
+
 struct intel_iommu {
     void __iomem *reg; /* the fake register base: only offsets from it are used */
     u64 cap, ecap;
     u32 gcmd;
     raw_spinlock_t register_lock;
+    raw_spinlock_t lock; /* context entries, PASID tables (spin_lock) */
+    struct iommu_flush flush;
     struct q_inval *qi;
     int node;
     int seq_id;
+    int agaw;
     const char *name;
+    struct iommu_device iommu;
 };
 
 /* ---- host state (one translation unit) ---- */
@@ -204,15 +224,23 @@ static inline u32 lkh_load32(const volatile void *addr)
     return LKH_CALL(lkh_host->load32(lkh_cur, (const volatile uint32_t *)addr));
 }
 
-/* A load other CPUs and the IOMMU race with: the platform's shared load, a scheduling point.
- * The extracted code uses it on 32-bit status words only; anything else fails to compile
- * (rather than being modelled wrongly). */
+/* A load other CPUs and the IOMMU race with: the platform's shared load, a scheduling point,
+ * for the 32-bit status words the IOMMU writes. A 64-bit READ_ONCE (the callers' PASID entries,
+ * which only kernel code touches in the harness: the model keeps its own translation
+ * structures) is a plain load, atomic with respect to the other simulated CPUs because they
+ * switch only at host calls. Any other size fails to compile rather than being modelled
+ * wrongly. */
 #define READ_ONCE(x)                                                                               \
     ({                                                                                             \
         __typeof__(x) lkh_v_;                                                                      \
-        _Static_assert(sizeof(x) == 4, "READ_ONCE: only 32-bit objects are modelled");             \
-        u32 lkh_w_ = lkh_load32(&(x));                                                             \
-        memcpy(&lkh_v_, &lkh_w_, sizeof(lkh_v_));                                                  \
+        _Static_assert(sizeof(x) == 4 || sizeof(x) == 8,                                           \
+                       "READ_ONCE: only 32-bit (shared) and 64-bit (kernel-only) objects");        \
+        if (sizeof(x) == 4) {                                                                      \
+            u32 lkh_w_ = lkh_load32(&(x));                                                         \
+            memcpy(&lkh_v_, &lkh_w_, sizeof(lkh_v_));                                              \
+        } else {                                                                                   \
+            lkh_v_ = *(const volatile __typeof__(x) *)&(x);                                        \
+        }                                                                                          \
         lkh_v_;                                                                                    \
     })
 #define WRITE_ONCE(x, v)                                                                           \
@@ -383,5 +411,8 @@ static inline bool pci_dev_is_disconnected(const struct pci_dev *pdev)
     (void)pdev;
     return false;
 }
+
+/* What the callers of the queued-invalidation functions use (kcall=kernel). */
+#include "lkh_shim_domain.h"
 
 #endif /* QINVAL_LKH_SHIM_H */
