@@ -501,6 +501,25 @@ static struct lkh_def *find_def(const struct lkh_set *s, const char *name, size_
     return NULL;
 }
 
+/* A definition of function d's name in another file of the set than d's, or NULL. Two
+ * definitions in one file are the #ifdef branches of one function (the first is taken); in two
+ * files they are two functions, and which one the kernel links cannot be told from here. */
+static const struct lkh_def *other_func_def(const struct lkh_set *s, const struct lkh_def *d)
+{
+    for (size_t i = 0; d->kind == LKH_FUNC && i < s->ndefs; i++)
+        if (s->defs[i].kind == LKH_FUNC && s->defs[i].src != d->src &&
+            !strcmp(s->defs[i].name, d->name))
+            return &s->defs[i];
+    return NULL;
+}
+
+static int twice(const struct lkh_set *s, const struct lkh_def *a, const struct lkh_def *b,
+                 char *err, size_t errlen)
+{
+    return fail(err, errlen, "function '%s' is defined twice: %s:%u and %s:%u", a->name,
+                s->srcs[a->src].path, a->line, s->srcs[b->src].path, b->line);
+}
+
 const struct lkh_def *lkh_find(const struct lkh_set *s, const char *name)
 {
     return find_def(s, name, strlen(name));
@@ -608,6 +627,9 @@ static int scan_def(struct closure *c, const struct lkh_def *d)
         if (find_def(c->shim, t + w.at, w.len))
             continue;
         struct lkh_def *def = find_def(c->tree, t + w.at, w.len);
+        const struct lkh_def *dup = def ? other_func_def(c->tree, def) : NULL;
+        if (dup)
+            return twice(c->tree, def, dup, c->err, c->errlen);
         if (def) {
             if (push(c, def))
                 return -1;
@@ -694,9 +716,12 @@ int lkh_extract(struct lkh_set *tree, const struct lkh_set *shim, const char *co
         tree->defs[i].used = 0;
     for (size_t r = 0; r < nroots && !rc; r++) {
         struct lkh_def *d = find_def(tree, roots[r], strlen(roots[r]));
+        const struct lkh_def *dup = d ? other_func_def(tree, d) : NULL;
         if (!d || d->kind != LKH_FUNC)
             rc = fail(err, errlen, "function '%s' not found in %s", roots[r],
                       tree->nsrcs ? tree->srcs[tree->nsrcs - 1].path : "(no sources)");
+        else if (dup)
+            rc = twice(tree, d, dup, err, errlen);
         else
             rc = push(&c, d);
     }
