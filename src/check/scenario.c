@@ -1291,6 +1291,14 @@ out:
     return rc;
 }
 
+bool sc_runs_nothing(const scenario *s)
+{
+    for (unsigned i = 0; i < s->cpus; i++)
+        if (s->cpu[i].repeat && s->cpu[i].nops)
+            return false;
+    return true;
+}
+
 int sc_load_named(const char *dir, const char *name, const char *const *sets, unsigned nsets,
                   scenario *out, char *err, size_t errlen)
 {

@@ -164,6 +164,10 @@ int sc_load(const char *path, const char *const *sets, unsigned nsets, scenario 
 /* Find scenarios/NAME.scn in `dir` and load it (same contract). */
 int sc_load_named(const char *dir, const char *name, const char *const *sets, unsigned nsets,
                   scenario *out, char *err, size_t errlen);
+/* No CPU runs any operation (no op line, or repeat = 0): checking it would say nothing of a
+ * driver. The loader accepts such a scenario (the benchmarks time an empty execution); the
+ * command line refuses it. */
+bool sc_runs_nothing(const scenario *s);
 /* The value of a parameter, or NULL. */
 const char *sc_param(const scenario *s, const char *key);
 /* Is `dir` a directory that can be read, that is a scenario catalog (even an empty one)? */

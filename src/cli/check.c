@@ -28,6 +28,7 @@ struct check_args {
     const char *sets[MAX_SETS];
     unsigned nsets;
     bool progress; /* draw the progress line on stderr */
+    bool depth_given, bound_given;
     chk_options opt;
 };
 
@@ -78,7 +79,12 @@ static int parse_shard(const char *v, chk_options *o)
 {
     unsigned i, n;
     char tail;
-    if (!v || sscanf(v, "%u/%u%c", &i, &n, &tail) != 2 || n == 0 || i >= n)
+    /* digits only: sscanf's %u would take "-1" as 4294967295 */
+    size_t d1 = v ? strspn(v, "0123456789") : 0;
+    bool shape = d1 && d1 <= 9 && v[d1] == '/' &&
+                 strspn(v + d1 + 1, "0123456789") == strlen(v + d1 + 1) &&
+                 strlen(v + d1 + 1) >= 1 && strlen(v + d1 + 1) <= 9;
+    if (!shape || sscanf(v, "%u/%u%c", &i, &n, &tail) != 2 || n == 0 || i >= n)
         return bad("--shard needs I/N with 0 <= I < N (got '%s')", v ? v : "");
     o->shard_i = i;
     o->shard_n = n;
@@ -132,10 +138,12 @@ static int parse_args(int argc, char **argv, struct check_args *a)
             if (parse_range(f, v, 1, 8, &x))
                 return -1;
             a->opt.pct_depth = (unsigned)x;
+            a->depth_given = true;
         } else if (!strcmp(f, "--bound")) {
             if (parse_range(f, v, 0, 16, &x))
                 return -1;
             a->opt.dfs_bound = (unsigned)x;
+            a->bound_given = true;
         } else if (!strcmp(f, "--shard")) {
             if (parse_shard(v, &a->opt))
                 return -1;
@@ -154,6 +162,10 @@ static int parse_args(int argc, char **argv, struct check_args *a)
         else
             return bad("unknown option '%s' (see qinval --help)", f);
     }
+    if (a->depth_given && a->opt.strategy != CHK_STRAT_PCT)
+        return bad("%s", "--depth is a setting of --strategy pct (it would be ignored)");
+    if (a->bound_given && a->opt.strategy != CHK_STRAT_DFS)
+        return bad("%s", "--bound is a setting of --strategy dfs (it would be ignored)");
     if (!a->driver)
         return bad("%s", "--driver is required (qinval list drivers)");
     if (!a->scenario)
@@ -279,6 +291,13 @@ int cli_load_request(const struct cli_request *rq, scenario *sc, const sim_drive
             : sc_load_named(cli_scenario_dir(), rq->scenario, rest, nrest, sc, err, sizeof(err));
     if (!rc && lrc) {
         fprintf(stderr, "qinval: %s\n", err);
+        rc = CLI_EXIT_USAGE;
+    }
+    if (!rc && sc_runs_nothing(sc)) {
+        fprintf(stderr,
+                "qinval: %s: no CPU runs any operation (no [cpu N] or [cpu *] section with an op "
+                "line and repeat >= 1 among its %u CPUs): it would check nothing\n",
+                rq->scenario, sc->cpus);
         rc = CLI_EXIT_USAGE;
     }
     if (!rc) {

@@ -145,9 +145,16 @@ int cli_replay(int argc, char **argv)
         struct ce_file f = l.f;
         f.verdict = chk_verdict_name(rep.verdict);
         if (rep.verdict == CHK_PASS) {
+            bool expected = strcmp(l.f.verdict, "pass") != 0;
             printf("PASS %s / %s  (replay of %s): no violation%s\n", f.driver, f.scenario, file,
-                   strcmp(l.f.verdict, "pass") ? " — the file expected one" : "");
-            rc = CLI_EXIT_OK;
+                   expected ? " — the file expected one" : "");
+            /* A counterexample that does not reproduce is not what the file says it is (another
+             * scenario file, version or tree, or an edited file): never a quiet success. */
+            if (expected)
+                fprintf(stderr,
+                        "qinval replay: %s records %s, which this replay does not reproduce\n",
+                        file, l.f.verdict);
+            rc = expected ? CLI_EXIT_USAGE : CLI_EXIT_OK;
         } else {
             cli_print_counterexample(&f, sc, drv, &rep, stdout);
             rc = rep.verdict == CHK_INTERNAL ? CLI_EXIT_INTERNAL : CLI_EXIT_VIOLATION;

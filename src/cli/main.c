@@ -69,6 +69,13 @@ int main(int argc, char **argv)
         printf("qinval %s\n", QINVAL_VERSION);
         return CLI_EXIT_OK;
     }
+    /* `qinval COMMAND --help` (anywhere among its words) is a request for help, not a value. */
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return CLI_EXIT_OK;
+        }
+    }
     if (!strcmp(cmd, "demo"))
         return cli_demo(argc - 2, argv + 2);
     if (!strcmp(cmd, "check"))

@@ -59,6 +59,37 @@ for bad in "--executions -1" "--executions 0" "--executions 1e3" "--depth -1" "-
     check "check $bad" 2 "$Q" check --driver step1-nowait --scenario smoke $bad
     one_line_err "check $bad" "${bad%% *} "
 done
+# Nonsense that was accepted in silence: a shard number that wrapped (1/-1 was 1/4294967295),
+# --depth or --bound with a strategy that ignores them.
+for bad in "1/-1" "-1/4" "1/4x" "/4" "1/" "1/99999999999"; do
+    check "check --shard $bad" 2 "$Q" check --driver step1-nowait --scenario smoke --shard "$bad"
+    one_line_err "check --shard $bad" "--shard needs I/N with 0 <= I < N (got '$bad')"
+done
+check "check --depth with random" 2 "$Q" check --driver step1-nowait --scenario smoke --depth 3
+one_line_err "check --depth with random" "--depth is a setting of --strategy pct"
+check "check --bound with pct" 2 "$Q" check --driver step1-nowait --scenario smoke --strategy pct --bound 3
+one_line_err "check --bound with pct" "--bound is a setting of --strategy dfs"
+# COMMAND --help is help (check --help said "--help needs a value").
+for cmd in check merge replay list matrix demo; do
+    check "$cmd --help" 0 "$Q" $cmd --help
+    grep -q '^usage: qinval' "$T/out" || { echo "FAIL $cmd --help: $(head -c 200 "$T/out" "$T/err")"; fail=1; }
+done
+# A scenario in which no CPU does anything is refused (it passed, checking nothing).
+printf 'name = idle\n[params]\ncpus = 2\n' >"$T/idle.scn"
+printf 'name = idle0\n[cpu *]\nrepeat = 0\nop = flush iotlb\n' >"$T/idle0.scn"
+for f in idle idle0; do
+    check "empty scenario $f" 2 "$Q" check --driver qinval --scenario "$T/$f.scn"
+    one_line_err "empty scenario $f" "$T/$f.scn: no CPU runs any operation"
+done
+# A replay whose recorded violation does not reproduce exits 2, never 0 (it did exit 0).
+"$Q" check --driver legacy-odd --scenario ite-even-batch --save "$T/ce.json" >/dev/null 2>&1
+python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); c["sets"]=c["sets"]+["batch=3"]; json.dump(c,open(sys.argv[2],"w"))' \
+    "$T/ce.json" "$T/ce-odd.json"
+check "replay not reproduced" 2 "$Q" replay "$T/ce-odd.json"
+grep -q '^PASS legacy-odd / ite-even-batch .*the file expected one' "$T/out" ||
+    { echo "FAIL replay not reproduced: stdout $(cat "$T/out")"; fail=1; }
+grep -q 'records hard_lockup, which this replay does not reproduce' "$T/err" ||
+    { echo "FAIL replay not reproduced: stderr $(cat "$T/err")"; fail=1; }
 # A scenario file of one's own: --scenario with a path. A missing or malformed file is a usage
 # error naming the file (and the line); a good one runs, and its counterexample replays from
 # another directory.
