@@ -179,11 +179,13 @@ struct log_scan {
     const vtd_desc *rejected; /* for an IQE finding: what the hardware rejected, or NULL */
 };
 
-/* The hardware's executions, in log order: where each EXEC_DONE (not timed out) is and what
- * it executed (c.d; NULL if the model does not know). Built once per judgement; its capacity
- * is kept for the next execution. */
+/* The hardware's executions, in log order: where each EXEC_DONE is, what it executed (c.d;
+ * NULL if the model does not know), and whether it timed out (a device-TLB invalidation the
+ * endpoint never answered: sent, but not executed). Built once per judgement; its capacity is
+ * kept for the next execution. */
 struct exec_done {
     size_t pos;
+    bool timedout;
     struct cov_desc c;
 };
 
@@ -229,16 +231,15 @@ static void scan_log(const struct chk_exec *x, struct log_scan *ls)
             continue;
         switch (e->kind) {
         case HW_EV_EXEC_DONE:
-            if (e->flags & HW_EVF_TIMEDOUT)
-                break;
             GROW(done_v, k, done_cap, 64);
             done_v[k].pos = i;
+            done_v[k].timedout = e->flags & HW_EVF_TIMEDOUT;
             done_v[k].c.d = hw_fetched(x->hw, (uint32_t)e->b);
             done_v[k++].c.decoded = false;
             break;
         case HW_EV_DMA:
-            if (ls->dma == n && e->c2 == HW_DMA_OK && e->ep >= 0 &&
-                e->c != chk_domain_owner((unsigned)e->ep))
+            if (ls->dma == n && e->c2 == HW_DMA_OK && e->ep >= 0 && e->ep < SC_MAX_EPS &&
+                e->c != x->ep_owner[e->ep])
                 ls->dma = i;
             break;
         case HW_EV_SW_VIOLATION:
@@ -251,6 +252,23 @@ static void scan_log(const struct chk_exec *x, struct log_scan *ls)
         }
     }
     ls->ndone = k;
+}
+
+/* A job the driver ran through its own callers (sim_driver_ops.op), rather than a submit by
+ * the checker (a workload's batch, or a job's careful batch to a driver without `op`). */
+static bool own_job(const struct chk_exec *x, const struct chk_submit *s)
+{
+    return s->job && x->drv->op;
+}
+
+/* What the call was, for messages. */
+static const char *call_name(const struct chk_exec *x, const struct chk_submit *s)
+{
+    static const char *const jobs[] = {[DRV_OP_UNMAP] = "unmap job",
+                                       [DRV_OP_DETACH] = "detach job",
+                                       [DRV_OP_CONTEXT] = "context job"};
+    return own_job(x, s) && s->job_kind < sizeof(jobs) / sizeof(jobs[0]) ? jobs[s->job_kind]
+                                                                         : "submit";
 }
 
 /* The first entry of done_v[0, ndone) at or after log position pos. */
@@ -267,13 +285,15 @@ static size_t first_done_at(size_t pos, size_t ndone)
     return lo;
 }
 
-/* Was `want` executed by the hardware between the submit's call and its return? `lo` is
- * first_done_at(s->hw0): the first execution at or after the call. */
-static bool executed(const struct chk_submit *s, const vtd_desc *want, size_t lo, size_t ndone)
+/* Was `want` executed by the hardware between the submit's call and its return (or, with
+ * `sent`, at least sent: executed or timed out)? `lo` is first_done_at(s->hw0): the first
+ * execution at or after the call. */
+static bool executed(const struct chk_submit *s, const vtd_desc *want, bool sent, size_t lo,
+                     size_t ndone)
 {
     struct cov_desc w = {.d = want};
     for (size_t k = lo; k < ndone && done_v[k].pos < s->hw1; k++)
-        if (done_v[k].c.d && covers(&done_v[k].c, &w))
+        if (done_v[k].c.d && (!done_v[k].timedout || sent) && covers(&done_v[k].c, &w))
             return true;
     return false;
 }
@@ -285,18 +305,30 @@ static void judge_lost(const struct chk_exec *x, const struct log_scan *ls, stru
         const struct chk_submit *s = &x->subs[k];
         if (!s->done || s->rc != DRV_OK)
             continue;
+        /* A job run by the driver's own callers returns what they return, 0 from a void
+         * function whatever happened: no claim that the endpoint answered. What it must do is
+         * send each invalidation the job requires; an unanswered one is then judged by what
+         * follows from it (stale_dma, once the OS reuses the pages). */
+        bool own = own_job(x, s);
         size_t lo = first_done_at(s->hw0, ls->ndone);
         for (unsigned i = 0; i < s->n; i++) {
-            if (executed(s, &s->d[i], lo, ls->ndone))
+            if (executed(s, &s->d[i], own, lo, ls->ndone))
                 continue;
             vtd_desc_format(&s->d[i], text, sizeof(text));
-            fire(j, CHK_LOST_INVALIDATION,
-                 "cpu%u's submit (%.9f -> %.9f s) returned success, but its descriptor %u "
-                 "(%s) was not executed by the hardware after the call began%s",
-                 s->cpu, (double)s->t0 / HW_S, (double)s->t1 / HW_S, i, text,
-                 vtd_desc_type(&s->d[i]) == VTD_DESC_DEVTLB
-                     ? " (no invalidation completion from the endpoint)"
-                     : "");
+            if (own)
+                fire(j, CHK_LOST_INVALIDATION,
+                     "cpu%u's %s (%.9f -> %.9f s) returned success, but invalidation %u it "
+                     "requires (%s) was neither executed nor sent by the hardware after the call "
+                     "began",
+                     s->cpu, call_name(x, s), (double)s->t0 / HW_S, (double)s->t1 / HW_S, i, text);
+            else
+                fire(j, CHK_LOST_INVALIDATION,
+                     "cpu%u's submit (%.9f -> %.9f s) returned success, but its descriptor %u "
+                     "(%s) was not executed by the hardware after the call began%s",
+                     s->cpu, (double)s->t0 / HW_S, (double)s->t1 / HW_S, i, text,
+                     vtd_desc_type(&s->d[i]) == VTD_DESC_DEVTLB
+                         ? " (no invalidation completion from the endpoint)"
+                         : "");
             return;
         }
     }
@@ -357,9 +389,9 @@ static void judge_deadline(const struct chk_exec *x, struct judgement *j)
         if (!s->done || s->t1 <= s->t0 + bound + x->sc->deadline_margin)
             continue;
         fire(j, CHK_DEADLINE_OVERRUN,
-             "cpu%u's submit (%.9f -> %.9f s) returned %.9f s after its deadline (%.9f s after "
+             "cpu%u's %s (%.9f -> %.9f s) returned %.9f s after its deadline (%.9f s after "
              "the call; margin %.9f s)",
-             s->cpu, (double)s->t0 / HW_S, (double)s->t1 / HW_S,
+             s->cpu, call_name(x, s), (double)s->t0 / HW_S, (double)s->t1 / HW_S,
              (double)(s->t1 - s->t0 - bound) / HW_S, (double)bound / HW_S,
              (double)x->sc->deadline_margin / HW_S);
         return;
@@ -393,9 +425,15 @@ static void judge_failures(const struct chk_exec *x, struct judgement *j)
     for (size_t k = 0; k < x->nsubs; k++) {
         const struct chk_submit *s = &x->subs[k];
         if (s->done && s->rc != DRV_OK && healthy(x, s) && !honoured_deadline(x, s)) {
-            fire(j, CHK_FALSE_FAILURE,
-                 "cpu%u's submit of %u descriptors to healthy targets returned %d at %.9f s",
-                 s->cpu, s->n, s->rc, (double)s->t1 / HW_S);
+            if (own_job(x, s))
+                fire(j, CHK_FALSE_FAILURE,
+                     "cpu%u's %s (requiring %u invalidations) on healthy targets returned %d at "
+                     "%.9f s",
+                     s->cpu, call_name(x, s), s->n, s->rc, (double)s->t1 / HW_S);
+            else
+                fire(j, CHK_FALSE_FAILURE,
+                     "cpu%u's submit of %u descriptors to healthy targets returned %d at %.9f s",
+                     s->cpu, s->n, s->rc, (double)s->t1 / HW_S);
             return;
         }
     }
