@@ -61,7 +61,7 @@ for dir in "$CATALOG" "$ENGINE_SC"; do
 done
 # Bounded exhaustive search on the small (one- and two-CPU) scenarios.
 for s in ite-even-batch ite-race ice-bad-itag iqe-bad-desc link-down-silent stale-atc-dma \
-    flr-during-inval surprise-removal; do
+    flr-during-inval surprise-removal detach-link-down shared-domain-dead-device; do
     for c in "fetch 8 256 128 1" "complete 1 8 256 0"; do
         set -- $c
         emit "$CATALOG" qinval "$s" dfs $((EX * 4)) "head_policy=$1" "fetch_window=$2" \
@@ -73,7 +73,8 @@ emit "$CATALOG" qinval-trusting iqe-bad-desc dfs $((EX * 4)) head_policy=complet
 # interrupt finishes the recovery, nothing leaks.
 for c in "fetch 0" "complete 1"; do
     set -- $c
-    for s in link-down-silent link-flap surprise-removal ite-bystander; do
+    for s in link-down-silent link-flap surprise-removal ite-bystander detach-link-down \
+        shared-domain-dead-device; do
         emit "$CATALOG" qinval "$s" random "$EX" deadline_ms=5 "head_policy=$1" "itesid=$2"
     done
 done

@@ -526,24 +526,35 @@ static void test_after_proved_hang(void **state)
     check_after("ite-race", "eagain-any-ite", seed, CHK_HANG, SIM_STOP_HANG, "nothing is pending");
 }
 
+/* The catalog scenarios the two tests below run. */
+static const char *const catalog_runs[] = {"flr-during-inval",
+                                           "ice-bad-itag",
+                                           "iqe-bad-desc",
+                                           "ite-even-batch",
+                                           "ite-race",
+                                           "link-down-silent",
+                                           "link-flap",
+                                           "queue-wrap",
+                                           "smoke",
+                                           "stale-atc-dma",
+                                           "surprise-removal",
+                                           "detach-link-down",
+                                           "shared-domain-dead-device"};
+
 /* Every scenario's execution gives the same result and bytes whatever ran before it on the
  * thread: each is run, then the next scenario (another world: CPUs, endpoints, submits,
  * queue), then it again. */
 static void test_every_scenario_independent_of_the_one_before(void **state)
 {
     (void)state;
-    static const char *const scenarios[] = {
-        "flr-during-inval", "ice-bad-itag", "iqe-bad-desc", "ite-even-batch", "ite-race",
-        "link-down-silent", "link-flap",    "queue-wrap",   "smoke",          "stale-atc-dma",
-        "surprise-removal"};
-    const size_t n = sizeof(scenarios) / sizeof(*scenarios);
+    const size_t n = sizeof(catalog_runs) / sizeof(*catalog_runs);
     for (size_t s = 0; s < n; s++)
         for (int wide = 0; wide < 2; wide++) {
             const char *set = wide ? "desc_width=256" : NULL;
             struct run a, other, b;
-            run(scenarios[s], set, "eagain-any-ite", 11 + s, &a);
-            run(scenarios[(s + 1) % n], wide ? NULL : "desc_width=256", "qinval", 3, &other);
-            run(scenarios[s], set, "eagain-any-ite", 11 + s, &b);
+            run(catalog_runs[s], set, "eagain-any-ite", 11 + s, &a);
+            run(catalog_runs[(s + 1) % n], wide ? NULL : "desc_width=256", "qinval", 3, &other);
+            run(catalog_runs[s], set, "eagain-any-ite", 11 + s, &b);
             assert_same(&a, &b);
             run_free(&a);
             run_free(&other);
@@ -637,21 +648,17 @@ static void test_executions_write_only_what_they_were_handed(void **state)
     (void)state;
     static const char *const drivers[] = {"legacy-odd", "eagain-any-ite", "step1-nowait", "qinval",
                                           "qinval-trusting"};
-    static const char *const scenarios[] = {
-        "flr-during-inval", "ice-bad-itag", "iqe-bad-desc", "ite-even-batch", "ite-race",
-        "link-down-silent", "link-flap",    "queue-wrap",   "smoke",          "stale-atc-dma",
-        "surprise-removal"};
     bool audit = hw_mem_set_audit(true);
     uint64_t strays = hw_mem_stray_pages();
     for (size_t d = 0; d < sizeof(drivers) / sizeof(*drivers); d++)
-        for (size_t s = 0; s < sizeof(scenarios) / sizeof(*scenarios); s++)
+        for (size_t s = 0; s < sizeof(catalog_runs) / sizeof(*catalog_runs); s++)
             for (int wide = 0; wide < 2; wide++) {
                 struct run r;
-                run(scenarios[s], wide ? "desc_width=256" : NULL, drivers[d], 5 + s, &r);
+                run(catalog_runs[s], wide ? "desc_width=256" : NULL, drivers[d], 5 + s, &r);
                 run_free(&r);
                 if (hw_mem_stray_pages() != strays)
                     fail_msg("%s on %s%s wrote RAM outside what it was handed", drivers[d],
-                             scenarios[s], wide ? " (256-bit)" : "");
+                             catalog_runs[s], wide ? " (256-bit)" : "");
             }
     hw_mem_set_audit(audit);
 }

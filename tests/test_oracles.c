@@ -6,8 +6,10 @@
  * (enum tiny_bug), and where a variant needs more than that (the split submit of the stale_dma
  * test) a correct control variant shares everything but the bug. Scenarios are written to a
  * temporary directory and loaded with sc_load, so each test names the smallest world that
- * shows its point. The last tests pin gaps of the oracles found while writing these (see
- * "Known gaps"): they document today's behaviour with a reproduction.
+ * shows its point. Jobs (driver.h, struct drv_op: unmap of a domain's range, detach, context
+ * change) are judged on the invalidations they require, whether the checker submits them or
+ * the driver's own `op` runs them ("Jobs" below). The last tests pin gaps of the oracles found
+ * while writing these (see "Known gaps"): they document today's behaviour with a reproduction.
  *
  * Set QINVAL_TEST_TIMELINE=1 to print the timeline of every single run (chk_run_once).
  */
@@ -22,6 +24,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include <qinval/vtd_format.h>
 
 #include "check/explore.h"
 #include "check/oracle.h"
@@ -40,33 +44,36 @@
 
 enum tiny_bug {
     BUG_NONE,
-    BUG_SKIP_DEVTLB,  /* device-TLB descriptors of the batch are never queued */
-    BUG_NO_WAIT,      /* returns DRV_OK right after moving the tail */
-    BUG_ITE_OK,       /* takes an invalidation time-out (ITE) for completion: DRV_OK */
-    BUG_DEDUP,        /* skips descriptors identical to ones of its previous batch */
-    BUG_DEVTLB_FIRST, /* device TLB flushed (and waited for) in its own batch, the IOTLB in a
-                         second batch SPLIT_GAP later */
-    BUG_NONE_SPLIT,   /* control for BUG_DEVTLB_FIRST: the same two batches and gap, in the
-                         right order (IOTLB first): correct */
-    BUG_RSVD_BIT,     /* sets a reserved bit in the first IOTLB descriptor; repairs it on IQE */
-    BUG_TAIL_BACK,    /* rings the doorbell three times: end, a stale value inside the batch,
-                         end again */
-    BUG_EIO,          /* returns DRV_EIO after a batch that completed */
-    BUG_LEAK_COUNT,   /* gives back one slot less than it took */
-    BUG_TRAILING,     /* queues a copy of the batch's device-TLB descriptor after its wait
-                         and does not wait for it */
-    BUG_NO_SW,        /* its wait descriptor has SW = 0: the status word is never written */
-    BUG_IRQS_OFF,     /* polls holding the lock with interrupts off (Linux style) */
-    BUG_SPIN,         /* polls the status word with a plain load: no platform point at all */
-    BUG_DEADLINE,     /* not a bug: honours the caller's deadline with -ETIMEDOUT, giving its
-                         slots back if the hardware has fetched them all (else it keeps them:
-                         no later reclaim, none of the scenarios needs one) */
-    BUG_REWRITE_WAIT, /* after the doorbell, rewrites its own (still unfetched) wait slot with
-                         the same wait plus IF = 1 */
-    BUG_LATE,         /* claims to honour deadlines, but gives up LATE_BY after the deadline */
-    BUG_STALL_ONCE,   /* not a bug: the first submit of the process burns a second of CPU time
-                         inside one step, with interrupts off, as a host that stalls the
-                         checker mid-step looks */
+    BUG_SKIP_DEVTLB,    /* device-TLB descriptors of the batch are never queued */
+    BUG_NO_WAIT,        /* returns DRV_OK right after moving the tail */
+    BUG_ITE_OK,         /* takes an invalidation time-out (ITE) for completion: DRV_OK */
+    BUG_DEDUP,          /* skips descriptors identical to ones of its previous batch */
+    BUG_DEVTLB_FIRST,   /* device TLB flushed (and waited for) in its own batch, the IOTLB in a
+                           second batch SPLIT_GAP later */
+    BUG_NONE_SPLIT,     /* control for BUG_DEVTLB_FIRST: the same two batches and gap, in the
+                           right order (IOTLB first): correct */
+    BUG_RSVD_BIT,       /* sets a reserved bit in the first IOTLB descriptor; repairs it on IQE */
+    BUG_TAIL_BACK,      /* rings the doorbell three times: end, a stale value inside the batch,
+                           end again */
+    BUG_EIO,            /* returns DRV_EIO after a batch that completed */
+    BUG_LEAK_COUNT,     /* gives back one slot less than it took */
+    BUG_TRAILING,       /* queues a copy of the batch's device-TLB descriptor after its wait
+                           and does not wait for it */
+    BUG_NO_SW,          /* its wait descriptor has SW = 0: the status word is never written */
+    BUG_IRQS_OFF,       /* polls holding the lock with interrupts off (Linux style) */
+    BUG_SPIN,           /* polls the status word with a plain load: no platform point at all */
+    BUG_DEADLINE,       /* not a bug: honours the caller's deadline with -ETIMEDOUT, giving its
+                           slots back if the hardware has fetched them all (else it keeps them:
+                           no later reclaim, none of the scenarios needs one) */
+    BUG_REWRITE_WAIT,   /* after the doorbell, rewrites its own (still unfetched) wait slot with
+                           the same wait plus IF = 1 */
+    BUG_LATE,           /* claims to honour deadlines, but gives up LATE_BY after the deadline */
+    BUG_STALL_ONCE,     /* not a bug: the first submit of the process burns a second of CPU time
+                           inside one step, with interrupts off, as a host that stalls the
+                           checker mid-step looks */
+    BUG_OP_SKIP_DEVTLB, /* its `op` runs a job without the job's device-TLB invalidations */
+    BUG_OP_VOID,        /* its `op` returns DRV_OK whatever the batch returned, as the kernel's
+                           void callers do (a time-out swallowed) */
 };
 
 #define LATE_BY HW_MS /* how late BUG_LATE returns */
@@ -313,7 +320,31 @@ static unsigned tiny_capacity(void *drv)
     return TINY_CAP;
 }
 
-#define TINY_DRIVER(var, bugv, text)                                                               \
+/* The jobs the tiny drivers' `op` was given, in order (reset by the test that reads them). */
+struct seen_job {
+    struct drv_op op;
+    struct drv_domain dom;
+};
+static struct seen_job seen_jobs[8];
+static unsigned nseen_jobs;
+
+/* A job run by the driver's own `op`, as a kernel's callers run it: the job's careful batch as
+ * one tiny batch, with the variant's bug. */
+static int tiny_op(void *drv, qi_platform *p, const struct drv_op *op,
+                   const struct drv_submit_opts *opts)
+{
+    struct tiny *t = drv;
+    (void)opts;
+    if (nseen_jobs < sizeof(seen_jobs) / sizeof(seen_jobs[0])) {
+        seen_jobs[nseen_jobs].op = *op;
+        seen_jobs[nseen_jobs++].dom = *op->dom;
+    }
+    int rc = tiny_batch(t, p, op->descs, op->n,
+                        t->bug == BUG_OP_SKIP_DEVTLB ? BUG_SKIP_DEVTLB : BUG_NONE, 0);
+    return t->bug == BUG_OP_VOID ? DRV_OK : rc;
+}
+
+#define TINY_DRIVER_OP(var, bugv, text, opfn)                                                      \
     static void *var##_init(qi_platform *p, const struct drv_params *prm)                          \
     {                                                                                              \
         return tiny_setup(p, prm, bugv);                                                           \
@@ -322,10 +353,12 @@ static unsigned tiny_capacity(void *drv)
                                        .summary = text,                                            \
                                        .init = var##_init,                                         \
                                        .submit = tiny_submit,                                      \
+                                       .op = opfn,                                                 \
                                        .free_slots = tiny_free_slots,                              \
                                        .capacity = tiny_capacity,                                  \
                                        .honours_deadline =                                         \
                                            bugv == BUG_DEADLINE || bugv == BUG_LATE}
+#define TINY_DRIVER(var, bugv, text) TINY_DRIVER_OP(var, bugv, text, NULL)
 
 TINY_DRIVER(tiny, BUG_NONE, "minimal correct submitter");
 TINY_DRIVER(tiny_skip_devtlb, BUG_SKIP_DEVTLB, "never queues device-TLB descriptors");
@@ -346,6 +379,9 @@ TINY_DRIVER(tiny_stall_once, BUG_STALL_ONCE, "correct, but its first step takes 
 TINY_DRIVER(tiny_deadline, BUG_DEADLINE, "honours the caller's deadline");
 TINY_DRIVER(tiny_rewrite_wait, BUG_REWRITE_WAIT, "rewrites its unfetched wait descriptor");
 TINY_DRIVER(tiny_late, BUG_LATE, "returns 1 ms after the caller's deadline");
+TINY_DRIVER_OP(tiny_jobs, BUG_NONE, "runs jobs itself, correctly", tiny_op);
+TINY_DRIVER_OP(tiny_jobs_skip_devtlb, BUG_OP_SKIP_DEVTLB, "runs jobs without device-TLB", tiny_op);
+TINY_DRIVER_OP(tiny_jobs_void, BUG_OP_VOID, "runs jobs, returns 0 whatever happened", tiny_op);
 
 /* ---------------------------------------------------------------------------------------------
  * Scenarios, written to a temporary directory.
@@ -414,13 +450,26 @@ static const char scn_slow[] =
     "[fault]\nep = ep0\nkind = latency\narg = 3000\nat_us = 0\n"
     "[cpu 0]\nop = flush devtlb=ep0 batch=2\n";
 
+/* Every kind of job on a domain shared by ep0 and ep1: an unmap of pages 1..2 (one aligned
+ * block of 4 pages covers them), ep1's detach, an unmap of page 0 by ep0's name (ep1 is gone:
+ * no device-TLB invalidation for it), ep0's context change (the domain is empty: its pages are
+ * freed). ep0 filled its ATC with page 3 first; its write there long after finds the ATC
+ * invalidated and the context entry gone: a translation fault, not a stale access. */
+static const char scn_jobs[] =
+    "name = o-jobs\n" EP0 "[endpoint ep1]\nsid = 02:00.0\nats = 1\n"
+    "[domain shared]\nendpoints = ep0 ep1\n"
+    "[fault]\nep = ep0\nkind = dma\narg = 3\nat_us = 0\n"
+    "[fault]\nep = ep0\nkind = dma\narg = 3\nwrite = 1\nat_us = 200\n"
+    "[cpu 0]\nop = unmap domain=shared page=1 pages=2\nop = detach ep=ep1\n"
+    "op = unmap ep=ep0 page=0\nop = context ep=ep0\n";
+
 static const char *const scn_texts[] = {
     scn_iotlb, scn_devtlb, scn_smoke2, scn_stale, scn_window1, scn_mute, scn_latemute, scn_bad,
-    scn_slow,
+    scn_slow, scn_jobs,
 };
 static const char *const scn_names[] = {
     "iotlb",   "devtlb",   "smoke2",   "stale",   "window1",   "mute",   "latemute",   "bad",
-    "slow",
+    "slow",    "jobs",
 };
 
 /* clang-format on */
@@ -890,6 +939,194 @@ static void test_hard_lockup(void **state)
 }
 
 /* ---------------------------------------------------------------------------------------------
+ * Jobs.
+ */
+
+/* The descriptors the hardware executed (not timed out), waits left out, in log order. */
+struct executed {
+    unsigned n;
+    vtd_desc d[32];
+};
+
+static void collect_executed(void *ctx, const sim_world *w, const chk_result *res)
+{
+    struct executed *ex = ctx;
+    const hw_machine *hw = sim_hw(w);
+    size_t n;
+    const hw_event *ev = hw_events(hw, &n);
+    (void)res;
+    for (size_t i = 0; i < n; i++) {
+        if (ev[i].kind != HW_EV_EXEC_DONE || (ev[i].flags & HW_EVF_TIMEDOUT))
+            continue;
+        const vtd_desc *d = hw_fetched(hw, (uint32_t)ev[i].b);
+        if (d && vtd_desc_type(d) != VTD_DESC_WAIT && ex->n < 32)
+            ex->d[ex->n++] = *d;
+    }
+}
+
+/* One default run of `scn` (a scenario above, or a catalog one with `catalog`), with the
+ * ranged faults at point k (16: the default decisions); the executed descriptors in *ex if
+ * given. */
+static void run_job(const char *scn, bool catalog, const char *set, const sim_driver_ops *drv,
+                    unsigned k, struct executed *ex, chk_result *res)
+{
+    scenario *sc = malloc(sizeof(*sc));
+    char err[256];
+    assert_non_null(sc);
+    if (catalog) {
+        const char *sets[] = {set};
+        if (sc_load_named(QINVAL_SCENARIO_DIR, scn, sets, set ? 1 : 0, sc, err, sizeof(err)))
+            fail_msg("%s", err);
+    } else {
+        load(scn, set, sc);
+    }
+    struct executed none;
+    memset(&none, 0, sizeof(none));
+    chk_observer obs = {collect_executed, ex ? ex : &none};
+    FILE *tl = getenv("QINVAL_TEST_TIMELINE") ? stderr : NULL;
+    if (tl)
+        fprintf(tl, "---- %s on %s, fault point %u\n", drv->name, scn, k);
+    chk_run_observed(sc, drv, k < 16 ? decide_fault_at : decide_default, &k, NULL, tl, &obs, res);
+    free(sc);
+}
+
+/* What a careful caller queues for each job of `jobs`, in order. */
+static void expect_careful_batches(const struct executed *ex)
+{
+    const uint64_t page0 = 0x100000;
+    const vtd_desc want[] = {
+        /* unmap of pages 1..2: one invalidation of the aligned block 0..3, per device too */
+        vtd_make_iotlb_page(1, page0, 2, false),
+        vtd_make_devtlb(0x0100, page0, 4),
+        vtd_make_devtlb(0x0200, page0, 4),
+        /* ep1's detach: the whole domain, all of ep1's device TLB */
+        vtd_make_iotlb_domain(1),
+        vtd_make_devtlb(0x0200, 0, 0),
+        /* unmap of page 0: ep1 left the domain */
+        vtd_make_iotlb_page(1, page0, 0, false),
+        vtd_make_devtlb(0x0100, page0, 1),
+        /* ep0's context change: its context-cache entry, all of its device TLB */
+        vtd_make_cc_device(1, 0x0100, 0),
+        vtd_make_devtlb(0x0100, 0, 0),
+    };
+    char got[96], wanted[96];
+    assert_int_equal(ex->n, sizeof(want) / sizeof(want[0]));
+    for (unsigned i = 0; i < ex->n; i++) {
+        if (!memcmp(ex->d[i].qw, want[i].qw, sizeof(want[i].qw)))
+            continue;
+        vtd_desc_format(&ex->d[i], got, sizeof(got));
+        vtd_desc_format(&want[i], wanted, sizeof(wanted));
+        fail_msg("executed descriptor %u is %s, expected %s", i, got, wanted);
+    }
+}
+
+/* (d) A driver without `op`: the checker submits each job's careful batch, and that is what the
+ * hardware executes; the domain's pages are freed once its last device left and nothing
+ * reaches them. */
+static void test_jobs_careful_batches_submitted(void **state)
+{
+    (void)state;
+    chk_result res;
+    struct executed ex;
+    memset(&ex, 0, sizeof(ex));
+    run_job("jobs", false, NULL, &tiny, 16, &ex, &res);
+    expect_verdict(&res, CHK_PASS, NULL);
+    assert_int_equal(res.submits, 4);
+    assert_int_equal(res.failed_submits, 0);
+    expect_careful_batches(&ex);
+}
+
+/* (c) A driver that runs the jobs itself, correctly: quiet, and it was given each job with the
+ * domain as it was (the detached device is in the domain its detach sees, and in no later job's),
+ * the unmapped range in bytes, and the careful batch. */
+static void test_jobs_own_callers(void **state)
+{
+    (void)state;
+    chk_result res;
+    struct executed ex;
+    memset(&ex, 0, sizeof(ex));
+    nseen_jobs = 0;
+    run_job("jobs", false, NULL, &tiny_jobs, 16, &ex, &res);
+    expect_verdict(&res, CHK_PASS, NULL);
+    expect_careful_batches(&ex);
+    assert_int_equal(nseen_jobs, 4);
+    const struct seen_job *j = seen_jobs;
+    assert_int_equal(j[0].op.kind, DRV_OP_UNMAP);
+    assert_int_equal(j[0].dom.did, 1);
+    assert_int_equal(j[0].dom.ndevs, 2);
+    assert_int_equal(j[0].dom.sid[0], 0x0100);
+    assert_int_equal(j[0].dom.sid[1], 0x0200);
+    assert_true(j[0].dom.ats[0] && j[0].dom.ats[1]);
+    assert_int_equal(j[0].op.start, 0x101000);
+    assert_int_equal(j[0].op.end, 0x102fff);
+    assert_int_equal(j[0].op.n, 3);
+    assert_int_equal(j[1].op.kind, DRV_OP_DETACH);
+    assert_int_equal(j[1].op.sid, 0x0200);
+    assert_int_equal(j[1].dom.ndevs, 2);
+    assert_int_equal(j[1].op.n, 2);
+    assert_int_equal(j[2].op.kind, DRV_OP_UNMAP);
+    assert_int_equal(j[2].dom.ndevs, 1);
+    assert_int_equal(j[2].dom.sid[0], 0x0100);
+    assert_int_equal(j[2].op.start, 0x100000);
+    assert_int_equal(j[2].op.end, 0x100fff);
+    assert_int_equal(j[3].op.kind, DRV_OP_CONTEXT);
+    assert_int_equal(j[3].op.sid, 0x0100);
+    assert_int_equal(j[3].dom.ndevs, 1);
+}
+
+/* (a) A driver whose own `op` reports success without queuing the device-TLB invalidations a
+ * job requires: lost_invalidation, in the job's words, on the shared domain's unmap and on the
+ * catalog's detach (its link dropping only at 4 us, after the detach). Without `op` the same
+ * bug in the submit path is caught as a submit's. */
+static void test_jobs_lost_invalidation(void **state)
+{
+    (void)state;
+    chk_result res;
+    run_job("jobs", false, NULL, &tiny_jobs_skip_devtlb, 16, NULL, &res);
+    expect_verdict(&res, CHK_LOST_INVALIDATION, "cpu0's unmap job (0.000000");
+    assert_non_null(strstr(res.why, "but invalidation 1 it requires (devtlb"));
+    assert_non_null(strstr(res.why, "was neither executed nor sent by the hardware"));
+    run_job("detach-link-down", true, "desc_width=128", &tiny_jobs_skip_devtlb, 15, NULL, &res);
+    expect_verdict(&res, CHK_LOST_INVALIDATION, "cpu0's detach job");
+    assert_non_null(strstr(res.why, "invalidation 1 it requires (devtlb"));
+    run_job("jobs", false, NULL, &tiny_skip_devtlb, 16, NULL, &res);
+    expect_verdict(&res, CHK_LOST_INVALIDATION, "cpu0's submit (");
+    assert_non_null(strstr(res.why, "its descriptor 1 (devtlb"));
+}
+
+/* (b) A driver whose `op` swallows the device-TLB time-out, as the kernel's void callers do:
+ * on the catalog's detach-link-down (128-bit descriptors for the tiny driver; the link drops
+ * before the detach) the ITE comes at 60 s, the job still returns 0, the OS frees and reuses
+ * the domain's pages, and ep0's DMA at 61 s goes through its stale ATC entry: stale_dma. The
+ * invalidation was sent, so it is no lost_invalidation for a job the driver's own callers ran.
+ * The same driver reporting the time-out, and the checker submitting the batch to the plain
+ * tiny driver, keep the pages: quiet. A submit that takes the time-out for success is still a
+ * lost invalidation. The shared domain's dead device shows the same with an unmap. */
+static void test_jobs_swallowed_timeout(void **state)
+{
+    (void)state;
+    chk_result res;
+    run_job("detach-link-down", true, "desc_width=128", &tiny_jobs_void, 0, NULL, &res);
+    expect_verdict(&res, CHK_STALE_DMA, "ep0 reached physical page");
+    assert_non_null(strstr(res.why, "through a stale ATC entry"));
+    assert_true(res.end >= 61 * HW_S);
+    assert_int_equal(res.failed_submits, 0);
+    run_job("detach-link-down", true, "desc_width=128", &tiny_jobs, 0, NULL, &res);
+    expect_verdict(&res, CHK_PASS, NULL);
+    assert_int_equal(res.failed_submits, 1);
+    run_job("detach-link-down", true, "desc_width=128", &tiny, 0, NULL, &res);
+    expect_verdict(&res, CHK_PASS, NULL);
+    run_job("detach-link-down", true, "desc_width=128", &tiny_ite_ok, 0, NULL, &res);
+    expect_verdict(&res, CHK_LOST_INVALIDATION, "cpu0's submit (");
+
+    run_job("shared-domain-dead-device", true, NULL, &tiny_jobs_void, 0, NULL, &res);
+    expect_verdict(&res, CHK_STALE_DMA, "ep1 reached physical page");
+    assert_non_null(strstr(res.why, "through a stale ATC entry"));
+    run_job("shared-domain-dead-device", true, NULL, &tiny_jobs, 0, NULL, &res);
+    expect_verdict(&res, CHK_PASS, NULL);
+}
+
+/* ---------------------------------------------------------------------------------------------
  * Known gaps of the oracles (or of the scenarios feeding them). Each test pins today's
  * behaviour with a reproduction; when the gap is closed, the assertion marked GAP fails and
  * should be flipped to the verdict given in its comment.
@@ -1058,6 +1295,10 @@ int main(void)
         cmocka_unit_test(test_corruption_overwrite_unfetched_slot),
         cmocka_unit_test(test_false_failure_future_fault),
         cmocka_unit_test(test_false_failure_deadline_honoured),
+        cmocka_unit_test(test_jobs_careful_batches_submitted),
+        cmocka_unit_test(test_jobs_own_callers),
+        cmocka_unit_test(test_jobs_lost_invalidation),
+        cmocka_unit_test(test_jobs_swallowed_timeout),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

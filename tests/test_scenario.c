@@ -2,8 +2,9 @@
  * test_scenario.c — the scenario loader and the catalog: every catalog file loads and has the
  * structure DESIGN.md §5 describes; broken files fail with the right line and key; --set
  * overrides change resolved fields and $substitutions, and bad ones name the --set; fault time
- * ranges, source ids, [cpu *], sc_load_named/sc_list; and a little fuzzing (no crash, one-line
- * messages, safe truncation).
+ * ranges, source ids, [cpu *], domains shared by endpoints and the job ops (unmap, detach,
+ * context), sc_load_named/sc_list; and a little fuzzing (no crash, one-line messages, safe
+ * truncation, every endpoint in one domain).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,9 +26,20 @@
 #define ERRLEN 512
 
 static const char *const catalog[] = {
-    "smoke",        "ite-even-batch",   "ite-race",         "link-down-silent",
-    "link-flap",    "surprise-removal", "flr-during-inval", "iqe-bad-desc",
-    "ice-bad-itag", "queue-wrap",       "stale-atc-dma",    "ite-bystander",
+    "smoke",
+    "ite-even-batch",
+    "ite-race",
+    "link-down-silent",
+    "link-flap",
+    "surprise-removal",
+    "flr-during-inval",
+    "iqe-bad-desc",
+    "ice-bad-itag",
+    "queue-wrap",
+    "stale-atc-dma",
+    "ite-bystander",
+    "detach-link-down",
+    "shared-domain-dead-device",
 };
 #define NCATALOG (sizeof(catalog) / sizeof(catalog[0]))
 
@@ -75,6 +87,43 @@ static void must_contain(const char *err, const char *want)
         fail_msg("message '%s' lacks '%s'", err, want);
 }
 
+/* Every endpoint is in exactly one domain, which lists it; each domain has an endpoint and the
+ * id of its first one (+ 1); ops name existing endpoints and domains. */
+static void assert_domains(const scenario *s)
+{
+    assert_true(s->ndomains <= s->neps);
+    for (unsigned e = 0; e < s->neps; e++) {
+        int d = s->eps[e].domain;
+        assert_true(d >= 0 && (unsigned)d < s->ndomains);
+        unsigned listed = 0;
+        for (unsigned k = 0; k < s->domains[d].neps; k++)
+            listed += s->domains[d].eps[k] == (int)e;
+        assert_int_equal(listed, 1);
+    }
+    for (unsigned d = 0; d < s->ndomains; d++) {
+        const struct sc_domain *dom = &s->domains[d];
+        assert_true(dom->neps >= 1);
+        int first = dom->eps[0];
+        for (unsigned k = 0; k < dom->neps; k++) {
+            assert_int_equal(s->eps[dom->eps[k]].domain, (int)d);
+            if (dom->eps[k] < first)
+                first = dom->eps[k];
+        }
+        assert_int_equal(dom->did, first + 1);
+    }
+    for (unsigned c = 0; c < s->cpus; c++)
+        for (unsigned o = 0; o < s->cpu[c].nops; o++) {
+            const struct sc_op *op = &s->cpu[c].ops[o];
+            assert_true(op->ep < (int)s->neps);
+            assert_true(op->domain < (int)s->ndomains);
+            if (op->kind == SC_OP_UNMAP) {
+                assert_true((op->ep >= 0) != (op->domain >= 0));
+                assert_true(op->pages >= 1);
+                assert_true(op->page % SC_DOMAIN_PAGES + op->pages <= SC_DOMAIN_PAGES);
+            }
+        }
+}
+
 static const struct sc_param *param(const scenario *s, const char *key)
 {
     for (unsigned i = 0; i < s->nparams; i++)
@@ -103,10 +152,11 @@ static void test_catalog_loads(void **state)
                 assert_true(op->batch >= 1 && op->batch < s.queue_len);
                 assert_true(op->ep < (int)s.neps);
                 if (op->kind == SC_OP_FLUSH_DEVTLB || op->kind == SC_OP_FLUSH_MIXED ||
-                    op->kind == SC_OP_UNMAP || op->kind == SC_OP_FLR)
+                    op->kind == SC_OP_DETACH || op->kind == SC_OP_CONTEXT || op->kind == SC_OP_FLR)
                     assert_true(op->ep >= 0);
             }
         }
+        assert_domains(&s);
         for (unsigned f = 0; f < s.nfaults; f++) {
             assert_true(s.faults[f].ep >= 0 && s.faults[f].ep < (int)s.neps);
             assert_true(s.faults[f].at_lo <= s.faults[f].at_hi);
@@ -256,6 +306,66 @@ static void test_catalog_structure(void **state)
     assert_int_equal(s.faults[0].kind, HW_FAULT_MUTE);
     assert_int_equal(s.cpu[1].repeat, 3);
     assert_int_equal(s.cpu[1].ops[0].kind, SC_OP_FLUSH_IOTLB);
+
+    /* Without [domain] sections every endpoint has a domain of its own, id = index + 1. */
+    load_named_ok("smoke", NULL, 0, &s);
+    assert_int_equal(s.ndomains, 2);
+    for (unsigned e = 0; e < 2; e++) {
+        assert_int_equal(s.eps[e].domain, (int)e);
+        assert_int_equal(s.domains[e].did, e + 1);
+        assert_string_equal(s.domains[e].name, "");
+    }
+
+    load_named_ok("detach-link-down", NULL, 0, &s);
+    assert_true(s.dw256);
+    assert_int_equal(s.ite_timeout, 60 * HW_S);
+    assert_int_equal(s.watchdog, 10 * HW_S);
+    assert_int_equal(s.cpu[0].nops, 1);
+    assert_int_equal(s.cpu[0].ops[0].kind, SC_OP_DETACH);
+    assert_int_equal(s.cpu[0].ops[0].ep, 0);
+    {
+        bool down_range = false, up = false, dma_after = false;
+        for (unsigned f = 0; f < s.nfaults; f++) {
+            const struct sc_fault *ft = &s.faults[f];
+            if (!ft->dma && ft->kind == HW_FAULT_LINK_DOWN)
+                down_range = ft->at_lo == 0 && ft->at_hi > ft->at_lo;
+            if (!ft->dma && ft->kind == HW_FAULT_LINK_UP) {
+                up = true;
+                assert_int_equal(ft->at_lo, 5 * HW_S);
+            }
+            dma_after |= ft->dma && ft->at_lo > 5 * HW_S;
+        }
+        assert_true(down_range && up && dma_after);
+    }
+    {
+        const char *sets[] = {"link_up_s=7"};
+        load_named_ok("detach-link-down", sets, 1, &s);
+        assert_string_equal(sc_param(&s, "link_up_s"), "7");
+    }
+
+    load_named_ok("shared-domain-dead-device", NULL, 0, &s);
+    assert_int_equal(s.neps, 2);
+    assert_int_equal(s.ndomains, 1);
+    assert_string_equal(s.domains[0].name, "shared");
+    assert_int_equal(s.domains[0].did, 1);
+    assert_int_equal(s.domains[0].neps, 2);
+    assert_int_equal(s.eps[0].domain, 0);
+    assert_int_equal(s.eps[1].domain, 0);
+    assert_int_equal(s.cpu[0].ops[0].kind, SC_OP_UNMAP);
+    assert_int_equal(s.cpu[0].ops[0].domain, 0);
+    assert_int_equal(s.cpu[0].ops[0].ep, -1);
+    assert_int_equal(s.cpu[0].ops[0].page, 0);
+    assert_int_equal(s.cpu[0].ops[0].pages, 1);
+    {
+        bool ep1_down = false, ep1_dma_after = false, ep0_dma = false;
+        for (unsigned f = 0; f < s.nfaults; f++) {
+            const struct sc_fault *ft = &s.faults[f];
+            ep1_down |= ft->ep == 1 && !ft->dma && ft->kind == HW_FAULT_LINK_DOWN;
+            ep1_dma_after |= ft->ep == 1 && ft->dma && ft->at_lo > HW_S;
+            ep0_dma |= ft->ep == 0 && ft->dma && ft->at_hi > ft->at_lo;
+        }
+        assert_true(ep1_down && ep1_dma_after && ep0_dma);
+    }
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -463,6 +573,21 @@ static const struct broken broken[] = {
     {EP0 "latency_us = -1\n", 3, "latency_us", "microseconds"},
     {EP0 "latency_us = $nope\n", 3, "latency_us", "unknown parameter '$nope'"},
     {EP0 "latency_us = $\n", 3, "latency_us", "'$' without"},
+    /* domains */
+    {EP0 "[domain d]\nendpoints = ep0 ep9\n", 4, "endpoints", "no endpoint named 'ep9'"},
+    {EP0 "[domain a]\nendpoints = ep0\n[domain b]\nendpoints = ep0\n", 6, "endpoints",
+     "endpoint ep0 is already in domain a (line 3): an endpoint belongs to one domain at most"},
+    {EP0 "[domain a]\nendpoints = ep0 ep0\n", 4, "endpoints", "endpoint ep0 is listed twice"},
+    {EP0 "[domain a]\n", 3, "endpoints",
+     "missing in [domain a]: a domain needs at least one endpoint"},
+    {EP0 "[domain a]\n[cpu 0]\nop = sleep us=1\n", 3, "endpoints", "missing in [domain a]"},
+    {EP0 "[domain a]\nendpoints = ep0\n[domain a]\nendpoints = ep0\n", 5, NULL,
+     "duplicate domain 'a' (first at line 3)"},
+    {EP0 "[domain a]\nendpoints = ep0\nendpoints = ep0\n", 5, "endpoints", "given twice"},
+    {EP0 "[domain a]\nmembers = ep0\n", 4, "members", "unknown key in [domain a]"},
+    {"[domain a/b]\nendpoints = x\n", 1, NULL, "bad domain name 'a/b'"},
+    {"[domain]\n", 1, NULL, "[domain NAME]"},
+    {EP0 "[domain a]\nendpoints = $who\n", 4, "endpoints", "unknown parameter '$who'"},
     /* faults */
     {EP0 "[fault]\nep = ep0\nkind = explode\nat_us = 0\n", 5, "kind", "unknown fault 'explode'"},
     {EP0 "[fault]\nep = ep9\nkind = mute\nat_us = 0\n", 4, "ep", "no endpoint named 'ep9'"},
@@ -519,6 +644,22 @@ static const struct broken broken[] = {
     {EP0 CPU0 "op = unmap page=1\n", 4, "op", "needs ep"},
     {EP0 CPU0 "op = unmap ep=ep0 page=-1\n", 4, "op", "page=-1"},
     {EP0 CPU0 "op = unmap ep=ep0 page=1 batch=2\n", 4, "op", "unknown option 'batch'"},
+    {EP0 CPU0 "op = unmap domain=nope page=0\n", 4, "op", "no domain named 'nope'"},
+    {EP0 "[domain d]\nendpoints = ep0\n" CPU0 "op = unmap ep=ep0 domain=d page=0\n", 6, "op",
+     "unmap takes ep=EP or domain=D, not both"},
+    {EP0 "[domain d]\nendpoints = ep0\n" CPU0 "op = unmap domain=d\n", 6, "op", "needs page"},
+    {EP0 CPU0 "op = unmap ep=ep0 page=0 pages=0\n", 4, "op", "pages=0 (expected 1..4"},
+    {EP0 CPU0 "op = unmap ep=ep0 page=0 pages=5\n", 4, "op", "pages=5 (expected 1..4"},
+    {EP0 CPU0 "op = unmap ep=ep0 page=0 pages=x\n", 4, "op", "pages=x"},
+    {EP0 CPU0 "op = unmap ep=ep0 page=3 pages=2\n", 4, "op",
+     "pages=2 from page=3 (expected 1..1: the range must end within the domain's 4 pages"},
+    {EP0 CPU0 "op = unmap ep=ep0 page=6 pages=3\n", 4, "op", "page 6 is its page 2"},
+    {EP0 CPU0 "op = unmap ep=ep0 page=0 pages=1 pages=1\n", 4, "op", "given twice"},
+    {CPU0 "op = detach\n", 2, "op", "detach needs ep=... (expected detach ep=EP)"},
+    {CPU0 "op = context\n", 2, "op", "context needs ep=... (expected context ep=EP)"},
+    {CPU0 "op = detach ep=ep9\n", 2, "op", "no endpoint named 'ep9'"},
+    {EP0 CPU0 "op = context ep=ep0 page=1\n", 4, "op", "unknown option 'page' for context"},
+    {CPU0 "op = attach ep=ep0\n", 2, "op", "expected flush, unmap, detach, context, flr or sleep"},
     {CPU0 "op = flr\n", 2, "op", "needs ep"},
     {CPU0 "op = flr ep=nobody\n", 2, "op", "no endpoint named 'nobody'"},
     {CPU0 "op = sleep\n", 2, "op", "needs us"},
@@ -584,6 +725,12 @@ static void test_limits(void **state)
         n += (size_t)snprintf(text + n, sizeof(text) - n, "op = sleep us=%u\n", i);
     assert_int_equal(load_text(text, NULL, 0, &s, err), -1);
     must_contain(err, ":18: key 'op': too many ops in [cpu 0] (max 16)");
+
+    n = (size_t)snprintf(text, sizeof(text), EP0);
+    for (unsigned i = 0; i <= SC_MAX_DOMAINS; i++)
+        n += (size_t)snprintf(text + n, sizeof(text) - n, "[domain d%u]\nendpoints = ep0\n", i);
+    assert_int_equal(load_text(text, NULL, 0, &s, err), -1);
+    must_contain(err, ":19: too many domains (max 8)");
 
     /* the common keys take the first places: the first declared key that does not fit is
      * p(SC_MAX_PARAMS - common), on line 2 + that */
@@ -959,6 +1106,103 @@ static void test_sid(void **state)
     }
 }
 
+/* ---------------------------------------------------------------------------------------------
+ * Domains and the job ops.
+ */
+static void test_domains(void **state)
+{
+    (void)state;
+    static scenario s;
+    char err[ERRLEN];
+    /* a [domain] may come anywhere, an op may name it before its section, endpoints may be
+     * listed in any order, and endpoints named in no domain get their own after the sections */
+    const char *text = "[params]\n"
+                       "pair = b\n"
+                       "[cpu 0]\n"
+                       "op = unmap domain=left page=1 pages=2\n"
+                       "op = unmap ep=a page=6\n"
+                       "op = detach ep=c\n"
+                       "op = context ep=$pair\n"
+                       "op = unmap domain=right page=3\n"
+                       "[endpoint a]\nsid = 1:0.0\n"
+                       "[endpoint b]\nsid = 2:0.0\nats = 0\n"
+                       "[endpoint c]\nsid = 3:0.0\n"
+                       "[endpoint d]\nsid = 4:0.0\n"
+                       "[domain right]\n"
+                       "endpoints = d $pair\n"
+                       "[domain left]\n"
+                       "endpoints = c\n";
+    assert_int_equal(load_text(text, NULL, 0, &s, err), 0);
+    assert_domains(&s);
+    assert_int_equal(s.ndomains, 3);
+    assert_string_equal(s.domains[0].name, "right");
+    assert_int_equal(s.domains[0].line, 18);
+    assert_int_equal(s.domains[0].neps, 2);
+    assert_int_equal(s.domains[0].eps[0], 3);
+    assert_int_equal(s.domains[0].eps[1], 1);
+    assert_int_equal(s.domains[0].did, 2); /* b, the first of d and b in file order */
+    assert_string_equal(s.domains[1].name, "left");
+    assert_int_equal(s.domains[1].did, 3);
+    assert_string_equal(s.domains[2].name, ""); /* a's own */
+    assert_int_equal(s.domains[2].did, 1);
+    assert_int_equal(s.domains[2].line, 0);
+    assert_int_equal(s.eps[0].domain, 2);
+    assert_int_equal(s.eps[1].domain, 0);
+    assert_int_equal(s.eps[2].domain, 1);
+    assert_int_equal(s.eps[3].domain, 0);
+
+    const struct sc_op *op = s.cpu[0].ops;
+    assert_int_equal(s.cpu[0].nops, 5);
+    assert_int_equal(op[0].kind, SC_OP_UNMAP);
+    assert_int_equal(op[0].domain, 1);
+    assert_int_equal(op[0].ep, -1);
+    assert_int_equal(op[0].page, 1);
+    assert_int_equal(op[0].pages, 2);
+    assert_int_equal(op[1].kind, SC_OP_UNMAP);
+    assert_int_equal(op[1].domain, -1);
+    assert_int_equal(op[1].ep, 0);
+    assert_int_equal(op[1].page, 6); /* page 2 of the domain's 4 */
+    assert_int_equal(op[1].pages, 1);
+    assert_int_equal(op[2].kind, SC_OP_DETACH);
+    assert_int_equal(op[2].ep, 2);
+    assert_int_equal(op[3].kind, SC_OP_CONTEXT);
+    assert_int_equal(op[3].ep, 1);
+    assert_int_equal(op[4].domain, 0);
+    assert_int_equal(op[4].page, 3);
+
+    /* --set reaches the endpoint list and the ops */
+    const char *sets[] = {"pair=a"};
+    assert_int_equal(load_text(text, sets, 1, &s, err), 0);
+    assert_domains(&s);
+    assert_int_equal(s.domains[0].did, 1); /* d and a: a is endpoint 0 */
+    assert_int_equal(s.eps[0].domain, 0);
+    assert_string_equal(s.domains[2].name, ""); /* b's own now */
+    assert_int_equal(s.domains[2].eps[0], 1);
+    assert_int_equal(s.domains[2].did, 2);
+    assert_int_equal(s.cpu[0].ops[3].ep, 0);
+    const char *bad[] = {"pair=z"};
+    assert_int_equal(load_text(text, bad, 1, &s, err), -1);
+    must_contain(err, ":7: key 'op': ep=z: no endpoint named 'z' (with $pair from --set pair=z)");
+    const char *who = EP0 "[params]\nwho = ep0\n[domain a]\nendpoints = $who\n";
+    assert_int_equal(load_text(who, bad, 0, &s, err), 0);
+    const char *zz[] = {"who=zz"};
+    assert_int_equal(load_text(who, zz, 1, &s, err), -1);
+    must_contain(err, ":6: key 'endpoints': no endpoint named 'zz' (with $who from --set who=zz)");
+
+    /* every endpoint in one [domain]: none of its own */
+    assert_int_equal(load_text(EP0
+                               "[endpoint ep1]\nsid = 2:0.0\n[domain all]\nendpoints = ep1 ep0\n",
+                               NULL, 0, &s, err),
+                     0);
+    assert_domains(&s);
+    assert_int_equal(s.ndomains, 1);
+    assert_int_equal(s.domains[0].did, 1);
+
+    /* the largest range: the domain's four pages */
+    assert_int_equal(load_text(EP0 CPU0 "op = unmap ep=ep0 page=4 pages=4\n", NULL, 0, &s, err), 0);
+    assert_int_equal(s.cpu[0].ops[0].pages, 4);
+}
+
 static void test_substitution(void **state)
 {
     (void)state;
@@ -1100,7 +1344,8 @@ static void test_fuzz(void **state)
     static scenario s;
     static char text[8192], orig[8192];
     static const char alphabet[] = "[]=#$.: \t\n\r-*0123456789abcdefxyz_"
-                                   "cpuendpointfaultparamsopflushdevtlbmixedbadunmapsleep";
+                                   "cpuendpointfaultparamsopflushdevtlbmixedbadunmapsleep"
+                                   "domainsdetachcontextpages";
     char err[ERRLEN];
     unsigned loaded = 0;
 
@@ -1164,6 +1409,7 @@ static void test_fuzz(void **state)
             for (unsigned c = 0; c < s.cpus; c++)
                 for (unsigned o = 0; o < s.cpu[c].nops; o++)
                     assert_true(s.cpu[c].ops[o].ep < (int)s.neps);
+            assert_domains(&s);
         }
     }
     assert_true(loaded > 0);
@@ -1191,6 +1437,7 @@ int main(void)
         cmocka_unit_test(test_at_ranges),
         cmocka_unit_test(test_fault_order),
         cmocka_unit_test(test_sid),
+        cmocka_unit_test(test_domains),
         cmocka_unit_test(test_substitution),
         cmocka_unit_test(test_load_named),
         cmocka_unit_test(test_small_err_buffers),

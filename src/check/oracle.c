@@ -97,7 +97,8 @@ static const vtd_fields *cov_fields(struct cov_desc *c)
     return c->ok ? &c->f : NULL;
 }
 
-static bool fields_cover(const vtd_fields *d, const vtd_fields *w)
+static inline __attribute__((always_inline)) bool fields_cover(const vtd_fields *d,
+                                                               const vtd_fields *w)
 {
     if (d->type != w->type)
         return false;
@@ -113,7 +114,10 @@ static bool fields_cover(const vtd_fields *d, const vtd_fields *w)
     }
 }
 
-static bool covers(struct cov_desc *done, struct cov_desc *want)
+/* Inlined (with fields_cover): judging calls it for every execution after every submit
+ * (executed()). */
+static inline __attribute__((always_inline)) bool covers(struct cov_desc *done,
+                                                         struct cov_desc *want)
 {
     if (same_desc(done->d, want->d))
         return true;
@@ -173,22 +177,34 @@ static void judge_outcome(const chk_result *res, struct judgement *j)
 
 /* What judging needs from the hardware's log, gathered in one pass over it. */
 struct log_scan {
-    size_t ndone; /* entries of done_v */
-    size_t dma;   /* first DMA that reached a page its endpoint's domain does not own, or n */
-    size_t queue; /* first queue-corruption finding (queue_finding()), or n */
+    size_t ndone;     /* entries of done_v */
+    size_t ntimedout; /* entries of timedout_v */
+    size_t dma;       /* first DMA that reached a page its endpoint's domain does not own, or n */
+    size_t queue;     /* first queue-corruption finding (queue_finding()), or n */
     const vtd_desc *rejected; /* for an IQE finding: what the hardware rejected, or NULL */
 };
 
 /* The hardware's executions, in log order: where each EXEC_DONE (not timed out) is and what
  * it executed (c.d; NULL if the model does not know). Built once per judgement; its capacity
- * is kept for the next execution. */
+ * is kept for the next execution. timedout_v: the same for the EXEC_DONEs that timed out
+ * (device-TLB invalidations sent that the endpoint never answered), seldom any. */
 struct exec_done {
     size_t pos;
     struct cov_desc c;
 };
 
-static _Thread_local struct exec_done *done_v;
-static _Thread_local size_t done_cap;
+static _Thread_local struct exec_done *done_v, *timedout_v;
+static _Thread_local size_t done_cap, timedout_cap;
+
+/* A timed-out execution at log position pos, into timedout_v[*k] (out of the common path). */
+static __attribute__((noinline)) void add_timedout(const struct chk_exec *x, size_t pos,
+                                                   const hw_event *e, size_t *k)
+{
+    GROW(timedout_v, *k, timedout_cap, 8);
+    timedout_v[*k].pos = pos;
+    timedout_v[*k].c.d = hw_fetched(x->hw, (uint32_t)e->b);
+    timedout_v[(*k)++].c.decoded = false;
+}
 
 static bool deliberately_bad(const struct chk_exec *x, const vtd_desc *d)
 {
@@ -219,7 +235,7 @@ _Static_assert(HW_EV_COUNT <= 64, "SCANNED_KINDS has a bit per kind");
 
 static void scan_log(const struct chk_exec *x, struct log_scan *ls)
 {
-    size_t n, k = 0;
+    size_t n, k = 0, kt = 0;
     const hw_event *ev = hw_events(x->hw, &n);
     ls->dma = ls->queue = n;
     ls->rejected = NULL;
@@ -229,16 +245,18 @@ static void scan_log(const struct chk_exec *x, struct log_scan *ls)
             continue;
         switch (e->kind) {
         case HW_EV_EXEC_DONE:
-            if (e->flags & HW_EVF_TIMEDOUT)
+            if (e->flags & HW_EVF_TIMEDOUT) {
+                add_timedout(x, i, e, &kt);
                 break;
+            }
             GROW(done_v, k, done_cap, 64);
             done_v[k].pos = i;
             done_v[k].c.d = hw_fetched(x->hw, (uint32_t)e->b);
             done_v[k++].c.decoded = false;
             break;
         case HW_EV_DMA:
-            if (ls->dma == n && e->c2 == HW_DMA_OK && e->ep >= 0 &&
-                e->c != chk_domain_owner((unsigned)e->ep))
+            if (ls->dma == n && e->c2 == HW_DMA_OK && e->ep >= 0 && e->ep < SC_MAX_EPS &&
+                e->c != x->ep_owner[e->ep])
                 ls->dma = i;
             break;
         case HW_EV_SW_VIOLATION:
@@ -251,6 +269,24 @@ static void scan_log(const struct chk_exec *x, struct log_scan *ls)
         }
     }
     ls->ndone = k;
+    ls->ntimedout = kt;
+}
+
+/* A job the driver ran through its own callers (sim_driver_ops.op), rather than a submit by
+ * the checker (a workload's batch, or a job's careful batch to a driver without `op`). */
+static bool own_job(const struct chk_exec *x, const struct chk_submit *s)
+{
+    return s->job && x->drv->op;
+}
+
+/* What the call was, for messages. */
+static const char *call_name(const struct chk_exec *x, const struct chk_submit *s)
+{
+    static const char *const jobs[] = {[DRV_OP_UNMAP] = "unmap job",
+                                       [DRV_OP_DETACH] = "detach job",
+                                       [DRV_OP_CONTEXT] = "context job"};
+    return own_job(x, s) && s->job_kind < sizeof(jobs) / sizeof(jobs[0]) ? jobs[s->job_kind]
+                                                                         : "submit";
 }
 
 /* The first entry of done_v[0, ndone) at or after log position pos. */
@@ -278,25 +314,58 @@ static bool executed(const struct chk_submit *s, const vtd_desc *want, size_t lo
     return false;
 }
 
-static void judge_lost(const struct chk_exec *x, const struct log_scan *ls, struct judgement *j)
+/* Was `want` sent by the hardware between the submit's call and its return, and timed out
+ * there (timedout_v: few entries, if any)? */
+static __attribute__((noinline)) bool timed_out(const struct chk_submit *s, const vtd_desc *want,
+                                                size_t ntimedout)
+{
+    for (size_t k = 0; k < ntimedout; k++)
+        if (timedout_v[k].pos >= s->hw0 && timedout_v[k].pos < s->hw1 && timedout_v[k].c.d &&
+            chk_covers(timedout_v[k].c.d, want))
+            return true;
+    return false;
+}
+
+/* The lost_invalidation finding: descriptor i of s (for a job, the invalidation i it requires)
+ * was not carried out. Out of the loop of judge_lost(), which finds none in most executions. */
+static __attribute__((noinline, cold)) void fire_lost(const struct chk_exec *x,
+                                                      const struct chk_submit *s, unsigned i,
+                                                      bool own, struct judgement *j)
 {
     char text[96];
+    vtd_desc_format(&s->d[i], text, sizeof(text));
+    if (own)
+        fire(j, CHK_LOST_INVALIDATION,
+             "cpu%u's %s (%.9f -> %.9f s) returned success, but invalidation %u it requires (%s) "
+             "was neither executed nor sent by the hardware after the call began",
+             s->cpu, call_name(x, s), (double)s->t0 / HW_S, (double)s->t1 / HW_S, i, text);
+    else
+        fire(j, CHK_LOST_INVALIDATION,
+             "cpu%u's submit (%.9f -> %.9f s) returned success, but its descriptor %u (%s) was not "
+             "executed by the hardware after the call began%s",
+             s->cpu, (double)s->t0 / HW_S, (double)s->t1 / HW_S, i, text,
+             vtd_desc_type(&s->d[i]) == VTD_DESC_DEVTLB
+                 ? " (no invalidation completion from the endpoint)"
+                 : "");
+}
+
+static void judge_lost(const struct chk_exec *x, const struct log_scan *ls, struct judgement *j)
+{
     for (size_t k = 0; k < x->nsubs; k++) {
         const struct chk_submit *s = &x->subs[k];
         if (!s->done || s->rc != DRV_OK)
             continue;
+        /* A job run by the driver's own callers returns what they return, 0 from a void
+         * function whatever happened: no claim that the endpoint answered. What it must do is
+         * send each invalidation the job requires; an unanswered one is then judged by what
+         * follows from it (stale_dma, once the OS reuses the pages). */
+        bool own = own_job(x, s);
         size_t lo = first_done_at(s->hw0, ls->ndone);
         for (unsigned i = 0; i < s->n; i++) {
-            if (executed(s, &s->d[i], lo, ls->ndone))
+            if (executed(s, &s->d[i], lo, ls->ndone) ||
+                (own && timed_out(s, &s->d[i], ls->ntimedout)))
                 continue;
-            vtd_desc_format(&s->d[i], text, sizeof(text));
-            fire(j, CHK_LOST_INVALIDATION,
-                 "cpu%u's submit (%.9f -> %.9f s) returned success, but its descriptor %u "
-                 "(%s) was not executed by the hardware after the call began%s",
-                 s->cpu, (double)s->t0 / HW_S, (double)s->t1 / HW_S, i, text,
-                 vtd_desc_type(&s->d[i]) == VTD_DESC_DEVTLB
-                     ? " (no invalidation completion from the endpoint)"
-                     : "");
+            fire_lost(x, s, i, own, j);
             return;
         }
     }
@@ -357,9 +426,9 @@ static void judge_deadline(const struct chk_exec *x, struct judgement *j)
         if (!s->done || s->t1 <= s->t0 + bound + x->sc->deadline_margin)
             continue;
         fire(j, CHK_DEADLINE_OVERRUN,
-             "cpu%u's submit (%.9f -> %.9f s) returned %.9f s after its deadline (%.9f s after "
+             "cpu%u's %s (%.9f -> %.9f s) returned %.9f s after its deadline (%.9f s after "
              "the call; margin %.9f s)",
-             s->cpu, (double)s->t0 / HW_S, (double)s->t1 / HW_S,
+             s->cpu, call_name(x, s), (double)s->t0 / HW_S, (double)s->t1 / HW_S,
              (double)(s->t1 - s->t0 - bound) / HW_S, (double)bound / HW_S,
              (double)x->sc->deadline_margin / HW_S);
         return;
@@ -393,9 +462,15 @@ static void judge_failures(const struct chk_exec *x, struct judgement *j)
     for (size_t k = 0; k < x->nsubs; k++) {
         const struct chk_submit *s = &x->subs[k];
         if (s->done && s->rc != DRV_OK && healthy(x, s) && !honoured_deadline(x, s)) {
-            fire(j, CHK_FALSE_FAILURE,
-                 "cpu%u's submit of %u descriptors to healthy targets returned %d at %.9f s",
-                 s->cpu, s->n, s->rc, (double)s->t1 / HW_S);
+            if (own_job(x, s))
+                fire(j, CHK_FALSE_FAILURE,
+                     "cpu%u's %s (requiring %u invalidations) on healthy targets returned %d at "
+                     "%.9f s",
+                     s->cpu, call_name(x, s), s->n, s->rc, (double)s->t1 / HW_S);
+            else
+                fire(j, CHK_FALSE_FAILURE,
+                     "cpu%u's submit of %u descriptors to healthy targets returned %d at %.9f s",
+                     s->cpu, s->n, s->rc, (double)s->t1 / HW_S);
             return;
         }
     }

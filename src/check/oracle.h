@@ -14,21 +14,28 @@
 #define CHK_MAX_BATCH    64
 #define CHK_OWNER_REUSED 300u
 
-static inline uint32_t chk_domain_owner(unsigned ep)
+/* The owner of a domain's pages, by its domain id (its first endpoint's index + 1): 100 + that
+ * index. */
+static inline uint32_t chk_domain_owner(uint16_t did)
 {
-    return 100u + ep;
+    return 100u + did - 1u;
 }
 
+/* A call of the driver: a submit of the workload's descriptors, or a job (driver.h, struct
+ * drv_op), whose d[] are the invalidations the job requires (what a careful caller queues). */
 struct chk_submit {
     unsigned cpu;
     hw_time t0, t1;
     size_t hw0, hw1; /* hardware log positions at call and return */
     int rc;
-    bool done;    /* the call returned */
-    bool healthy; /* no malformed descriptor (targets are judged by their fault times) */
-    bool unmap;   /* part of an unmap (the page is freed on success) */
-    int bad;      /* index of the deliberately malformed descriptor, or -1 */
-    uint32_t eps; /* endpoints whose device TLB it targets (bit per endpoint) */
+    bool done;        /* the call returned */
+    bool healthy;     /* no malformed descriptor (targets are judged by their fault times) */
+    bool unmap;       /* frees pages on success (an unmap; a detach or context change that
+                         leaves its domain empty) */
+    bool job;         /* a job: its kind is job_kind */
+    uint8_t job_kind; /* enum drv_op_kind */
+    int bad;          /* index of the deliberately malformed descriptor, or -1 */
+    uint32_t eps;     /* endpoints whose device TLB it targets (bit per endpoint) */
     unsigned n;
     vtd_desc d[CHK_MAX_BATCH];
 };
@@ -48,8 +55,13 @@ struct chk_exec {
     void *state;     /* the driver's */
     uint32_t *ready; /* set by CPU 0 once the driver is initialised */
     hw_paddr root;
-    hw_paddr pgd[SC_MAX_EPS];
-    hw_paddr page[SC_MAX_EPS][4];
+    /* Domains, by index into sc->domains: page table, pages, and what the workload did. */
+    hw_paddr pgd[SC_MAX_DOMAINS];
+    hw_paddr page[SC_MAX_DOMAINS][SC_DOMAIN_PAGES];
+    uint8_t freed[SC_MAX_DOMAINS];     /* pages freed (bit per page) */
+    uint32_t members[SC_MAX_DOMAINS];  /* endpoints in the domain now (bit per endpoint) */
+    bool keep[SC_MAX_DOMAINS];         /* an endpoint's leave of it failed: pages never freed */
+    uint32_t ep_owner[SC_MAX_EPS];     /* owner of the pages of the endpoint's domain */
     hw_time ep_fault_from[SC_MAX_EPS]; /* first fault of the endpoint (HW_NEVER: none) */
 
     struct chk_submit *subs;

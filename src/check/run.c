@@ -1,7 +1,8 @@
 /*
  * run.c — one execution: build the world a scenario describes (hardware knobs, endpoints with
  * their domains mapped, the fault plan with its times decided), run every CPU's workload
- * through the driver under test, then let the oracles (oracle.c) judge what the hardware did.
+ * through the driver under test (submits, and jobs: unmap, detach, context change), then let
+ * the oracles (oracle.c) judge what the hardware did.
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -13,18 +14,19 @@
 #include "util/grow.h"
 
 #define OWNER_OS     2u
-#define PAGES_PER_EP 4u
+#define PAGES        SC_DOMAIN_PAGES /* pages of a domain */
 #define IOVA_BASE    0x100000ull
 #define FAULT_POINTS 16u /* a fault range [lo, hi] is explored at this many evenly spaced times */
 #define MEM_BYTES    (4u << 20)
 
-/* An endpoint's pages lie in one 2 MiB range, so one leaf table maps them all (setup_hw). */
-_Static_assert(IOVA_BASE % (2u << 20) + PAGES_PER_EP * HW_PAGE_SIZE <= (2u << 20),
-               "the pages of an endpoint share a leaf table");
+/* A domain's pages lie in one 2 MiB range, so one leaf table maps them all (setup_hw). */
+_Static_assert(IOVA_BASE % (2u << 20) + PAGES * HW_PAGE_SIZE <= (2u << 20),
+               "the pages of a domain share a leaf table");
+_Static_assert(PAGES <= 8, "struct chk_exec's freed[] has a bit per page");
 
 static uint64_t iova_of(unsigned page)
 {
-    return IOVA_BASE + (uint64_t)(page % PAGES_PER_EP) * HW_PAGE_SIZE;
+    return IOVA_BASE + (uint64_t)(page % PAGES) * HW_PAGE_SIZE;
 }
 
 void chk_trace_free(chk_trace *t)
@@ -130,6 +132,8 @@ static int setup_hw(struct chk_exec *x, chk_result *res)
     if (!x->hw)
         return setup_failed(res, "hardware model", NULL, err);
     x->root = hw_tables_root(x->hw, OWNER_OS);
+    /* In endpoint order, each domain made at its first endpoint (its page table, then its
+     * pages): with a domain per endpoint, memory is laid out as it always was. */
     for (unsigned e = 0; e < sc->neps; e++) {
         hw_ep_config ec;
         hw_ep_config_default(&ec, sc->eps[e].sid);
@@ -137,17 +141,23 @@ static int setup_hw(struct chk_exec *x, chk_result *res)
         ec.latency = sc->eps[e].latency;
         if (hw_ep_add(x->hw, &ec, &err) < 0)
             return setup_failed(res, "endpoint", sc->eps[e].name, err);
-        x->pgd[e] = hw_tables_new_pgd(x->hw, OWNER_OS);
-        hw_tables_set_context(x->hw, x->root, sc->eps[e].sid, (uint16_t)(e + 1),
-                              sc->eps[e].ats ? VTD_TT_DEVTLB : VTD_TT_UNTRANSLATED, x->pgd[e], 2,
+        unsigned d = (unsigned)sc->eps[e].domain;
+        uint16_t did = sc->domains[d].did;
+        bool first = did == e + 1;
+        if (first)
+            x->pgd[d] = hw_tables_new_pgd(x->hw, OWNER_OS);
+        x->members[d] |= 1u << e;
+        x->ep_owner[e] = chk_domain_owner(did);
+        hw_tables_set_context(x->hw, x->root, sc->eps[e].sid, did,
+                              sc->eps[e].ats ? VTD_TT_DEVTLB : VTD_TT_UNTRANSLATED, x->pgd[d], 2,
                               OWNER_OS);
         hw_paddr leaf = 0; /* the pages share one leaf table: walked to once, at page 0 */
-        for (unsigned k = 0; k < PAGES_PER_EP; k++) {
-            x->page[e][k] = hw_mem_alloc_quiet(x->hw, HW_PAGE_SIZE, chk_domain_owner(e));
+        for (unsigned k = 0; first && k < PAGES; k++) {
+            x->page[d][k] = hw_mem_alloc_quiet(x->hw, HW_PAGE_SIZE, chk_domain_owner(did));
             if (k == 0)
-                leaf = hw_tables_leaf(x->hw, x->pgd[e], 2, iova_of(0), OWNER_OS);
+                leaf = hw_tables_leaf(x->hw, x->pgd[d], 2, iova_of(0), OWNER_OS);
             if (leaf)
-                hw_tables_set_leaf(x->hw, leaf, iova_of(k), x->page[e][k], true, true);
+                hw_tables_set_leaf(x->hw, leaf, iova_of(k), x->page[d][k], true, true);
         }
     }
     hw_mmio_write64(x->hw, VTD_REG_RTADDR, x->root);
@@ -211,21 +221,22 @@ static struct chk_submit *new_submit(struct chk_exec *x)
     return s;
 }
 
-/* The descriptors a workload submits: an IOTLB (domain ep + 1) or device-TLB (source id sid)
- * invalidation of page k of endpoint ep's domain. Each is a function of (ep, sid, page) only,
- * and encoding one costs more than building the rest of a submit, so each is encoded once per
- * thread and copied after. ep < SC_MAX_EPS (the scenario's endpoints, or 0 without any). */
+/* The descriptors a workload submits: an IOTLB invalidation of page k of domain ep + 1, or a
+ * device-TLB invalidation (source id sid, endpoint ep) of page k. Each is a function of (ep,
+ * sid, page) only, and encoding one costs more than building the rest of a submit, so each is
+ * encoded once per thread and copied after. ep < SC_MAX_EPS (an endpoint's index, or for the
+ * IOTLB a domain's id - 1, or 0 in a scenario without endpoints). */
 struct made_desc {
     vtd_desc iotlb, devtlb;
     uint16_t sid; /* devtlb's */
     bool iotlb_made, devtlb_made;
 };
 
-static _Thread_local struct made_desc made[SC_MAX_EPS][PAGES_PER_EP];
+static _Thread_local struct made_desc made[SC_MAX_EPS][PAGES];
 
 static vtd_desc iotlb_for(unsigned ep, unsigned k)
 {
-    struct made_desc *c = &made[ep][k % PAGES_PER_EP];
+    struct made_desc *c = &made[ep][k % PAGES];
     if (!c->iotlb_made) {
         c->iotlb = vtd_make_iotlb_page((uint16_t)(ep + 1), iova_of(k), 0, false);
         c->iotlb_made = true;
@@ -235,7 +246,7 @@ static vtd_desc iotlb_for(unsigned ep, unsigned k)
 
 static vtd_desc devtlb_for(unsigned ep, uint16_t sid, unsigned k)
 {
-    struct made_desc *c = &made[ep][k % PAGES_PER_EP];
+    struct made_desc *c = &made[ep][k % PAGES];
     if (!c->devtlb_made || c->sid != sid) {
         c->devtlb = vtd_make_devtlb(sid, iova_of(k), 1);
         c->sid = sid;
@@ -276,14 +287,22 @@ static void build_flush(struct chk_exec *x, const struct sc_op *op, struct chk_s
             s->eps |= 1u << ep;
 }
 
-static int do_submit(struct chk_exec *x, qi_platform *p, unsigned cpu, struct chk_submit *s)
+/* One call of the driver: a submit of s->d, or with a job, the driver's `op` when it has one
+ * (else a submit of the job's careful batch, s->d). Inlined: a workload's submit (job NULL)
+ * then tests nothing more than it did before jobs. */
+static inline __attribute__((always_inline)) int do_call(struct chk_exec *x, qi_platform *p,
+                                                         unsigned cpu, struct chk_submit *s,
+                                                         const struct drv_op *job)
 {
     s->cpu = cpu;
     s->t0 = sim_now(x->w);
     hw_events(x->hw, &s->hw0);
     struct drv_submit_opts o = {.deadline_ns = x->sc->deadline ? s->t0 + x->sc->deadline : 0};
     sim_mark_call(p, true, s->n);
-    s->rc = x->drv->submit(x->state, p, s->d, s->n, &o);
+    if (job && x->drv->op)
+        s->rc = x->drv->op(x->state, p, job, &o);
+    else
+        s->rc = x->drv->submit(x->state, p, s->d, s->n, &o);
     sim_mark_call(p, false, s->rc);
     s->t1 = sim_now(x->w);
     hw_events(x->hw, &s->hw1);
@@ -291,27 +310,137 @@ static int do_submit(struct chk_exec *x, qi_platform *p, unsigned cpu, struct ch
     return s->rc;
 }
 
-static void op_unmap(struct chk_exec *x, qi_platform *p, unsigned cpu, const struct sc_op *op)
+/* ---- jobs ---- */
+
+/* The domain as a job sees it: its id and the endpoints in it now. */
+static void domain_now(const struct chk_exec *x, unsigned d, struct drv_domain *out)
 {
-    unsigned ep = (unsigned)op->ep, k = op->page % PAGES_PER_EP;
-    const struct sc_endpoint *e = &x->sc->eps[ep];
-    sim_touch(p);
-    hw_tables_unmap(x->hw, x->pgd[ep], 2, iova_of(k));
+    out->did = x->sc->domains[d].did;
+    out->ndevs = 0;
+    for (uint32_t m = x->members[d]; m && out->ndevs < DRV_MAX_DEVS; m &= m - 1) {
+        const struct sc_endpoint *e = &x->sc->eps[__builtin_ctz(m)];
+        out->sid[out->ndevs] = e->sid;
+        out->ats[out->ndevs++] = e->ats;
+    }
+}
+
+/* A job's record: what it requires is filled in by the caller. */
+static struct chk_submit *new_job(struct chk_exec *x, enum drv_op_kind kind)
+{
     struct chk_submit *s = new_submit(x);
-    s->d[0] = iotlb_for(ep, k);
-    s->n = 1;
-    if (e->ats)
-        s->d[s->n++] = devtlb_for(ep, e->sid, k);
+    s->job = true;
+    s->job_kind = (uint8_t)kind;
     s->bad = -1;
     s->healthy = true;
-    s->eps = e->ats ? 1u << ep : 0;
-    s->unmap = true;
-    int rc = do_submit(x, p, cpu, s);
-    if (rc != DRV_OK)
-        return; /* not known to be invalidated: the page must stay allocated */
+    return s;
+}
+
+/* Free the pages of domain d in `mask` that are not free already, each handed to another owner
+ * at once (first fit: the page just freed, or an earlier hole). */
+static void free_pages(struct chk_exec *x, unsigned d, unsigned mask)
+{
+    for (unsigned k = 0; k < PAGES; k++) {
+        if (!(mask >> k & 1) || (x->freed[d] >> k & 1))
+            continue;
+        x->freed[d] |= (uint8_t)(1u << k);
+        hw_mem_free(x->hw, x->page[d][k], HW_PAGE_SIZE);
+        hw_mem_alloc_quiet(x->hw, HW_PAGE_SIZE, CHK_OWNER_REUSED);
+    }
+}
+
+/* Pages [first, first + n) of a domain: the smallest aligned block of 2^am pages that holds
+ * them, as one invalidation covers it. */
+static unsigned block_order(unsigned first, unsigned n)
+{
+    unsigned am = 0;
+    while (first >> am != (first + n - 1) >> am)
+        am++;
+    return am;
+}
+
+/* unmap: the pages leave the domain's page table, then the job DRV_OP_UNMAP. Its careful
+ * batch: one page-selective IOTLB invalidation of the domain covering the range, then a
+ * device-TLB invalidation covering it for each ATS endpoint in the domain now. */
+static void op_unmap(struct chk_exec *x, qi_platform *p, unsigned cpu, const struct sc_op *op)
+{
+    unsigned d = (unsigned)(op->domain >= 0 ? op->domain : x->sc->eps[op->ep].domain);
+    unsigned first = op->page % PAGES, n = op->pages ? op->pages : 1;
+    uint16_t did = x->sc->domains[d].did;
     sim_touch(p);
-    hw_mem_free(x->hw, x->page[ep][k], HW_PAGE_SIZE);
-    hw_mem_alloc_quiet(x->hw, HW_PAGE_SIZE, CHK_OWNER_REUSED); /* first fit: reused at once */
+    for (unsigned k = first; k < first + n; k++)
+        hw_tables_unmap(x->hw, x->pgd[d], 2, iova_of(k));
+    struct chk_submit *s = new_job(x, DRV_OP_UNMAP);
+    unsigned am = block_order(first, n), base = first >> am << am;
+    s->d[0] = n == 1 ? iotlb_for(did - 1u, first)
+                     : vtd_make_iotlb_page(did, iova_of(base), (uint8_t)am, false);
+    s->n = 1;
+    for (uint32_t m = x->members[d]; m; m &= m - 1) {
+        unsigned ep = (unsigned)__builtin_ctz(m);
+        const struct sc_endpoint *e = &x->sc->eps[ep];
+        if (!e->ats)
+            continue;
+        s->d[s->n++] = n == 1 ? devtlb_for(ep, e->sid, first)
+                              : vtd_make_devtlb(e->sid, iova_of(base), 1ull << am);
+        s->eps |= 1u << ep;
+    }
+    s->unmap = true;
+    struct drv_domain dom;
+    domain_now(x, d, &dom);
+    struct drv_op job = {.kind = DRV_OP_UNMAP,
+                         .dom = &dom,
+                         .start = iova_of(first),
+                         .end = iova_of(first + n - 1) + HW_PAGE_SIZE - 1,
+                         .descs = s->d,
+                         .n = s->n};
+    if (do_call(x, p, cpu, s, &job) != DRV_OK)
+        return; /* not known to be invalidated: the pages must stay allocated */
+    sim_touch(p);
+    free_pages(x, d, ((1u << n) - 1) << first);
+}
+
+/* detach, context: the endpoint's context entry is cleared (not present), then the job. Its
+ * careful batch: for a detach, a domain-selective IOTLB invalidation; for a context change, a
+ * device-selective context-cache invalidation (no IOTLB invalidation: in scalable mode the
+ * kernel tore every PASID entry down before it changes a context entry, and its flush then
+ * has none); then, for an ATS endpoint, a device-TLB invalidation of all addresses. The
+ * endpoint is in the domain the job sees and leaves it once the job returns, whatever it
+ * returned (the OS goes on). A successful job that leaves the domain empty frees all its pages
+ * (they leave its page table and are reused at once), unless an earlier leave of it failed. */
+static void op_leave(struct chk_exec *x, qi_platform *p, unsigned cpu, const struct sc_op *op)
+{
+    unsigned ep = (unsigned)op->ep, d = (unsigned)x->sc->eps[ep].domain;
+    const struct sc_endpoint *e = &x->sc->eps[ep];
+    uint16_t did = x->sc->domains[d].did;
+    enum drv_op_kind kind = op->kind == SC_OP_DETACH ? DRV_OP_DETACH : DRV_OP_CONTEXT;
+    sim_touch(p);
+    hw_tables_set_context(x->hw, x->root, e->sid, 0, -1, 0, 0, OWNER_OS);
+    sim_note(p,
+             kind == DRV_OP_DETACH ? "detach: context entry cleared (sid, domain)"
+                                   : "context change: context entry cleared (sid, domain)",
+             e->sid, did);
+    struct chk_submit *s = new_job(x, kind);
+    s->d[0] =
+        kind == DRV_OP_DETACH ? vtd_make_iotlb_domain(did) : vtd_make_cc_device(did, e->sid, 0);
+    s->n = 1;
+    if (e->ats) {
+        s->d[s->n++] = vtd_make_devtlb(e->sid, 0, 0);
+        s->eps = 1u << ep;
+    }
+    struct drv_domain dom;
+    domain_now(x, d, &dom);
+    struct drv_op job = {.kind = kind, .dom = &dom, .sid = e->sid, .descs = s->d, .n = s->n};
+    int rc = do_call(x, p, cpu, s, &job);
+    x->members[d] &= ~(1u << ep);
+    if (rc != DRV_OK)
+        x->keep[d] = true;
+    if (rc != DRV_OK || x->members[d] || x->keep[d] || x->freed[d] == (1u << PAGES) - 1)
+        return;
+    s->unmap = true;
+    sim_touch(p);
+    sim_note(p, "domain left empty: its pages are freed and reused (domain)", did, 0);
+    for (unsigned k = 0; k < PAGES; k++)
+        hw_tables_unmap(x->hw, x->pgd[d], 2, iova_of(k));
+    free_pages(x, d, (1u << PAGES) - 1);
 }
 
 static void op_flr(struct chk_exec *x, qi_platform *p, const struct sc_op *op)
@@ -336,11 +465,15 @@ static void run_op(struct chk_exec *x, qi_platform *p, unsigned cpu, const struc
     case SC_OP_FLUSH_BAD: {
         struct chk_submit *s = new_submit(x);
         build_flush(x, op, s);
-        do_submit(x, p, cpu, s);
+        do_call(x, p, cpu, s, NULL);
         break;
     }
     case SC_OP_UNMAP:
         op_unmap(x, p, cpu, op);
+        break;
+    case SC_OP_DETACH:
+    case SC_OP_CONTEXT:
+        op_leave(x, p, cpu, op);
         break;
     case SC_OP_FLR:
         op_flr(x, p, op);

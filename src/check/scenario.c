@@ -4,10 +4,10 @@
  * fixed-size struct scenario, or says in one line what is wrong and where.
  *
  * The file is read twice. Pass 1 checks the structure (line syntax, section headers, key
- * names) and collects the top-level keys, the [params] entries and the endpoint names; then
- * the overrides are applied and the common parameters validated and resolved. Pass 2 reads
- * the endpoints, the fault plan and the workloads with every $parameter at its final value,
- * so an override reaches every line that refers to it.
+ * names) and collects the top-level keys, the [params] entries and the endpoint and domain
+ * names; then the overrides are applied and the common parameters validated and resolved.
+ * Pass 2 reads the endpoints, the domains, the fault plan and the workloads with every
+ * $parameter at its final value, so an override reaches every line that refers to it.
  */
 #include "check/scenario.h"
 
@@ -23,12 +23,13 @@
 #define SC_REPEAT_MAX 1000000u
 #define SC_OP_TOKENS  16
 
-enum sect { SECT_TOP, SECT_PARAMS, SECT_EP, SECT_FAULT, SECT_CPU };
+enum sect { SECT_TOP, SECT_PARAMS, SECT_EP, SECT_DOMAIN, SECT_FAULT, SECT_CPU };
 
 /* Keys of each section; the index is also the slot in struct ld.key_line. */
 static const char *const top_keys[] = {"name", "summary", "from", NULL};
 static const char *const ep_keys[] = {"sid", "ats", "latency_us", NULL};
 enum { EPK_SID, EPK_ATS, EPK_LATENCY };
+static const char *const domain_keys[] = {"endpoints", NULL};
 static const char *const fault_keys[] = {"ep", "kind", "at_us", "at_s", "arg", "write", NULL};
 enum { FK_EP, FK_KIND, FK_AT_US, FK_AT_S, FK_ARG, FK_WRITE };
 static const char *const cpu_keys[] = {"repeat", "op", NULL};
@@ -86,7 +87,8 @@ struct ld {
     int idx;         /* endpoint or fault index; CPU number, -1 for [cpu *] */
     int key_line[8]; /* where each key of the current section was given (0: not given) */
     int top_line[3];
-    unsigned neps; /* endpoint sections met so far in this pass */
+    unsigned neps;  /* endpoint sections met so far in this pass */
+    unsigned ndoms; /* domain sections met so far in this pass */
     struct sc_workload *wl;
     bool cpu_explicit[SC_MAX_CPUS];
     bool have_star;
@@ -373,6 +375,15 @@ static int find_ep(const scenario *s, unsigned n, const char *name)
     return -1;
 }
 
+/* A [domain] section by name, among the first n. */
+static int find_domain(const scenario *s, unsigned n, const char *name)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (!strcmp(s->domains[i].name, name))
+            return (int)i;
+    return -1;
+}
+
 /* A parameter value: one word, no '$' (parameters do not refer to each other). */
 static const char *bad_param_value(const char *v)
 {
@@ -579,6 +590,54 @@ static int ep_key(struct ld *l, int k, const char *key, const char *val,
     }
 }
 
+/* endpoints = EP [EP...]: the endpoints of the current [domain] section. */
+static int domain_key(struct ld *l, const char *key, const char *val, const struct sc_param *from)
+{
+    char buf[SC_LINE_MAX + 1], *save = NULL;
+    struct sc_domain *d = &l->s->domains[l->idx];
+    copy_str(buf, sizeof(buf), val);
+    for (char *t = strtok_r(buf, " \t\r", &save); t; t = strtok_r(NULL, " \t\r", &save)) {
+        int ep = find_ep(l->s, l->s->neps, t);
+        if (ep < 0)
+            return fail_at(l, l->line, key, from, "no endpoint named '%s'", t);
+        int in = l->s->eps[ep].domain;
+        if (in == l->idx)
+            return fail_at(l, l->line, key, from, "endpoint %s is listed twice", t);
+        if (in >= 0)
+            return fail_at(l, l->line, key, from,
+                           "endpoint %s is already in domain %s (line %d): an endpoint belongs "
+                           "to one domain at most",
+                           t, l->s->domains[in].name, l->s->domains[in].line);
+        l->s->eps[ep].domain = l->idx;
+        d->eps[d->neps++] = ep;
+    }
+    return 0;
+}
+
+/* After pass 2: every endpoint named in no [domain] section gets a domain of its own, and each
+ * domain its id, its first endpoint's index + 1 (so a scenario without [domain] sections has
+ * the ids it always had: endpoint i in domain i + 1). */
+static void finish_domains(scenario *s)
+{
+    for (unsigned e = 0; e < s->neps; e++) {
+        if (s->eps[e].domain >= 0)
+            continue;
+        struct sc_domain *d = &s->domains[s->ndomains];
+        memset(d, 0, sizeof(*d));
+        d->neps = 1;
+        d->eps[0] = (int)e;
+        s->eps[e].domain = (int)s->ndomains++;
+    }
+    for (unsigned i = 0; i < s->ndomains; i++) {
+        struct sc_domain *d = &s->domains[i];
+        int first = d->eps[0];
+        for (unsigned k = 1; k < d->neps; k++)
+            if (d->eps[k] < first)
+                first = d->eps[k];
+        d->did = (uint16_t)(first + 1);
+    }
+}
+
 static int parse_at(struct ld *l, const char *key, const char *val, const struct sc_param *from,
                     unsigned digits, struct sc_fault *f)
 {
@@ -652,16 +711,17 @@ static int parse_op(struct ld *l, const char *value, struct sc_workload *wl)
     char buf[SC_LINE_MAX + 1];
     char *tok[SC_OP_TOKENS], *save = NULL;
     unsigned nt = 0, first_opt;
-    struct sc_op op = {.ep = -1, .batch = 1, .line = l->line};
+    struct sc_op op = {.ep = -1, .domain = -1, .batch = 1, .pages = 1, .line = l->line};
     const char *const *opts;
     static const char *const flush_opts[] = {"batch", NULL};
     static const char *const bad_opts[] = {"batch", "bad_index", NULL};
-    static const char *const unmap_opts[] = {"ep", "page", NULL};
-    static const char *const flr_opts[] = {"ep", NULL};
+    static const char *const unmap_opts[] = {"ep", "domain", "page", "pages", NULL};
+    enum { UNMAP_EP, UNMAP_DOMAIN, UNMAP_PAGE, UNMAP_PAGES };
+    static const char *const ep_opts[] = {"ep", NULL}; /* flr, detach, context */
     static const char *const sleep_opts[] = {"us", NULL};
-    int given[2] = {0, 0};
+    int given[4] = {0, 0, 0, 0};
     uint64_t bad_index = 0;
-    const struct sc_param *bad_from = NULL, *batch_from = NULL;
+    const struct sc_param *bad_from = NULL, *batch_from = NULL, *pages_from = NULL;
     char list[64];
 
     if (wl->nops >= SC_MAX_OPS)
@@ -710,9 +770,9 @@ static int parse_op(struct ld *l, const char *value, struct sc_workload *wl)
         op.kind = SC_OP_UNMAP;
         opts = unmap_opts;
         first_opt = 1;
-    } else if (!strcmp(tok[0], "flr")) {
-        op.kind = SC_OP_FLR;
-        opts = flr_opts;
+    } else if (!strcmp(tok[0], "flr") || !strcmp(tok[0], "detach") || !strcmp(tok[0], "context")) {
+        op.kind = tok[0][0] == 'f' ? SC_OP_FLR : tok[0][0] == 'd' ? SC_OP_DETACH : SC_OP_CONTEXT;
+        opts = ep_opts;
         first_opt = 1;
     } else if (!strcmp(tok[0], "sleep")) {
         op.kind = SC_OP_SLEEP;
@@ -720,7 +780,8 @@ static int parse_op(struct ld *l, const char *value, struct sc_workload *wl)
         first_opt = 1;
     } else {
         return fail_at(l, l->line, "op", NULL,
-                       "unknown op '%s' (expected flush, unmap, flr or sleep)", tok[0]);
+                       "unknown op '%s' (expected flush, unmap, detach, context, flr or sleep)",
+                       tok[0]);
     }
 
     for (unsigned i = first_opt; i < nt; i++) {
@@ -761,25 +822,54 @@ static int parse_op(struct ld *l, const char *value, struct sc_workload *wl)
             op.ep = find_ep(l->s, l->s->neps, val);
             if (op.ep < 0)
                 return fail_at(l, l->line, "op", from, "ep=%s: no endpoint named '%s'", val, val);
+        } else if (!strcmp(name, "domain")) {
+            op.domain = find_domain(l->s, l->s->ndomains, val);
+            if (op.domain < 0)
+                return fail_at(l, l->line, "op", from,
+                               "domain=%s: no domain named '%s' (expected the name of a [domain] "
+                               "section)",
+                               val, val);
         } else if (!strcmp(name, "page")) {
             if (!parse_u64(val, &v) || v > UINT32_MAX)
                 return fail_at(l, l->line, "op", from,
                                "page=%s (expected a page index 0..4294967295)", val);
             op.page = (unsigned)v;
+        } else if (!strcmp(name, "pages")) {
+            if (!parse_u64(val, &v) || v < 1 || v > SC_DOMAIN_PAGES)
+                return fail_at(l, l->line, "op", from,
+                               "pages=%s (expected 1..%u: a domain maps %u pages)", val,
+                               SC_DOMAIN_PAGES, SC_DOMAIN_PAGES);
+            op.pages = (unsigned)v;
+            pages_from = from;
         } else {
             if (!parse_time(val, 3, &op.sleep))
                 return fail_at(l, l->line, "op", from,
                                "us=%s (expected a decimal number of microseconds >= 0)", val);
         }
     }
-    for (int k = 0; opts[k]; k++) {
-        bool required = op.kind == SC_OP_UNMAP || op.kind == SC_OP_FLR || op.kind == SC_OP_SLEEP;
-        if (required && !given[k])
-            return fail_at(l, l->line, "op", NULL, "%s needs %s=... (expected %s %s)", tok[0],
-                           opts[k], tok[0],
-                           op.kind == SC_OP_UNMAP ? "ep=EP page=P"
-                           : op.kind == SC_OP_FLR ? "ep=EP"
-                                                  : "us=N");
+    if (op.kind == SC_OP_UNMAP) {
+        static const char usage[] =
+            "expected unmap ep=EP page=P or unmap domain=D page=P [pages=N]";
+        if (!given[UNMAP_EP] && !given[UNMAP_DOMAIN])
+            return fail_at(l, l->line, "op", NULL, "unmap needs ep=EP or domain=D (%s)", usage);
+        if (given[UNMAP_EP] && given[UNMAP_DOMAIN])
+            return fail_at(l, l->line, "op", NULL, "unmap takes ep=EP or domain=D, not both (%s)",
+                           usage);
+        if (!given[UNMAP_PAGE])
+            return fail_at(l, l->line, "op", NULL, "unmap needs page=... (%s)", usage);
+        unsigned first = op.page % SC_DOMAIN_PAGES;
+        if (first + op.pages > SC_DOMAIN_PAGES)
+            return fail_at(l, l->line, "op", pages_from,
+                           "pages=%u from page=%u (expected 1..%u: the range must end within the "
+                           "domain's %u pages, and page %u is its page %u)",
+                           op.pages, op.page, SC_DOMAIN_PAGES - first, SC_DOMAIN_PAGES, op.page,
+                           first);
+    } else if (op.kind != SC_OP_FLUSH_IOTLB && op.kind != SC_OP_FLUSH_DEVTLB &&
+               op.kind != SC_OP_FLUSH_MIXED && op.kind != SC_OP_FLUSH_BAD) {
+        for (int k = 0; opts[k]; k++)
+            if (!given[k])
+                return fail_at(l, l->line, "op", NULL, "%s needs %s=... (expected %s %s)", tok[0],
+                               opts[k], tok[0], op.kind == SC_OP_SLEEP ? "us=N" : "ep=EP");
     }
     if (op.kind == SC_OP_FLUSH_BAD) {
         if (bad_index >= op.batch)
@@ -816,6 +906,12 @@ static int end_section(struct ld *l)
         if (!l->key_line[EPK_SID])
             return fail_at(l, l->sect_line, "sid", NULL,
                            "missing in %s (expected e.g. sid = 01:00.0)", l->sect_name);
+    } else if (l->sect == SECT_DOMAIN) {
+        if (!l->key_line[0])
+            return fail_at(l, l->sect_line, "endpoints", NULL,
+                           "missing in %s: a domain needs at least one endpoint (expected "
+                           "endpoints = EP [EP...])",
+                           l->sect_name);
     } else if (l->sect == SECT_FAULT) {
         struct sc_fault *f = &l->s->faults[l->idx];
         if (!l->key_line[FK_EP])
@@ -853,6 +949,18 @@ static int end_section(struct ld *l)
 /* ---------------------------------------------------------------------------------------------
  * Lines.
  */
+
+/* The NAME of [KIND NAME] (an endpoint or a domain): checked, and named in l->sect_name. */
+static int section_name(struct ld *l, const char *kind, const char *name)
+{
+    if (!is_name(name))
+        return fail_at(l, l->line, NULL, NULL,
+                       "bad %s name '%.*s' (expected letters, digits, '_', '-', '.', at most 47)",
+                       kind, 64, name);
+    snprintf(l->sect_name, sizeof(l->sect_name), "[%s %s]", kind, name);
+    return 0;
+}
+
 static int section_header(struct ld *l, char *text)
 {
     char *inner = text + 1, *w[3], *save = NULL;
@@ -891,12 +999,8 @@ static int section_header(struct ld *l, char *text)
     }
     if (nw == 2 && !strcmp(w[0], "endpoint")) {
         l->sect = SECT_EP;
-        if (!is_name(w[1]))
-            return fail_at(l, l->line, NULL, NULL,
-                           "bad endpoint name '%.*s' (expected letters, digits, '_', '-', '.', "
-                           "at most 47)",
-                           64, w[1]);
-        snprintf(l->sect_name, sizeof(l->sect_name), "[endpoint %s]", w[1]);
+        if (section_name(l, w[0], w[1]))
+            return -1;
         if (l->pass == 1) {
             if (find_ep(s, l->neps, w[1]) >= 0)
                 return fail_at(l, l->line, NULL, NULL, "duplicate endpoint '%s'", w[1]);
@@ -909,6 +1013,24 @@ static int section_header(struct ld *l, char *text)
             e->latency = s->devtlb_latency;
         }
         l->idx = (int)l->neps++;
+        return 0;
+    }
+    if (nw == 2 && !strcmp(w[0], "domain")) {
+        l->sect = SECT_DOMAIN;
+        if (section_name(l, w[0], w[1]))
+            return -1;
+        if (l->pass == 1) {
+            int other = find_domain(s, l->ndoms, w[1]);
+            if (other >= 0)
+                return fail_at(l, l->line, NULL, NULL, "duplicate domain '%s' (first at line %d)",
+                               w[1], s->domains[other].line);
+            if (l->ndoms >= SC_MAX_DOMAINS)
+                return fail_at(l, l->line, NULL, NULL, "too many domains (max %d)", SC_MAX_DOMAINS);
+            struct sc_domain *d = &s->domains[l->ndoms];
+            copy_str(d->name, SC_NAME_LEN, w[1]);
+            d->line = l->line;
+        }
+        l->idx = (int)l->ndoms++;
         return 0;
     }
     if (nw == 2 && !strcmp(w[0], "cpu")) {
@@ -935,8 +1057,8 @@ static int section_header(struct ld *l, char *text)
         return 0;
     }
     return fail_at(l, l->line, NULL, NULL,
-                   "unknown section '[%.*s]' (expected [params], [endpoint NAME], [fault], "
-                   "[cpu N] or [cpu *])",
+                   "unknown section '[%.*s]' (expected [params], [endpoint NAME], [domain NAME], "
+                   "[fault], [cpu N] or [cpu *])",
                    64, inner);
 }
 
@@ -991,9 +1113,10 @@ static int params_key(struct ld *l, const char *key, const char *val)
 
 static int section_key(struct ld *l, const char *key, const char *raw)
 {
-    const char *const *keys = l->sect == SECT_EP      ? ep_keys
-                              : l->sect == SECT_FAULT ? fault_keys
-                                                      : cpu_keys;
+    const char *const *keys = l->sect == SECT_EP       ? ep_keys
+                              : l->sect == SECT_DOMAIN ? domain_keys
+                              : l->sect == SECT_FAULT  ? fault_keys
+                                                       : cpu_keys;
     char list[80], val[SC_LINE_MAX + 1];
     const struct sc_param *from;
     int k = key_index(keys, key);
@@ -1014,6 +1137,10 @@ static int section_key(struct ld *l, const char *key, const char *raw)
     if (l->sect == SECT_EP) {
         l->key_line[k] = l->line;
         return ep_key(l, k, key, val, from);
+    }
+    if (l->sect == SECT_DOMAIN) {
+        l->key_line[k] = l->line;
+        return domain_key(l, key, val, from);
     }
     if (fault_key(l, k, key, val, from))
         return -1;
@@ -1086,6 +1213,7 @@ static int run_pass(struct ld *l, FILE *f, int pass)
     l->line = 0;
     l->sect = SECT_TOP;
     l->neps = 0;
+    l->ndoms = 0;
     if (pass == 2 && fseek(f, 0, SEEK_SET))
         return fail_at(l, 0, NULL, NULL, "cannot read the file twice: %s", strerror(errno));
     while ((r = read_line(l, f, buf)) > 0)
@@ -1268,6 +1396,9 @@ int sc_load(const char *path, const char *const *sets, unsigned nsets, scenario 
     if (run_pass(&l, f, 1))
         goto out;
     out->neps = l.neps;
+    out->ndomains = l.ndoms; /* the [domain] sections; endpoints' own come after pass 2 */
+    for (unsigned e = 0; e < out->neps; e++)
+        out->eps[e].domain = -1;
     if (!out->name[0])
         default_name(out, path);
     for (unsigned i = 0; i < (sets ? nsets : 0); i++)
@@ -1277,6 +1408,7 @@ int sc_load(const char *path, const char *const *sets, unsigned nsets, scenario 
         goto out;
     if (run_pass(&l, f, 2))
         goto out;
+    finish_domains(out);
     for (unsigned i = 0; i < SC_MAX_CPUS; i++) {
         if (i >= out->cpus)
             memset(&out->cpu[i], 0, sizeof(out->cpu[i]));

@@ -18,6 +18,9 @@
  *   ats = 1
  *   latency_us = $devtlb_latency_us     # $key: the value of a parameter
  *
+ *   [domain shared]             # a domain (one page table) shared by endpoints
+ *   endpoints = ep0 ep1         # names of [endpoint] sections, each in one domain at most
+ *
  *   [fault]                     # one timed event of the fault plan
  *   ep = ep0
  *   kind = drop                 # mute unmute drop link-down link-up surprise-removal flr
@@ -32,13 +35,32 @@
  *   op = flush devtlb=ep0 batch=$batch
  *   op = sleep us=5
  *
+ * Domains: an endpoint named in no [domain] section has a domain of its own. A domain's id
+ * (DID) is the index of its first endpoint (in file order) + 1, so without [domain] sections
+ * endpoint i is in domain i + 1. Each domain has one page table mapping SC_DOMAIN_PAGES pages
+ * (page P is page P mod SC_DOMAIN_PAGES); its endpoints' context entries point at it.
+ *
  * Workload operations (one per `op =` line, run in order, the list `repeat` times):
  *   flush iotlb [batch=N]          N page-selective IOTLB invalidations in one submit
  *   flush devtlb=EP [batch=N]      N-1 IOTLB invalidations then one device-TLB for EP
  *   flush mixed=EP [batch=N]       alternating IOTLB and device-TLB (EP) descriptors
  *   flush bad [batch=N] [bad_index=K]  a batch whose K-th descriptor is malformed
- *   unmap ep=EP page=P             unmap page P of EP's domain, invalidate IOTLB + device
- *                                  TLB; on success free the page and give it to another owner
+ *   unmap domain=D page=P [pages=N]    jobs (driver.h, struct drv_op): unmap pages P..P+N-1
+ *   unmap ep=EP page=P [pages=N]   of domain D (or of EP's domain), then the job DRV_OP_UNMAP;
+ *                                  its careful batch is one page-selective IOTLB invalidation
+ *                                  covering the range and one device-TLB invalidation covering
+ *                                  it per ATS endpoint in the domain now. On success the pages
+ *                                  are freed and given to another owner at once
+ *   detach ep=EP                   EP leaves its domain: its context entry is cleared, then
+ *                                  the job DRV_OP_DETACH (domain-selective IOTLB invalidation,
+ *                                  device-TLB all addresses for EP if ATS)
+ *   context ep=EP                  EP's context entry changes (the device is released): it is
+ *                                  cleared, then the job DRV_OP_CONTEXT (device-selective
+ *                                  context-cache invalidation, device-TLB all addresses for EP
+ *                                  if ATS). After a detach or context job EP is no longer in
+ *                                  the domain; when one succeeds and leaves the domain empty
+ *                                  (and no earlier one of it failed), all its pages are freed
+ *                                  and reused at once
  *   flr ep=EP                      reset bracket: driver hooks around an FLR of EP
  *   sleep us=N                     idle N microseconds
  *
@@ -60,6 +82,8 @@
 
 #define SC_MAX_PARAMS   50
 #define SC_MAX_EPS      8
+#define SC_MAX_DOMAINS  SC_MAX_EPS /* each has an endpoint of its own */
+#define SC_DOMAIN_PAGES 4u         /* pages each domain maps */
 #define SC_MAX_FAULTS   16
 #define SC_MAX_OPS      16
 #define SC_MAX_CPUS     64
@@ -80,6 +104,15 @@ struct sc_endpoint {
     uint16_t sid;
     bool ats;
     hw_time latency;
+    int domain; /* index into domains */
+};
+
+struct sc_domain {
+    char name[SC_NAME_LEN]; /* "" for an endpoint's own domain (no [domain] section) */
+    uint16_t did;           /* its first endpoint's index + 1 */
+    unsigned neps;
+    int eps[SC_MAX_EPS]; /* endpoint indexes, as listed */
+    int line;            /* its [domain] section (0: an endpoint's own) */
 };
 
 struct sc_fault {
@@ -98,6 +131,8 @@ enum sc_op_kind {
     SC_OP_FLUSH_MIXED,
     SC_OP_FLUSH_BAD,
     SC_OP_UNMAP,
+    SC_OP_DETACH,
+    SC_OP_CONTEXT,
     SC_OP_FLR,
     SC_OP_SLEEP
 };
@@ -105,9 +140,11 @@ enum sc_op_kind {
 struct sc_op {
     enum sc_op_kind kind;
     int ep;         /* endpoint index, or -1 */
+    int domain;     /* unmap domain=D: domain index, or -1 (unmap ep=EP: EP's domain) */
     unsigned batch; /* descriptors per submit (>= 1) */
     int bad_index;  /* flush bad */
-    unsigned page;  /* unmap */
+    unsigned page;  /* unmap: the first page */
+    unsigned pages; /* unmap: how many (>= 1) */
     hw_time sleep;
     int line;
 };
@@ -146,6 +183,8 @@ typedef struct scenario {
 
     unsigned neps;
     struct sc_endpoint eps[SC_MAX_EPS];
+    unsigned ndomains; /* the [domain] sections first, in file order, then endpoints' own */
+    struct sc_domain domains[SC_MAX_DOMAINS];
     unsigned nfaults;
     struct sc_fault faults[SC_MAX_FAULTS];
     struct sc_workload cpu[SC_MAX_CPUS]; /* [0, cpus) */

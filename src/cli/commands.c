@@ -173,6 +173,16 @@ int cli_replay(int argc, char **argv)
     return rc;
 }
 
+/* The width of a column of scenario names: the longest of them, 18 at least. */
+static int names_width(const char (*names)[SC_NAME_LEN], unsigned n)
+{
+    size_t w = 18;
+    for (unsigned i = 0; i < n; i++)
+        if (strlen(names[i]) > w)
+            w = strlen(names[i]);
+    return (int)w;
+}
+
 int cli_list(int argc, char **argv)
 {
     if (argc == 1 && !strcmp(argv[0], "drivers")) {
@@ -185,13 +195,14 @@ int cli_list(int argc, char **argv)
             return CLI_EXIT_USAGE;
         static char names[128][SC_NAME_LEN];
         unsigned n = sc_list(cli_scenario_dir(), names, 128);
+        int width = names_width(names, n);
         scenario *sc = malloc(sizeof(*sc));
         char err[256];
         for (unsigned i = 0; sc && i < n; i++) {
             if (sc_load_named(cli_scenario_dir(), names[i], NULL, 0, sc, err, sizeof(err)))
-                printf("%-18s (broken: %s)\n", names[i], err);
+                printf("%-*s (broken: %s)\n", width, names[i], err);
             else
-                printf("%-18s %s\n", names[i], sc->summary);
+                printf("%-*s %s\n", width, names[i], sc->summary);
         }
         free(sc);
         return CLI_EXIT_OK;
@@ -282,14 +293,14 @@ static int matrix_drivers(struct matrix_drivers *md)
 
 /* One scenario's row: a verdict per driver (KTAP: a subtest with a result per driver). Returns
  * whether every driver passed. */
-static bool matrix_row(const scenario *sc, const char *name, unsigned number, const chk_options *o,
-                       bool ktap, const struct matrix_drivers *md)
+static bool matrix_row(const scenario *sc, const char *name, int width, unsigned number,
+                       const chk_options *o, bool ktap, const struct matrix_drivers *md)
 {
     bool all_pass = true;
     if (ktap) {
         rep_ktap_begin(stdout, 1, name, md->n);
     } else {
-        printf("%-18s", name);
+        printf("%-*s", width, name);
     }
     for (unsigned d = 0; d < md->n; d++) {
         chk_report rep;
@@ -331,6 +342,7 @@ int cli_matrix(int argc, char **argv)
         return CLI_EXIT_USAGE;
     static char names[128][SC_NAME_LEN];
     unsigned n = sc_list(cli_scenario_dir(), names, 128);
+    int width = names_width(names, n);
     scenario *sc = malloc(sizeof(*sc));
     if (!sc)
         return CLI_EXIT_INTERNAL;
@@ -338,7 +350,7 @@ int cli_matrix(int argc, char **argv)
     if (ktap) {
         rep_ktap_begin(stdout, 0, NULL, n);
     } else {
-        printf("%-18s", "scenario");
+        printf("%-*s", width, "scenario");
         for (unsigned d = 0; d < md.n; d++)
             printf(" %-18s", md.d[d]->name);
         printf("\n");
@@ -350,12 +362,12 @@ int cli_matrix(int argc, char **argv)
                 rep_ktap_diag(stdout, 0, err);
                 rep_ktap_result(stdout, 0, false, s + 1, names[s], NULL);
             } else {
-                printf("%-18s broken: %s\n", names[s], err);
+                printf("%-*s broken: %s\n", width, names[s], err);
             }
             rc = CLI_EXIT_USAGE;
             continue;
         }
-        if (!matrix_row(sc, names[s], s + 1, &o, ktap, &md) && rc == CLI_EXIT_OK)
+        if (!matrix_row(sc, names[s], width, s + 1, &o, ktap, &md) && rc == CLI_EXIT_OK)
             rc = CLI_EXIT_VIOLATION;
     }
     free(sc);
