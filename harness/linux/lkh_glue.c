@@ -188,8 +188,7 @@ static struct lkh_kdev *lkh_kdev_find(struct lkh_drv *d, u16 sid)
 }
 
 /* The device's state as the kernel leaves it once the device is attached to a domain with
- * second-level translation: info filled as the probe does (its own source id as pfsid, no
- * SR-IOV), a present context entry naming the domain, and in scalable mode a present PASID
+ * second-level translation: info filled as the probe does (no SR-IOV), a present context entry naming the domain, and in scalable mode a present PASID
  * entry for requests without PASID (PASID 0), written through the kernel's own helpers where
  * the layout is the tree's: intel_pasid_get_entry() allocates the table. Field positions of
  * the entries follow the VT-d specification (context: P bit 0, DID bits 87:72; scalable-mode
@@ -204,7 +203,9 @@ static struct lkh_kdev *lkh_kdev_make(struct lkh_drv *d, u16 sid, int ats, struc
     v->pdev->dev.iommu_priv = &v->info;
     v->info.bus = (u8)(sid >> 8);
     v->info.devfn = (u8)sid;
-    v->info.pfsid = sid;
+    /* As the probe: the PF's source id only with device-TLB throttling (ECAP.DIT), else 0
+     * (the field is reserved then; the model's IQE catches a non-zero one). */
+    v->info.pfsid = ecap_dit(d->iommu.ecap) ? sid : 0;
     v->info.ats_supported = v->info.ats_enabled = ats ? 1 : 0;
     v->info.ats_qdep = 0;
     v->info.dev = &v->pdev->dev;

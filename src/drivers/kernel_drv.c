@@ -76,8 +76,9 @@ static const char *const kcallers[] = {"intel_pasid_tear_down_entry", "domain_co
 static const char *const flush_cache_tags[] = {"cache_tag_flush_range", "cache_tag_assign_domain",
                                                "cache_tag_unassign_domain"};
 static const char *const flush_psi[] = {"iommu_flush_iotlb_psi"};
-/* Definitions harness/linux/lkh_glue.c uses itself. */
-static const char *const glue_needs[] = {"QI_LENGTH", "DMAR_GSTS_REG"};
+/* Definitions harness/linux/lkh_glue.c uses itself: always, and with the callers. */
+static const char *const glue_needs[] = {"QI_LENGTH", "DMAR_GSTS_REG", "ecap_dit", "ecap_smts"};
+#define NGLUE_BASE 2
 /* Files of the tree the definitions are looked up in, in this order: base_file()s are needed
  * by every mode, the others only by the callers (kcall=kernel); cache.c exists from 6.10 on. */
 static const char *const tree_files[] = {
@@ -498,8 +499,8 @@ static int generate(const char *tree, bool with_k, const char *gen, uint64_t *ha
             fputs("#define LKH_HAVE_CALLERS 1\n", dmem);
         if (with_k)
             rc = kcaller_roots(&srcs, want, &nwant, dmem, err, errlen);
-        if (!rc && lkh_extract(&srcs, &shim, want, nwant, glue_needs, N(glue_needs), mem, msg,
-                               sizeof(msg)))
+        if (!rc && lkh_extract(&srcs, &shim, want, nwant, glue_needs,
+                               with_k ? N(glue_needs) : NGLUE_BASE, mem, msg, sizeof(msg)))
             rc = with_k ? fail(err, errlen, NO_KCALLERS, "%s", msg)
                         : fail(err, errlen, 2, "kernel tree %s: %s", tree, msg);
         fclose(dmem);
