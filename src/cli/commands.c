@@ -15,6 +15,7 @@
 #include "cli/trace_out.h"
 #include "drivers/driver.h"
 #include "report/ktap.h"
+#include "util/atomic_file.h"
 
 /* replay's arguments: [--trace FILE] [--ksrc PATH] FILE, in any order. */
 static int replay_args(int argc, char **argv, const char **file, const char **trace,
@@ -289,9 +290,8 @@ static bool matrix_row(const scenario *sc, const char *name, unsigned number, co
         } else {
             printf(" %-18s", chk_verdict_name(rep.verdict));
         }
-        fflush(stdout);
         chk_report_free(&rep);
-        if (ferror(stdout)) /* nobody reads the rest (main says so) */
+        if (af_flush_stdout()) /* nobody reads the rest (main says so) */
             return false;
     }
     if (ktap)

@@ -24,7 +24,7 @@
 
 enum { SLOT_FREE, SLOT_PLANNED, SLOT_WRITING, SLOT_IN_PLACE, SLOT_WRITTEN };
 
-#define AF_SLOTS 8
+#define AF_SLOTS 16
 
 static struct {
     char name[AF_PATH_LEN];
@@ -59,18 +59,22 @@ static void copy(char *to, const char *from, size_t cap)
     to[n] = '\0';
 }
 
-/* The slot of `name` (a file planned or written before), or a free one; -1 if none is left
- * (the file is then written all the same, only not named by an interruption). */
+/* The slot of `name` (a file planned or written before), or a free one, or else one that only
+ * serves the message (planned or written: that file is then not named by an interruption);
+ * -1 if every slot holds a file being written (the file is written all the same, but an
+ * interruption would leave its temporary file). */
 static int slot_for(const char *name)
 {
-    int free_slot = -1;
+    int free_slot = -1, spare = -1;
     for (int i = 0; i < AF_SLOTS; i++) {
         if (slots[i].state != SLOT_FREE && !strcmp(slots[i].name, name))
             return i;
         if (slots[i].state == SLOT_FREE && free_slot < 0)
             free_slot = i;
+        if ((slots[i].state == SLOT_PLANNED || slots[i].state == SLOT_WRITTEN) && spare < 0)
+            spare = i;
     }
-    return free_slot;
+    return free_slot >= 0 ? free_slot : spare;
 }
 
 static int slot_set(int slot, const char *name, const char *tmp, int state)
@@ -451,6 +455,18 @@ void af_abort(af_file *a)
     release(&old);
 }
 
+/* Why a flush of standard output failed first: a later flush may find nothing to write and
+ * leave only the error flag. */
+static int stdout_errno;
+
+int af_flush_stdout(void)
+{
+    errno = 0;
+    if (fflush(stdout) && !stdout_errno)
+        stdout_errno = errno ? errno : -1;
+    return ferror(stdout) ? -1 : 0;
+}
+
 int af_close_stdout(char *err, size_t errlen)
 {
     int e = 0;
@@ -458,7 +474,7 @@ int af_close_stdout(char *err, size_t errlen)
     if (fflush(stdout))
         e = errno ? errno : -1;
     if (!e && ferror(stdout))
-        e = -1;
+        e = stdout_errno ? stdout_errno : -1;
     errno = 0;
     /* Closing a descriptor that was never open (qinval ... >&-) is no failure when nothing
      * was written to it; a write to it would have failed above. */

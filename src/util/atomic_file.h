@@ -63,6 +63,10 @@ int af_commit(af_file *a, char *err, size_t errlen);
 /* Give up: remove the temporary file, leave the target as it was. */
 void af_abort(af_file *a);
 
+/* Flush standard output now (a command that prints as it goes). 0, or -1 when anything written
+ * to it failed; the reason is kept for af_close_stdout. */
+int af_flush_stdout(void);
+
 /* Standard output at the end of a command: flush and close it, and say whether anything
  * written to it failed (a full disk, a closed pipe). 0, or -1 with the reason in err. */
 int af_close_stdout(char *err, size_t errlen);

@@ -49,7 +49,8 @@ no_temporaries() { # what: no .NAME.tmp-XXXXXX left in this directory
 rc=$?
 [ $rc = 3 ] || bad "check >/dev/full: exit $rc, wanted 3"
 one_line "check >/dev/full" '^qinval check: cannot write standard output: No space left on device$'
-for cmd in "list drivers" "replay full.json" "check --driver qinval --scenario smoke --executions 3 --format json"; do
+for cmd in "list drivers" "replay full.json" "check --driver qinval --scenario smoke --executions 3 --format json" \
+    "matrix --executions 1 --driver legacy-odd" "demo"; do
     # shellcheck disable=SC2086 # $cmd is a command line
     "$Q" $cmd >/dev/full 2>err.txt
     rc=$?
@@ -60,6 +61,10 @@ closed_pipe "$Q" list drivers 2>err.txt
 rc=$?
 [ $rc = 3 ] || bad "list drivers into a closed pipe: exit $rc, wanted 3 (141: killed by SIGPIPE in silence)"
 one_line "closed pipe" '^qinval list: cannot write standard output: Broken pipe$'
+closed_pipe "$Q" matrix --executions 1 --driver legacy-odd 2>err.txt
+rc=$?
+[ $rc = 3 ] || bad "matrix into a closed pipe: exit $rc, wanted 3"
+one_line "matrix into a closed pipe" '^qinval matrix: cannot write standard output: Broken pipe$'
 closed_pipe "$Q" "${FAILING[@]}" --format ktap --save pipe.json 2>err.txt
 rc=$?
 [ $rc = 3 ] || bad "check into a closed pipe: exit $rc, wanted 3"
