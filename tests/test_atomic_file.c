@@ -191,11 +191,10 @@ static void test_new_files_never_replace(void **state)
     assert_int_equal(mkdir(y, 0755), 0);
     new_file(y, "c", y2);
     /* The extension is the base name's, not a dot in a directory. */
-    char d[512], dn[512], dn2[512];
-    snprintf(d, sizeof(d), "%s", in_dir("a.b"));
-    assert_int_equal(mkdir(d, 0755), 0);
-    snprintf(dn, sizeof(dn), "%s/c", d);
-    snprintf(dn2, sizeof(dn2), "%s/c-2", d);
+    char dn[512], dn2[512];
+    assert_int_equal(mkdir(in_dir("a.b"), 0755), 0);
+    snprintf(dn, sizeof(dn), "%s", in_dir("a.b/c"));
+    snprintf(dn2, sizeof(dn2), "%s", in_dir("a.b/c-2"));
     new_file(dn, "d", dn);
     new_file(dn, "e", dn2);
     assert_int_equal(temporaries(), 0);

@@ -222,13 +222,21 @@ static void resolve(const char *path, char *out, size_t cap)
     free(real);
 }
 
-int af_check(const char *path, char *err, size_t errlen)
+/* Not empty, and short enough for its temporary file's name. */
+static int usable(const char *path, char *err, size_t errlen)
 {
-    struct stat st;
     if (!*path)
         return failed(err, errlen, "an empty path%s%s", "", "");
     if (strlen(path) >= AF_PATH_LEN - 32)
         return failed(err, errlen, "%.60s...: the path is too long%s", path, "");
+    return 0;
+}
+
+int af_check(const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    if (usable(path, err, errlen))
+        return -1;
     if (stat(path, &st) == 0) {
         char target[AF_PATH_LEN];
         if (S_ISDIR(st.st_mode))
@@ -255,8 +263,8 @@ static int start(af_file *a, const char *path, bool fresh, char *err, size_t err
     memset(a, 0, sizeof(*a));
     a->slot = -1;
     a->fresh = fresh;
-    if (!*path || strlen(path) >= AF_PATH_LEN - 32)
-        return failed(err, errlen, "%.60s: %s", path, *path ? "the path is too long" : "empty");
+    if (usable(path, err, errlen))
+        return -1;
     copy(a->name, path, sizeof(a->name));
     bool exists = stat(path, &st) == 0;
     if (!fresh && exists && S_ISDIR(st.st_mode))
