@@ -140,9 +140,9 @@ for sig in INT TERM; do
     printf 'old trace\n' >t.json
     printf 'old ce\n' >s.json
     "$Q" check --driver qinval --scenario smoke --executions 100000000 --progress \
-        --save s.json --trace t.json >out.txt 2>err.txt &
+        --save s.json --trace t.json >out.txt 2>int.txt &
     pid=$!
-    for _ in $(seq 300); do [ -s err.txt ] && break; sleep 0.1; done
+    for _ in $(seq 300); do grep -q executions int.txt && break; sleep 0.1; done
     kill -"$sig" "$pid"
     wait "$pid"
     rc=$?
@@ -150,8 +150,9 @@ for sig in INT TERM; do
     [ $rc = $want ] || bad "SIG$sig: exit $rc, wanted $want"
     [ "$(cat t.json)" = "old trace" ] || bad "SIG$sig: --trace file changed: $(head -c 80 t.json)"
     [ "$(cat s.json)" = "old ce" ] || bad "SIG$sig: --save file changed"
-    tr '\r' '\n' <err.txt | grep -qx "qinval check: interrupted by SIG$sig; wrote no file; did not write s.json, t.json (existing files left as they were)" ||
-        bad "SIG$sig: stderr: $(tr '\r' '\n' <err.txt | tail -2)"
+    tr '\r' '\n' <int.txt | grep -qx "qinval check: interrupted by SIG$sig; wrote no file; did not write s.json, t.json (existing files left as they were)" ||
+        bad "SIG$sig: stderr: $(tr '\r' '\n' <int.txt | tail -2)"
+    rm -f int.txt
     no_temporaries "SIG$sig"
 done
 set +m
