@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "check/explore.h"
+#include "util/atomic_file.h"
 
 static double now_s(void)
 {
@@ -81,11 +82,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: checker [executions > 0] [reps > 0] [--csv FILE]\n");
         return 2;
     }
-    FILE *csv = csv_path ? fopen(csv_path, "w") : NULL;
-    if (csv_path && !csv) {
-        fprintf(stderr, "checker: cannot write %s\n", csv_path);
+    af_file out = {.f = NULL};
+    char why[AF_PATH_LEN + 128];
+    af_signals("checker");
+    if (csv_path && af_open(&out, csv_path, why, sizeof(why))) {
+        fprintf(stderr, "checker: %s\n", why);
         return 2;
     }
+    FILE *csv = out.f; /* written whole or not at all (src/util/atomic_file.h) */
     scenario *sc = malloc(sizeof(*sc)), *sc3 = malloc(sizeof(*sc3)), *idle = malloc(sizeof(*idle));
     const char *idle_sets[] = {"rounds=0"}, *three_sets[] = {"rounds=3"};
     if (!sc || !sc3 || !idle || load("smoke", sc, NULL, 0) || load("smoke", sc3, three_sets, 1) ||
@@ -112,8 +116,10 @@ int main(int argc, char **argv)
             fprintf(csv, "%s,%.0f,%.0f,%.0f,%.4f,%.4f\n", sim_drivers[d]->name, r, r3, base,
                     r / base, r3 / base);
     }
-    if (csv && fclose(csv))
+    if (csv && af_commit(&out, why, sizeof(why))) {
+        fprintf(stderr, "checker: %s\n", why);
         return 3;
+    }
     if (load("ite-even-batch", sc, NULL, 0))
         return 2;
     chk_options o;

@@ -25,6 +25,7 @@
 
 #include "drivers/driver.h"
 #include "sim/sim.h"
+#include "util/atomic_file.h"
 
 #define BATCH   2
 #define MAX_LOG 7 /* 2^0 .. 2^6 CPUs */
@@ -221,11 +222,14 @@ int main(int argc, char **argv)
     }
     if (!calls || !max_cpus)
         return usage();
-    FILE *csv = csv_path ? fopen(csv_path, "w") : NULL;
-    if (csv_path && !csv) {
-        fprintf(stderr, "engine: cannot write %s\n", csv_path);
+    af_file out = {.f = NULL};
+    char why[AF_PATH_LEN + 128];
+    af_signals("engine");
+    if (csv_path && af_open(&out, csv_path, why, sizeof(why))) {
+        fprintf(stderr, "engine: %s\n", why);
         return 2;
     }
+    FILE *csv = out.f; /* written whole or not at all (src/util/atomic_file.h) */
     if (csv)
         fputs("workload,cpus,qinval_inv_per_s,step1_inv_per_s,qinval_latency_ns,"
               "step1_latency_ns,qinval_reads_per_call,qinval_writes_per_call,"
@@ -234,5 +238,9 @@ int main(int argc, char **argv)
     printf("qinval engine vs step1-nowait, virtual time (model cost model), queue of 256\n");
     table(calls, false, max_cpus, csv);
     table(calls, true, max_cpus, csv);
-    return csv && fclose(csv) ? 3 : 0;
+    if (csv && af_commit(&out, why, sizeof(why))) {
+        fprintf(stderr, "engine: %s\n", why);
+        return 3;
+    }
+    return 0;
 }

@@ -2,9 +2,13 @@
  * test_json.c — the CLI's JSON reader (src/cli/json.c) and the result reader built on it
  * (ce_from_json): values and escapes decode as RFC 8259 says; malformed text fails with its
  * line and column; numbers too large for a double or for 64 bits are told apart; the typed
- * getters name the key; and every prefix and many byte flips of a real check result fail
- * cleanly or parse (no crash, no leak under ASan).
+ * getters name the key; every prefix and many byte flips of a real check result fail cleanly
+ * or parse (no crash, no leak under ASan); duplicate keys are found in objects of any size,
+ * named where they first occur; and the reals the writers write (src/report/jsonw.c) are read
+ * back, inf and nan as null.
  */
+#include <float.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -17,6 +21,7 @@
 
 #include "cli/ce_file.h"
 #include "cli/json.h"
+#include "report/jsonw.h"
 
 #define ERRLEN 256
 
@@ -129,6 +134,114 @@ static void test_malformed(void **state)
     for (int i = 0; i < 40; i++)
         strcat(deep, "[");
     expect_error(deep, "nested deeper than 32 levels");
+}
+
+/* Duplicate keys: the message names the first one in the text, at the end of that key, also
+ * when an error comes after it (as reading in order would find it first), and not in objects
+ * that merely share key names. */
+static void test_duplicate_keys(void **state)
+{
+    (void)state;
+    expect_error("{\"a\":1,\"a\":2}", "line 1, column 11: duplicate key \"a\"");
+    expect_error("{\"a\":1,\"a\":2, x}", "line 1, column 11: duplicate key \"a\"");
+    expect_error("{\"a\":1,\"a\" 2}", "line 1, column 11: duplicate key \"a\"");
+    expect_error("{\"a\":1,\"a\":[1,", "line 1, column 11: duplicate key \"a\"");
+    expect_error("{\"x\":1,\"y\":1,\"y\":2,\"x\":2}", "line 1, column 17: duplicate key \"y\"");
+    expect_error("{\"a\":{\"b\":1,\"b\":2},\"a\":1}", "line 1, column 16: duplicate key \"b\"");
+    expect_error("{\"a\":1,\"b\":{\"c\":1,\"c\":2},\"a\":3}",
+                 "line 1, column 22: duplicate key \"c\"");
+    expect_error("{\"a\":1,\n \"b\":{\"c\":[1,\n2]},\n \"a\":{\"d\":tru}}",
+                 "line 4, column 5: duplicate key \"a\"");
+    expect_error("{\"a\":1,\"b\":{\"c\":1,\"d\":x}}", "line 1, column 23: unexpected 'x'");
+    char err[ERRLEN];
+    json_value *v = parse("{\"a\":{\"a\":1},\"b\":{\"a\":2},\"\":1,\"A\":2}", err);
+    assert_non_null(v);
+    json_free(v);
+}
+
+/* An object of n keys k0000000, k0000001, ... with `tail` (a member or "") at its end. */
+static char *many_keys(size_t n, const char *tail, size_t *len)
+{
+    char *text = NULL;
+    FILE *m = open_memstream(&text, len);
+    assert_non_null(m);
+    fputs("{", m);
+    for (size_t i = 0; i < n; i++)
+        fprintf(m, "%s\n  \"k%07zu\": %zu", i ? "," : "", i, i);
+    fprintf(m, "%s\n}\n", tail);
+    assert_int_equal(fclose(m), 0);
+    return text;
+}
+
+/* A multi-MB object of many keys is read, and refused for one duplicate at its end with the
+ * line and column of that key: the duplicate check sorts the keys (it compared each with all
+ * before it: minutes for 5 MB). Correctness only; bench/json_read times it. */
+static void test_many_keys(void **state)
+{
+    (void)state;
+    char err[ERRLEN];
+    size_t n = 300000, len;
+    char *text = many_keys(n, "", &len);
+    assert_true(len > 5000000);
+    json_value *v = json_parse(text, len, err, ERRLEN);
+    assert_non_null(v);
+    assert_int_equal(v->len, n);
+    assert_int_equal(json_get(v, "k0299999")->u64, 299999);
+    assert_int_equal(json_get(v, "k0000000")->u64, 0);
+    assert_null(json_get(v, "k0300000"));
+    json_free(v);
+    free(text);
+
+    text = many_keys(n, ",\n  \"k0123456\": 1", &len);
+    assert_null(json_parse(text, len, err, ERRLEN));
+    char want[100];
+    snprintf(want, sizeof(want), "line %zu, column 13: duplicate key \"k0123456\"", n + 2);
+    assert_string_equal(err, want);
+    free(text);
+    /* Two duplicates: the first in the text is named, whatever the order of the keys. */
+    text = many_keys(n, ",\n  \"k0000009\": 1,\n  \"k0000001\": 1", &len);
+    assert_null(json_parse(text, len, err, ERRLEN));
+    snprintf(want, sizeof(want), "line %zu, column 13: duplicate key \"k0000009\"", n + 2);
+    assert_string_equal(err, want);
+    free(text);
+}
+
+/* What rep_json_real writes, json_get_seconds reads: finite values within the six decimals
+ * (or the exponent form's precision), infinity and NaN as null (not known: NaN); never the
+ * text inf or nan, which no JSON reader takes. */
+static void test_real_round_trip(void **state)
+{
+    (void)state;
+    static const double values[] = {0,         1e-9,      0.046123,  1.5,     123456.789012,
+                                    999999999, 1e14 + .5, 1e15,      1.23e20, 1e300,
+                                    DBL_MAX,   INFINITY,  -INFINITY, NAN};
+    for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+        char *text = NULL, err[ERRLEN];
+        size_t len = 0;
+        FILE *m = open_memstream(&text, &len);
+        assert_non_null(m);
+        fputs("{\"s\": ", m);
+        rep_json_real(m, values[i]);
+        fputs("}", m);
+        assert_int_equal(fclose(m), 0);
+        if (strstr(text, "inf") || strstr(text, "nan"))
+            fail_msg("%g written as %s", values[i], text);
+        json_value *v = json_parse(text, len, err, ERRLEN);
+        if (!v)
+            fail_msg("%g written as %s, which the reader refuses: %s", values[i], text, err);
+        double got;
+        if (json_get_seconds(v, "s", &got, err, ERRLEN))
+            fail_msg("%s: %s", text, err);
+        if (isfinite(values[i])) {
+            double x = values[i], tol = 5e-7 + fabs(x) * 1e-6;
+            if (fabs(got - x) > tol)
+                fail_msg("%g written as %s, read as %g", x, text, got);
+        } else {
+            assert_true(isnan(got));
+        }
+        json_free(v);
+        free(text);
+    }
 }
 
 static void test_getters(void **state)
@@ -281,10 +394,12 @@ static void test_fuzz(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_values),        cmocka_unit_test(test_strings),
-        cmocka_unit_test(test_numbers),       cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_getters),       cmocka_unit_test(test_result),
-        cmocka_unit_test(test_result_errors), cmocka_unit_test(test_fuzz),
+        cmocka_unit_test(test_values),          cmocka_unit_test(test_strings),
+        cmocka_unit_test(test_numbers),         cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_getters),         cmocka_unit_test(test_result),
+        cmocka_unit_test(test_result_errors),   cmocka_unit_test(test_fuzz),
+        cmocka_unit_test(test_duplicate_keys),  cmocka_unit_test(test_many_keys),
+        cmocka_unit_test(test_real_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,18 +4,15 @@
  * are parsed by json.c; this file checks that a tree is a counterexample or a result, member by
  * member, and names the first member that is missing, mistyped or out of range.
  */
-#include <errno.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "cli/ce_file.h"
 #include "report/fold.h"
 #include "report/jsonw.h"
 #include "report/timeline.h"
+#include "util/atomic_file.h"
 #include "util/grow.h"
 
 /* ---- writing ---- */
@@ -50,59 +47,21 @@ static void json_picks(FILE *out, const struct chk_pick *p, size_t n)
     fputs("]", out);
 }
 
-/* Could `path` be written, without creating or truncating it: an existing file that is not a
- * directory and may be written, or a new name in a directory that may be. */
-int ce_save_check(const char *path, char *err, size_t errlen)
+int ce_save(const char *path, bool fresh, const struct ce_file *ce, char *saved, size_t savedlen,
+            char *err, size_t errlen)
 {
-    struct stat st;
-    if (!*path) {
-        snprintf(err, errlen, "an empty path");
+    af_file a;
+    if ((fresh ? af_open_new : af_open)(&a, path, err, errlen))
         return -1;
-    }
-    if (stat(path, &st) == 0) {
-        if (S_ISDIR(st.st_mode)) {
-            snprintf(err, errlen, "%s is a directory", path);
-            return -1;
-        }
-        if (access(path, W_OK) != 0) {
-            snprintf(err, errlen, "%s: %s", path, strerror(errno));
-            return -1;
-        }
-        return 0;
-    }
-    if (errno != ENOENT) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    fputs("{\n  \"qinval_counterexample\": 1,\n", a.f);
+    json_common(a.f, ce);
+    fputs(",\n  \"picks\": ", a.f);
+    json_picks(a.f, ce->picks, ce->npicks);
+    fputs("\n}\n", a.f);
+    if (af_commit(&a, err, errlen))
         return -1;
-    }
-    char *copy = strdup(path);
-    if (!copy) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    const char *dir = dirname(copy);
-    int rc = 0;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        snprintf(err, errlen, "no directory %s for %s", dir, path);
-        rc = -1;
-    } else if (access(dir, W_OK | X_OK) != 0) {
-        snprintf(err, errlen, "cannot create %s in %s: %s", path, dir, strerror(errno));
-        rc = -1;
-    }
-    free(copy);
-    return rc;
-}
-
-int ce_save(const char *path, const struct ce_file *ce)
-{
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return -1;
-    fputs("{\n  \"qinval_counterexample\": 1,\n", f);
-    json_common(f, ce);
-    fputs(",\n  \"picks\": ", f);
-    json_picks(f, ce->picks, ce->npicks);
-    fputs("\n}\n", f);
-    return fclose(f) ? -1 : 0;
+    snprintf(saved, savedlen, "%s", a.name);
+    return 0;
 }
 
 void ce_write_result_head(FILE *out, const struct ce_file *ce)
@@ -194,8 +153,10 @@ void cli_print_json(const struct ce_file *ce, const chk_report *rep, const chk_o
 {
     ce_write_result_head(out, ce);
     fprintf(out, ",\n  \"shard\": \"%u/%u\"", opt->shard_i, opt->shard_n ? opt->shard_n : 1);
-    fprintf(out, ",\n  \"executions\": %llu,\n  \"seconds\": %.6f,\n  \"complete\": %s",
-            (unsigned long long)rep->executions, rep->seconds, rep->complete ? "true" : "false");
+    fprintf(out,
+            ",\n  \"executions\": %llu,\n  \"seconds\": ", (unsigned long long)rep->executions);
+    rep_json_real(out, rep->seconds);
+    fprintf(out, ",\n  \"complete\": %s", rep->complete ? "true" : "false");
     if (rep->verdict != CHK_PASS) {
         char *buf;
         const char **lines;

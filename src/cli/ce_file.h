@@ -51,10 +51,13 @@ struct ce_loaded {
     struct chk_pick *picks;
 };
 
-int ce_save(const char *path, const struct ce_file *ce);
-/* Whether ce_save(path) could write there, checked before a run (neither creates nor
- * truncates the file). 0, or -1 with a one-line reason in err. */
-int ce_save_check(const char *path, char *err, size_t errlen);
+/* Write the counterexample file, complete or not at all (src/util/atomic_file.h): to `path`,
+ * replacing it, or with `fresh` as a new file named after path that replaces none (path, else
+ * path with -2, -3, ... before ".json"). The name it got goes to saved. 0, or -1 with a
+ * one-line reason in err. Whether an explicit path can be written is checked before a run with
+ * af_check. */
+int ce_save(const char *path, bool fresh, const struct ce_file *ce, char *saved, size_t savedlen,
+            char *err, size_t errlen);
 /* Read a counterexample file or a result. Returns 0, or -1 with a one-line message in err. */
 int ce_load(const char *path, struct ce_loaded *out, char *err, size_t errlen);
 /* The same from a parsed tree, which `out` then owns (also on failure). */

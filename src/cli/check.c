@@ -19,6 +19,7 @@
 #include "cli/trace_out.h"
 #include "hw/hw.h"
 #include "report/ktap.h"
+#include "util/atomic_file.h"
 #include "util/installed.h"
 
 #define MAX_SETS 64
@@ -377,31 +378,51 @@ static void print_pass(const struct check_args *a, const chk_report *r)
            r->complete ? ", bounded space covered completely" : "", r->seconds);
 }
 
-/* qinval-ce-SEED.json; a shard's own name, so shards sharing a directory do not overwrite
- * each other's counterexamples. */
-static const char *default_save_path(const chk_options *o, char *buf, size_t len)
+/* A name's characters that are safe in a file name everywhere; others become '_'. */
+static void name_part(char *out, size_t cap, const char *name, size_t max)
 {
-    if (o->shard_n > 1)
-        snprintf(buf, len, "qinval-ce-%llu-shard-%u-of-%u.json", (unsigned long long)o->seed,
-                 o->shard_i, o->shard_n);
-    else
-        snprintf(buf, len, "qinval-ce-%llu.json", (unsigned long long)o->seed);
+    size_t n = 0;
+    for (; *name && n + 1 < cap && n < max; name++) {
+        char c = *name;
+        bool safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_' || c == '.' || c == '+';
+        out[n++] = safe ? c : '_';
+    }
+    out[n] = '\0';
+}
+
+/* The default counterexample name, qinval-ce-DRIVER-SCENARIO-seedSEED.json (a scenario file
+ * by its base name without .scn), with -shard-I-of-N for a shard. It says what was run; the
+ * file is created as a new one (ce_save's fresh), so a run whose name is taken, by an earlier
+ * run or one running at the same time, gets -2, -3, ... instead of replacing the other's. */
+static const char *default_save_path(const struct check_args *a, char *buf, size_t len)
+{
+    char drv[72], scn[72], shard[64] = "";
+    const char *base = strrchr(a->scenario, '/');
+    base = base ? base + 1 : a->scenario;
+    size_t blen = strlen(base);
+    if (blen > 4 && !strcmp(base + blen - 4, ".scn"))
+        blen -= 4;
+    name_part(drv, sizeof(drv), a->driver, 64);
+    name_part(scn, sizeof(scn), base, blen < 64 ? blen : 64);
+    if (a->opt.shard_n > 1)
+        snprintf(shard, sizeof(shard), "-shard-%u-of-%u", a->opt.shard_i, a->opt.shard_n);
+    snprintf(buf, len, "qinval-ce-%s-%s-seed%llu%s.json", drv, scn, (unsigned long long)a->opt.seed,
+             shard);
     return buf;
 }
 
 /* --trace: the counterexample, or with no violation the execution that takes every default
- * decision; after an internal error, nothing (the file is left empty). */
-static int write_trace(const struct check_args *a, FILE *f, const chk_report *rep,
-                       const scenario *sc, const sim_driver_ops *drv)
+ * decision; after an internal error, nothing (an existing file is left as it was). */
+static int write_trace(const struct check_args *a, const chk_report *rep, const scenario *sc,
+                       const sim_driver_ops *drv)
 {
     char title[2 * SC_NAME_LEN + 8];
     snprintf(title, sizeof(title), "%s / %s", a->driver, a->scenario);
-    if (rep->verdict == CHK_INTERNAL) {
-        fclose(f);
+    if (rep->verdict == CHK_INTERNAL)
         return 0;
-    }
     bool pass = rep->verdict == CHK_PASS;
-    return cli_trace_write("qinval check", f, a->trace, sc, drv, pass ? NULL : rep->picks,
+    return cli_trace_write("qinval check", a->trace, sc, drv, pass ? NULL : rep->picks,
                            pass ? 0 : rep->npicks, title);
 }
 
@@ -419,14 +440,13 @@ int cli_check(int argc, char **argv)
         free(sc);
         return lrc;
     }
-    char why[PATH_MAX + 64];
-    if (a.save && ce_save_check(a.save, why, sizeof(why))) {
+    char why[AF_PATH_LEN + 128];
+    if (a.save && af_check(a.save, why, sizeof(why))) {
         fprintf(stderr, "qinval check: --save cannot be written: %s\n", why);
         free(sc);
         return CLI_EXIT_USAGE;
     }
-    FILE *trace = a.trace ? cli_trace_open("qinval check", a.trace) : NULL;
-    if (a.trace && !trace) {
+    if (a.trace && cli_trace_check("qinval check", a.trace)) {
         free(sc);
         return CLI_EXIT_USAGE;
     }
@@ -472,21 +492,21 @@ int cli_check(int argc, char **argv)
         fprintf(stderr, "qinval check: internal error: %s\n", rep.result.why);
         rc = CLI_EXIT_INTERNAL;
     } else if (rep.verdict != CHK_PASS) {
-        char path[96];
-        const char *save = a.save ? a.save : default_save_path(&a.opt, path, sizeof(path));
-        bool saved = ce_save(save, &ce) == 0;
-        if (!saved)
-            fprintf(stderr, "qinval check: cannot write %s: %s\n", save, strerror(errno));
+        char path[256], saved[AF_PATH_LEN];
+        const char *save = a.save ? a.save : default_save_path(&a, path, sizeof(path));
+        bool ok = !ce_save(save, !a.save, &ce, saved, sizeof(saved), why, sizeof(why));
+        if (!ok)
+            fprintf(stderr, "qinval check: the counterexample was not saved: %s\n", why);
         if (!strcmp(a.format, "json")) {
             cli_print_json(&ce, &rep, &a.opt, stdout);
         } else if (!strcmp(a.format, "ktap")) {
-            print_ktap(&a, &rep, saved ? save : NULL);
+            print_ktap(&a, &rep, ok ? saved : NULL);
         } else {
             cli_print_counterexample(&ce, ce_sc, drv, &rep, stdout);
-            if (saved)
-                printf("replay: qinval replay %s\n", save);
+            if (ok)
+                printf("replay: qinval replay %s\n", saved);
         }
-        rc = CLI_EXIT_VIOLATION;
+        rc = ok ? CLI_EXIT_VIOLATION : CLI_EXIT_INTERNAL;
     } else if (!strcmp(a.format, "json")) {
         cli_print_json(&ce, &rep, &a.opt, stdout);
     } else if (!strcmp(a.format, "ktap")) {
@@ -494,7 +514,7 @@ int cli_check(int argc, char **argv)
     } else {
         print_pass(&a, &rep);
     }
-    if (trace && write_trace(&a, trace, &rep, ce_sc, drv))
+    if (a.trace && write_trace(&a, &rep, ce_sc, drv))
         rc = CLI_EXIT_INTERNAL;
     chk_report_free(&rep);
     free(scenario_abs);

@@ -54,6 +54,8 @@ const json_value *json_get(const json_value *obj, const char *key);
 int json_get_string(const json_value *obj, const char *key, const char **out, char *err,
                     size_t errlen);
 int json_get_u64(const json_value *obj, const char *key, uint64_t *out, char *err, size_t errlen);
+/* A non-negative number of seconds, or null (a time not known: NaN), as src/report/jsonw.c's
+ * rep_json_real writes them. */
 int json_get_seconds(const json_value *obj, const char *key, double *out, char *err, size_t errlen);
 int json_get_bool(const json_value *obj, const char *key, bool *out, char *err, size_t errlen);
 int json_get_typed(const json_value *obj, const char *key, enum json_type type,

@@ -1,6 +1,7 @@
 /*
  * main.c — the `qinval` command: parses the command word and dispatches. Exit status
- * (DESIGN §7): 0 no violation, 1 violation found, 2 usage or input error, 3 internal error.
+ * (DESIGN §7): 0 no violation, 1 violation found, 2 usage or input error, 3 internal error
+ * (also: a file or standard output could not be written).
  */
 #include <stdio.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include <qinval/version.h>
 
 #include "cli/cli.h"
+#include "util/atomic_file.h"
 
 static void usage(FILE *out)
 {
@@ -47,14 +49,19 @@ static void usage(FILE *out)
                  "  queued-invalidation code is built into the build directory on first use\n"
                  "\n"
                  "exit status: 0 no violation, 1 violation found, 2 usage or input error,\n"
-                 "             3 internal error\n"
+                 "             3 internal error, or a file or standard output not written\n"
+                 "             (interrupted by SIGINT or SIGTERM: the files written are named,\n"
+                 "             the others left as they were)\n"
                  "\n"
                  "options:\n"
                  "  -h, --help     this text\n"
                  "  --version      print the version\n");
 }
 
-int main(int argc, char **argv)
+/* "qinval CMD": how messages about the whole run (an interruption, standard output) begin. */
+static char prog[32] = "qinval";
+
+static int run(int argc, char **argv)
 {
     if (argc < 2) {
         usage(stderr);
@@ -76,21 +83,34 @@ int main(int argc, char **argv)
             return CLI_EXIT_OK;
         }
     }
-    if (!strcmp(cmd, "demo"))
-        return cli_demo(argc - 2, argv + 2);
-    if (!strcmp(cmd, "check"))
-        return cli_check(argc - 2, argv + 2);
-    if (!strcmp(cmd, "merge"))
-        return cli_merge(argc - 2, argv + 2);
-    if (!strcmp(cmd, "replay"))
-        return cli_replay(argc - 2, argv + 2);
-    if (!strcmp(cmd, "list"))
-        return cli_list(argc - 2, argv + 2);
-    if (!strcmp(cmd, "matrix"))
-        return cli_matrix(argc - 2, argv + 2);
+    static const struct {
+        const char *name;
+        int (*fn)(int, char **);
+    } commands[] = {{"demo", cli_demo},     {"check", cli_check}, {"merge", cli_merge},
+                    {"replay", cli_replay}, {"list", cli_list},   {"matrix", cli_matrix}};
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        if (strcmp(cmd, commands[i].name))
+            continue;
+        snprintf(prog, sizeof(prog), "qinval %s", commands[i].name); /* af_signals reads it */
+        return commands[i].fn(argc - 2, argv + 2);
+    }
     if (cmd[0] == '-')
         fprintf(stderr, "qinval: unknown option '%s' (see qinval --help)\n", cmd);
     else
         fprintf(stderr, "qinval: unknown command '%s' (see qinval --help)\n", cmd);
     return CLI_EXIT_USAGE;
+}
+
+/* Whatever the command did, output that did not reach standard output (a full disk, a pipe
+ * closed early) is an error: the result was not delivered. */
+int main(int argc, char **argv)
+{
+    af_signals(prog);
+    int rc = run(argc, argv);
+    char why[256];
+    if (af_close_stdout(why, sizeof(why))) {
+        fprintf(stderr, "%s: cannot write standard output: %s\n", prog, why);
+        rc = CLI_EXIT_INTERNAL;
+    }
+    return rc;
 }

@@ -9,12 +9,15 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/ce_file.h"
 #include "cli/cli.h"
+#include "report/jsonw.h"
 #include "report/timeline.h"
+#include "util/atomic_file.h"
 
 #define MERGE_MAX_SHARDS 1000000u
 
@@ -82,8 +85,8 @@ static int parse_args(int argc, char **argv, struct merge_args *a)
     }
     if (!a->npaths)
         return usage_error("%s", "needs the JSON results of check --shard I/N --format json");
-    char why[PATH_MAX + 64];
-    if (a->save && ce_save_check(a->save, why, sizeof(why)))
+    char why[AF_PATH_LEN + 128];
+    if (a->save && af_check(a->save, why, sizeof(why)))
         return usage_error("--save cannot be written: %s", why);
     return 0;
 }
@@ -267,7 +270,8 @@ static int merge_shards(struct shard *shards, unsigned n, struct merged *m)
         if (m->executions + s->executions < m->executions)
             return usage_error("%s", "the executions add up to more than 2^64-1");
         m->executions += s->executions;
-        m->seconds = s->seconds > m->seconds ? s->seconds : m->seconds;
+        /* a shard's time not known (null): neither is the whole's */
+        m->seconds = isnan(s->seconds) || s->seconds > m->seconds ? s->seconds : m->seconds;
         m->cpu_seconds += s->seconds;
         m->complete &= s->complete;
         if (s->l.has_counterexample &&
@@ -325,14 +329,26 @@ static void print_json(const struct merged *m, FILE *out)
         fprintf(out, "%s%u", k ? ", " : "", m->shards[k].index);
     fputs("],\n  \"missing_shards\": [", out);
     for_missing_runs(m, missing_as_json, out);
-    fprintf(out, "],\n  \"executions\": %llu,\n  \"seconds\": %.6f,\n  \"cpu_seconds\": %.6f",
-            (unsigned long long)m->executions, m->seconds, m->cpu_seconds);
+    fprintf(out, "],\n  \"executions\": %llu,\n  \"seconds\": ", (unsigned long long)m->executions);
+    rep_json_real(out, m->seconds);
+    fputs(",\n  \"cpu_seconds\": ", out);
+    rep_json_real(out, m->cpu_seconds);
     fprintf(out, ",\n  \"complete\": %s", m->complete ? "true" : "false");
     if (m->failing) {
         fprintf(out, ",\n  \"failing_shard\": %u", m->failing->index);
         ce_write_counterexample(out, &m->failing->l.cx);
     }
     ce_write_result_end(out);
+}
+
+/* Seconds in the text line: "0.010", or "?" when not known (a shard's null) or too large. */
+static const char *seconds_text(double x, char *buf, size_t len)
+{
+    if (isfinite(x) && x < 1e15)
+        snprintf(buf, len, "%.3f", x);
+    else
+        snprintf(buf, len, "?");
+    return buf;
 }
 
 /* "(random, seed 1, ..., 3 of 3 shards, 300 executions, 0.010 s, 0.030 s cpu)" */
@@ -347,9 +363,11 @@ static void print_figures(const struct merged *m, FILE *out)
         fputs(", missing ", out);
         for_missing_runs(m, missing_as_ranges, out);
     }
-    fprintf(out, ", %llu execution%s%s, %.3f s, %.3f s cpu)", (unsigned long long)m->executions,
+    char wall[32], cpu[32];
+    fprintf(out, ", %llu execution%s%s, %s s, %s s cpu)", (unsigned long long)m->executions,
             m->executions == 1 ? "" : "s", m->complete ? ", bounded space covered completely" : "",
-            m->seconds, m->cpu_seconds);
+            seconds_text(m->seconds, wall, sizeof(wall)),
+            seconds_text(m->cpu_seconds, cpu, sizeof(cpu)));
 }
 
 static void print_text(const struct merged *m, const char *saved, FILE *out)
@@ -379,13 +397,17 @@ static void print_text(const struct merged *m, const char *saved, FILE *out)
 
 static int report(const struct merged *m, const struct merge_args *a)
 {
+    char saved_name[AF_PATH_LEN], why[AF_PATH_LEN + 128];
     const char *saved = NULL;
+    bool save_failed = false;
     if (m->failing && a->save) {
         struct ce_file f = merged_identity(m);
-        if (ce_save(a->save, &f))
-            usage_error("cannot write %s", a->save);
-        else
-            saved = a->save;
+        if (ce_save(a->save, false, &f, saved_name, sizeof(saved_name), why, sizeof(why))) {
+            fprintf(stderr, "qinval merge: the counterexample was not saved: %s\n", why);
+            save_failed = true;
+        } else {
+            saved = saved_name;
+        }
     }
     if (!strcmp(a->format, "json"))
         print_json(m, stdout);
@@ -396,6 +418,8 @@ static int report(const struct merged *m, const struct merge_args *a)
         for_missing_runs(m, missing_as_ranges, stderr);
         fprintf(stderr, " of %u (the result covers only the shards given)\n", m->count);
     }
+    if (save_failed)
+        return CLI_EXIT_INTERNAL;
     if (m->failing)
         return CLI_EXIT_VIOLATION;
     return m->nshards < m->count ? CLI_EXIT_USAGE : CLI_EXIT_OK;

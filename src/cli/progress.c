@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/progress.h"
+#include "util/atomic_file.h"
 
 double cli_progress_eta(const struct chk_progress *p)
 {
@@ -66,4 +67,5 @@ void cli_progress_draw(void *ctx, const struct chk_progress *p)
         line->width = n > line->width ? n : line->width;
     }
     fflush(line->out);
+    af_stderr_line_open(line->width > 0);
 }

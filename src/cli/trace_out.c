@@ -1,19 +1,21 @@
 /*
  * trace_out.c — --trace FILE (see trace_out.h): replay one execution with an observer that
- * hands the finished run to the Chrome trace writer.
+ * hands the finished run to the Chrome trace writer, into a file that replaces the old one
+ * only once complete.
  */
-#include <errno.h>
-#include <string.h>
+#include <stdio.h>
 
 #include "cli/trace_out.h"
 #include "report/trace.h"
+#include "util/atomic_file.h"
 
-FILE *cli_trace_open(const char *cmd, const char *path)
+int cli_trace_check(const char *cmd, const char *path)
 {
-    FILE *f = fopen(path, "w");
-    if (!f)
-        fprintf(stderr, "%s: cannot write the trace file %s: %s\n", cmd, path, strerror(errno));
-    return f;
+    char why[AF_PATH_LEN + 128];
+    if (!af_check(path, why, sizeof(why)))
+        return 0;
+    fprintf(stderr, "%s: cannot write the trace file: %s\n", cmd, why);
+    return -1;
 }
 
 struct trace_ctx {
@@ -33,16 +35,31 @@ static void write_run(void *arg, const sim_world *w, const chk_result *res)
     t->rc = rep_trace_write(t->f, w, &info);
 }
 
-int cli_trace_write(const char *cmd, FILE *f, const char *path, const scenario *sc,
+int cli_trace_write(const char *cmd, const char *path, const scenario *sc,
                     const sim_driver_ops *drv, const struct chk_pick *picks, size_t npicks,
                     const char *title)
 {
-    struct trace_ctx t = {.f = f, .title = title, .rc = -1};
+    char why[AF_PATH_LEN + 128];
+    af_file a;
+    if (af_open(&a, path, why, sizeof(why))) {
+        fprintf(stderr, "%s: cannot write the trace file: %s\n", cmd, why);
+        return -1;
+    }
+    struct trace_ctx t = {.f = a.f, .title = title, .rc = -1};
     chk_observer obs = {.fn = write_run, .ctx = &t};
     chk_result res;
     chk_replay_observed(sc, drv, picks, npicks, NULL, &obs, &res);
-    int rc = t.rc | fclose(f);
-    if (rc)
-        fprintf(stderr, "%s: writing the trace file %s failed\n", cmd, path);
-    return rc ? -1 : 0;
+    if (t.rc && !ferror(a.f)) { /* a failed write is af_commit's to report */
+        af_abort(&a);
+        fprintf(stderr,
+                "%s: the trace file %s was not written: the replay gave no run to "
+                "write, or memory ran out\n",
+                cmd, path);
+        return -1;
+    }
+    if (af_commit(&a, why, sizeof(why))) {
+        fprintf(stderr, "%s: the trace file was not written: %s\n", cmd, why);
+        return -1;
+    }
+    return 0;
 }

@@ -1,22 +1,21 @@
 /*
- * trace_out.h — the --trace FILE option of `check` and `replay`: the file is opened before any
- * work (an unwritable path is a usage error), then one execution is replayed and written to it
- * as a Chrome trace (src/report/trace.c).
+ * trace_out.h — the --trace FILE option of `check` and `replay`: whether the file can be
+ * written is checked before any work (an unwritable path is a usage error; nothing is created
+ * or truncated then), and once the run is known it is replayed and written as a Chrome trace
+ * (src/report/trace.c), complete or not at all (src/util/atomic_file.h).
  */
 #ifndef QINVAL_CLI_TRACE_OUT_H
 #define QINVAL_CLI_TRACE_OUT_H
 
-#include <stdio.h>
-
 #include "check/explore.h"
 
-/* Open `path` for writing. On failure prints one line naming the problem, prefixed by `cmd`,
- * and returns NULL. */
-FILE *cli_trace_open(const char *cmd, const char *path);
+/* Whether `path` can be written. 0, or -1 after one line on stderr naming the problem,
+ * prefixed by `cmd`. */
+int cli_trace_check(const char *cmd, const char *path);
 
-/* Replay `picks` on sc with drv, write the run to f and close f.
- * Returns 0, or -1 after printing one line if writing failed. */
-int cli_trace_write(const char *cmd, FILE *f, const char *path, const scenario *sc,
+/* Replay `picks` on sc with drv and write the run to `path`.
+ * Returns 0, or -1 after printing one line if writing failed (the file is then as it was). */
+int cli_trace_write(const char *cmd, const char *path, const scenario *sc,
                     const sim_driver_ops *drv, const struct chk_pick *picks, size_t npicks,
                     const char *title);
 

@@ -1,6 +1,9 @@
 /*
- * jsonw.c — a C string written as a JSON string literal (see jsonw.h).
+ * jsonw.c — a C string written as a JSON string literal, a real number as a JSON number or
+ * null (see jsonw.h).
  */
+#include <math.h>
+
 #include "report/jsonw.h"
 
 void rep_json_string(FILE *out, const char *s)
@@ -18,4 +21,12 @@ void rep_json_string(FILE *out, const char *s)
             fputc(c, out);
     }
     fputc('"', out);
+}
+
+void rep_json_real(FILE *out, double x)
+{
+    if (!isfinite(x))
+        fputs("null", out);
+    else
+        fprintf(out, fabs(x) < 1e15 ? "%.6f" : "%.6e", x);
 }

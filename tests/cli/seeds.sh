@@ -55,15 +55,20 @@ for d in legacy-odd eagain-any-ite step1-nowait; do
     expect pass "$d" smoke --set head_policy=complete --set desc_width=256
 done
 
-# Determinism: the same command twice gives the same bytes (timing figures aside).
+# Determinism: the same command twice gives the same bytes (timing figures aside), each in a
+# directory of its own (in one directory the second run's counterexample would get a name of
+# its own, qinval-ce-...-2.json, and its replay line would say so).
 for s in "legacy-odd ite-even-batch" "eagain-any-ite ite-race"; do
     set -- $s
-    "$Q" check --driver "$1" --scenario "$2" --seed 7 | sed 's/, [0-9.]* s)/)/' >a.txt
-    "$Q" check --driver "$1" --scenario "$2" --seed 7 | sed 's/, [0-9.]* s)/)/' >b.txt
+    rm -rf a b && mkdir a b
+    (cd a && "$Q" check --driver "$1" --scenario "$2" --seed 7) | sed 's/, [0-9.]* s)/)/' >a.txt
+    (cd b && "$Q" check --driver "$1" --scenario "$2" --seed 7) | sed 's/, [0-9.]* s)/)/' >b.txt
     cmp -s a.txt b.txt || { echo "FAIL $s: two runs with seed 7 differ"; fail=1; }
+    grep -qx "replay: qinval replay qinval-ce-$1-$2-seed7.json" a.txt ||
+        { echo "FAIL $s: replay line $(grep '^replay:' a.txt)"; fail=1; }
     # Replay: the saved counterexample prints the same timeline and verdict.
     sed -n '2,/^schedule:/p' a.txt >timeline-check.txt
-    "$Q" replay qinval-ce-7.json >r.txt
+    "$Q" replay "a/qinval-ce-$1-$2-seed7.json" >r.txt
     rc=$?
     [ $rc = 1 ] || { echo "FAIL $s: replay exited $rc"; fail=1; }
     sed -n '2,/^schedule:/p' r.txt >timeline-replay.txt

@@ -90,7 +90,9 @@ if [ "$(ls "$work"/cache/kernel-*.so | wc -l)" != $(($(wc -l <before.txt) + 1)) 
 fi
 # The saved counterexample replays on the tree given again (tests/kernel/replay_trust.sh has
 # the file that names a tree of its own).
-"$Q" replay --ksrc "$ok" qinval-ce-1.json >out.txt 2>err.txt
+ce=$(sed -n 's/^replay: qinval replay //p' out.txt)
+[ -n "$ce" ] && [ -f "$ce" ] || { echo "FAIL the edited tree's run names no saved file: '$ce'"; fail=1; }
+"$Q" replay --ksrc "$ok" "$ce" >out.txt 2>err.txt
 rc=$?
 if [ $rc != 1 ] || ! grep -q '^FAIL lost_invalidation' out.txt; then
     echo "FAIL replay: exit $rc, $(head -1 out.txt) $(cat err.txt)"
