@@ -160,7 +160,12 @@ static int setup_hw(struct chk_exec *x, chk_result *res)
                 hw_tables_set_leaf(x->hw, leaf, iova_of(k), x->page[d][k], true, true);
         }
     }
-    hw_mmio_write64(x->hw, VTD_REG_RTADDR, x->root);
+    /* With 256-bit descriptors the OS runs the IOMMU in scalable mode (RTADDR.TTM = 01b), as a
+     * kernel does where ECAP.SMTS is set: the PASID-based descriptor types (6-A) are valid then,
+     * and an OS in scalable mode sends them. The model walks its own translation tables in
+     * either mode; TTM governs which descriptors the queue accepts. */
+    uint64_t ttm = sc->dw256 ? (uint64_t)VTD_TTM_SCALABLE << VTD_RTADDR_TTM_SHIFT : 0;
+    hw_mmio_write64(x->hw, VTD_REG_RTADDR, x->root | ttm);
     os_gcmd(x->hw, VTD_GCMD_SRTP, VTD_GSTS_RTPS);
     os_gcmd(x->hw, VTD_GCMD_TE, VTD_GSTS_TES);
     return 0;
