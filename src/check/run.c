@@ -442,7 +442,8 @@ static void op_leave(struct chk_exec *x, qi_platform *p, unsigned cpu, const str
         return;
     s->unmap = true;
     sim_touch(p);
-    sim_note(p, "domain left empty: its pages are freed and reused (domain)", did, 0);
+    sim_note(p, "domain left empty: its pages are freed and reused (domain, pages)", did,
+             PAGES - (unsigned)__builtin_popcount(x->freed[d]));
     for (unsigned k = 0; k < PAGES; k++)
         hw_tables_unmap(x->hw, x->pgd[d], 2, iova_of(k));
     free_pages(x, d, (1u << PAGES) - 1);

@@ -45,12 +45,14 @@
  *   flush devtlb=EP [batch=N]      N-1 IOTLB invalidations then one device-TLB for EP
  *   flush mixed=EP [batch=N]       alternating IOTLB and device-TLB (EP) descriptors
  *   flush bad [batch=N] [bad_index=K]  a batch whose K-th descriptor is malformed
- *   unmap domain=D page=P [pages=N]    jobs (driver.h, struct drv_op): unmap pages P..P+N-1
- *   unmap ep=EP page=P [pages=N]   of domain D (or of EP's domain), then the job DRV_OP_UNMAP;
- *                                  its careful batch is one page-selective IOTLB invalidation
- *                                  covering the range and one device-TLB invalidation covering
- *                                  it per ATS endpoint in the domain now. On success the pages
- *                                  are freed and given to another owner at once
+ *   unmap domain=D page=P [pages=N]  (or ep=EP for EP's domain) a job (driver.h, struct
+ *                                  drv_op, run by the driver's `op` or as a submit of its
+ *                                  careful batch): pages P..P+N-1 leave the domain's page
+ *                                  table, then DRV_OP_UNMAP, whose careful batch is one
+ *                                  page-selective IOTLB invalidation covering the range and one
+ *                                  device-TLB invalidation covering it per ATS endpoint in the
+ *                                  domain now. On success the pages are freed and given to
+ *                                  another owner at once
  *   detach ep=EP                   EP leaves its domain: its context entry is cleared, then
  *                                  the job DRV_OP_DETACH (domain-selective IOTLB invalidation,
  *                                  device-TLB all addresses for EP if ATS)
@@ -63,6 +65,8 @@
  *                                  and reused at once
  *   flr ep=EP                      reset bracket: driver hooks around an FLR of EP
  *   sleep us=N                     idle N microseconds
+ * The flush ops' IOTLB invalidations name domain EP + 1 (EP's index; 1 without one), whatever
+ * domain EP is in.
  *
  * Common keys (valid in every scenario): cpus, queue_len, desc_width (128|256), head_policy
  * (fetch|complete), fetch_window, ite_timeout_ms, watchdog_s, itesid (0|1), devtlb_latency_us,

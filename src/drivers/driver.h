@@ -56,6 +56,8 @@ enum drv_op_kind {
 
 struct drv_op {
     enum drv_op_kind kind;
+    /* The domain's devices when the job starts; a DETACH or CONTEXT job's own device is among
+     * them (it leaves the domain once the job returns, whatever the job returned). */
     const struct drv_domain *dom;
     uint16_t sid;        /* DETACH, CONTEXT */
     uint64_t start, end; /* UNMAP: IOVA range, bytes, inclusive */

@@ -479,23 +479,37 @@ static size_t region_span(const struct dma_region *r)
     return (r->bytes + 7) / 8 * 8;
 }
 
+/* The copy starts half a page past a page boundary (w->snap is the allocation, page-aligned).
+ * Its sources are page-aligned; a destination a few bytes past a page boundary, where malloc
+ * puts large blocks, makes each store alias a later load of the copy modulo 4 KiB, and the
+ * copy ran several times slower: whether it did depended on where the heap happened to put
+ * the buffer. */
+#define SNAP_SKEW 2048u
+
+static uint8_t *snap_data(const sim_world *w)
+{
+    return w->snap + SNAP_SKEW;
+}
+
 static void snapshot_take(sim_world *w)
 {
     size_t total = 0;
     for (size_t i = 0; i < w->nregions; i++)
         total += region_span(&w->regions[i]);
     if (total > w->cap_snap) {
+        void *p = NULL;
         grow_in_alloc = 1;
-        uint8_t *p = realloc(w->snap, total);
+        free(w->snap); /* the copy is taken anew: nothing to keep */
+        int rc = posix_memalign(&p, 4096, SNAP_SKEW + total);
         grow_in_alloc = 0;
-        if (!p)
+        if (rc)
             abort();
         w->snap = p;
         w->cap_snap = total;
     }
     size_t at = 0;
     for (size_t i = 0; i < w->nregions; i++) {
-        memcpy(w->snap + at, w->regions[i].va, region_span(&w->regions[i]));
+        memcpy(snap_data(w) + at, w->regions[i].va, region_span(&w->regions[i]));
         at += region_span(&w->regions[i]);
     }
     w->snap_regions = w->nregions;
@@ -508,7 +522,7 @@ static bool snapshot_same(const sim_world *w)
         return false;
     size_t at = 0;
     for (size_t i = 0; i < w->nregions; i++) {
-        if (memcmp(w->snap + at, w->regions[i].va, region_span(&w->regions[i])))
+        if (memcmp(snap_data(w) + at, w->regions[i].va, region_span(&w->regions[i])))
             return false;
         at += region_span(&w->regions[i]);
     }
