@@ -600,7 +600,9 @@ static void *h_p2v(void *p, uint64_t pa)
 static uint32_t h_pci_cfg(void *p, int ep, uint32_t off)
 {
     sim_touch(p);
-    return hw_ep_config_read32(sim_hw(sim_platform_world(p)), ep, off);
+    uint32_t v = hw_ep_config_read32(sim_hw(sim_platform_world(p)), ep, off);
+    sim_note(p, "kernel config read of an endpoint (endpoint, value)", (uint64_t)ep, v);
+    return v;
 }
 static void h_fatal(void *p, const char *why)
 {
