@@ -354,7 +354,7 @@ static void judge_deadline(const struct chk_exec *x, struct judgement *j)
         return;
     for (size_t k = 0; k < x->nsubs; k++) {
         const struct chk_submit *s = &x->subs[k];
-        if (!s->done || s->t1 <= s->t0 + bound + x->sc->deadline_margin)
+        if (!s->done || s->t1 <= time_add(time_add(s->t0, bound), x->sc->deadline_margin))
             continue;
         fire(j, CHK_DEADLINE_OVERRUN,
              "cpu%u's submit (%.9f -> %.9f s) returned %.9f s after its deadline (%.9f s after "
@@ -385,7 +385,7 @@ static bool healthy(const struct chk_exec *x, const struct chk_submit *s)
  * error, still is. */
 static bool honoured_deadline(const struct chk_exec *x, const struct chk_submit *s)
 {
-    return s->rc == DRV_ETIMEDOUT && x->sc->deadline && s->t1 >= s->t0 + x->sc->deadline;
+    return s->rc == DRV_ETIMEDOUT && x->sc->deadline && s->t1 >= time_add(s->t0, x->sc->deadline);
 }
 
 static void judge_failures(const struct chk_exec *x, struct judgement *j)

@@ -115,6 +115,13 @@ static int setup_failed(chk_result *res, const char *what, const char *name, con
     return -1;
 }
 
+/* From `at` on, the endpoint is not a healthy target. */
+static void mark_faulty(struct chk_exec *x, int ep, hw_time at)
+{
+    if (at < x->ep_fault_from[ep])
+        x->ep_fault_from[ep] = at;
+}
+
 static int setup_hw(struct chk_exec *x, chk_result *res)
 {
     const scenario *sc = x->sc;
@@ -137,6 +144,10 @@ static int setup_hw(struct chk_exec *x, chk_result *res)
         ec.latency = sc->eps[e].latency;
         if (hw_ep_add(x->hw, &ec, &err) < 0)
             return setup_failed(res, "endpoint", sc->eps[e].name, err);
+        /* An endpoint that answers no sooner than the ITE timer fires (a latency that
+         * saturates is one that never answers) is no healthy target: its requests time out. */
+        if (ec.latency >= sc->ite_timeout)
+            mark_faulty(x, (int)e, 0);
         x->pgd[e] = hw_tables_new_pgd(x->hw, OWNER_OS);
         hw_tables_set_context(x->hw, x->root, sc->eps[e].sid, (uint16_t)(e + 1),
                               sc->eps[e].ats ? VTD_TT_DEVTLB : VTD_TT_UNTRANSLATED, x->pgd[e], 2,
@@ -156,14 +167,18 @@ static int setup_hw(struct chk_exec *x, chk_result *res)
     return 0;
 }
 
-/* From `at` on, the endpoint is not a healthy target. */
-static void mark_faulty(struct chk_exec *x, int ep, hw_time at)
+/* The k-th of FAULT_POINTS evenly spaced times in [lo, hi] (k < FAULT_POINTS), rounded down:
+ * lo + (hi - lo) * k / (FAULT_POINTS - 1), without the product, which wraps for a range wider
+ * than 2^64 / 15 ns. */
+static hw_time fault_point(hw_time lo, hw_time hi, unsigned k)
 {
-    if (at < x->ep_fault_from[ep])
-        x->ep_fault_from[ep] = at;
+    hw_time span = hi - lo, q = span / (FAULT_POINTS - 1), r = span % (FAULT_POINTS - 1);
+    return lo + q * k + r * k / (FAULT_POINTS - 1); /* <= lo + span = hi */
 }
 
-/* Fault times are decisions: a range is explored at FAULT_POINTS evenly spaced times. */
+/* Fault times are decisions: a range is explored at FAULT_POINTS evenly spaced times. A fault
+ * time counts from the end of the set-up, and saturates: one that would come after HW_NEVER
+ * never comes (the scenario loader takes every time up to 2^64 - 1 ns). */
 static void plan_faults(struct chk_exec *x)
 {
     const scenario *sc = x->sc;
@@ -173,16 +188,19 @@ static void plan_faults(struct chk_exec *x)
         hw_time at = f->at_lo;
         if (f->at_hi > f->at_lo) {
             unsigned k = decide(x, CHK_DECIDE_FAULT_TIME, FAULT_POINTS, 0, NULL);
-            at = f->at_lo + (f->at_hi - f->at_lo) * k / (FAULT_POINTS - 1);
+            at = fault_point(f->at_lo, f->at_hi, k);
         }
+        at = time_add(base, at);
         if (f->dma) {
-            hw_ep_schedule_dma(x->hw, f->ep, base + at, iova_of(f->arg), f->write);
+            hw_ep_schedule_dma(x->hw, f->ep, at, iova_of(f->arg), f->write);
             continue;
         }
-        hw_ep_inject(x->hw, f->ep, base + at, f->kind, f->arg);
-        if (f->kind != HW_FAULT_LATENCY && f->kind != HW_FAULT_UNMUTE &&
+        hw_ep_inject(x->hw, f->ep, at, f->kind, f->arg);
+        /* A new latency is a fault once it is no shorter than the ITE time-out (setup_hw). */
+        bool slow = f->kind == HW_FAULT_LATENCY && time_mul(f->arg, HW_US) >= sc->ite_timeout;
+        if ((f->kind != HW_FAULT_LATENCY || slow) && f->kind != HW_FAULT_UNMUTE &&
             f->kind != HW_FAULT_LINK_UP)
-            mark_faulty(x, f->ep, base + at);
+            mark_faulty(x, f->ep, at);
     }
 }
 
@@ -281,7 +299,9 @@ static int do_submit(struct chk_exec *x, qi_platform *p, unsigned cpu, struct ch
     s->cpu = cpu;
     s->t0 = sim_now(x->w);
     hw_events(x->hw, &s->hw0);
-    struct drv_submit_opts o = {.deadline_ns = x->sc->deadline ? s->t0 + x->sc->deadline : 0};
+    /* A deadline past HW_NEVER is HW_NEVER: never reached (0 would be the driver's default). */
+    struct drv_submit_opts o = {.deadline_ns =
+                                    x->sc->deadline ? time_add(s->t0, x->sc->deadline) : 0};
     sim_mark_call(p, true, s->n);
     s->rc = x->drv->submit(x->state, p, s->d, s->n, &o);
     sim_mark_call(p, false, s->rc);
@@ -322,7 +342,7 @@ static void op_flr(struct chk_exec *x, qi_platform *p, const struct sc_op *op)
     sim_touch(p);
     hw_ep_inject(x->hw, op->ep, sim_now(x->w), HW_FAULT_FLR, 0);
     mark_faulty(x, op->ep, sim_now(x->w));
-    sim_cpu_sleep(p, hw_ep_get_config(x->hw, op->ep)->flr_duration + HW_US);
+    sim_cpu_sleep(p, time_add(hw_ep_get_config(x->hw, op->ep)->flr_duration, HW_US));
     if (x->drv->reset_done)
         x->drv->reset_done(x->state, p, sid);
 }

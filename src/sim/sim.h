@@ -27,6 +27,11 @@
 
 #define SIM_MAX_CPUS 64
 
+/* The largest virtual-time bound a run may have: 10^9 s (about 32 years). It keeps the clock far
+ * below HW_NEVER, so that a time the run can reach plus any configured time either fits or
+ * saturates to HW_NEVER ("never", util/sat_time.h), and "the bound passed" is always seen. */
+#define SIM_MAX_VIRTUAL (1000000000ull * HW_S)
+
 typedef struct sim_world sim_world;
 
 /* Virtual cost of each kind of platform operation. */
@@ -37,7 +42,8 @@ struct sim_costs {
 typedef struct sim_config {
     unsigned ncpus;
     hw_time watchdog;    /* interrupts off longer than this is a hard lockup; default 10 s */
-    hw_time max_virtual; /* virtual-time bound of a run (hang); default 600 s */
+    hw_time max_virtual; /* virtual-time bound of a run (hang); default 600 s, at most
+                            SIM_MAX_VIRTUAL */
     hw_time window;      /* CPUs whose next operation is due within `window` of the earliest are
                             all candidates of a choice; default 1 us */
     struct sim_costs cost;

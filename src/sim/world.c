@@ -115,6 +115,8 @@ sim_world *sim_create(const sim_config *cfg, hw_machine *hw, const char **err)
         why = "irq_cpu must name one of the CPUs";
     else if (cfg->watchdog == 0 || cfg->max_virtual == 0)
         why = "watchdog and max_virtual must be positive";
+    else if (cfg->max_virtual > SIM_MAX_VIRTUAL)
+        why = "max_virtual must be at most SIM_MAX_VIRTUAL (1e9 s)";
     else if (!hw)
         why = "no hardware model";
     if (why) {
@@ -363,7 +365,7 @@ static void deliver_irqs(sim_world *w, struct sim_cpu *c)
         c->movers_only = false; /* the handler's first operation is a point */
         sim__irqs_off(w, c);
         sim__event(w, (int)c->id, SIM_EV_IRQ_ENTRY, irq, (uint64_t)(int64_t)ep);
-        c->t = w->now + w->cfg.cost.irq_entry;
+        c->t = time_add(w->now, w->cfg.cost.irq_entry);
         if (w->irq_fn)
             w->irq_fn(w, c->id, (enum hw_irq)irq, ep, w->irq_arg);
         c->irqs_off = false;
@@ -412,7 +414,7 @@ struct sim_cpu *sim__point(qi_platform *p, enum cpu_op op)
 
 void sim__charge(struct sim_cpu *c, hw_time cost)
 {
-    c->t = c->plat.w->now + cost;
+    c->t = time_add(c->plat.w->now, cost);
 }
 
 /* ---- the scheduler ---- */
@@ -628,14 +630,14 @@ static int first_irqs_off(const sim_world *w)
 static void proved_hang(sim_world *w, enum sim_stop stop, const char *what)
 {
     int c = first_irqs_off(w);
-    if (c < 0) {
+    if (c < 0 || sim__watchdog_at(w, &w->cpu[c]) == HW_NEVER) {
         sim__finish(w, stop, -1, w->now, "%s", what);
         return;
     }
     sim__finish(w, stop, c, w->now,
                 "%s; cpu%d waits with interrupts disabled, so the lockup detector would also "
                 "fire at %.9f s",
-                what, c, (double)(w->cpu[c].irq_off_since + w->cfg.watchdog) / HW_S);
+                what, c, (double)sim__watchdog_at(w, &w->cpu[c]) / HW_S);
 }
 
 static void jump_to(sim_world *w, hw_time t)
@@ -687,10 +689,10 @@ static bool try_jump(sim_world *w, bool all_waiting)
         return true;
     }
     int wd = first_irqs_off(w);
-    if (wd >= 0 && w->cpu[wd].irq_off_since + w->cfg.watchdog < t)
-        t = w->cpu[wd].irq_off_since + w->cfg.watchdog;
+    if (wd >= 0 && sim__watchdog_at(w, &w->cpu[wd]) < t)
+        t = sim__watchdog_at(w, &w->cpu[wd]);
     if (t > w->cfg.max_virtual)
-        t = w->cfg.max_virtual + 1;
+        t = w->cfg.max_virtual + 1; /* no wrap: sim_create holds max_virtual to SIM_MAX_VIRTUAL */
     jump_to(w, t);
     return true;
 }
@@ -705,12 +707,13 @@ static bool check_limits(sim_world *w)
         struct sim_cpu *c = &w->cpu[i];
         if (c->done || !c->irqs_off)
             continue;
-        if (w->now < c->irq_off_since + w->cfg.watchdog) {
-            if (c->irq_off_since + w->cfg.watchdog < next)
-                next = c->irq_off_since + w->cfg.watchdog;
+        hw_time fires = sim__watchdog_at(w, c); /* HW_NEVER is never reached: w->now is bounded */
+        if (w->now < fires) {
+            if (fires < next)
+                next = fires;
             continue;
         }
-        sim__finish(w, SIM_STOP_HARD_LOCKUP, (int)i, c->irq_off_since + w->cfg.watchdog,
+        sim__finish(w, SIM_STOP_HARD_LOCKUP, (int)i, fires,
                     "cpu%u kept interrupts disabled for %.1f s (watchdog %.1f s)%s", i,
                     (double)(w->now - c->irq_off_since) / HW_S, (double)w->cfg.watchdog / HW_S,
                     blocked(c) ? ", spinning on a lock" : "");
@@ -845,14 +848,15 @@ static struct sim_cpu *pick_next(sim_world *w)
         return NULL;
     }
     uint64_t left_out = busy == 0 ? round_repeats(w) : 0;
-    hw_time limit = tmin + w->cfg.window;
+    hw_time limit = time_add(tmin, w->cfg.window); /* tmin may be a driver's far wake-up hint */
     n = candidates(w, ready, limit, left_out, cands);
     if (n == 0 && left_out) { /* the CPUs the round waits for are due after the window */
         hw_time owed = HW_NEVER;
         for (unsigned i = 0; i < w->cfg.ncpus; i++)
             if (!(left_out >> i & 1) && ready[i] < owed)
                 owed = ready[i];
-        n = owed == HW_NEVER ? 0 : candidates(w, ready, owed + w->cfg.window, left_out, cands);
+        n = owed == HW_NEVER ? 0
+                             : candidates(w, ready, time_add(owed, w->cfg.window), left_out, cands);
     }
     if (n == 0)
         n = candidates(w, ready, limit, 0, cands);
@@ -961,17 +965,17 @@ static void guard_fired(sim_world *w)
     c->stuck = true;
     c->done = true;
     w->out.guard = !w->stop; /* the verdict below is the guard's */
-    if (c->irqs_off)
-        sim__finish(w, SIM_STOP_HARD_LOCKUP, cpu, c->irq_off_since + w->cfg.watchdog,
+    if (c->irqs_off && sim__watchdog_at(w, c) != HW_NEVER)
+        sim__finish(w, SIM_STOP_HARD_LOCKUP, cpu, sim__watchdog_at(w, c),
                     "cpu%d loops with interrupts disabled and never reaches a platform point "
                     "(no MMIO, lock, relax or shared access): the watchdog fires %.1f s after "
                     "interrupts went off",
                     cpu, (double)w->cfg.watchdog / HW_S);
-    else
+    else /* interrupts on, or a watchdog so long that it never fires */
         sim__finish(w, SIM_STOP_LOOP, cpu, w->now,
                     "cpu%d loops forever without reaching a platform point (no MMIO, lock, "
-                    "relax or shared access)",
-                    cpu);
+                    "relax or shared access)%s",
+                    cpu, c->irqs_off ? " with interrupts disabled" : "");
 }
 
 void sim_run(sim_world *w, sim_outcome *out)

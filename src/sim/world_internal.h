@@ -128,7 +128,7 @@ void sim__charge(struct sim_cpu *c, hw_time cost);
 static inline void sim__charge_more(struct sim_cpu *c, hw_time cost)
 {
     hw_time now = c->plat.w->now;
-    c->t = (c->t > now ? c->t : now) + cost;
+    c->t = time_add(c->t > now ? c->t : now, cost);
 }
 void sim__mutated(sim_world *w);
 void sim__event_record(sim_world *w, int cpu, unsigned kind, uint64_t a, uint64_t b);
@@ -143,13 +143,21 @@ const char *sim__note_copy(sim_world *w, const char *what);
 void sim__finish(sim_world *w, enum sim_stop stop, int cpu, hw_time t, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
+/* When the watchdog fires for a CPU with interrupts off (HW_NEVER: a watchdog so long that it
+ * never does). */
+static inline hw_time sim__watchdog_at(const sim_world *w, const struct sim_cpu *c)
+{
+    return time_add(c->irq_off_since, w->cfg.watchdog);
+}
+
 /* A CPU turns interrupts off now: the watchdog counts from here. */
 static inline void sim__irqs_off(sim_world *w, struct sim_cpu *c)
 {
     c->irqs_off = true;
     c->irq_off_since = w->now;
-    if (w->now + w->cfg.watchdog < w->wd_next)
-        w->wd_next = w->now + w->cfg.watchdog;
+    hw_time fires = time_add(w->now, w->cfg.watchdog); /* HW_NEVER: a watchdog that never fires */
+    if (fires < w->wd_next)
+        w->wd_next = fires;
 }
 
 /* guard.c */
