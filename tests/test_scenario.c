@@ -526,8 +526,8 @@ static const struct broken broken[] = {
     {CPU0 "op = sleep us=abc\n", 2, "op", "us=abc"},
     {CPU0 "op = sleep ms=3\n", 2, "op", "unknown option 'ms'"},
     {EP0 CPU0 "op = flush devtlb=ep0 batch=$batch\n", 4, "op", "unknown parameter '$batch'"},
-    {CPU0 "op = flush iotlb\nrepeat = -1\n", 3, "repeat", "expected 0..1000000"},
-    {CPU0 "op = flush iotlb\nrepeat = 1000001\n", 3, "repeat", "expected 0..1000000"},
+    {CPU0 "op = flush iotlb\nrepeat = -1\n", 3, "repeat", "expected 0..250000000"},
+    {CPU0 "op = flush iotlb\nrepeat = 250000001\n", 3, "repeat", "expected 0..250000000"},
     /* reading */
     {"name = a\r\nsummary = \x01\n", 2, NULL, "control character 0x01"},
 };
@@ -606,7 +606,8 @@ static void test_limits(void **state)
     for (unsigned i = 0; i < SC_MAX_FAULTS; i++)
         n += (size_t)snprintf(text + n, sizeof(text) - n,
                               "[fault]\nep = e%u\nkind = dma\nat_us = %u\n", i % SC_MAX_EPS, i);
-    n += (size_t)snprintf(text + n, sizeof(text) - n, "[params]\ncpus = 64\n[cpu *]\n");
+    n += (size_t)snprintf(text + n, sizeof(text) - n,
+                          "[params]\ncpus = 64\n[cpu *]\nrepeat = 250000000\n");
     for (unsigned i = 0; i < SC_MAX_OPS; i++)
         n += (size_t)snprintf(text + n, sizeof(text) - n, "op = sleep us=%u\n", i);
     assert_int_equal(load_text(text, NULL, 0, &s, err), 0);
@@ -614,6 +615,7 @@ static void test_limits(void **state)
     assert_int_equal(s.nfaults, SC_MAX_FAULTS);
     assert_int_equal(s.cpus, 64);
     assert_int_equal(s.cpu[63].nops, SC_MAX_OPS);
+    assert_int_equal(s.cpu[63].repeat, 250000000);
 
     /* a NUL byte */
     assert_int_equal(

@@ -9,6 +9,7 @@
  */
 #include "engine_testutil.h"
 #include "hw_testutil.h"
+#include "sim_testutil.h"
 #include "util/sat_time.h"
 
 /* ---- the helpers ---- */
@@ -186,18 +187,10 @@ static hw_machine *small_hw(void)
 
 static sim_outcome run_nap(hw_time watchdog, const struct sim_case *c)
 {
-    hw_machine *hw = small_hw();
     sim_config sc;
     sim_config_default(&sc);
     sc.watchdog = watchdog;
-    sim_world *w = sim_create(&sc, hw, NULL);
-    assert_non_null(w);
-    sim_set_cpu(w, 0, nap_body, (void *)c);
-    sim_outcome out;
-    sim_run(w, &out);
-    sim_destroy(w);
-    hw_destroy(hw);
-    return out;
+    return sim_test_run1(&sc, nap_body, (void *)c);
 }
 
 /* A watchdog too long for the clock never fires: a CPU with interrupts off for a second is no

@@ -21,9 +21,15 @@
 
 #include "sim/sim.h"
 
-#define SC_LINE_MAX   1024 /* characters per line, excluding the newline */
-#define SC_REPEAT_MAX 1000000u
+#define SC_LINE_MAX 1024 /* characters per line, excluding the newline */
+/* A workload's length is bounded by what is run (the time budget), not by what it could run:
+ * memory grows with the submits made (run.c). The bound keeps a CPU's operations (repeat x at
+ * most SC_MAX_OPS) countable in 32 bits, where ops_limit and the run count them. */
+#define SC_REPEAT_MAX 250000000u
 #define SC_OP_TOKENS  16
+
+_Static_assert((uint64_t)SC_REPEAT_MAX *SC_MAX_OPS < UINT32_MAX,
+               "a CPU's operations fit below ops_limit's 'none' (UINT32_MAX)");
 
 enum sect { SECT_TOP, SECT_PARAMS, SECT_EP, SECT_FAULT, SECT_CPU };
 

@@ -25,11 +25,16 @@ struct trace_ctx {
 static void write_run(void *arg, const sim_world *w, const chk_result *res)
 {
     struct trace_ctx *t = arg;
+    if (res->verdict == CHK_INCOMPLETE) {
+        t->rc = -2;
+        return;
+    }
     struct rep_trace_info info = {.title = t->title,
                                   .verdict = chk_verdict_name(res->verdict),
                                   .why = res->why,
                                   .verdict_t = res->outcome.t,
-                                  .end = sim_now(w)};
+                                  .end = sim_now(w),
+                                  .stop = chk_deadline_passed};
     t->rc = rep_trace_write(t->f, w, &info);
 }
 
@@ -41,8 +46,14 @@ int cli_trace_write(const char *cmd, FILE *f, const char *path, const scenario *
     chk_observer obs = {.fn = write_run, .ctx = &t};
     chk_result res;
     chk_replay_observed(sc, drv, picks, npicks, NULL, &obs, &res);
-    int rc = t.rc | fclose(f);
-    if (rc)
+    if (fclose(f) && !t.rc)
+        t.rc = -1;
+    if (t.rc == -2)
+        fprintf(stderr,
+                "%s: the trace file %s was not written: its execution did not finish within the "
+                "time budget (%s)\n",
+                cmd, path, res.why);
+    else if (t.rc)
         fprintf(stderr, "%s: writing the trace file %s failed\n", cmd, path);
-    return rc ? -1 : 0;
+    return t.rc;
 }

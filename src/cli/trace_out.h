@@ -15,7 +15,9 @@
 FILE *cli_trace_open(const char *cmd, const char *path);
 
 /* Replay `picks` on sc with drv, write the run to f and close f.
- * Returns 0, or -1 after printing one line if writing failed. */
+ * Returns 0, -1 after printing one line if writing failed, or -2 after printing one line if
+ * the time budget (chk_deadline) cut the replay: then nothing is written (a trace of part of
+ * an execution would look like all of it). */
 int cli_trace_write(const char *cmd, FILE *f, const char *path, const scenario *sc,
                     const sim_driver_ops *drv, const struct chk_pick *picks, size_t npicks,
                     const char *title);

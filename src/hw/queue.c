@@ -209,7 +209,8 @@ static void published_reset(hw_machine *m)
         vtd_desc *p = realloc(m->published, m->q_entries * sizeof(*p) + words * sizeof(uint64_t));
         grow_in_alloc = 0;
         if (!p)
-            abort();
+            grow_out_of_memory(m->q_entries * sizeof(*p) + words * sizeof(uint64_t),
+                               "the queue's published slots");
         m->published = p;
         m->cap_published = m->q_entries;
         m->published_valid = (uint64_t *)(void *)(p + m->q_entries);

@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sim/world_internal.h"
 #include "util/grow.h"
@@ -55,6 +56,26 @@ void sim_config_default(sim_config *c)
 
 static void irq_sink(void *ctx, enum hw_irq irq, int ep);
 
+/* The next step count at which check_limits() must look (world_internal.h, step_limit). */
+static void set_step_limit(sim_world *w)
+{
+    uint64_t lim = UINT64_MAX;
+    if (w->cfg.max_steps)
+        lim = w->progress_step + w->cfg.max_steps;
+    if (w->cfg.budget_steps && w->cfg.budget_steps < lim)
+        lim = w->cfg.budget_steps;
+    if (w->cfg.wall_deadline_ns && w->clock_step < lim)
+        lim = w->clock_step;
+    w->step_limit = lim;
+}
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 /* What a destroyed world leaves to the next one created on the same thread: the capacity of
  * its event, region and snapshot arrays and its note blocks, so that an execution of the checker
  * does not regrow them from nothing. A new world starts with every length at zero (and every
@@ -67,7 +88,7 @@ static _Thread_local struct {
     size_t cap_regions;
     uint8_t *snap;
     size_t cap_snap;
-    struct note_block *notes;
+    struct mem_block *notes;
     sim_world *world; /* the world itself, with room for `cpus` CPUs */
     unsigned cpus;
 } spare;
@@ -95,15 +116,6 @@ static void world_keep(sim_world *w)
     free(spare.world);
     spare.world = w;
     spare.cpus = w->cfg.ncpus;
-}
-
-static void free_blocks(struct note_block *b)
-{
-    while (b) {
-        struct note_block *next = b->next;
-        free(b);
-        b = next;
-    }
 }
 
 sim_world *sim_create(const sim_config *cfg, hw_machine *hw, const char **err)
@@ -135,19 +147,14 @@ sim_world *sim_create(const sim_config *cfg, hw_machine *hw, const char **err)
     SPARE_TAKE(w->ev, w->cap_ev, spare.ev, spare.cap_ev);
     SPARE_TAKE(w->regions, w->cap_regions, spare.regions, spare.cap_regions);
     SPARE_TAKE(w->snap, w->cap_snap, spare.snap, spare.cap_snap);
-    w->notes = w->note_cur = spare.notes;
-    for (struct note_block *b = w->notes; b; b = b->next)
-        b->used = 0;
+    w->notes = spare.notes; /* emptied as they are taken (block_next) */
+    w->note_cur = NULL;
     spare.notes = NULL;
     w->ram = hw_mem_ptr(hw, 0, 1);
     w->running = -1;
     w->last_ran = -1;
     w->now = hw_now(hw);
-    w->step_limit = UINT64_MAX;
-    if (cfg->max_steps)
-        w->step_limit = cfg->max_steps;
-    if (cfg->budget_steps && cfg->budget_steps < w->step_limit)
-        w->step_limit = cfg->budget_steps;
+    set_step_limit(w); /* progress_step and clock_step 0: a late run is cut at once */
     for (unsigned i = 0; i < cfg->ncpus; i++) {
         struct sim_cpu *c = &w->cpu[i];
         c->id = i;
@@ -171,7 +178,7 @@ void sim_destroy(sim_world *w)
     SPARE_KEEP(spare.ev, spare.cap_ev, w->ev, w->cap_ev);
     SPARE_KEEP(spare.regions, spare.cap_regions, w->regions, w->cap_regions);
     SPARE_KEEP(spare.snap, spare.cap_snap, w->snap, w->cap_snap);
-    free_blocks(spare.notes);
+    block_chain_free(spare.notes);
     spare.notes = w->notes;
     world_keep(w);
 }
@@ -233,8 +240,8 @@ bool sim_cpu_irqs_off(const sim_world *w, unsigned cpu)
 
 const char *sim_stop_name(enum sim_stop s)
 {
-    static const char *const names[] = {"done",     "hard_lockup", "hang", "timeout",
-                                        "deadlock", "loop",        "abort"};
+    static const char *const names[] = {"done",     "hard_lockup", "hang",  "timeout",
+                                        "deadlock", "loop",        "abort", "cut"};
     return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
 }
 
@@ -251,32 +258,14 @@ void sim__event_record(sim_world *w, int cpu, unsigned kind, uint64_t a, uint64_
 }
 
 /* A copy of `what` that lives as long as the world: in the block being filled, else in the
- * next block of the list (one left by an earlier world, emptied) or a new one. */
+ * next block of the chain (one left by an earlier world, emptied) or a new one. */
 const char *sim__note_copy(sim_world *w, const char *what)
 {
     size_t len = strlen(what) + 1;
-    struct note_block *b = w->note_cur, *last = NULL;
-    while (b && b->size - b->used < len) { /* blocks after the current one are empty */
-        last = b;
-        b = b->next;
-    }
-    if (!b) {
-        size_t size = len > 4000 ? len : 4000;
-        grow_in_alloc = 1;
-        b = malloc(sizeof(*b) + size);
-        grow_in_alloc = 0;
-        if (!b)
-            abort();
-        b->next = NULL;
-        b->size = size;
-        b->used = 0;
-        if (last)
-            last->next = b;
-        else
-            w->notes = b;
-    }
-    w->note_cur = b;
-    char *copy = b->text + b->used;
+    struct mem_block *b = w->note_cur;
+    if (!b || b->size - b->used < len)
+        b = w->note_cur = block_next(&w->notes, b, len, 4000, "the CPU notes of an execution");
+    char *copy = (char *)b->mem + b->used;
     memcpy(copy, what, len);
     b->used += len;
     return copy;
@@ -491,7 +480,7 @@ static void snapshot_take(sim_world *w)
         uint8_t *p = realloc(w->snap, total);
         grow_in_alloc = 0;
         if (!p)
-            abort();
+            grow_out_of_memory(total, "a snapshot of driver memory");
         w->snap = p;
         w->cap_snap = total;
     }
@@ -721,18 +710,29 @@ static bool check_limits(sim_world *w)
     }
     if (w->now >= w->wd_next)
         w->wd_next = next;
+    if (w->cfg.wall_deadline_ns && w->steps >= w->clock_step) {
+        if (mono_ns() >= w->cfg.wall_deadline_ns) {
+            sim__finish(w, SIM_STOP_CUT, -1, w->now,
+                        "the caller's time budget ran out after %llu scheduling steps (%.6f s "
+                        "virtual)",
+                        (unsigned long long)w->steps, (double)w->now / HW_S);
+            return true;
+        }
+        w->clock_step = w->steps + SIM_CLOCK_STEPS;
+    }
     if (w->cfg.budget_steps && w->steps >= w->cfg.budget_steps) {
-        sim__finish(w, SIM_STOP_ABORT, -1, w->now, "the caller's budget of %llu steps ran out",
+        sim__finish(w, SIM_STOP_CUT, -1, w->now, "the caller's budget of %llu steps ran out",
                     (unsigned long long)w->cfg.budget_steps);
         return true;
     }
-    if (w->cfg.max_steps && w->steps >= w->cfg.max_steps) {
+    if (w->cfg.max_steps && w->steps - w->progress_step >= w->cfg.max_steps) {
         sim__finish(w, SIM_STOP_TIMEOUT, -1, w->now,
-                    "%llu scheduling steps without finishing (%.3f s virtual): CPUs keep "
-                    "changing state but no submit completes (livelock)",
-                    (unsigned long long)w->steps, (double)w->now / HW_S);
+                    "%llu scheduling steps without progress (%.3f s virtual): CPUs keep "
+                    "changing state but no operation of the workload completes (livelock)",
+                    (unsigned long long)(w->steps - w->progress_step), (double)w->now / HW_S);
         return true;
     }
+    set_step_limit(w);
     if (w->now > w->cfg.max_virtual) {
         sim__finish(w, SIM_STOP_TIMEOUT, -1, w->now,
                     "virtual time passed %.0f s with work still pending",
@@ -1006,6 +1006,13 @@ void sim_run(sim_world *w, sim_outcome *out)
     sim__guard_disarm();
     w->out.steps = w->steps;
     *out = w->out;
+}
+
+void sim_progress(qi_platform *p)
+{
+    sim_world *w = p->w;
+    w->progress_step = w->steps;
+    set_step_limit(w);
 }
 
 int sim_last_ran(const sim_world *w)
