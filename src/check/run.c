@@ -105,7 +105,7 @@ static void os_gcmd(hw_machine *hw, uint32_t bit, uint32_t status)
     uint32_t gsts = hw_mmio_read32(hw, VTD_REG_GSTS) & VTD_GCMD_KEEP_MASK;
     hw_mmio_write32(hw, VTD_REG_GCMD, gsts | bit);
     for (int i = 0; i < 100 && !(hw_mmio_read32(hw, VTD_REG_GSTS) & status); i++)
-        hw_advance(hw, hw_now(hw) + 100);
+        hw_advance(hw, time_add(hw_now(hw), 100));
 }
 
 /* A set-up failure: the verdict is CHK_INTERNAL and `why` says what failed. */

@@ -61,7 +61,7 @@ static void set_step_limit(sim_world *w)
 {
     uint64_t lim = UINT64_MAX;
     if (w->cfg.max_steps)
-        lim = w->progress_step + w->cfg.max_steps;
+        lim = time_add(w->progress_step, w->cfg.max_steps); /* (a saturating u64 sum) */
     if (w->cfg.budget_steps && w->cfg.budget_steps < lim)
         lim = w->cfg.budget_steps;
     if (w->cfg.wall_deadline_ns && w->clock_step < lim)
