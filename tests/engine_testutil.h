@@ -204,11 +204,11 @@ static inline void et_run(et *t)
         fail_msg("%s", et_failure);
     if (t->out.stop != SIM_STOP_DONE) {
         if (getenv("QINVAL_TEST_TIMELINE"))
-            rep_timeline_write(stderr, t->w);
+            rep_timeline_write(stderr, t->w, NULL);
         fail_msg("run stopped: %s: %s", sim_stop_name(t->out.stop), t->out.why);
     }
     if (getenv("QINVAL_TEST_TIMELINE"))
-        rep_timeline_write(stderr, t->w);
+        rep_timeline_write(stderr, t->w, NULL);
 }
 
 static inline void et_done(et *t)

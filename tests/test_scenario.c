@@ -597,7 +597,8 @@ static const struct broken broken[] = {
     {EP0 "[fault]\nep = ep0\nkind = mute\nat_us = 3..\n", 6, "at_us", "not a time"},
     {EP0 "[fault]\nep = ep0\nkind = mute\nat_us = 0.0001\n", 6, "at_us", "not a time"},
     {EP0 "[fault]\nep = ep0\nkind = mute\nat_us = 18446744073709551615\n", 6, "at_us",
-     "not a time"},
+     "out of range (expected N or LO..HI, a decimal number of microseconds >= 0, at most "
+     "18446744073709551.615)"},
     {EP0 "[fault]\nep = ep0\nkind = mute\nat_us = 1\nat_s = 1\n", 7, "at_s", "both"},
     {EP0 "[fault]\nep = ep0\nkind = mute\nat_us = 1\nat_us = 2\n", 7, "at_us", "given twice"},
     {EP0 "[fault]\nep = ep0\nkind = drop\narg = -1\nat_us = 0\n", 6, "arg", "expected a number"},
@@ -666,8 +667,8 @@ static const struct broken broken[] = {
     {CPU0 "op = sleep us=abc\n", 2, "op", "us=abc"},
     {CPU0 "op = sleep ms=3\n", 2, "op", "unknown option 'ms'"},
     {EP0 CPU0 "op = flush devtlb=ep0 batch=$batch\n", 4, "op", "unknown parameter '$batch'"},
-    {CPU0 "op = flush iotlb\nrepeat = -1\n", 3, "repeat", "expected 0..1000000"},
-    {CPU0 "op = flush iotlb\nrepeat = 1000001\n", 3, "repeat", "expected 0..1000000"},
+    {CPU0 "op = flush iotlb\nrepeat = -1\n", 3, "repeat", "expected 0..250000000"},
+    {CPU0 "op = flush iotlb\nrepeat = 250000001\n", 3, "repeat", "expected 0..250000000"},
     /* reading */
     {"name = a\r\nsummary = \x01\n", 2, NULL, "control character 0x01"},
 };
@@ -752,7 +753,8 @@ static void test_limits(void **state)
     for (unsigned i = 0; i < SC_MAX_FAULTS; i++)
         n += (size_t)snprintf(text + n, sizeof(text) - n,
                               "[fault]\nep = e%u\nkind = dma\nat_us = %u\n", i % SC_MAX_EPS, i);
-    n += (size_t)snprintf(text + n, sizeof(text) - n, "[params]\ncpus = 64\n[cpu *]\n");
+    n += (size_t)snprintf(text + n, sizeof(text) - n,
+                          "[params]\ncpus = 64\n[cpu *]\nrepeat = 250000000\n");
     for (unsigned i = 0; i < SC_MAX_OPS; i++)
         n += (size_t)snprintf(text + n, sizeof(text) - n, "op = sleep us=%u\n", i);
     assert_int_equal(load_text(text, NULL, 0, &s, err), 0);
@@ -760,6 +762,7 @@ static void test_limits(void **state)
     assert_int_equal(s.nfaults, SC_MAX_FAULTS);
     assert_int_equal(s.cpus, 64);
     assert_int_equal(s.cpu[63].nops, SC_MAX_OPS);
+    assert_int_equal(s.cpu[63].repeat, 250000000);
 
     /* a NUL byte */
     assert_int_equal(
@@ -1073,6 +1076,97 @@ static void test_at_ranges(void **state)
     assert_true(s.faults[0].dma);
     assert_true(s.faults[0].write);
     assert_int_equal(s.faults[0].arg, 9);
+}
+
+/* Times near the top of the 64-bit range: a saturating one (ITE time-out, watchdog, latency,
+ * deadline, fault time) loads up to 2^64 - 1 ns exactly and is refused above it; a bounded one
+ * (max_virtual_s, sleep us=) is refused past its own limit. Each refusal names the file and
+ * line or the --set, the key, and the accepted range. */
+static void test_time_limits(void **state)
+{
+    (void)state;
+    static scenario s;
+    char err[ERRLEN];
+    static const struct {
+        const char *set;
+        const char *want; /* NULL: loads */
+    } sets[] = {
+        {"ite_timeout_ms=18446744073709.551615", NULL},
+        {"ite_timeout_ms=18446744073709.551616",
+         "--set ite_timeout_ms=18446744073709.551616: key 'ite_timeout_ms': "
+         "18446744073709.551616 is out of range (expected a decimal number of milliseconds > 0, "
+         "at most 18446744073709.551615)"},
+        {"ite_timeout_ms=99999999999999999999999", "at most 18446744073709.551615"},
+        {"watchdog_s=18446744073", NULL},
+        {"watchdog_s=18446744073.709551615", NULL},
+        {"watchdog_s=18446744074",
+         "key 'watchdog_s': 18446744074 is out of range (expected a decimal number of seconds "
+         "> 0, at most 18446744073.709551615)"},
+        {"devtlb_latency_us=18446744073709551.615", NULL},
+        {"devtlb_latency_us=18446744073709552", "at most 18446744073709551.615"},
+        {"deadline_ms=18446744073709.551615", NULL},
+        {"deadline_margin_ms=18446744073709.551615", NULL},
+        {"deadline_margin_ms=18446744073709.6", "key 'deadline_margin_ms'"},
+        {"max_virtual_s=1000000000", NULL},
+        {"max_virtual_s=1000000000.000000001",
+         "key 'max_virtual_s': 1000000000.000000001 is out of range (expected a decimal number "
+         "of seconds > 0, at most 1000000000: the simulation's largest virtual-time bound)"},
+        {"max_virtual_s=18446744073", "at most 1000000000"},
+    };
+    for (unsigned i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
+        int rc = sc_load_named(QINVAL_SCENARIO_DIR, "smoke", &sets[i].set, 1, &s, err, ERRLEN);
+        if (!sets[i].want && rc)
+            fail_msg("%s: %s", sets[i].set, err);
+        if (!sets[i].want)
+            continue;
+        if (rc != -1)
+            fail_msg("%s loaded", sets[i].set);
+        must_contain(err, sets[i].want);
+        assert_null(strchr(err, '\n'));
+    }
+    const char *top[] = {"ite_timeout_ms=18446744073709.551615",
+                         "watchdog_s=18446744073.709551615"};
+    load_named_ok("smoke", top, 2, &s);
+    assert_true(s.ite_timeout == HW_NEVER && s.watchdog == HW_NEVER);
+
+    /* in a file: the line, the key, the range */
+    assert_int_equal(load_text("[params]\nwatchdog_s = 20000000000\n", NULL, 0, &s, err), -1);
+    must_contain(err, ":2: key 'watchdog_s': 20000000000 is out of range (expected a decimal "
+                      "number of seconds > 0, at most 18446744073.709551615)");
+    assert_int_equal(load_text(EP0 "latency_us = 18446744073709551.615\n", NULL, 0, &s, err), 0);
+    assert_true(s.eps[0].latency == HW_NEVER);
+    assert_int_equal(load_text(EP0 "latency_us = 18446744073709551.616\n", NULL, 0, &s, err), -1);
+    must_contain(err, ":3: key 'latency_us': 18446744073709551.616 is out of range (expected a "
+                      "decimal number of microseconds >= 0, at most 18446744073709551.615)");
+    /* fault times: the whole range up to the top, a range ending there */
+    assert_int_equal(load_text(EP0 "[fault]\nep = ep0\nkind = mute\nat_us = "
+                                   "0..18446744073709551.615\n",
+                               NULL, 0, &s, err),
+                     0);
+    assert_true(s.faults[0].at_lo == 0 && s.faults[0].at_hi == HW_NEVER);
+    assert_int_equal(load_text(EP0 "[fault]\nep = ep0\nkind = mute\nat_s = 1..18446744073.71\n",
+                               NULL, 0, &s, err),
+                     -1);
+    must_contain(err, ":6: key 'at_s': '1..18446744073.71' is out of range (expected N or LO..HI, "
+                      "a decimal number of seconds >= 0, at most 18446744073.709551615)");
+    /* a sleep is bounded by max_virtual_s: a longer one would end every run as a hang */
+    assert_int_equal(load_text(CPU0 "op = sleep us=600000000\n", NULL, 0, &s, err), 0);
+    assert_int_equal(s.cpu[0].ops[0].sleep, 600 * HW_S);
+    assert_int_equal(load_text(CPU0 "op = sleep us=600000000.001\n", NULL, 0, &s, err), -1);
+    must_contain(err, ":2: key 'op': sleep us=600000000.001: 600000000.001 is out of range "
+                      "(expected a decimal number of microseconds >= 0, at most 600000000: "
+                      "max_virtual_s, the run's virtual-time bound)");
+    const char *longer[] = {"max_virtual_s=700"};
+    assert_int_equal(load_text(CPU0 "op = sleep us=700000000\n", longer, 1, &s, err), 0);
+    assert_int_equal(load_text("[params]\nnap = 1\n" CPU0 "op = sleep us=$nap\n",
+                               (const char *[]){"nap=1e3"}, 1, &s, err),
+                     -1);
+    must_contain(err, "us=1e3: '1e3' is not a number of microseconds");
+    must_contain(err, "(with $nap from --set nap=1e3)");
+    assert_int_equal(load_text("[params]\nnap = 1\n" CPU0 "op = sleep us=$nap\n",
+                               (const char *[]){"nap=18446744073709551616"}, 1, &s, err),
+                     -1);
+    must_contain(err, "us=18446744073709551616: 18446744073709551616 is out of range");
 }
 
 static void test_sid(void **state)
@@ -1436,6 +1530,7 @@ int main(void)
         cmocka_unit_test(test_set_errors),
         cmocka_unit_test(test_at_ranges),
         cmocka_unit_test(test_fault_order),
+        cmocka_unit_test(test_time_limits),
         cmocka_unit_test(test_sid),
         cmocka_unit_test(test_domains),
         cmocka_unit_test(test_substitution),

@@ -405,7 +405,7 @@ static void test_folding_keeps_every_outcome(void **state)
     assert_true(folded < all);
 }
 
-/* A caller's step budget stops the run as an abort naming the budget, not as a verdict. */
+/* A caller's step budget cuts the run (naming the budget): not a verdict. */
 static void test_step_budget(void **state)
 {
     (void)state;
@@ -416,7 +416,7 @@ static void test_step_budget(void **state)
     sim_set_cpu(f.w, 1, add_under_lock, &k);
     sim_outcome out;
     sim_run(f.w, &out);
-    assert_int_equal(out.stop, SIM_STOP_ABORT);
+    assert_int_equal(out.stop, SIM_STOP_CUT);
     assert_int_equal(out.steps, 7);
     assert_non_null(strstr(out.why, "budget of 7 steps"));
     assert_true(*k.value < 100);

@@ -161,7 +161,9 @@ typedef struct qi_engine_config {
     uint8_t ttm;
     /* QI_ENGINE_F_*. */
     uint32_t flags;
-    /* Default deadlines (0: QI_ENGINE_IOMMU_TIMEOUT_NS / QI_ENGINE_DEVTLB_TIMEOUT_NS). */
+    /* Default deadlines (0: QI_ENGINE_IOMMU_TIMEOUT_NS / QI_ENGINE_DEVTLB_TIMEOUT_NS). The
+     * engine's sums of times saturate: a time-out that would carry a deadline past
+     * UINT64_MAX ns means "no deadline", never one that has already passed. */
     uint64_t iommu_timeout_ns, devtlb_timeout_ns;
     /* Invalidation time-outs a device may cause in a row before it is quarantined (0: 1,
      * i.e. one retry). A retry is also skipped when the caller's deadline could not cover it. */

@@ -60,13 +60,6 @@ void chk_report_free(chk_report *r)
     r->reduced = NULL;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* splitmix64: small, good, and the same everywhere */
 static uint64_t mix(uint64_t *s)
 {
@@ -172,6 +165,7 @@ struct dfs {
     size_t nlocal, cap_local;
     unsigned shard_i, shard_n;
     bool reduce;                  /* partial-order reduction on */
+    bool out_of_time;             /* dfs_next stopped looking: the time budget ran out */
     uint64_t top_total, top_done; /* first-level subtrees: all, and passed (for coverage) */
 };
 
@@ -226,18 +220,21 @@ static double dfs_coverage(const struct dfs *d)
 }
 
 /* From the execution just run (trace t), the next prefix in DFS order within the bound that
- * belongs to this shard; false when the shard's part of the bounded tree is exhausted. */
+ * belongs to this shard; false when the shard's part of the bounded tree is exhausted, or when
+ * the time budget ran out while looking (d->out_of_time: then nothing is known of the rest). */
 static bool dfs_next(struct dfs *d, const chk_trace *t, unsigned bound)
 {
     size_t len = t->len;
-    uint16_t *v = malloc((len + 1) * sizeof(*v));
-    unsigned *dev = malloc((len + 1) * sizeof(*dev));
-    if (!v || !dev)
-        abort();
+    uint16_t *v = must_alloc((len + 1) * sizeof(*v), "dfs's next decision list");
+    unsigned *dev = must_alloc((len + 1) * sizeof(*dev), "dfs's next decision list");
     if (len) /* a run with no decision at all has no trace array */
         memcpy(v, t->v, len * sizeof(*v));
     bool found = false;
-    while (!found) {
+    for (unsigned tries = 1; !found; tries++) {
+        if (tries % 64 == 0 && chk_deadline_passed()) { /* skipping many subtrees of others */
+            d->out_of_time = true;
+            break;
+        }
         dev[0] = 0;
         for (size_t i = 0; i < len; i++)
             dev[i + 1] = dev[i] + (v[i] != t->dflt[i]);
@@ -435,9 +432,7 @@ void chk_replay_observed(const scenario *sc, const sim_driver_ops *drv,
 size_t chk__picks_from_trace(const chk_trace *t, struct chk_pick **out)
 {
     size_t n = 0;
-    *out = malloc((t->len ? t->len : 1) * sizeof(**out));
-    if (!*out)
-        abort();
+    *out = must_alloc((t->len ? t->len : 1) * sizeof(**out), "a counterexample's decisions");
     for (size_t i = 0; i < t->len; i++)
         if (t->v[i] != t->dflt[i])
             (*out)[n++] = (struct chk_pick){.pos = (uint32_t)i, .v = t->v[i]};
@@ -501,7 +496,7 @@ static void progress(const chk_options *o, struct progress_clock *pc, uint64_t d
 {
     if (!o->on_progress)
         return;
-    double now = now_s();
+    double now = chk_now();
     if (!final && now - pc->last < 0.5)
         return;
     pc->last = now;
@@ -567,7 +562,12 @@ int chk_explore(const scenario *sc, const sim_driver_ops *drv, const chk_options
     if (!budget)
         budget = o->strategy == CHK_STRAT_DFS ? DFS_MAX_EXECUTIONS : DEFAULT_EXECUTIONS;
     unsigned shard_n = o->shard_n ? o->shard_n : 1;
-    double t0 = now_s();
+    double t0 = chk_now();
+    /* The time budget ends exploration and minimisation: an execution still running then is
+     * cut (CHK_INCOMPLETE). A deadline the caller set already stands if it is earlier. */
+    double outer = chk_deadline();
+    if (o->seconds > 0 && (!outer || t0 + o->seconds < outer))
+        chk_set_deadline(t0 + o->seconds);
     struct progress_clock clock = {t0, t0, budget, -1};
     struct dfs dfs = {.shard_i = o->shard_i, .shard_n = shard_n, .reduce = !o->no_reduce};
     uint64_t k_est = 1000;
@@ -578,6 +578,11 @@ int chk_explore(const scenario *sc, const sim_driver_ops *drv, const chk_options
     for (uint64_t done = 0; done < budget;
          done++, e += o->strategy == CHK_STRAT_DFS ? 1 : shard_n) {
         run_confirmed(sc, drv, o, e, &dfs, &k_est, &trace, &res);
+        if (res.verdict == CHK_INCOMPLETE) { /* cut by the time budget: neither a pass nor a
+                                                violation, and not counted */
+            rep->cut = true;
+            break;
+        }
         if (o->strategy == CHK_STRAT_DFS) {
             if (done == 0)
                 dfs_count_top(&dfs, &trace, o->dfs_bound);
@@ -596,25 +601,27 @@ int chk_explore(const scenario *sc, const sim_driver_ops *drv, const chk_options
         }
         if (o->strategy == CHK_STRAT_REPLAY)
             break;
-        if (o->strategy == CHK_STRAT_DFS && !dfs_next(&dfs, &trace, o->dfs_bound)) {
+        if (o->strategy == CHK_STRAT_DFS && !dfs_next(&dfs, &trace, o->dfs_bound) &&
+            !dfs.out_of_time) {
             rep->complete = true;
             clock.coverage = 1.0;
             break;
         }
         if (o->strategy == CHK_STRAT_DFS)
             clock.coverage = rep->coverage = dfs_coverage(&dfs);
-        if (o->seconds > 0 && now_s() - t0 >= o->seconds)
+        if (chk_deadline_passed())
             break;
     }
     progress(o, &clock, rep->executions, true);
     rep->verdict = failed ? res.verdict : CHK_PASS;
+    if (!failed && rep->cut && rep->executions == 0)
+        rep->verdict = CHK_INCOMPLETE; /* nothing was judged */
     rep->result = res;
     if (failed) {
         if (o->strategy == CHK_STRAT_REPLAY) {
             rep->npicks = o->npicks;
-            rep->picks = malloc((o->npicks ? o->npicks : 1) * sizeof(*rep->picks));
-            if (!rep->picks)
-                abort();
+            rep->picks = must_alloc((o->npicks ? o->npicks : 1) * sizeof(*rep->picks),
+                                    "a counterexample's decisions");
             memcpy(rep->picks, o->picks, o->npicks * sizeof(*rep->picks));
         } else {
             rep->npicks = chk__picks_from_trace(&trace, &rep->picks);
@@ -626,7 +633,8 @@ int chk_explore(const scenario *sc, const sim_driver_ops *drv, const chk_options
         if (o->minimise && rep->verdict != CHK_INTERNAL)
             chk__minimise(sc, drv, o, rep);
     }
-    rep->seconds = now_s() - t0;
+    rep->seconds = chk_now() - t0;
+    chk_set_deadline(outer);
     chk_trace_free(&trace);
     free(dfs.prefix.v);
     free(dfs.local);

@@ -34,7 +34,8 @@ typedef struct chk_options {
     enum chk_strategy strategy;
     uint64_t seed;
     uint64_t executions;       /* budget; 0: the strategy's default */
-    double seconds;            /* time budget; 0: none */
+    double seconds;            /* time budget: exploration and minimisation end by then (an
+                                  execution still running is cut, not judged); 0: none */
     unsigned shard_i, shard_n; /* this process explores executions e with e % n == i */
     unsigned pct_depth;        /* PCT bug depth d (default 3) */
     unsigned dfs_bound;        /* DFS: most non-default decisions per execution (default 2) */
@@ -58,10 +59,13 @@ typedef struct chk_report {
     uint64_t executions;        /* run by this process */
     uint64_t failing_execution; /* index of the first failing execution */
     double seconds;
+    bool cut;               /* the time budget cut an execution: it was not judged, nor counted
+                               in `executions`. With none counted, verdict is CHK_INCOMPLETE */
     bool complete;          /* DFS: the bounded space was covered completely */
     double coverage;        /* DFS: estimated fraction of the bounded space covered (by this
                                shard and the subtrees it left to others) */
-    chk_result result;      /* of the (minimised) counterexample, or of the last execution */
+    chk_result result;      /* of the (minimised) counterexample, or of the last execution
+                               (the one cut, if one was) */
     struct chk_pick *picks; /* the counterexample's decisions (non-default only) */
     size_t npicks;
     uint64_t decisions; /* decisions in the counterexample execution */

@@ -9,12 +9,18 @@
  * Then the schedule shrinks by delta debugging over its non-default decisions. Every
  * reduction is an ordinary --set key, so the saved counterexample replays through the same
  * scenario loader as everything else.
+ *
+ * The time budget (chk_deadline) bounds it: every candidate run is cut when the time is up (a
+ * cut run is not the verdict, so the candidate is not taken), and no further candidate is
+ * tried after that. What was kept so far stands, each step having been checked; if even the
+ * last check of the result is cut, the failing execution as found is the counterexample.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check/minimise.h"
+#include "util/grow.h"
 
 #define PICK_RUNS    300 /* replays delta debugging may spend on the schedule */
 #define REDUCE_TRIES 24  /* seeded executions searched per candidate reduction */
@@ -56,11 +62,9 @@ static size_t ddmin(struct shrink *sh, struct chk_pick *p, size_t n)
 {
     if (n && replay_verdict(sh, sh->cur, NULL, 0) == sh->want)
         return 0;
-    struct chk_pick *tmp = malloc((n ? n : 1) * sizeof(*tmp));
-    if (!tmp)
-        abort();
+    struct chk_pick *tmp = must_alloc((n ? n : 1) * sizeof(*tmp), "minimisation's decisions");
     unsigned runs = 0, parts = 2;
-    while (n >= 2 && runs < PICK_RUNS) {
+    while (n >= 2 && runs < PICK_RUNS && !chk_deadline_passed()) {
         size_t chunk = (n + parts - 1) / parts;
         bool reduced = false;
         for (size_t start = 0; start < n && runs < PICK_RUNS; start += chunk) {
@@ -106,10 +110,8 @@ static scenario *load_reduced(const struct shrink *sh, char red[][CHK_REDUCTION_
     for (unsigned r = 0; r < CHK_MAX_REDUCTIONS; r++)
         if (red[r][0])
             sets[n++] = red[r];
-    scenario *sc = malloc(sizeof(*sc));
+    scenario *sc = must_alloc(sizeof(*sc), "a reduced scenario");
     char err[256];
-    if (!sc)
-        abort();
     if (sc_load(sh->base->file, sets, n, sc, err, sizeof(err))) {
         free(sc); /* a reduction the loader refuses is simply not kept */
         return NULL;
@@ -122,9 +124,8 @@ static scenario *load_reduced(const struct shrink *sh, char red[][CHK_REDUCTION_
 static bool still_fails(struct shrink *sh, const scenario *sc, struct chk_pick **picks, size_t *n)
 {
     if (replay_verdict(sh, sc, sh->picks, sh->npicks) == sh->want) {
-        *picks = malloc((sh->npicks ? sh->npicks : 1) * sizeof(**picks));
-        if (!*picks)
-            abort();
+        *picks =
+            must_alloc((sh->npicks ? sh->npicks : 1) * sizeof(**picks), "minimisation's decisions");
         memcpy(*picks, sh->picks, sh->npicks * sizeof(**picks));
         *n = sh->npicks;
         return true;
@@ -133,7 +134,8 @@ static bool still_fails(struct shrink *sh, const scenario *sc, struct chk_pick *
     uint64_t seed = sh->o->seed * 31 + ++sh->attempts;
     chk_trace t = {0};
     bool found = false;
-    for (uint64_t e = 0; e < REDUCE_TRIES && sh->runs < REDUCE_RUNS && !found; e++) {
+    for (uint64_t e = 0;
+         e < REDUCE_TRIES && sh->runs < REDUCE_RUNS && !found && !chk_deadline_passed(); e++) {
         chk_result res;
         sh->runs++;
         chk__run_seeded(sc, sh->drv, s, seed, e, sh->o->pct_depth, &t, &res);
@@ -149,7 +151,7 @@ static bool still_fails(struct shrink *sh, const scenario *sc, struct chk_pick *
 /* Try the reductions `red` (a modified copy of sh->red); keep them if the bug survives. */
 static bool try_reduction(struct shrink *sh, char red[][CHK_REDUCTION_LEN])
 {
-    if (sh->runs >= REDUCE_RUNS)
+    if (sh->runs >= REDUCE_RUNS || chk_deadline_passed())
         return false;
     scenario *sc = load_reduced(sh, red);
     struct chk_pick *picks;
@@ -270,10 +272,9 @@ void chk__minimise(const scenario *sc, const sim_driver_ops *drv, const chk_opti
                    chk_report *rep)
 {
     struct shrink sh = {.base = sc, .drv = drv, .o = o, .want = rep->verdict};
-    sh.cur = malloc(sizeof(*sh.cur));
-    sh.picks = malloc((rep->npicks ? rep->npicks : 1) * sizeof(*sh.picks));
-    if (!sh.cur || !sh.picks)
-        abort();
+    sh.cur = must_alloc(sizeof(*sh.cur), "a reduced scenario");
+    sh.picks =
+        must_alloc((rep->npicks ? rep->npicks : 1) * sizeof(*sh.picks), "minimisation's decisions");
     *sh.cur = *sc;
     memcpy(sh.picks, rep->picks, rep->npicks * sizeof(*sh.picks));
     sh.npicks = rep->npicks;
@@ -286,18 +287,19 @@ void chk__minimise(const scenario *sc, const sim_driver_ops *drv, const chk_opti
     }
     sh.npicks = ddmin(&sh, sh.picks, sh.npicks);
     chk__set_step_budget(0);
+    chk_result found = rep->result;
     chk_replay(sh.cur, drv, sh.picks, sh.npicks, NULL, &rep->result);
     sh.runs++;
-    if (rep->result.verdict != rep->verdict) { /* never lose the bug: fall back */
+    if (rep->result.verdict != rep->verdict) { /* never lose the bug: fall back (also when the
+                                                  time budget cut this last replay) */
         free(sh.picks);
-        sh.picks = malloc((rep->npicks ? rep->npicks : 1) * sizeof(*sh.picks));
-        if (!sh.picks)
-            abort();
+        sh.picks = must_alloc((rep->npicks ? rep->npicks : 1) * sizeof(*sh.picks),
+                              "minimisation's decisions");
         memcpy(sh.picks, rep->picks, rep->npicks * sizeof(*sh.picks));
         sh.npicks = rep->npicks;
         memset(sh.red, 0, sizeof(sh.red));
         *sh.cur = *sc;
-        chk_replay(sc, drv, sh.picks, sh.npicks, NULL, &rep->result);
+        rep->result = found; /* the failing execution's own result: the same run */
     }
     finish(&sh, rep);
 }

@@ -26,6 +26,7 @@ const char *chk_verdict_name(enum chk_verdict v)
                                                      "deadline_overrun",
                                                      "false_failure",
                                                      "slot_leak",
+                                                     "incomplete",
                                                      "internal_error"};
     return (unsigned)v < CHK_NVERDICTS ? names[v] : "?";
 }
@@ -172,6 +173,9 @@ static void judge_outcome(const chk_result *res, struct judgement *j)
     case SIM_STOP_ABORT:
         fire(j, CHK_INTERNAL, "simulation aborted: %s", o->why);
         return;
+    case SIM_STOP_CUT:
+        fire(j, CHK_INCOMPLETE, "%s", o->why);
+        return;
     }
 }
 
@@ -209,7 +213,7 @@ static __attribute__((noinline)) void add_timedout(const struct chk_exec *x, siz
 static bool deliberately_bad(const struct chk_exec *x, const vtd_desc *d)
 {
     for (size_t k = 0; k < x->nsubs; k++) {
-        const struct chk_submit *s = &x->subs[k];
+        const struct chk_submit *s = x->subs[k];
         if (s->bad >= 0 && same_desc(&s->d[s->bad], d))
             return true;
     }
@@ -352,7 +356,7 @@ static __attribute__((noinline, cold)) void fire_lost(const struct chk_exec *x,
 static void judge_lost(const struct chk_exec *x, const struct log_scan *ls, struct judgement *j)
 {
     for (size_t k = 0; k < x->nsubs; k++) {
-        const struct chk_submit *s = &x->subs[k];
+        const struct chk_submit *s = x->subs[k];
         if (!s->done || s->rc != DRV_OK)
             continue;
         /* A job run by the driver's own callers returns what they return, 0 from a void
@@ -422,8 +426,8 @@ static void judge_deadline(const struct chk_exec *x, struct judgement *j)
     if (!x->drv->honours_deadline || !bound)
         return;
     for (size_t k = 0; k < x->nsubs; k++) {
-        const struct chk_submit *s = &x->subs[k];
-        if (!s->done || s->t1 <= s->t0 + bound + x->sc->deadline_margin)
+        const struct chk_submit *s = x->subs[k];
+        if (!s->done || s->t1 <= time_add(time_add(s->t0, bound), x->sc->deadline_margin))
             continue;
         fire(j, CHK_DEADLINE_OVERRUN,
              "cpu%u's %s (%.9f -> %.9f s) returned %.9f s after its deadline (%.9f s after "
@@ -454,13 +458,13 @@ static bool healthy(const struct chk_exec *x, const struct chk_submit *s)
  * error, still is. */
 static bool honoured_deadline(const struct chk_exec *x, const struct chk_submit *s)
 {
-    return s->rc == DRV_ETIMEDOUT && x->sc->deadline && s->t1 >= s->t0 + x->sc->deadline;
+    return s->rc == DRV_ETIMEDOUT && x->sc->deadline && s->t1 >= time_add(s->t0, x->sc->deadline);
 }
 
 static void judge_failures(const struct chk_exec *x, struct judgement *j)
 {
     for (size_t k = 0; k < x->nsubs; k++) {
-        const struct chk_submit *s = &x->subs[k];
+        const struct chk_submit *s = x->subs[k];
         if (s->done && s->rc != DRV_OK && healthy(x, s) && !honoured_deadline(x, s)) {
             if (own_job(x, s))
                 fire(j, CHK_FALSE_FAILURE,
@@ -500,7 +504,8 @@ void chk_judge(struct chk_exec *x, chk_result *res)
     j.v = CHK_PASS;
     j.why[0] = '\0';
     judge_outcome(res, &j);
-    if (j.v == CHK_INTERNAL) { /* an aborted run proves nothing either way */
+    if (j.v == CHK_INTERNAL || j.v == CHK_INCOMPLETE) { /* an aborted or cut run proves
+                                                           nothing either way */
         res->verdict = j.v;
         str_copy_cut(res->why, sizeof(res->why), j.why);
         return;
@@ -516,8 +521,8 @@ void chk_judge(struct chk_exec *x, chk_result *res)
     res->verdict = j.v;
     str_copy_cut(res->why, sizeof(res->why), j.v == CHK_PASS ? "every oracle held" : j.why);
     for (size_t k = 0; k < x->nsubs; k++) {
-        res->submits += x->subs[k].done;
-        res->failed_submits += x->subs[k].done && x->subs[k].rc != DRV_OK;
+        res->submits += x->subs[k]->done;
+        res->failed_submits += x->subs[k]->done && x->subs[k]->rc != DRV_OK;
     }
 }
 

@@ -10,6 +10,7 @@
 #define QINVAL_CHECK_ORACLE_H
 
 #include "check/run.h"
+#include "util/blocks.h"
 
 #define CHK_MAX_BATCH    64
 #define CHK_OWNER_REUSED 300u
@@ -37,7 +38,7 @@ struct chk_submit {
     int bad;          /* index of the deliberately malformed descriptor, or -1 */
     uint32_t eps;     /* endpoints whose device TLB it targets (bit per endpoint) */
     unsigned n;
-    vtd_desc d[CHK_MAX_BATCH];
+    vtd_desc d[]; /* n of them, at most CHK_MAX_BATCH: a record has room for what it holds */
 };
 
 struct chk_exec {
@@ -64,8 +65,13 @@ struct chk_exec {
     uint32_t ep_owner[SC_MAX_EPS];     /* owner of the pages of the endpoint's domain */
     hw_time ep_fault_from[SC_MAX_EPS]; /* first fault of the endpoint (HW_NEVER: none) */
 
-    struct chk_submit *subs;
+    /* Every submit, in order. The records themselves lie in blocks that never move (run.c):
+     * drivers on other CPUs hold pointers into them (their descriptors) while new ones are
+     * added, and they are taken as the workload runs, so an execution's memory grows with
+     * what it submits, not with what its workload could submit. */
+    struct chk_submit **subs;
     size_t nsubs, cap_subs;
+    struct mem_block *block; /* the block of records being filled (run.c) */
 };
 
 /* Fill res->verdict and res->why from the outcome, the log and the submits. */

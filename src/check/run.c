@@ -7,10 +7,12 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "check/oracle.h"
 #include "check/run.h"
 #include "report/timeline.h"
+#include "util/blocks.h"
 #include "util/grow.h"
 
 #define OWNER_OS     2u
@@ -105,7 +107,7 @@ static void os_gcmd(hw_machine *hw, uint32_t bit, uint32_t status)
     uint32_t gsts = hw_mmio_read32(hw, VTD_REG_GSTS) & VTD_GCMD_KEEP_MASK;
     hw_mmio_write32(hw, VTD_REG_GCMD, gsts | bit);
     for (int i = 0; i < 100 && !(hw_mmio_read32(hw, VTD_REG_GSTS) & status); i++)
-        hw_advance(hw, hw_now(hw) + 100);
+        hw_advance(hw, time_add(hw_now(hw), 100));
 }
 
 /* A set-up failure: the verdict is CHK_INTERNAL and `why` says what failed. */
@@ -115,6 +117,13 @@ static int setup_failed(chk_result *res, const char *what, const char *name, con
     snprintf(res->why, sizeof(res->why), "%s%s%s: %s", what, name ? " " : "", name ? name : "",
              err);
     return -1;
+}
+
+/* From `at` on, the endpoint is not a healthy target. */
+static void mark_faulty(struct chk_exec *x, int ep, hw_time at)
+{
+    if (at < x->ep_fault_from[ep])
+        x->ep_fault_from[ep] = at;
 }
 
 static int setup_hw(struct chk_exec *x, chk_result *res)
@@ -141,6 +150,10 @@ static int setup_hw(struct chk_exec *x, chk_result *res)
         ec.latency = sc->eps[e].latency;
         if (hw_ep_add(x->hw, &ec, &err) < 0)
             return setup_failed(res, "endpoint", sc->eps[e].name, err);
+        /* An endpoint that answers no sooner than the ITE timer fires (a latency that
+         * saturates is one that never answers) is no healthy target: its requests time out. */
+        if (ec.latency >= sc->ite_timeout)
+            mark_faulty(x, (int)e, 0);
         unsigned d = (unsigned)sc->eps[e].domain;
         uint16_t did = sc->domains[d].did;
         bool first = did == e + 1;
@@ -171,14 +184,18 @@ static int setup_hw(struct chk_exec *x, chk_result *res)
     return 0;
 }
 
-/* From `at` on, the endpoint is not a healthy target. */
-static void mark_faulty(struct chk_exec *x, int ep, hw_time at)
+/* The k-th of FAULT_POINTS evenly spaced times in [lo, hi] (k < FAULT_POINTS), rounded down:
+ * lo + (hi - lo) * k / (FAULT_POINTS - 1), without the product, which wraps for a range wider
+ * than 2^64 / 15 ns. */
+static hw_time fault_point(hw_time lo, hw_time hi, unsigned k)
 {
-    if (at < x->ep_fault_from[ep])
-        x->ep_fault_from[ep] = at;
+    hw_time span = hi - lo, q = span / (FAULT_POINTS - 1), r = span % (FAULT_POINTS - 1);
+    return lo + q * k + r * k / (FAULT_POINTS - 1); /* <= lo + span = hi */
 }
 
-/* Fault times are decisions: a range is explored at FAULT_POINTS evenly spaced times. */
+/* Fault times are decisions: a range is explored at FAULT_POINTS evenly spaced times. A fault
+ * time counts from the end of the set-up, and saturates: one that would come after HW_NEVER
+ * never comes (the scenario loader takes every time up to 2^64 - 1 ns). */
 static void plan_faults(struct chk_exec *x)
 {
     const scenario *sc = x->sc;
@@ -188,40 +205,42 @@ static void plan_faults(struct chk_exec *x)
         hw_time at = f->at_lo;
         if (f->at_hi > f->at_lo) {
             unsigned k = decide(x, CHK_DECIDE_FAULT_TIME, FAULT_POINTS, 0, NULL);
-            at = f->at_lo + (f->at_hi - f->at_lo) * k / (FAULT_POINTS - 1);
+            at = fault_point(f->at_lo, f->at_hi, k);
         }
+        at = time_add(base, at);
         if (f->dma) {
-            hw_ep_schedule_dma(x->hw, f->ep, base + at, iova_of(f->arg), f->write);
+            hw_ep_schedule_dma(x->hw, f->ep, at, iova_of(f->arg), f->write);
             continue;
         }
-        hw_ep_inject(x->hw, f->ep, base + at, f->kind, f->arg);
-        if (f->kind != HW_FAULT_LATENCY && f->kind != HW_FAULT_UNMUTE &&
+        hw_ep_inject(x->hw, f->ep, at, f->kind, f->arg);
+        /* A new latency is a fault once it is no shorter than the ITE time-out (setup_hw). */
+        bool slow = f->kind == HW_FAULT_LATENCY && time_mul(f->arg, HW_US) >= sc->ite_timeout;
+        if ((f->kind != HW_FAULT_LATENCY || slow) && f->kind != HW_FAULT_UNMUTE &&
             f->kind != HW_FAULT_LINK_UP)
-            mark_faulty(x, f->ep, base + at);
+            mark_faulty(x, f->ep, at);
     }
 }
 
 /* ---- the workload ---- */
 
-/* Submit records never move once handed out: drivers on other CPUs hold pointers into them
- * (their descriptors) while new ones are added, so the array is sized up front. */
-static size_t submits_needed(const scenario *sc)
-{
-    size_t n = 0;
-    for (unsigned c = 0; c < sc->cpus; c++) {
-        size_t ops = (size_t)sc->cpu[c].repeat * sc->cpu[c].nops;
-        n += ops < sc->cpu[c].limit ? ops : sc->cpu[c].limit;
-    }
-    return n ? n : 1;
-}
+/* The submit records of this thread's executions, in blocks (util/blocks.h, struct chk_exec). */
+#define SUB_BLOCK_BYTES (64u << 10)
 
-/* A cleared submit record. Its descriptors are not cleared: every reader (the driver, the
- * oracles) reads d[0, n) only, and whoever fills a record writes those n first. */
-static struct chk_submit *new_submit(struct chk_exec *x)
+static _Thread_local struct mem_block *sub_blocks;
+
+/* A cleared submit record with room for n descriptors, kept in x->subs. Its descriptors are
+ * not cleared: every reader (the driver, the oracles) reads d[0, n) only, and whoever fills a
+ * record writes those n first. */
+static struct chk_submit *new_submit(struct chk_exec *x, unsigned n)
 {
-    if (x->nsubs == x->cap_subs)
-        abort(); /* more operations than the workload has: cannot happen */
-    struct chk_submit *s = &x->subs[x->nsubs++];
+    size_t bytes = (offsetof(struct chk_submit, d) + n * sizeof(vtd_desc) + 7) & ~(size_t)7;
+    struct mem_block *b = x->block;
+    if (!b || b->size - b->used < bytes) /* (once per 64 KiB of records) */
+        b = x->block = block_next(&sub_blocks, b, bytes, SUB_BLOCK_BYTES, "the submit records");
+    struct chk_submit *s = (struct chk_submit *)(void *)(b->mem + b->used);
+    b->used += bytes;
+    GROW(x->subs, x->nsubs, x->cap_subs, 256);
+    x->subs[x->nsubs++] = s;
     memset(s, 0, offsetof(struct chk_submit, d));
     return s;
 }
@@ -260,10 +279,16 @@ static vtd_desc devtlb_for(unsigned ep, uint16_t sid, unsigned k)
     return c->devtlb;
 }
 
-/* The descriptors of one flush operation. */
+/* How many descriptors a flush operation submits. */
+static unsigned flush_len(const struct sc_op *op)
+{
+    return op->batch < CHK_MAX_BATCH ? op->batch : CHK_MAX_BATCH;
+}
+
+/* The descriptors of one flush operation, into s (room for flush_len(op)). */
 static void build_flush(struct chk_exec *x, const struct sc_op *op, struct chk_submit *s)
 {
-    unsigned n = op->batch < CHK_MAX_BATCH ? op->batch : CHK_MAX_BATCH;
+    unsigned n = flush_len(op);
     unsigned ep = op->ep >= 0 ? (unsigned)op->ep : 0;
     uint16_t sid = x->sc->neps ? x->sc->eps[ep].sid : 0;
     for (unsigned i = 0; i < n; i++) {
@@ -302,7 +327,9 @@ static inline __attribute__((always_inline)) int do_call(struct chk_exec *x, qi_
     s->cpu = cpu;
     s->t0 = sim_now(x->w);
     hw_events(x->hw, &s->hw0);
-    struct drv_submit_opts o = {.deadline_ns = x->sc->deadline ? s->t0 + x->sc->deadline : 0};
+    /* A deadline past HW_NEVER is HW_NEVER: never reached (0 would be the driver's default). */
+    struct drv_submit_opts o = {.deadline_ns =
+                                    x->sc->deadline ? time_add(s->t0, x->sc->deadline) : 0};
     sim_mark_call(p, true, s->n);
     if (job && x->drv->op)
         s->rc = x->drv->op(x->state, p, job, &o);
@@ -332,7 +359,7 @@ static void domain_now(const struct chk_exec *x, unsigned d, struct drv_domain *
 /* A job's record: what it requires is filled in by the caller. */
 static struct chk_submit *new_job(struct chk_exec *x, enum drv_op_kind kind)
 {
-    struct chk_submit *s = new_submit(x);
+    struct chk_submit *s = new_submit(x, 1 + SC_MAX_EPS); /* a job requires at most this */
     s->job = true;
     s->job_kind = (uint8_t)kind;
     s->bad = -1;
@@ -457,7 +484,7 @@ static void op_flr(struct chk_exec *x, qi_platform *p, const struct sc_op *op)
     sim_touch(p);
     hw_ep_inject(x->hw, op->ep, sim_now(x->w), HW_FAULT_FLR, 0);
     mark_faulty(x, op->ep, sim_now(x->w));
-    sim_cpu_sleep(p, hw_ep_get_config(x->hw, op->ep)->flr_duration + HW_US);
+    sim_cpu_sleep(p, time_add(hw_ep_get_config(x->hw, op->ep)->flr_duration, HW_US));
     if (x->drv->reset_done)
         x->drv->reset_done(x->state, p, sid);
 }
@@ -469,7 +496,7 @@ static void run_op(struct chk_exec *x, qi_platform *p, unsigned cpu, const struc
     case SC_OP_FLUSH_DEVTLB:
     case SC_OP_FLUSH_MIXED:
     case SC_OP_FLUSH_BAD: {
-        struct chk_submit *s = new_submit(x);
+        struct chk_submit *s = new_submit(x, flush_len(op));
         build_flush(x, op, s);
         do_call(x, p, cpu, s, NULL);
         break;
@@ -516,9 +543,11 @@ static void cpu_body(sim_world *w, unsigned cpu, void *arg)
     }
     const struct sc_workload *wl = &x->sc->cpu[cpu];
     uint32_t done = 0;
-    for (unsigned r = 0; r < wl->repeat; r++)
-        for (unsigned i = 0; i < wl->nops && done < wl->limit; i++, done++)
+    for (unsigned r = 0; r < wl->repeat && done < wl->limit; r++)
+        for (unsigned i = 0; i < wl->nops && done < wl->limit; i++, done++) {
             run_op(x, p, cpu, &wl->ops[i]);
+            sim_progress(p); /* a livelock is a long time without this */
+        }
 }
 
 static void on_irq(sim_world *w, unsigned cpu, enum hw_irq irq, int ep, void *arg)
@@ -534,10 +563,33 @@ static void on_irq(sim_world *w, unsigned cpu, enum hw_irq irq, int ep, void *ar
 }
 
 static _Thread_local uint64_t step_budget;
+static _Thread_local double deadline;
 
 void chk__set_step_budget(uint64_t steps)
 {
     step_budget = steps;
+}
+
+void chk_set_deadline(double t)
+{
+    deadline = t > 0 ? t : 0;
+}
+
+double chk_deadline(void)
+{
+    return deadline;
+}
+
+double chk_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+bool chk_deadline_passed(void)
+{
+    return deadline > 0 && chk_now() >= deadline;
 }
 
 /* cpu_events: the world records its CPU-side events, for a reader after the run (a timeline,
@@ -551,6 +603,7 @@ static int setup_sim(struct chk_exec *x, bool cpu_events, chk_result *res)
     cfg.max_virtual = x->sc->max_virtual;
     cfg.mem_points = x->sc->mem_points;
     cfg.budget_steps = step_budget;
+    cfg.wall_deadline_ns = deadline > 0 ? (uint64_t)(deadline * 1e9) : 0;
     cfg.cpu_events = cpu_events;
     const char *err = NULL;
     x->w = sim_create(&cfg, x->hw, &err);
@@ -564,33 +617,10 @@ static int setup_sim(struct chk_exec *x, bool cpu_events, chk_result *res)
     return 0;
 }
 
-/* The submit records of the last execution on this thread, for the next: an execution takes
- * them (or more, if it needs more) and gives them back, so that one does not allocate them.
- * What is handed over is room only: new_submit() clears a record before it is used. */
-static _Thread_local struct chk_submit *spare_subs;
-static _Thread_local size_t spare_room;
-
-/* Room for at least n records; *room says how many. */
-static struct chk_submit *subs_take(size_t n, size_t *room)
-{
-    struct chk_submit *s = spare_subs;
-    *room = spare_room;
-    spare_subs = NULL;
-    spare_room = 0;
-    if (*room >= n)
-        return s;
-    free(s);
-    s = malloc(n * sizeof(*s));
-    if (!s)
-        abort();
-    *room = n;
-    return s;
-}
-
-static void subs_keep(struct chk_submit *s, size_t room)
-{
-    SPARE_KEEP(spare_subs, spare_room, s, room);
-}
+/* The array of record pointers of the last execution on this thread, for the next (its
+ * capacity only: an execution starts it empty). */
+static _Thread_local struct chk_submit **spare_subs;
+static _Thread_local size_t spare_cap_subs;
 
 /* One execution, behind the three entry points below. local_kinds: scheduling decisions tell
  * CHK_DECIDE_SCHED_LOCAL apart (chk__run_once_plain: the decision source does not read it). */
@@ -612,19 +642,23 @@ static void run_exec(const scenario *sc, const sim_driver_ops *drv, chk_decide_f
     res->submits = res->failed_submits = 0;
     for (unsigned e = 0; e < SC_MAX_EPS; e++)
         x->ep_fault_from[e] = HW_NEVER;
-    size_t room;
-    x->cap_subs = submits_needed(sc); /* what the workload can use, whatever the room */
-    x->subs = subs_take(x->cap_subs, &room);
+    SPARE_TAKE(x->subs, x->cap_subs, spare_subs, spare_cap_subs);
     /* The world's CPU events are read only below, by the timeline and the observer: a run with
      * neither (most of an exploration's) leaves nothing of them in *res, so records none. */
     if (setup_hw(x, res) == 0 && setup_sim(x, timeline || obs, res) == 0) {
         plan_faults(x);
         sim_run(x->w, &res->outcome);
         chk_judge(x, res);
-        if (timeline) {
-            rep_timeline_write(timeline, x->w);
-            chk_explain(x, res, timeline);
+        /* A timeline the time budget cut short would read as the whole run: such a run is
+         * cut (CHK_INCOMPLETE), and its readers leave out what they got of it. */
+        if (timeline && res->verdict != CHK_INCOMPLETE &&
+            !rep_timeline_write(timeline, x->w, chk_deadline_passed)) {
+            res->verdict = CHK_INCOMPLETE;
+            snprintf(res->why, sizeof(res->why),
+                     "the time budget ran out while the run's timeline was written");
         }
+        if (timeline && res->verdict != CHK_INCOMPLETE)
+            chk_explain(x, res, timeline);
         if (obs)
             obs->fn(obs->ctx, x->w, res);
     } else {
@@ -633,7 +667,7 @@ static void run_exec(const scenario *sc, const sim_driver_ops *drv, chk_decide_f
     res->end = x->hw ? hw_now(x->hw) : 0;
     sim_destroy(x->w);
     hw_destroy(x->hw);
-    subs_keep(x->subs, room);
+    SPARE_KEEP(spare_subs, spare_cap_subs, x->subs, x->cap_subs);
 }
 
 void chk_run_once(const scenario *sc, const sim_driver_ops *drv, chk_decide_fn decide_fn,

@@ -28,7 +28,8 @@ enum chk_verdict {
     CHK_DEADLINE_OVERRUN, /* a call of a driver that honours deadlines returned late */
     CHK_FALSE_FAILURE,
     CHK_SLOT_LEAK,
-    CHK_INTERNAL, /* the run could not be set up or was aborted by the simulator */
+    CHK_INCOMPLETE, /* the run was cut by its caller's budget (steps, time): not judged */
+    CHK_INTERNAL,   /* the run could not be set up or was aborted by the simulator */
     CHK_NVERDICTS
 };
 
@@ -78,10 +79,22 @@ void chk__run_once_plain(const scenario *sc, const sim_driver_ops *drv, chk_deci
                          void *decide_ctx, chk_trace *trace, chk_result *res);
 
 /* A step budget for the executions this thread runs from now on (0: none). An execution that
- * spends it stops as CHK_INTERNAL ("the caller's budget ran out"), never as a verdict the
+ * spends it is cut: CHK_INCOMPLETE ("the caller's budget ran out"), never a verdict the
  * oracles gave: counterexample minimisation uses it so that a candidate which would run far
  * longer than the failing execution is simply not taken. */
 void chk__set_step_budget(uint64_t steps);
+
+/* The time budget: a wall-clock deadline for the executions this thread runs from now on, in
+ * seconds of chk_now() (0: none). An execution still running then is cut, within a few
+ * milliseconds: CHK_INCOMPLETE, not judged (a run that is cut is incomplete, not a hang).
+ * chk_explore sets it from chk_options.seconds; a caller may set one around other runs (the
+ * replays that render a counterexample). */
+void chk_set_deadline(double t);
+double chk_deadline(void);
+/* Seconds on CLOCK_MONOTONIC, the clock of the deadline. */
+double chk_now(void);
+/* A deadline is set and has passed. */
+bool chk_deadline_passed(void);
 
 /* Someone who reads a finished run's records (a report writer): called after the oracles,
  * with the world (CPU events, hardware log) still there. */

@@ -19,9 +19,17 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define SC_LINE_MAX   1024 /* characters per line, excluding the newline */
-#define SC_REPEAT_MAX 1000000u
+#include "sim/sim.h"
+
+#define SC_LINE_MAX 1024 /* characters per line, excluding the newline */
+/* A workload's length is bounded by what is run (the time budget), not by what it could run:
+ * memory grows with the submits made (run.c). The bound keeps a CPU's operations (repeat x at
+ * most SC_MAX_OPS) countable in 32 bits, where ops_limit and the run count them. */
+#define SC_REPEAT_MAX 250000000u
 #define SC_OP_TOKENS  16
+
+_Static_assert((uint64_t)SC_REPEAT_MAX *SC_MAX_OPS < UINT32_MAX,
+               "a CPU's operations fit below ops_limit's 'none' (UINT32_MAX)");
 
 enum sect { SECT_TOP, SECT_PARAMS, SECT_EP, SECT_DOMAIN, SECT_FAULT, SECT_CPU };
 
@@ -260,50 +268,123 @@ static bool parse_u64(const char *s, uint64_t *out)
     return true;
 }
 
+/* What parse_time() found: a time, text that is not one, or one that does not fit in 64 bits
+ * of nanoseconds. */
+enum pt { PT_OK, PT_SYNTAX, PT_RANGE };
+
 /* A decimal amount of a unit (unit = 10^digits ns), e.g. "1.5" ms; exact, at most 1 ns
  * resolution. */
-static bool parse_time(const char *s, unsigned digits, hw_time *out)
+static enum pt parse_time(const char *s, unsigned digits, hw_time *out)
 {
     hw_time unit = 1, ip = 0, fp = 0;
     unsigned fd = 0;
+    bool big = false; /* the whole part alone does not fit */
     const char *p = s;
     for (unsigned i = 0; i < digits; i++)
         unit *= 10;
     if (!(*p >= '0' && *p <= '9'))
-        return false;
+        return PT_SYNTAX;
     for (; *p >= '0' && *p <= '9'; p++) {
         if (ip > (UINT64_MAX - 9) / 10)
-            return false;
-        ip = ip * 10 + (hw_time)(*p - '0');
+            big = true;
+        else
+            ip = ip * 10 + (hw_time)(*p - '0');
     }
     if (*p == '.') {
         const char *f = ++p, *end;
         if (!(*p >= '0' && *p <= '9'))
-            return false;
+            return PT_SYNTAX;
         while (*p >= '0' && *p <= '9')
             p++;
         end = p;
         while (end > f && end[-1] == '0') /* trailing zeros add nothing */
             end--;
         if ((size_t)(end - f) > digits)
-            return false; /* finer than 1 ns */
+            return PT_SYNTAX; /* finer than 1 ns */
         for (const char *q = f; q < end; q++, fd++)
             fp = fp * 10 + (hw_time)(*q - '0');
         for (; fd < digits; fd++)
             fp *= 10;
     }
     if (*p)
-        return false;
-    if (ip > (UINT64_MAX - fp) / unit)
-        return false;
+        return PT_SYNTAX;
+    if (big || ip > (UINT64_MAX - fp) / unit)
+        return PT_RANGE;
     *out = ip * unit + fp;
-    return true;
+    return PT_OK;
 }
 
 static const char *unit_name(unsigned digits)
 {
     return digits == 9 ? "seconds" : digits == 6 ? "milliseconds" : "microseconds";
 }
+
+/*
+ * The values a time accepts. Every time of a scenario is one of two kinds, and each key says
+ * which where it is read:
+ *  - saturating (hi = HW_NEVER): anything up to 2^64 - 1 ns is taken, and a time that the
+ *    run's clock plus this one would carry past that is "never" (util/sat_time.h): an ITE
+ *    time-out, a watchdog, a latency, a deadline or a fault that never comes;
+ *  - bounded (a smaller hi): a larger value is refused at load, naming the limit.
+ */
+struct time_spec {
+    unsigned digits;    /* the unit: 10^digits ns (3 us, 6 ms, 9 s) */
+    bool positive;      /* 0 is refused */
+    hw_time hi;         /* the largest value taken */
+    const char *hi_why; /* what the limit is when it is not the 64-bit one (NULL: it is) */
+};
+
+/* t in the unit of `digits`, as the shortest exact decimal ("1.5", "600"). */
+static const char *time_text(hw_time t, unsigned digits, char *buf, size_t len)
+{
+    hw_time unit = 1;
+    for (unsigned i = 0; i < digits; i++)
+        unit *= 10;
+    hw_time frac = t % unit;
+    unsigned w = digits;
+    while (w > 0 && frac % 10 == 0 && frac) {
+        frac /= 10;
+        w--;
+    }
+    if (frac)
+        snprintf(buf, len, "%llu.%0*llu", (unsigned long long)(t / unit), (int)w,
+                 (unsigned long long)frac);
+    else
+        snprintf(buf, len, "%llu", (unsigned long long)(t / unit));
+    return buf;
+}
+
+/* "a decimal number of seconds > 0, at most 18446744073.709551615" */
+static const char *time_expect(const struct time_spec *ts, char *buf, size_t len)
+{
+    char hi[32];
+    snprintf(buf, len, "a decimal number of %s %s, at most %s%s%s", unit_name(ts->digits),
+             ts->positive ? "> 0" : ">= 0", time_text(ts->hi, ts->digits, hi, sizeof(hi)),
+             ts->hi_why ? ": " : "", ts->hi_why ? ts->hi_why : "");
+    return buf;
+}
+
+/* Read a time as `ts` allows: NULL, or what is wrong with `text` in one line (into why). */
+static const char *read_time(const char *text, const struct time_spec *ts, hw_time *out, char *why,
+                             size_t len)
+{
+    char expect[160];
+    enum pt r = parse_time(text, ts->digits, out);
+    time_expect(ts, expect, sizeof(expect));
+    if (r == PT_SYNTAX)
+        snprintf(why, len, "'%s' is not a number of %s (expected %s, e.g. 1.5)", text,
+                 unit_name(ts->digits), expect);
+    else if (r == PT_RANGE || *out > ts->hi)
+        snprintf(why, len, "%s is out of range (expected %s)", text, expect);
+    else if (ts->positive && *out == 0)
+        snprintf(why, len, "must be > 0 (expected %s)", expect);
+    else
+        return NULL;
+    return why;
+}
+
+/* The largest time: saturating quantities take all of it. */
+#define ANY_TIME(d, pos) ((struct time_spec){.digits = (d), .positive = (pos), .hi = HW_NEVER})
 
 /* "bb:dd.f" (hex bus, hex device 0..1f, function 0..7) or a number 0..0xffff. */
 static bool parse_sid(const char *s, uint16_t *out)
@@ -456,16 +537,12 @@ static int param_uint(struct ld *l, const char *key, uint64_t lo, uint64_t hi, c
     return 0;
 }
 
-static int param_time(struct ld *l, const char *key, unsigned digits, bool positive, hw_time *out)
+static int param_time(struct ld *l, const char *key, struct time_spec ts, hw_time *out)
 {
     struct sc_param *p = find_param(l->s, key);
-    const char *expect = positive ? "> 0" : ">= 0";
-    if (!parse_time(p->value, digits, out))
-        return param_fail(l, p, "'%s' is not a number of %s (expected a decimal %s, e.g. 1.5)",
-                          p->value, unit_name(digits), expect);
-    if (positive && *out == 0)
-        return param_fail(l, p, "must be > 0 (expected a decimal number of %s > 0)",
-                          unit_name(digits));
+    char why[320];
+    if (read_time(p->value, &ts, out, why, sizeof(why)))
+        return param_fail(l, p, "%s", why);
     return 0;
 }
 
@@ -505,16 +582,25 @@ static int resolve_common(struct ld *l)
     if (param_uint(l, "fetch_window", 1, 64, "1..64", &v))
         return -1;
     s->fetch_window = (unsigned)v;
-    if (param_time(l, "ite_timeout_ms", 6, true, &s->ite_timeout) ||
-        param_time(l, "watchdog_s", 9, true, &s->watchdog))
+    /* An ITE time-out or a watchdog too long for the clock never fires (saturating). */
+    if (param_time(l, "ite_timeout_ms", ANY_TIME(6, true), &s->ite_timeout) ||
+        param_time(l, "watchdog_s", ANY_TIME(9, true), &s->watchdog))
         return -1;
     if (param_uint(l, "itesid", 0, 1, "0 or 1", &v))
         return -1;
     s->itesid = v != 0;
-    if (param_time(l, "devtlb_latency_us", 3, false, &s->devtlb_latency) ||
-        param_time(l, "max_virtual_s", 9, true, &s->max_virtual) ||
-        param_time(l, "deadline_ms", 6, false, &s->deadline) ||
-        param_time(l, "deadline_margin_ms", 6, false, &s->deadline_margin))
+    /* A latency too long for the clock is an answer that never comes, a deadline (or margin)
+     * one that is never reached (saturating). The virtual-time bound is bounded: past
+     * SIM_MAX_VIRTUAL the run's clock would come near HW_NEVER, where "never" and "then" meet,
+     * and "the bound passed" could not be told. */
+    const struct time_spec bound = {.digits = 9,
+                                    .positive = true,
+                                    .hi = SIM_MAX_VIRTUAL,
+                                    .hi_why = "the simulation's largest virtual-time bound"};
+    if (param_time(l, "devtlb_latency_us", ANY_TIME(3, false), &s->devtlb_latency) ||
+        param_time(l, "max_virtual_s", bound, &s->max_virtual) ||
+        param_time(l, "deadline_ms", ANY_TIME(6, false), &s->deadline) ||
+        param_time(l, "deadline_margin_ms", ANY_TIME(6, false), &s->deadline_margin))
         return -1;
     if (param_uint(l, "mem_points", 0, 1, "0 or 1", &v))
         return -1;
@@ -582,11 +668,13 @@ static int ep_key(struct ld *l, int k, const char *key, const char *val,
             return fail_at(l, l->line, key, from, "'%s' (expected 0 or 1)", val);
         e->ats = val[0] == '1';
         return 0;
-    default:
-        if (!parse_time(val, 3, &e->latency))
-            return fail_at(l, l->line, key, from,
-                           "'%s' is not a number of microseconds (expected a decimal >= 0)", val);
+    default: { /* saturating, as devtlb_latency_us: an answer that never comes */
+        char why[320];
+        const struct time_spec ts = ANY_TIME(3, false);
+        if (read_time(val, &ts, &e->latency, why, sizeof(why)))
+            return fail_at(l, l->line, key, from, "%s", why);
         return 0;
+    }
     }
 }
 
@@ -652,10 +740,18 @@ static int parse_at(struct ld *l, const char *key, const char *val, const struct
     } else {
         copy_str(lo, sizeof(lo), val);
     }
-    if (!parse_time(lo, digits, &f->at_lo) || !parse_time(hi, digits, &f->at_hi))
+    /* Saturating: a fault time past the end of the clock is a fault that never comes. */
+    enum pt rlo = parse_time(lo, digits, &f->at_lo), rhi = parse_time(hi, digits, &f->at_hi);
+    if (rlo == PT_SYNTAX || rhi == PT_SYNTAX)
         return fail_at(l, l->line, key, from,
                        "'%s' is not a time (expected N or LO..HI in %s, decimals allowed)", val,
                        unit_name(digits));
+    if (rlo == PT_RANGE || rhi == PT_RANGE) {
+        char expect[160];
+        const struct time_spec ts = ANY_TIME(digits, false);
+        return fail_at(l, l->line, key, from, "'%s' is out of range (expected N or LO..HI, %s)",
+                       val, time_expect(&ts, expect, sizeof(expect)));
+    }
     if (f->at_lo > f->at_hi)
         return fail_at(l, l->line, key, from, "'%s': LO > HI (expected LO..HI with LO <= HI)", val);
     return 0;
@@ -842,9 +938,15 @@ static int parse_op(struct ld *l, const char *value, struct sc_workload *wl)
             op.pages = (unsigned)v;
             pages_from = from;
         } else {
-            if (!parse_time(val, 3, &op.sleep))
-                return fail_at(l, l->line, "op", from,
-                               "us=%s (expected a decimal number of microseconds >= 0)", val);
+            /* Bounded by max_virtual_s: a longer sleep would end every execution at the bound,
+             * reported as a hang of whatever driver ran. */
+            char why[320];
+            const struct time_spec ts = {.digits = 3,
+                                         .positive = false,
+                                         .hi = l->s->max_virtual,
+                                         .hi_why = "max_virtual_s, the run's virtual-time bound"};
+            if (read_time(val, &ts, &op.sleep, why, sizeof(why)))
+                return fail_at(l, l->line, "op", from, "sleep us=%s: %s", val, why);
         }
     }
     if (op.kind == SC_OP_UNMAP) {

@@ -31,7 +31,7 @@
  *
  *   [cpu 0]                     # workload of CPU 0; "[cpu *]" applies to every CPU
  *                               # without its own section (others idle; N >= cpus ignored)
- *   repeat = 1
+ *   repeat = 1                  # 0..250000000 times (memory grows with what is run)
  *   op = flush devtlb=ep0 batch=$batch
  *   op = sleep us=5
  *

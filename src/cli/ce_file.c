@@ -103,7 +103,9 @@ void ce_write_result_end(FILE *out)
 }
 
 /* The counterexample replayed on sc, its timeline folded (src/report/fold.c): malloc'd text,
- * or NULL if memory ran out. The replay's result goes to *res. */
+ * or NULL if memory ran out or the time budget (chk_deadline) cut the replay (res->verdict is
+ * then CHK_INCOMPLETE, and a line on stderr says the timeline is not shown: part of a timeline
+ * would read as all of it). The replay's result goes to *res. */
 static char *replay_folded(const scenario *sc, const sim_driver_ops *drv, const chk_report *rep,
                            chk_result *res)
 {
@@ -113,6 +115,16 @@ static char *replay_folded(const scenario *sc, const sim_driver_ops *drv, const 
     if (!mem)
         return NULL;
     chk_replay(sc, drv, rep->picks, rep->npicks, mem, res);
+    if (res->verdict != CHK_INCOMPLETE && chk_deadline_passed())
+        res->verdict = CHK_INCOMPLETE; /* no time left to fold it */
+    if (res->verdict == CHK_INCOMPLETE) {
+        fclose(mem);
+        free(raw);
+        fprintf(stderr,
+                "qinval: the counterexample's timeline is not shown: replaying it did not finish "
+                "within the time budget (qinval replay shows it)\n");
+        return NULL;
+    }
     FILE *fm = !fclose(mem) && raw ? open_memstream(&folded, &flen) : NULL;
     if (fm) {
         rep_fold_timeline(raw, len, fm);
@@ -187,13 +199,16 @@ void cli_print_counterexample(const struct ce_file *ce, const scenario *sc,
             rep->seconds);
     rep_timeline_header(out);
     chk_result res;
+    res.verdict = CHK_PASS; /* (replay_folded may return before any replay) */
     char *text = replay_folded(sc, drv, rep, &res);
     if (text)
         fputs(text, out);
+    else if (res.verdict == CHK_INCOMPLETE)
+        fputs("#      (the timeline is not shown: its replay was cut by the time budget)\n", out);
     else /* out of memory for the buffers: replay straight out, unfolded */
         chk_replay(sc, drv, rep->picks, rep->npicks, out, &res);
     free(text);
-    fprintf(out, "why: %s\n", res.why);
+    fprintf(out, "why: %s\n", rep->result.why);
     cli_print_schedule(out, rep->picks, rep->npicks);
     if (rep->nreductions) {
         fputs("scenario reduced to:", out);

@@ -24,6 +24,11 @@
 
 #define MAX_SETS 64
 
+/* Seconds past the --time budget that the output may take: the replays that render a
+ * counterexample's timeline or a --trace (exploration and minimisation end by the budget
+ * itself). A replay still running then is cut, and its output left out with a line saying so. */
+#define OUTPUT_GRACE_S 1.0
+
 struct check_args {
     const char *driver, *scenario, *format, *save, *trace;
     const char *sets[MAX_SETS];
@@ -336,10 +341,11 @@ static void print_ktap(const struct check_args *a, const chk_report *r, const ch
     rep_ktap_begin(stdout, 0, NULL, 1);
     snprintf(line, sizeof(line), "qinval check --driver %s --scenario %s", a->driver, a->scenario);
     rep_ktap_diag(stdout, 0, line);
-    snprintf(line, sizeof(line), "%s strategy, seed %llu, %llu executions, %.3f s%s",
+    snprintf(line, sizeof(line), "%s strategy, seed %llu, %llu executions, %.3f s%s%s",
              chk_strategy_name(a->opt.strategy), (unsigned long long)a->opt.seed,
              (unsigned long long)r->executions, r->seconds,
-             r->complete ? ", bounded space covered completely" : "");
+             r->complete ? ", bounded space covered completely" : "",
+             r->cut ? "; one more cut by --time, not judged" : "");
     rep_ktap_diag(stdout, 0, line);
     snprintf(line, sizeof(line), "%s/%s", a->driver, a->scenario);
     if (r->verdict == CHK_PASS) {
@@ -372,10 +378,23 @@ static void print_ktap(const struct check_args *a, const chk_report *r, const ch
 
 static void print_pass(const struct check_args *a, const chk_report *r)
 {
-    printf("PASS %s / %s  (%s, seed %llu, %llu executions%s, %.3f s): no violation\n", a->driver,
+    printf("PASS %s / %s  (%s, seed %llu, %llu executions%s%s, %.3f s): no violation\n", a->driver,
            a->scenario, chk_strategy_name(a->opt.strategy), (unsigned long long)a->opt.seed,
            (unsigned long long)r->executions,
-           r->complete ? ", bounded space covered completely" : "", r->seconds);
+           r->complete ? ", bounded space covered completely" : "",
+           r->cut ? " (one more cut by --time, not judged)" : "", r->seconds);
+}
+
+/* No execution finished within --time: nothing was judged, so there is no result to print. */
+static int print_incomplete(const struct check_args *a, const chk_report *r)
+{
+    fprintf(stderr,
+            "qinval check: --time %g ran out before any execution of %s / %s finished (the "
+            "first was cut after %llu scheduling steps, %.6f s of virtual time): nothing was "
+            "judged; give it more time, or a smaller workload\n",
+            a->opt.seconds, a->driver, a->scenario, (unsigned long long)r->result.outcome.steps,
+            (double)r->result.outcome.t / HW_S);
+    return CLI_EXIT_USAGE;
 }
 
 /* A name's characters that are safe in a file name everywhere; others become '_'. */
@@ -413,17 +432,27 @@ static const char *default_save_path(const struct check_args *a, char *buf, size
 }
 
 /* --trace: the counterexample, or with no violation the execution that takes every default
- * decision; after an internal error, nothing (an existing file is left as it was). */
+ * decision; after an internal error or with nothing judged, nothing (an existing file is left as
+ * it was). Returns cli_trace_write's result (-2: its replay was cut by the time budget). */
 static int write_trace(const struct check_args *a, const chk_report *rep, const scenario *sc,
                        const sim_driver_ops *drv)
 {
     char title[2 * SC_NAME_LEN + 8];
     snprintf(title, sizeof(title), "%s / %s", a->driver, a->scenario);
-    if (rep->verdict == CHK_INTERNAL)
+    if (rep->verdict == CHK_INTERNAL || rep->verdict == CHK_INCOMPLETE)
         return 0;
     bool pass = rep->verdict == CHK_PASS;
     return cli_trace_write("qinval check", a->trace, sc, drv, pass ? NULL : rep->picks,
                            pass ? 0 : rep->npicks, title);
+}
+
+/* The output's share of the time budget: the replays that render it end by then. */
+static void output_deadline(const chk_options *o, double t0)
+{
+    if (o->seconds <= 0)
+        return;
+    double end = t0 + o->seconds, now = chk_now();
+    chk_set_deadline((now > end ? now : end) + OUTPUT_GRACE_S);
 }
 
 int cli_check(int argc, char **argv)
@@ -457,7 +486,9 @@ int cli_check(int argc, char **argv)
     }
     chk_report rep;
     uint64_t strays = hw_mem_stray_pages();
+    double t0 = chk_now();
     chk_explore(sc, drv, &a.opt, &rep);
+    output_deadline(&a.opt, t0);
     if (hw_mem_stray_pages() != strays)
         fprintf(stderr,
                 "qinval check: warning: the driver wrote simulated RAM outside the memory it was "
@@ -488,7 +519,9 @@ int cli_check(int argc, char **argv)
                          .npicks = rep.npicks,
                          .verdict = chk_verdict_name(rep.verdict)};
     int rc = CLI_EXIT_OK;
-    if (rep.verdict == CHK_INTERNAL) {
+    if (rep.verdict == CHK_INCOMPLETE) {
+        rc = print_incomplete(&a, &rep);
+    } else if (rep.verdict == CHK_INTERNAL) {
         fprintf(stderr, "qinval check: internal error: %s\n", rep.result.why);
         rc = CLI_EXIT_INTERNAL;
     } else if (rep.verdict != CHK_PASS) {
@@ -514,8 +547,13 @@ int cli_check(int argc, char **argv)
     } else {
         print_pass(&a, &rep);
     }
-    if (a.trace && write_trace(&a, &rep, ce_sc, drv))
-        rc = CLI_EXIT_INTERNAL;
+    if (a.trace) {
+        int trc = write_trace(&a, &rep, ce_sc, drv);
+        if (trc == -2 && rc == CLI_EXIT_OK)
+            rc = CLI_EXIT_USAGE; /* the trace asked for could not be had within --time */
+        else if (trc == -1)
+            rc = CLI_EXIT_INTERNAL;
+    }
     chk_report_free(&rep);
     free(scenario_abs);
     free(sc);

@@ -27,11 +27,16 @@ struct trace_ctx {
 static void write_run(void *arg, const sim_world *w, const chk_result *res)
 {
     struct trace_ctx *t = arg;
+    if (res->verdict == CHK_INCOMPLETE) {
+        t->rc = -2;
+        return;
+    }
     struct rep_trace_info info = {.title = t->title,
                                   .verdict = chk_verdict_name(res->verdict),
                                   .why = res->why,
                                   .verdict_t = res->outcome.t,
-                                  .end = sim_now(w)};
+                                  .end = sim_now(w),
+                                  .stop = chk_deadline_passed};
     t->rc = rep_trace_write(t->f, w, &info);
 }
 
@@ -49,6 +54,14 @@ int cli_trace_write(const char *cmd, const char *path, const scenario *sc,
     chk_observer obs = {.fn = write_run, .ctx = &t};
     chk_result res;
     chk_replay_observed(sc, drv, picks, npicks, NULL, &obs, &res);
+    if (t.rc == -2) { /* cut by the time budget: a trace of part of a run would look whole */
+        af_abort(&a);
+        fprintf(stderr,
+                "%s: the trace file %s was not written: its execution did not finish within the "
+                "time budget (%s)\n",
+                cmd, path, res.why);
+        return -2;
+    }
     if (t.rc && !ferror(a.f)) { /* a failed write is af_commit's to report */
         af_abort(&a);
         fprintf(stderr,

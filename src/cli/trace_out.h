@@ -14,7 +14,9 @@
 int cli_trace_check(const char *cmd, const char *path);
 
 /* Replay `picks` on sc with drv and write the run to `path`.
- * Returns 0, or -1 after printing one line if writing failed (the file is then as it was). */
+ * Returns 0, -1 after printing one line if writing failed (the file is then as it was), or -2
+ * after printing one line if the time budget (chk_deadline) cut the replay: then nothing is
+ * written (a trace of part of an execution would look like all of it). */
 int cli_trace_write(const char *cmd, const char *path, const scenario *sc,
                     const sim_driver_ops *drv, const struct chk_pick *picks, size_t npicks,
                     const char *title);

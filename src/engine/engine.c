@@ -63,6 +63,11 @@
  */
 #include <qinval/engine.h>
 
+/* time_add, time_mul: times saturate at UINT64_MAX ("never") rather than wrap. Deadlines and
+ * time-outs come from the caller (qi_submit_opts.deadline_ns, qi_engine_config's time-outs):
+ * a huge one means "wait for ever", never "give up at once". */
+#include "../util/sat_time.h"
+
 #define NONE 0xFFFFFFFFu
 
 enum slot_state { S_FREE, S_OPEN, S_SENT, S_DEAD, S_NEUTRAL };
@@ -696,8 +701,9 @@ static void taint_suspects(qi_engine *e, const struct ite_scan *sc, uint64_t now
     for (unsigned k = 0; k < sc->ns; k++) {
         struct qi_dev *d = dev_get(e, sc->sus[k].sid, now);
         uint64_t waited = now - sc->sus[k].first_sent;
-        if (d && now + waited + waited / 8 > d->taint_until)
-            d->taint_until = now + waited + waited / 8;
+        uint64_t until = time_add(time_add(now, waited), waited / 8);
+        if (d && until > d->taint_until)
+            d->taint_until = until;
     }
 }
 
@@ -810,7 +816,7 @@ static uint64_t next_check_after(const qi_engine *e, uint64_t now, uint64_t wait
     uint64_t iv = e->first_check;
     while (iv < waited / 2 && iv < MAX_CHECK_NS)
         iv *= 2;
-    return (now / iv + 1) * iv;
+    return time_mul(now / iv + 1, iv);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -839,7 +845,7 @@ static uint64_t deadline_of(const qi_engine *e, const struct call *c)
 {
     if (c->explicit_deadline)
         return c->deadline;
-    return c->start + (c->devclass ? e->devtlb_timeout : e->iommu_timeout);
+    return time_add(c->start, c->devclass ? e->devtlb_timeout : e->iommu_timeout);
 }
 
 /* Has the call's deadline passed? A default deadline of the IOMMU class is first extended
@@ -871,14 +877,14 @@ struct idle {
 static void idle_init(const qi_engine *e, struct idle *w, uint64_t now)
 {
     w->since = now;
-    w->next_check = now + e->first_check;
+    w->next_check = time_add(now, e->first_check);
     w->step = RETRY_MIN_NS;
 }
 
 static bool idle_wait(qi_engine *e, qi_platform *p, struct idle *w, uint64_t deadline)
 {
     uint64_t now = qi_plat_now_ns(p);
-    uint64_t until = min_u64(min_u64(now + w->step, w->next_check), deadline);
+    uint64_t until = min_u64(min_u64(time_add(now, w->step), w->next_check), deadline);
     while (now < until) {
         qi_plat_relax(p, until);
         now = qi_plat_now_ns(p);
@@ -905,7 +911,7 @@ static enum wres wait_batch(qi_engine *e, qi_platform *p, struct call *c, struct
 {
     qi_slot *r = &e->slot[pt->first];
     const volatile uint32_t *status = &e->status[pt->first];
-    uint64_t next_check = pt->open_ns + e->first_check;
+    uint64_t next_check = time_add(pt->open_ns, e->first_check);
     uint64_t wake = min_u64(next_check, deadline_of(e, c)); /* as of the last clock read */
     bool leading = pt->leader;
     unsigned polls = 0;
@@ -931,7 +937,7 @@ static enum wres wait_batch(qi_engine *e, qi_platform *p, struct call *c, struct
             uint32_t pv =
                 pt->prev_first == NONE ? 0 : qi_plat_load32(p, &e->status[pt->prev_first]);
             bool prev_done = pt->prev_first == NONE || pv == pt->prev_seq || pv == ~pt->prev_seq;
-            uint64_t give_up = pt->open_ns + pt->combine_ns;
+            uint64_t give_up = time_add(pt->open_ns, pt->combine_ns);
             if (prev_done || now >= give_up || now >= dl) {
                 unsigned long fl = qi_plat_lock_irqsave(p, &e->lock);
                 if (e->open == pt->first)
@@ -1228,7 +1234,7 @@ static int run_segment(qi_engine *e, qi_platform *p, struct call *c, const vtd_d
             struct qi_dev *dv = dev_find(e, sid);
             if (dv && dv->state == D_NORMAL && dv->last_blame == abort_ite) {
                 c->own_retries++;
-                bool affordable = now + (now - pt.open_ns) <= deadline_of(e, c);
+                bool affordable = time_add(now, now - pt.open_ns) <= deadline_of(e, c);
                 if (c->own_retries > e->retry_budget || !affordable)
                     start_quarantine(e, p, dv);
             }
@@ -1480,7 +1486,7 @@ int qi_engine_enable(qi_engine *e, qi_platform *p, uint64_t deadline_ns)
     if (qi_plat_read32(p, VTD_REG_GSTS) & VTD_GSTS_QIES)
         return QI_ESTATE;
     uint64_t now = qi_plat_now_ns(p);
-    uint64_t dl = deadline_ns ? deadline_ns : now + e->iommu_timeout;
+    uint64_t dl = deadline_ns ? deadline_ns : time_add(now, e->iommu_timeout);
     unsigned long fl = qi_plat_lock_irqsave(p, &e->lock);
     e->reclaim = e->hw_tail = e->sw_tail = 0;
     e->open = e->last_sent = e->prev_sent = NONE;
@@ -1507,7 +1513,7 @@ int qi_engine_enable(qi_engine *e, qi_platform *p, uint64_t deadline_ns)
 int qi_engine_disable(qi_engine *e, qi_platform *p, uint64_t deadline_ns)
 {
     uint64_t now = qi_plat_now_ns(p);
-    uint64_t dl = deadline_ns ? deadline_ns : now + e->iommu_timeout;
+    uint64_t dl = deadline_ns ? deadline_ns : time_add(now, e->iommu_timeout);
     struct idle w;
     idle_init(e, &w, now);
     for (;;) {

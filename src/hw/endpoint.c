@@ -242,7 +242,7 @@ void ep_receive_inval(hw_machine *m, uint16_t sid, uint8_t itag, uint64_t start,
         lost(m, ep, slot, itag, start, len, why);
         return;
     }
-    struct hw_act a = {.t = m->now + e->latency,
+    struct hw_act a = {.t = time_add(m->now, e->latency),
                        .kind = ACT_EP_ANSWER,
                        .ep = (int16_t)ep,
                        .a = itag,
@@ -311,7 +311,7 @@ static void start_flr(hw_machine *m, int ep)
     e->epoch++;
     atc_clear(e);
     hw_log_add(m, HW_EV_FLR_START, ep, -1);
-    struct hw_act a = {.t = m->now + e->cfg.flr_duration,
+    struct hw_act a = {.t = time_add(m->now, e->cfg.flr_duration),
                        .kind = ACT_FLR_DONE,
                        .ep = (int16_t)ep,
                        .gen = e->epoch};
@@ -363,7 +363,7 @@ void ep_fault(hw_machine *m, const struct hw_act *a)
         e->wrong_itag_n = (uint32_t)a->b;
         break;
     case HW_FAULT_LATENCY:
-        e->latency = a->b * HW_US;
+        e->latency = time_mul(a->b, HW_US);
         break;
     }
 }

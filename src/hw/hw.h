@@ -21,8 +21,13 @@
 
 #include <qinval/vtd.h>
 
-typedef uint64_t hw_time; /* virtual nanoseconds since the machine was created */
-#define HW_NEVER UINT64_MAX
+#include "util/sat_time.h"
+
+/* Virtual nanoseconds since the machine was created. Sums and products of times go through
+ * time_add() and time_mul() (util/sat_time.h): one that would pass HW_NEVER is HW_NEVER, and
+ * an action due then never runs. */
+typedef uint64_t hw_time;
+#define HW_NEVER SAT_TIME_NEVER
 #define HW_NS    1ull
 #define HW_US    1000ull
 #define HW_MS    1000000ull
@@ -59,7 +64,8 @@ typedef struct hw_config {
     enum hw_head_policy head_policy; /* default HW_HEAD_FETCH */
     unsigned fetch_window;           /* descriptors fetched and not yet retired, 1..64; def 8 */
     unsigned devtlb_max_outstanding; /* ATS invalidations in flight at once, 1..32; default 32 */
-    hw_time ite_timeout;             /* per-ITag completion timer; default 1 s (UNCERTAIN) */
+    hw_time ite_timeout;             /* per-ITag completion timer; default 1 s (UNCERTAIN);
+                                        one that runs past HW_NEVER never fires */
     bool itesid;                     /* IQERCD reports ITESID/ICESID (rev 4.1+); default true */
     bool strict_reserved;            /* reserved descriptor bits raise IQE (IQEI 4); def true */
     bool ite_discard; /* on ITE, fetched descriptors not yet started are never executed */
@@ -147,9 +153,11 @@ typedef struct hw_ep_config {
     uint16_t sid; /* requester id bus<<8 | dev<<3 | fn */
     uint16_t vendor_id, device_id;
     bool ats;                    /* ATS enabled: DMA goes through the ATC */
-    hw_time latency;             /* invalidate request to completion; default 2 us */
+    hw_time latency;             /* invalidate request to completion; default 2 us; an
+                                    answer due past HW_NEVER never comes */
     unsigned atc_entries;        /* ATC capacity (FIFO replacement); default 64, max 1024 */
-    hw_time flr_duration;        /* FLR lasts this long; default 100 ms (PCIe limit) */
+    hw_time flr_duration;        /* FLR lasts this long; default 100 ms (PCIe limit); one
+                                    ending past HW_NEVER never ends */
     bool answers_during_flr;     /* default false: requests arriving during FLR are discarded */
     bool atc_survives_link_down; /* default true: after link-up the ATC still holds entries */
 } hw_ep_config;

@@ -209,7 +209,8 @@ static void published_reset(hw_machine *m)
         vtd_desc *p = realloc(m->published, m->q_entries * sizeof(*p) + words * sizeof(uint64_t));
         grow_in_alloc = 0;
         if (!p)
-            abort();
+            grow_out_of_memory(m->q_entries * sizeof(*p) + words * sizeof(uint64_t),
+                               "the queue's published slots");
         m->published = p;
         m->cap_published = m->q_entries;
         m->published_valid = (uint64_t *)(void *)(p + m->q_entries);
@@ -576,7 +577,7 @@ static void start_ats(hw_machine *m, struct qi_ent *x)
     e->a = start;
     e->b = len;
     e->c = itag;
-    struct hw_act t = {.t = m->now + m->cfg.ite_timeout,
+    struct hw_act t = {.t = time_add(m->now, m->cfg.ite_timeout),
                        .kind = ACT_ATS_TIMEOUT,
                        .ep = r->ep,
                        .a = (uint32_t)i,
@@ -594,7 +595,7 @@ static void start_entry(hw_machine *m, struct qi_ent *x)
         return;
     }
     ent_start(x);
-    x->done_at = m->now + m->cfg.exec_cost;
+    x->done_at = time_add(m->now, m->cfg.exec_cost);
     hw_event *e = hw_log_add(m, HW_EV_EXEC_START, -1, (int32_t)x->slot);
     e->a = x->type;
     e->b = x->serial;
@@ -851,7 +852,7 @@ static void pass_start(hw_machine *m, struct qi_ent *x, const struct qi_pass *p)
     if (x->type == VTD_DESC_WAIT) {
         if (!(p->seen & QI_SEEN_PENDING)) {
             ent_start(x);
-            x->done_at = m->now + m->cfg.wait_cost;
+            x->done_at = time_add(m->now, m->cfg.wait_cost);
         }
     } else if (pass_may_start(p, x)) {
         start_entry(m, x);
@@ -1073,7 +1074,7 @@ static hw_time next_due(hw_machine *m, hw_time due, bool fetchable)
     hw_time t = due;
     if (fetchable || can_fetch(m)) {
         if (m->fetch_ready_at == HW_NEVER)
-            m->fetch_ready_at = m->now + m->cfg.fetch_cost;
+            m->fetch_ready_at = time_add(m->now, m->cfg.fetch_cost);
         if (m->fetch_ready_at < t)
             t = m->fetch_ready_at;
     } else {
@@ -1128,7 +1129,7 @@ void qi_pump(hw_machine *m)
         fetch_one(m);
         fetchable = can_fetch(m);
         if (fetchable)
-            m->fetch_ready_at = m->now + m->cfg.fetch_cost;
+            m->fetch_ready_at = time_add(m->now, m->cfg.fetch_cost);
         if (advance_window(m, k, &p))
             retire(m);
     }

@@ -196,7 +196,8 @@ static void write_gcmd(hw_machine *m, uint32_t val)
         (uint32_t)((val ^ m->r.gsts) & GCMD_PERSISTENT) | (uint32_t)(val & GCMD_ONESHOT);
     if (changed & (changed - 1)) /* more than one bit (no libgcc popcount call) */
         violation(m, HW_VIOL_GCMD_MULTI, val, m->r.gsts);
-    struct hw_act a = {.t = m->now + m->cfg.gcmd_latency, .kind = ACT_GCMD, .ep = -1, .a = val};
+    struct hw_act a = {
+        .t = time_add(m->now, m->cfg.gcmd_latency), .kind = ACT_GCMD, .ep = -1, .a = val};
     hw_schedule(m, &a);
 }
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "report/fold.h"
+#include "util/grow.h"
 
 #define FOLD_MAX_PERIOD  64
 #define FOLD_MIN_REPEATS 3
@@ -46,7 +47,7 @@ static size_t split(const char *text, size_t len, struct line **out)
             cap = cap ? cap * 2 : 256;
             v = realloc(v, cap * sizeof(*v));
             if (!v)
-                abort();
+                grow_out_of_memory(cap * sizeof(*v), "folding a timeline");
         }
         v[n] = (struct line){text + i, l, 0, 0};
         time_field(&v[n++]);

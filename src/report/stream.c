@@ -7,9 +7,10 @@
 
 #include "report/stream.h"
 
-void rep_stream_init(rep_stream *s, const sim_world *w)
+void rep_stream_init(rep_stream *s, const sim_world *w, rep_stop_fn stop)
 {
     memset(s, 0, sizeof(*s));
+    s->stop = stop;
     s->hw = sim_hw(w);
     s->sev = sim_events(w, &s->nsev);
     s->hev = hw_events(s->hw, &s->nhw);
@@ -41,6 +42,10 @@ static void from_hw(struct rep_item *it, const hw_machine *m, const hw_event *e)
 
 bool rep_stream_next(rep_stream *s, struct rep_item *it)
 {
+    if (s->stop && (s->k + s->i) % REP_STOP_ITEMS == 0 && (s->k + s->i) && s->stop()) {
+        s->stopped = true;
+        return false;
+    }
     if (s->k < s->nsev && s->sev[s->k].hwpos <= s->i) {
         from_sim(it, &s->sev[s->k++]);
         return true;

@@ -20,16 +20,23 @@ struct rep_item {
     char what[320]; /* the event in words */
 };
 
+/* Asked now and then while a report is written (every REP_STOP_ITEMS items): true ends the
+ * report early, unfinished (the checker's time budget has run out). */
+typedef bool (*rep_stop_fn)(void);
+#define REP_STOP_ITEMS 4096u
+
 typedef struct rep_stream {
     const hw_machine *hw;
     const sim_event *sev;
     size_t nsev, k;
     const hw_event *hev;
     size_t nhw, i;
+    rep_stop_fn stop; /* may be NULL: never */
+    bool stopped;     /* stop() said so: the stream ended early */
 } rep_stream;
 
-void rep_stream_init(rep_stream *s, const sim_world *w);
-/* The next item, or false at the end. */
+void rep_stream_init(rep_stream *s, const sim_world *w, rep_stop_fn stop);
+/* The next item, or false at the end (or when stop() said so: then s->stopped). */
 bool rep_stream_next(rep_stream *s, struct rep_item *it);
 
 #endif /* QINVAL_REPORT_STREAM_H */

@@ -24,11 +24,12 @@ void rep_timeline_line(FILE *out, hw_time t, const char *agent, int cpu, const c
             (uint64_t)(t % HW_S), what);
 }
 
-void rep_timeline_write(FILE *out, const sim_world *w)
+bool rep_timeline_write(FILE *out, const sim_world *w, rep_stop_fn stop)
 {
     rep_stream s;
     struct rep_item it;
-    rep_stream_init(&s, w);
+    rep_stream_init(&s, w, stop);
     while (rep_stream_next(&s, &it))
         rep_timeline_line(out, it.t, it.agent, it.cpu, it.what);
+    return !s.stopped;
 }

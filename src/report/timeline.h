@@ -13,13 +13,15 @@
 
 #include <stdio.h>
 
+#include "report/stream.h"
 #include "sim/sim.h"
 
 /* The two comment lines naming the columns. */
 void rep_timeline_header(FILE *out);
 /* One line; cpu < 0 prints "[---]". */
 void rep_timeline_line(FILE *out, hw_time t, const char *agent, int cpu, const char *what);
-/* Every event of the run, one line each. */
-void rep_timeline_write(FILE *out, const sim_world *w);
+/* Every event of the run, one line each. Returns false if `stop` (may be NULL) ended it early:
+ * the timeline written is then unfinished. */
+bool rep_timeline_write(FILE *out, const sim_world *w, rep_stop_fn stop);
 
 #endif /* QINVAL_REPORT_TIMELINE_H */

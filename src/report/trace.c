@@ -54,6 +54,7 @@ struct builder {
     struct trec *v;
     size_t n, cap;
     bool oom;
+    bool stopped; /* the stream was ended early (rep_trace_info.stop) */
     unsigned ncpus, neps;
     struct cpu_state *cpus;
     struct ep_state *eps;
@@ -477,9 +478,10 @@ static void build(struct builder *b, const sim_world *w, const struct rep_trace_
     counter(b, 0, "outstanding device-TLB invalidations", "invalidations", 0);
     rep_stream s;
     struct rep_item it;
-    rep_stream_init(&s, w);
+    rep_stream_init(&s, w, info->stop);
     while (rep_stream_next(&s, &it))
         on_item(b, &it);
+    b->stopped = s.stopped;
     close_cpus(b, end);
     close_eps(b, end);
     close_exec(b, end);
@@ -602,8 +604,8 @@ int rep_trace_write(FILE *out, const sim_world *w, const struct rep_trace_info *
     struct builder b;
     memset(&b, 0, sizeof(b));
     build(&b, w, info);
-    if (!b.oom)
+    if (!b.oom && !b.stopped)
         write_all(out, &b, info);
     builder_free(&b);
-    return b.oom || ferror(out) ? -1 : 0;
+    return b.stopped ? -2 : b.oom || ferror(out) ? -1 : 0;
 }

@@ -20,6 +20,7 @@
 
 #include <stdio.h>
 
+#include "report/stream.h"
 #include "sim/sim.h"
 
 struct rep_trace_info {
@@ -28,9 +29,11 @@ struct rep_trace_info {
     const char *why;     /* the oracle's words */
     hw_time verdict_t;   /* when the oracle's verdict holds */
     hw_time end;         /* virtual time at the end of the run */
+    rep_stop_fn stop;    /* may be NULL; true ends the writing early (rep_trace_write: -2) */
 };
 
-/* Write the whole file. Returns 0, or -1 if writing failed or memory ran out. */
+/* Write the whole file. Returns 0, -1 if writing failed or memory ran out, or -2 if
+ * info->stop ended it before anything was written. */
 int rep_trace_write(FILE *out, const sim_world *w, const struct rep_trace_info *info);
 
 #endif /* QINVAL_REPORT_TRACE_H */

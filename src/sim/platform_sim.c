@@ -372,7 +372,11 @@ void sim_touch(qi_platform *p)
 void sim_cpu_sleep(qi_platform *p, hw_time dt)
 {
     sim_world *w = p->w;
-    hw_time until = w->now + dt;
+    /* A sleep past the run's virtual-time bound ends with the run, at the bound (the clock
+     * never reaches HW_NEVER, where a CPU due "never" would look blocked). */
+    hw_time until = time_add(w->now, dt);
+    if (until > w->cfg.max_virtual)
+        until = w->cfg.max_virtual + 1;
     while (w->now < until && !w->stop) {
         struct sim_cpu *c = &w->cpu[p->cpu];
         c->t = until;

@@ -27,6 +27,15 @@
 
 #define SIM_MAX_CPUS 64
 
+/* The largest virtual-time bound a run may have: 10^9 s (about 32 years). It keeps the clock far
+ * below HW_NEVER, so that a time the run can reach plus any configured time either fits or
+ * saturates to HW_NEVER ("never", util/sat_time.h), and "the bound passed" is always seen. */
+#define SIM_MAX_VIRTUAL (1000000000ull * HW_S)
+
+/* How often (in steps) a run with a wall-clock deadline reads the clock: a step takes well
+ * under a microsecond, so a run is cut within a few milliseconds of its deadline. */
+#define SIM_CLOCK_STEPS 4096u
+
 typedef struct sim_world sim_world;
 
 /* Virtual cost of each kind of platform operation. */
@@ -37,25 +46,30 @@ struct sim_costs {
 typedef struct sim_config {
     unsigned ncpus;
     hw_time watchdog;    /* interrupts off longer than this is a hard lockup; default 10 s */
-    hw_time max_virtual; /* virtual-time bound of a run (hang); default 600 s */
+    hw_time max_virtual; /* virtual-time bound of a run (hang); default 600 s, at most
+                            SIM_MAX_VIRTUAL */
     hw_time window;      /* CPUs whose next operation is due within `window` of the earliest are
                             all candidates of a choice; default 1 us */
     struct sim_costs cost;
-    unsigned irq_cpu;       /* CPU that takes fault, completion and hot-plug interrupts */
-    unsigned step_guard_ms; /* CPU time one CPU step may take before it counts as a loop
-                               with no platform point; default 5 ms
-                               (20 ms in unoptimised and sanitizer builds) */
-    size_t stack_bytes;     /* coroutine stack per CPU; default 256 KiB */
-    uint64_t max_steps;     /* scheduling choices before the run counts as a livelock (hang);
-                               default 10 million */
-    uint64_t budget_steps;  /* if set, a run stops after this many steps with SIM_STOP_ABORT:
-                               a caller's budget (minimisation), not a verdict; default 0 */
-    bool mem_points;        /* plain shared loads and stores (qi_plat_load32/store32) are
-                               scheduling points too; default off (docs/checker.md) */
-    bool cpu_events;        /* record the CPU-side event log (sim_events: locks, interrupts,
-                               calls, notes); default on. Off, nothing is recorded and note
-                               strings are not copied: for runs whose timeline nobody reads.
-                               The run itself (outcome, steps, hardware log) is the same. */
+    unsigned irq_cpu;          /* CPU that takes fault, completion and hot-plug interrupts */
+    unsigned step_guard_ms;    /* CPU time one CPU step may take before it counts as a loop
+                                  with no platform point; default 5 ms
+                                  (20 ms in unoptimised and sanitizer builds) */
+    size_t stack_bytes;        /* coroutine stack per CPU; default 256 KiB */
+    uint64_t max_steps;        /* scheduling choices since the workload last made progress
+                                  (sim_progress(); since the start for a workload that never says)
+                                  before the run counts as a livelock (hang); default 10 million */
+    uint64_t budget_steps;     /* if set, a run stops after this many steps with SIM_STOP_CUT: a
+                                  caller's budget (minimisation), not a verdict; default 0 */
+    uint64_t wall_deadline_ns; /* if set, a run still going at this CLOCK_MONOTONIC time (ns)
+                                  stops with SIM_STOP_CUT: the caller's time budget (--time),
+                                  looked at every SIM_CLOCK_STEPS steps; default 0 */
+    bool mem_points;           /* plain shared loads and stores (qi_plat_load32/store32) are
+                                  scheduling points too; default off (docs/checker.md) */
+    bool cpu_events;           /* record the CPU-side event log (sim_events: locks, interrupts,
+                                  calls, notes); default on. Off, nothing is recorded and note
+                                  strings are not copied: for runs whose timeline nobody reads.
+                                  The run itself (outcome, steps, hardware log) is the same. */
 } sim_config;
 
 void sim_config_default(sim_config *c);
@@ -100,6 +114,10 @@ void sim_touch(qi_platform *p);
 void sim_cpu_sleep(qi_platform *p, hw_time dt);
 /* Record a CPU-level event in the timeline (a scheduling point is not implied). */
 void sim_note(qi_platform *p, const char *what, uint64_t a, uint64_t b);
+/* The CPU's workload made progress: it finished one of its operations. A livelock is
+ * cfg.max_steps scheduling steps with no progress (a workload that never calls this counts its
+ * steps from the start). */
+void sim_progress(qi_platform *p);
 /* Record that the CPU enters a driver call (`enter`, v = descriptors it submits) or returns
  * from it (v = its result, a negative errno value or 0): reports draw the call as a slice. */
 void sim_mark_call(qi_platform *p, bool enter, int64_t v);
@@ -112,6 +130,8 @@ enum sim_stop {
     SIM_STOP_DEADLOCK,    /* every live CPU waits for a lock */
     SIM_STOP_LOOP,        /* a CPU step ran past the guard without a platform point */
     SIM_STOP_ABORT,       /* the run was stopped by sim_abort() (e.g. an oracle) */
+    SIM_STOP_CUT,         /* the caller's budget (budget_steps, wall_deadline_ns) ran out: the
+                             run is incomplete, its outcome unknown; not a verdict */
 };
 
 typedef struct sim_outcome {

@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sim/world_internal.h"
 #include "util/grow.h"
@@ -55,6 +56,26 @@ void sim_config_default(sim_config *c)
 
 static void irq_sink(void *ctx, enum hw_irq irq, int ep);
 
+/* The next step count at which check_limits() must look (world_internal.h, step_limit). */
+static void set_step_limit(sim_world *w)
+{
+    uint64_t lim = UINT64_MAX;
+    if (w->cfg.max_steps)
+        lim = time_add(w->progress_step, w->cfg.max_steps); /* (a saturating u64 sum) */
+    if (w->cfg.budget_steps && w->cfg.budget_steps < lim)
+        lim = w->cfg.budget_steps;
+    if (w->cfg.wall_deadline_ns && w->clock_step < lim)
+        lim = w->clock_step;
+    w->step_limit = lim;
+}
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 /* What a destroyed world leaves to the next one created on the same thread: the capacity of
  * its event, region and snapshot arrays and its note blocks, so that an execution of the checker
  * does not regrow them from nothing. A new world starts with every length at zero (and every
@@ -67,7 +88,7 @@ static _Thread_local struct {
     size_t cap_regions;
     uint8_t *snap;
     size_t cap_snap;
-    struct note_block *notes;
+    struct mem_block *notes;
     sim_world *world; /* the world itself, with room for `cpus` CPUs */
     unsigned cpus;
 } spare;
@@ -97,15 +118,6 @@ static void world_keep(sim_world *w)
     spare.cpus = w->cfg.ncpus;
 }
 
-static void free_blocks(struct note_block *b)
-{
-    while (b) {
-        struct note_block *next = b->next;
-        free(b);
-        b = next;
-    }
-}
-
 sim_world *sim_create(const sim_config *cfg, hw_machine *hw, const char **err)
 {
     const char *why = NULL;
@@ -115,6 +127,8 @@ sim_world *sim_create(const sim_config *cfg, hw_machine *hw, const char **err)
         why = "irq_cpu must name one of the CPUs";
     else if (cfg->watchdog == 0 || cfg->max_virtual == 0)
         why = "watchdog and max_virtual must be positive";
+    else if (cfg->max_virtual > SIM_MAX_VIRTUAL)
+        why = "max_virtual must be at most SIM_MAX_VIRTUAL (1e9 s)";
     else if (!hw)
         why = "no hardware model";
     if (why) {
@@ -133,19 +147,14 @@ sim_world *sim_create(const sim_config *cfg, hw_machine *hw, const char **err)
     SPARE_TAKE(w->ev, w->cap_ev, spare.ev, spare.cap_ev);
     SPARE_TAKE(w->regions, w->cap_regions, spare.regions, spare.cap_regions);
     SPARE_TAKE(w->snap, w->cap_snap, spare.snap, spare.cap_snap);
-    w->notes = w->note_cur = spare.notes;
-    for (struct note_block *b = w->notes; b; b = b->next)
-        b->used = 0;
+    w->notes = spare.notes; /* emptied as they are taken (block_next) */
+    w->note_cur = NULL;
     spare.notes = NULL;
     w->ram = hw_mem_ptr(hw, 0, 1);
     w->running = -1;
     w->last_ran = -1;
     w->now = hw_now(hw);
-    w->step_limit = UINT64_MAX;
-    if (cfg->max_steps)
-        w->step_limit = cfg->max_steps;
-    if (cfg->budget_steps && cfg->budget_steps < w->step_limit)
-        w->step_limit = cfg->budget_steps;
+    set_step_limit(w); /* progress_step and clock_step 0: a late run is cut at once */
     for (unsigned i = 0; i < cfg->ncpus; i++) {
         struct sim_cpu *c = &w->cpu[i];
         c->id = i;
@@ -169,7 +178,7 @@ void sim_destroy(sim_world *w)
     SPARE_KEEP(spare.ev, spare.cap_ev, w->ev, w->cap_ev);
     SPARE_KEEP(spare.regions, spare.cap_regions, w->regions, w->cap_regions);
     SPARE_KEEP(spare.snap, spare.cap_snap, w->snap, w->cap_snap);
-    free_blocks(spare.notes);
+    block_chain_free(spare.notes);
     spare.notes = w->notes;
     world_keep(w);
 }
@@ -231,8 +240,8 @@ bool sim_cpu_irqs_off(const sim_world *w, unsigned cpu)
 
 const char *sim_stop_name(enum sim_stop s)
 {
-    static const char *const names[] = {"done",     "hard_lockup", "hang", "timeout",
-                                        "deadlock", "loop",        "abort"};
+    static const char *const names[] = {"done",     "hard_lockup", "hang",  "timeout",
+                                        "deadlock", "loop",        "abort", "cut"};
     return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
 }
 
@@ -249,32 +258,14 @@ void sim__event_record(sim_world *w, int cpu, unsigned kind, uint64_t a, uint64_
 }
 
 /* A copy of `what` that lives as long as the world: in the block being filled, else in the
- * next block of the list (one left by an earlier world, emptied) or a new one. */
+ * next block of the chain (one left by an earlier world, emptied) or a new one. */
 const char *sim__note_copy(sim_world *w, const char *what)
 {
     size_t len = strlen(what) + 1;
-    struct note_block *b = w->note_cur, *last = NULL;
-    while (b && b->size - b->used < len) { /* blocks after the current one are empty */
-        last = b;
-        b = b->next;
-    }
-    if (!b) {
-        size_t size = len > 4000 ? len : 4000;
-        grow_in_alloc = 1;
-        b = malloc(sizeof(*b) + size);
-        grow_in_alloc = 0;
-        if (!b)
-            abort();
-        b->next = NULL;
-        b->size = size;
-        b->used = 0;
-        if (last)
-            last->next = b;
-        else
-            w->notes = b;
-    }
-    w->note_cur = b;
-    char *copy = b->text + b->used;
+    struct mem_block *b = w->note_cur;
+    if (!b || b->size - b->used < len)
+        b = w->note_cur = block_next(&w->notes, b, len, 4000, "the CPU notes of an execution");
+    char *copy = (char *)b->mem + b->used;
     memcpy(copy, what, len);
     b->used += len;
     return copy;
@@ -363,7 +354,7 @@ static void deliver_irqs(sim_world *w, struct sim_cpu *c)
         c->movers_only = false; /* the handler's first operation is a point */
         sim__irqs_off(w, c);
         sim__event(w, (int)c->id, SIM_EV_IRQ_ENTRY, irq, (uint64_t)(int64_t)ep);
-        c->t = w->now + w->cfg.cost.irq_entry;
+        c->t = time_add(w->now, w->cfg.cost.irq_entry);
         if (w->irq_fn)
             w->irq_fn(w, c->id, (enum hw_irq)irq, ep, w->irq_arg);
         c->irqs_off = false;
@@ -412,7 +403,7 @@ struct sim_cpu *sim__point(qi_platform *p, enum cpu_op op)
 
 void sim__charge(struct sim_cpu *c, hw_time cost)
 {
-    c->t = c->plat.w->now + cost;
+    c->t = time_add(c->plat.w->now, cost);
 }
 
 /* ---- the scheduler ---- */
@@ -502,8 +493,8 @@ static void snapshot_take(sim_world *w)
         free(w->snap); /* the copy is taken anew: nothing to keep */
         int rc = posix_memalign(&p, 4096, SNAP_SKEW + total);
         grow_in_alloc = 0;
-        if (rc)
-            abort();
+        if (rc || !p)
+            grow_out_of_memory(total, "a snapshot of driver memory");
         w->snap = p;
         w->cap_snap = total;
     }
@@ -642,14 +633,14 @@ static int first_irqs_off(const sim_world *w)
 static void proved_hang(sim_world *w, enum sim_stop stop, const char *what)
 {
     int c = first_irqs_off(w);
-    if (c < 0) {
+    if (c < 0 || sim__watchdog_at(w, &w->cpu[c]) == HW_NEVER) {
         sim__finish(w, stop, -1, w->now, "%s", what);
         return;
     }
     sim__finish(w, stop, c, w->now,
                 "%s; cpu%d waits with interrupts disabled, so the lockup detector would also "
                 "fire at %.9f s",
-                what, c, (double)(w->cpu[c].irq_off_since + w->cfg.watchdog) / HW_S);
+                what, c, (double)sim__watchdog_at(w, &w->cpu[c]) / HW_S);
 }
 
 static void jump_to(sim_world *w, hw_time t)
@@ -701,10 +692,10 @@ static bool try_jump(sim_world *w, bool all_waiting)
         return true;
     }
     int wd = first_irqs_off(w);
-    if (wd >= 0 && w->cpu[wd].irq_off_since + w->cfg.watchdog < t)
-        t = w->cpu[wd].irq_off_since + w->cfg.watchdog;
+    if (wd >= 0 && sim__watchdog_at(w, &w->cpu[wd]) < t)
+        t = sim__watchdog_at(w, &w->cpu[wd]);
     if (t > w->cfg.max_virtual)
-        t = w->cfg.max_virtual + 1;
+        t = w->cfg.max_virtual + 1; /* no wrap: sim_create holds max_virtual to SIM_MAX_VIRTUAL */
     jump_to(w, t);
     return true;
 }
@@ -719,12 +710,13 @@ static bool check_limits(sim_world *w)
         struct sim_cpu *c = &w->cpu[i];
         if (c->done || !c->irqs_off)
             continue;
-        if (w->now < c->irq_off_since + w->cfg.watchdog) {
-            if (c->irq_off_since + w->cfg.watchdog < next)
-                next = c->irq_off_since + w->cfg.watchdog;
+        hw_time fires = sim__watchdog_at(w, c); /* HW_NEVER is never reached: w->now is bounded */
+        if (w->now < fires) {
+            if (fires < next)
+                next = fires;
             continue;
         }
-        sim__finish(w, SIM_STOP_HARD_LOCKUP, (int)i, c->irq_off_since + w->cfg.watchdog,
+        sim__finish(w, SIM_STOP_HARD_LOCKUP, (int)i, fires,
                     "cpu%u kept interrupts disabled for %.1f s (watchdog %.1f s)%s", i,
                     (double)(w->now - c->irq_off_since) / HW_S, (double)w->cfg.watchdog / HW_S,
                     blocked(c) ? ", spinning on a lock" : "");
@@ -732,18 +724,29 @@ static bool check_limits(sim_world *w)
     }
     if (w->now >= w->wd_next)
         w->wd_next = next;
+    if (w->cfg.wall_deadline_ns && w->steps >= w->clock_step) {
+        if (mono_ns() >= w->cfg.wall_deadline_ns) {
+            sim__finish(w, SIM_STOP_CUT, -1, w->now,
+                        "the caller's time budget ran out after %llu scheduling steps (%.6f s "
+                        "virtual)",
+                        (unsigned long long)w->steps, (double)w->now / HW_S);
+            return true;
+        }
+        w->clock_step = w->steps + SIM_CLOCK_STEPS;
+    }
     if (w->cfg.budget_steps && w->steps >= w->cfg.budget_steps) {
-        sim__finish(w, SIM_STOP_ABORT, -1, w->now, "the caller's budget of %llu steps ran out",
+        sim__finish(w, SIM_STOP_CUT, -1, w->now, "the caller's budget of %llu steps ran out",
                     (unsigned long long)w->cfg.budget_steps);
         return true;
     }
-    if (w->cfg.max_steps && w->steps >= w->cfg.max_steps) {
+    if (w->cfg.max_steps && w->steps - w->progress_step >= w->cfg.max_steps) {
         sim__finish(w, SIM_STOP_TIMEOUT, -1, w->now,
-                    "%llu scheduling steps without finishing (%.3f s virtual): CPUs keep "
-                    "changing state but no submit completes (livelock)",
-                    (unsigned long long)w->steps, (double)w->now / HW_S);
+                    "%llu scheduling steps without progress (%.3f s virtual): CPUs keep "
+                    "changing state but no operation of the workload completes (livelock)",
+                    (unsigned long long)(w->steps - w->progress_step), (double)w->now / HW_S);
         return true;
     }
+    set_step_limit(w);
     if (w->now > w->cfg.max_virtual) {
         sim__finish(w, SIM_STOP_TIMEOUT, -1, w->now,
                     "virtual time passed %.0f s with work still pending",
@@ -859,14 +862,15 @@ static struct sim_cpu *pick_next(sim_world *w)
         return NULL;
     }
     uint64_t left_out = busy == 0 ? round_repeats(w) : 0;
-    hw_time limit = tmin + w->cfg.window;
+    hw_time limit = time_add(tmin, w->cfg.window); /* tmin may be a driver's far wake-up hint */
     n = candidates(w, ready, limit, left_out, cands);
     if (n == 0 && left_out) { /* the CPUs the round waits for are due after the window */
         hw_time owed = HW_NEVER;
         for (unsigned i = 0; i < w->cfg.ncpus; i++)
             if (!(left_out >> i & 1) && ready[i] < owed)
                 owed = ready[i];
-        n = owed == HW_NEVER ? 0 : candidates(w, ready, owed + w->cfg.window, left_out, cands);
+        n = owed == HW_NEVER ? 0
+                             : candidates(w, ready, time_add(owed, w->cfg.window), left_out, cands);
     }
     if (n == 0)
         n = candidates(w, ready, limit, 0, cands);
@@ -975,17 +979,17 @@ static void guard_fired(sim_world *w)
     c->stuck = true;
     c->done = true;
     w->out.guard = !w->stop; /* the verdict below is the guard's */
-    if (c->irqs_off)
-        sim__finish(w, SIM_STOP_HARD_LOCKUP, cpu, c->irq_off_since + w->cfg.watchdog,
+    if (c->irqs_off && sim__watchdog_at(w, c) != HW_NEVER)
+        sim__finish(w, SIM_STOP_HARD_LOCKUP, cpu, sim__watchdog_at(w, c),
                     "cpu%d loops with interrupts disabled and never reaches a platform point "
                     "(no MMIO, lock, relax or shared access): the watchdog fires %.1f s after "
                     "interrupts went off",
                     cpu, (double)w->cfg.watchdog / HW_S);
-    else
+    else /* interrupts on, or a watchdog so long that it never fires */
         sim__finish(w, SIM_STOP_LOOP, cpu, w->now,
                     "cpu%d loops forever without reaching a platform point (no MMIO, lock, "
-                    "relax or shared access)",
-                    cpu);
+                    "relax or shared access)%s",
+                    cpu, c->irqs_off ? " with interrupts disabled" : "");
 }
 
 void sim_run(sim_world *w, sim_outcome *out)
@@ -1016,6 +1020,13 @@ void sim_run(sim_world *w, sim_outcome *out)
     sim__guard_disarm();
     w->out.steps = w->steps;
     *out = w->out;
+}
+
+void sim_progress(qi_platform *p)
+{
+    sim_world *w = p->w;
+    w->progress_step = w->steps;
+    set_step_limit(w);
 }
 
 int sim_last_ran(const sim_world *w)

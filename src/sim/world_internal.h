@@ -10,6 +10,7 @@
 
 #include "sim/coro.h"
 #include "sim/sim.h"
+#include "util/blocks.h"
 
 /* What a CPU will do when the scheduler next lets it run. */
 enum cpu_op {
@@ -58,13 +59,6 @@ struct sim_cpu {
                          (platform_sim.c, may_fold); set at each point it resumes from */
 };
 
-/* Copies of note strings, packed into blocks that never move (events point into them). */
-struct note_block {
-    struct note_block *next;
-    size_t size, used;
-    char text[];
-};
-
 struct dma_region {
     void *va;
     size_t bytes;
@@ -81,7 +75,11 @@ struct sim_world {
 
     hw_time now;
     uint64_t steps;
-    uint64_t step_limit; /* the smaller of cfg.max_steps and cfg.budget_steps that are set */
+    uint64_t step_limit;    /* check_limits() looks at the step count again when it gets here:
+                               the least of the livelock bound (progress_step + cfg.max_steps),
+                               cfg.budget_steps and clock_step, of those that are set */
+    uint64_t progress_step; /* the step of the workload's last progress (sim_progress) */
+    uint64_t clock_step;    /* when the wall clock is read next (cfg.wall_deadline_ns) */
     int running;  /* CPU in its step, or -1 (also while the scheduler runs on a CPU's stack) */
     int last_ran; /* CPU of the last step, or -1 before the first */
     bool started;
@@ -108,8 +106,8 @@ struct sim_world {
 
     sim_event *ev;
     size_t nev, cap_ev;
-    struct note_block *notes;    /* owned copies of note strings, in blocks */
-    struct note_block *note_cur; /* the block being filled; those before it are done with */
+    struct mem_block *notes;    /* owned copies of note strings, in blocks */
+    struct mem_block *note_cur; /* the block being filled; those before it are done with */
 
     hw_time wd_next; /* no watchdog deadline of a live CPU is earlier (world.c) */
 
@@ -128,7 +126,7 @@ void sim__charge(struct sim_cpu *c, hw_time cost);
 static inline void sim__charge_more(struct sim_cpu *c, hw_time cost)
 {
     hw_time now = c->plat.w->now;
-    c->t = (c->t > now ? c->t : now) + cost;
+    c->t = time_add(c->t > now ? c->t : now, cost);
 }
 void sim__mutated(sim_world *w);
 void sim__event_record(sim_world *w, int cpu, unsigned kind, uint64_t a, uint64_t b);
@@ -143,13 +141,21 @@ const char *sim__note_copy(sim_world *w, const char *what);
 void sim__finish(sim_world *w, enum sim_stop stop, int cpu, hw_time t, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
+/* When the watchdog fires for a CPU with interrupts off (HW_NEVER: a watchdog so long that it
+ * never does). */
+static inline hw_time sim__watchdog_at(const sim_world *w, const struct sim_cpu *c)
+{
+    return time_add(c->irq_off_since, w->cfg.watchdog);
+}
+
 /* A CPU turns interrupts off now: the watchdog counts from here. */
 static inline void sim__irqs_off(sim_world *w, struct sim_cpu *c)
 {
     c->irqs_off = true;
     c->irq_off_since = w->now;
-    if (w->now + w->cfg.watchdog < w->wd_next)
-        w->wd_next = w->now + w->cfg.watchdog;
+    hw_time fires = time_add(w->now, w->cfg.watchdog); /* HW_NEVER: a watchdog that never fires */
+    if (fires < w->wd_next)
+        w->wd_next = fires;
 }
 
 /* guard.c */

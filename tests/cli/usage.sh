@@ -135,5 +135,25 @@ check check-save-pass 0 "$Q" check --driver legacy-odd --scenario smoke --execut
 check check-save-new 1 "$Q" check --driver legacy-odd --scenario ite-even-batch --save "$dir/new.json"
 grep -q '"qinval_counterexample": 1' "$dir/new.json" || { echo "FAIL --save new file not written"; fail=1; }
 rm -rf "$dir"
+# Times near the top of the 64-bit range: taken up to 2^64 - 1 ns and saturating (a time-out, a
+# watchdog, a latency, a deadline too long for the clock is "never", never a small time that
+# fires at once), or refused with exit 2 naming the --set, the key and the range.
+check huge-watchdog 0 "$Q" check --driver qinval --scenario ite-even-batch --set watchdog_s=18446744073
+grep -q "^PASS qinval / ite-even-batch " "$T/out" || { echo "FAIL huge-watchdog: $(head -2 "$T/out")"; fail=1; }
+check watchdog-past-64-bits 2 "$Q" check --driver qinval --scenario ite-even-batch --set watchdog_s=18446744074
+one_line_err watchdog-past-64-bits "^qinval: --set watchdog_s=18446744074: key 'watchdog_s': 18446744074 is out of range (expected a decimal number of seconds > 0, at most 18446744073.709551615)$"
+check max-virtual-bound 2 "$Q" check --driver qinval --scenario smoke --set max_virtual_s=1000000001
+one_line_err max-virtual-bound "key 'max_virtual_s': 1000000001 is out of range (expected a decimal number of seconds > 0, at most 1000000000: "
+dir=$(mktemp -d)
+printf '[params]\nnap = 1\n[endpoint ep0]\nsid = 01:00.0\n[cpu 0]\nrepeat = 3\nop = flush devtlb=ep0 batch=2\nop = sleep us=$nap\n' >"$dir/healthy.scn"
+for set in ite_timeout_ms=18446744073709.551 deadline_ms=18446744073709.551 \
+    "deadline_ms=0.001 --set deadline_margin_ms=18446744073709.551" devtlb_latency_us=18446744073709551; do
+    # shellcheck disable=SC2086 # $set may be two options
+    check "healthy $set" 0 "$Q" check --driver qinval --scenario "$dir/healthy.scn" --executions 20 --set $set
+    grep -q "^PASS qinval" "$T/out" || { echo "FAIL healthy $set: $(head -2 "$T/out")"; fail=1; }
+done
+check sleep-past-bound 2 "$Q" check --driver qinval --scenario "$dir/healthy.scn" --set nap=600000000.001
+one_line_err sleep-past-bound "healthy.scn:8: key 'op': sleep us=600000000.001: 600000000.001 is out of range (expected a decimal number of microseconds >= 0, at most 600000000: max_virtual_s, the run's virtual-time bound) (with \$nap from --set nap=600000000.001)"
+rm -rf "$dir"
 [ $fail = 0 ] && echo "usage: all checks passed"
 exit $fail
