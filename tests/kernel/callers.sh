@@ -17,13 +17,7 @@ fail=0
 verdict() { # ksrc scenario [--set ...] -> the verdict word
     local k=$1 s=$2
     shift 2
-    "$Q" check --driver kernel --scenario "$s" --set "ksrc=$k" --no-minimise "$@" >out.txt 2>err.txt
-    local rc=$?
-    case "$rc:$(head -1 out.txt)" in
-    0:PASS*) echo pass ;;
-    1:FAIL*) head -1 out.txt | awk '{print $2}' ;;
-    *) echo "error($rc): $(head -c 300 err.txt)" ;;
-    esac
+    kernel_verdict --scenario "$s" --set "ksrc=$k" "$@"
 }
 expect() { # want got what
     if [ "$1" != "$2" ]; then

@@ -41,13 +41,7 @@ PATCH
 verdict() { # ksrc [--set ...] -> the verdict word
     local k=$1
     shift
-    "$Q" check --driver kernel --scenario ite-even-batch --set "ksrc=$k" "$@" >out.txt 2>err.txt
-    local rc=$?
-    case "$rc:$(head -1 out.txt)" in
-    0:PASS*) echo pass ;;
-    1:FAIL*) head -1 out.txt | awk '{print $2}' ;;
-    *) echo "error($rc): $(head -c 300 err.txt)" ;;
-    esac
+    kernel_verdict --scenario ite-even-batch --set "ksrc=$k" "$@"
 }
 expect() { # allowed-regex got what
     if ! echo "$2" | grep -Eqx "$1"; then
@@ -60,23 +54,8 @@ n=0
 for t in "${KTREES[@]}"; do
     n=$((n + 1))
     tree=$work/tree$n
-    mkdir -p "$tree/drivers/iommu/intel"
     expect pass "$(verdict "$t")" "$t as shipped, batch 2"
-    src=$(tree_dir "$t" "$CACHE") || {
-        echo "FAIL no extracted copy of $t in $CACHE"
-        fail=1
-        continue
-    }
-    cp "$src"/drivers/iommu/intel/*.[ch] "$tree/drivers/iommu/intel/"
-    if command -v patch >/dev/null; then
-        (cd "$tree" && patch -p1 <"$work/odd-slots.patch") >patch.log 2>&1
-    else
-        (cd "$tree" && git apply "$work/odd-slots.patch") >patch.log 2>&1
-    fi || {
-        echo "FAIL the patch does not apply to $t: $(cat patch.log)"
-        fail=1
-        continue
-    }
+    why=$(patched_tree "$t" "$tree" "$work/odd-slots.patch") || { echo "FAIL $why"; fail=1; continue; }
     grep -q 'head |= 1;' "$tree/drivers/iommu/intel/dmar.c" || {
         echo "FAIL the patch did not change $t's dmar.c"
         fail=1

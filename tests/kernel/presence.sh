@@ -39,14 +39,7 @@ cat >no-presence.patch <<'PATCH'
 PATCH
 
 verdict() { # ksrc link_down_us -> the verdict word
-    "$Q" check --driver kernel --scenario detach-link-down --set "ksrc=$1" --set "link_down_us=$2" \
-        --no-minimise --save ce.json >out.txt 2>err.txt
-    local rc=$?
-    case "$rc:$(head -1 out.txt)" in
-    0:PASS*) echo pass ;;
-    1:FAIL*) head -1 out.txt | awk '{print $2}' ;;
-    *) echo "error($rc): $(head -c 300 err.txt)" ;;
-    esac
+    kernel_verdict --scenario detach-link-down --set "ksrc=$1" --set "link_down_us=$2" --save ce.json
 }
 expect() { # want got what
     if [ "$1" != "$2" ]; then
@@ -63,15 +56,8 @@ for t in "${KTREES[@]}"; do
         { echo "FAIL $t: the lost invalidation is not the skipped device-TLB one: $(grep '^why' out.txt)"; fail=1; }
     expect hard_lockup "$(verdict "$t" 2)" "$t as shipped, link down after the check"
     expect pass "$(verdict "$t" 4)" "$t as shipped, link down after the answer"
-    src=$(tree_dir "$t" "$CACHE") || { echo "FAIL no extracted copy of $t in $CACHE"; fail=1; continue; }
     tree=$work/tree$n
-    mkdir -p "$tree/drivers/iommu/intel"
-    cp "$src"/drivers/iommu/intel/*.[ch] "$tree/drivers/iommu/intel/"
-    if command -v patch >/dev/null; then
-        (cd "$tree" && patch -p1 <"$work/no-presence.patch") >patch.log 2>&1
-    else
-        (cd "$tree" && git apply "$work/no-presence.patch") >patch.log 2>&1
-    fi || { echo "FAIL the patch does not apply to $t: $(cat patch.log)"; fail=1; continue; }
+    why=$(patched_tree "$t" "$tree" "$work/no-presence.patch") || { echo "FAIL $why"; fail=1; continue; }
     expect hard_lockup "$(verdict "$tree" 0)" "$t without the check, link down early"
     expect hard_lockup "$(verdict "$tree" 2)" "$t without the check, link down late"
     echo "$t: the presence check turns an early link drop from a lockup into a skipped invalidation"

@@ -38,3 +38,27 @@ enter_work() {
     trap 'rm -rf "$work"' EXIT
     cd "$work" || exit 2
 }
+# kernel_verdict ARGS...: `$Q check --driver kernel --no-minimise ARGS` into out.txt and
+# err.txt; prints pass, the violation's name, or error(EXIT): the start of stderr.
+kernel_verdict() {
+    "$Q" check --driver kernel --no-minimise "$@" >out.txt 2>err.txt
+    local rc=$?
+    case "$rc:$(head -1 out.txt)" in
+    0:PASS*) echo pass ;;
+    1:FAIL*) head -1 out.txt | awk '{print $2}' ;;
+    *) echo "error($rc): $(head -c 300 err.txt)" ;;
+    esac
+}
+# patched_tree TREE DEST PATCH: DEST holds a copy of TREE's drivers/iommu/intel (as extracted
+# into cache $CACHE) with PATCH applied (patch -p1, else git apply); says why and fails if not.
+patched_tree() {
+    local src
+    src=$(tree_dir "$1" "$CACHE") || { echo "no extracted copy of $1 in $CACHE"; return 1; }
+    mkdir -p "$2/drivers/iommu/intel"
+    cp "$src"/drivers/iommu/intel/*.[ch] "$2/drivers/iommu/intel/"
+    if command -v patch >/dev/null; then
+        (cd "$2" && patch -p1 <"$3") >"$2.log" 2>&1
+    else
+        (cd "$2" && git apply "$3") >"$2.log" 2>&1
+    fi || { echo "the patch does not apply to $1: $(cat "$2.log")"; return 1; }
+}
