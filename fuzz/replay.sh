@@ -26,7 +26,7 @@ for t in "$@"; do
 done
 for t in "$@"; do
     echo "== fuzz_$t: replaying $corpus/$t"
-    if ! "$bindir/fuzz_$t" -runs=0 "$corpus/$t" 2>"$tmp/$t.log"; then
+    if ! "$bindir/fuzz_$t" -runs=0 -artifact_prefix="$tmp/" "$corpus/$t" 2>"$tmp/$t.log"; then
         tail -40 "$tmp/$t.log"
         echo "FAIL: fuzz_$t crashed on its stored corpus"
         exit 1

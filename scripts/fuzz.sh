@@ -48,7 +48,7 @@ for t in "${targets[@]}"; do
         continue
     fi
     echo "== fuzz_$t: fuzzing for ${seconds}s"
-    if ! "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=4096 \
+    if ! "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
         -print_final_stats=1 -artifact_prefix="$crashes/" "${dict[@]}" "$work" "$stored" \
         >"$log" 2>&1; then
         grep -E '^(==[0-9]+==ERROR|SUMMARY|fuzz property failed|.*runtime error)' "$log" | head -5
