@@ -12,6 +12,9 @@
 #                   linux-source-*.tar.xz) and print the kernel driver's column of the matrix
 #   make plots      the checker and engine benchmarks with small budgets, as CSV and as SVG
 #                   charts drawn by gnuplot, in $(BUILD)/plots/
+#   make fuzz       the libFuzzer targets of fuzz/ built with clang in $(BUILD_FUZZ)/, each run
+#                   on its corpus for FUZZ_SECONDS (default 60; CI: 10); fails on a crash
+#                   (inputs under $(BUILD_FUZZ)/crashes/TARGET/). FUZZ_TARGETS picks some.
 #   make install    the command, its man page and scenarios, libqinval with its headers and
 #                   qinval.pc, under PREFIX (default /usr/local), staged under DESTDIR if set
 # Each target first installs missing build dependencies (scripts/deps.sh).
@@ -19,11 +22,12 @@
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
 BUILD_PGO  ?= build-pgo
+BUILD_FUZZ ?= build-fuzz
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX     ?= /usr/local
 DESTDIR    ?=
 
-.PHONY: all deps build run test test-asan pgo soak bench kernel plots install format clean
+.PHONY: all deps build run test test-asan pgo soak bench kernel plots install format clean fuzz
 
 all: build
 
@@ -66,6 +70,13 @@ soak: build
 bench: build
 	@$(BUILD)/bench/engine
 
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+
+fuzz: deps
+	@scripts/deps.sh clang-14 libclang-rt-14-dev
+	@JOBS=$(JOBS) scripts/fuzz.sh $(BUILD_FUZZ) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 KSRC ?= $(QINVAL_KSRC)
 
 kernel: build
@@ -96,4 +107,4 @@ format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_PGO)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_PGO) $(BUILD_FUZZ)

@@ -122,6 +122,9 @@ static void test_malformed(void **state)
     expect_error("\"abc", "unterminated string");
     expect_error("\"a\\qb\"", "unknown escape '\\q'");
     expect_error("\"a\\u12\"", "bad hex digit");
+    /* a control character in a message is shown by its code: the message stays one line */
+    expect_error("\"\\u1\n23\"", "bad hex digit byte 0x0a");
+    expect_error("[1\n\x0b", "expected ']', found byte 0x0b");
     expect_error("\"\\u0000\"", "\\u0000");
     expect_error("\"\\udc00\"", "lone low surrogate");
     expect_error("\"\\ud800x\"", "high surrogate without its low half");

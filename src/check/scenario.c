@@ -1461,11 +1461,32 @@ static int apply_ops_limit(struct ld *l)
     return 0;
 }
 
+static int load_stream(FILE *f, const char *path, const char *const *sets, unsigned nsets,
+                       scenario *out, char *err, size_t errlen);
+
 int sc_load(const char *path, const char *const *sets, unsigned nsets, scenario *out, char *err,
             size_t errlen)
 {
+    return load_stream(NULL, path, sets, nsets, out, err, errlen);
+}
+
+int sc_load_stream(FILE *f, const char *name, const char *const *sets, unsigned nsets,
+                   scenario *out, char *err, size_t errlen)
+{
+    if (!f) {
+        if (err && errlen)
+            snprintf(err, errlen, "%s: no stream", name ? name : "(null)");
+        return -1;
+    }
+    return load_stream(f, name, sets, nsets, out, err, errlen);
+}
+
+/* f: the file's text, kept open (the caller closes it), or NULL to open `path`. */
+static int load_stream(FILE *f, const char *path, const char *const *sets, unsigned nsets,
+                       scenario *out, char *err, size_t errlen)
+{
     struct ld l;
-    FILE *f;
+    FILE *own = NULL;
     int rc = -1;
 
     if (err && errlen)
@@ -1492,9 +1513,11 @@ int sc_load(const char *path, const char *const *sets, unsigned nsets, scenario 
         p->line = 0;
     }
 
-    f = fopen(path, "r");
-    if (!f)
-        return fail_at(&l, 0, NULL, NULL, "cannot open: %s", strerror(errno));
+    if (!f) {
+        f = own = fopen(path, "r");
+        if (!f)
+            return fail_at(&l, 0, NULL, NULL, "cannot open: %s", strerror(errno));
+    }
     if (run_pass(&l, f, 1))
         goto out;
     out->neps = l.neps;
@@ -1521,7 +1544,8 @@ int sc_load(const char *path, const char *const *sets, unsigned nsets, scenario 
         goto out;
     rc = 0;
 out:
-    fclose(f);
+    if (own)
+        fclose(own);
     return rc;
 }
 

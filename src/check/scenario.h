@@ -81,6 +81,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "hw/hw.h"
 
@@ -204,6 +205,10 @@ typedef struct scenario {
  * one-line message in err naming the file, the line (or "--set") and the key. */
 int sc_load(const char *path, const char *const *sets, unsigned nsets, scenario *out, char *err,
             size_t errlen);
+/* The same from an open stream (seekable: the loader reads it twice), named `name` in messages
+ * and as the file; the caller closes it. For a text in memory (fmemopen) such as a fuzzer's. */
+int sc_load_stream(FILE *f, const char *name, const char *const *sets, unsigned nsets,
+                   scenario *out, char *err, size_t errlen);
 /* Find scenarios/NAME.scn in `dir` and load it (same contract). */
 int sc_load_named(const char *dir, const char *name, const char *const *sets, unsigned nsets,
                   scenario *out, char *err, size_t errlen);

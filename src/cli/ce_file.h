@@ -63,6 +63,9 @@ int ce_load(const char *path, struct ce_loaded *out, char *err, size_t errlen);
 /* The same from a parsed tree, which `out` then owns (also on failure). */
 int ce_from_json(json_value *root, struct ce_loaded *out, char *err, size_t errlen);
 void ce_loaded_free(struct ce_loaded *l);
+/* `qinval merge`'s reading of one shard (src/cli/merge.c): is the tree a check result of one
+ * shard it can merge? 0, or -1 with a one-line reason in err. The tree is freed in both cases. */
+int merge_check_shard(json_value *root, char *err, size_t errlen);
 
 /* A result object in pieces: the opening with the run's identity, the caller's own members
  * (each written as ",\n  \"key\": value"), the counterexample, the closing. */

@@ -46,13 +46,25 @@ static bool at_end(const struct parser *p)
     return p->i >= p->n;
 }
 
+/* A byte of the input for a message: 'c' when printable, else "byte 0xNN" (a newline or other
+ * control character printed as is would break the message's one line). */
+static const char *byte_text(char c, char buf[16])
+{
+    if ((unsigned char)c >= 0x20 && (unsigned char)c < 0x7f)
+        snprintf(buf, 16, "'%c'", c);
+    else
+        snprintf(buf, 16, "byte 0x%02x", (unsigned char)c);
+    return buf;
+}
+
 static int expect(struct parser *p, char c)
 {
+    char what[16];
     skip_space(p);
     if (at_end(p))
         return fail(p, "expected '%c', found the end of the input (truncated?)", c);
     if (p->s[p->i] != c)
-        return fail(p, "expected '%c', found '%c'", c, p->s[p->i]);
+        return fail(p, "expected '%c', found %s", c, byte_text(p->s[p->i], what));
     p->i++;
     return 0;
 }
@@ -115,8 +127,9 @@ static int hex4(struct parser *p, uint32_t *out)
                      : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
                      : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10)
                                             : 16u;
+        char what[16];
         if (d == 16)
-            return fail(p, "bad hex digit '%c' in a \\u escape", c);
+            return fail(p, "bad hex digit %s in a \\u escape", byte_text(c, what));
         *out = *out << 4 | d;
     }
     return 0;
@@ -374,11 +387,8 @@ static int parse_word(struct parser *p, json_value *v)
             return 0;
         }
     }
-    char c = p->s[p->i];
-    return fail(p,
-                (unsigned char)c >= 0x20 && (unsigned char)c < 0x7f ? "unexpected '%c'"
-                                                                    : "unexpected byte 0x%02x",
-                (unsigned char)c);
+    char what[16];
+    return fail(p, "unexpected %s", byte_text(p->s[p->i], what));
 }
 
 static int parse_value(struct parser *p, json_value *v, unsigned depth)

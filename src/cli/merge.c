@@ -172,6 +172,16 @@ static int read_result(json_value *root, struct shard *s, char *err, size_t errl
     return 0;
 }
 
+int merge_check_shard(json_value *root, char *err, size_t errlen)
+{
+    struct shard s;
+    memset(&s, 0, sizeof(s));
+    s.name = "<memory>";
+    int rc = read_result(root, &s, err, errlen);
+    ce_loaded_free(&s.l);
+    return rc;
+}
+
 static int read_shard(const char *path, struct shard *s)
 {
     char err[300];

@@ -107,8 +107,8 @@ static const char *violation_name(unsigned v)
                                         "QI enabled with IQT != 0",
                                         "tail moved back over pending descriptors",
                                         "device-TLB invalidation with translation off",
-                                        "slot rewritten after the tail published it, before "
-                                        "the hardware fetched it"};
+                                        ("slot rewritten after the tail published it, before "
+                                         "the hardware fetched it")};
     return v < sizeof(names) / sizeof(names[0]) ? names[v] : "?";
 }
 
