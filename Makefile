@@ -72,10 +72,11 @@ bench: build
 
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?=
+FUZZ_SEED ?=
 
 fuzz: deps
 	@scripts/deps.sh clang-14 libclang-rt-14-dev
-	@JOBS=$(JOBS) scripts/fuzz.sh $(BUILD_FUZZ) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+	@JOBS=$(JOBS) FUZZ_SEED=$(FUZZ_SEED) scripts/fuzz.sh $(BUILD_FUZZ) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 KSRC ?= $(QINVAL_KSRC)
 

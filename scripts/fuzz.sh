@@ -5,7 +5,8 @@
 # with its dictionary (fuzz/TARGET.dict). New inputs go to BUILD_DIR/corpus/TARGET (the stored
 # corpus stays small: copy an input there by hand when it is worth keeping), crashing inputs to
 # BUILD_DIR/crashes/TARGET/. Fails (exit 1) when a target crashes. Prints each target's
-# executions (libFuzzer's #N).
+# executions (libFuzzer's #N). FUZZ_SEED=N fixes libFuzzer's random seed (CI: a run that
+# decides the same way each time; unset: a new seed each run, for long runs).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build-fuzz}
@@ -48,7 +49,9 @@ for t in "${targets[@]}"; do
         continue
     fi
     echo "== fuzz_$t: fuzzing for ${seconds}s"
-    if ! "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+    seed=()
+    [ -n "${FUZZ_SEED:-}" ] && seed=(-seed="$FUZZ_SEED")
+    if ! "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 "${seed[@]}" \
         -print_final_stats=1 -artifact_prefix="$crashes/" "${dict[@]}" "$work" "$stored" \
         >"$log" 2>&1; then
         grep -E '^(==[0-9]+==ERROR|SUMMARY|fuzz property failed|.*runtime error)' "$log" | head -5
