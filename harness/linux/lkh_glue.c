@@ -188,11 +188,12 @@ static struct lkh_kdev *lkh_kdev_find(struct lkh_drv *d, u16 sid)
 }
 
 /* The device's state as the kernel leaves it once the device is attached to a domain with
- * second-level translation: info filled as the probe does (no SR-IOV), a present context entry naming the domain, and in scalable mode a present PASID
- * entry for requests without PASID (PASID 0), written through the kernel's own helpers where
- * the layout is the tree's: intel_pasid_get_entry() allocates the table. Field positions of
- * the entries follow the VT-d specification (context: P bit 0, DID bits 87:72; scalable-mode
- * PASID entry: P bit 0, PGTT bits 8:6, DID bits 79:64). */
+ * second-level translation: info filled as the probe does (no SR-IOV), a present context entry
+ * naming the domain, and in scalable mode a present PASID entry for requests without PASID (PASID
+ * 0), written through the kernel's own helpers where the layout is the tree's:
+ * intel_pasid_get_entry() allocates the table. Field positions of the entries follow the VT-d
+ * specification (context: P bit 0, DID bits 87:72; scalable-mode PASID entry: P bit 0, PGTT bits
+ * 8:6, DID bits 79:64). */
 static struct lkh_kdev *lkh_kdev_make(struct lkh_drv *d, u16 sid, int ats, struct lkh_kdom *k)
 {
     struct lkh_kdev *v = &d->kdev[d->nkdev++];
@@ -265,35 +266,6 @@ static struct lkh_kdom *lkh_kdom_get(struct lkh_drv *d, const struct lkh_domain 
     return k;
 }
 
-/* The device leaves its domain: its cache tags go (6.12 does it before the teardown), and it
- * is unlinked from the device list under the domain's lock (both versions, after it). */
-static void lkh_leave(struct lkh_kdom *k, struct lkh_kdev *v, int before)
-{
-    unsigned long flags;
-#ifdef LKH_HAVE_CACHE_TAGS
-    if (before) {
-        cache_tag_unassign_domain(&k->dom, &v->pdev->dev, IOMMU_NO_PASID);
-        return;
-    }
-#endif
-    if (before)
-        return;
-    spin_lock_irqsave(&k->dom.lock, flags);
-    list_del(&v->info.link);
-    spin_unlock_irqrestore(&k->dom.lock, flags);
-    v->attached = 0;
-}
-
-static struct lkh_kdev *lkh_job_device(struct lkh_drv *d, const struct lkh_domain *spec, u16 sid,
-                                       struct lkh_kdom **k)
-{
-    *k = lkh_kdom_get(d, spec);
-    struct lkh_kdev *v = lkh_kdev_find(d, sid);
-    if (!v || !v->attached)
-        panic("harness: device %04x is not attached to domain %u", sid, spec->did);
-    return v;
-}
-
 /* An unmap of [start, end]: the tree's domain flush, as its iotlb_sync calls it after a
  * leaf-only unmap (no page-table pages freed, so the invalidation hint is set). */
 static int lkh_flush_range(void *drv, void *p, const struct lkh_domain *spec, uint64_t start,
@@ -311,34 +283,55 @@ static int lkh_flush_range(void *drv, void *p, const struct lkh_domain *spec, ui
     return 0;
 }
 
-/* A detach: in scalable mode the PASID teardown of requests without PASID (PASID 0), else the
- * context entry cleared with its flushes; the device then leaves the domain. */
-static int lkh_detach(void *drv, void *p, const struct lkh_domain *spec, uint16_t sid)
+/* A job on one attached device, as the kernel runs it: the device's cache tags go first (6.12
+ * unassigns them before the teardown), then `teardown`, then the device is unlinked from the
+ * domain's device list under the domain's lock (both versions). */
+static int lkh_device_job(void *drv, void *p, const struct lkh_domain *spec, uint16_t sid,
+                          void (*teardown)(struct lkh_drv *d, struct lkh_kdev *v))
 {
     struct lkh_drv *d = drv;
-    struct lkh_kdom *k;
+    unsigned long flags;
     lkh_cur = p;
-    struct lkh_kdev *v = lkh_job_device(d, spec, sid, &k);
-    lkh_leave(k, v, 1);
+    struct lkh_kdom *k = lkh_kdom_get(d, spec);
+    struct lkh_kdev *v = lkh_kdev_find(d, sid);
+    if (!v || !v->attached)
+        panic("harness: device %04x is not attached to domain %u", sid, spec->did);
+#ifdef LKH_HAVE_CACHE_TAGS
+    cache_tag_unassign_domain(&k->dom, &v->pdev->dev, IOMMU_NO_PASID);
+#endif
+    teardown(d, v);
+    spin_lock_irqsave(&k->dom.lock, flags);
+    list_del(&v->info.link);
+    spin_unlock_irqrestore(&k->dom.lock, flags);
+    v->attached = 0;
+    return 0;
+}
+
+/* A detach: in scalable mode the PASID teardown of requests without PASID (PASID 0), else the
+ * context entry cleared with its flushes. */
+static void lkh_teardown(struct lkh_drv *d, struct lkh_kdev *v)
+{
     if (ecap_smts(d->iommu.ecap))
         intel_pasid_tear_down_entry(&d->iommu, &v->pdev->dev, 0, false);
     else
         domain_context_clear_one(&v->info, v->info.bus, v->info.devfn);
-    lkh_leave(k, v, 0);
-    return 0;
 }
 
 /* A context change: the present context entry cleared, with the tree's flushes for it. */
+static void lkh_context_clear(struct lkh_drv *d, struct lkh_kdev *v)
+{
+    (void)d;
+    domain_context_clear_one(&v->info, v->info.bus, v->info.devfn);
+}
+
+static int lkh_detach(void *drv, void *p, const struct lkh_domain *spec, uint16_t sid)
+{
+    return lkh_device_job(drv, p, spec, sid, lkh_teardown);
+}
+
 static int lkh_context_flush(void *drv, void *p, const struct lkh_domain *spec, uint16_t sid)
 {
-    struct lkh_drv *d = drv;
-    struct lkh_kdom *k;
-    lkh_cur = p;
-    struct lkh_kdev *v = lkh_job_device(d, spec, sid, &k);
-    lkh_leave(k, v, 1);
-    domain_context_clear_one(&v->info, v->info.bus, v->info.devfn);
-    lkh_leave(k, v, 0);
-    return 0;
+    return lkh_device_job(drv, p, spec, sid, lkh_context_clear);
 }
 #endif
 

@@ -225,42 +225,52 @@ static bool driver_setting(const sim_driver_ops *drv, const char *set)
     return false;
 }
 
-/* A setting that names code the driver builds and loads (the kernel driver's tree): taken
- * from the user's own command line only, never from a file. */
-static bool names_code(const char *set)
+/* The driver, other than drv, whose own setting `set` is; NULL if none. */
+static const sim_driver_ops *other_owner(const sim_driver_ops *drv, const char *set)
 {
-    return !strncmp(set, "ksrc=", 5);
+    for (unsigned i = 0; sim_drivers[i]; i++)
+        if (sim_drivers[i] != drv && driver_setting(sim_drivers[i], set))
+            return sim_drivers[i];
+    return NULL;
 }
 
-/* The driver's settings out of the --set list (into sc->drv_sets) and the rest for the
- * scenario. A setting of a driver that has none is refused. 0 or the exit status. */
-static int split_sets(const struct cli_request *rq, const sim_driver_ops *drv, scenario *sc,
-                      const char **rest, unsigned *nrest)
+/* Does `set` name code the driver builds and loads (its code_setting)? */
+static bool names_code(const sim_driver_ops *drv, const char *set)
 {
-    sc->ndrv_sets = 0;
+    size_t klen = strcspn(set, "=");
+    return drv->code_setting && strlen(drv->code_setting) == klen &&
+           !strncmp(drv->code_setting, set, klen);
+}
+
+/* The driver's settings out of the --set list (into mine[], at most SC_MAX_DRV_SETS) and the
+ * rest for the scenario. A setting of another driver is refused; a code setting read from a
+ * file is dropped. 0 or the exit status. */
+static int split_sets(const struct cli_request *rq, const sim_driver_ops *drv, const char **mine,
+                      unsigned *nmine, const char **rest, unsigned *nrest)
+{
     for (unsigned i = 0; i < rq->nsets + rq->nuser; i++) {
         bool user = i >= rq->nsets;
         const char *set = user ? rq->user[i - rq->nsets] : rq->sets[i];
+        const sim_driver_ops *other = set ? other_owner(drv, set) : NULL;
         if (!set)
             continue;
-        bool mine = driver_setting(drv, set);
-        if (!mine && (names_code(set) || !strncmp(set, "kcall=", 6))) {
-            fprintf(stderr, "qinval: --set %s: %.*s is only for --driver kernel\n", set,
-                    (int)strcspn(set, "="), set);
+        if (!driver_setting(drv, set) && other) {
+            fprintf(stderr, "qinval: --set %s: %.*s is only for --driver %s\n", set,
+                    (int)strcspn(set, "="), set, other->name);
             return CLI_EXIT_USAGE;
         }
-        if (!mine) {
+        if (!driver_setting(drv, set)) {
             if (*nrest < MAX_SETS)
                 rest[(*nrest)++] = set;
             continue;
         }
-        if (names_code(set) && rq->origin == CLI_SETS_FILE && !user)
+        if (names_code(drv, set) && rq->origin == CLI_SETS_FILE && !user)
             continue; /* a file names no code to run */
-        if (sc->ndrv_sets == SC_MAX_DRV_SETS || strlen(set) >= SC_DRV_SET_LEN) {
+        if (*nmine == SC_MAX_DRV_SETS || strlen(set) >= SC_DRV_SET_LEN) {
             fprintf(stderr, "qinval: --set %.60s: too many or too long driver settings\n", set);
             return CLI_EXIT_USAGE;
         }
-        strcpy(sc->drv_sets[sc->ndrv_sets++], set);
+        mine[(*nmine)++] = set;
     }
     return 0;
 }
@@ -269,59 +279,45 @@ static int split_sets(const struct cli_request *rq, const sim_driver_ops *drv, s
  * (sim_driver_ops.setting_keys: the kernel driver's `ksrc=PATH` and `kcall=...`) are its
  * settings, handed to configure() now (the kernel tree is built and loaded here, so a tree the
  * harness cannot handle is a usage error before anything runs) and to every world the
- * scenario makes; the rest are the scenario's. A `ksrc=` read from a file (CLI_SETS_FILE) is
- * never applied: building it would run code the file alone names; the tree then comes from
- * rq->user (replay's --ksrc) or QINVAL_KSRC.
+ * scenario makes; the rest are the scenario's. A code setting (the kernel's `ksrc=`) read from
+ * a file (CLI_SETS_FILE) is never applied: building it would run code the file alone names;
+ * the tree then comes from rq->user (replay's --ksrc) or QINVAL_KSRC.
  * Returns 0, or the exit status (CLI_EXIT_USAGE, CLI_EXIT_INTERNAL) after one line on stderr. */
 int cli_load_request(const struct cli_request *rq, scenario *sc, const sim_driver_ops **drv)
 {
     char err[1024];
-    const char *rest[MAX_SETS + 1];
-    unsigned nrest = 0;
-    scenario *drv_part = malloc(sizeof(*drv_part));
+    const char *rest[MAX_SETS + 1], *mine[SC_MAX_DRV_SETS];
+    unsigned nrest = 0, nmine = 0;
     *drv = sim_driver_find(rq->driver);
     if (!*drv) {
-        free(drv_part);
         fprintf(stderr, "qinval: unknown driver '%s' (see qinval list drivers)\n", rq->driver);
         return CLI_EXIT_USAGE;
     }
-    if (!drv_part) {
-        fprintf(stderr, "qinval: out of memory\n");
-        return CLI_EXIT_INTERNAL;
-    }
-    int rc = split_sets(rq, *drv, drv_part, rest, &nrest);
-    int lrc =
-        rc ? 0
-        : cli_scenario_is_file(rq->scenario)
+    int rc = split_sets(rq, *drv, mine, &nmine, rest, &nrest);
+    if (rc)
+        return rc;
+    if (cli_scenario_is_file(rq->scenario)
             ? sc_load(rq->scenario, rest, nrest, sc, err, sizeof(err))
-            : sc_load_named(cli_scenario_dir(), rq->scenario, rest, nrest, sc, err, sizeof(err));
-    if (!rc && lrc) {
+            : sc_load_named(cli_scenario_dir(), rq->scenario, rest, nrest, sc, err, sizeof(err))) {
         fprintf(stderr, "qinval: %s\n", err);
-        rc = CLI_EXIT_USAGE;
+        return CLI_EXIT_USAGE;
     }
-    if (!rc && sc_runs_nothing(sc)) {
+    if (sc_runs_nothing(sc)) {
         fprintf(stderr,
                 "qinval: %s: no CPU runs any operation (no [cpu N] or [cpu *] section with an op "
                 "line and repeat >= 1 among its %u CPUs): it would check nothing\n",
                 rq->scenario, sc->cpus);
-        rc = CLI_EXIT_USAGE;
+        return CLI_EXIT_USAGE;
     }
-    if (!rc) {
-        sc->ndrv_sets = drv_part->ndrv_sets;
-        memcpy(sc->drv_sets, drv_part->drv_sets, sizeof(sc->drv_sets));
+    sc->ndrv_sets = nmine;
+    for (unsigned i = 0; i < nmine; i++)
+        snprintf(sc->drv_sets[i], sizeof(sc->drv_sets[i]), "%s", mine[i]); /* fits: split_sets */
+    int crc = (*drv)->configure ? (*drv)->configure(mine, nmine, err, sizeof(err)) : 0;
+    if (crc) {
+        fprintf(stderr, "qinval: %s\n", err);
+        return crc == 3 ? CLI_EXIT_INTERNAL : CLI_EXIT_USAGE;
     }
-    free(drv_part);
-    if (!rc && (*drv)->configure) {
-        const char *sets[SC_MAX_DRV_SETS];
-        for (unsigned i = 0; i < sc->ndrv_sets; i++)
-            sets[i] = sc->drv_sets[i];
-        int crc = (*drv)->configure(sets, sc->ndrv_sets, err, sizeof(err));
-        if (crc) {
-            fprintf(stderr, "qinval: %s\n", err);
-            rc = crc == 3 ? CLI_EXIT_INTERNAL : CLI_EXIT_USAGE;
-        }
-    }
-    return rc;
+    return 0;
 }
 
 int cli_load(const char *driver, const char *name, const char *const *sets, unsigned nsets,

@@ -90,6 +90,9 @@ typedef struct sim_driver_ops {
      * done once before any run (the kernel driver builds and loads its tree). configure()
      * returns 0, or 2 (bad input) / 3 (internal error) with one line in err. */
     const char *const *setting_keys;
+    /* The one of them, if any, that names code configure() builds and loads (the kernel
+     * driver's "ksrc"): taken from the user's command line only, never from a file. */
+    const char *code_setting;
     int (*configure)(const char *const *settings, unsigned n, char *err, size_t errlen);
     /* Optional: run a job through the driver's own callers (the kernel driver with
      * kcall=kernel). Returns what those callers return: DRV_OK for a void function, whatever

@@ -687,11 +687,10 @@ static int build(const char *ksrc, const char *tree, bool with_k, char *so, size
                         "kernel tree %s: the harness does not compile against it: %s (log: %s)",
                         ksrc, first, log);
         fail(err, errlen, NO_KCALLERS, "the callers do not compile: %s (log: %s)", first, log);
+        /* Remembered whole or not at all: a reason cut short would be the next run's message. */
         FILE *f = fopen(failed, "w");
-        if (f) {
-            fputs(err, f);
-            fclose(f);
-        }
+        if (f && (fputs(err, f) < 0) + (fclose(f) != 0))
+            unlink(failed);
         return NO_KCALLERS;
     }
     if (rename(tmp, so))
@@ -932,5 +931,6 @@ const sim_driver_ops kernel_ops = {
     .free_slots = kernel_free_slots,
     .capacity = kernel_capacity,
     .setting_keys = kernel_keys,
+    .code_setting = "ksrc",
     .configure = kernel_configure,
 };

@@ -16,10 +16,7 @@ Q=$(realpath "${1:?usage: presence.sh path/to/qinval cache-dir}")
 CACHE=$(realpath -m "${QINVAL_LKH_CACHE:-${2:?usage: presence.sh path/to/qinval cache-dir}}")
 . "$(dirname "$0")/trees.sh"
 need_trees
-if ! command -v patch >/dev/null && ! command -v git >/dev/null; then
-    echo "SKIP: neither patch nor git to apply a patch with"
-    exit 77
-fi
+need_patch_tool
 enter_work
 fail=0
 

@@ -15,6 +15,13 @@ need_trees() {
         exit 77
     fi
 }
+# Tests that apply a patch need patch or git; skipped (exit 77) without either.
+need_patch_tool() {
+    if ! command -v patch >/dev/null && ! command -v git >/dev/null; then
+        echo "SKIP: neither patch nor git to apply a patch with"
+        exit 77
+    fi
+}
 # The directory holding drivers/iommu/intel/{dmar.c,iommu.h} of tree $1: the tree itself, or
 # for a tarball the copy the kernel driver extracted into cache $2 (run a check on it first).
 tree_dir() {
