@@ -574,7 +574,7 @@ int chk_explore(const scenario *sc, const sim_driver_ops *drv, const chk_options
     chk_trace trace = {0};
     chk_result res;
     bool failed = false, counted = true;
-    uint64_t e = o->strategy == CHK_STRAT_DFS ? 0 : o->shard_i;
+    uint64_t e = o->strategy == CHK_STRAT_DFS ? 0 : o->first + o->shard_i;
     for (uint64_t done = 0; done < budget;
          done++, e += o->strategy == CHK_STRAT_DFS ? 1 : shard_n) {
         run_confirmed(sc, drv, o, e, &dfs, &k_est, &trace, &res);

@@ -37,6 +37,7 @@ typedef struct chk_options {
     double seconds;            /* time budget: exploration and minimisation end by then (an
                                   execution still running is cut, not judged); 0: none */
     unsigned shard_i, shard_n; /* this process explores executions e with e % n == i */
+    uint64_t first;            /* random, pct: start at execution `first` (+ shard_i) */
     unsigned pct_depth;        /* PCT bug depth d (default 3) */
     unsigned dfs_bound;        /* DFS: most non-default decisions per execution (default 2) */
     bool no_reduce;            /* DFS: branch at every decision (no partial-order reduction) */

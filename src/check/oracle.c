@@ -533,3 +533,9 @@ void chk_explain(const struct chk_exec *x, const chk_result *res, FILE *out)
     snprintf(what, sizeof(what), "%s: %s", chk_verdict_name(res->verdict), res->why);
     rep_timeline_line(out, res->outcome.t, "check", -1, what);
 }
+
+int chk_signature(const chk_result *r, char *buf, size_t len)
+{
+    return snprintf(buf, len, "%s: %s, after %s", chk_verdict_name(r->verdict),
+                    r->where[0] ? r->where : "?", r->trigger[0] ? r->trigger : "?");
+}

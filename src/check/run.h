@@ -60,10 +60,15 @@ void chk_trace_free(chk_trace *t);
 typedef struct chk_result {
     enum chk_verdict verdict;
     char why[512];       /* the oracle's words */
+    char where[96];      /* where the driver is when it fails; "" for a pass */
+    char trigger[48];    /* the hardware event that started it */
     sim_outcome outcome; /* how the simulation stopped */
     hw_time end;         /* virtual time at the end */
     unsigned submits, failed_submits;
 } chk_result;
+
+/* A failure's signature, "VERDICT: WHERE, after TRIGGER". */
+int chk_signature(const chk_result *r, char *buf, size_t len);
 
 /* Run once. `timeline`, if non-NULL, receives the merged timeline of the execution. The trace
  * receives every decision taken (may be NULL). */

@@ -96,6 +96,8 @@
 #define SC_TEXT_LEN     160
 #define SC_MAX_DRV_SETS 4
 #define SC_DRV_SET_LEN  1024
+#define SC_MAX_SWEEP_KEYS  24
+#define SC_MAX_SWEEP_ITEMS 16
 
 struct sc_param {
     char key[SC_NAME_LEN];
@@ -161,6 +163,20 @@ struct sc_workload {
     struct sc_op ops[SC_MAX_OPS];
 };
 
+/* A [sweep] domain: the values `qinval sweep` may give a parameter. */
+struct sc_sweep_item {
+    char text[SC_NAME_LEN]; /* as written ("1..4" for a range) */
+    bool range;
+    int64_t lo, hi;
+};
+struct sc_sweep_dom {
+    char key[SC_NAME_LEN];
+    unsigned nitems;
+    struct sc_sweep_item items[SC_MAX_SWEEP_ITEMS];
+    bool builtin;
+    int line;
+};
+
 typedef struct scenario {
     char name[SC_NAME_LEN];
     char summary[SC_TEXT_LEN];
@@ -197,6 +213,9 @@ typedef struct scenario {
     /* The driver's own settings (sim_driver_ops.setting_keys), "KEY=VALUE", handed to the
      * driver with each world (drv_params.settings). Not read from the scenario file: the
      * command line puts them here (cli_load). */
+    unsigned nsweep;
+    struct sc_sweep_dom sweep[SC_MAX_SWEEP_KEYS];
+
     unsigned ndrv_sets;
     char drv_sets[SC_MAX_DRV_SETS][SC_DRV_SET_LEN];
 } scenario;

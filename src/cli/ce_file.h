@@ -111,4 +111,13 @@ const char *cli_scenario_dir(void);
  * status (a command that walks the catalog must not list or check nothing in silence). */
 int cli_need_catalog(void);
 
+/* Option parsers shared by check and sweep; messages start with cli_prog. 0, or -1 after one
+ * line on stderr. */
+extern const char *cli_prog;
+int cli_parse_range(const char *flag, const char *v, uint64_t lo, uint64_t hi, uint64_t *out);
+int cli_parse_seconds(const char *v, double *out);
+int cli_parse_shard(const char *v, chk_options *o);
+/* Is `set` ("KEY=VALUE") one of the driver's own settings (setting_keys)? */
+bool cli_driver_setting(const sim_driver_ops *drv, const char *set);
+
 #endif /* QINVAL_CLI_CE_FILE_H */

@@ -38,29 +38,32 @@ struct check_args {
     chk_options opt;
 };
 
+/* The command whose options are being read, for messages ("qinval sweep" shares the parsers). */
+const char *cli_prog = "qinval check";
+
 static int bad(const char *fmt, const char *what)
 {
-    fprintf(stderr, "qinval check: ");
+    fprintf(stderr, "%s: ", cli_prog);
     fprintf(stderr, fmt, what);
     fputc('\n', stderr);
     return -1;
 }
 
 /* A whole number in [lo, hi] for flag, or one line naming the flag and the range. */
-static int parse_range(const char *flag, const char *v, uint64_t lo, uint64_t hi, uint64_t *out)
+int cli_parse_range(const char *flag, const char *v, uint64_t lo, uint64_t hi, uint64_t *out)
 {
     char *end;
     errno = 0;
     unsigned long long x = v && *v && *v != '-' ? strtoull(v, &end, 10) : 0;
     if (!v || !*v || *v == '-' || errno || *end || x < lo || x > hi) {
         if (hi == UINT64_MAX && lo == 0)
-            fprintf(stderr, "qinval check: %s needs a non-negative integer (got '%s')\n", flag,
+            fprintf(stderr, "%s: %s needs a non-negative integer (got '%s')\n", cli_prog, flag,
                     v ? v : "");
         else if (hi == UINT64_MAX)
-            fprintf(stderr, "qinval check: %s needs a whole number of at least %llu (got '%s')\n",
+            fprintf(stderr, "%s: %s needs a whole number of at least %llu (got '%s')\n", cli_prog,
                     flag, (unsigned long long)lo, v ? v : "");
         else
-            fprintf(stderr, "qinval check: %s must be %llu..%llu (got '%s')\n", flag,
+            fprintf(stderr, "%s: %s must be %llu..%llu (got '%s')\n", cli_prog, flag,
                     (unsigned long long)lo, (unsigned long long)hi, v ? v : "");
         return -1;
     }
@@ -70,7 +73,7 @@ static int parse_range(const char *flag, const char *v, uint64_t lo, uint64_t hi
 
 /* --time: a finite, positive decimal number of seconds ("1.5", "2e-3"); not inf, nan or hex,
  * which strtod would also take. */
-static int parse_seconds(const char *v, double *out)
+int cli_parse_seconds(const char *v, double *out)
 {
     char *end;
     bool decimal = v && *v && strspn(v, "0123456789.eE+-") == strlen(v);
@@ -81,7 +84,7 @@ static int parse_seconds(const char *v, double *out)
     return 0;
 }
 
-static int parse_shard(const char *v, chk_options *o)
+int cli_parse_shard(const char *v, chk_options *o)
 {
     unsigned i, n;
     char tail;
@@ -132,26 +135,26 @@ static int parse_args(int argc, char **argv, struct check_args *a)
             if (chk_strategy_parse(v, &a->opt.strategy) || a->opt.strategy == CHK_STRAT_REPLAY)
                 return bad("--strategy must be random, pct or dfs (got '%s')", v);
         } else if (!strcmp(f, "--seed")) {
-            if (parse_range(f, v, 0, UINT64_MAX, &a->opt.seed))
+            if (cli_parse_range(f, v, 0, UINT64_MAX, &a->opt.seed))
                 return -1;
         } else if (!strcmp(f, "--executions")) {
-            if (parse_range(f, v, 1, UINT64_MAX, &a->opt.executions))
+            if (cli_parse_range(f, v, 1, UINT64_MAX, &a->opt.executions))
                 return -1;
         } else if (!strcmp(f, "--time")) {
-            if (parse_seconds(v, &a->opt.seconds))
+            if (cli_parse_seconds(v, &a->opt.seconds))
                 return -1;
         } else if (!strcmp(f, "--depth")) {
-            if (parse_range(f, v, 1, 8, &x))
+            if (cli_parse_range(f, v, 1, 8, &x))
                 return -1;
             a->opt.pct_depth = (unsigned)x;
             a->depth_given = true;
         } else if (!strcmp(f, "--bound")) {
-            if (parse_range(f, v, 0, 16, &x))
+            if (cli_parse_range(f, v, 0, 16, &x))
                 return -1;
             a->opt.dfs_bound = (unsigned)x;
             a->bound_given = true;
         } else if (!strcmp(f, "--shard")) {
-            if (parse_shard(v, &a->opt))
+            if (cli_parse_shard(v, &a->opt))
                 return -1;
         } else if (!strcmp(f, "--set")) {
             if (a->nsets == MAX_SETS)
@@ -216,7 +219,7 @@ bool cli_scenario_is_file(const char *name)
 }
 
 /* Is `set` ("KEY=VALUE") one of the driver's own settings (setting_keys)? */
-static bool driver_setting(const sim_driver_ops *drv, const char *set)
+bool cli_driver_setting(const sim_driver_ops *drv, const char *set)
 {
     size_t klen = strcspn(set, "=");
     for (const char *const *k = drv->setting_keys; k && *k; k++)
@@ -229,7 +232,7 @@ static bool driver_setting(const sim_driver_ops *drv, const char *set)
 static const sim_driver_ops *other_owner(const sim_driver_ops *drv, const char *set)
 {
     for (unsigned i = 0; sim_drivers[i]; i++)
-        if (sim_drivers[i] != drv && driver_setting(sim_drivers[i], set))
+        if (sim_drivers[i] != drv && cli_driver_setting(sim_drivers[i], set))
             return sim_drivers[i];
     return NULL;
 }
@@ -254,12 +257,12 @@ static int split_sets(const struct cli_request *rq, const sim_driver_ops *drv, c
         const sim_driver_ops *other = set ? other_owner(drv, set) : NULL;
         if (!set)
             continue;
-        if (!driver_setting(drv, set) && other) {
+        if (!cli_driver_setting(drv, set) && other) {
             fprintf(stderr, "qinval: --set %s: %.*s is only for --driver %s\n", set,
                     (int)strcspn(set, "="), set, other->name);
             return CLI_EXIT_USAGE;
         }
-        if (!driver_setting(drv, set)) {
+        if (!cli_driver_setting(drv, set)) {
             if (*nrest < MAX_SETS)
                 rest[(*nrest)++] = set;
             continue;

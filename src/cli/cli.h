@@ -13,6 +13,7 @@ int cli_demo(int argc, char **argv);
 int cli_check(int argc, char **argv);
 int cli_replay(int argc, char **argv);
 int cli_merge(int argc, char **argv);
+int cli_sweep(int argc, char **argv);
 int cli_list(int argc, char **argv);
 int cli_matrix(int argc, char **argv);
 

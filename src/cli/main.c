@@ -25,6 +25,16 @@ static void usage(FILE *out)
                  "        counterexample timeline (saved for replay); --trace writes the\n"
                  "        counterexample (or, with no violation, the default execution) as a\n"
                  "        Chrome trace JSON file for Perfetto or chrome://tracing\n"
+                 "  sweep --driver D [--scenario S]... [--executions N] [--time SECONDS]\n"
+                 "        [--shard I/N] [--set KEY=VALUE]... [--seed N] [--random N]\n"
+                 "        [--against DRIVER|KEY=VALUE] [--format text|json|ktap|markdown]\n"
+                 "        [--save DIR] [--progress|--no-progress]\n"
+                 "        explore each scenario (default: the catalog) across its parameter\n"
+                 "        domains ([sweep] sections: a pairwise covering design plus N random\n"
+                 "        points) and list every distinct failure with its region and its\n"
+                 "        minimised counterexample (saved in DIR, default qinval-sweep-D);\n"
+                 "        --against compares with another driver or setting on the same\n"
+                 "        points: failures fixed, introduced, unchanged\n"
                  "  merge [--format text|json] [--save FILE] FILE...\n"
                  "        combine the --format json results of check --shard I/N runs (files,\n"
                  "        or - for standard input) into the result of the whole exploration\n"
@@ -86,8 +96,9 @@ static int run(int argc, char **argv)
     static const struct {
         const char *name;
         int (*fn)(int, char **);
-    } commands[] = {{"demo", cli_demo},     {"check", cli_check}, {"merge", cli_merge},
-                    {"replay", cli_replay}, {"list", cli_list},   {"matrix", cli_matrix}};
+    } commands[] = {{"demo", cli_demo},    {"check", cli_check},   {"merge", cli_merge},
+                    {"sweep", cli_sweep},  {"replay", cli_replay}, {"list", cli_list},
+                    {"matrix", cli_matrix}};
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
         if (strcmp(cmd, commands[i].name))
             continue;

@@ -15,6 +15,7 @@
 
 #include "cli/ce_file.h"
 #include "cli/cli.h"
+#include "cli/sweep_merge.h"
 #include "report/jsonw.h"
 #include "report/timeline.h"
 #include "util/atomic_file.h"
@@ -72,8 +73,9 @@ static int parse_args(int argc, char **argv, struct merge_args *a)
             seen_stdin |= !strcmp(f, "-");
             a->paths[a->npaths++] = f;
         } else if (!strcmp(f, "--format") && v) {
-            if (strcmp(v, "text") && strcmp(v, "json"))
-                return usage_error("--format must be text or json (got '%s')", v);
+            if (strcmp(v, "text") && strcmp(v, "json") && strcmp(v, "ktap") &&
+                strcmp(v, "markdown"))
+                return usage_error("--format must be text, json, ktap or markdown (got '%s')", v);
             a->format = argv[++i];
         } else if (!strcmp(f, "--save") && v) {
             a->save = argv[++i];
@@ -182,14 +184,11 @@ int merge_check_shard(json_value *root, char *err, size_t errlen)
     return rc;
 }
 
-static int read_shard(const char *path, struct shard *s)
+static int read_shard(const char *path, json_value *root, struct shard *s)
 {
     char err[300];
     memset(s, 0, sizeof(*s));
     s->name = strcmp(path, "-") ? path : "<stdin>";
-    json_value *root = json_parse_file(path, err, sizeof(err));
-    if (!root)
-        return usage_error("%s", err);
     if (read_result(root, s, err, sizeof(err))) {
         fprintf(stderr, "qinval merge: %s: %s\n", s->name, err);
         return -1;
@@ -442,11 +441,35 @@ int cli_merge(int argc, char **argv)
         free(a.paths);
         return CLI_EXIT_USAGE;
     }
+    json_value **roots = calloc(a.npaths + 1, sizeof(*roots));
+    unsigned nroots = 0;
+    int rc = roots ? 0 : usage_error("%s", "out of memory");
+    char err[300];
+    while (!rc && nroots < a.npaths) {
+        roots[nroots] = json_parse_file(a.paths[nroots], err, sizeof(err));
+        rc = roots[nroots] ? 0 : usage_error("%s", err);
+        nroots += !rc;
+    }
+    if (!rc && nroots && roots[0]->type == JSON_OBJECT && json_get(roots[0], "qinval_sweep")) {
+        rc = sweep_merge(roots, a.paths, nroots, a.format, a.save); /* frees the trees */
+        free(roots);
+        free(a.paths);
+        return rc;
+    }
+    if (!rc && (!strcmp(a.format, "ktap") || !strcmp(a.format, "markdown")))
+        rc = usage_error("--format %s is for sweep results; a check result merges as text or "
+                         "json",
+                         a.format);
     struct shard *shards = calloc(a.npaths, sizeof(*shards));
     unsigned n = 0;
-    int rc = shards ? 0 : usage_error("%s", "out of memory");
-    while (!rc && n < a.npaths)
-        rc = read_shard(a.paths[n], &shards[n]), n++;
+    rc = rc ? rc : shards ? 0 : usage_error("%s", "out of memory");
+    while (!rc && n < a.npaths) {
+        rc = read_shard(a.paths[n], roots[n], &shards[n]); /* takes the tree */
+        roots[n++] = NULL;
+    }
+    for (unsigned k = 0; k < nroots; k++)
+        json_free(roots[k]);
+    free(roots);
     struct merged m;
     if (!rc)
         rc = check_shards(shards, n) || merge_shards(shards, n, &m);
