@@ -44,13 +44,35 @@ stepds() {
     return 0
 }
 
+# Every descendant of the given pids (not themselves), from /proc.
+descendants() {
+    [ $# -gt 0 ] || return 0
+    ps -e -o pid= -o ppid= | python3 -c '
+import sys
+roots = set(sys.argv[1:])
+kids = {}
+for line in sys.stdin:
+    pid, ppid = line.split()
+    kids.setdefault(ppid, []).append(pid)
+todo, seen = list(roots), []
+while todo:
+    for k in kids.get(todo.pop(), []):
+        if k not in seen:
+            seen.append(k)
+            todo.append(k)
+print(*seen)' "$@"
+}
+
 stop_all() {
     local pidfile pids=() p t
     # Jobs first, while the controller can still cancel them (slurmd leaves running jobs
     # alone when it stops).
     if pid_alive "$DIR/slurmctld.pid" && [ -f "$DIR/slurm.conf" ]; then
-        if [ -n "$(SLURM_CONF=$DIR/slurm.conf squeue -h -o %i 2>/dev/null)" ]; then
-            SLURM_CONF=$DIR/slurm.conf scancel --quiet --full 2>/dev/null || true
+        local jobs
+        jobs=$(SLURM_CONF=$DIR/slurm.conf squeue -h -o %A 2>/dev/null | sort -u)
+        if [ -n "$jobs" ]; then
+            # shellcheck disable=SC2086 # job ids
+            SLURM_CONF=$DIR/slurm.conf scancel --quiet --full $jobs 2>/dev/null || true
             for ((t = 0; t < 50; t++)); do
                 [ -z "$(SLURM_CONF=$DIR/slurm.conf squeue -h -o %i 2>/dev/null)" ] && break
                 sleep 0.1
@@ -64,9 +86,14 @@ stop_all() {
             pids+=("$p")
         fi
     done
-    # Steps of jobs that outlived the cancel (TERM them too).
-    for p in $(stepds); do
-        kill -TERM "$p" 2>/dev/null || true
+    # Steps of jobs that outlived the cancel (the controller was gone, say): their job's
+    # processes first, then the steps themselves (which ignore TERM), KILLed: the jobs were
+    # to be cancelled anyway.
+    local steps
+    steps=$(stepds)
+    # shellcheck disable=SC2086 # pids
+    for p in $(descendants $steps) $steps; do
+        kill -KILL "$p" 2>/dev/null || true
         pids+=("$p")
     done
     for ((t = 0; t < 100; t++)); do
@@ -179,6 +206,8 @@ MpiDefault=none
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 SchedulerType=sched/backfill
+# Start batch jobs as soon as they can (the default delays them by up to 3 s).
+SchedulerParameters=batch_sched_delay=0
 ReturnToService=2
 MailProg=/bin/true
 # Keep finished jobs visible to scontrol for 5 minutes (there is no accounting).
