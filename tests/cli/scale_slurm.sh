@@ -5,7 +5,8 @@
 # Each array task runs shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT; the test checks that
 # every task ran as an array task of that job on the node (its own output file, named by Slurm
 # from %a, and the environment it saw), that scontrol shows every task COMPLETED with exit code
-# 0, and the merged result. If Slurm cannot be installed or started here, the test prints
+# 0, that a merge job submitted with --dependency=afterok on the array ran after it and wrote
+# what merge writes, and the merged result. If Slurm cannot be installed or started here, the test prints
 # `SKIPPED: <reason>` and exits 77 (CTest: skipped); it never passes without running the array.
 set -u
 Q=$(realpath "${1:?usage: scale_slurm.sh path/to/qinval}")
@@ -49,15 +50,23 @@ run_shards() { # NAME N ARGS...
         --output="$name.%a.out" --chdir="$work" ./task.sh "$name" "$Q" "$@" 2>sbatch.err) ||
         { echo "sbatch failed: $(cat sbatch.err)"; return 1; }
     job=${job%%;*}
-    echo "$name: submitted array job $job ($n tasks)"
-    # squeue lists the array until its last task has ended (bounded wait).
+    # The merge as docs/checker.md shows it: a job that starts once every task has succeeded.
+    local files=() mjob
+    for ((i = 0; i < n; i++)); do files+=("$name.$i.json"); done
+    mjob=$(sbatch --parsable --job-name="qinval-$name-merge" --dependency="afterok:$job" \
+        --output="$name.merge.out" --chdir="$work" \
+        --wrap "'$Q' merge --format json ${files[*]} >$name.slurm-merged.json" 2>sbatch.err) ||
+        { echo "sbatch of the merge job failed: $(cat sbatch.err)"; return 1; }
+    mjob=${mjob%%;*}
+    echo "$name: submitted array job $job ($n tasks), then merge job $mjob (afterok:$job)"
+    # squeue lists a job until it has ended, an array until its last task has (bounded wait).
     for ((t = 0; t < WAIT * 10; t++)); do
-        [ -z "$(squeue -h -j "$job" -o %i 2>/dev/null)" ] && break
+        [ -z "$(squeue -h -j "$job,$mjob" -o %i 2>/dev/null)" ] && break
         sleep 0.1
     done
-    if [ -n "$(squeue -h -j "$job" -o %i 2>/dev/null)" ]; then
-        echo "array job $job still queued or running after $WAIT s:"
-        squeue -j "$job"
+    if [ -n "$(squeue -h -j "$job,$mjob" -o %i 2>/dev/null)" ]; then
+        echo "jobs $job, $mjob still queued or running after $WAIT s:"
+        squeue -j "$job,$mjob"
         return 1
     fi
     # Every task: COMPLETED with exit code 0 on the node (scontrol keeps finished jobs for
@@ -89,7 +98,17 @@ PY
         [ "${ajob:-} ${tid:-} ${tcount:-} ${node:-}" = "$job $i $n localhost" ] ||
             { echo "task $i saw SLURM_ARRAY_JOB_ID SLURM_ARRAY_TASK_ID SLURM_ARRAY_TASK_COUNT SLURMD_NODENAME = $(cat "$name.$i.env" 2>&1)"; ok=1; }
     done
-    [ $ok = 0 ] && echo "$name: array job $job: $n tasks COMPLETED 0:0 on localhost, task ids 0..$((n - 1))"
+    # The dependent merge job ran after them and wrote what merge writes here.
+    # (merge exits 1 on a violation, which Slurm calls FAILED; the exit code must be merge's).
+    local mstate want
+    mstate=$(scontrol show job "$mjob" 2>&1 | grep -o -e 'JobState=[A-Z_]*' -e ' ExitCode=[0-9:]*' | tr -d ' ' | tr '\n' ' ')
+    "$Q" merge --format json "${files[@]}" >"$name.local-merged.json" 2>/dev/null
+    local mrc=$?
+    if [ $mrc = 0 ]; then want="JobState=COMPLETED ExitCode=0:0 "; else want="JobState=FAILED ExitCode=$mrc:0 "; fi
+    [ "$mstate" = "$want" ] || { echo "merge job $mjob: $mstate, wanted $want"; ok=1; }
+    cmp -s "$name.slurm-merged.json" "$name.local-merged.json" ||
+        { echo "merge job $mjob's output differs from merge run here"; ok=1; }
+    [ $ok = 0 ] && echo "$name: array job $job: $n tasks COMPLETED 0:0 on localhost, task ids 0..$((n - 1)); merge job $mjob $mstate"
     return $ok
 }
 
