@@ -19,6 +19,8 @@ if ! is_gnu_parallel; then
         echo "SKIPPED: GNU parallel is not installed and could not be: $(tail -1 deps.log)"
         exit 77
     fi
+    command -v parallel >/dev/null 2>&1 ||
+        { echo "SKIPPED: GNU parallel is still not installed after scripts/deps.sh parallel"; exit 77; }
     is_gnu_parallel || { echo "SKIPPED: 'parallel' is not GNU parallel: $(parallel --version 2>&1 | head -1)"; exit 77; }
 fi
 
