@@ -33,13 +33,16 @@ die() { echo "slurm-local: $*" >&2; exit 1; }
 pid_alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 # Last meaningful lines of a log, for error messages.
-log_tail() { [ -f "$1" ] && tail -n "${2:-5}" "$1" | sed 's/^/    /' >&2 || true; }
+log_tail() { if [ -f "$1" ]; then tail -n "${2:-5}" "$1" | sed 's/^/    /' >&2; fi; }
 
 # slurmstepd processes of this cluster's jobs: their open files are in DIR's spool.
 stepds() {
     local p
     for p in $(pgrep -x slurmstepd 2>/dev/null || true); do
-        ls -l "/proc/$p/fd" 2>/dev/null | grep -q -- "-> $DIR/" && echo "$p"
+        local fd
+        for fd in /proc/"$p"/fd/*; do
+            case $(readlink "$fd" 2>/dev/null) in "$DIR"/*) echo "$p"; break ;; esac
+        done
     done
     return 0
 }

@@ -94,7 +94,7 @@ PY
     for ((i = 0; i < n; i++)); do
         [ -f "$name.$i.out" ] || { echo "no Slurm output file $name.$i.out for task $i"; ok=1; }
         [ -s "$name.$i.out" ] && { echo "task $i wrote to its output: $(head -3 "$name.$i.out")"; ok=1; }
-        read -r ajob tid tcount jid node <"$name.$i.env" 2>/dev/null
+        read -r ajob tid tcount _ node <"$name.$i.env" 2>/dev/null
         [ "${ajob:-} ${tid:-} ${tcount:-} ${node:-}" = "$job $i $n localhost" ] ||
             { echo "task $i saw SLURM_ARRAY_JOB_ID SLURM_ARRAY_TASK_ID SLURM_ARRAY_TASK_COUNT SLURMD_NODENAME = $(cat "$name.$i.env" 2>&1)"; ok=1; }
     done

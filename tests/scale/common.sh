@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # sourced; scale_fail is read by the tests
 # tests/scale/common.sh — shared by tests/cli/scale_*.sh (sourced, after Q and work are set):
 # the cases those tests run on a batch system, and the comparison of the merged shards with one
 # process's result.
