@@ -15,8 +15,11 @@ need_cmd pkg-config pkg-config
 need_file /usr/include/cmocka.h libcmocka-dev
 need_cmd python3 python3 # the CLI tests read JSON results with it
 need_cmd groff groff-base # the install test renders the man page
+# Installed, not only known: `dpkg -s` also succeeds for a package removed with its
+# configuration files left ("deinstall ok config-files").
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q ' installed$'; }
 for pkg in "$@"; do
-    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+    installed "$pkg" || missing+=("$pkg")
 done
 
 if [ ${#missing[@]} -eq 0 ]; then
