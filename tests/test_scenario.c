@@ -396,7 +396,10 @@ static void test_defaults(void **state)
     /* the name defaults to the file's base name */
     assert_string_equal(s.name, strrchr(tmp_path, '/') + 1);
     assert_string_equal(s.file, tmp_path);
-    assert_int_equal(s.nparams, 15);
+    assert_int_equal(s.nparams, 17);
+    /* the model's own defaults for the knobs that became keys */
+    assert_true(s.strict_reserved);
+    assert_true(s.ite_discard);
     for (unsigned i = 0; i < s.nparams; i++) {
         assert_true(s.params[i].common);
         assert_int_equal(s.params[i].line, 0);

@@ -97,6 +97,9 @@
 #define SC_MAX_DRV_SETS 4
 #define SC_DRV_SET_LEN  1024
 
+#define SC_MAX_SWEEP_KEYS  24
+#define SC_MAX_SWEEP_ITEMS 16
+
 struct sc_param {
     char key[SC_NAME_LEN];
     char value[SC_NAME_LEN];
@@ -122,11 +125,12 @@ struct sc_domain {
 
 struct sc_fault {
     int ep;               /* index into endpoints */
-    enum hw_fault kind;   /* unused when dma is set */
+    enum hw_fault kind;   /* unused when dma is set; HW_FAULT_LINK_DOWN for a link-flap */
     bool dma;             /* a DMA attempt by the endpoint rather than a fault */
+    bool flap;            /* link-flap: link-down at the time, link-up `arg` us later */
     hw_time at_lo, at_hi; /* explored in [lo, hi]; equal for a fixed time */
-    uint32_t arg;
-    bool write; /* dma: write rather than read */
+    uint32_t arg; /* 0 for the kinds that take none */
+    bool write;   /* dma: write rather than read */
     int line;
 };
 
@@ -161,6 +165,22 @@ struct sc_workload {
     struct sc_op ops[SC_MAX_OPS];
 };
 
+/* One value of a [sweep] domain: a word, or the integers lo..hi (range; lo <= hi). */
+struct sc_sweep_item {
+    char text[SC_NAME_LEN]; /* as written ("1..4" for a range) */
+    bool range;
+    int64_t lo, hi; /* range only */
+};
+
+/* The values a sweep may give one key: a [sweep] line, or a built-in domain (builtin, line 0). */
+struct sc_sweep_dom {
+    char key[SC_NAME_LEN];
+    unsigned nitems;
+    struct sc_sweep_item items[SC_MAX_SWEEP_ITEMS];
+    bool builtin;
+    int line;
+};
+
 typedef struct scenario {
     char name[SC_NAME_LEN];
     char summary[SC_TEXT_LEN];
@@ -185,6 +205,14 @@ typedef struct scenario {
     hw_time deadline;        /* per-call bound handed to drivers that honour one */
     hw_time deadline_margin; /* how late such a call may return (deadline_overrun oracle) */
     bool mem_points;         /* plain shared loads/stores are scheduling points (sim_config) */
+    bool strict_reserved;    /* hw_config.strict_reserved: reserved bits raise IQE */
+    bool ite_discard;        /* hw_config.ite_discard: an ITE drops fetched, unstarted work */
+
+    /* Parameter domains: the [sweep] lines in file order, then the built-in domains the file
+     * does not name (head_policy, itesid, desc_width, fetch_window, strict_reserved,
+     * ite_discard). --set overrides leave them as they are. */
+    unsigned nsweep;
+    struct sc_sweep_dom sweep[SC_MAX_SWEEP_KEYS];
 
     unsigned neps;
     struct sc_endpoint eps[SC_MAX_EPS];
