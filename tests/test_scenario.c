@@ -1563,8 +1563,10 @@ static void test_sweep_parse(void **state)
     assert_string_equal(sc_param(&s, "batch"), "3");
     assert_int_equal(s.head_policy, HW_HEAD_COMPLETE);
     static const char *const builtin[][4] = {
-        {"head_policy", "fetch", "complete", NULL}, {"itesid", "1", "0", NULL},
-        {"desc_width", "128", "256", NULL},         {"strict_reserved", "1", "0", NULL},
+        {"head_policy", "fetch", "complete", NULL},
+        {"itesid", "1", "0", NULL},
+        {"desc_width", "128", "256", NULL},
+        {"strict_reserved", "1", "0", NULL},
         {"ite_discard", "1", "0", NULL},
     };
     for (unsigned b = 0; b < 5; b++) {
@@ -1610,8 +1612,8 @@ static void test_sweep_errors(void **state)
     sweep_err("[sweep]\nbogus = 1 2\n", 2, "bogus", "unknown key in [sweep]");
     sweep_err("[sweep]\ncpus = 1\nitesid = 0\ncpus = 2\n", 4, "cpus",
               "given twice in [sweep] (first at line 2)");
-    static const char *const ranges[] = {"1..", "..4", "4..1", "a..b", "1..2..3", "-1..2",
-                                         "1...2", "0x1..2"};
+    static const char *const ranges[] = {"1..",     "..4",   "4..1",  "a..b",
+                                         "1..2..3", "-1..2", "1...2", "0x1..2"};
     for (unsigned i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
         snprintf(text, sizeof(text), "[params]\nn = 1\n[sweep]\nn = 1 %s\n", ranges[i]);
         char want[64];
@@ -1666,17 +1668,17 @@ static void test_fault_kind_param(void **state)
         assert_int_equal(s.faults[0].arg, flap ? 500 : 0);
     }
     /* a literal kind that takes no arg still refuses one */
-    assert_int_equal(load_text(EP0 "[fault]\nep = ep0\nkind = mute\nat_us = 0\narg = 5\n", NULL,
-                               0, &s, err),
-                     -1);
+    assert_int_equal(
+        load_text(EP0 "[fault]\nep = ep0\nkind = mute\nat_us = 0\narg = 5\n", NULL, 0, &s, err),
+        -1);
     must_contain(err, ":7: key 'arg': kind = mute takes no arg");
     assert_int_equal(
         load_text(EP0 "[fault]\nep = ep0\nkind = link-flap\nat_us = 0\n", NULL, 0, &s, err), 0);
     assert_true(s.faults[0].flap);
     assert_int_equal(s.faults[0].arg, 1000);
-    assert_int_equal(
-        load_text(EP0 "[fault]\nep = ep0\nkind = link-flap\nat_us = 0\narg = 0\n", NULL, 0, &s, err),
-        -1);
+    assert_int_equal(load_text(EP0 "[fault]\nep = ep0\nkind = link-flap\nat_us = 0\narg = 0\n",
+                               NULL, 0, &s, err),
+                     -1);
     must_contain(err, ":7: key 'arg': must be > 0 for kind = link-flap");
 }
 

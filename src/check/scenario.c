@@ -1336,8 +1336,8 @@ static int sweep_item(struct ld *l, const char *key, const char *word, struct sc
                        "values, not $parameters)",
                        64, word);
     if (strlen(word) >= SC_NAME_LEN)
-        return fail_at(l, l->line, key, NULL, "value '%.20s...' too long (max %d characters)",
-                       word, SC_NAME_LEN - 1);
+        return fail_at(l, l->line, key, NULL, "value '%.20s...' too long (max %d characters)", word,
+                       SC_NAME_LEN - 1);
     copy_str(it->text, sizeof(it->text), word);
     it->range = dots != NULL;
     if (!dots)
@@ -1347,8 +1347,7 @@ static int sweep_item(struct ld *l, const char *key, const char *word, struct sc
     lo[dots - word] = '\0';
     if (!parse_dec(lo, &it->lo) || !parse_dec(dots + 2, &it->hi) || it->lo > it->hi)
         return fail_at(l, l->line, key, NULL,
-                       "malformed range '%s' (expected LO..HI, whole numbers with LO <= HI)",
-                       word);
+                       "malformed range '%s' (expected LO..HI, whole numbers with LO <= HI)", word);
     return 0;
 }
 
@@ -1359,8 +1358,7 @@ static int sweep_items(struct ld *l, const char *key, const char *text, struct s
     copy_str(buf, sizeof(buf), text);
     for (char *t = strtok_r(buf, " \t\r", &save); t; t = strtok_r(NULL, " \t\r", &save)) {
         if (d->nitems == SC_MAX_SWEEP_ITEMS)
-            return fail_at(l, l->line, key, NULL, "too many values (max %d)",
-                           SC_MAX_SWEEP_ITEMS);
+            return fail_at(l, l->line, key, NULL, "too many values (max %d)", SC_MAX_SWEEP_ITEMS);
         if (sweep_item(l, key, t, &d->items[d->nitems++]))
             return -1;
     }
@@ -1386,8 +1384,7 @@ static int sweep_key(struct ld *l, const char *key, const char *val)
         return fail_at(l, l->line, key, NULL, "given twice in [sweep] (first at line %d)",
                        twice->line);
     if (s->nsweep == SC_MAX_SWEEP_KEYS)
-        return fail_at(l, l->line, key, NULL, "too many [sweep] keys (max %d)",
-                       SC_MAX_SWEEP_KEYS);
+        return fail_at(l, l->line, key, NULL, "too many [sweep] keys (max %d)", SC_MAX_SWEEP_KEYS);
     struct sc_sweep_dom *d = &s->sweep[s->nsweep++];
     memset(d, 0, sizeof(*d));
     copy_str(d->key, sizeof(d->key), key);

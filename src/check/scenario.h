@@ -13,6 +13,10 @@
  *   batch = 2                   # a scenario-specific key
  *   cpus = 1                    # common keys (below) may be given defaults here too
  *
+ *   [sweep]                     # parameter domains: the values `qinval sweep` may give
+ *   batch = 1..4 8              # a key: words as --set takes them, or integer ranges LO..HI
+ *   failure = mute flr          # (any number of items up to 16; no $substitution here)
+ *
  *   [endpoint ep0]
  *   sid = 01:00.0
  *   ats = 1
@@ -23,17 +27,39 @@
  *
  *   [fault]                     # one timed event of the fault plan
  *   ep = ep0
- *   kind = drop                 # mute unmute drop link-down link-up surprise-removal flr
- *                               # wrong-itag latency dma
+ *   kind = drop                 # mute unmute drop link-down link-up link-flap
+ *                               # surprise-removal flr wrong-itag latency dma (or $param)
  *   at_us = 0                   # fixed time, or a range lo..hi explored by the strategy
  *                               # (or at_s = ... in seconds; decimals allowed in both)
  *   arg = 1                     # count / latency / page index for dma (kind-specific)
+ *                               # link-flap: the outage in us (default 1000)
  *
  *   [cpu 0]                     # workload of CPU 0; "[cpu *]" applies to every CPU
  *                               # without its own section (others idle; N >= cpus ignored)
  *   repeat = 1                  # 0..250000000 times (memory grows with what is run)
  *   op = flush devtlb=ep0 batch=$batch
  *   op = sleep us=5
+ *
+ * Faults: link-flap is one [fault] that the run turns into two hardware faults: the link
+ * drops silently (as link-down) at the fault's time and comes back (link-up) `arg`
+ * microseconds later (default 1000, > 0). arg is read by drop (requests to drop, default 1),
+ * wrong-itag (answers with a wrong ITag, default 1), latency (the new latency in us, required),
+ * link-flap and dma (page index, default 0); mute, unmute, link-down, link-up,
+ * surprise-removal and flr take none and refuse one, except when `kind` is a $parameter: a
+ * sweep over kinds gives every kind the same arg, and these ignore it (arg 0). Nor is a
+ * link-up or unmute of an endpoint with such a fault checked against what it undoes.
+ *
+ * Parameter domains ([sweep], read with every parameter known): each line `key = ITEM ...`
+ * lists the values a sweep may give `key`, a common key or one of [params]. An ITEM is a word
+ * (a value as --set takes it) or LO..HI (whole decimal numbers, LO <= HI: the sweep picks
+ * values inside). The values are not checked here; the catalog's are by tests/cli/domains.sh.
+ * Refused, at the line: an empty domain, an unknown key, a key given twice, a malformed range,
+ * more than SC_MAX_SWEEP_ITEMS items, a '$', more than SC_MAX_SWEEP_KEYS domains counting the
+ * built-in ones. Built-in domains, which every scenario gets for a key its [sweep] does not
+ * name (a line replaces the built-in list; one item pins the key): head_policy = fetch
+ * complete, itesid = 1 0, desc_width = 128 256, fetch_window = 1 8 64, strict_reserved = 1 0,
+ * ite_discard = 1 0. A domain need not hold the key's default: the catalog's own point (the
+ * defaults) is what a sweep runs first. --set changes values, never domains.
  *
  * Domains: an endpoint named in no [domain] section has a domain of its own. A domain's id
  * (DID) is the index of its first endpoint (in file order) + 1, so without [domain] sections
@@ -71,10 +97,12 @@
  * Common keys (valid in every scenario): cpus, queue_len, desc_width (128|256), head_policy
  * (fetch|complete), fetch_window, ite_timeout_ms, watchdog_s, itesid (0|1), devtlb_latency_us,
  * max_virtual_s, deadline_ms, deadline_margin_ms, mem_points (0|1: plain shared loads and
- * stores are scheduling points too), and the two reductions counterexample minimisation uses:
- * drop_faults (none | I,J,...: leave out those [fault] sections, 0-based in file order) and
- * ops_limit (none | N,N,...: CPU i runs at most its N operations; '*' for all of them). Any
- * other key must be declared in the scenario's [params].
+ * stores are scheduling points too), strict_reserved (0|1, default 1: reserved descriptor bits
+ * raise IQE), ite_discard (0|1, default 1: an ITE drops fetched descriptors not yet started;
+ * both hw_config knobs, docs/hardware-model.md), and the two reductions counterexample
+ * minimisation uses: drop_faults (none | I,J,...: leave out those [fault] sections, 0-based in
+ * file order) and ops_limit (none | N,N,...: CPU i runs at most its N operations; '*' for all of
+ * them). Any other key must be declared in the scenario's [params].
  */
 #ifndef QINVAL_SCENARIO_H
 #define QINVAL_SCENARIO_H
@@ -129,8 +157,8 @@ struct sc_fault {
     bool dma;             /* a DMA attempt by the endpoint rather than a fault */
     bool flap;            /* link-flap: link-down at the time, link-up `arg` us later */
     hw_time at_lo, at_hi; /* explored in [lo, hi]; equal for a fixed time */
-    uint32_t arg; /* 0 for the kinds that take none */
-    bool write;   /* dma: write rather than read */
+    uint32_t arg;         /* 0 for the kinds that take none */
+    bool write;           /* dma: write rather than read */
     int line;
 };
 
