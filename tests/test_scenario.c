@@ -17,7 +17,9 @@
 
 #include <cmocka.h>
 
+#include "check/run.h"
 #include "check/scenario.h"
+#include "drivers/driver.h"
 
 #ifndef QINVAL_SCENARIO_DIR
 #define QINVAL_SCENARIO_DIR "scenarios"
@@ -396,7 +398,10 @@ static void test_defaults(void **state)
     /* the name defaults to the file's base name */
     assert_string_equal(s.name, strrchr(tmp_path, '/') + 1);
     assert_string_equal(s.file, tmp_path);
-    assert_int_equal(s.nparams, 15);
+    assert_int_equal(s.nparams, 17);
+    /* the model's own defaults for the knobs that became keys */
+    assert_true(s.strict_reserved);
+    assert_true(s.ite_discard);
     for (unsigned i = 0; i < s.nparams; i++) {
         assert_true(s.params[i].common);
         assert_int_equal(s.params[i].line, 0);
@@ -1509,6 +1514,234 @@ static void test_fuzz(void **state)
     assert_true(loaded > 0);
 }
 
+/* ---- parameter domains ([sweep]) and fault kinds a sweep varies ---- */
+
+static const char sweep_text[] = "[params]\n"             /* 1 */
+                                 "batch = 2\n"            /* 2 */
+                                 "failure = mute\n"       /* 3 */
+                                 "\n"                     /* 4 */
+                                 "[sweep]   # domains\n"  /* 5 */
+                                 "batch = 1..4 7\n"       /* 6 */
+                                 "fetch_window = 2\n"     /* 7: replaces the built-in one */
+                                 "failure = mute  flr\n"; /* 8 */
+
+static void assert_item(const struct sc_sweep_item *it, const char *text, bool range, int64_t lo,
+                        int64_t hi)
+{
+    assert_string_equal(it->text, text);
+    assert_int_equal(it->range, range);
+    if (range) {
+        assert_int_equal(it->lo, lo);
+        assert_int_equal(it->hi, hi);
+    }
+}
+
+/* The scenario's lines in file order, then the built-in domains it does not name, in their
+ * fixed order (tests/cli/domains.sh keeps a copy of that list: this checks it). */
+static void test_sweep_parse(void **state)
+{
+    (void)state;
+    static scenario s;
+    char err[ERRLEN];
+    const char *sets[] = {"batch=3", "head_policy=complete"};
+    assert_int_equal(load_text(sweep_text, sets, 2, &s, err), 0);
+    assert_int_equal(s.nsweep, 3 + 5);
+    assert_string_equal(s.sweep[0].key, "batch");
+    assert_int_equal(s.sweep[0].line, 6);
+    assert_false(s.sweep[0].builtin);
+    assert_int_equal(s.sweep[0].nitems, 2);
+    assert_item(&s.sweep[0].items[0], "1..4", true, 1, 4);
+    assert_item(&s.sweep[0].items[1], "7", false, 0, 0);
+    assert_string_equal(s.sweep[1].key, "fetch_window");
+    assert_int_equal(s.sweep[1].line, 7);
+    assert_int_equal(s.sweep[1].nitems, 1);
+    assert_false(s.sweep[1].builtin);
+    assert_string_equal(s.sweep[2].key, "failure");
+    assert_int_equal(s.sweep[2].line, 8);
+    assert_item(&s.sweep[2].items[1], "flr", false, 0, 0);
+    /* --set changed the values, not the domains */
+    assert_string_equal(sc_param(&s, "batch"), "3");
+    assert_int_equal(s.head_policy, HW_HEAD_COMPLETE);
+    static const char *const builtin[][4] = {
+        {"head_policy", "fetch", "complete", NULL},
+        {"itesid", "1", "0", NULL},
+        {"desc_width", "128", "256", NULL},
+        {"strict_reserved", "1", "0", NULL},
+        {"ite_discard", "1", "0", NULL},
+    };
+    for (unsigned b = 0; b < 5; b++) {
+        const struct sc_sweep_dom *d = &s.sweep[3 + b];
+        assert_string_equal(d->key, builtin[b][0]);
+        assert_true(d->builtin);
+        assert_int_equal(d->line, 0);
+        assert_int_equal(d->nitems, 2);
+        for (unsigned i = 0; i < 2; i++)
+            assert_item(&d->items[i], builtin[b][1 + i], false, 0, 0);
+    }
+    /* without a [sweep] section: the six built-in domains, fetch_window's too */
+    assert_int_equal(load_text("", NULL, 0, &s, err), 0);
+    assert_int_equal(s.nsweep, 6);
+    assert_string_equal(s.sweep[3].key, "fetch_window");
+    assert_int_equal(s.sweep[3].nitems, 3);
+    assert_item(&s.sweep[3].items[2], "64", false, 0, 0);
+    for (unsigned i = 0; i < 6; i++)
+        assert_true(s.sweep[i].builtin);
+    /* a [sweep] section before [params] sees its keys; a range of one value */
+    assert_int_equal(load_text("[sweep]\nn = 5..5\n[params]\nn = 1\n", NULL, 0, &s, err), 0);
+    assert_item(&s.sweep[0].items[0], "5..5", true, 5, 5);
+}
+
+static void sweep_err(const char *text, int line, const char *key, const char *want)
+{
+    static scenario s;
+    char err[ERRLEN], where[160];
+    assert_int_equal(load_text(text, NULL, 0, &s, err), -1);
+    snprintf(where, sizeof(where), "%s:%d: key '%s': ", tmp_path, line, key);
+    if (strncmp(err, where, strlen(where)))
+        fail_msg("'%s' does not start with '%s'", err, where);
+    must_contain(err, want);
+    assert_null(strchr(err, '\n'));
+}
+
+static void test_sweep_errors(void **state)
+{
+    (void)state;
+    static char text[8192];
+    sweep_err("[sweep]\ncpus =\n", 2, "cpus", "empty domain");
+    sweep_err("[sweep]\ncpus = # only a comment\n", 2, "cpus", "empty domain");
+    sweep_err("[sweep]\nbogus = 1 2\n", 2, "bogus", "unknown key in [sweep]");
+    sweep_err("[sweep]\ncpus = 1\nitesid = 0\ncpus = 2\n", 4, "cpus",
+              "given twice in [sweep] (first at line 2)");
+    static const char *const ranges[] = {"1..",     "..4",   "4..1",  "a..b",
+                                         "1..2..3", "-1..2", "1...2", "0x1..2"};
+    for (unsigned i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
+        snprintf(text, sizeof(text), "[params]\nn = 1\n[sweep]\nn = 1 %s\n", ranges[i]);
+        char want[64];
+        snprintf(want, sizeof(want), "malformed range '%s'", ranges[i]);
+        sweep_err(text, 4, "n", want);
+    }
+    size_t n = (size_t)snprintf(text, sizeof(text), "[sweep]\ncpus =");
+    for (unsigned i = 0; i <= SC_MAX_SWEEP_ITEMS; i++)
+        n += (size_t)snprintf(text + n, sizeof(text) - n, " %u", i + 1);
+    snprintf(text + n, sizeof(text) - n, "\n");
+    sweep_err(text, 2, "cpus", "too many values (max 16)");
+    /* $ is refused: a domain is not substituted */
+    sweep_err("[params]\nn = 1\nm = 2\n[sweep]\nn = 1 $m\n", 5, "n", "not substituted");
+    /* too many keys, counting the built-in domains not named */
+    n = (size_t)snprintf(text, sizeof(text), "[params]\n");
+    for (unsigned i = 0; i < SC_MAX_SWEEP_KEYS; i++)
+        n += (size_t)snprintf(text + n, sizeof(text) - n, "p%u = 1\n", i);
+    n += (size_t)snprintf(text + n, sizeof(text) - n, "[sweep]\n");
+    for (unsigned i = 0; i < SC_MAX_SWEEP_KEYS; i++)
+        n += (size_t)snprintf(text + n, sizeof(text) - n, "p%u = 1\n", i);
+    /* 24 lines and 6 built-in domains: the first that does not fit is line 2 + 24 + 1 + 18 */
+    sweep_err(text, 2 + SC_MAX_SWEEP_KEYS + 1 + (SC_MAX_SWEEP_KEYS - 6), "p18",
+              "too many [sweep] keys (max 24, counting the 6 built-in");
+}
+
+/* A [fault]'s kind from a $parameter: every failure a sweep gives it loads, with one arg that
+ * only link-flap reads (the kinds that take none ignore it); link-flap's arg defaults to 1 ms. */
+static void test_fault_kind_param(void **state)
+{
+    (void)state;
+    static scenario s;
+    char err[ERRLEN], set[64];
+    static const char text[] = "[params]\nfailure = mute\n" EP0 "[fault]\nep = ep0\n"
+                               "kind = $failure\nat_us = 3\narg = 500\n"
+                               "[fault]\nep = ep0\nkind = link-up\nat_s = 5\n";
+    static const struct {
+        const char *kind;
+        enum hw_fault hw;
+    } kinds[] = {{"mute", HW_FAULT_MUTE},
+                 {"link-down", HW_FAULT_LINK_DOWN},
+                 {"link-flap", HW_FAULT_LINK_DOWN},
+                 {"surprise-removal", HW_FAULT_SURPRISE_REMOVAL},
+                 {"flr", HW_FAULT_FLR}};
+    for (unsigned i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        const char *sets[] = {set};
+        snprintf(set, sizeof(set), "failure=%s", kinds[i].kind);
+        if (load_text(text, sets, 1, &s, err))
+            fail_msg("%s: %s", set, err);
+        bool flap = !strcmp(kinds[i].kind, "link-flap");
+        assert_int_equal(s.faults[0].kind, kinds[i].hw);
+        assert_int_equal(s.faults[0].flap, flap);
+        assert_int_equal(s.faults[0].arg, flap ? 500 : 0);
+    }
+    /* a literal kind that takes no arg still refuses one */
+    assert_int_equal(
+        load_text(EP0 "[fault]\nep = ep0\nkind = mute\nat_us = 0\narg = 5\n", NULL, 0, &s, err),
+        -1);
+    must_contain(err, ":7: key 'arg': kind = mute takes no arg");
+    assert_int_equal(
+        load_text(EP0 "[fault]\nep = ep0\nkind = link-flap\nat_us = 0\n", NULL, 0, &s, err), 0);
+    assert_true(s.faults[0].flap);
+    assert_int_equal(s.faults[0].arg, 1000);
+    assert_int_equal(load_text(EP0 "[fault]\nep = ep0\nkind = link-flap\nat_us = 0\narg = 0\n",
+                               NULL, 0, &s, err),
+                     -1);
+    must_contain(err, ":7: key 'arg': must be > 0 for kind = link-flap");
+}
+
+/* The observer's view of one run: when ep0's link went down and came back. */
+struct link_seen {
+    hw_time down, up;
+    unsigned downs, ups;
+};
+
+static void see_links(void *ctx, const sim_world *w, const chk_result *res)
+{
+    struct link_seen *seen = ctx;
+    size_t n;
+    const hw_event *ev = hw_events(sim_hw(w), &n);
+    (void)res;
+    for (size_t i = 0; i < n; i++) {
+        if (ev[i].kind != HW_EV_LINK || ev[i].ep != 0)
+            continue;
+        if (ev[i].c == HW_LINK_DOWN) {
+            seen->down = ev[i].t;
+            seen->downs++;
+        } else if (ev[i].c == HW_LINK_UP) {
+            seen->up = ev[i].t;
+            seen->ups++;
+        }
+    }
+    assert_int_equal(hw_ep_link(sim_hw(w), 0), HW_LINK_UP);
+}
+
+static unsigned decide_first(void *ctx, enum chk_decision_kind kind, unsigned n, unsigned dflt,
+                             const unsigned *ids)
+{
+    (void)ctx, (void)kind, (void)n, (void)ids;
+    return dflt;
+}
+
+/* A link-flap is one [fault] and, at run time, the link going down and coming back arg us
+ * later: the engine's run sees both, and ep0's link is up at the end. */
+static void test_link_flap_runs(void **state)
+{
+    (void)state;
+    static scenario s;
+    char err[ERRLEN];
+    const char *sets[] = {"failure=link-flap"};
+    assert_int_equal(load_text("[params]\nfailure = mute\nite_timeout_ms = 10\n" EP0
+                               "[fault]\nep = ep0\nkind = $failure\nat_us = 1\narg = 50\n" CPU0
+                               "op = flush devtlb=ep0\nop = sleep us=100\n",
+                               sets, 1, &s, err),
+                     0);
+    assert_int_equal(s.nfaults, 1);
+    struct link_seen seen = {0};
+    const chk_observer obs = {see_links, &seen};
+    chk_result res;
+    const sim_driver_ops *drv = sim_driver_find("qinval");
+    assert_non_null(drv);
+    chk_run_observed(&s, drv, decide_first, NULL, NULL, NULL, &obs, &res);
+    if (res.verdict != CHK_PASS)
+        fail_msg("%s: %s", chk_verdict_name(res.verdict), res.why);
+    assert_int_equal(seen.downs, 1);
+    assert_int_equal(seen.ups, 1);
+    assert_int_equal(seen.up - seen.down, 50 * HW_US);
+}
+
 static int teardown_all(void **state)
 {
     (void)state;
@@ -1537,6 +1770,10 @@ int main(void)
         cmocka_unit_test(test_load_named),
         cmocka_unit_test(test_small_err_buffers),
         cmocka_unit_test(test_fuzz),
+        cmocka_unit_test(test_sweep_parse),
+        cmocka_unit_test(test_sweep_errors),
+        cmocka_unit_test(test_fault_kind_param),
+        cmocka_unit_test(test_link_flap_runs),
     };
     return cmocka_run_group_tests(tests, NULL, teardown_all);
 }

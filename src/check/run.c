@@ -136,6 +136,8 @@ static int setup_hw(struct chk_exec *x, chk_result *res)
     hc.fetch_window = sc->fetch_window;
     hc.ite_timeout = sc->ite_timeout;
     hc.itesid = sc->itesid;
+    hc.strict_reserved = sc->strict_reserved;
+    hc.ite_discard = sc->ite_discard;
     const char *err = NULL;
     x->hw = hw_create(&hc, &err);
     if (!x->hw)
@@ -210,6 +212,12 @@ static void plan_faults(struct chk_exec *x)
         at = time_add(base, at);
         if (f->dma) {
             hw_ep_schedule_dma(x->hw, f->ep, at, iova_of(f->arg), f->write);
+            continue;
+        }
+        if (f->flap) { /* one [fault], two hardware faults: down, then up `arg` us later */
+            hw_ep_inject(x->hw, f->ep, at, HW_FAULT_LINK_DOWN, 0);
+            hw_ep_inject(x->hw, f->ep, time_add(at, time_mul(f->arg, HW_US)), HW_FAULT_LINK_UP, 0);
+            mark_faulty(x, f->ep, at);
             continue;
         }
         hw_ep_inject(x->hw, f->ep, at, f->kind, f->arg);

@@ -31,7 +31,7 @@
 _Static_assert((uint64_t)SC_REPEAT_MAX *SC_MAX_OPS < UINT32_MAX,
                "a CPU's operations fit below ops_limit's 'none' (UINT32_MAX)");
 
-enum sect { SECT_TOP, SECT_PARAMS, SECT_EP, SECT_DOMAIN, SECT_FAULT, SECT_CPU };
+enum sect { SECT_TOP, SECT_PARAMS, SECT_EP, SECT_DOMAIN, SECT_FAULT, SECT_CPU, SECT_SWEEP };
 
 /* Keys of each section; the index is also the slot in struct ld.key_line. */
 static const char *const top_keys[] = {"name", "summary", "from", NULL};
@@ -64,6 +64,8 @@ static const struct {
     {"deadline_margin_ms", "0.1"},
     {"drop_faults", "none"},
     {"ops_limit", "none"},
+    {"strict_reserved", "1"},
+    {"ite_discard", "1"},
 };
 #define NCOMMON (sizeof(common_keys) / sizeof(common_keys[0]))
 
@@ -82,6 +84,19 @@ static const char *const fault_names[] = {
 /* clang-format on */
 #define NFAULT_NAMES (sizeof(fault_names) / sizeof(fault_names[0]))
 
+/* A link-flap's outage when its [fault] gives no arg, in microseconds. */
+#define SC_FLAP_DEFAULT_US 1000u
+
+/* The built-in parameter domains, in the order they follow a scenario's [sweep] lines. */
+static const struct {
+    const char *key;
+    const char *items;
+} builtin_domains[] = {
+    {"head_policy", "fetch complete"}, {"itesid", "1 0"},          {"desc_width", "128 256"},
+    {"fetch_window", "1 8 64"},        {"strict_reserved", "1 0"}, {"ite_discard", "1 0"},
+};
+#define NBUILTIN (sizeof(builtin_domains) / sizeof(builtin_domains[0]))
+
 struct ld {
     scenario *s;
     const char *file;
@@ -94,6 +109,7 @@ struct ld {
     int sect_line;
     int idx;         /* endpoint or fault index; CPU number, -1 for [cpu *] */
     int key_line[8]; /* where each key of the current section was given (0: not given) */
+    bool kind_param[SC_MAX_FAULTS]; /* the [fault]'s kind came from a $parameter */
     int top_line[3];
     unsigned neps;  /* endpoint sections met so far in this pass */
     unsigned ndoms; /* domain sections met so far in this pass */
@@ -605,6 +621,12 @@ static int resolve_common(struct ld *l)
     if (param_uint(l, "mem_points", 0, 1, "0 or 1", &v))
         return -1;
     s->mem_points = v != 0;
+    if (param_uint(l, "strict_reserved", 0, 1, "0 or 1", &v))
+        return -1;
+    s->strict_reserved = v != 0;
+    if (param_uint(l, "ite_discard", 0, 1, "0 or 1", &v))
+        return -1;
+    s->ite_discard = v != 0;
     return 0;
 }
 
@@ -773,6 +795,11 @@ static int fault_key(struct ld *l, int k, const char *key, const char *val,
             f->dma = true;
             return 0;
         }
+        if (!strcmp(val, "link-flap")) {
+            f->kind = HW_FAULT_LINK_DOWN;
+            f->flap = true;
+            return 0;
+        }
         for (unsigned i = 0; i < NFAULT_NAMES; i++) {
             if (!strcmp(val, fault_names[i])) {
                 f->kind = (enum hw_fault)i;
@@ -781,7 +808,7 @@ static int fault_key(struct ld *l, int k, const char *key, const char *val,
         }
         return fail_at(l, l->line, key, from,
                        "unknown fault '%s' (expected mute, unmute, drop, link-down, link-up, "
-                       "surprise-removal, flr, wrong-itag, latency or dma)",
+                       "link-flap, surprise-removal, flr, wrong-itag, latency or dma)",
                        val);
     case FK_AT_US:
     case FK_AT_S:
@@ -999,6 +1026,39 @@ static int cpu_key(struct ld *l, int k, const char *key, const char *raw)
     return 0;
 }
 
+/* A [fault]'s arg once the section is read: its default where it is missing; refused for a kind
+ * that takes none, unless the kind came from a $parameter (a sweep over kinds gives one arg to
+ * all of them): then it is ignored (0). */
+static int fault_arg(struct ld *l, struct sc_fault *f)
+{
+    bool given = l->key_line[FK_ARG] != 0;
+    if (f->flap) {
+        if (!given)
+            f->arg = SC_FLAP_DEFAULT_US;
+        else if (f->arg == 0)
+            return fail_at(l, l->key_line[FK_ARG], "arg", NULL,
+                           "must be > 0 for kind = link-flap (expected the outage in "
+                           "microseconds, 1..4294967295)");
+        return 0;
+    }
+    if (f->dma || f->kind == HW_FAULT_DROP || f->kind == HW_FAULT_WRONG_ITAG ||
+        f->kind == HW_FAULT_LATENCY) {
+        if (!given && f->kind == HW_FAULT_LATENCY && !f->dma)
+            return fail_at(l, l->sect_line, "arg", NULL,
+                           "missing for kind = latency (expected microseconds)");
+        if (!given)
+            f->arg = f->dma ? 0 : 1;
+        return 0;
+    }
+    if (given && !l->kind_param[l->idx])
+        return fail_at(l, l->key_line[FK_ARG], "arg", NULL,
+                       "kind = %s takes no arg (expected arg only for drop, wrong-itag, "
+                       "latency, link-flap or dma)",
+                       fault_names[f->kind]);
+    f->arg = 0;
+    return 0;
+}
+
 /* Checks that need the whole section (pass 2). */
 static int end_section(struct ld *l)
 {
@@ -1026,20 +1086,7 @@ static int end_section(struct ld *l)
                            "missing in [fault] (expected at_us = N or LO..HI, or at_s)");
         if (l->key_line[FK_WRITE] && !f->dma)
             return fail_at(l, l->key_line[FK_WRITE], "write", NULL, "only for kind = dma");
-        if (f->dma || f->kind == HW_FAULT_DROP || f->kind == HW_FAULT_WRONG_ITAG ||
-            f->kind == HW_FAULT_LATENCY) {
-            if (!l->key_line[FK_ARG]) {
-                if (f->kind == HW_FAULT_LATENCY && !f->dma)
-                    return fail_at(l, l->sect_line, "arg", NULL,
-                                   "missing for kind = latency (expected microseconds)");
-                f->arg = f->dma ? 0 : 1;
-            }
-        } else if (l->key_line[FK_ARG]) {
-            return fail_at(l, l->key_line[FK_ARG], "arg", NULL,
-                           "kind = %s takes no arg (expected arg only for drop, wrong-itag, "
-                           "latency or dma)",
-                           fault_names[f->kind]);
-        }
+        return fault_arg(l, f);
     } else if (l->sect == SECT_CPU) {
         if (l->wl->nops == 0)
             return fail_at(l, l->sect_line, "op", NULL, "%s has no op (expected at least one)",
@@ -1086,6 +1133,11 @@ static int section_header(struct ld *l, char *text)
     if (nw == 1 && !strcmp(w[0], "params")) {
         l->sect = SECT_PARAMS;
         snprintf(l->sect_name, sizeof(l->sect_name), "[params]");
+        return 0;
+    }
+    if (nw == 1 && !strcmp(w[0], "sweep")) {
+        l->sect = SECT_SWEEP;
+        snprintf(l->sect_name, sizeof(l->sect_name), "[sweep]");
         return 0;
     }
     if (nw == 1 && !strcmp(w[0], "fault")) {
@@ -1159,8 +1211,8 @@ static int section_header(struct ld *l, char *text)
         return 0;
     }
     return fail_at(l, l->line, NULL, NULL,
-                   "unknown section '[%.*s]' (expected [params], [endpoint NAME], [domain NAME], "
-                   "[fault], [cpu N] or [cpu *])",
+                   "unknown section '[%.*s]' (expected [params], [sweep], [endpoint NAME], "
+                   "[domain NAME], [fault], [cpu N] or [cpu *])",
                    64, inner);
 }
 
@@ -1236,6 +1288,8 @@ static int section_key(struct ld *l, const char *key, const char *raw)
     }
     if (expand(l, key, raw, val, sizeof(val), &from))
         return -1;
+    if (l->sect == SECT_FAULT && k == FK_KIND)
+        l->kind_param[l->idx] = strchr(raw, '$') != NULL;
     if (l->sect == SECT_EP) {
         l->key_line[k] = l->line;
         return ep_key(l, k, key, val, from);
@@ -1247,6 +1301,121 @@ static int section_key(struct ld *l, const char *key, const char *raw)
     if (fault_key(l, k, key, val, from))
         return -1;
     l->key_line[k] = l->line;
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * [sweep]: the values a sweep may give each parameter (pass 2, when every parameter is known).
+ * A domain is taken as written: no $substitution.
+ */
+static struct sc_sweep_dom *find_sweep(scenario *s, const char *key)
+{
+    for (unsigned i = 0; i < s->nsweep; i++)
+        if (!strcmp(s->sweep[i].key, key))
+            return &s->sweep[i];
+    return NULL;
+}
+
+/* A non-negative decimal integer that fits in int64_t. */
+static bool parse_dec(const char *s, int64_t *out)
+{
+    uint64_t v;
+    if (!*s || strspn(s, "0123456789") != strlen(s) || !parse_u64(s, &v) || v > INT64_MAX)
+        return false;
+    *out = (int64_t)v;
+    return true;
+}
+
+/* One item of a domain: a word as --set takes it, or an integer range LO..HI. */
+static int sweep_item(struct ld *l, const char *key, const char *word, struct sc_sweep_item *it)
+{
+    const char *dots = strstr(word, "..");
+    if (strchr(word, '$'))
+        return fail_at(l, l->line, key, NULL,
+                       "'%.*s': a [sweep] value is taken as written, not substituted (expected "
+                       "values, not $parameters)",
+                       64, word);
+    if (strlen(word) >= SC_NAME_LEN)
+        return fail_at(l, l->line, key, NULL, "value '%.20s...' too long (max %d characters)", word,
+                       SC_NAME_LEN - 1);
+    copy_str(it->text, sizeof(it->text), word);
+    it->range = dots != NULL;
+    if (!dots)
+        return 0;
+    char lo[SC_NAME_LEN];
+    memcpy(lo, word, (size_t)(dots - word));
+    lo[dots - word] = '\0';
+    if (!parse_dec(lo, &it->lo) || !parse_dec(dots + 2, &it->hi) || it->lo > it->hi)
+        return fail_at(l, l->line, key, NULL,
+                       "malformed range '%s' (expected LO..HI, whole numbers with LO <= HI)", word);
+    return 0;
+}
+
+/* The items of `text` (words separated by blanks) into d. */
+static int sweep_items(struct ld *l, const char *key, const char *text, struct sc_sweep_dom *d)
+{
+    char buf[SC_LINE_MAX + 1], *save = NULL;
+    copy_str(buf, sizeof(buf), text);
+    for (char *t = strtok_r(buf, " \t\r", &save); t; t = strtok_r(NULL, " \t\r", &save)) {
+        if (d->nitems == SC_MAX_SWEEP_ITEMS)
+            return fail_at(l, l->line, key, NULL, "too many values (max %d)", SC_MAX_SWEEP_ITEMS);
+        if (sweep_item(l, key, t, &d->items[d->nitems++]))
+            return -1;
+    }
+    if (d->nitems == 0)
+        return fail_at(l, l->line, key, NULL,
+                       "empty domain (expected one or more values or LO..HI ranges)");
+    return 0;
+}
+
+/* key = ITEM ITEM ...: a domain of the scenario's. */
+static int sweep_key(struct ld *l, const char *key, const char *val)
+{
+    scenario *s = l->s;
+    const struct sc_sweep_dom *twice;
+    if (l->pass != 2)
+        return 0;
+    if (!find_param(s, key))
+        return fail_at(l, l->line, key, NULL,
+                       "unknown key in [sweep] (expected a common key or one declared in "
+                       "[params])");
+    twice = find_sweep(s, key);
+    if (twice)
+        return fail_at(l, l->line, key, NULL, "given twice in [sweep] (first at line %d)",
+                       twice->line);
+    if (s->nsweep == SC_MAX_SWEEP_KEYS)
+        return fail_at(l, l->line, key, NULL, "too many [sweep] keys (max %d)", SC_MAX_SWEEP_KEYS);
+    struct sc_sweep_dom *d = &s->sweep[s->nsweep++];
+    memset(d, 0, sizeof(*d));
+    copy_str(d->key, sizeof(d->key), key);
+    d->line = l->line;
+    return sweep_items(l, key, val, d);
+}
+
+/* After pass 2: the built-in domains the file does not name, after its own. */
+static int finish_sweep(struct ld *l)
+{
+    scenario *s = l->s;
+    unsigned unnamed = 0;
+    for (unsigned b = 0; b < NBUILTIN; b++)
+        unnamed += find_sweep(s, builtin_domains[b].key) == NULL;
+    if (s->nsweep + unnamed > SC_MAX_SWEEP_KEYS)
+        return fail_at(l, s->sweep[SC_MAX_SWEEP_KEYS - unnamed].line,
+                       s->sweep[SC_MAX_SWEEP_KEYS - unnamed].key, NULL,
+                       "too many [sweep] keys (max %d, counting the %u built-in domains the "
+                       "scenario does not name)",
+                       SC_MAX_SWEEP_KEYS, unnamed);
+    for (unsigned b = 0; b < NBUILTIN; b++) {
+        const char *key = builtin_domains[b].key;
+        if (find_sweep(s, key))
+            continue;
+        struct sc_sweep_dom *d = &s->sweep[s->nsweep++];
+        memset(d, 0, sizeof(*d));
+        copy_str(d->key, sizeof(d->key), key);
+        d->builtin = true;
+        if (sweep_items(l, key, builtin_domains[b].items, d))
+            return -1;
+    }
     return 0;
 }
 
@@ -1272,6 +1441,8 @@ static int do_line(struct ld *l, char *text)
                        "malformed key '%.40s' (expected a name of "
                        "letters, digits and '_')",
                        key);
+    if (l->sect == SECT_SWEEP)
+        return sweep_key(l, key, val);
     if (!*val)
         return fail_at(l, l->line, key, NULL, "empty value");
     switch (l->sect) {
@@ -1370,10 +1541,21 @@ static const char *fault_time(hw_time t, char *buf, size_t len)
     return buf;
 }
 
-/* A link-up (an unmute) undoes a link-down (a mute) of the same endpoint. One that comes, in
- * every execution, no later than the earliest of them would do nothing: the plan as written
- * (before drop_faults, which the minimiser uses) is refused, naming both. One that may come
- * either side, by the ranges, is an exploration like any other. */
+/* Does a [fault] of endpoint ep take its kind from a $parameter (which a sweep varies)? */
+static bool kind_swept(const struct ld *l, int ep)
+{
+    for (unsigned i = 0; i < l->s->nfaults; i++)
+        if (l->kind_param[i] && l->s->faults[i].ep == ep)
+            return true;
+    return false;
+}
+
+/* A link-up (an unmute) undoes a link-down (a mute) of the same endpoint; a link-flap counts as
+ * a link-down. One that comes, in every execution, no later than the earliest of them would do
+ * nothing: the plan as written (before drop_faults, which the minimiser uses) is refused,
+ * naming both. One that may come either side, by the ranges, is an exploration like any other.
+ * Not checked for an endpoint with a fault whose kind is a $parameter: what the link-up undoes
+ * depends on the value (after a mute it does nothing, and harms nothing). */
 static int check_fault_order(struct ld *l)
 {
     char t_up[48], t_first[48];
@@ -1381,7 +1563,8 @@ static int check_fault_order(struct ld *l)
     for (unsigned i = 0; i < s->nfaults; i++) {
         const struct sc_fault *up = &s->faults[i];
         enum hw_fault undone;
-        if (up->dma || (up->kind != HW_FAULT_LINK_UP && up->kind != HW_FAULT_UNMUTE))
+        if (up->dma || (up->kind != HW_FAULT_LINK_UP && up->kind != HW_FAULT_UNMUTE) ||
+            kind_swept(l, up->ep))
             continue;
         undone = up->kind == HW_FAULT_LINK_UP ? HW_FAULT_LINK_DOWN : HW_FAULT_MUTE;
         const struct sc_fault *first = NULL;
@@ -1534,6 +1717,8 @@ static int load_stream(FILE *f, const char *path, const char *const *sets, unsig
     if (run_pass(&l, f, 2))
         goto out;
     finish_domains(out);
+    if (finish_sweep(&l))
+        goto out;
     for (unsigned i = 0; i < SC_MAX_CPUS; i++) {
         if (i >= out->cpus)
             memset(&out->cpu[i], 0, sizeof(out->cpu[i]));

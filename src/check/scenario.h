@@ -13,6 +13,10 @@
  *   batch = 2                   # a scenario-specific key
  *   cpus = 1                    # common keys (below) may be given defaults here too
  *
+ *   [sweep]                     # parameter domains: the values `qinval sweep` may give
+ *   batch = 1..4 8              # a key: words as --set takes them, or integer ranges LO..HI
+ *   failure = mute flr          # (any number of items up to 16; no $substitution here)
+ *
  *   [endpoint ep0]
  *   sid = 01:00.0
  *   ats = 1
@@ -23,17 +27,39 @@
  *
  *   [fault]                     # one timed event of the fault plan
  *   ep = ep0
- *   kind = drop                 # mute unmute drop link-down link-up surprise-removal flr
- *                               # wrong-itag latency dma
+ *   kind = drop                 # mute unmute drop link-down link-up link-flap
+ *                               # surprise-removal flr wrong-itag latency dma (or $param)
  *   at_us = 0                   # fixed time, or a range lo..hi explored by the strategy
  *                               # (or at_s = ... in seconds; decimals allowed in both)
  *   arg = 1                     # count / latency / page index for dma (kind-specific)
+ *                               # link-flap: the outage in us (default 1000)
  *
  *   [cpu 0]                     # workload of CPU 0; "[cpu *]" applies to every CPU
  *                               # without its own section (others idle; N >= cpus ignored)
  *   repeat = 1                  # 0..250000000 times (memory grows with what is run)
  *   op = flush devtlb=ep0 batch=$batch
  *   op = sleep us=5
+ *
+ * Faults: link-flap is one [fault] that the run turns into two hardware faults: the link
+ * drops silently (as link-down) at the fault's time and comes back (link-up) `arg`
+ * microseconds later (default 1000, > 0). arg is read by drop (requests to drop, default 1),
+ * wrong-itag (answers with a wrong ITag, default 1), latency (the new latency in us, required),
+ * link-flap and dma (page index, default 0); mute, unmute, link-down, link-up,
+ * surprise-removal and flr take none and refuse one, except when `kind` is a $parameter: a
+ * sweep over kinds gives every kind the same arg, and these ignore it (arg 0). Nor is a
+ * link-up or unmute of an endpoint with such a fault checked against what it undoes.
+ *
+ * Parameter domains ([sweep], read with every parameter known): each line `key = ITEM ...`
+ * lists the values a sweep may give `key`, a common key or one of [params]. An ITEM is a word
+ * (a value as --set takes it) or LO..HI (whole decimal numbers, LO <= HI: the sweep picks
+ * values inside). The values are not checked here; the catalog's are by tests/cli/domains.sh.
+ * Refused, at the line: an empty domain, an unknown key, a key given twice, a malformed range,
+ * more than SC_MAX_SWEEP_ITEMS items, a '$', more than SC_MAX_SWEEP_KEYS domains counting the
+ * built-in ones. Built-in domains, which every scenario gets for a key its [sweep] does not
+ * name (a line replaces the built-in list; one item pins the key): head_policy = fetch
+ * complete, itesid = 1 0, desc_width = 128 256, fetch_window = 1 8 64, strict_reserved = 1 0,
+ * ite_discard = 1 0. A domain need not hold the key's default: the catalog's own point (the
+ * defaults) is what a sweep runs first. --set changes values, never domains.
  *
  * Domains: an endpoint named in no [domain] section has a domain of its own. A domain's id
  * (DID) is the index of its first endpoint (in file order) + 1, so without [domain] sections
@@ -71,10 +97,12 @@
  * Common keys (valid in every scenario): cpus, queue_len, desc_width (128|256), head_policy
  * (fetch|complete), fetch_window, ite_timeout_ms, watchdog_s, itesid (0|1), devtlb_latency_us,
  * max_virtual_s, deadline_ms, deadline_margin_ms, mem_points (0|1: plain shared loads and
- * stores are scheduling points too), and the two reductions counterexample minimisation uses:
- * drop_faults (none | I,J,...: leave out those [fault] sections, 0-based in file order) and
- * ops_limit (none | N,N,...: CPU i runs at most its N operations; '*' for all of them). Any
- * other key must be declared in the scenario's [params].
+ * stores are scheduling points too), strict_reserved (0|1, default 1: reserved descriptor bits
+ * raise IQE), ite_discard (0|1, default 1: an ITE drops fetched descriptors not yet started;
+ * both hw_config knobs, docs/hardware-model.md), and the two reductions counterexample
+ * minimisation uses: drop_faults (none | I,J,...: leave out those [fault] sections, 0-based in
+ * file order) and ops_limit (none | N,N,...: CPU i runs at most its N operations; '*' for all of
+ * them). Any other key must be declared in the scenario's [params].
  */
 #ifndef QINVAL_SCENARIO_H
 #define QINVAL_SCENARIO_H
@@ -96,6 +124,7 @@
 #define SC_TEXT_LEN     160
 #define SC_MAX_DRV_SETS 4
 #define SC_DRV_SET_LEN  1024
+
 #define SC_MAX_SWEEP_KEYS  24
 #define SC_MAX_SWEEP_ITEMS 16
 
@@ -124,11 +153,12 @@ struct sc_domain {
 
 struct sc_fault {
     int ep;               /* index into endpoints */
-    enum hw_fault kind;   /* unused when dma is set */
+    enum hw_fault kind;   /* unused when dma is set; HW_FAULT_LINK_DOWN for a link-flap */
     bool dma;             /* a DMA attempt by the endpoint rather than a fault */
+    bool flap;            /* link-flap: link-down at the time, link-up `arg` us later */
     hw_time at_lo, at_hi; /* explored in [lo, hi]; equal for a fixed time */
-    uint32_t arg;
-    bool write; /* dma: write rather than read */
+    uint32_t arg;         /* 0 for the kinds that take none */
+    bool write;           /* dma: write rather than read */
     int line;
 };
 
@@ -163,12 +193,14 @@ struct sc_workload {
     struct sc_op ops[SC_MAX_OPS];
 };
 
-/* A [sweep] domain: the values `qinval sweep` may give a parameter. */
+/* One value of a [sweep] domain: a word, or the integers lo..hi (range; lo <= hi). */
 struct sc_sweep_item {
     char text[SC_NAME_LEN]; /* as written ("1..4" for a range) */
     bool range;
-    int64_t lo, hi;
+    int64_t lo, hi; /* range only */
 };
+
+/* The values a sweep may give one key: a [sweep] line, or a built-in domain (builtin, line 0). */
 struct sc_sweep_dom {
     char key[SC_NAME_LEN];
     unsigned nitems;
@@ -201,6 +233,14 @@ typedef struct scenario {
     hw_time deadline;        /* per-call bound handed to drivers that honour one */
     hw_time deadline_margin; /* how late such a call may return (deadline_overrun oracle) */
     bool mem_points;         /* plain shared loads/stores are scheduling points (sim_config) */
+    bool strict_reserved;    /* hw_config.strict_reserved: reserved bits raise IQE */
+    bool ite_discard;        /* hw_config.ite_discard: an ITE drops fetched, unstarted work */
+
+    /* Parameter domains: the [sweep] lines in file order, then the built-in domains the file
+     * does not name (head_policy, itesid, desc_width, fetch_window, strict_reserved,
+     * ite_discard). --set overrides leave them as they are. */
+    unsigned nsweep;
+    struct sc_sweep_dom sweep[SC_MAX_SWEEP_KEYS];
 
     unsigned neps;
     struct sc_endpoint eps[SC_MAX_EPS];
@@ -213,9 +253,6 @@ typedef struct scenario {
     /* The driver's own settings (sim_driver_ops.setting_keys), "KEY=VALUE", handed to the
      * driver with each world (drv_params.settings). Not read from the scenario file: the
      * command line puts them here (cli_load). */
-    unsigned nsweep;
-    struct sc_sweep_dom sweep[SC_MAX_SWEEP_KEYS];
-
     unsigned ndrv_sets;
     char drv_sets[SC_MAX_DRV_SETS][SC_DRV_SET_LEN];
 } scenario;
