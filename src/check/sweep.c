@@ -275,7 +275,7 @@ void chk_sweep_finish(chk_sweep *s)
 #define SW_MAX_SETS    (SW_MAX_USER + SW_MAX_FACTORS + CHK_MAX_REDUCTIONS)
 
 struct factor {
-    const struct sc_sweep_dom *dom;
+    struct sc_sweep_dom dom; /* a copy: the scenario it came from is loaded over for each point */
     char dflt[SC_NAME_LEN];
     unsigned nlevels;
     char levels[CHK_COVER_MAX_LEVELS][SC_NAME_LEN];
@@ -315,7 +315,7 @@ static void plan_factors(const scenario *base, const chk_sweep_options *o, struc
             continue;
         struct factor *f = &pl->f[pl->nfactors++];
         const char *dv = sc_param(base, dom->key);
-        f->dom = dom;
+        f->dom = *dom;
         f->nlevels = 0;
         snprintf(f->dflt, sizeof(f->dflt), "%s", dv ? dv : "");
         for (unsigned i = 0; i < dom->nitems; i++) {
@@ -376,7 +376,7 @@ static uint64_t name_hash(const char *s)
 /* A random value of factor f's whole domain. */
 static void random_value(const struct factor *f, uint64_t *rng, char *out)
 {
-    const struct sc_sweep_item *it = &f->dom->items[mix(rng) % f->dom->nitems];
+    const struct sc_sweep_item *it = &f->dom.items[mix(rng) % f->dom.nitems];
     if (!it->range) {
         snprintf(out, SC_NAME_LEN, "%s", it->text);
         return;
@@ -421,7 +421,7 @@ static unsigned point_sets(const chk_sweep_options *o, const struct plan *pl, si
     for (unsigned i = 0; i < o->nuser; i++)
         sets[n++] = o->user_sets[i];
     for (unsigned f = 0; f < pl->nfactors; f++) {
-        snprintf(buf[f], sizeof(buf[f]), "%s=%s", pl->f[f].dom->key, pl->values[p][f]);
+        snprintf(buf[f], sizeof(buf[f]), "%s=%s", pl->f[f].dom.key, pl->values[p][f]);
         sets[n++] = buf[f];
     }
     return n;
@@ -438,11 +438,11 @@ static int check_levels(const char *name, const chk_sweep_options *o, const stru
             unsigned n = 0;
             for (unsigned i = 0; i < o->nuser; i++)
                 sets[n++] = o->user_sets[i];
-            snprintf(one, sizeof(one), "%s=%s", pl->f[f].dom->key, pl->f[f].levels[l]);
+            snprintf(one, sizeof(one), "%s=%s", pl->f[f].dom.key, pl->f[f].levels[l]);
             sets[n++] = one;
             if (o->load(o->load_ctx, name, sets, n, tmp, why, sizeof(why))) {
                 snprintf(err, errlen, "%s: [sweep] %s%s: the value %s is refused: %s", name,
-                         pl->f[f].dom->key, pl->f[f].dom->builtin ? " (built-in domain)" : "",
+                         pl->f[f].dom.key, pl->f[f].dom.builtin ? " (built-in domain)" : "",
                          pl->f[f].levels[l], why);
                 return -1;
             }
@@ -582,7 +582,7 @@ static int sweep_scenario(struct sweep_run *r, const char *name, unsigned *g, sc
     plan_points(name, o, pl);
     const char *keys[SW_MAX_FACTORS];
     for (unsigned f = 0; f < pl->nfactors; f++)
-        keys[f] = pl->f[f].dom->key;
+        keys[f] = pl->f[f].dom.key;
     unsigned c = chk_sweep_add_scenario(r->s, name, pl->nfactors, keys, (unsigned)pl->npoints);
     r->s->planned += (unsigned)pl->npoints;
     for (size_t p = 0; p < pl->npoints && !r->plan_only; p++, (*g)++) {

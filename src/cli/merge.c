@@ -87,6 +87,12 @@ static int parse_args(int argc, char **argv, struct merge_args *a)
     }
     if (!a->npaths)
         return usage_error("%s", "needs the JSON results of check --shard I/N --format json");
+    return 0;
+}
+
+/* A check merge's --save is a file (a sweep merge's is a directory of counterexamples). */
+static int check_save(const struct merge_args *a)
+{
     char why[AF_PATH_LEN + 128];
     if (a->save && af_check(a->save, why, sizeof(why)))
         return usage_error("--save cannot be written: %s", why);
@@ -456,6 +462,8 @@ int cli_merge(int argc, char **argv)
         free(a.paths);
         return rc;
     }
+    if (!rc)
+        rc = check_save(&a);
     if (!rc && (!strcmp(a.format, "ktap") || !strcmp(a.format, "markdown")))
         rc = usage_error("--format %s is for sweep results; a check result merges as text or "
                          "json",
