@@ -82,6 +82,11 @@ static const char *const fault_names[] = {
 /* clang-format on */
 #define NFAULT_NAMES (sizeof(fault_names) / sizeof(fault_names[0]))
 
+const char *sc_fault_name(enum hw_fault f)
+{
+    return (unsigned)f < NFAULT_NAMES && fault_names[f] ? fault_names[f] : "?";
+}
+
 struct ld {
     scenario *s;
     const char *file;
