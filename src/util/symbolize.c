@@ -124,6 +124,19 @@ static bool dwarf_name(Dwarf_Die *cu, Dwarf_Addr pc, char *buf, size_t len)
     return false;
 }
 
+/* The compilation unit holding addr: from the address ranges table, else (clang emits no
+ * .debug_aranges) the first unit whose own ranges hold it. */
+static Dwarf_Die *unit_at(Dwfl_Module *m, Dwarf_Addr addr, Dwarf_Addr *bias)
+{
+    Dwarf_Die *cu = dwfl_module_addrdie(m, addr, bias);
+    if (cu)
+        return cu;
+    while ((cu = dwfl_module_nextcu(m, cu, bias)))
+        if (dwarf_haspc(cu, addr - *bias) > 0)
+            return cu;
+    return NULL;
+}
+
 /* Resolve one address (the lock is held). */
 static bool resolve(uintptr_t pc, bool exact, char *buf, size_t len)
 {
@@ -131,7 +144,7 @@ static bool resolve(uintptr_t pc, bool exact, char *buf, size_t len)
     Dwfl_Module *m = module_at(addr);
     if (!m)
         return false;
-    Dwarf_Die *cu = dwfl_module_addrdie(m, addr, &bias);
+    Dwarf_Die *cu = unit_at(m, addr, &bias);
     if (cu && dwarf_name(cu, addr - bias, buf, len))
         return true;
     const char *sym = dwfl_module_addrname(m, addr);
