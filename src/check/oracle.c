@@ -544,13 +544,14 @@ static int stuck_cpu(const struct chk_exec *x, const sim_outcome *o)
     return -1;
 }
 
-/* The driver function at the CPU's place: where the guard stopped it, else the call of its
- * last platform operation (for a polling CPU, of its last relax: the loop itself). */
+/* The driver function at the CPU's place: where the guard stopped it; for a lock wait, the
+ * acquire; else its last relax in the call (the polling loop itself, wherever in an iteration
+ * the run stopped it), or its last platform operation if it never relaxed there. */
 static void site_name(const sim_cpu_site *s, char *buf, size_t len)
 {
     if (s->stuck_pc && sym_function(s->stuck_pc, true, buf, len))
         return;
-    const void *pc = s->polling && s->relax_pc ? s->relax_pc : s->pc;
+    const void *pc = !s->lock_wait && s->relax_pc ? s->relax_pc : s->pc;
     sym_function(pc, false, buf, len);
 }
 

@@ -75,7 +75,8 @@ static bool platform_file(const char *f)
     const char *base = strrchr(f, '/');
     base = base ? base + 1 : f;
     return !strncmp(base, "lkh_shim", 8) || strstr(f, "/src/sim/") ||
-           strstr(f, "qinval/platform.h") || !strncmp(f, "/usr/", 5);
+           strstr(f, "qinval/platform.h") || !strncmp(f, "/usr/include/", 13) ||
+           !strncmp(f, "/usr/lib/", 9);
 }
 
 static bool is_function(Dwarf_Die *d)
