@@ -13,6 +13,7 @@ need_cmd cc gcc
 need_cmd make make
 need_cmd pkg-config pkg-config
 need_file /usr/include/cmocka.h libcmocka-dev
+need_file /usr/include/elfutils/libdw.h libdw-dev # failure signatures name driver functions
 need_cmd python3 python3 # the CLI tests read JSON results with it
 need_cmd groff groff-base # the install test renders the man page
 # Installed, not only known: `dpkg -s` also succeeds for a package removed with its

@@ -4,9 +4,11 @@
  * A counterexample is a scenario plus a schedule. The scenario shrinks first, greedily, one
  * reduction at a time: fewer CPUs (cpus=K), fewer faults (drop_faults=I,...), shorter
  * workloads (ops_limit=N,...). A reduction is kept when the reduced scenario still fails with
- * the same verdict, either under the current schedule or under one of a few seeded executions
- * searched afresh (the old schedule's positions need not mean anything in a smaller world).
- * Then the schedule shrinks by delta debugging over its non-default decisions. Every
+ * the same signature (chk_same_signature: verdict, where the driver is, what started it), either
+ * under the current schedule or under one of a few seeded executions searched afresh (the old
+ * schedule's positions need not mean anything in a smaller world). Then the schedule shrinks by
+ * delta debugging over its non-default decisions, under the same test. The same verdict alone
+ * would not do: a minimised counterexample could then show another bug than the one found. Every
  * reduction is an ordinary --set key, so the saved counterexample replays through the same
  * scenario loader as everything else.
  *
@@ -37,8 +39,8 @@ struct shrink {
     const scenario *base; /* as the user gave it */
     const sim_driver_ops *drv;
     const chk_options *o;
-    enum chk_verdict want;
-    scenario *cur; /* base plus the reductions in red */
+    const chk_result *want; /* the failing execution's: its signature is kept */
+    scenario *cur;          /* base plus the reductions in red */
     char red[CHK_MAX_REDUCTIONS][CHK_REDUCTION_LEN];
     bool dropped[SC_MAX_FAULTS]; /* base fault index -> left out */
     struct chk_pick *picks;
@@ -47,20 +49,20 @@ struct shrink {
     unsigned attempts; /* candidate reductions tried (seeds their searches) */
 };
 
-static enum chk_verdict replay_verdict(struct shrink *sh, const scenario *sc,
-                                       const struct chk_pick *p, size_t n)
+/* Does replaying schedule p on sc fail as the execution found did? */
+static bool replay_same(struct shrink *sh, const scenario *sc, const struct chk_pick *p, size_t n)
 {
     chk_result res;
     sh->runs++;
     chk_replay(sc, sh->drv, p, n, NULL, &res);
-    return res.verdict;
+    return chk_same_signature(&res, sh->want);
 }
 
 /* ---- the schedule: ddmin over the picks ---- */
 
 static size_t ddmin(struct shrink *sh, struct chk_pick *p, size_t n)
 {
-    if (n && replay_verdict(sh, sh->cur, NULL, 0) == sh->want)
+    if (n && replay_same(sh, sh->cur, NULL, 0))
         return 0;
     struct chk_pick *tmp = must_alloc((n ? n : 1) * sizeof(*tmp), "minimisation's decisions");
     unsigned runs = 0, parts = 2;
@@ -73,7 +75,7 @@ static size_t ddmin(struct shrink *sh, struct chk_pick *p, size_t n)
                 if (i < start || i >= end)
                     tmp[m++] = p[i];
             runs++;
-            if (m < n && replay_verdict(sh, sh->cur, tmp, m) == sh->want) {
+            if (m < n && replay_same(sh, sh->cur, tmp, m)) {
                 memcpy(p, tmp, m * sizeof(*p));
                 n = m;
                 parts = parts > 2 ? parts - 1 : 2;
@@ -119,11 +121,11 @@ static scenario *load_reduced(const struct shrink *sh, char red[][CHK_REDUCTION_
     return sc;
 }
 
-/* Does scenario sc still fail with the wanted verdict? Tries the current schedule, then a few
+/* Does scenario sc still fail with the wanted signature? Tries the current schedule, then a few
  * seeded executions. On success *picks holds a failing schedule (malloc'd). */
 static bool still_fails(struct shrink *sh, const scenario *sc, struct chk_pick **picks, size_t *n)
 {
-    if (replay_verdict(sh, sc, sh->picks, sh->npicks) == sh->want) {
+    if (replay_same(sh, sc, sh->picks, sh->npicks)) {
         *picks =
             must_alloc((sh->npicks ? sh->npicks : 1) * sizeof(**picks), "minimisation's decisions");
         memcpy(*picks, sh->picks, sh->npicks * sizeof(**picks));
@@ -139,7 +141,7 @@ static bool still_fails(struct shrink *sh, const scenario *sc, struct chk_pick *
         chk_result res;
         sh->runs++;
         chk__run_seeded(sc, sh->drv, s, seed, e, sh->o->pct_depth, &t, &res);
-        if (res.verdict == sh->want) {
+        if (chk_same_signature(&res, sh->want)) {
             *n = chk__picks_from_trace(&t, picks);
             found = true;
         }
@@ -271,7 +273,8 @@ static void finish(struct shrink *sh, chk_report *rep)
 void chk__minimise(const scenario *sc, const sim_driver_ops *drv, const chk_options *o,
                    chk_report *rep)
 {
-    struct shrink sh = {.base = sc, .drv = drv, .o = o, .want = rep->verdict};
+    chk_result found = rep->result; /* the failing execution's own result */
+    struct shrink sh = {.base = sc, .drv = drv, .o = o, .want = &found};
     sh.cur = must_alloc(sizeof(*sh.cur), "a reduced scenario");
     sh.picks =
         must_alloc((rep->npicks ? rep->npicks : 1) * sizeof(*sh.picks), "minimisation's decisions");
@@ -287,11 +290,10 @@ void chk__minimise(const scenario *sc, const sim_driver_ops *drv, const chk_opti
     }
     sh.npicks = ddmin(&sh, sh.picks, sh.npicks);
     chk__set_step_budget(0);
-    chk_result found = rep->result;
     chk_replay(sh.cur, drv, sh.picks, sh.npicks, NULL, &rep->result);
     sh.runs++;
-    if (rep->result.verdict != rep->verdict) { /* never lose the bug: fall back (also when the
-                                                  time budget cut this last replay) */
+    if (!chk_same_signature(&rep->result, &found)) { /* never lose the bug: fall back (also when
+                                                        the time budget cut this last replay) */
         free(sh.picks);
         sh.picks = must_alloc((rep->npicks ? rep->npicks : 1) * sizeof(*sh.picks),
                               "minimisation's decisions");
@@ -299,7 +301,7 @@ void chk__minimise(const scenario *sc, const sim_driver_ops *drv, const chk_opti
         sh.npicks = rep->npicks;
         memset(sh.red, 0, sizeof(sh.red));
         *sh.cur = *sc;
-        rep->result = found; /* the failing execution's own result: the same run */
+        rep->result = found; /* the same run */
     }
     finish(&sh, rep);
 }

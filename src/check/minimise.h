@@ -28,9 +28,9 @@ size_t chk__picks_from_trace(const chk_trace *t, struct chk_pick **out);
 /* Shrink the violation in rep (verdict, picks of an execution of sc): on return rep holds the
  * reduced scenario (rep->reduced, or NULL if no reduction held), the reductions as "KEY=VALUE"
  * strings, the minimised picks and the result of replaying them. Never loses the bug: every
- * step is kept only if a replay still gives the same verdict. For a verdict of the oracles
- * (not CHK_INTERNAL), when o asks for minimisation: otherwise the failing run is the
- * counterexample as it stands (chk_explore). */
+ * step is kept only if a replay still gives the same signature (chk_same_signature: verdict,
+ * where, trigger). For a verdict of the oracles (not CHK_INTERNAL), when o asks for
+ * minimisation: otherwise the failing run is the counterexample as it stands (chk_explore). */
 void chk__minimise(const scenario *sc, const sim_driver_ops *drv, const chk_options *o,
                    chk_report *rep);
 

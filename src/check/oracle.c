@@ -3,6 +3,11 @@
  * hardware fetched, memory ownership and the simulation's outcome. When several fire, the
  * verdict is the most severe (the order of enum chk_verdict); `why` explains it in words a
  * kernel developer can check against the timeline.
+ *
+ * A failing verdict also gets a signature (chk_signature): `where` (the stuck CPU's driver
+ * function and how it is stuck, or the oracle's finding without ids, times or counts) and
+ * `trigger` (the first IOMMU error, an unanswered device-TLB invalidation, or the first
+ * fault-plan event), stable across equivalent executions and parameter values.
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -14,6 +19,7 @@
 #include "report/timeline.h"
 #include "util/grow.h"
 #include "util/strcopy.h"
+#include "util/symbolize.h"
 
 const char *chk_verdict_name(enum chk_verdict v)
 {
@@ -136,25 +142,35 @@ bool chk_covers(const vtd_desc *done, const vtd_desc *want)
 
 /* ---- the oracles ---- */
 
+/* The finding that stands. `at` bounds the hardware log a trigger is looked for in (the log
+ * position of the finding: the call's return, the DMA, the queue event; the whole log for an
+ * outcome); `where` is the signature's place, without CPU ids, times or counts. */
 struct judgement {
     enum chk_verdict v;
+    size_t at;
     char why[512];
+    char where[96];
 };
 
-static void fire(struct judgement *j, enum chk_verdict v, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static void fire(struct judgement *j, enum chk_verdict v, size_t at, const char *where,
+                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-static void fire(struct judgement *j, enum chk_verdict v, const char *fmt, ...)
+static void fire(struct judgement *j, enum chk_verdict v, size_t at, const char *where,
+                 const char *fmt, ...)
 {
     if (j->v != CHK_PASS && j->v <= v)
         return; /* a more severe (or the first equal) finding stands */
     j->v = v;
+    j->at = at;
+    str_copy_cut(j->where, sizeof(j->where), where);
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(j->why, sizeof(j->why), fmt, ap);
     va_end(ap);
 }
 
+/* The outcome's where (a stuck CPU's place) is filled in by stuck_where() once the verdict
+ * stands: it resolves code addresses, which only a failing run may pay for. */
 static void judge_outcome(const chk_result *res, struct judgement *j)
 {
     const sim_outcome *o = &res->outcome;
@@ -162,19 +178,19 @@ static void judge_outcome(const chk_result *res, struct judgement *j)
     case SIM_STOP_DONE:
         return;
     case SIM_STOP_HARD_LOCKUP:
-        fire(j, CHK_HARD_LOCKUP, "%s", o->why);
+        fire(j, CHK_HARD_LOCKUP, SIZE_MAX, "", "%s", o->why);
         return;
     case SIM_STOP_HANG:
     case SIM_STOP_TIMEOUT:
     case SIM_STOP_DEADLOCK:
     case SIM_STOP_LOOP:
-        fire(j, CHK_HANG, "%s", o->why);
+        fire(j, CHK_HANG, SIZE_MAX, "", "%s", o->why);
         return;
     case SIM_STOP_ABORT:
-        fire(j, CHK_INTERNAL, "simulation aborted: %s", o->why);
+        fire(j, CHK_INTERNAL, SIZE_MAX, "", "simulation aborted: %s", o->why);
         return;
     case SIM_STOP_CUT:
-        fire(j, CHK_INCOMPLETE, "%s", o->why);
+        fire(j, CHK_INCOMPLETE, SIZE_MAX, "", "%s", o->why);
         return;
     }
 }
@@ -336,15 +352,17 @@ static __attribute__((noinline, cold)) void fire_lost(const struct chk_exec *x,
                                                       const struct chk_submit *s, unsigned i,
                                                       bool own, struct judgement *j)
 {
-    char text[96];
+    char text[96], where[96];
     vtd_desc_format(&s->d[i], text, sizeof(text));
+    snprintf(where, sizeof(where), "%s returned 0 with its %s invalidation not executed",
+             call_name(x, s), vtd_desc_type_name(vtd_desc_type(&s->d[i])));
     if (own)
-        fire(j, CHK_LOST_INVALIDATION,
+        fire(j, CHK_LOST_INVALIDATION, s->hw1, where,
              "cpu%u's %s (%.9f -> %.9f s) returned success, but invalidation %u it requires (%s) "
              "was neither executed nor sent by the hardware after the call began",
              s->cpu, call_name(x, s), (double)s->t0 / HW_S, (double)s->t1 / HW_S, i, text);
     else
-        fire(j, CHK_LOST_INVALIDATION,
+        fire(j, CHK_LOST_INVALIDATION, s->hw1, where,
              "cpu%u's submit (%.9f -> %.9f s) returned success, but its descriptor %u (%s) was not "
              "executed by the hardware after the call began%s",
              s->cpu, (double)s->t0 / HW_S, (double)s->t1 / HW_S, i, text,
@@ -382,7 +400,11 @@ static void judge_dma(const struct chk_exec *x, const struct log_scan *ls, struc
     if (ls->dma == n)
         return;
     const hw_event *e = &ev[ls->dma];
-    fire(j, CHK_STALE_DMA,
+    char where[96];
+    snprintf(where, sizeof(where), "DMA through %s after the page was %s",
+             e->flags & HW_EVF_ATC ? "a stale ATC entry" : "a stale IOMMU translation",
+             e->c == HW_OWNER_FREE ? "freed" : "reused");
+    fire(j, CHK_STALE_DMA, ls->dma, where,
          "ep%d reached physical page 0x%" PRIx64 " at %.9f s through %s after the page %s", e->ep,
          e->b & ~(uint64_t)(HW_PAGE_SIZE - 1), (double)e->t / HW_S,
          e->flags & HW_EVF_ATC ? "a stale ATC entry" : "a stale IOMMU translation",
@@ -398,20 +420,21 @@ static void judge_queue(const struct chk_exec *x, const struct log_scan *ls, str
     const hw_event *e = &ev[ls->queue];
     char text[96];
     if (e->kind == HW_EV_SW_VIOLATION && e->c == HW_VIOL_TAIL_BACKWARDS) {
-        fire(j, CHK_QUEUE_CORRUPTION,
+        fire(j, CHK_QUEUE_CORRUPTION, ls->queue, "tail moved backwards",
              "the tail moved from %" PRIu64 " back to %" PRIu64
              " over descriptors the hardware had not fetched",
              e->a, e->b);
     } else if (e->kind == HW_EV_SW_VIOLATION) {
-        fire(j, CHK_QUEUE_CORRUPTION,
+        fire(j, CHK_QUEUE_CORRUPTION, ls->queue, "published slot rewritten",
              "slot %" PRIu64 " was rewritten after the tail write published it and before "
              "the hardware fetched it (not a repair while IQE or ITE stopped the queue)",
              e->a);
     } else if (!ls->rejected) {
-        fire(j, CHK_QUEUE_CORRUPTION, "the driver wrote an invalid tail (IQEI %u)", e->c);
+        fire(j, CHK_QUEUE_CORRUPTION, ls->queue, "invalid tail",
+             "the driver wrote an invalid tail (IQEI %u)", e->c);
     } else {
         vtd_desc_format(ls->rejected, text, sizeof(text));
-        fire(j, CHK_QUEUE_CORRUPTION,
+        fire(j, CHK_QUEUE_CORRUPTION, ls->queue, "IQE on a descriptor no workload asked for",
              "IQE at slot %d on a descriptor no workload asked for (%s): the driver wrote a "
              "malformed descriptor or overwrote a slot the hardware had not consumed",
              e->slot, text);
@@ -429,7 +452,9 @@ static void judge_deadline(const struct chk_exec *x, struct judgement *j)
         const struct chk_submit *s = x->subs[k];
         if (!s->done || s->t1 <= time_add(time_add(s->t0, bound), x->sc->deadline_margin))
             continue;
-        fire(j, CHK_DEADLINE_OVERRUN,
+        char where[96];
+        snprintf(where, sizeof(where), "%s returned after its deadline", call_name(x, s));
+        fire(j, CHK_DEADLINE_OVERRUN, s->hw1, where,
              "cpu%u's %s (%.9f -> %.9f s) returned %.9f s after its deadline (%.9f s after "
              "the call; margin %.9f s)",
              s->cpu, call_name(x, s), (double)s->t0 / HW_S, (double)s->t1 / HW_S,
@@ -466,13 +491,16 @@ static void judge_failures(const struct chk_exec *x, struct judgement *j)
     for (size_t k = 0; k < x->nsubs; k++) {
         const struct chk_submit *s = x->subs[k];
         if (s->done && s->rc != DRV_OK && healthy(x, s) && !honoured_deadline(x, s)) {
+            char where[96];
+            snprintf(where, sizeof(where), "%s returned %d (healthy targets)", call_name(x, s),
+                     s->rc);
             if (own_job(x, s))
-                fire(j, CHK_FALSE_FAILURE,
+                fire(j, CHK_FALSE_FAILURE, s->hw1, where,
                      "cpu%u's %s (requiring %u invalidations) on healthy targets returned %d at "
                      "%.9f s",
                      s->cpu, call_name(x, s), s->n, s->rc, (double)s->t1 / HW_S);
             else
-                fire(j, CHK_FALSE_FAILURE,
+                fire(j, CHK_FALSE_FAILURE, s->hw1, where,
                      "cpu%u's submit of %u descriptors to healthy targets returned %d at %.9f s",
                      s->cpu, s->n, s->rc, (double)s->t1 / HW_S);
             return;
@@ -487,20 +515,161 @@ static void judge_leak(const struct chk_exec *x, const chk_result *res, struct j
     hw_qi_view v;
     hw_qi_view_get(x->hw, &v);
     if (v.enabled && (v.head != v.tail || v.in_flight)) {
-        fire(j, CHK_SLOT_LEAK, "at quiescence the hardware queue is not empty (IQH %u, IQT %u)",
-             v.head, v.tail);
+        fire(j, CHK_SLOT_LEAK, SIZE_MAX, "hardware queue not empty at quiescence",
+             "at quiescence the hardware queue is not empty (IQH %u, IQT %u)", v.head, v.tail);
         return;
     }
     if (x->drv->free_slots && x->drv->capacity) {
         unsigned f = x->drv->free_slots(x->state), c = x->drv->capacity(x->state);
         if (f != c)
-            fire(j, CHK_SLOT_LEAK, "at quiescence the driver counts %u free slots of %u", f, c);
+            fire(j, CHK_SLOT_LEAK, SIZE_MAX, "driver's free count short at quiescence",
+                 "at quiescence the driver counts %u free slots of %u", f, c);
     }
+}
+
+/* ---- the signature: where the driver is, and what started it ---- */
+
+/* The CPU a stuck outcome is about: the one the simulation named, else the first still inside
+ * a driver call (a proved hang of every CPU, a livelock, the virtual-time bound). -1: none. */
+static int stuck_cpu(const struct chk_exec *x, const sim_outcome *o)
+{
+    if (o->cpu >= 0)
+        return o->cpu;
+    for (unsigned c = 0; c < x->sc->cpus; c++) {
+        sim_cpu_site s;
+        sim_cpu_where(x->w, c, &s);
+        if (s.in_call)
+            return (int)c;
+    }
+    return -1;
+}
+
+/* The driver function at the CPU's place: where the guard stopped it; for a lock wait, the
+ * acquire; else its last relax in the call (the polling loop itself, wherever in an iteration
+ * the run stopped it), or its last platform operation if it never relaxed there. */
+static void site_name(const sim_cpu_site *s, char *buf, size_t len)
+{
+    if (s->stuck_pc && sym_function(s->stuck_pc, true, buf, len))
+        return;
+    const void *pc = !s->lock_wait && s->relax_pc ? s->relax_pc : s->pc;
+    sym_function(pc, false, buf, len);
+}
+
+/* "spins in F (no platform point)", "polls in F[ with interrupts off]", "waits for a lock in
+ * F[ with interrupts off]": how and where the stuck CPU is stuck. */
+static void stuck_where(const struct chk_exec *x, const chk_result *res, char *buf, size_t len)
+{
+    int cpu = stuck_cpu(x, &res->outcome);
+    if (cpu < 0) {
+        str_copy_cut(buf, len, "no CPU in a driver call");
+        return;
+    }
+    sim_cpu_site s;
+    sim_cpu_where(x->w, (unsigned)cpu, &s);
+    char fn[64];
+    site_name(&s, fn, sizeof(fn));
+    const char *off = s.irqs_off ? " with interrupts off" : "";
+    if (s.stuck || res->outcome.stop == SIM_STOP_LOOP)
+        snprintf(buf, len, "spins in %s (no platform point)", fn);
+    else if (s.lock_wait)
+        snprintf(buf, len, "waits for a lock in %s%s", fn, off);
+    else
+        snprintf(buf, len, "polls in %s%s", fn, off);
+}
+
+/* Device-TLB invalidations sent and not yet answered, by endpoint and ITag (a few at most). */
+#define PENDING_ATS 64
+
+struct pending_ats {
+    size_t n;
+    struct {
+        int16_t ep;
+        uint32_t itag;
+    } v[PENDING_ATS];
+};
+
+static void ats_sent(struct pending_ats *p, const hw_event *e)
+{
+    if (p->n < PENDING_ATS) {
+        p->v[p->n].ep = e->ep;
+        p->v[p->n++].itag = e->c;
+    }
+}
+
+static void ats_answered(struct pending_ats *p, const hw_event *e)
+{
+    for (size_t k = 0; k < p->n; k++)
+        if (p->v[k].ep == e->ep && p->v[k].itag == e->c) {
+            p->v[k] = p->v[--p->n];
+            return;
+        }
+}
+
+/* The first fault-plan event in ev[0, at): an injected fault by its catalog name, or "dma". */
+static const char *first_planned(const hw_event *ev, size_t at)
+{
+    for (size_t i = 0; i < at; i++) {
+        if (ev[i].kind == HW_EV_FAULT_INJECT)
+            return sc_fault_name((enum hw_fault)ev[i].c);
+        if (ev[i].kind == HW_EV_DMA)
+            return "dma";
+    }
+    return NULL;
+}
+
+/* What started it: the first IOMMU error before the finding (log position `at`); else a
+ * device-TLB invalidation never answered by the end of the run; else the first fault-plan
+ * event before the finding; else "none". */
+static const char *trigger(const struct chk_exec *x, size_t at)
+{
+    size_t n;
+    const hw_event *ev = hw_events(x->hw, &n);
+    if (at > n)
+        at = n;
+    struct pending_ats ats = {.n = 0};
+    for (size_t i = 0; i < n; i++) {
+        unsigned k = ev[i].kind;
+        if (i < at && (k == HW_EV_ITE || k == HW_EV_IQE || k == HW_EV_ICE))
+            return k == HW_EV_ITE ? "ITE" : k == HW_EV_IQE ? "IQE" : "ICE";
+        if (k == HW_EV_ATS_REQ)
+            ats_sent(&ats, &ev[i]);
+        else if (k == HW_EV_ATS_CPL)
+            ats_answered(&ats, &ev[i]);
+    }
+    if (ats.n)
+        return "unanswered device-TLB invalidation";
+    const char *planned = first_planned(ev, at);
+    return planned ? planned : "none";
+}
+
+/* Fill where and trigger of a failing verdict (nothing for a pass, a cut or an internal error). */
+static void signature(const struct chk_exec *x, const struct judgement *j, chk_result *res)
+{
+    res->where[0] = res->trigger[0] = '\0';
+    if (j->v == CHK_PASS || j->v >= CHK_INCOMPLETE)
+        return;
+    if (j->v == CHK_HANG || j->v == CHK_HARD_LOCKUP)
+        stuck_where(x, res, res->where, sizeof(res->where));
+    else
+        str_copy_cut(res->where, sizeof(res->where), j->where);
+    str_copy_cut(res->trigger, sizeof(res->trigger), trigger(x, j->at));
+}
+
+int chk_signature(const chk_result *r, char *buf, size_t len)
+{
+    return snprintf(buf, len, "%s: %s, after %s", chk_verdict_name(r->verdict),
+                    r->where[0] ? r->where : "?", r->trigger[0] ? r->trigger : "none");
+}
+
+bool chk_same_signature(const chk_result *a, const chk_result *b)
+{
+    return a->verdict == b->verdict && !strcmp(a->where, b->where) &&
+           !strcmp(a->trigger, b->trigger);
 }
 
 void chk_judge(struct chk_exec *x, chk_result *res)
 {
-    struct judgement j; /* why is read only once fire() wrote it (v != CHK_PASS) */
+    struct judgement j; /* why, where and at are read only once fire() wrote them */
     j.v = CHK_PASS;
     j.why[0] = '\0';
     judge_outcome(res, &j);
@@ -508,6 +677,7 @@ void chk_judge(struct chk_exec *x, chk_result *res)
                                                            nothing either way */
         res->verdict = j.v;
         str_copy_cut(res->why, sizeof(res->why), j.why);
+        res->where[0] = res->trigger[0] = '\0';
         return;
     }
     struct log_scan ls;
@@ -520,6 +690,7 @@ void chk_judge(struct chk_exec *x, chk_result *res)
     judge_leak(x, res, &j);
     res->verdict = j.v;
     str_copy_cut(res->why, sizeof(res->why), j.v == CHK_PASS ? "every oracle held" : j.why);
+    signature(x, &j, res);
     for (size_t k = 0; k < x->nsubs; k++) {
         res->submits += x->subs[k]->done;
         res->failed_submits += x->subs[k]->done && x->subs[k]->rc != DRV_OK;
@@ -532,10 +703,4 @@ void chk_explain(const struct chk_exec *x, const chk_result *res, FILE *out)
     (void)x;
     snprintf(what, sizeof(what), "%s: %s", chk_verdict_name(res->verdict), res->why);
     rep_timeline_line(out, res->outcome.t, "check", -1, what);
-}
-
-int chk_signature(const chk_result *r, char *buf, size_t len)
-{
-    return snprintf(buf, len, "%s: %s, after %s", chk_verdict_name(r->verdict),
-                    r->where[0] ? r->where : "?", r->trigger[0] ? r->trigger : "?");
 }

@@ -648,6 +648,7 @@ static void run_exec(const scenario *sc, const sim_driver_ops *drv, chk_decide_f
      * verdict and why by chk_judge (or setup_failed), the counts by chk_judge from zero, end
      * last. Clearing all of it first (832 bytes) cost more than the rest of this set-up. */
     res->submits = res->failed_submits = 0;
+    res->where[0] = res->trigger[0] = '\0';
     for (unsigned e = 0; e < SC_MAX_EPS; e++)
         x->ep_fault_from[e] = HW_NEVER;
     SPARE_TAKE(x->subs, x->cap_subs, spare_subs, spare_cap_subs);

@@ -67,8 +67,16 @@ typedef struct chk_result {
     unsigned submits, failed_submits;
 } chk_result;
 
-/* A failure's signature, "VERDICT: WHERE, after TRIGGER". */
+/* A failure's signature: "VERDICT: WHERE, after TRIGGER" (e.g. "hard_lockup: spins in
+ * abort_every_other_slot (no platform point), after ITE"). WHERE names the driver function a
+ * stuck CPU is in and how it is stuck ("spins in F (no platform point)", "polls in F[ with
+ * interrupts off]", "waits for a lock in F[ ...]"), or the finding of another oracle without
+ * CPU ids, times, slots or counts; TRIGGER is the first IOMMU error ("ITE", "IQE", "ICE") before
+ * the finding, else "unanswered device-TLB invalidation", else the first fault-plan event's
+ * kind, else "none". Equal signatures mean the same failure. Returns what snprintf returns. */
 int chk_signature(const chk_result *r, char *buf, size_t len);
+/* Same verdict, where and trigger. */
+bool chk_same_signature(const chk_result *a, const chk_result *b);
 
 /* Run once. `timeline`, if non-NULL, receives the merged timeline of the execution. The trace
  * receives every decision taken (may be NULL). */

@@ -97,6 +97,11 @@ static const struct {
 };
 #define NBUILTIN (sizeof(builtin_domains) / sizeof(builtin_domains[0]))
 
+const char *sc_fault_name(enum hw_fault f)
+{
+    return (unsigned)f < NFAULT_NAMES && fault_names[f] ? fault_names[f] : "?";
+}
+
 struct ld {
     scenario *s;
     const char *file;

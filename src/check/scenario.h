@@ -274,6 +274,8 @@ int sc_load_named(const char *dir, const char *name, const char *const *sets, un
 bool sc_runs_nothing(const scenario *s);
 /* The value of a parameter, or NULL. */
 const char *sc_param(const scenario *s, const char *key);
+/* A fault kind's name in the catalog's format ("link-down", "wrong-itag", ...). */
+const char *sc_fault_name(enum hw_fault f);
 /* Is `dir` a directory that can be read, that is a scenario catalog (even an empty one)? */
 bool sc_catalog_ok(const char *dir);
 /* The message for a missing catalog at `dir` (what sc_load_named says then). */

@@ -82,6 +82,14 @@ void ce_write_counterexample(FILE *out, const struct ce_counterexample *cx)
     fprintf(out, ",\n    \"virtual_time_ns\": %llu,\n    \"oracle\": ",
             (unsigned long long)cx->virtual_time_ns);
     rep_json_string(out, cx->oracle);
+    if (cx->signature && cx->where && cx->trigger) {
+        fputs(",\n    \"signature\": ", out);
+        rep_json_string(out, cx->signature);
+        fputs(",\n    \"where\": ", out);
+        rep_json_string(out, cx->where);
+        fputs(",\n    \"trigger\": ", out);
+        rep_json_string(out, cx->trigger);
+    }
     fputs(",\n    \"reductions\": [", out);
     for (unsigned i = 0; i < (cx->reductions ? cx->nreductions : 0); i++) {
         fputs(i ? ", " : "", out);
@@ -170,11 +178,15 @@ void cli_print_json(const struct ce_file *ce, const chk_report *rep, const chk_o
     rep_json_real(out, rep->seconds);
     fprintf(out, ",\n  \"complete\": %s", rep->complete ? "true" : "false");
     if (rep->verdict != CHK_PASS) {
-        char *buf;
+        char *buf, signature[256];
         const char **lines;
+        chk_signature(&rep->result, signature, sizeof(signature));
         struct ce_counterexample cx = {.execution = rep->failing_execution,
                                        .virtual_time_ns = rep->result.outcome.t,
                                        .oracle = rep->result.why,
+                                       .signature = signature,
+                                       .where = rep->result.where,
+                                       .trigger = rep->result.trigger,
                                        .picks = rep->picks,
                                        .npicks = rep->npicks,
                                        .reductions = rep->reductions,
@@ -209,6 +221,9 @@ void cli_print_counterexample(const struct ce_file *ce, const scenario *sc,
         chk_replay(sc, drv, rep->picks, rep->npicks, out, &res);
     free(text);
     fprintf(out, "why: %s\n", rep->result.why);
+    char signature[256];
+    chk_signature(&rep->result, signature, sizeof(signature));
+    fprintf(out, "signature: %s\n", signature);
     cli_print_schedule(out, rep->picks, rep->npicks);
     if (rep->nreductions) {
         fputs("scenario reduced to:", out);
@@ -318,6 +333,27 @@ static int read_picks(const json_value *obj, const char *key, struct ce_loaded *
     return 0;
 }
 
+/* An optional string member: absent is NULL; present, it must be a string. */
+static int optional_string(const json_value *obj, const char *key, const char **out, char *err,
+                           size_t errlen)
+{
+    *out = NULL;
+    return json_get(obj, key) ? json_get_string(obj, key, out, err, errlen) : 0;
+}
+
+/* The signature and its parts, all three or none (results written before they existed). */
+static int read_signature(const json_value *cx, struct ce_counterexample *c, char *err,
+                          size_t errlen)
+{
+    if (optional_string(cx, "signature", &c->signature, err, errlen) ||
+        optional_string(cx, "where", &c->where, err, errlen) ||
+        optional_string(cx, "trigger", &c->trigger, err, errlen))
+        return -1;
+    if (!c->signature != !c->where || !c->where != !c->trigger)
+        return bad(err, errlen, "\"%s\", \"where\" and \"trigger\" go together", "signature");
+    return 0;
+}
+
 static int read_counterexample(const json_value *root, struct ce_loaded *l, char *err,
                                size_t errlen)
 {
@@ -328,6 +364,8 @@ static int read_counterexample(const json_value *root, struct ce_loaded *l, char
         json_get_string(cx, "oracle", &l->cx.oracle, err, errlen) ||
         read_picks(cx, "schedule", l, err, errlen) ||
         json_get_strings(cx, "timeline", SIZE_MAX, &l->timeline, &l->cx.ntimeline, err, errlen))
+        return -1;
+    if (read_signature(cx, &l->cx, err, errlen))
         return -1;
     l->cx.timeline = l->timeline;
     l->cx.picks = l->picks;

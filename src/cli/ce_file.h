@@ -32,6 +32,9 @@ struct ce_counterexample {
     uint64_t execution; /* global index of the failing execution */
     uint64_t virtual_time_ns;
     const char *oracle;
+    /* The failure's signature (chk_signature) and its two parts; NULL in a result written
+     * before they existed (then left out when it is written again). */
+    const char *signature, *where, *trigger;
     const struct chk_pick *picks;
     size_t npicks;
     const char *const *timeline;

@@ -530,48 +530,65 @@ static int generate(const char *tree, bool with_k, const char *gen, uint64_t *ha
 
 /* ---- host functions for the object ---- */
 
-static uint32_t h_read32(void *p, uint32_t off)
+/* Those that call a platform operation first name the kernel code that called them as its
+ * site (their own return address: the shim's inline readl, cpu_relax, ... inlined into a
+ * kernel function), for a failure's signature; noinline keeps that address theirs. */
+#define HOST    __attribute__((noinline))
+#define HINT(p) sim_site_hint(p, __builtin_return_address(0))
+
+HOST static uint32_t h_read32(void *p, uint32_t off)
 {
+    HINT(p);
     return qi_plat_read32(p, off);
 }
-static uint64_t h_read64(void *p, uint32_t off)
+HOST static uint64_t h_read64(void *p, uint32_t off)
 {
+    HINT(p);
     return qi_plat_read64(p, off);
 }
-static void h_write32(void *p, uint32_t off, uint32_t v)
+HOST static void h_write32(void *p, uint32_t off, uint32_t v)
 {
+    HINT(p);
     qi_plat_write32(p, off, v);
 }
-static void h_write64(void *p, uint32_t off, uint64_t v)
+HOST static void h_write64(void *p, uint32_t off, uint64_t v)
 {
+    HINT(p);
     qi_plat_write64(p, off, v);
 }
-static uint32_t h_load32(void *p, const volatile uint32_t *a)
+HOST static uint32_t h_load32(void *p, const volatile uint32_t *a)
 {
+    HINT(p);
     return qi_plat_load32(p, a);
 }
-static unsigned long h_lock_irqsave(void *p, void *l)
+HOST static unsigned long h_lock_irqsave(void *p, void *l)
 {
+    HINT(p);
     return qi_plat_lock_irqsave(p, l);
 }
-static void h_unlock_irqrestore(void *p, void *l, unsigned long f)
+HOST static void h_unlock_irqrestore(void *p, void *l, unsigned long f)
 {
+    HINT(p);
     qi_plat_unlock_irqrestore(p, l, f);
 }
-static void h_lock(void *p, void *l)
+HOST static void h_lock(void *p, void *l)
 {
+    HINT(p);
     qi_plat_lock(p, l);
 }
-static void h_unlock(void *p, void *l)
+HOST static void h_unlock(void *p, void *l)
 {
+    HINT(p);
     qi_plat_unlock(p, l);
 }
-static void h_relax(void *p)
+HOST static void h_relax(void *p)
 {
+    HINT(p);
     qi_plat_relax(p, 0);
 }
-static uint64_t h_now(void *p)
+HOST static uint64_t h_now(void *p)
 {
+    HINT(p);
     return qi_plat_now_ns(p);
 }
 static uint64_t h_v2p(void *p, const volatile void *va)

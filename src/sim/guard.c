@@ -27,9 +27,15 @@
  * main thread runs (writing a report, reading a file), and system calls must not fail with
  * EINTR for it.
  *
+ * The handler also keeps the interrupted instruction (its ucontext's program counter) in the
+ * world, for naming the function that loops (sim_cpu_where).
+ *
  * One simulation at a time per process uses the guard (the checker is single-threaded), on the
  * thread that first armed it.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* REG_RIP in <ucontext.h> */
+#endif
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -37,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <ucontext.h>
 
 #if defined(__linux__)
 #include <sys/syscall.h>
@@ -98,16 +105,34 @@ static void escape(sim_world *w)
     siglongjmp(w->escape, 1);
 }
 
-static void on_signal(int sig)
+/* The instruction the signal interrupted, from the handler's context: where the looping
+ * driver code is (a failure's signature names its function). NULL where the architecture is
+ * not known here: the CPU's last platform site stands instead. */
+static const void *interrupted_pc(const void *uctx)
 {
-    (void)sig;
+    const ucontext_t *uc = uctx;
+#if defined(__x86_64__) && defined(REG_RIP)
+    return (const void *)(uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+#elif defined(__aarch64__)
+    return (const void *)(uintptr_t)uc->uc_mcontext.pc;
+#else
+    (void)uc;
+    return NULL;
+#endif
+}
+
+static void on_signal(int sig, siginfo_t *info, void *uctx)
+{
+    (void)sig, (void)info;
     int saved = errno;
     sim_world *w = atomic_load(&g.world);
     uint64_t step = atomic_load_explicit(&g.step, memory_order_relaxed);
     /* grow_in_alloc: inside malloc for the simulation, not a driver loop; the next tick (or
      * the helper thread's next try) comes back to it. */
-    if (w && (step & 1) && g.ticker->due(step) && sim_coro_current() && !grow_in_alloc)
+    if (w && (step & 1) && g.ticker->due(step) && sim_coro_current() && !grow_in_alloc) {
+        w->guard_pc = interrupted_pc(uctx);
         escape(w);
+    }
     errno = saved;
 }
 
@@ -250,8 +275,8 @@ static void start(void)
     g.main_thread = pthread_self();
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sa.sa_flags = SA_RESTART | (own_stack() ? SA_ONSTACK : 0);
+    sa.sa_sigaction = on_signal;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART | (own_stack() ? SA_ONSTACK : 0);
     sigemptyset(&sa.sa_mask);
     if (sigaction(GUARD_SIGNAL, &sa, NULL) != 0)
         return;

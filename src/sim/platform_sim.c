@@ -6,6 +6,10 @@
  * sim_config.mem_points; otherwise they run inside the current step and add their cost to it
  * (docs/checker.md says when that loses nothing). Memory is sequentially consistent, so wmb has
  * nothing to order.
+ *
+ * Every operation a CPU can park at records where it was called from (at_site), so that a
+ * failure can name the driver function a stuck CPU is in. Those functions are noinline: the
+ * return address of an inlined copy would be its caller's caller.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -92,10 +96,35 @@ static void charge(struct sim_cpu *c, bool folded, hw_time cost)
         sim__charge(c, cost);
 }
 
+/* ---- call sites ---- */
+
+/* The caller's address, in a noinline platform function. */
+#define SITE() __builtin_return_address(0)
+#define SITED  __attribute__((noinline))
+
+/* c's platform operation was called from `ra`, unless a host function named the site first
+ * (sim_site_hint). Two stores on the hot path; the address is resolved only for a failure. */
+static inline void at_site(struct sim_cpu *c, const void *ra)
+{
+    c->site = c->site_hint ? c->site_hint : ra;
+    c->site_hint = NULL;
+}
+
+static inline void at(qi_platform *p, const void *ra)
+{
+    at_site(&p->w->cpu[p->cpu], ra);
+}
+
+void sim_site_hint(qi_platform *p, const void *site)
+{
+    p->w->cpu[p->cpu].site_hint = site;
+}
+
 /* ---- registers ---- */
 
-uint32_t qi_plat_read32(qi_platform *p, uint32_t off)
+SITED uint32_t qi_plat_read32(qi_platform *p, uint32_t off)
 {
+    at(p, SITE());
     bool folded;
     struct sim_cpu *c = conflict_point(p, OP_MMIO, &folded);
     hw_set_actor(p->w->hw, (int)c->id);
@@ -105,8 +134,9 @@ uint32_t qi_plat_read32(qi_platform *p, uint32_t off)
     return v;
 }
 
-uint64_t qi_plat_read64(qi_platform *p, uint32_t off)
+SITED uint64_t qi_plat_read64(qi_platform *p, uint32_t off)
 {
+    at(p, SITE());
     bool folded;
     struct sim_cpu *c = conflict_point(p, OP_MMIO, &folded);
     hw_set_actor(p->w->hw, (int)c->id);
@@ -116,8 +146,9 @@ uint64_t qi_plat_read64(qi_platform *p, uint32_t off)
     return v;
 }
 
-void qi_plat_write32(qi_platform *p, uint32_t off, uint32_t val)
+SITED void qi_plat_write32(qi_platform *p, uint32_t off, uint32_t val)
 {
+    at(p, SITE());
     bool folded;
     struct sim_cpu *c = conflict_point(p, OP_MMIO, &folded);
     hw_set_actor(p->w->hw, (int)c->id);
@@ -127,8 +158,9 @@ void qi_plat_write32(qi_platform *p, uint32_t off, uint32_t val)
     charge(c, folded, p->w->cfg.cost.mmio_write);
 }
 
-void qi_plat_write64(qi_platform *p, uint32_t off, uint64_t val)
+SITED void qi_plat_write64(qi_platform *p, uint32_t off, uint64_t val)
 {
+    at(p, SITE());
     bool folded;
     struct sim_cpu *c = conflict_point(p, OP_MMIO, &folded);
     hw_set_actor(p->w->hw, (int)c->id);
@@ -166,16 +198,18 @@ static struct sim_cpu *mem_access(qi_platform *p, bool load)
     return sim__point(p, OP_MEM);
 }
 
-uint32_t qi_plat_load32(qi_platform *p, const volatile uint32_t *addr)
+SITED uint32_t qi_plat_load32(qi_platform *p, const volatile uint32_t *addr)
 {
+    at(p, SITE());
     struct sim_cpu *c = mem_access(p, true);
     uint32_t v = *addr;
     sim__charge_more(c, p->w->cfg.cost.mem);
     return v;
 }
 
-void qi_plat_store32(qi_platform *p, volatile uint32_t *addr, uint32_t val)
+SITED void qi_plat_store32(qi_platform *p, volatile uint32_t *addr, uint32_t val)
 {
+    at(p, SITE());
     struct sim_cpu *c = mem_access(p, false);
     if (*addr != val)
         sim__mutated(p->w);
@@ -188,8 +222,9 @@ void qi_plat_wmb(qi_platform *p)
     (void)p; /* sequentially consistent simulation */
 }
 
-uint32_t qi_plat_fetch_add32(qi_platform *p, volatile uint32_t *addr, uint32_t val)
+SITED uint32_t qi_plat_fetch_add32(qi_platform *p, volatile uint32_t *addr, uint32_t val)
 {
+    at(p, SITE());
     bool folded;
     struct sim_cpu *c = conflict_point(p, OP_ATOMIC, &folded);
     uint32_t old = *addr;
@@ -200,8 +235,9 @@ uint32_t qi_plat_fetch_add32(qi_platform *p, volatile uint32_t *addr, uint32_t v
     return old;
 }
 
-bool qi_plat_cas32(qi_platform *p, volatile uint32_t *addr, uint32_t *expected, uint32_t val)
+SITED bool qi_plat_cas32(qi_platform *p, volatile uint32_t *addr, uint32_t *expected, uint32_t val)
 {
+    at(p, SITE());
     bool folded;
     struct sim_cpu *c = conflict_point(p, OP_ATOMIC, &folded);
     bool ok = *addr == *expected;
@@ -250,7 +286,7 @@ void qi_plat_irq_restore(qi_platform *p, unsigned long flags)
     sim__charge(c, 0);
 }
 
-void qi_plat_lock(qi_platform *p, qi_lock *l)
+static void lock(qi_platform *p, qi_lock *l)
 {
     struct sim_cpu *c = &p->w->cpu[p->cpu];
     /* A free lock taken where the step holds only movers so far is one more right-mover
@@ -266,7 +302,7 @@ void qi_plat_lock(qi_platform *p, qi_lock *l)
     charge(c, folded, p->w->cfg.cost.lock);
 }
 
-void qi_plat_unlock(qi_platform *p, qi_lock *l)
+static void unlock(qi_platform *p, qi_lock *l)
 {
     struct sim_cpu *c = &p->w->cpu[p->cpu];
     bool point = !commutes(p->w, c);
@@ -285,25 +321,41 @@ void qi_plat_unlock(qi_platform *p, qi_lock *l)
         sim__charge_more(c, p->w->cfg.cost.lock);
 }
 
-unsigned long qi_plat_lock_irqsave(qi_platform *p, qi_lock *l)
+SITED void qi_plat_lock(qi_platform *p, qi_lock *l)
 {
+    at(p, SITE());
+    lock(p, l);
+}
+
+SITED void qi_plat_unlock(qi_platform *p, qi_lock *l)
+{
+    at(p, SITE());
+    unlock(p, l);
+}
+
+SITED unsigned long qi_plat_lock_irqsave(qi_platform *p, qi_lock *l)
+{
+    at(p, SITE());
     unsigned long flags = qi_plat_irq_save(p);
-    qi_plat_lock(p, l);
+    lock(p, l);
     return flags;
 }
 
-void qi_plat_unlock_irqrestore(qi_platform *p, qi_lock *l, unsigned long flags)
+SITED void qi_plat_unlock_irqrestore(qi_platform *p, qi_lock *l, unsigned long flags)
 {
-    qi_plat_unlock(p, l);
+    at(p, SITE());
+    unlock(p, l);
     qi_plat_irq_restore(p, flags);
 }
 
 /* ---- waiting ---- */
 
-void qi_plat_relax(qi_platform *p, uint64_t wake_by_ns)
+SITED void qi_plat_relax(qi_platform *p, uint64_t wake_by_ns)
 {
+    at(p, SITE());
     sim_world *w = p->w;
     struct sim_cpu *c = &w->cpu[p->cpu];
+    c->relax_site = c->site;
     uint64_t before = w->epoch;
     c->quiet = before == c->relax_epoch;
     c->wake_by = wake_by_ns;
@@ -314,8 +366,9 @@ void qi_plat_relax(qi_platform *p, uint64_t wake_by_ns)
     sim__charge(c, w->cfg.cost.relax);
 }
 
-uint64_t qi_plat_now_ns(qi_platform *p)
+SITED uint64_t qi_plat_now_ns(qi_platform *p)
 {
+    at(p, SITE());
     sim_world *w = p->w;
     struct sim_cpu *c = &w->cpu[p->cpu];
     if (commutes(w, c)) { /* the time this CPU has reached; nothing is due before it */
@@ -396,5 +449,7 @@ void sim_note(qi_platform *p, const char *what, uint64_t a, uint64_t b)
 
 void sim_mark_call(qi_platform *p, bool enter, int64_t v)
 {
+    p->w->cpu[p->cpu].in_call = enter;
+    p->w->cpu[p->cpu].relax_site = NULL;
     sim__event(p->w, (int)p->cpu, enter ? SIM_EV_CALL : SIM_EV_RETURN, (uint64_t)v, 0);
 }

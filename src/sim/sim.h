@@ -122,6 +122,27 @@ void sim_progress(qi_platform *p);
  * from it (v = its result, a negative errno value or 0): reports draw the call as a slice. */
 void sim_mark_call(qi_platform *p, bool enter, int64_t v);
 
+/* Where a CPU is in the code it runs, for naming the place of a failure (a signature,
+ * src/check/oracle.c). The simulation records, at every platform operation, the address the
+ * operation was called from, and when the guard stops a CPU, the instruction it interrupted
+ * (x86-64 and aarch64; elsewhere stuck_pc stays NULL). */
+typedef struct sim_cpu_site {
+    const void *pc;       /* return address of its last platform operation's call, or NULL */
+    const void *relax_pc; /* that of its last relax in its current driver call, or NULL */
+    const void *stuck_pc; /* the instruction the guard interrupted (stuck), or NULL */
+    bool in_call;         /* inside a driver call (sim_mark_call) */
+    bool stuck;           /* stopped by the guard: it looped with no platform point */
+    bool lock_wait;       /* parked at a lock acquire, waiting for the lock */
+    bool polling;         /* parked in a polling loop (at a relax, or a read right after one) */
+    bool irqs_off;
+} sim_cpu_site;
+
+void sim_cpu_where(const sim_world *w, unsigned cpu, sim_cpu_site *out);
+/* For a host function that calls the platform on behalf of other code (the kernel harness's
+ * host functions, src/drivers/kernel_drv.c): the CPU's next platform operation records `site`
+ * (the host function's own return address) instead of its own call site. */
+void sim_site_hint(qi_platform *p, const void *site);
+
 enum sim_stop {
     SIM_STOP_DONE,        /* every CPU finished its function */
     SIM_STOP_HARD_LOCKUP, /* a CPU kept interrupts off longer than the watchdog */

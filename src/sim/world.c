@@ -978,7 +978,8 @@ static void guard_fired(sim_world *w)
     struct sim_cpu *c = &w->cpu[cpu];
     c->stuck = true;
     c->done = true;
-    w->out.guard = !w->stop; /* the verdict below is the guard's */
+    c->stuck_pc = w->guard_pc; /* NULL where the handler cannot read it */
+    w->out.guard = !w->stop;   /* the verdict below is the guard's */
     if (c->irqs_off && sim__watchdog_at(w, c) != HW_NEVER)
         sim__finish(w, SIM_STOP_HARD_LOCKUP, cpu, sim__watchdog_at(w, c),
                     "cpu%d loops with interrupts disabled and never reaches a platform point "
@@ -1027,6 +1028,19 @@ void sim_progress(qi_platform *p)
     sim_world *w = p->w;
     w->progress_step = w->steps;
     set_step_limit(w);
+}
+
+void sim_cpu_where(const sim_world *w, unsigned cpu, sim_cpu_site *out)
+{
+    const struct sim_cpu *c = &w->cpu[cpu];
+    *out = (sim_cpu_site){.pc = c->site,
+                          .relax_pc = c->relax_site,
+                          .stuck_pc = c->stuck_pc,
+                          .in_call = c->in_call,
+                          .stuck = c->stuck,
+                          .lock_wait = !c->done && c->op == OP_LOCK && c->want,
+                          .polling = !c->done && c->polling,
+                          .irqs_off = c->irqs_off};
 }
 
 int sim_last_ran(const sim_world *w)

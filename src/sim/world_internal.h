@@ -54,9 +54,16 @@ struct sim_cpu {
     bool relax_quiet;     /* nothing changed from its previous relax to the end of its last */
     uint32_t irq_pending; /* bit per enum hw_irq */
     int hotplug_ep;
-    bool movers_only; /* its step so far holds only right-movers (acquires) and local work,
-                         so one acquire or conflicting operation more may fold into it
-                         (platform_sim.c, may_fold); set at each point it resumes from */
+    bool movers_only;       /* its step so far holds only right-movers (acquires) and local work,
+                               so one acquire or conflicting operation more may fold into it
+                               (platform_sim.c, may_fold); set at each point it resumes from */
+    bool in_call;           /* between sim_mark_call's enter and its return */
+    const void *site;       /* code address of the call of its last platform operation (its return
+                               address: platform_sim.c, at_site) */
+    const void *relax_site; /* site of its last relax since its driver call began, or NULL */
+    const void *stuck_pc;   /* where the guard stopped it (world.c, guard_fired), or NULL */
+    const void *site_hint;  /* the site its next platform operation records instead of its own
+                               return address (sim_site_hint), then NULL again */
 };
 
 struct dma_region {
@@ -113,7 +120,8 @@ struct sim_world {
 
     bool stop;
     sim_outcome out;
-    sigjmp_buf escape; /* the guard lands here */
+    sigjmp_buf escape;    /* the guard lands here */
+    const void *guard_pc; /* the instruction the guard's signal interrupted (NULL: unknown) */
 
     struct sim_cpu cpu[]; /* cfg.ncpus of them */
 };

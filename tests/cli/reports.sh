@@ -32,7 +32,9 @@ grep -Eq '^ +cpu0  \[000\] +[0-9.]+: submit: 2 descriptors$' check.txt || bad "n
 grep -Eq '^ +cpu0  \[000\] +[0-9.]+: IQT <- 0x30$' check.txt || bad "tail write not on cpu0"
 grep -Eq '^ +iommu  \[---\] +1\.000000850: ITE sid=01:00.0' check.txt || bad "no ITE line"
 grep -Eq '^ +check  \[---\] +10\.[0-9]{9}: hard_lockup: ' check.txt || bad "no verdict line"
-tail -3 check.txt | head -1 | grep -q '^why: cpu0 loops with interrupts disabled' || bad "why"
+tail -4 check.txt | head -1 | grep -q '^why: cpu0 loops with interrupts disabled' || bad "why"
+[ "$(tail -3 check.txt | head -1)" = "signature: hard_lockup: spins in abort_every_other_slot (no platform point), after ITE" ] ||
+    bad "signature line: $(tail -3 check.txt | head -1)"
 tail -2 check.txt | head -1 | grep -q '^schedule: ' || bad "schedule line"
 [ "$(tail -1 check.txt)" = "replay: qinval replay ce.json" ] || bad "replay line"
 run 1 "$Q" replay ce.json
