@@ -126,8 +126,7 @@ static char *report(chk_sweep *s)
     char *buf = NULL;
     size_t len;
     FILE *m = open_memstream(&buf, &len);
-    struct sw_identity id = {.driver = "planted", .seed = 1, .executions = 400,
-                             .random_points = 2};
+    struct sw_identity id = {.driver = "planted", .seed = 1, .executions = 400, .random_points = 2};
     s->seconds = 0;
     sw_write_json(m, &id, s);
     fclose(m);

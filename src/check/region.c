@@ -74,6 +74,22 @@ static size_t distinct(const struct chk_region_in *r, unsigned f, const char **o
     return n;
 }
 
+/* "key=a|b|c": the kept values among nums[0..n), in increasing order. */
+static void numbers_list(const struct chk_region_in *r, unsigned f, const long long *nums, size_t n,
+                         char *buf, size_t len)
+{
+    size_t at = (size_t)snprintf(buf, len, "%s=", r->keys[f]);
+    bool first = true;
+    for (size_t i = 0; i < n && at < len; i++) {
+        char t[32];
+        snprintf(t, sizeof(t), "%lld", nums[i]);
+        if (!kept(r, f, t))
+            continue;
+        at += (size_t)snprintf(buf + at, len - at, "%s%s", first ? "" : "|", t);
+        first = false;
+    }
+}
+
 /* "key>=v", "key<=v" or "key=a|b|c". */
 static void constraint_text(const struct chk_region_in *r, unsigned f, char *buf, size_t len)
 {
@@ -97,10 +113,9 @@ static void constraint_text(const struct chk_region_in *r, unsigned f, char *buf
         else if (run && k > 1 && lo == 0)
             snprintf(buf, len, "%s<=%lld", r->keys[f], nums[hi]);
         else
-            numeric = false;
+            numbers_list(r, f, nums, n, buf, len);
         free(nums);
-    }
-    if (!numeric) {
+    } else {
         size_t at = (size_t)snprintf(buf, len, "%s=", r->keys[f]);
         for (size_t i = 0, first = 1; i < n && at < len; i++)
             if (kept(r, f, vals[i])) {

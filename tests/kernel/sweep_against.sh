@@ -4,18 +4,20 @@
 # one): the patch of patch.sh (the ITE walk back to odd slots, seed 001's bug) is applied to a
 # copy of the tree, and `qinval sweep --driver kernel --set ksrc=TREE --against ksrc=PATCHED`
 # on ite-even-batch must name the walk's lockup (a CPU spinning with no platform point, after
-# an ITE) as introduced, and nothing as fixed.
+# an ITE, at even batches only) as introduced. (What the patched tree "fixes" may be failures
+# its lockup masks at the same points, so that list is shown, not judged.)
 set -u
 Q=$(realpath "${1:?usage: sweep_against.sh path/to/qinval cache-dir}")
 CACHE=$(realpath -m "${QINVAL_LKH_CACHE:-${2:?usage: sweep_against.sh path/to/qinval cache-dir}}")
-. "$(dirname "$0")/trees.sh"
+here=$(dirname "$(realpath "$0")")
+. "$here/trees.sh"
 need_trees
 need_patch_tool
 enter_work
 fail=0
 json() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@"; }
 
-sed -n '/^cat >odd-slots.patch/,/^PATCH$/p' "$(dirname "$(realpath "$0")")/patch.sh" |
+sed -n '/^cat >odd-slots.patch/,/^PATCH$/p' "$here/patch.sh" |
     sed '1d;$d' >odd-slots.patch
 
 n=0
@@ -32,10 +34,11 @@ for t in "${KTREES[@]}"; do
     echo "$t: introduced: $intro"
     echo "$intro" | grep -Eq '(hard_lockup|hang): spins in [a-z_]+ .*after ITE' ||
         { echo "FAIL $t: the odd-slot walk's lockup is not introduced"; fail=1; }
-    echo "$intro" | grep -q 'batch=2|4|6' ||
-        { echo "FAIL $t: the walk's region is not the even batches: $intro"; fail=1; }
-    [ "$(json ag$n.json 'len(d["fixed"])')" = 0 ] ||
-        { echo "FAIL $t: the patch fixes something: $(json ag$n.json 'd["fixed"]')"; fail=1; }
+    # the walk's region names batch values, every one of them even
+    json ag$n.json '[f["region"] for f in d["introduced"] if "spins" in f["signature"]][0]' |
+        python3 -c 'import re,sys; r=sys.stdin.read(); m=re.search(r"batch=([0-9|]+)", r); sys.exit(0 if m and all(int(b) % 2 == 0 for b in m.group(1).split("|")) else 1)' ||
+        { echo "FAIL $t: the walk's region is not even batches: $intro"; fail=1; }
+    echo "$t: fixed: $(json ag$n.json '"; ".join(f["signature"] for f in d["fixed"])')"
 done
 [ $fail = 0 ] && echo "kernel sweep --against: OK"
 exit $fail
