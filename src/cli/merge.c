@@ -90,13 +90,13 @@ static int parse_args(int argc, char **argv, struct merge_args *a)
     return 0;
 }
 
-/* A check merge's --save is a file (a sweep merge's is a directory of counterexamples). */
-static int check_save(const struct merge_args *a)
+/* A check merge's --save is a file (a sweep merge's is a directory of counterexamples, which
+ * sweep_merge makes). Which one the inputs are is known only once they are read; a --save that
+ * cannot be a file is still said before any problem with the inputs, as it always was, unless
+ * the inputs turn out to be a sweep's. */
+static bool save_unwritable(const struct merge_args *a, char *why, size_t len)
 {
-    char why[AF_PATH_LEN + 128];
-    if (a->save && af_check(a->save, why, sizeof(why)))
-        return usage_error("--save cannot be written: %s", why);
-    return 0;
+    return a->save && af_check(a->save, why, len);
 }
 
 /* ---- reading one shard ---- */
@@ -450,20 +450,24 @@ int cli_merge(int argc, char **argv)
     json_value **roots = calloc(a.npaths + 1, sizeof(*roots));
     unsigned nroots = 0;
     int rc = roots ? 0 : usage_error("%s", "out of memory");
-    char err[300];
-    while (!rc && nroots < a.npaths) {
+    char err[300], why[AF_PATH_LEN + 128];
+    bool unwritable = save_unwritable(&a, why, sizeof(why));
+    bool unreadable = false;
+    while (!rc && !unreadable && nroots < a.npaths) {
         roots[nroots] = json_parse_file(a.paths[nroots], err, sizeof(err));
-        rc = roots[nroots] ? 0 : usage_error("%s", err);
-        nroots += !rc;
+        unreadable = !roots[nroots];
+        nroots += !unreadable;
     }
-    if (!rc && nroots && roots[0]->type == JSON_OBJECT && json_get(roots[0], "qinval_sweep")) {
+    if (unreadable && !unwritable)
+        rc = usage_error("%s", err);
+    if (!rc && !unreadable && nroots && roots[0]->type == JSON_OBJECT && json_get(roots[0], "qinval_sweep")) {
         rc = sweep_merge(roots, a.paths, nroots, a.format, a.save); /* frees the trees */
         free(roots);
         free(a.paths);
         return rc;
     }
-    if (!rc)
-        rc = check_save(&a);
+    if (!rc && unwritable)
+        rc = usage_error("--save cannot be written: %s", why);
     if (!rc && (!strcmp(a.format, "ktap") || !strcmp(a.format, "markdown")))
         rc = usage_error("--format %s is for sweep results; a check result merges as text or "
                          "json",

@@ -181,7 +181,7 @@ refuse cx-exec "is not an execution of shard 0/3" \
 refuse not-found "nope.json: No such file or directory" nope.json
 refuse stdin-twice "standard input can be read only once" - - </dev/null
 refuse no-files "needs the JSON results" --format json
-refuse bad-format "--format must be text or json" --format xml ok.0.json
+refuse bad-format "--format must be text, json, ktap or markdown" --format xml ok.0.json
 refuse unknown-flag "unknown option '--frob'" --frob ok.0.json
 
 [ $fail = 0 ] && echo "merge: all checks passed"
