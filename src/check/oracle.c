@@ -605,15 +605,13 @@ static void ats_answered(struct pending_ats *p, const hw_event *e)
         }
 }
 
-/* The first fault-plan event in ev[0, at): an injected fault by its catalog name, or "dma". */
+/* The first fault injected in ev[0, at), by its catalog name. */
 static const char *first_planned(const hw_event *ev, size_t at)
 {
-    for (size_t i = 0; i < at; i++) {
+    /* A DMA attempt of the plan is the workload probing, not a fault: passed over. */
+    for (size_t i = 0; i < at; i++)
         if (ev[i].kind == HW_EV_FAULT_INJECT)
             return sc_fault_name((enum hw_fault)ev[i].c);
-        if (ev[i].kind == HW_EV_DMA)
-            return "dma";
-    }
     return NULL;
 }
 
