@@ -377,9 +377,11 @@ static int write_report(const char *format, const char *save, const struct sw_id
     return s->nfail ? CLI_EXIT_VIOLATION : CLI_EXIT_OK;
 }
 
-int sweep_merge(json_value **roots, const char *const *paths, unsigned n, const char *format,
-                const char *save)
+int sweep_merge_load(json_value *const *roots, const char *const *paths, unsigned n,
+                     struct sweep_merged *m)
 {
+    memset(m, 0, sizeof(*m));
+    chk_sweep_init(&m->s);
     struct shard_in *sh = calloc(n, sizeof(*sh));
     if (!sh)
         grow_out_of_memory(0, "a merge");
@@ -387,32 +389,44 @@ int sweep_merge(json_value **roots, const char *const *paths, unsigned n, const 
         sh[i].root = roots[i];
         sh[i].name = strcmp(paths[i], "-") ? paths[i] : "<stdin>";
     }
-    int rc = check_shards(sh, n);
-    chk_sweep s;
-    chk_sweep_init(&s);
-    struct sw_identity id;
-    const char **settings = NULL, **sets = NULL;
+    int rc = n ? check_shards(sh, n) : CLI_EXIT_USAGE;
     char err[400];
     for (unsigned i = 0; i < n && !rc; i++) {
-        if (i == 0 && (read_identity(sh[0].root, &id, &settings, &sets, err, sizeof(err)) ||
-                       read_plan(&sh[0], &s, err, sizeof(err))))
+        if (i == 0 &&
+            (read_identity(sh[0].root, &m->id, &m->settings, &m->sets, err, sizeof(err)) ||
+             read_plan(&sh[0], &m->s, err, sizeof(err))))
             rc = fail(sh[0].name, err, NULL);
-        else if (add_shard(&sh[i], &s, err, sizeof(err)))
+        else if (add_shard(&sh[i], &m->s, err, sizeof(err)))
             rc = fail(sh[i].name, err, NULL);
     }
     if (!rc) {
-        uint64_t per_point;
+        uint64_t per_point = 0;
         json_get_u64(sh[0].root, "per_point", &per_point, err, sizeof(err));
-        s.seed = id.seed;
-        s.per_point = per_point;
-        chk_sweep_finish(&s);
-        rc = write_report(format, save, &id, &s);
+        m->s.seed = m->id.seed;
+        m->s.per_point = per_point;
+        chk_sweep_finish(&m->s);
     }
-    chk_sweep_free(&s);
-    free(settings);
-    free(sets);
+    free(sh);
+    return rc;
+}
+
+void sweep_merged_free(struct sweep_merged *m)
+{
+    chk_sweep_free(&m->s);
+    free(m->settings);
+    free(m->sets);
+    memset(m, 0, sizeof(*m));
+}
+
+int sweep_merge(json_value **roots, const char *const *paths, unsigned n, const char *format,
+                const char *save)
+{
+    struct sweep_merged m;
+    int rc = sweep_merge_load(roots, paths, n, &m);
+    if (!rc)
+        rc = write_report(format, save, &m.id, &m.s);
+    sweep_merged_free(&m); /* the identity's strings point into the trees: freed after */
     for (unsigned i = 0; i < n; i++)
         json_free(roots[i]);
-    free(sh);
     return rc;
 }
