@@ -382,6 +382,12 @@ int ce_from_json(json_value *root, struct ce_loaded *l, char *err, size_t errlen
         snprintf(err, errlen, "the top level is %s, not an object", json_type_name(root->type));
         return -1;
     }
+    if (json_get(root, "qinval_sweep") || json_get(root, "qinval_sweep_against")) {
+        snprintf(err, errlen, "a sweep's report holds many failures: replay one of the "
+                              "counterexample files the sweep saved (--save DIR: "
+                              "DIR/F<n>-SCENARIO.json)");
+        return -1;
+    }
     l->is_result = json_get(root, "qinval_result") != NULL;
     if (!l->is_result && !json_get(root, "qinval_counterexample"))
         return bad(err, errlen, "no \"%s\" or \"qinval_result\" member", "qinval_counterexample");

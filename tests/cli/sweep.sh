@@ -105,6 +105,8 @@ refused "a shard of another sweep" "$Q" merge s0.json other.json s2.json
 grep -q '"seed" differs' err.txt || bad "the mismatch is not named: $(cat err.txt)"
 refused "a shard given twice" "$Q" merge s0.json s0.json s2.json
 refused "a shard missing" "$Q" merge s0.json s1.json
+refused "replaying a whole sweep report" "$Q" replay a.json
+grep -q 'counterexample files the sweep saved' err.txt || bad "replay of a sweep report: $(cat err.txt)"
 
 [ $fail = 0 ] && echo "sweep: OK"
 exit $fail
