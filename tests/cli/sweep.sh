@@ -80,6 +80,11 @@ json ag.json '[f["signature"] for f in d["introduced"]]' | grep -q 'hard_lockup:
 json ag.json '[f["signature"] for f in d["fixed"] + d["unchanged"]]' | grep -q 'spins' &&
     bad "--against legacy-odd: a spinning walk is in step1-nowait too"
 
+# ---- --time ends the sweep: the report says it is incomplete ----
+"$Q" sweep --driver eagain-any-ite --time 0.3 --no-progress --format json >cut.json
+[ "$(json cut.json 'd["complete"]')" = False ] || bad "--time 0.3: the whole catalog ran, or the report hides the cut"
+[ "$(json cut.json 'd["points"] < d["planned"]')" = True ] || bad "--time 0.3: every planned point ran"
+
 # ---- bad input: one line, exit 2 ----
 refused() { # what, then the command
     local what=$1
