@@ -526,12 +526,22 @@ static void progress(struct sweep_run *r, bool final)
     r->o->on_progress(r->o->progress_ctx, &p);
 }
 
+/* A point's budget before adaptation: its share; the catalog's own point at least what `qinval
+ * check` gives a cell by default (unless the user set the budget), so that a sweep finds there
+ * whatever check finds. */
+static uint64_t point_budget(const struct sweep_run *r, const struct chk_sw_point *pt)
+{
+    if (pt->index == 0 && !r->o->executions && r->s->per_point < SW_CATALOG_POINT_EXECUTIONS)
+        return SW_CATALOG_POINT_EXECUTIONS;
+    return r->s->per_point;
+}
+
 /* Explore one point: up to its budget (once more if it shows a failure new to it), stopping
  * early when SW_REPEATS violations in a row were ones it had already shown. */
 static void explore_point(struct sweep_run *r, unsigned c, const scenario *sc,
                           struct chk_sw_point *pt, const char *const *sets, unsigned nsets)
 {
-    uint64_t budget = r->s->per_point, used = 0, next = 0;
+    uint64_t budget = point_budget(r, pt), used = 0, next = 0;
     unsigned repeats = 0;
     bool extended = false;
     while (used < budget && !chk_deadline_passed()) {
@@ -646,7 +656,8 @@ int chk_sweep_run(const char *const *names, unsigned n, const sim_driver_ops *dr
     if (o->executions)
         out->per_point = planned && o->executions / planned ? o->executions / planned : 1;
     struct sweep_run r = {o, drv, out, chk_now(), 0, false};
-    r.budget_total = (planned + out->shard_n - 1) / out->shard_n * out->per_point;
+    r.budget_total = (planned + out->shard_n - 1) / out->shard_n * out->per_point +
+                     (o->executions ? 0 : n * SW_CATALOG_POINT_EXECUTIONS / out->shard_n);
     double outer = chk_deadline();
     if (o->seconds > 0 && (!outer || r.t0 + o->seconds < outer))
         chk_set_deadline(r.t0 + o->seconds);

@@ -15,7 +15,9 @@
  * (chk_sweep_add + chk_sweep_finish) gives the report one process gives.
  *
  * Budget: `executions` (if not 0) is shared evenly by the points planned; without it each point
- * has SW_DEFAULT_POINT_EXECUTIONS. The budget adapts to what a point finds: a point that shows
+ * has SW_DEFAULT_POINT_EXECUTIONS, and the catalog's own point of each scenario
+ * SW_CATALOG_POINT_EXECUTIONS (what `qinval check` gives a cell), so that a sweep finds there at
+ * least what check finds. The budget adapts to what a point finds: a point that shows
  * a failure gets its share once more to look for others behind it; a point whose executions
  * keep failing the same way (SW_REPEATS in a row) stops early. `seconds` ends the sweep: points
  * not reached are left out of the report, which says it is incomplete.
@@ -30,6 +32,7 @@
 #include "check/explore.h"
 
 #define SW_DEFAULT_POINT_EXECUTIONS 40
+#define SW_CATALOG_POINT_EXECUTIONS 1000 /* the catalog's own point, by default: check's budget */
 #define SW_DEFAULT_RANDOM_POINTS    8
 #define SW_REPEATS                  3
 
