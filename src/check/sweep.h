@@ -74,8 +74,10 @@ struct chk_sw_failure {
     struct chk_sw_seen *seen;
 };
 
+#define SW_SCENARIO_LEN 256 /* a catalog name, or a scenario file's absolute path */
+
 struct chk_sw_scen {
-    char name[SC_NAME_LEN];
+    char name[SW_SCENARIO_LEN];
     unsigned nfactors;
     char (*keys)[SC_NAME_LEN];
     unsigned planned; /* points in its plan */

@@ -25,6 +25,7 @@ struct sweep_args {
     const char *driver, *format, *save, *against;
     const char *scenarios[MAX_SCENARIOS];
     unsigned nscenarios;
+    char paths[MAX_SCENARIOS][SW_SCENARIO_LEN]; /* scenario files' absolute paths */
     const char *sets[MAX_SETS];
     unsigned nsets;
     bool progress;
@@ -39,17 +40,39 @@ static int bad(const char *fmt, const char *what)
     return -1;
 }
 
+/* A scenario to sweep: a catalog name, or a file of one's own by its absolute path (so that its
+ * counterexamples replay from any directory). Each once: a report lists a scenario once. */
+static int add_scenario(struct sweep_args *a, const char *v)
+{
+    if (a->nscenarios == MAX_SCENARIOS)
+        return bad("too many --scenario options (at most %s)", "128");
+    const char *name = v;
+    if (cli_scenario_is_file(v)) {
+        char *abs = realpath(v, NULL);
+        if (!abs || strlen(abs) >= SW_SCENARIO_LEN) {
+            free(abs);
+            return bad("--scenario %s: no such file, or its path is too long", v);
+        }
+        snprintf(a->paths[a->nscenarios], sizeof(a->paths[0]), "%s", abs);
+        free(abs);
+        name = a->paths[a->nscenarios];
+    }
+    for (unsigned i = 0; i < a->nscenarios; i++)
+        if (!strcmp(a->scenarios[i], name))
+            return bad("--scenario %s is given twice", v);
+    a->scenarios[a->nscenarios++] = name;
+    return 0;
+}
+
 static int parse_value(struct sweep_args *a, const char *f, const char *v)
 {
     uint64_t x;
     chk_options shard;
     if (!strcmp(f, "--driver"))
         a->driver = v;
-    else if (!strcmp(f, "--scenario")) {
-        if (a->nscenarios == MAX_SCENARIOS)
-            return bad("too many --scenario options (at most %s)", "128");
-        a->scenarios[a->nscenarios++] = v;
-    } else if (!strcmp(f, "--executions")) {
+    else if (!strcmp(f, "--scenario"))
+        return add_scenario(a, v);
+    else if (!strcmp(f, "--executions")) {
         if (cli_parse_range(f, v, 1, UINT64_MAX, &a->opt.executions))
             return -1;
     } else if (!strcmp(f, "--time")) {

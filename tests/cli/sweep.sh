@@ -102,6 +102,7 @@ printf 'name = r\n[params]\nbatch = 1\n[cpu 0]\nop = flush iotlb batch=$batch\n[
 refused "a value the scenario refuses" "$Q" sweep --driver qinval --scenario ./refused.scn
 grep -q 'batch.*the value 0 is refused' err.txt || bad "the refused value is not named: $(cat err.txt)"
 refused "a budget of 0" "$Q" sweep --driver qinval --executions 0
+refused "a scenario given twice" "$Q" sweep --driver qinval --scenario smoke --scenario smoke
 refused "an unknown flag" "$Q" sweep --driver qinval --bogus 1
 refused "an unknown format" "$Q" sweep --driver qinval --format xml
 refused "--against with --shard" "$Q" sweep --driver qinval --against legacy-odd --shard 0/2
