@@ -295,7 +295,7 @@ int sw_save_all(const char *dir, const struct sw_identity *id, const chk_sweep *
         char path[AF_PATH_LEN];
         af_file a;
         const char *name = s->scen[s->fail[i].scen].name, *base = strrchr(name, '/');
-        char safe[SC_NAME_LEN];
+        char safe[SW_SCENARIO_LEN];
         snprintf(safe, sizeof(safe), "%s", base ? base + 1 : name);
         for (char *c = safe; *c; c++)
             if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.", *c))
