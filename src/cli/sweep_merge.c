@@ -291,7 +291,8 @@ static int read_failure(const json_value *e, unsigned nsettings, chk_sweep *s, c
     int c = scen_index(s, name);
     if (c < 0 || point > UINT_MAX)
         return snprintf(err, errlen, "a failure in an unknown scenario '%s'", name), -1;
-    struct chk_sw_failure *f = &s->fail[chk_sweep_failure(s, sig, &is_new)];
+    unsigned id = chk_sweep_failure(s, sig, &is_new); /* may move s->fail: before the index */
+    struct chk_sw_failure *f = &s->fail[id];
     /* no oracle yet: only seen in a grid so far */
     if (!earlier(f, f->oracle[0] != '\0', (unsigned)c, (unsigned)point, execution))
         return 0;
