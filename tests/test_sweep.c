@@ -38,7 +38,7 @@ struct planted {
 
 static void *planted_init(qi_platform *p, const struct drv_params *params)
 {
-    struct planted *d = calloc(1, sizeof(*d));
+    struct planted *d = sim_dma_alloc(p, sizeof(*d)); /* zeroed, freed with the world */
     if (!d)
         return NULL;
     d->engine = engine_ops.init(p, params);
