@@ -16,6 +16,7 @@ need_file /usr/include/cmocka.h libcmocka-dev
 need_file /usr/include/elfutils/libdw.h libdw-dev # failure signatures name driver functions
 need_cmd python3 python3 # the CLI tests read JSON results with it
 need_cmd groff groff-base # the install test renders the man page
+need_cmd qemu-system-x86_64 qemu-system-x86 # QEMU's intel-iommu: `qinval fidelity`, the engine on QEMU
 # Installed, not only known: `dpkg -s` also succeeds for a package removed with its
 # configuration files left ("deinstall ok config-files").
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q ' installed$'; }
