@@ -31,6 +31,8 @@ struct qrun {
     qemu_host *h;
     qi_engine *e;
     qi_result *res;
+    qemu_host_stats base; /* after the set-up: the figures count the workload's requests */
+    uint64_t base_requests;
     pthread_barrier_t start;
 };
 
@@ -113,9 +115,9 @@ static void q_figures(struct qrun *run, qtest *q, ew_figures *fig)
     qemu_host_stats st;
     qemu_host_stats_get(run->h, &st);
     fig->calls = ew_ncalls(run->pl);
-    fig->wraps = st.wraps;
-    fig->tail_writes = st.tail_writes;
-    fig->requests = qtest_requests(q);
+    fig->wraps = st.wraps - run->base.wraps;
+    fig->tail_writes = st.tail_writes - run->base.tail_writes;
+    fig->requests = qtest_requests(q) - run->base_requests;
     fig->stats = *qi_engine_get_stats(run->e);
     fig->complete = !qemu_host_failed(run->h);
     if (!fig->complete)
@@ -133,6 +135,8 @@ int erun_qemu(const ew_plan *pl, qi_result *res, ew_figures *fig, char *err, siz
     run.h = qemu_host_create(q, GUEST_BASE, GUEST_BYTES);
     int rc = run.h ? q_setup(&run, &slots, err, errlen) : ERUN_FAILED;
     if (rc == ERUN_OK) {
+        qemu_host_stats_get(run.h, &run.base);
+        run.base_requests = qtest_requests(q);
         q_threads(&run, fig);
         q_figures(&run, q, fig);
     } else if (!run.h) {
