@@ -74,7 +74,7 @@ typedef struct ew_figures {
     double wall_s;
     qi_engine_stats stats;
     bool complete; /* every call was made */
-    char why[256]; /* !complete: why not */
+    char why[400]; /* !complete: why not */
 } ew_figures;
 
 /* Whether the call came back as it should (QI_OK; the malformed one QI_ERR_MALFORMED at
