@@ -7,8 +7,8 @@
  * The mirror. Each mirror keeps three copies: the host bytes (what the engine reads and
  * writes), a shadow (what the guest holds as far as this side knows) and the guest bytes.
  *  - qi_plat_wmb() pushes the host bytes that differ from the shadow to the guest (runs of
- *    changed bytes), then sets the shadow to what it pushed. Descriptors are therefore in the
- *    guest before the IQT write that the engine orders after its wmb.
+ *    changed 32-bit words), then sets the shadow to what it pushed. Descriptors are therefore in
+ * the guest before the IQT write that the engine orders after its wmb.
  *  - qi_plat_store32() into a mirror writes the guest word and the host and shadow copies.
  *  - qi_plat_load32() of a mirror word reads the guest word (where QEMU's status writes land)
  *    and refreshes the host and shadow copies with it.
@@ -136,7 +136,10 @@ void qemu_host_stats_get(qemu_host *h, qemu_host_stats *out)
 
 bool qemu_host_failed(qemu_host *h)
 {
-    return qtest_state(h->q) != QTEST_OK;
+    pthread_mutex_lock(&h->mu);
+    bool failed = qtest_state(h->q) != QTEST_OK;
+    pthread_mutex_unlock(&h->mu);
+    return failed;
 }
 
 int qemu_host_log_get(qemu_host *h, unsigned i, enum qi_log_level *lvl, const char **msg,
@@ -192,8 +195,10 @@ static void push_mirror(qemu_host *h, struct mirror *m, uint8_t *now)
         for (; i < m->len && i - last <= PUSH_GAP; i++)
             if (now[i] != m->shadow[i])
                 last = i;
-        push_run(h, m, now, from, last + 1);
-        i = last + 1;
+        /* whole words: a word written locally replaces the guest's word entirely */
+        size_t to = (last + 4) & ~(size_t)3;
+        push_run(h, m, now, from & ~(size_t)3, to < m->len ? to : m->len);
+        i = to;
     }
 }
 
