@@ -41,6 +41,7 @@ typedef struct et_cfg {
     unsigned neps;             /* endpoints 01:00.0, 02:00.0, ... all with ATS */
     const sim_driver_ops *ops; /* default: engine_ops */
     bool no_cpu_events;        /* the world records no CPU events (sim_config.cpu_events) */
+    bool iqe_resume_on_tail;   /* hw_config.iqe_resume_on_tail (QEMU's resume after IQE) */
 } et_cfg;
 
 struct et_call {
@@ -160,6 +161,7 @@ static inline void et_make(et *t, const et_cfg *cfg)
     hc.fetch_window = t->cfg.fetch_window;
     hc.itesid = !t->cfg.no_itesid;
     hc.log_mmio_reads = true;
+    hc.iqe_resume_on_tail = t->cfg.iqe_resume_on_tail;
     if (t->cfg.ite_timeout)
         hc.ite_timeout = t->cfg.ite_timeout;
     t->hw = hw_create(&hc, NULL);

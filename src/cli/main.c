@@ -49,6 +49,11 @@ static void usage(FILE *out)
                  "        with a subtest per scenario; the kernel driver only with\n"
                  "        QINVAL_KSRC=PATH\n"
 
+                 "  engine-run --hw qemu|model [--threads N] [--rounds R] [--format text|json]\n"
+                 "        [--seed S] [--model-resume-on-tail]\n"
+                 "        run the engine's workload on QEMU's intel-iommu (qtest) or on the\n"
+                 "        hardware model; with qemu, every call's result is compared with the\n"
+                 "        same call's on the model (exit 1 on a difference)\n"
                  "  demo [--head-policy fetch|complete] [--desc-width 128|256] [--no-itesid]\n"
                  "        drive the VT-d hardware model through enable, a batch, a mute endpoint,\n"
                  "        an invalidation time-out (ITE) and the recovery, printing the\n"
@@ -96,9 +101,9 @@ static int run(int argc, char **argv)
     static const struct {
         const char *name;
         int (*fn)(int, char **);
-    } commands[] = {{"demo", cli_demo},    {"check", cli_check},   {"merge", cli_merge},
-                    {"sweep", cli_sweep},  {"replay", cli_replay}, {"list", cli_list},
-                    {"matrix", cli_matrix}};
+    } commands[] = {{"demo", cli_demo},     {"check", cli_check},          {"merge", cli_merge},
+                    {"sweep", cli_sweep},   {"replay", cli_replay},        {"list", cli_list},
+                    {"matrix", cli_matrix}, {"engine-run", cli_engine_run}};
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
         if (strcmp(cmd, commands[i].name))
             continue;

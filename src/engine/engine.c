@@ -592,6 +592,14 @@ static void recover_iqe(qi_engine *e, qi_platform *p)
     e->stats.iqe++;
     qi_plat_wmb(p);
     qi_plat_write32(p, VTD_REG_FSTS, (uint32_t)VTD_FSTS_IQE);
+    /* Resume. The specification has the hardware fetch again from IQH once IQE is clear, but
+     * some implementations (QEMU's intel-iommu) look at the queue only when the tail is
+     * written: without a tail write the repaired batch, and every batch behind it, would wait
+     * until their deadlines. So write the tail again. Invariant: under the lock hw_tail is
+     * the value last written to IQT (close_and_send), so this write moves nothing: where the
+     * clear already resumed it publishes nothing new and breaks no ordering (tail writes stay
+     * in ring order, after the wmb that published the repair). */
+    qi_plat_write32(p, VTD_REG_IQT, e->hw_tail << e->shift);
 }
 
 struct suspect {

@@ -71,6 +71,9 @@ typedef struct hw_config {
     bool ite_discard; /* on ITE, fetched descriptors not yet started are never executed */
     enum hw_disable_policy disable_policy; /* default HW_DISABLE_REFUSE_BUSY */
     bool log_mmio_reads; /* record every MMIO read in the log; default false (writes always) */
+    /* After software clears an IQE, fetching resumes only at the next IQT write (QEMU's
+     * behaviour; the specification resumes from IQH at the clear); default false */
+    bool iqe_resume_on_tail;
 
     /* Costs of the hardware's own steps, in virtual ns. */
     hw_time fetch_cost;   /* one descriptor read from the queue; default 20 ns */

@@ -175,6 +175,7 @@ struct hw_machine {
 
     /* queued-invalidation engine */
     bool qi_on;
+    bool iqe_hold; /* cfg.iqe_resume_on_tail: an IQE was raised, no IQT write since its clear */
     hw_paddr q_base;
     uint32_t q_entries;
     bool q_dw256;

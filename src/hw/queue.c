@@ -232,6 +232,7 @@ void qi_enable(hw_machine *m)
     drop_window(m);
     m->fetch_ready_at = HW_NEVER;
     m->qi_on = true;
+    m->iqe_hold = false;
     m->r.gsts |= (uint32_t)VTD_GSTS_QIES;
     hw_event *e = hw_log_add(m, HW_EV_QI_ENABLE, -1, -1);
     e->a = iqa;
@@ -300,6 +301,7 @@ static void raise_iqe(hw_machine *m, unsigned iqei, uint64_t ref)
     e->c = iqei;
     e->b = ref;
     hw_raise_error(m, VTD_FSTS_IQE);
+    m->iqe_hold = m->cfg.iqe_resume_on_tail;
 }
 
 static unsigned tail_error(const hw_machine *m)
@@ -320,6 +322,8 @@ void qi_tail_written(hw_machine *m, uint64_t old_iqt)
     uint32_t old_tail = (uint32_t)(old_iqt >> shift), new_tail = tail_index(m);
     hw_event *e = hw_log_add(m, HW_EV_TAIL, -1, (int32_t)new_tail);
     e->a = old_tail;
+    if (!(m->r.fsts & VTD_FSTS_IQE))
+        m->iqe_hold = false; /* cfg.iqe_resume_on_tail: the write that resumes fetching */
     unsigned err = tail_error(m);
     if (err) {
         if (!(m->r.fsts & VTD_FSTS_IQE))
@@ -889,7 +893,8 @@ static bool can_fetch(const hw_machine *m)
 {
     /* the test that fails most often (nothing published to fetch) first */
     return m->fetch_ptr != tail_index(m) && m->qi_on &&
-           !(m->r.fsts & (VTD_FSTS_IQE | VTD_FSTS_ITE)) && m->pipe_n < m->cfg.fetch_window;
+           !(m->r.fsts & (VTD_FSTS_IQE | VTD_FSTS_ITE)) && m->pipe_n < m->cfg.fetch_window &&
+           !m->iqe_hold;
 }
 
 static void remember_fetch(hw_machine *m, uint32_t serial, const vtd_desc *d)

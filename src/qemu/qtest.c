@@ -41,7 +41,7 @@ struct qtest {
     char *line; /* the last answer, NUL-terminated */
     char err_tail[ERR_TAIL + 1];
     size_t err_len;
-    char error[512];
+    char error[704]; /* what (256) + how (96) + last words (300) + their glue */
 };
 
 static uint64_t now_ms(void)
