@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # smoke-variants.sh — executions per second on `smoke` and on smaller variants of it
 # (bench/smoke-variants/*.scn), measured in one run with the runs alternated, each variant as a
-# ratio to smoke itself. DESIGN.md §8 asks for 200,000 smoke executions per second per core;
+# ratio to smoke itself. The project's target is 200,000 smoke executions per second per core;
 # this says how far the workload's size, rather than the checker's speed, decides that figure
 # (bench/README.md, "Remaining").
 #

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # sweep.sh — how long `qinval sweep` takes over the whole catalog with its default budget, per
 # driver, against a baseline measured in the same run: `qinval matrix --driver D`, the
-# catalog's own cells only, each explored until its first violation (DESIGN's target for a
-# sweep of one driver: under 2 minutes on a 2-core machine). Each figure is the wall-clock
+# catalog's own cells only, each explored until its first violation (the project's target for
+# a sweep of one driver: under 2 minutes on a 2-core machine). Each figure is the wall-clock
 # time of one process; the runs alternate sweep and matrix, and the lowest of RUNS is kept,
 # since the machines this runs on are shared and noisy.
 #

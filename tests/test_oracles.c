@@ -1,5 +1,5 @@
 /*
- * test_oracles.c — every oracle of DESIGN §4 fires on a deliberately broken tiny driver and
+ * test_oracles.c — every oracle (enum chk_verdict) fires on a deliberately broken tiny driver and
  * stays quiet on a correct one. The drivers are written here: "tiny" is a minimal correct
  * queued-invalidation submitter (one page ring, one wait descriptor per batch with a status
  * write, polling with interrupts on); each broken variant differs from it in one thing
@@ -1196,10 +1196,11 @@ static void test_gap_detach_race(void **state)
     assert_in_range(stale, 1, 15); /* GAP: 0 */
 }
 
-/* slot_leak is judged with the machine at rest: a driver that bounds its wait (DESIGN §6) and
- * returns -ETIMEDOUT at its 100 ms deadline while ep0 is mute leaves an ATS request the IOMMU
- * only gives up on at 60 s; the run lets that happen before judging, so the correct driver is
- * not accused of a leak (it was, when leaks were judged the moment the last CPU returned). */
+/* slot_leak is judged with the machine at rest: a driver that bounds its wait (a deadline per
+ * call, as the engine has) and returns -ETIMEDOUT at its 100 ms deadline while ep0 is mute
+ * leaves an ATS request the IOMMU only gives up on at 60 s; the run lets that happen before
+ * judging, so the correct driver is not accused of a leak (it was, when leaks were judged the
+ * moment the last CPU returned). */
 static void test_slot_leak_bounded_wait(void **state)
 {
     (void)state;

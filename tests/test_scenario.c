@@ -1,6 +1,7 @@
 /*
  * test_scenario.c — the scenario loader and the catalog: every catalog file loads and has the
- * structure DESIGN.md §5 describes; broken files fail with the right line and key; --set
+ * expected structure (name, summary, origin, parameters with defaults that --set can override,
+ * endpoints, per-CPU work, fault plan); broken files fail with the right line and key; --set
  * overrides change resolved fields and $substitutions, and bad ones name the --set; fault time
  * ranges, source ids, [cpu *], domains shared by endpoints and the job ops (unmap, detach,
  * context), sc_load_named/sc_list; and a little fuzzing (no crash, one-line messages, safe

@@ -1,8 +1,9 @@
 /*
- * oracle.c — the oracles of DESIGN §4, judged from the hardware event log, the descriptors the
- * hardware fetched, memory ownership and the simulation's outcome. When several fire, the
- * verdict is the most severe (the order of enum chk_verdict); `why` explains it in words a
- * kernel developer can check against the timeline.
+ * oracle.c — the oracles (hard_lockup, hang, lost_invalidation, stale_dma, queue_corruption,
+ * false_failure, slot_leak, deadline_overrun; their meanings are in docs/checker.md), judged
+ * from the hardware event log, the descriptors the hardware fetched, memory ownership and the
+ * simulation's outcome. When several fire, the verdict is the most severe (the order of enum
+ * chk_verdict); `why` explains it in words a kernel developer can check against the timeline.
  *
  * A failing verdict also gets a signature (chk_signature): `where` (the stuck CPU's driver
  * function and how it is stuck, or the oracle's finding without ids, times or counts) and

@@ -1,10 +1,10 @@
 /*
  * oracle.h — what an execution leaves behind for judgement (struct chk_exec: the world, the
- * hardware log, every submit with its descriptors, times and result) and the oracles that
- * judge it against DESIGN §4. Oracles read the hardware's log and memory, never the driver's
- * belief: a submit "succeeded" only if its return code says so, and it was "done" only if the
- * hardware executed (or, for a device-TLB invalidation, the endpoint acknowledged) every
- * descriptor of it after it began.
+ * hardware log, every submit with its descriptors, times and result) and the oracles that judge
+ * it (one verdict per oracle, from hard_lockup to deadline_overrun: enum chk_verdict). Oracles
+ * read the hardware's log and memory, never the driver's belief: a submit "succeeded" only if
+ * its return code says so, and it was "done" only if the hardware executed (or, for a
+ * device-TLB invalidation, the endpoint acknowledged) every descriptor of it after it began.
  */
 #ifndef QINVAL_CHECK_ORACLE_H
 #define QINVAL_CHECK_ORACLE_H

@@ -1,7 +1,8 @@
 /*
- * ce_file.h — counterexample files and result printing for the CLI: the JSON result object of
- * DESIGN §7 (driver, scenario, strategy, seed, verdict, executions, seconds, counterexample)
- * that `check --format json` prints and `merge` combines, saving and loading a replayable
+ * ce_file.h — counterexample files and result printing for the CLI: the JSON result object (at
+ * least driver, scenario, strategy, seed, verdict, executions, seconds, and on failure the
+ * counterexample: schedule, timeline, the oracle's words; tests and tools rely on these) that
+ * `check --format json` prints and `merge` combines, saving and loading a replayable
  * counterexample (a counterexample file, or a check or merge result with a violation), and the
  * text rendering of one.
  */

@@ -1,8 +1,10 @@
 /*
- * check.c — `qinval check`: parse the options of DESIGN §7, load the scenario with its --set
- * overrides, explore (drawing a progress line on stderr when it is a terminal, or with
- * --progress), and report: a PASS line, or a FAIL line with the minimised counterexample's
- * timeline, the oracle's words and the replay command (the counterexample is saved as JSON).
+ * check.c — `qinval check`: parse its options (--driver, --scenario, --strategy, --seed,
+ * --executions, --time, --shard, --set, --format, --trace and the rest that `qinval` prints in
+ * its usage), load the scenario with its --set overrides, explore (drawing a progress line on
+ * stderr when it is a terminal, or with --progress), and report: a PASS line, or a FAIL line
+ * with the minimised counterexample's timeline, the oracle's words and the replay command (the
+ * counterexample is saved as JSON).
  */
 #include <errno.h>
 #include <limits.h>

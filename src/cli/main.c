@@ -1,7 +1,8 @@
 /*
- * main.c — the `qinval` command: parses the command word and dispatches. Exit status
- * (DESIGN §7): 0 no violation, 1 violation found, 2 usage or input error, 3 internal error
- * (also: a file or standard output could not be written).
+ * main.c — the `qinval` command: parses the command word and dispatches. Exit status, which
+ * tests and scripts rely on: 0 no violation, 1 violation found, 2 usage or input error (with a
+ * one-line message naming the problem), 3 internal error (also: a file or standard output could
+ * not be written).
  */
 #include <stdio.h>
 #include <string.h>

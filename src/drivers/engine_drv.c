@@ -9,7 +9,9 @@
  * unmasks the fault event interrupt and routes it, the hot-plug event and the reset bracket
  * hooks to the engine, and implements the fence: withdrawing a device's ATS permission in its
  * legacy-mode context entry (translation type "untranslated only") and handing the engine the
- * device-selective context-cache invalidation that makes the hardware see it (DESIGN §2).
+ * device-selective context-cache invalidation that makes the hardware see it (translated
+ * requests pass the IOMMU unchecked until the source's device-TLB permission is withdrawn in
+ * its context entry and a context-cache invalidation follows).
  */
 #include <qinval/engine.h>
 

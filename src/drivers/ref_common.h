@@ -7,9 +7,11 @@
  *
  * The algorithms differ only in what they do when the fault register shows an Invalidation
  * Time-out Error (ITE); each supplies that as a ref_ite_fn (src/drivers/ref_*.c). The design
- * modelled is Linux's qi_submit_sync / qi_check_fault / reclaim_free_desc as described in
- * spec/peer-drivers.md section 1.1 and DESIGN.md section 5 ("Reference algorithms"); it is a
- * re-implementation from those descriptions, not a copy of kernel code.
+ * modelled is Linux's qi_submit_sync / qi_check_fault / reclaim_free_desc in
+ * drivers/iommu/intel/dmar.c (one raw spinlock q_lock taken with interrupts off, dropped and
+ * retaken around each poll; per-slot status FREE / IN_USE / DONE / ABORT; the wait's status
+ * write targets desc_status[wait_index]; reclaim advances over FREE slots only); it is a
+ * re-implementation from published descriptions of that code, not a copy of kernel code.
  */
 #ifndef QINVAL_DRIVERS_REF_COMMON_H
 #define QINVAL_DRIVERS_REF_COMMON_H

@@ -1,18 +1,18 @@
 /*
- * ref_eagain_any_ite.c — "eagain-any-ite": the fix proposed for the odd-slot walk in seed 001
- * (Guanghui Feng, "iommu/vt-d: fix intel iommu iotlb sync hardlockup & retry", Feb 2026) and
- * rejected by the maintainer.
+ * ref_eagain_any_ite.c — "eagain-any-ite": the fix proposed for the odd-slot walk (Guanghui
+ * Feng, "iommu/vt-d: fix intel iommu iotlb sync hardlockup & retry", Feb 2026) and rejected by
+ * the maintainer.
  *
- * The design (DESIGN.md section 5): the common skeleton in ref_common.c, and on any
+ * The design (as proposed in that patch): the common skeleton in ref_common.c, and on any
  * Invalidation Time-out Error, whoever sees it clears it and returns "again" — no walk, no
- * marking of other submitters' slots. The caller frees and reclaims its slots like any
- * finished submission and resubmits its batch from the top. No deadline.
+ * marking of other submitters' slots. The caller frees and reclaims its slots like any finished
+ * submission and resubmits its batch from the top. No deadline.
  *
- * Known failure (seed 001, Lu Baolu's reply; DESIGN.md section 1): it works for one submitter
- * but races between several. CPU A queues a device-TLB invalidation, CPU B an IOTLB
- * invalidation behind it. The device-TLB request times out; the hardware aborts every wait it
- * holds, A's included. B happens to read FSTS first, clears ITE and retries; A's wait status
- * will never be written and nothing marks it aborted, so A polls forever with interrupts off.
+ * Known failure (Lu Baolu's reply in the same thread): it works for one submitter but races
+ * between several. CPU A queues a device-TLB invalidation, CPU B an IOTLB invalidation behind
+ * it. The device-TLB request times out; the hardware aborts every wait it holds, A's included.
+ * B happens to read FSTS first, clears ITE and retries; A's wait status will never be written
+ * and nothing marks it aborted, so A polls forever with interrupts off.
  * Expected verdict: hang on ite-race.
  */
 #include "drivers/ref_common.h"

@@ -2,23 +2,23 @@
  * ref_legacy_odd.c — "legacy-odd": Linux's VT-d queued-invalidation submitter as it was from
  * v5.8 (batched submission, 2020) until the March 2026 fix.
  *
- * The design (DESIGN.md section 5; spec/peer-drivers.md section 1.1): the common skeleton in
- * ref_common.c, and on an Invalidation Time-out Error: read IQH and IQT, clear ITE, then walk
- * the ring backwards from IQH - 1 with its low bit forced to 1, two slots at a time, until the
- * index equals IQT - 1, marking every in-use slot aborted; the caller restarts its batch if its
- * own wait slot got marked, else keeps polling. No deadline. (Later kernels of that period also
- * read ITESID and failed for an absent device; the algorithm as catalogued here does not.)
+ * The design (Linux's qi_check_fault before the fix): the common skeleton in ref_common.c, and
+ * on an Invalidation Time-out Error: read IQH and IQT, clear ITE, then walk the ring backwards
+ * from IQH - 1 with its low bit forced to 1, two slots at a time, until the index equals
+ * IQT - 1, marking every in-use slot aborted; the caller restarts its batch if its own wait slot
+ * got marked, else keeps polling. No deadline. (Later kernels of that period also read ITESID
+ * and failed for an absent device; the algorithm as catalogued here does not.)
  *
  * The walk comes from 2009, when every submission was one descriptor plus one wait, so a wait
  * always sat at an odd slot and IQT was always even. Batching broke both assumptions.
  *
- * Known failure (seed 001, Guanghui Feng's report, Feb 2026, confirmed by Lu Baolu; DESIGN.md
- * sections 1 and 4): a batch with an even number of descriptors leaves IQT odd, so the end
- * index IQT - 1 is even, and an index that starts odd and steps by two never meets it. The
- * walk then loops forever with interrupts off, and it contains no platform call at all (plain
- * accesses to desc_status[], as in the original): the simulator's step guard has to catch it.
- * When the walk does end, a wait at an even slot is still never marked aborted, and its
- * submitter polls forever for a status write the hardware will not make.
+ * Known failure (the hard lockup on ITE with batches: Guanghui Feng's report, Feb 2026,
+ * confirmed by Lu Baolu, fixed in March 2026): a batch with an even number of descriptors
+ * leaves IQT odd, so the end index IQT - 1 is even, and an index that starts odd and steps by
+ * two never meets it. The walk then loops forever with interrupts off, and it contains no
+ * platform call at all (plain accesses to desc_status[], as in the original): the simulator's
+ * step guard has to catch it. When the walk does end, a wait at an even slot is still never
+ * marked aborted, and its submitter polls forever for a status write that will never come.
  * Expected verdicts: hang / hard_lockup on ite-even-batch with an even batch, pass with an odd.
  */
 #include "drivers/ref_common.h"

@@ -2,16 +2,17 @@
  * ref_step1_nowait.c — "step1-nowait": Linux's VT-d queued-invalidation submitter after the
  * March 2026 fix of the odd-slot walk.
  *
- * The design (DESIGN.md section 5; spec/peer-drivers.md section 1.1): the common skeleton in
- * ref_common.c, and on an Invalidation Time-out Error: read IQH, IQT and the ITESID field of
- * IQERCD (bits 47:32; 0 on hardware older than VT-d 4.1), clear ITE, walk the ring backwards
- * from IQH - 1 one slot at a time until the index equals IQT - 1, marking every in-use slot
- * aborted. Then: if ITESID names a device that is absent (no such function, or its config read
- * fails — Linux's pci_device_is_present), fail with a time-out; else restart the batch if the
- * caller's wait was aborted, else keep polling. No deadline; interrupts stay off while polling.
+ * The design (Linux's qi_check_fault after the fix): the common skeleton in ref_common.c, and
+ * on an Invalidation Time-out Error: read IQH, IQT and the ITESID field of IQERCD (bits 47:32;
+ * 0 on hardware older than VT-d 4.1), clear ITE, walk the ring backwards from IQH - 1 one slot
+ * at a time until the index equals IQT - 1, marking every in-use slot aborted. Then: if ITESID
+ * names a device that is absent (no such function, or its config read fails — Linux's
+ * pci_device_is_present), fail with a time-out; else restart the batch if the caller's wait was
+ * aborted, else keep polling. No deadline; interrupts stay off while polling.
  *
- * Known failure (seed 000, the Jinhui Guo / Bjorn Helgaas thread, Dec 2025 - Feb 2026;
- * DESIGN.md section 1): the only end to a wait is the hardware's ITE, whose timer may be as
+ * Known failure (the hard lockup reported when a device whose link dropped without a hot-plug
+ * interrupt stopped answering ATS invalidations: the Jinhui Guo / Bjorn Helgaas thread,
+ * Dec 2025 - Feb 2026): the only end to a wait is the hardware's ITE, whose timer may be as
  * long as the PCIe completion allowance (60-90 s), and the submitter polls with interrupts off
  * all that time — longer than the lockup watchdog. A device whose link dropped without a
  * hot-plug event still answers "present" until its config read fails, and a present device is

@@ -157,10 +157,10 @@ static void release_ats(hw_machine *m)
 /* ---- published slots: what software handed over with a tail write ----
  *
  * A slot between the tail write that published it and its fetch belongs to the hardware:
- * software changing it then is queue corruption (DESIGN §4), even with a well-formed
- * descriptor, since the hardware may already have read it. The one sanctioned exception is a
- * repair while the queue is stopped by IQE or ITE (fix the bad slot, neutralise a dead
- * device's work): clearing the error accepts the ring as it then is.
+ * software changing it then is queue corruption (the queue_corruption oracle), even with a
+ * well-formed descriptor, since the hardware may already have read it. The one sanctioned
+ * exception is a repair while the queue is stopped by IQE or ITE (fix the bad slot, neutralise
+ * a dead device's work): clearing the error accepts the ring as it then is.
  */
 static unsigned tail_error(const hw_machine *m);
 

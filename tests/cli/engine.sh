@@ -20,10 +20,11 @@ cd "$work" || exit 2
 "$Q" check --driver legacy-odd --scenario ite-even-batch --executions 50 >/dev/null 2>&1
 [ $? = 1 ] || { echo "FAIL: legacy-odd should still fail ite-even-batch"; fail=1; }
 "$ROOT/scripts/engine-check.sh" "$Q" "${QINVAL_ENGINE_EXECUTIONS:-150}" 1 || fail=1
-# Exhaustive (within the bound) dfs that must cover its space completely: ite-race (2 CPUs,
-# one ITE) and the 3-CPU, 1-fault configuration of DESIGN §8 (eng-ite-race3) at the default
-# bound 2, under both head policies, and again with every plain shared load and store a
-# scheduling point (mem_points=1: the engine's unlocked accesses interleaved one by one).
+# Exhaustive (within the bound) dfs that must cover its space completely: ite-race (2 CPUs, one
+# ITE) and the 3-CPU, 1-fault configuration of the dfs performance target (eng-ite-race3, under
+# a minute) at the default bound 2, under both head policies, and again with every plain shared
+# load and store a scheduling point (mem_points=1: the engine's unlocked accesses interleaved
+# one by one).
 complete() { # scenario-dir args...
     local dir=$1
     shift

@@ -4,8 +4,8 @@
 # timeline); KTAP from check (pass and fail) and matrix, each checked against the format's
 # rules by tests/ktap/ktap_check.awk (which must itself reject broken KTAP); --trace on check
 # and replay (same run, same bytes; an unwritable path is a usage error); the JSON result's and
-# merge's timelines; exit codes as
-# DESIGN §7 says with every format. The trace's content is checked by test_report_trace.
+# merge's timelines; exit codes (0 no violation, 1 violation found, 2 usage or input error,
+# 3 internal error) with every format. The trace's content is checked by test_report_trace.
 set -u
 Q=$(realpath "${1:?usage: reports.sh path/to/qinval}")
 KTAP="$(cd "$(dirname "$0")/.." && pwd)/ktap/ktap_check.awk"
