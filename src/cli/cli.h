@@ -16,5 +16,6 @@ int cli_merge(int argc, char **argv);
 int cli_sweep(int argc, char **argv);
 int cli_list(int argc, char **argv);
 int cli_matrix(int argc, char **argv);
+int cli_fidelity(int argc, char **argv);
 
 #endif
