@@ -196,6 +196,39 @@ static bool r_devtlb_no_dt(const struct ctx *x)
     return !x->c->devtlb && (t == VTD_DESC_DEVTLB || t == VTD_DESC_PDEVTLB);
 }
 
+/* QEMU stopped with IQE on a PASID-based device-TLB invalidation the model ran. */
+static bool r_pdevtlb(const struct ctx *x)
+{
+    vtd_desc d;
+    if (x->c->steps[x->d->step].op != FID_OP_OBS || !qemu_stopped_on(&x->sh, snap(x->q, x->d), &d))
+        return false;
+    return vtd_desc_type(&d) == VTD_DESC_PDEVTLB && x->sh.dw &&
+           snap(x->m, x->d)->reg[FID_O_IQH] != snap(x->q, x->d)->reg[FID_O_IQH];
+}
+
+/* The model stopped on a descriptor of a 256-bit queue with QW2/QW3 not zero; QEMU ran it. */
+static bool r_upper_half(const struct ctx *x)
+{
+    if (!x->sh.dw || !model_stopped_type(x))
+        return false;
+    vtd_desc d = shadow_desc(&x->sh, snap(x->m, x->d)->reg[FID_O_IQH]);
+    return (d.qw[2] | d.qw[3]) != 0;
+}
+
+/* IEDATA read back with bits 31:16 QEMU kept and the model dropped (RsvdZ). */
+static bool r_iedata(const struct ctx *x)
+{
+    return x->d->obs == FID_O_READ && x->c->steps[x->d->step].off == VTD_REG_IEDATA &&
+           ((x->d->model ^ x->d->qemu) & 0xffff) == 0;
+}
+
+/* IQA.DW=1 on a QEMU without scalable mode: QEMU runs a 128-bit queue, the model rejects the
+ * width (IQEI 5); whatever differs afterwards follows from that. */
+static bool r_dw_no_smts(const struct ctx *x)
+{
+    return !x->c->scalable && (x->sh.iqa & VTD_IQA_DW);
+}
+
 static bool r_catch_all(const struct ctx *x)
 {
     (void)x;
@@ -238,6 +271,18 @@ static const struct {
     {{"devtlb-without-dt", FID_QEMU_DEVIATION, "6.5.2 (types 3 and 8 need ECAP.DT)", NULL,
       "QEMU 7.2 runs device-TLB invalidations although it reports ECAP.DT=0"},
      r_devtlb_no_dt},
+    {{"pdevtlb-unsupported", FID_QEMU_DEVIATION, "6.5.2.6", NULL,
+      "QEMU 7.2 rejects PASID-based device-TLB invalidations (type 8) with IQE in scalable mode"},
+     r_pdevtlb},
+    {{"upper-half-ignored", FID_QEMU_DEVIATION, "6.5.2", NULL,
+      "QEMU 7.2 does not check QW2/QW3 (reserved) of descriptors in a 256-bit queue"},
+     r_upper_half},
+    {{"iedata-upper-bits", FID_QEMU_DEVIATION, "11.4.9.6", NULL,
+      "QEMU keeps IEDATA bits 31:16 (an extended-data field of older revisions); RsvdZ in 5.10"},
+     r_iedata},
+    {{"dw-without-smts", FID_QEMU_DEVIATION, "11.4.9.3, 11.4.9.9 (IQEI 5)", NULL,
+      "QEMU ignores IQA.DW=1 without ECAP.SMTS (128-bit queue); the spec makes it an IQE"},
+     r_dw_no_smts},
     {{"unmatched", FID_UNCLASSIFIED, NULL, NULL, "no rule explains this difference"}, r_catch_all},
 };
 
