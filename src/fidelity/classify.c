@@ -182,11 +182,10 @@ static bool r_pasid_legacy(const struct ctx *x)
     return x->sh.dw && !ttm_scalable(x) && t >= VTD_DESC_PIOTLB && t <= VTD_DESC_PDEVTLB;
 }
 
-/* The model stopped with IQE on a 256-bit-only type (6-8) in a 128-bit queue; QEMU ran it. */
-static bool r_256_in_128(const struct ctx *x)
+/* The model stopped with IQE on a PASID-cache invalidation (type 7); QEMU ran it. */
+static bool r_pc_unchecked(const struct ctx *x)
 {
-    unsigned t = model_stopped_type(x);
-    return !x->sh.dw && t >= VTD_DESC_PIOTLB && t <= VTD_DESC_PDEVTLB;
+    return model_stopped_type(x) == VTD_DESC_PC;
 }
 
 /* The model stopped with IQE on a device-TLB invalidation without ECAP.DT; QEMU ran it. */
@@ -265,9 +264,10 @@ static const struct {
       "QEMU runs PASID-based descriptors (types 6-8) while RTADDR.TTM is legacy; the spec "
       "allows only types 1-5 there"},
      r_pasid_legacy},
-    {{"256-only-type-in-128-queue", FID_QEMU_DEVIATION, "6.5.2 (Table 26)", NULL,
-      "QEMU 7.2 accepts a PASID-cache invalidation (type 7, 256-bit only) in a 128-bit queue"},
-     r_256_in_128},
+    {{"pasid-cache-unchecked", FID_QEMU_DEVIATION, "6.5.2.2, 6.5.2 (Table 26)", NULL,
+      "QEMU 7.2 takes any PASID-cache invalidation (type 7) as a no-op: reserved granularity "
+      "or bits, or a 128-bit queue, raise no IQE"},
+     r_pc_unchecked},
     {{"devtlb-without-dt", FID_QEMU_DEVIATION, "6.5.2 (types 3 and 8 need ECAP.DT)", NULL,
       "QEMU 7.2 runs device-TLB invalidations although it reports ECAP.DT=0"},
      r_devtlb_no_dt},

@@ -60,8 +60,9 @@ int fid_knob_add(fid_knobs *k, const char *kv, char *err, size_t errlen)
     for (unsigned i = 0; i < 3 && kn->values[i]; i++)
         ok |= !strcmp(eq + 1, kn->values[i]);
     if (!ok || strlen(eq + 1) >= sizeof(k->value[0])) {
-        snprintf(err, errlen, "--set %s: %s takes %s, %s%s%s", kv, kn->key, kn->values[0],
-                 kn->values[1], kn->values[2] ? " or " : "", kn->values[2] ? kn->values[2] : "");
+        snprintf(err, errlen, "--set %s: %s takes %s%s%s or %s", kv, kn->key, kn->values[0],
+                 kn->values[2] ? ", " : "", kn->values[2] ? kn->values[1] : "",
+                 kn->values[2] ? kn->values[2] : kn->values[1]);
         return -1;
     }
     if (k->n >= sizeof(k->key) / sizeof(k->key[0])) {

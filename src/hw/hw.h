@@ -51,8 +51,8 @@ enum hw_head_policy {
 enum hw_disable_policy {
     HW_DISABLE_REFUSE_BUSY,        /* clearing QIE with work pending leaves QI enabled (QEMU) */
     HW_DISABLE_DROP,               /* clearing QIE always disables; pending work is dropped */
-    HW_DISABLE_REFUSE_UNLESS_WAIT, /* refused also unless the last descriptor completed since
-                                      the machine was made is a wait (QEMU) */
+    HW_DISABLE_REFUSE_UNLESS_WAIT, /* refused also unless the last descriptor read from the
+                                      queue (valid or not) is a wait (QEMU) */
 };
 
 typedef struct hw_config {

@@ -275,7 +275,7 @@ static bool disable_refused(const hw_machine *m)
     case HW_DISABLE_REFUSE_BUSY:
         return qi_busy(m);
     case HW_DISABLE_REFUSE_UNLESS_WAIT:
-        return qi_busy(m) || !m->last_done_wait;
+        return qi_busy(m) || !m->last_fetched_wait;
     default:
         return false;
     }
@@ -483,7 +483,6 @@ void qi_ats_completion(hw_machine *m, int ep, uint16_t sid, uint32_t vec)
         struct qi_ent *x = r->orphan ? NULL : find_serial(m, r->serial);
         if (x) {
             ent_done(x);
-            m->last_done_wait = false;
             x->ats = -1;
             log_done(m, x, ep);
         }
@@ -698,7 +697,6 @@ static void complete_entry(hw_machine *m, struct qi_ent *x)
     default: /* iec, pc, page-group response, hpt: no cached state modelled */
         break;
     }
-    m->last_done_wait = x->type == VTD_DESC_WAIT;
     ent_done(x);
     log_done(m, x, -1);
 }
@@ -1093,6 +1091,7 @@ static void fetch_one(hw_machine *m)
     }
     vtd_desc d = {{0, 0, 0, 0}};
     read_desc(m, pa, &d);
+    m->last_fetched_wait = vtd_desc_type(&d) == VTD_DESC_WAIT; /* valid or not */
     check_published(m, &d);
     const struct validated *v = validate(&d, m);
     if (v->iqei) {
