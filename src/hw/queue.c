@@ -918,6 +918,10 @@ static bool advance_window(hw_machine *m, unsigned from, struct qi_pass *p)
         if (x->done_at <= now) {
             complete_entry(m, x);
             completed = true;
+            if (k >= m->pipe_n) { /* its status write failed it: the window is gone */
+                pass_begin(&seen);
+                break;
+            }
         }
         pass_note(&seen, x);
     }
