@@ -182,6 +182,19 @@ static bool r_pasid_legacy(const struct ctx *x)
     return x->sh.dw && !ttm_scalable(x) && t >= VTD_DESC_PIOTLB && t <= VTD_DESC_PDEVTLB;
 }
 
+/* The model stopped with IQE on a descriptor of types 1-6 with a reserved bit set; QEMU 7.2
+ * checks fewer reserved bits and ran it. */
+static bool r_rsvd_unchecked(const struct ctx *x)
+{
+    unsigned t = model_stopped_type(x);
+    if (t < VTD_DESC_CC || t > VTD_DESC_PIOTLB)
+        return false;
+    uint64_t m0, m1;
+    fid_reserved_masks(t, &m0, &m1);
+    vtd_desc d = shadow_desc(&x->sh, snap(x->m, x->d)->reg[FID_O_IQH]);
+    return (d.qw[0] & m0) || (d.qw[1] & m1);
+}
+
 /* The model stopped with IQE on a PASID-cache invalidation (type 7); QEMU ran it. */
 static bool r_pc_unchecked(const struct ctx *x)
 {
@@ -268,6 +281,10 @@ static const struct {
       "QEMU 7.2 takes any PASID-cache invalidation (type 7) as a no-op: reserved granularity "
       "or bits, or a 128-bit queue, raise no IQE"},
      r_pc_unchecked},
+    {{"reserved-bits-unchecked", FID_QEMU_DEVIATION, "6.5.2.x (IQEI 4)", NULL,
+      "QEMU 7.2 runs a descriptor with a bit set that the spec reserves (it checks fewer "
+      "reserved fields, e.g. IEC QW1)"},
+     r_rsvd_unchecked},
     {{"devtlb-without-dt", FID_QEMU_DEVIATION, "6.5.2 (types 3 and 8 need ECAP.DT)", NULL,
       "QEMU 7.2 runs device-TLB invalidations although it reports ECAP.DT=0"},
      r_devtlb_no_dt},

@@ -110,6 +110,8 @@ typedef struct fid_case {
 
 /* Case `index` of the run with `seed`: the same pair gives the same case. */
 void fid_generate(uint64_t seed, uint32_t index, fid_case *c);
+/* The spec's reserved bits of QW0 and QW1 of a type (ECAP.DIT=0, PDS=0); 0 for others. */
+void fid_reserved_masks(unsigned type, uint64_t *m0, uint64_t *m1);
 /* One step as text ("w64 IQT 0x40", "desc @0x100000 wait 0x...:0x..."). */
 int fid_step_format(const fid_step *s, char *buf, size_t len);
 const char *fid_reg_name(uint32_t off);

@@ -209,7 +209,7 @@ static vtd_desc make_pc(gen *g)
 }
 
 /* Spec reserved bits of QW0 and QW1 per type (DIT=0, PDS=0: PFSID and PD reserved). */
-static void reserved_masks(unsigned type, uint64_t *m0, uint64_t *m1)
+void fid_reserved_masks(unsigned type, uint64_t *m0, uint64_t *m1)
 {
     static const uint64_t r[][2] = {
         [1] = {0xfffc00000000f1c0ull, ~0ull},    [2] = {0xffffffff0000f100ull, 0xf80ull},
@@ -236,7 +236,7 @@ static void malform(gen *g, vtd_desc *d)
     unsigned type = vtd_desc_type(d);
     unsigned how = below(g, g->dw ? 4 : 3);
     uint64_t m0, m1;
-    reserved_masks(type, &m0, &m1);
+    fid_reserved_masks(type, &m0, &m1);
     if (how == 0 && (m0 || m1)) {
         if (chance(g, 50) && m0)
             d->qw[0] |= pick_bit(g, m0);
