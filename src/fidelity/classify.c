@@ -121,6 +121,8 @@ static bool model_only_iqe(const struct ctx *x)
            !(snap(x->q, x->d)->reg[FID_O_FSTS] & VTD_FSTS_IQE);
 }
 
+static unsigned model_stopped_type(const struct ctx *x);
+
 /* A scalable-mode root table pointer was set before the difference. */
 static bool ttm_scalable(const struct ctx *x)
 {
@@ -138,7 +140,8 @@ static bool ttm_scalable(const struct ctx *x)
 /* A 128-bit queue in scalable mode: the model raises IQE (IQEI 5), QEMU runs it. */
 static bool r_dw0_scalable(const struct ctx *x)
 {
-    return model_only_iqe(x) && !(x->sh.iqa & VTD_IQA_DW) && ttm_scalable(x);
+    return (model_only_iqe(x) || model_stopped_type(x)) && !(x->sh.iqa & VTD_IQA_DW) &&
+           ttm_scalable(x);
 }
 
 /* The last IQT write before the difference set bit 4 in a 256-bit queue: QEMU ignores it. */
@@ -193,6 +196,13 @@ static bool r_rsvd_unchecked(const struct ctx *x)
     fid_reserved_masks(t, &m0, &m1);
     vtd_desc d = shadow_desc(&x->sh, snap(x->m, x->d)->reg[FID_O_IQH]);
     return (d.qw[0] & m0) || (d.qw[1] & m1);
+}
+
+/* The model stopped with IQE on a PASID-based IOTLB invalidation (type 6, 256-bit only) in a
+ * 128-bit queue; QEMU 7.2 ran it. */
+static bool r_piotlb_128(const struct ctx *x)
+{
+    return !x->sh.dw && model_stopped_type(x) == VTD_DESC_PIOTLB;
 }
 
 /* The model stopped with IQE on a PASID-cache invalidation (type 7); QEMU ran it. */
@@ -281,6 +291,9 @@ static const struct {
       "QEMU 7.2 takes any PASID-cache invalidation (type 7) as a no-op: reserved granularity "
       "or bits, or a 128-bit queue, raise no IQE"},
      r_pc_unchecked},
+    {{"256-only-type-in-128-queue", FID_QEMU_DEVIATION, "6.5.2 (Table 26)", NULL,
+      "QEMU 7.2 runs a PASID-based IOTLB invalidation (type 6, 256-bit only) in a 128-bit queue"},
+     r_piotlb_128},
     {{"reserved-bits-unchecked", FID_QEMU_DEVIATION, "6.5.2.x (IQEI 4)", NULL,
       "QEMU 7.2 runs a descriptor with a bit set that the spec reserves (it checks fewer "
       "reserved fields, e.g. IEC QW1)"},
