@@ -80,29 +80,30 @@ struct ctx {
 
 /* ---- rules ---- */
 
-/* QEMU stopped on a wait with neither SW nor IF; the model ran it. */
+/* QEMU stopped on a wait with neither SW nor IF; the model ran it (and maybe stopped later). */
 static bool r_fence_only(const struct ctx *x)
 {
     vtd_desc d;
     if (x->d->step >= x->c->n || x->c->steps[x->d->step].op != FID_OP_OBS)
         return false;
-    if (!qemu_stopped_on(&x->sh, snap(x->q, x->d), &d) ||
-        (snap(x->m, x->d)->reg[FID_O_FSTS] & VTD_FSTS_IQE))
+    const fid_snap *m = snap(x->m, x->d), *q = snap(x->q, x->d);
+    if (!qemu_stopped_on(&x->sh, q, &d))
+        return false;
+    /* The model ran past it: no IQE, or one further on (on a later bad descriptor). */
+    if ((m->reg[FID_O_FSTS] & VTD_FSTS_IQE) && m->reg[FID_O_IQH] == q->reg[FID_O_IQH])
         return false;
     return vtd_desc_type(&d) == VTD_DESC_WAIT && !(d.qw[0] & 0x30);
 }
 
-/* The last register write before the difference cleared IQE: the model fetched again at once,
- * QEMU waits for the next IQT write. */
+/* The last register write before the difference cleared IQE: the model fetched again at once
+ * (and ran what was there, or stopped again), QEMU waits for the next IQT write. */
 static bool r_iqe_clear(const struct ctx *x)
 {
     for (unsigned i = x->d->step; i-- > 0;) {
         const fid_step *s = &x->c->steps[i];
         if (s->op != FID_OP_W32 && s->op != FID_OP_W64)
             continue;
-        return s->off == VTD_REG_FSTS && (s->val & VTD_FSTS_IQE) &&
-               (snap(x->m, x->d)->reg[FID_O_FSTS] & VTD_FSTS_IQE) &&
-               snap(x->q, x->d) == snap(x->q, x->d);
+        return s->off == VTD_REG_FSTS && (s->val & VTD_FSTS_IQE);
     }
     return false;
 }
@@ -251,6 +252,85 @@ static bool r_dw_no_smts(const struct ctx *x)
     return !x->c->scalable && (x->sh.iqa & VTD_IQA_DW);
 }
 
+/* The model stopped with IQE on a descriptor whose granularity is reserved or whose field
+ * values exceed what CAP/ECAP report (the validator's encoding rules, IQEI 4 whatever
+ * strict_reserved says); QEMU 7.2 ran it. */
+static bool r_encoding_unchecked(const struct ctx *x)
+{
+    if (!model_stopped_type(x))
+        return false;
+    fid_ident id;
+    fid_ident_builtin(x->c->scalable, x->c->devtlb, &id);
+    vtd_qctx q = {.cap = id.cap,
+                  .ecap = id.ecap,
+                  .ttm = ttm_scalable(x) ? VTD_TTM_SCALABLE : VTD_TTM_LEGACY,
+                  .dw256 = x->sh.dw,
+                  .strict_reserved = false,
+                  .haw = 46};
+    vtd_desc d = shadow_desc(&x->sh, snap(x->m, x->d)->reg[FID_O_IQH]);
+    const char *why = NULL;
+    return vtd_validate(&d, &q, &why) == VTD_IQEI_RSVD;
+}
+
+/* The model's registers right after step i: the case cut there, with an observation. */
+static const fid_snap *model_after(const struct ctx *x, unsigned i)
+{
+    static _Thread_local fid_case cut;
+    static _Thread_local fid_trace t;
+    if (i + 2 > FID_MAX_STEPS)
+        return NULL;
+    cut = *x->c;
+    cut.n = i + 2;
+    memset(&cut.steps[i + 1], 0, sizeof(cut.steps[i + 1]));
+    cut.steps[i + 1].op = FID_OP_OBS;
+    fid_ident id;
+    fid_ident_builtin(x->c->scalable, x->c->devtlb, &id);
+    fid_run_model(&cut, &id, x->k, &t);
+    return t.failed ? NULL : &t.at[i + 1];
+}
+
+/* IQA was written while the queue was enabled (the model's QIES just before the write: a
+ * disable refused as QEMU refuses it counts as enabled), before the difference: the model
+ * keeps what it latched at enable, QEMU 7.2 takes the new descriptor width at once. */
+static bool r_iqa_live(const struct ctx *x)
+{
+    for (unsigned i = 1; i < x->d->step; i++) {
+        const fid_step *s = &x->c->steps[i];
+        if ((s->op != FID_OP_W32 && s->op != FID_OP_W64) || s->off != VTD_REG_IQA)
+            continue;
+        const fid_snap *b = model_after(x, i - 1);
+        if (b && (b->reg[FID_O_GSTS] & VTD_GSTS_QIES))
+            return true;
+    }
+    return false;
+}
+
+/* An IQE clear before the difference at which the model did something (stopped again on the
+ * same bad tail or descriptor, or fetched on): QEMU does nothing until the next IQT write, so
+ * the two diverged there even if the difference shows only later. */
+static bool r_iqe_clear_earlier(const struct ctx *x)
+{
+    for (unsigned i = 1; i < x->d->step; i++) {
+        const fid_step *s = &x->c->steps[i];
+        if (s->op != FID_OP_W32 || s->off != VTD_REG_FSTS || !(s->val & VTD_FSTS_IQE))
+            continue;
+        fid_snap before, after;
+        const fid_snap *b = model_after(x, i - 1);
+        if (!b)
+            continue;
+        before = *b;
+        const fid_snap *a = model_after(x, i);
+        if (!a)
+            continue;
+        after = *a;
+        if ((before.reg[FID_O_FSTS] & VTD_FSTS_IQE) &&
+            ((after.reg[FID_O_FSTS] & VTD_FSTS_IQE) ||
+             after.reg[FID_O_IQH] != before.reg[FID_O_IQH]))
+            return true;
+    }
+    return false;
+}
+
 static bool r_catch_all(const struct ctx *x)
 {
     (void)x;
@@ -313,6 +393,19 @@ static const struct {
     {{"dw-without-smts", FID_QEMU_DEVIATION, "11.4.9.3, 11.4.9.9 (IQEI 5)", NULL,
       "QEMU ignores IQA.DW=1 without ECAP.SMTS (128-bit queue); the spec makes it an IQE"},
      r_dw_no_smts},
+    {{"encoding-unchecked", FID_QEMU_DEVIATION, "6.5.2.x (IQEI 4)", NULL,
+      "QEMU 7.2 runs a descriptor with a reserved granularity or a field value beyond what "
+      "its CAP/ECAP report (e.g. a reserved PASID-based IOTLB granularity)"},
+     r_encoding_unchecked},
+    {{"iqa-written-while-enabled", FID_OPEN, "6.5.2", NULL,
+      "software wrote IQA while the queue was enabled, which the spec forbids without saying "
+      "what hardware then does: the model keeps the queue latched at enable (and logs a "
+      "software violation), QEMU 7.2 takes the new descriptor width at once"},
+     r_iqa_live},
+    {{"iqe-clear-no-resume-earlier", FID_QEMU_DEVIATION, "6.5.2.11", NULL,
+      "an earlier IQE clear: the model fetched again at once (or stopped again on the same bad "
+      "tail or descriptor), QEMU waited for the next IQT write; the difference shows later"},
+     r_iqe_clear_earlier},
     {{"unmatched", FID_UNCLASSIFIED, NULL, NULL, "no rule explains this difference"}, r_catch_all},
 };
 
