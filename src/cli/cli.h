@@ -17,5 +17,6 @@ int cli_sweep(int argc, char **argv);
 int cli_list(int argc, char **argv);
 int cli_matrix(int argc, char **argv);
 int cli_engine_run(int argc, char **argv);
+int cli_fidelity(int argc, char **argv);
 
 #endif

@@ -55,6 +55,11 @@ static void usage(FILE *out)
                  "        run the engine's workload on QEMU's intel-iommu (qtest) or on the\n"
                  "        hardware model; with qemu, every call's result is compared with the\n"
                  "        same call's on the model (exit 1 on a difference)\n"
+                 "  fidelity --against qemu [--cases N] [--seed S] [--jobs J]\n"
+                 "        [--format text|json] [--set KNOB=VALUE]...\n"
+                 "        run generated queued-invalidation cases on the model and on QEMU's\n"
+                 "        intel-iommu (qemu-system-x86) and list the disagreements, shrunk and\n"
+                 "        classified (model-bug, qemu-deviation, open, unclassified: exit 1)\n"
                  "  demo [--head-policy fetch|complete] [--desc-width 128|256] [--no-itesid]\n"
                  "        drive the VT-d hardware model through enable, a batch, a mute endpoint,\n"
                  "        an invalidation time-out (ITE) and the recovery, printing the\n"
@@ -102,9 +107,10 @@ static int run(int argc, char **argv)
     static const struct {
         const char *name;
         int (*fn)(int, char **);
-    } commands[] = {{"demo", cli_demo},     {"check", cli_check},          {"merge", cli_merge},
-                    {"sweep", cli_sweep},   {"replay", cli_replay},        {"list", cli_list},
-                    {"matrix", cli_matrix}, {"engine-run", cli_engine_run}};
+    } commands[] = {
+        {"demo", cli_demo},     {"check", cli_check},           {"merge", cli_merge},
+        {"sweep", cli_sweep},   {"replay", cli_replay},         {"list", cli_list},
+        {"matrix", cli_matrix}, {"engine-run", cli_engine_run}, {"fidelity", cli_fidelity}};
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
         if (strcmp(cmd, commands[i].name))
             continue;

@@ -49,8 +49,10 @@ enum hw_head_policy {
 };
 
 enum hw_disable_policy {
-    HW_DISABLE_REFUSE_BUSY, /* clearing QIE with work pending leaves QI enabled (QEMU) */
-    HW_DISABLE_DROP,        /* clearing QIE always disables; pending work is dropped */
+    HW_DISABLE_REFUSE_BUSY,        /* clearing QIE with work pending leaves QI enabled (QEMU) */
+    HW_DISABLE_DROP,               /* clearing QIE always disables; pending work is dropped */
+    HW_DISABLE_REFUSE_UNLESS_WAIT, /* refused also unless the last descriptor read from the
+                                      queue (valid or not) is a wait (QEMU) */
 };
 
 typedef struct hw_config {
@@ -67,6 +69,10 @@ typedef struct hw_config {
     hw_time ite_timeout;             /* per-ITag completion timer; default 1 s (UNCERTAIN);
                                         one that runs past HW_NEVER never fires */
     bool itesid;                     /* IQERCD reports ITESID/ICESID (rev 4.1+); default true */
+    bool iqercd;                     /* IQERCD exists; false: offset 0xB0 reads 0 (no error
+                                        information, as QEMU); default true */
+    bool status_fault_iqe;           /* a wait's status write outside memory raises IQE (IQH
+                                        on the wait, as QEMU); default false: dropped */
     bool strict_reserved;            /* reserved descriptor bits raise IQE (IQEI 4); def true */
     bool ite_discard; /* on ITE, fetched descriptors not yet started are never executed */
     enum hw_disable_policy disable_policy; /* default HW_DISABLE_REFUSE_BUSY */

@@ -172,6 +172,7 @@ struct hw_machine {
     /* registers */
     struct hw_regs r;
     uint64_t rtaddr_latched; /* set by SRTP */
+    bool last_fetched_wait;  /* the last descriptor read from the queue was a wait */
 
     /* queued-invalidation engine */
     bool qi_on;

@@ -28,6 +28,8 @@ void hw_config_default(hw_config *c)
     c->devtlb_max_outstanding = 32;
     c->ite_timeout = 1 * HW_S;
     c->itesid = true;
+    c->iqercd = true;
+    c->status_fault_iqe = false;
     c->strict_reserved = true;
     c->ite_discard = true;
     c->disable_policy = HW_DISABLE_REFUSE_BUSY;
@@ -135,8 +137,9 @@ static const char *config_error(const hw_config *c)
         return "ECAP.QI must be set: the model is a queued-invalidation interface";
     if (c->head_policy != HW_HEAD_FETCH && c->head_policy != HW_HEAD_COMPLETE)
         return "head_policy must be fetch or complete";
-    if (c->disable_policy != HW_DISABLE_REFUSE_BUSY && c->disable_policy != HW_DISABLE_DROP)
-        return "disable_policy must be refuse-busy or drop";
+    if (c->disable_policy != HW_DISABLE_REFUSE_BUSY && c->disable_policy != HW_DISABLE_DROP &&
+        c->disable_policy != HW_DISABLE_REFUSE_UNLESS_WAIT)
+        return "disable_policy must be refuse-busy, drop or refuse-unless-wait";
     return NULL;
 }
 

@@ -163,6 +163,7 @@ static void release_ats(hw_machine *m)
  * a dead device's work): clearing the error accepts the ring as it then is.
  */
 static unsigned tail_error(const hw_machine *m);
+static void raise_iqe(hw_machine *m, unsigned iqei, uint64_t ref);
 
 static void publish(hw_machine *m, uint32_t from, uint32_t to)
 {
@@ -243,6 +244,12 @@ void qi_enable(hw_machine *m)
         v->c2 = m->actor; /* during the register write that broke the protocol */
         v->c = HW_VIOL_ENABLE_TAIL;
         v->a = m->r.iqt;
+        /* the tail in IQT is checked and published as a tail write would be */
+        unsigned err = tail_error(m);
+        if (err && !(m->r.fsts & VTD_FSTS_IQE))
+            raise_iqe(m, err, 0);
+        else if (!err)
+            publish(m, 0, tail_index(m));
     }
     qi_kick(m);
 }
@@ -262,9 +269,22 @@ bool qi_busy(const hw_machine *m)
     return m->fetch_ptr != tail_index(m) || m->pipe_n > 0 || m->ats_used != 0;
 }
 
+/* Does the disable policy keep QI enabled? */
+static bool disable_refused(const hw_machine *m)
+{
+    switch (m->cfg.disable_policy) {
+    case HW_DISABLE_REFUSE_BUSY:
+        return qi_busy(m);
+    case HW_DISABLE_REFUSE_UNLESS_WAIT:
+        return qi_busy(m) || !m->last_fetched_wait;
+    default:
+        return false;
+    }
+}
+
 void qi_disable(hw_machine *m)
 {
-    if (qi_busy(m) && m->cfg.disable_policy == HW_DISABLE_REFUSE_BUSY) {
+    if (disable_refused(m)) {
         hw_event *v = hw_log_add(m, HW_EV_SW_VIOLATION, -1, -1);
         v->c2 = m->actor; /* during the register write that broke the protocol */
         v->c = HW_VIOL_DISABLE_BUSY;
@@ -623,10 +643,28 @@ static void status_write(hw_machine *m, const struct qi_ent *x, uint64_t addr, u
     memcpy(m->ram + addr, &data, 4); /* little-endian host, as the descriptor memory */
 }
 
-static void complete_wait(hw_machine *m, struct qi_ent *x)
+/* status_fault_iqe: a status write outside memory fails its wait: IQE with IQH on the wait,
+ * everything fetched after it dropped (fetched again from IQH after the clear). */
+static bool status_fault(hw_machine *m, const struct qi_ent *x, uint64_t addr)
+{
+    if (!m->cfg.status_fault_iqe || hw_mem_in_range(m, addr, 4))
+        return false;
+    uint32_t slot = x->slot;
+    drop_window(m);
+    set_head(m, slot);
+    m->fetch_ptr = slot;
+    m->fetch_ready_at = HW_NEVER;
+    raise_iqe(m, VTD_IQEI_NO_INFO, 0);
+    return true;
+}
+
+/* Complete a wait; false if its status write failed it (status_fault). */
+static bool complete_wait(hw_machine *m, struct qi_ent *x)
 {
     const struct vtd_wait *w = &x->f.u.wait;
     uint64_t addr = w->status_addr & (VTD_MASK(63, 2) & (~0ull >> (64 - m->cfg.haw)));
+    if (w->sw && status_fault(m, x, addr))
+        return false;
     hw_event *e = hw_log_add(m, HW_EV_WAIT_DONE, -1, (int32_t)x->slot);
     e->a = w->status_data;
     e->b = addr;
@@ -636,6 +674,7 @@ static void complete_wait(hw_machine *m, struct qi_ent *x)
         status_write(m, x, addr, w->status_data);
     if (w->intr)
         hw_completion_event(m);
+    return true;
 }
 
 static void complete_entry(hw_machine *m, struct qi_ent *x)
@@ -643,7 +682,8 @@ static void complete_entry(hw_machine *m, struct qi_ent *x)
     hw_event *e;
     switch (x->type) {
     case VTD_DESC_WAIT:
-        complete_wait(m, x);
+        if (!complete_wait(m, x))
+            return;
         break;
     case VTD_DESC_CC:
         e = hw_log_add(m, HW_EV_CC_INVAL, -1, (int32_t)x->slot);
@@ -882,6 +922,10 @@ static bool advance_window(hw_machine *m, unsigned from, struct qi_pass *p)
         if (x->done_at <= now) {
             complete_entry(m, x);
             completed = true;
+            if (k >= m->pipe_n) { /* its status write failed it: the window is gone */
+                pass_begin(&seen);
+                break;
+            }
         }
         pass_note(&seen, x);
     }
@@ -1056,6 +1100,7 @@ static void fetch_one(hw_machine *m)
     }
     vtd_desc d = {{0, 0, 0, 0}};
     read_desc(m, pa, &d);
+    m->last_fetched_wait = vtd_desc_type(&d) == VTD_DESC_WAIT; /* valid or not */
     check_published(m, &d);
     const struct validated *v = validate(&d, m);
     if (v->iqei) {

@@ -239,7 +239,7 @@ static uint64_t read_reg64(hw_machine *m, uint32_t off)
     case VTD_REG_IQA:
         return m->r.iqa;
     case VTD_REG_IQERCD:
-        return m->r.iqercd;
+        return m->cfg.iqercd ? m->r.iqercd : 0;
     case VTD_REG_IRTA:
         return m->r.irta;
     }
