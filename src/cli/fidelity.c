@@ -215,8 +215,10 @@ static void *worker(void *arg)
     struct run *r = arg;
     fid_case *c = malloc(sizeof(*c));
     struct outcome *o = malloc(sizeof(*o));
-    if (!c || !o)
-        abort();
+    if (!c || !o) {
+        fprintf(stderr, "qinval fidelity: out of memory for a case\n");
+        exit(CLI_EXIT_INTERNAL);
+    }
     for (;;) {
         unsigned i = atomic_fetch_add(&r->next, 1);
         if (i >= r->a.cases || r->internal)
@@ -227,6 +229,7 @@ static void *worker(void *arg)
     }
     free(c);
     free(o);
+    hw_thread_done();
     return NULL;
 }
 
@@ -254,8 +257,10 @@ static bool keep(const fid_case *c, void *arg)
 static void shrink_group(const struct run *r, struct group *g, bool failure)
 {
     struct keep_ctx *k = malloc(sizeof(*k));
-    if (!k)
-        abort();
+    if (!k) {
+        fprintf(stderr, "qinval fidelity: out of memory for shrinking\n");
+        exit(CLI_EXIT_INTERNAL);
+    }
     *k = (struct keep_ctx){.r = r, .g = g, .failure = failure};
     fid_generate(r->a.seed, g->rep, &g->shrunk);
     fid_shrink(&g->shrunk, keep, k, SHRINK_CALLS);
@@ -280,6 +285,7 @@ static void *shrinker(void *arg)
         else
             break;
     }
+    hw_thread_done();
     return NULL;
 }
 

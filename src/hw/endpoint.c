@@ -59,6 +59,15 @@ static struct atc_ent *atc_new(int i, unsigned n)
     return calloc(n, sizeof(*a));
 }
 
+void hw_ep_thread_done(void)
+{
+    for (unsigned i = 0; i < HW_MAX_EP; i++) {
+        free(spare_atc[i].atc);
+        spare_atc[i].atc = NULL;
+        spare_atc[i].cap = 0;
+    }
+}
+
 int hw_ep_add(hw_machine *m, const hw_ep_config *c, const char **err)
 {
     const char *why = NULL;

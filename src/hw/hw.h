@@ -93,6 +93,10 @@ void hw_config_default(hw_config *cfg);
 /* Create a machine. Returns NULL on a bad configuration, with a one-line reason in *err. */
 hw_machine *hw_create(const hw_config *cfg, const char **err);
 void hw_destroy(hw_machine *m);
+/* A destroyed machine's memory is kept for this thread's next one (machine.c, mem.c): a thread
+ * other than the main one that made machines calls this before it ends, or what is kept is
+ * lost with the thread. */
+void hw_thread_done(void);
 const hw_config *hw_get_config(const hw_machine *m);
 
 /* ---------------------------------------------------------------------------------------------

@@ -298,7 +298,9 @@ static inline void hw_mem_touch(hw_machine *m, hw_paddr pa, size_t len)
 }
 uint64_t hw_mem_rd64(hw_machine *m, hw_paddr pa);
 void hw_mem_init(hw_machine *m);
-bool hw_mem_audit_on(void); /* this thread's audit setting (hw_mem_set_audit) */
+void hw_mem_thread_done(void); /* frees this thread's spare RAM */
+void hw_ep_thread_done(void);  /* frees this thread's spare ATCs */
+bool hw_mem_audit_on(void);    /* this thread's audit setting (hw_mem_set_audit) */
 void hw_mem_fini(hw_machine *m);
 
 /* regs.c */

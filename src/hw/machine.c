@@ -195,6 +195,20 @@ void hw_destroy(hw_machine *m)
     spare_machine = m;
 }
 
+void hw_thread_done(void)
+{
+    free(spare_arrays.acts);
+    free(spare_arrays.log);
+    free(spare_arrays.fetched);
+    free(spare_arrays.rejected);
+    free(spare_arrays.published);
+    memset(&spare_arrays, 0, sizeof(spare_arrays));
+    free(spare_machine);
+    spare_machine = NULL;
+    hw_mem_thread_done();
+    hw_ep_thread_done();
+}
+
 const hw_config *hw_get_config(const hw_machine *m)
 {
     return &m->cfg;

@@ -88,6 +88,13 @@ bool hw_mem_set_audit(bool on)
     return was;
 }
 
+void hw_mem_thread_done(void)
+{
+    ram_unmap(spare.ram, spare.pages, spare.bytes);
+    spare.ram = NULL;
+    spare.pages = NULL;
+}
+
 bool hw_mem_audit_on(void)
 {
     return audit < 0 ? AUDIT_DEFAULT : audit;
