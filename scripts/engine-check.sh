@@ -12,6 +12,8 @@
 #   JOBS        parallel runs (default 1)
 #   full        every combination of the six knobs (64) instead of a covering set of 8
 # Exit 0 if every run passed, 1 otherwise (each failure printed with its command line).
+# ENGINE_CHECK_PRINT=1: print the runs' command lines, one a line, and run nothing
+# (scripts/soak.sh runs them with GNU parallel, in shards).
 set -u
 Q=$(realpath "${1:?usage: engine-check.sh QINVAL EXECUTIONS [JOBS] [full]}")
 EX=${2:?usage: engine-check.sh QINVAL EXECUTIONS [JOBS] [full]}
@@ -79,6 +81,10 @@ for c in "fetch 0" "complete 1"; do
     done
 done
 
+if [ "${ENGINE_CHECK_PRINT:-0}" = 1 ]; then
+    cat "$jobs_file"
+    exit 0
+fi
 total=$(wc -l <"$jobs_file")
 fails=$(tr '\n' '\0' <"$jobs_file" | xargs -0 -P "$JOBS" -I{} bash -c '
     all=$(eval "{}" 2>&1)

@@ -37,7 +37,7 @@ static chk_report run_dfs(const char *drv, const scenario *sc, unsigned bound, b
     chk_options_default(&o);
     o.strategy = CHK_STRAT_DFS;
     o.dfs_bound = bound;
-    o.no_reduce = !reduce;
+    o.reduce_local = reduce;
     o.shard_i = shard_i;
     o.shard_n = shard_n;
     chk_report rep;

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check/dpor.h"
 #include "check/explore.h"
 #include "check/minimise.h"
 #include "util/grow.h"
@@ -518,6 +519,12 @@ static void run_execution(const scenario *sc, const sim_driver_ops *drv, const c
     trace->len = 0;
     if (o->strategy == CHK_STRAT_RANDOM || o->strategy == CHK_STRAT_PCT) {
         run_seeded(sc, drv, o->strategy, o->seed, e, o->pct_depth, k_est, trace, res);
+    } else if (o->strategy == CHK_STRAT_DFS && o->dfs_bound == CHK_BOUND_NONE) {
+        chk_dpor *dp = (chk_dpor *)dfs; /* explore_dpor passes its search here */
+        chk_dpor_begin(dp);
+        chk__set_steplog(chk_dpor_log(dp));
+        chk_run_once(sc, drv, chk_dpor_decide, dp, trace, NULL, res);
+        chk__set_steplog(NULL);
     } else if (o->strategy == CHK_STRAT_DFS) {
         dfs->pos = 0;
         dfs->nlocal = 0;
@@ -554,13 +561,71 @@ static void run_confirmed(const scenario *sc, const sim_driver_ops *drv, const c
     chk__confirmed(exploration_once, &x, res);
 }
 
+static void finish_failed(const scenario *sc, const sim_driver_ops *drv, const chk_options *o,
+                          chk_trace *trace, chk_report *rep);
+
+/* --bound none: the search of dpor.h until the tree is exhausted, a violation, or a budget. */
+static int explore_dpor(const scenario *sc, const sim_driver_ops *drv, const chk_options *o,
+                        chk_report *rep, uint64_t budget, double t0, double outer)
+{
+    chk_dpor *dp = chk_dpor_new();
+    struct progress_clock clock = {t0, t0, budget, 0};
+    uint64_t k_est = 0;
+    chk_trace trace = {0};
+    chk_result res;
+    bool failed = false;
+    for (uint64_t done = 0; done < budget; done++) {
+        run_confirmed(sc, drv, o, done, (struct dfs *)(void *)dp, &k_est, &trace, &res);
+        if (res.verdict == CHK_INCOMPLETE) {
+            rep->cut = true;
+            break;
+        }
+        rep->executions++;
+        if (res.verdict != CHK_PASS) {
+            failed = true;
+            rep->failing_execution = done;
+            break;
+        }
+        if (!chk_dpor_next(dp)) {
+            rep->complete = true;
+            clock.coverage = 1.0;
+            break;
+        }
+        clock.coverage = rep->coverage = chk_dpor_coverage(dp);
+        progress(o, &clock, rep->executions, false);
+        if (chk_deadline_passed())
+            break;
+    }
+    progress(o, &clock, rep->executions, true);
+    const struct chk_dpor_stats *st = chk_dpor_stats(dp);
+    rep->dpor_blocked = st->blocked;
+    rep->dpor_races = st->races;
+    rep->dpor_nodes = st->nodes;
+    rep->dpor_mismatch = st->mismatch;
+    chk_dpor_free(dp);
+    rep->verdict = failed ? res.verdict : CHK_PASS;
+    if (!failed && rep->cut && rep->executions == 0)
+        rep->verdict = CHK_INCOMPLETE;
+    rep->result = res;
+    if (failed)
+        finish_failed(sc, drv, o, &trace, rep);
+    rep->seconds = chk_now() - t0;
+    chk_set_deadline(outer);
+    chk_trace_free(&trace);
+    if (rep->complete)
+        rep->coverage = 1.0;
+    return 0;
+}
+
 int chk_explore(const scenario *sc, const sim_driver_ops *drv, const chk_options *o,
                 chk_report *rep)
 {
     memset(rep, 0, sizeof(*rep));
     uint64_t budget = o->executions;
     if (!budget)
-        budget = o->strategy == CHK_STRAT_DFS ? DFS_MAX_EXECUTIONS : DEFAULT_EXECUTIONS;
+        budget = o->strategy != CHK_STRAT_DFS     ? DEFAULT_EXECUTIONS
+                 : o->dfs_bound == CHK_BOUND_NONE ? UINT64_MAX
+                                                  : DFS_MAX_EXECUTIONS;
     unsigned shard_n = o->shard_n ? o->shard_n : 1;
     double t0 = chk_now();
     /* The time budget ends exploration and minimisation: an execution still running then is
@@ -568,8 +633,10 @@ int chk_explore(const scenario *sc, const sim_driver_ops *drv, const chk_options
     double outer = chk_deadline();
     if (o->seconds > 0 && (!outer || t0 + o->seconds < outer))
         chk_set_deadline(t0 + o->seconds);
+    if (o->strategy == CHK_STRAT_DFS && o->dfs_bound == CHK_BOUND_NONE)
+        return explore_dpor(sc, drv, o, rep, budget, t0, outer);
     struct progress_clock clock = {t0, t0, budget, -1};
-    struct dfs dfs = {.shard_i = o->shard_i, .shard_n = shard_n, .reduce = !o->no_reduce};
+    struct dfs dfs = {.shard_i = o->shard_i, .shard_n = shard_n, .reduce = o->reduce_local};
     uint64_t k_est = 1000;
     chk_trace trace = {0};
     chk_result res;
@@ -617,22 +684,8 @@ int chk_explore(const scenario *sc, const sim_driver_ops *drv, const chk_options
     if (!failed && rep->cut && rep->executions == 0)
         rep->verdict = CHK_INCOMPLETE; /* nothing was judged */
     rep->result = res;
-    if (failed) {
-        if (o->strategy == CHK_STRAT_REPLAY) {
-            rep->npicks = o->npicks;
-            rep->picks = must_alloc((o->npicks ? o->npicks : 1) * sizeof(*rep->picks),
-                                    "a counterexample's decisions");
-            memcpy(rep->picks, o->picks, o->npicks * sizeof(*rep->picks));
-        } else {
-            rep->npicks = chk__picks_from_trace(&trace, &rep->picks);
-        }
-        rep->decisions = trace.len;
-        /* Without minimisation the failing run, whose result rep holds, is the counterexample:
-         * replaying its schedule would only repeat it (and a run the step guard ends costs the
-         * guard's whole limit again). */
-        if (o->minimise && rep->verdict != CHK_INTERNAL)
-            chk__minimise(sc, drv, o, rep);
-    }
+    if (failed)
+        finish_failed(sc, drv, o, &trace, rep);
     rep->seconds = chk_now() - t0;
     chk_set_deadline(outer);
     chk_trace_free(&trace);
@@ -641,4 +694,26 @@ int chk_explore(const scenario *sc, const sim_driver_ops *drv, const chk_options
     if (rep->complete)
         rep->coverage = 1.0;
     return 0;
+}
+
+/* A violation was found: its decisions, minimised unless asked not to. */
+static void finish_failed(const scenario *sc, const sim_driver_ops *drv, const chk_options *o,
+                          chk_trace *trace, chk_report *rep)
+{
+    {
+        if (o->strategy == CHK_STRAT_REPLAY) {
+            rep->npicks = o->npicks;
+            rep->picks = must_alloc((o->npicks ? o->npicks : 1) * sizeof(*rep->picks),
+                                    "a counterexample's decisions");
+            memcpy(rep->picks, o->picks, o->npicks * sizeof(*rep->picks));
+        } else {
+            rep->npicks = chk__picks_from_trace(trace, &rep->picks);
+        }
+        rep->decisions = trace->len;
+        /* Without minimisation the failing run, whose result rep holds, is the counterexample:
+         * replaying its schedule would only repeat it (and a run the step guard ends costs the
+         * guard's whole limit again). */
+        if (o->minimise && rep->verdict != CHK_INTERNAL)
+            chk__minimise(sc, drv, o, rep);
+    }
 }

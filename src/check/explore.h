@@ -39,8 +39,12 @@ typedef struct chk_options {
     unsigned shard_i, shard_n; /* this process explores executions e with e % n == i */
     uint64_t first;            /* random, pct: start at execution `first` (+ shard_i) */
     unsigned pct_depth;        /* PCT bug depth d (default 3) */
-    unsigned dfs_bound;        /* DFS: most non-default decisions per execution (default 2) */
-    bool no_reduce;            /* DFS: branch at every decision (no partial-order reduction) */
+    unsigned dfs_bound;        /* DFS: most non-default decisions per execution (default 2);
+                                  CHK_BOUND_NONE: every interleaving, with dynamic partial-order
+                                  reduction (src/check/dpor.c) */
+    bool reduce_local;         /* DFS: do not branch where the default CPU's next step is local
+                                  (a relax, an idle wait, a clock read): fewer executions, but
+                                  not sound with timed hardware (docs/checker.md); off by default */
     bool minimise;             /* default true */
     /* Called at most every 0.5 s while exploring, and once with final set at the end. */
     void (*on_progress)(void *ctx, const struct chk_progress *p);
@@ -51,6 +55,8 @@ typedef struct chk_options {
 } chk_options;
 
 void chk_options_default(chk_options *o);
+
+#define CHK_BOUND_NONE 0xffffffffu
 
 #define CHK_MAX_REDUCTIONS 3
 #define CHK_REDUCTION_LEN  (2 * SC_NAME_LEN + 2)
@@ -77,6 +83,8 @@ typedef struct chk_report {
     unsigned nreductions;
     scenario *reduced;
     uint64_t minimise_runs; /* executions spent minimising */
+    /* bound none: the search's own figures */
+    uint64_t dpor_blocked, dpor_races, dpor_nodes, dpor_mismatch;
 } chk_report;
 
 void chk_report_free(chk_report *r);

@@ -572,10 +572,16 @@ static void on_irq(sim_world *w, unsigned cpu, enum hw_irq irq, int ep, void *ar
 
 static _Thread_local uint64_t step_budget;
 static _Thread_local double deadline;
+static _Thread_local sim_steplog *step_log;
 
 void chk__set_step_budget(uint64_t steps)
 {
     step_budget = steps;
+}
+
+void chk__set_steplog(sim_steplog *log)
+{
+    step_log = log;
 }
 
 void chk_set_deadline(double t)
@@ -620,6 +626,8 @@ static int setup_sim(struct chk_exec *x, bool cpu_events, chk_result *res)
     x->ready = sim_dma_alloc(sim_platform(x->w, 0), 4);
     sim_set_chooser(x->w, choose_cpu, x);
     sim_set_irq_handler(x->w, on_irq, x);
+    if (step_log)
+        sim_set_steplog(x->w, step_log);
     for (unsigned c = 0; c < x->sc->cpus; c++)
         sim_set_cpu(x->w, c, cpu_body, x);
     return 0;

@@ -97,6 +97,10 @@ void chk__run_once_plain(const scenario *sc, const sim_driver_ops *drv, chk_deci
  * longer than the failing execution is simply not taken. */
 void chk__set_step_budget(uint64_t steps);
 
+/* Record the footprint of every step of the executions this thread runs from now on into
+ * `log` (sim_set_steplog; NULL: none): the dpor strategy reads them. */
+void chk__set_steplog(sim_steplog *log);
+
 /* The time budget: a wall-clock deadline for the executions this thread runs from now on, in
  * seconds of chk_now() (0: none). An execution still running then is cut, within a few
  * milliseconds: CHK_INCOMPLETE, not judged (a run that is cut is incomplete, not a hang).

@@ -70,7 +70,9 @@ void ce_write_result_head(FILE *out, const struct ce_file *ce)
     json_common(out, ce);
     if (!strcmp(ce->strategy, "pct"))
         fprintf(out, ",\n  \"pct_depth\": %u", ce->pct_depth);
-    if (!strcmp(ce->strategy, "dfs"))
+    if (!strcmp(ce->strategy, "dfs") && ce->dfs_bound == CHK_BOUND_NONE)
+        fputs(",\n  \"dfs_bound\": null", out); /* every interleaving: no bound */
+    else if (!strcmp(ce->strategy, "dfs"))
         fprintf(out, ",\n  \"dfs_bound\": %u", ce->dfs_bound);
 }
 
@@ -272,8 +274,13 @@ static int read_small(const json_value *root, const char *key, unsigned *out, ch
                       size_t errlen)
 {
     uint64_t v;
-    if (!json_get(root, key))
+    const json_value *j = json_get(root, key);
+    if (!j)
         return 0;
+    if (j->type == JSON_NULL && !strcmp(key, "dfs_bound")) {
+        *out = CHK_BOUND_NONE; /* --bound none */
+        return 0;
+    }
     if (json_get_u64(root, key, &v, err, errlen))
         return -1;
     if (v > UINT_MAX)
@@ -383,9 +390,10 @@ int ce_from_json(json_value *root, struct ce_loaded *l, char *err, size_t errlen
         return -1;
     }
     if (json_get(root, "qinval_sweep") || json_get(root, "qinval_sweep_against")) {
-        snprintf(err, errlen, "a sweep's report holds many failures: replay one of the "
-                              "counterexample files the sweep saved (--save DIR: "
-                              "DIR/F<n>-SCENARIO.json)");
+        snprintf(err, errlen,
+                 "a sweep's report holds many failures: replay one of the "
+                 "counterexample files the sweep saved (--save DIR: "
+                 "DIR/F<n>-SCENARIO.json)");
         return -1;
     }
     l->is_result = json_get(root, "qinval_result") != NULL;

@@ -37,6 +37,7 @@ struct check_args {
     unsigned nsets;
     bool progress; /* draw the progress line on stderr */
     bool depth_given, bound_given;
+    bool no_assume; /* --no-assume: every plain shared load and store a point (mem_points=1) */
     chk_options opt;
 };
 
@@ -107,8 +108,10 @@ static bool switch_flag(const char *f, struct check_args *a)
 {
     if (!strcmp(f, "--no-minimise"))
         a->opt.minimise = false;
-    else if (!strcmp(f, "--no-reduce"))
-        a->opt.no_reduce = true;
+    else if (!strcmp(f, "--no-reduce") || !strcmp(f, "--reduce-local"))
+        a->opt.reduce_local = !strcmp(f, "--reduce-local");
+    else if (!strcmp(f, "--no-assume"))
+        a->no_assume = true;
     else if (!strcmp(f, "--progress") || !strcmp(f, "--no-progress"))
         a->progress = !strcmp(f, "--progress");
     else
@@ -151,9 +154,12 @@ static int parse_args(int argc, char **argv, struct check_args *a)
             a->opt.pct_depth = (unsigned)x;
             a->depth_given = true;
         } else if (!strcmp(f, "--bound")) {
-            if (cli_parse_range(f, v, 0, 16, &x))
+            if (!strcmp(v, "none"))
+                a->opt.dfs_bound = CHK_BOUND_NONE;
+            else if (cli_parse_range(f, v, 0, 16, &x))
                 return -1;
-            a->opt.dfs_bound = (unsigned)x;
+            else
+                a->opt.dfs_bound = (unsigned)x;
             a->bound_given = true;
         } else if (!strcmp(f, "--shard")) {
             if (cli_parse_shard(v, &a->opt))
@@ -170,6 +176,7 @@ static int parse_args(int argc, char **argv, struct check_args *a)
             a->trace = v;
         else if (!strcmp(f, "--save"))
             a->save = v;
+
         else
             return bad("unknown option '%s' (see qinval --help)", f);
     }
@@ -177,6 +184,16 @@ static int parse_args(int argc, char **argv, struct check_args *a)
         return bad("%s", "--depth is a setting of --strategy pct (it would be ignored)");
     if (a->bound_given && a->opt.strategy != CHK_STRAT_DFS)
         return bad("%s", "--bound is a setting of --strategy dfs (it would be ignored)");
+    if (a->no_assume && a->opt.dfs_bound != CHK_BOUND_NONE)
+        return bad("%s", "--no-assume is a setting of --bound none (it would be ignored)");
+    if (a->no_assume) { /* the one assumption left: memory between points is locked */
+        if (a->nsets == MAX_SETS)
+            return bad("too many --set options (at most %s)", "64");
+        a->sets[a->nsets++] = "mem_points=1";
+    }
+    if (a->opt.dfs_bound == CHK_BOUND_NONE && a->opt.shard_n > 1)
+        return bad("%s", "--bound none cannot be sharded yet: its search decides where to branch "
+                         "from the executions it has run");
     if (!a->driver)
         return bad("%s", "--driver is required (qinval list drivers)");
     if (!a->scenario)
@@ -333,6 +350,19 @@ int cli_load(const char *driver, const char *name, const char *const *sets, unsi
     return cli_load_request(&rq, sc, drv);
 }
 
+/* What a complete search covered: the bounded space, or (--bound none) every interleaving up to
+ * reordering independent steps, under the reduction's assumptions. */
+static const char *covered_words(const struct check_args *a, const chk_report *r)
+{
+    if (!r->complete)
+        return "";
+    if (a->opt.dfs_bound != CHK_BOUND_NONE)
+        return ", bounded space covered completely";
+    return a->no_assume ? ", every interleaving covered (every shared load and store a point)"
+                        : ", every interleaving covered (assuming memory a step reads or writes "
+                          "outside the platform calls is private or locked)";
+}
+
 /* KTAP version 1: one test for this driver/scenario; the counterexample's summary (verdict,
  * the oracle's words, schedule, reductions, replay command) as diagnostics before its result
  * line. `saved` is the counterexample file, or NULL. */
@@ -344,8 +374,7 @@ static void print_ktap(const struct check_args *a, const chk_report *r, const ch
     rep_ktap_diag(stdout, 0, line);
     snprintf(line, sizeof(line), "%s strategy, seed %llu, %llu executions, %.3f s%s%s",
              chk_strategy_name(a->opt.strategy), (unsigned long long)a->opt.seed,
-             (unsigned long long)r->executions, r->seconds,
-             r->complete ? ", bounded space covered completely" : "",
+             (unsigned long long)r->executions, r->seconds, covered_words(a, r),
              r->cut ? "; one more cut by --time, not judged" : "");
     rep_ktap_diag(stdout, 0, line);
     snprintf(line, sizeof(line), "%s/%s", a->driver, a->scenario);
@@ -381,9 +410,14 @@ static void print_pass(const struct check_args *a, const chk_report *r)
 {
     printf("PASS %s / %s  (%s, seed %llu, %llu executions%s%s, %.3f s): no violation\n", a->driver,
            a->scenario, chk_strategy_name(a->opt.strategy), (unsigned long long)a->opt.seed,
-           (unsigned long long)r->executions,
-           r->complete ? ", bounded space covered completely" : "",
+           (unsigned long long)r->executions, covered_words(a, r),
            r->cut ? " (one more cut by --time, not judged)" : "", r->seconds);
+    if (a->opt.dfs_bound == CHK_BOUND_NONE)
+        printf("dpor: %llu executions sleep-blocked, %llu races, decision stack up to %llu%s\n",
+               (unsigned long long)r->dpor_blocked, (unsigned long long)r->dpor_races,
+               (unsigned long long)r->dpor_nodes,
+               r->dpor_mismatch ? " (WARNING: replays diverged: the driver is not deterministic)"
+                                : "");
 }
 
 /* No execution finished within --time: nothing was judged, so there is no result to print. */

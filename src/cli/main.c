@@ -20,7 +20,7 @@ static void usage(FILE *out)
                  "  check --driver D --scenario S [--strategy random|pct|dfs] [--seed N]\n"
                  "        [--executions N] [--time SECONDS] [--shard I/N] [--set KEY=VALUE]...\n"
                  "        [--format text|json|ktap] [--trace FILE] [--depth D] [--bound B]\n"
-                 "        [--save FILE] [--no-minimise] [--no-reduce] [--progress|--no-progress]\n"
+                 "        [--save FILE] [--no-minimise] [--reduce-local] [--progress|--no-progress]\n"
                  "        explore driver D on scenario S (a catalog name, or a .scn file's\n"
                  "        path); print PASS, or FAIL with a minimised\n"
                  "        counterexample timeline (saved for replay); --trace writes the\n"

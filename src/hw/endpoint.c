@@ -502,6 +502,8 @@ enum hw_dma_status hw_ep_dma(hw_machine *m, int ep, uint64_t iova, bool write, u
             memcpy(m->ram + r->pa, value, 4);
         } else if (value)
             memcpy(value, m->ram + r->pa, 4);
+        if (value && m->mem_obs)
+            m->mem_obs(m->mem_obs_ctx, r->pa, 4, write);
     }
     log_dma(m, ep, iova, write, r);
     return r->status;

@@ -127,6 +127,13 @@ void hw_mmio_write64(hw_machine *m, uint32_t off, uint64_t val);
  * code). Recorded in field c2 of MMIO_READ/WRITE/BAD and register SW_VIOLATION events as
  * CPU + 1 (0: no CPU), so traces can put a register access on the CPU that made it. */
 void hw_set_actor(hw_machine *m, int cpu);
+/* How many timed actions (and queue pump runs) the machine has run so far: the simulation's
+ * step footprints (sim_steplog) tell from it whether the hardware acted during a step. */
+uint64_t hw_acts_run(const hw_machine *m);
+/* Told of every access the hardware makes to simulated RAM by itself: a descriptor fetched,
+ * a status word written, a device's DMA (pa, bytes, written or read). NULL: none. */
+typedef void (*hw_mem_observer)(void *ctx, hw_paddr pa, unsigned len, bool write);
+void hw_set_mem_observer(hw_machine *m, hw_mem_observer fn, void *ctx);
 
 /* ---------------------------------------------------------------------------------------------
  * Simulated physical memory: 4 KiB pages, each free or owned by a number the caller chooses

@@ -148,6 +148,9 @@ struct hw_regs {
 struct hw_machine {
     hw_config cfg;
     hw_time now;
+    uint64_t acts_run;       /* timed actions and pump runs so far (hw_acts_run) */
+    hw_mem_observer mem_obs; /* told of the hardware's own memory accesses, or NULL */
+    void *mem_obs_ctx;
 
     /* timed actions: binary min-heap on (t, seq) */
     struct hw_act *acts;

@@ -363,6 +363,7 @@ static void run_pump(hw_machine *m)
     if (m->pump_due > m->now)
         m->now = m->pump_due;
     m->pump_due = HW_NEVER; /* before it runs: the pump asks for the next one */
+    m->acts_run++;
     hw_actions_changed(m);
     qi_pump(m);
 }
@@ -373,6 +374,7 @@ static void run_first_act(hw_machine *m)
     drop_first(m);
     if (a.t > m->now)
         m->now = a.t;
+    m->acts_run++;
     run_act(m, &a);
 }
 
@@ -423,6 +425,17 @@ int hw_advance(hw_machine *m, hw_time t)
     else
         m->now = t;
     return 0;
+}
+
+uint64_t hw_acts_run(const hw_machine *m)
+{
+    return m->acts_run;
+}
+
+void hw_set_mem_observer(hw_machine *m, hw_mem_observer fn, void *ctx)
+{
+    m->mem_obs = fn;
+    m->mem_obs_ctx = ctx;
 }
 
 hw_time hw_settle(hw_machine *m, hw_time limit)

@@ -58,6 +58,8 @@ static void read_desc(const hw_machine *m, hw_paddr pa, vtd_desc *d)
     memcpy(d->qw, m->ram + pa, 16);
     if (m->q_dw256)
         memcpy(d->qw + 2, m->ram + pa + 16, 16);
+    if (m->mem_obs)
+        m->mem_obs(m->mem_obs_ctx, pa, desc_bytes(m), false);
 }
 
 /* Do the desc_bytes() of two descriptors differ? */
@@ -641,6 +643,8 @@ static void status_write(hw_machine *m, const struct qi_ent *x, uint64_t addr, u
         e->flags = HW_EVF_STRAY;
     hw_mem_touch(m, addr, 4);
     memcpy(m->ram + addr, &data, 4); /* little-endian host, as the descriptor memory */
+    if (m->mem_obs)
+        m->mem_obs(m->mem_obs_ctx, addr, 4, true);
 }
 
 /* status_fault_iqe: a status write outside memory fails its wait: IQE with IQH on the wait,

@@ -127,6 +127,7 @@ SITED uint32_t qi_plat_read32(qi_platform *p, uint32_t off)
     at(p, SITE());
     bool folded;
     struct sim_cpu *c = conflict_point(p, OP_MMIO, &folded);
+    sim__fp(p->w, NULL, false, SIM_FP_HWREAD);
     hw_set_actor(p->w->hw, (int)c->id);
     uint32_t v = hw_mmio_read32(p->w->hw, off);
     hw_set_actor(p->w->hw, -1);
@@ -139,6 +140,7 @@ SITED uint64_t qi_plat_read64(qi_platform *p, uint32_t off)
     at(p, SITE());
     bool folded;
     struct sim_cpu *c = conflict_point(p, OP_MMIO, &folded);
+    sim__fp(p->w, NULL, false, SIM_FP_HWREAD);
     hw_set_actor(p->w->hw, (int)c->id);
     uint64_t v = hw_mmio_read64(p->w->hw, off);
     hw_set_actor(p->w->hw, -1);
@@ -151,6 +153,7 @@ SITED void qi_plat_write32(qi_platform *p, uint32_t off, uint32_t val)
     at(p, SITE());
     bool folded;
     struct sim_cpu *c = conflict_point(p, OP_MMIO, &folded);
+    sim__fp(p->w, NULL, false, SIM_FP_HW);
     hw_set_actor(p->w->hw, (int)c->id);
     hw_mmio_write32(p->w->hw, off, val);
     hw_set_actor(p->w->hw, -1);
@@ -163,6 +166,7 @@ SITED void qi_plat_write64(qi_platform *p, uint32_t off, uint64_t val)
     at(p, SITE());
     bool folded;
     struct sim_cpu *c = conflict_point(p, OP_MMIO, &folded);
+    sim__fp(p->w, NULL, false, SIM_FP_HW);
     hw_set_actor(p->w->hw, (int)c->id);
     hw_mmio_write64(p->w->hw, off, val);
     hw_set_actor(p->w->hw, -1);
@@ -202,6 +206,7 @@ SITED uint32_t qi_plat_load32(qi_platform *p, const volatile uint32_t *addr)
 {
     at(p, SITE());
     struct sim_cpu *c = mem_access(p, true);
+    sim__fp_mem(p->w, addr, false);
     uint32_t v = *addr;
     sim__charge_more(c, p->w->cfg.cost.mem);
     return v;
@@ -211,6 +216,7 @@ SITED void qi_plat_store32(qi_platform *p, volatile uint32_t *addr, uint32_t val
 {
     at(p, SITE());
     struct sim_cpu *c = mem_access(p, false);
+    sim__fp_mem(p->w, addr, true);
     if (*addr != val)
         sim__mutated(p->w);
     *addr = val;
@@ -227,6 +233,7 @@ SITED uint32_t qi_plat_fetch_add32(qi_platform *p, volatile uint32_t *addr, uint
     at(p, SITE());
     bool folded;
     struct sim_cpu *c = conflict_point(p, OP_ATOMIC, &folded);
+    sim__fp_mem(p->w, addr, true);
     uint32_t old = *addr;
     *addr = old + val;
     if (val)
@@ -240,6 +247,7 @@ SITED bool qi_plat_cas32(qi_platform *p, volatile uint32_t *addr, uint32_t *expe
     at(p, SITE());
     bool folded;
     struct sim_cpu *c = conflict_point(p, OP_ATOMIC, &folded);
+    sim__fp_mem(p->w, addr, true);
     bool ok = *addr == *expected;
     if (ok) {
         if (*addr != val)
@@ -298,6 +306,7 @@ static void lock(qi_platform *p, qi_lock *l)
         c->want = NULL;
     }
     l->word = c->id + 1;
+    sim__fp(p->w, &l->word, true, 0);
     sim__event(p->w, (int)c->id, SIM_EV_LOCK, (uint64_t)(uintptr_t)l, c->irqs_off);
     charge(c, folded, p->w->cfg.cost.lock);
 }
@@ -313,6 +322,7 @@ static void unlock(qi_platform *p, qi_lock *l)
         return;
     }
     l->word = 0;
+    sim__fp(p->w, &l->word, true, 0);
     c->movers_only = false; /* a left-mover (may_fold) */
     sim__event(p->w, (int)c->id, SIM_EV_UNLOCK, (uint64_t)(uintptr_t)l, 0);
     if (point)
@@ -418,6 +428,7 @@ hw_time sim_now(const sim_world *w)
 void sim_touch(qi_platform *p)
 {
     struct sim_cpu *c = sim__point(p, OP_MEM);
+    sim__fp(p->w, NULL, false, SIM_FP_HW);
     sim__mutated(p->w);
     sim__charge(c, p->w->cfg.cost.mem);
 }

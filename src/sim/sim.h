@@ -204,6 +204,53 @@ const sim_event *sim_events(const sim_world *w, size_t *n);
 int sim_event_describe(const sim_event *e, char *buf, size_t n);
 const char *sim_event_agent(const sim_event *e, char *buf, size_t n);
 
+/*
+ * Step footprints, for the partial-order reduction of unbounded search (src/check/dpor.c). A
+ * step is one CPU running from one platform point to the next; its footprint is what it
+ * touched that another CPU's step could also touch, with the hardware's own actions counted
+ * in the step whose scheduling let them run (they ran at the time that step reached):
+ *  - objects, read or written: lock words (an acquire and a release write them) and memory,
+ *    in 16-byte lines, reached through the platform (qi_plat_load32/store32, atomics) or by
+ *    the hardware itself (a descriptor fetched, a status word written, DMA);
+ *  - SIM_FP_HW: the remapping unit's state was written: an MMIO write, a timed action of the
+ *    hardware (a time-out, an answer, a fetch), an interrupt taken, an OS change to the
+ *    translation tables (sim_touch); SIM_FP_HWREAD: a register was read;
+ *  - SIM_FP_CLOCK: virtual time moved forward from the previous step to this one; `delayed`
+ *    names the other CPUs that were due before the new time (or all, when time jumped): their
+ *    next steps now run later than they would have, which is a change of their state (a
+ *    deadline, a time-out, the hardware's timing as they see it), so this step and each of
+ *    those CPUs' next steps are dependent;
+ *  - SIM_FP_WILD: more distinct objects than a record holds (dependent on everything).
+ * Memory a driver reads or writes with plain C, not through the platform, is not seen: the
+ * reduction assumes such memory is private or accessed under a lock (docs/checker.md).
+ */
+#define SIM_FP_HW     1u
+#define SIM_FP_HWREAD 2u
+#define SIM_FP_CLOCK  4u
+#define SIM_FP_WILD   8u
+#define SIM_FP_MAX    12 /* objects per step record */
+#define SIM_FP_LINE   16 /* bytes of memory one object stands for */
+
+typedef struct sim_step_fp {
+    int16_t cpu;
+    uint8_t flags;
+    uint8_t nobj;
+    uint64_t delayed;          /* bit per CPU delayed by this step's move of time */
+    uintptr_t obj[SIM_FP_MAX]; /* address | 1 when written */
+} sim_step_fp;
+
+typedef struct sim_steplog {
+    sim_step_fp *v;
+    size_t n, cap;
+} sim_steplog;
+
+/* Record every step's footprint into `log` (appended; NULL: none, the default). */
+void sim_set_steplog(sim_world *w, sim_steplog *log);
+void sim_steplog_free(sim_steplog *log);
+/* Whether the order of two steps can matter: steps of one CPU; steps that write what the
+ * other reads or writes (an object, the hardware); a step that delays the other's CPU. */
+bool sim_fp_dependent(const sim_step_fp *a, const sim_step_fp *b);
+
 /* Inspect a CPU. */
 hw_time sim_cpu_time(const sim_world *w, unsigned cpu);
 /* Whether the CPU's next step is local: a relax, an idle wait or a clock read with no

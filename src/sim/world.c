@@ -352,6 +352,7 @@ static void deliver_irqs(sim_world *w, struct sim_cpu *c)
         int ep = irq == HW_IRQ_HOTPLUG ? c->hotplug_ep : -1;
         c->in_irq = true;
         c->movers_only = false; /* the handler's first operation is a point */
+        sim__fp(w, NULL, false, SIM_FP_HW);
         sim__irqs_off(w, c);
         sim__event(w, (int)c->id, SIM_EV_IRQ_ENTRY, irq, (uint64_t)(int64_t)ep);
         c->t = time_add(w->now, w->cfg.cost.irq_entry);
@@ -890,17 +891,136 @@ static struct sim_cpu *pick_next(sim_world *w)
     return c;
 }
 
+/* ---- step footprints (sim_steplog) ---- */
+
+/* The hardware touched RAM by itself: into the step running, or the next one. */
+static void fp_hw_mem(void *ctx, hw_paddr pa, unsigned len, bool write)
+{
+    sim_world *w = ctx;
+    sim_step_fp *saved = w->fp;
+    if (!saved)
+        w->fp = &w->pend;
+    for (hw_paddr a = pa & ~(hw_paddr)(SIM_FP_LINE - 1); a < pa + len; a += SIM_FP_LINE)
+        sim__fp_slow(w, (uintptr_t)(w->ram + a), write, 0);
+    w->fp = saved;
+}
+
+void sim_set_steplog(sim_world *w, sim_steplog *log)
+{
+    w->log = log;
+    w->log_acts = hw_acts_run(w->hw);
+    w->log_now = w->now;
+    w->log_jumps = w->out.jumps;
+    w->pend.nobj = 0;
+    w->pend.flags = 0;
+    hw_set_mem_observer(w->hw, log ? fp_hw_mem : NULL, w);
+}
+
+void sim_steplog_free(sim_steplog *log)
+{
+    free(log->v);
+    log->v = NULL;
+    log->n = log->cap = 0;
+}
+
+/* Time moved (or jumped) since the record's last look: the other CPUs due before the new time
+ * run later than they would have. */
+static void fp_clock(sim_world *w, sim_step_fp *f)
+{
+    bool jumped = w->out.jumps != w->log_jumps;
+    if (w->now == w->log_now && !jumped)
+        return;
+    f->flags |= SIM_FP_CLOCK;
+    for (unsigned i = 0; i < w->cfg.ncpus; i++) {
+        const struct sim_cpu *o = &w->cpu[i];
+        if ((int)i != f->cpu && !o->done && (o->t < w->now || jumped))
+            f->delayed |= 1ull << i;
+    }
+}
+
+/* A step begins: its record opens with what happened since the last one ended (the
+ * hardware's actions and the clock's moves belong to the step they let run). */
+static void fp_open(sim_world *w, const struct sim_cpu *c)
+{
+    sim_steplog *l = w->log;
+    GROW(l->v, l->n, l->cap, 256);
+    sim_step_fp *f = w->fp = &l->v[l->n++];
+    f->cpu = (int16_t)c->id;
+    f->nobj = 0;
+    f->flags = 0;
+    f->delayed = 0;
+    if (hw_acts_run(w->hw) != w->log_acts)
+        f->flags |= SIM_FP_HW;
+    fp_clock(w, f);
+    for (unsigned i = 0; i < w->pend.nobj; i++)
+        sim__fp_slow(w, w->pend.obj[i] & ~(uintptr_t)1, w->pend.obj[i] & 1, 0);
+    f->flags |= w->pend.flags;
+    w->pend.nobj = 0;
+    w->pend.flags = 0;
+}
+
+static void fp_close(sim_world *w)
+{
+    sim_step_fp *f = w->fp;
+    if (hw_acts_run(w->hw) != w->log_acts)
+        f->flags |= SIM_FP_HW;
+    fp_clock(w, f);
+    w->log_acts = hw_acts_run(w->hw);
+    w->log_now = w->now;
+    w->log_jumps = w->out.jumps;
+    w->fp = NULL;
+}
+
+void sim__fp_slow(sim_world *w, uintptr_t obj, bool write, unsigned flags)
+{
+    sim_step_fp *f = w->fp;
+    f->flags |= (uint8_t)flags;
+    if (!obj)
+        return;
+    for (unsigned i = 0; i < f->nobj; i++)
+        if ((f->obj[i] | 1) == (obj | 1)) {
+            f->obj[i] |= write;
+            return;
+        }
+    if (f->nobj == SIM_FP_MAX) {
+        f->flags |= SIM_FP_WILD;
+        return;
+    }
+    f->obj[f->nobj++] = obj | write;
+}
+
+bool sim_fp_dependent(const sim_step_fp *a, const sim_step_fp *b)
+{
+    if (a->cpu == b->cpu || ((a->flags | b->flags) & SIM_FP_WILD))
+        return true;
+    if ((a->delayed >> b->cpu & 1) || (b->delayed >> a->cpu & 1))
+        return true;
+    if ((a->flags & SIM_FP_HW) && (b->flags & (SIM_FP_HW | SIM_FP_HWREAD)))
+        return true;
+    if ((b->flags & SIM_FP_HW) && (a->flags & SIM_FP_HWREAD))
+        return true;
+    for (unsigned i = 0; i < a->nobj; i++)
+        for (unsigned j = 0; j < b->nobj; j++)
+            if ((a->obj[i] | 1) == (b->obj[j] | 1) && ((a->obj[i] | b->obj[j]) & 1))
+                return true;
+    return false;
+}
+
 /* A step is one CPU running from one platform point to the next. */
 static void step_begin(sim_world *w, const struct sim_cpu *c)
 {
     w->running = (int)c->id;
     w->last_ran = (int)c->id;
+    if (w->log)
+        fp_open(w, c);
     sim__guard_step_begin();
 }
 
 static void step_end(sim_world *w)
 {
     sim__guard_step_end();
+    if (w->fp)
+        fp_close(w);
     w->running = -1;
     w->steps++;
 }

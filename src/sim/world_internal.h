@@ -118,6 +118,13 @@ struct sim_world {
 
     hw_time wd_next; /* no watchdog deadline of a live CPU is earlier (world.c) */
 
+    sim_steplog *log;   /* step footprints (sim_set_steplog), or NULL */
+    sim_step_fp *fp;    /* the open record of the step running, or NULL */
+    uint64_t log_acts;  /* hw_acts_run() when the last step ended */
+    hw_time log_now;    /* w->now when the last step ended */
+    uint64_t log_jumps; /* time jumps then */
+    sim_step_fp pend;   /* the hardware's memory accesses since the last step ended */
+
     bool stop;
     sim_outcome out;
     sigjmp_buf escape;    /* the guard lands here */
@@ -172,5 +179,19 @@ void sim__guard_step_begin(void);
 void sim__guard_step_end(void);
 void sim__guard_disarm(void);
 void sim__guard_landed(void); /* after the escape: the signal is unblocked again */
+
+/* Footprint recording (world.c): `obj` with `write`, and flags, into the open step record. */
+void sim__fp_slow(sim_world *w, uintptr_t obj, bool write, unsigned flags);
+static inline void sim__fp(sim_world *w, const volatile void *obj, bool write, unsigned flags)
+{
+    if (__builtin_expect(w->fp != NULL, 0))
+        sim__fp_slow(w, (uintptr_t)obj, write, flags);
+}
+/* A memory access: its 16-byte line is the object. */
+static inline void sim__fp_mem(sim_world *w, const volatile void *addr, bool write)
+{
+    if (__builtin_expect(w->fp != NULL, 0))
+        sim__fp_slow(w, (uintptr_t)addr & ~(uintptr_t)(SIM_FP_LINE - 1), write, 0);
+}
 
 #endif /* QINVAL_SIM_WORLD_INTERNAL_H */

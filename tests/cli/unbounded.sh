@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# unbounded.sh — `qinval check --strategy dfs --bound none` (dynamic partial-order reduction):
+# legacy-odd's walk lockup on the benchmark scenario of bench/dpor.sh is found at once and its
+# counterexample replays; a proof says "every interleaving covered" (JSON: complete, no bound);
+# the reference drivers' slot leak on iqe-bad-desc, which needs one CPU to run a fraction of a
+# microsecond later than the other, is found (by the unbounded search, and by the bounded one
+# now that it no longer skips local steps by default); on small catalog scenarios the
+# unbounded search ends and agrees with the bounded search wherever that one covers its whole
+# space; --no-assume (every shared load and store a point) agrees; bad combinations are one
+# line and exit 2.
+set -u
+Q=$(realpath "${1:?usage: unbounded.sh path/to/qinval}")
+ROOT=$(cd "$(dirname "$(realpath "$0")")/../.." && pwd)
+SC=$ROOT/bench/ite-even-batch-2cpu.scn
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work" || exit 2
+fail=0
+bad() { echo "FAIL $*"; fail=1; }
+json() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@"; }
+execs() { sed -n 's/.*, \([0-9]*\) executions.*/\1/p' "$1" | head -1; }
+
+# ---- the benchmark scenario: legacy-odd's lockup at once, and its counterexample replays ----
+"$Q" check --driver legacy-odd --scenario "$SC" --strategy dfs --bound none --no-progress \
+    --save odd.json >odd.txt 2>&1
+rc=$?
+[ $rc = 1 ] || bad "legacy-odd: exit $rc, want 1 (a violation)"
+grep -q '^FAIL hard_lockup .*execution [0-9],' odd.txt || bad "legacy-odd not found in the first 10 executions: $(head -1 odd.txt)"
+"$Q" replay odd.json >replay.txt 2>&1
+[ $? = 1 ] || bad "the unbounded counterexample does not replay to its violation"
+
+# ---- a proof: text and JSON ----
+"$Q" check --driver qinval --scenario iqe-bad-desc --strategy dfs --bound none --no-progress \
+    >proof.txt 2>&1
+rc=$?
+[ $rc = 0 ] || bad "qinval on iqe-bad-desc: exit $rc: $(head -1 proof.txt)"
+grep -q '^PASS .*every interleaving covered (assuming' proof.txt || bad "no 'every interleaving covered': $(head -1 proof.txt)"
+grep -q '^dpor: ' proof.txt || bad "no dpor figures line"
+"$Q" check --driver qinval --scenario iqe-bad-desc --strategy dfs --bound none --no-progress \
+    --format json >proof.json 2>/dev/null
+[ "$(json proof.json 'd["complete"]')" = True ] || bad "JSON complete is not true"
+[ "$(json proof.json 'd["dfs_bound"]')" = None ] || bad "JSON dfs_bound is not null"
+[ "$(json proof.json 'd["executions"]')" = "$(execs proof.txt)" ] || bad "text and JSON executions differ"
+
+# ---- time within the candidate window matters: the slot leak is found ----
+for d in step1-nowait legacy-odd eagain-any-ite; do
+    "$Q" check --driver $d --scenario iqe-bad-desc --strategy dfs --bound none --no-progress \
+        --no-minimise --time 60 >leak.txt 2>&1
+    grep -q '^FAIL slot_leak' leak.txt || bad "$d/iqe-bad-desc, bound none: no slot leak: $(head -1 leak.txt)"
+    "$Q" check --driver $d --scenario iqe-bad-desc --strategy dfs --bound 2 --no-progress \
+        --no-minimise >leak.txt 2>&1
+    grep -q '^FAIL slot_leak' leak.txt || bad "$d/iqe-bad-desc, bound 2: no slot leak: $(head -1 leak.txt)"
+done
+
+# ---- small scenarios: the unbounded search ends, and agrees with the bounded one ----
+for s in surprise-removal link-flap detach-link-down iqe-bad-desc ice-bad-itag ite-even-batch; do
+    for d in step1-nowait qinval legacy-odd eagain-any-ite; do
+        u=$("$Q" check --driver $d --scenario $s --strategy dfs --bound none --no-progress \
+            --no-minimise --time 60 2>/dev/null | head -1)
+        case "$u" in PASS*"every interleaving covered"* | FAIL*) ;;
+        *) bad "$d/$s: bound none did not end: ${u:0:100}" ;; esac
+        b=$("$Q" check --driver $d --scenario $s --strategy dfs --bound 16 --no-progress \
+            --no-minimise --time 60 2>/dev/null | head -1)
+        case "$b" in *"bounded space covered completely"* | FAIL*) ;; *) continue ;; esac
+        [ "${b%% *}" = "${u%% *}" ] || bad "$d/$s: bound 16 says '${b:0:60}', bound none '${u:0:60}'"
+    done
+done
+
+# ---- --no-assume: every shared load and store a point; a larger search, the same verdict ----
+"$Q" check --driver qinval --scenario link-down-silent --strategy dfs --bound none \
+    --no-progress >a.txt 2>&1 || bad "qinval link-down-silent: $(head -1 a.txt)"
+"$Q" check --driver qinval --scenario link-down-silent --strategy dfs --bound none --no-assume \
+    --no-progress >s.txt 2>&1 || bad "qinval link-down-silent --no-assume: $(head -1 s.txt)"
+grep -q 'every interleaving covered (every shared load and store a point)' s.txt || bad "--no-assume result does not say so: $(head -1 s.txt)"
+[ "$(execs s.txt)" -ge "$(execs a.txt)" ] || bad "--no-assume explored fewer executions ($(execs s.txt)) than the default ($(execs a.txt))"
+
+# ---- bad combinations ----
+usage() { # args...: one line on stderr, exit 2
+    "$Q" "$@" >out 2>err
+    rc=$?
+    [ $rc = 2 ] && [ "$(wc -l <err)" = 1 ] || bad "$* -> exit $rc, stderr: $(cat err)"
+}
+usage check --driver qinval --scenario ite-race --strategy dfs --no-assume
+usage check --driver qinval --scenario ite-race --strategy random --bound none
+usage check --driver qinval --scenario ite-race --strategy dfs --bound none --shard 0/2
+usage check --driver qinval --scenario ite-race --strategy dfs --bound nonee
+
+[ $fail = 0 ] && echo "unbounded: all checks passed"
+exit $fail
