@@ -1,11 +1,11 @@
 /*
- * json_read.c — benchmark of the CLI's JSON reader (src/cli/json.c) on what made it slow: one
- * object with many keys, whose duplicate check compared each key with all before it. Baseline,
- * measured in the same run: an array of the same members as one-member objects (the same
- * bytes to scan and strings to decode, no key to compare with another). The figure is the
- * ratio of the two times for each size; a reader linear (or n log n) in the keys keeps it
- * near 1 as the size grows, a quadratic one multiplies it by about 4 each time the size
- * doubles.
+ * json_read.c — benchmark of the CLI's JSON reader (src/cli/json.c, over jansson) on what once
+ * made it slow: one object with many keys, whose duplicate check compared each key with all
+ * before it (jansson's is a hash table). Baseline, measured in the same run: an array of the
+ * same members as one-member objects (the same bytes to scan and strings to decode, no key to
+ * compare with another). The figure is the ratio of the two times for each size; a reader
+ * linear (or n log n) in the keys keeps it near 1 as the size grows, a quadratic one
+ * multiplies it by about 4 each time the size doubles.
  * Usage: json_read [max-keys] [reps]   (defaults 400000 and 3: sizes 25,000 ... max-keys,
  * doubling; each time the best of reps parses)
  */

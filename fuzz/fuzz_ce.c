@@ -70,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     root = json_parse(text, size, err, sizeof(err));
     FUZZ_REQUIRE(root != NULL, "the second parse of the same text failed: %s", err);
-    if (root->type == JSON_OBJECT && json_get(root, "qinval_sweep"))
+    if (root->type == JV_OBJECT && json_get(root, "qinval_sweep"))
         fuzz_sweep(root);
     if (merge_check_shard(root, err, sizeof(err))) /* frees root */
         fuzz_one_line("merge_check_shard", err);

@@ -14,6 +14,7 @@ need_cmd make make
 need_cmd pkg-config pkg-config
 need_file /usr/include/cmocka.h libcmocka-dev
 need_file /usr/include/elfutils/libdw.h libdw-dev # failure signatures name driver functions
+need_file /usr/include/jansson.h libjansson-dev # the JSON files: read (src/cli/json.c), strings written
 need_cmd python3 python3 # the CLI tests read JSON results with it
 need_cmd groff groff-base # the install test renders the man page
 need_cmd qemu-system-x86_64 qemu-system-x86 # QEMU's intel-iommu: `qinval fidelity`, the engine on QEMU

@@ -86,7 +86,7 @@ static void run(const char *driver, const char *scenario_name, struct expected *
 static int64_t ns(const json_value *v)
 {
     assert_non_null(v);
-    assert_int_equal(v->type, JSON_NUMBER);
+    assert_int_equal(v->type, JV_NUMBER);
     return llround(v->number * 1000.0);
 }
 
@@ -94,7 +94,7 @@ static const char *str(const json_value *obj, const char *key)
 {
     const json_value *v = json_get(obj, key);
     assert_non_null(v);
-    assert_int_equal(v->type, JSON_STRING);
+    assert_int_equal(v->type, JV_STRING);
     return v->string;
 }
 
@@ -102,7 +102,7 @@ static int64_t num(const json_value *obj, const char *key)
 {
     const json_value *v = json_get(obj, key);
     assert_non_null(v);
-    assert_int_equal(v->type, JSON_NUMBER);
+    assert_int_equal(v->type, JV_NUMBER);
     return (int64_t)v->number;
 }
 
@@ -199,7 +199,7 @@ static void walk(const json_value *events, int64_t cpu0, struct summary *s)
     memset(s, 0, sizeof(*s));
     for (size_t i = 0; i < events->len; i++) {
         const json_value *e = &events->items[i];
-        assert_int_equal(e->type, JSON_OBJECT);
+        assert_int_equal(e->type, JV_OBJECT);
         const char *ph = str(e, "ph");
         str(e, "name");
         int64_t ts = ns(json_get(e, "ts"));
@@ -252,8 +252,7 @@ static const json_value *parse(const struct expected *x, json_value **root)
     if (!*root)
         fail_msg("the trace is not JSON: %s", err);
     const json_value *events;
-    assert_int_equal(json_get_typed(*root, "traceEvents", JSON_ARRAY, &events, err, sizeof(err)),
-                     0);
+    assert_int_equal(json_get_typed(*root, "traceEvents", JV_ARRAY, &events, err, sizeof(err)), 0);
     return events;
 }
 

@@ -311,8 +311,8 @@ static int read_identity(const json_value *root, struct ce_loaded *l, char *err,
 static int read_pick(const json_value *e, const char *key, struct chk_pick *out, char *err,
                      size_t errlen)
 {
-    if (e->type != JSON_ARRAY || e->len != 2 || e->items[0].type != JSON_NUMBER ||
-        e->items[1].type != JSON_NUMBER || !e->items[0].is_u64 || !e->items[1].is_u64)
+    if (e->type != JV_ARRAY || e->len != 2 || e->items[0].type != JV_NUMBER ||
+        e->items[1].type != JV_NUMBER || !e->items[0].is_u64 || !e->items[1].is_u64)
         return bad(err, errlen, "every entry of \"%s\" must be [position, option]", key);
     if (e->items[0].u64 > UINT32_MAX || e->items[1].u64 > UINT16_MAX)
         return bad(err, errlen, "a decision in \"%s\" is out of range", key);
@@ -324,7 +324,7 @@ static int read_picks(const json_value *obj, const char *key, struct ce_loaded *
                       size_t errlen)
 {
     const json_value *a;
-    if (json_get_typed(obj, key, JSON_ARRAY, &a, err, errlen))
+    if (json_get_typed(obj, key, JV_ARRAY, &a, err, errlen))
         return -1;
     l->picks = malloc((a->len + 1) * sizeof(*l->picks));
     if (!l->picks)
@@ -365,7 +365,7 @@ static int read_counterexample(const json_value *root, struct ce_loaded *l, char
                                size_t errlen)
 {
     const json_value *cx;
-    if (json_get_typed(root, "counterexample", JSON_OBJECT, &cx, err, errlen) ||
+    if (json_get_typed(root, "counterexample", JV_OBJECT, &cx, err, errlen) ||
         json_get_u64(cx, "execution", &l->cx.execution, err, errlen) ||
         json_get_u64(cx, "virtual_time_ns", &l->cx.virtual_time_ns, err, errlen) ||
         json_get_string(cx, "oracle", &l->cx.oracle, err, errlen) ||
@@ -385,7 +385,7 @@ int ce_from_json(json_value *root, struct ce_loaded *l, char *err, size_t errlen
 {
     memset(l, 0, sizeof(*l));
     l->root = root;
-    if (root->type != JSON_OBJECT) {
+    if (root->type != JV_OBJECT) {
         snprintf(err, errlen, "the top level is %s, not an object", json_type_name(root->type));
         return -1;
     }

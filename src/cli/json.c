@@ -1,7 +1,30 @@
 /*
- * json.c — the JSON reader of json.h: a recursive-descent parser over the
- * whole text, building a tree whose arrays grow by doubling. Every failure (syntax, depth,
- * range, memory) becomes one message with its line and column; the partial tree is freed.
+ * json.c — the JSON reader of json.h, over jansson (Debian's libjansson-dev).
+ *
+ * Why jansson, of the maintained JSON libraries Debian main ships (jansson, json-c, cJSON): it
+ * reports an error with its line, column and byte position (json_error_t) and a code saying
+ * which kind it is, so every message stays one line "line L, column C: what"; it refuses
+ * duplicate keys while parsing, through a hash table with a random seed (JSON_REJECT_DUPLICATES:
+ * linear in the keys, also for keys chosen to collide); it keeps an object's keys in the order
+ * of the text; it validates UTF-8 and refuses \u0000 unless asked; json_loadb() parses a
+ * buffer that is not NUL-terminated; and it keeps no global state but its hash seed. json-c
+ * gives a byte offset but no line or column, and keeps the last of duplicate keys; cJSON
+ * gives only a pointer into the text (in a global), keeps duplicates and checks no UTF-8.
+ *
+ * What jansson leaves to this file:
+ * - a scan of the text before jansson sees it: the depth and value limits are checked there,
+ *   so that jansson never builds a larger tree than they allow (its own depth limit is 2048),
+ *   and integers jansson cannot hold (json_int_t is long long; a seed can be any 64-bit
+ *   value) are noted, exactly, and handed to jansson as a real of the same length: "0.000...";
+ * - the tree of json.h, built over jansson's in one block (the scan's integers put back), so
+ *   that the callers read fields rather than call accessors;
+ * - the messages: the line and column of the character at fault counted as jansson counts
+ *   (characters, from 1; at the end of the text, the column after the last character), also
+ *   for the limits; jansson's words kept but where ours said more (the duplicate key named,
+ *   "out of range", "truncated?"); control characters shown by their code so that a message
+ *   stays one line.
+ * The limit that comes first in the text wins over a syntax error only if jansson, reading the
+ * text up to that point, found nothing wrong before it.
  */
 #include <errno.h>
 #include <math.h>
@@ -9,427 +32,454 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "cli/json.h"
 
-struct parser {
-    const char *s;
-    size_t i, n;
-    size_t values; /* parsed so far */
-    char *err;
-    size_t errlen;
+/* ---- the scan ---- */
+
+/* An integer of the text that jansson does not hold as it is: beyond a long long (given to
+ * jansson as 0.000... of its length), or -0 (which jansson reads as the integer 0). */
+struct big {
+    size_t ordinal; /* among the numbers of the text, from 0 */
+    size_t at, len; /* where in the text */
+    bool is_u64;
+    uint64_t u64;
+    double number;
 };
 
-__attribute__((format(printf, 2, 3))) static int fail(struct parser *p, const char *fmt, ...)
+struct scan {
+    const char *s;
+    size_t n;
+    char *copy; /* the text with the big integers rewritten, or NULL while there are none */
+    struct big *big;
+    size_t nbig, capbig;
+    size_t values, numbers;
+    size_t stop;    /* where a limit is passed (SIZE_MAX: none) */
+    char limit[64]; /* which, for the message */
+    bool out_of_memory;
+};
+
+static bool is_space(char c)
 {
-    unsigned line = 1, col = 1;
-    for (size_t k = 0; k < p->i && k < p->n; k++, col++)
-        if (p->s[k] == '\n')
-            line++, col = 0;
-    int w = snprintf(p->err, p->errlen, "line %u, column %u: ", line, col);
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static bool in_number(char c)
+{
+    return is_digit(c) || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-';
+}
+
+/* s[i] is a '"': the index after the closing quote, or n. */
+static size_t string_end(const char *s, size_t i, size_t n)
+{
+    for (i++; i < n; i++) {
+        if (s[i] == '\\')
+            i++;
+        else if (s[i] == '"')
+            return i + 1;
+    }
+    return n;
+}
+
+/* Whether digits[0..nd) (no sign, no leading zero) is at most max (as many digits or more). */
+static bool at_most(const char *digits, size_t nd, const char *max)
+{
+    size_t nm = strlen(max);
+    return nd < nm || (nd == nm && memcmp(digits, max, nd) <= 0);
+}
+
+/* The number token s[at..at+len) (the longest run of number characters): if it is an integer
+ * jansson does not hold as it is, note it, and rewrite it in the copy when jansson would refuse
+ * it. A token that is no integer, or out of a double's range, is left to jansson. */
+static void scan_number(struct scan *sc, size_t at, size_t len)
+{
+    const char *t = sc->s + at;
+    bool negative = t[0] == '-';
+    const char *digits = t + negative;
+    size_t nd = len - negative;
+    size_t ordinal = sc->numbers++;
+    if (!nd || (digits[0] == '0' && nd > 1))
+        return;
+    for (size_t k = 0; k < nd; k++)
+        if (!is_digit(digits[k]))
+            return;
+    bool negative_zero = negative && nd == 1 && digits[0] == '0';
+    if (!negative_zero &&
+        at_most(digits, nd, negative ? "9223372036854775808" : "9223372036854775807"))
+        return; /* a long long: jansson's integer */
+    char small[32], *text = len < sizeof(small) ? small : malloc(len + 1);
+    if (!text) {
+        sc->out_of_memory = true;
+        return;
+    }
+    memcpy(text, t, len);
+    text[len] = 0;
+    struct big b = {.ordinal = ordinal, .at = at, .len = len, .number = strtod(text, NULL)};
+    b.is_u64 = !negative && at_most(digits, nd, "18446744073709551615");
+    if (b.is_u64)
+        b.u64 = strtoull(text, NULL, 10);
+    if (text != small)
+        free(text);
+    if (!isfinite(b.number))
+        return; /* jansson refuses it: "too big integer" */
+    if (sc->nbig == sc->capbig) {
+        size_t cap = sc->capbig ? sc->capbig * 2 : 8;
+        struct big *more = realloc(sc->big, cap * sizeof(*more));
+        if (!more) {
+            sc->out_of_memory = true;
+            return;
+        }
+        sc->big = more, sc->capbig = cap;
+    }
+    sc->big[sc->nbig++] = b;
+    if (negative_zero)
+        return;
+    if (!sc->copy) {
+        sc->copy = malloc(sc->n);
+        if (!sc->copy) {
+            sc->out_of_memory = true;
+            return;
+        }
+        memcpy(sc->copy, sc->s, sc->n);
+    }
+    sc->copy[at] = '0';
+    sc->copy[at + 1] = '.';
+    memset(sc->copy + at + 2, '0', len - 2);
+}
+
+/* Walk the text as JSON's tokens: count the values and their nesting up to the first limit
+ * passed (sc->stop), and note the big integers. On text that is not JSON it still ends, and
+ * its counts are bounds; jansson finds what is wrong. */
+static void scan(struct scan *sc)
+{
+    const char *s = sc->s;
+    size_t n = sc->n, i = 0;
+    unsigned open = 0;
+    while (i < n && !sc->out_of_memory) {
+        char c = s[i];
+        size_t start = i;
+        bool value = true;
+        if (is_space(c) || c == ',' || c == ':') {
+            i++;
+            continue;
+        }
+        if (c == ']' || c == '}') {
+            open -= open > 0;
+            i++;
+            continue;
+        }
+        if (c == '"') { /* a value, or a key when a ':' follows */
+            i = string_end(s, i, n);
+            size_t k = i;
+            while (k < n && is_space(s[k]))
+                k++;
+            value = k >= n || s[k] != ':';
+        } else if (c == '-' || is_digit(c)) {
+            while (i < n && in_number(s[i]))
+                i++;
+        } else if (c >= 'a' && c <= 'z') { /* true, false, null (or a word jansson refuses) */
+            while (i < n && s[i] >= 'a' && s[i] <= 'z')
+                i++;
+        } else {
+            i++;
+            value = c == '[' || c == '{';
+        }
+        if (!value)
+            continue;
+        if (open > JSON_MAX_DEPTH) {
+            snprintf(sc->limit, sizeof(sc->limit), "nested deeper than %d levels", JSON_MAX_DEPTH);
+            sc->stop = start;
+            return;
+        }
+        if (++sc->values > JSON_MAX_VALUES) {
+            snprintf(sc->limit, sizeof(sc->limit), "more than %u values", JSON_MAX_VALUES);
+            sc->stop = start;
+            return;
+        }
+        if (c == '[' || c == '{')
+            open++;
+        else if (c == '-' || is_digit(c))
+            scan_number(sc, start, i - start);
+    }
+}
+
+/* ---- messages ---- */
+
+/* "line L, column C: " of the byte s[at] (at == n: the end of the text), in characters from 1
+ * as jansson counts them: a UTF-8 sequence is one column. */
+static int where(const char *s, size_t n, size_t at, char *err, size_t errlen)
+{
+    unsigned long line = 1, col = 1;
+    for (size_t k = 0; k < at && k < n; k++) {
+        if (s[k] == '\n')
+            line++, col = 1;
+        else if (((unsigned char)s[k] & 0xc0) != 0x80)
+            col++;
+    }
+    int w = snprintf(err, errlen, "line %lu, column %lu: ", line, col);
+    return w < 0 ? 0 : (size_t)w < errlen ? w : (int)errlen - 1;
+}
+
+/* Append text[0..len) to err at *w: a control character as \xNN, so the message stays one
+ * line. */
+static void put_text(char *err, size_t errlen, int *w, const char *text, size_t len)
+{
+    for (size_t k = 0; k < len && text[k] && (size_t)*w + 1 < errlen; k++) {
+        unsigned char c = (unsigned char)text[k];
+        int m = c < 0x20 || c == 0x7f ? snprintf(err + *w, errlen - (size_t)*w, "\\x%02x", c)
+                                      : snprintf(err + *w, errlen - (size_t)*w, "%c", c);
+        if (m < 0 || (size_t)(*w + m) >= errlen) {
+            err[*w] = 0; /* no half of an escape */
+            return;
+        }
+        *w += m;
+    }
+}
+
+__attribute__((format(printf, 4, 5))) static void put(char *err, size_t errlen, int *w,
+                                                      const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    if (w >= 0 && (size_t)w < p->errlen)
-        vsnprintf(p->err + w, p->errlen - (size_t)w, fmt, ap);
+    int m = vsnprintf(err + *w, errlen - (size_t)*w, fmt, ap);
     va_end(ap);
-    return -1;
+    if (m > 0)
+        *w = (size_t)(*w + m) < errlen ? *w + m : (int)errlen - 1;
 }
 
-static void skip_space(struct parser *p)
+/* The key whose closing quote is s[close]: its opening quote is the nearest '"' before it that
+ * is not escaped (preceded by an even number of backslashes). */
+static size_t key_start(const char *s, size_t close)
 {
-    while (p->i < p->n &&
-           (p->s[p->i] == ' ' || p->s[p->i] == '\t' || p->s[p->i] == '\r' || p->s[p->i] == '\n'))
-        p->i++;
-}
-
-static bool at_end(const struct parser *p)
-{
-    return p->i >= p->n;
-}
-
-/* A byte of the input for a message: 'c' when printable, else "byte 0xNN" (a newline or other
- * control character printed as is would break the message's one line). */
-static const char *byte_text(char c, char buf[16])
-{
-    if ((unsigned char)c >= 0x20 && (unsigned char)c < 0x7f)
-        snprintf(buf, 16, "'%c'", c);
-    else
-        snprintf(buf, 16, "byte 0x%02x", (unsigned char)c);
-    return buf;
-}
-
-static int expect(struct parser *p, char c)
-{
-    char what[16];
-    skip_space(p);
-    if (at_end(p))
-        return fail(p, "expected '%c', found the end of the input (truncated?)", c);
-    if (p->s[p->i] != c)
-        return fail(p, "expected '%c', found %s", c, byte_text(p->s[p->i], what));
-    p->i++;
-    return 0;
-}
-
-static bool accept(struct parser *p, char c)
-{
-    skip_space(p);
-    if (at_end(p) || p->s[p->i] != c)
-        return false;
-    p->i++;
-    return true;
-}
-
-/* ---- strings ---- */
-
-struct buf {
-    char *s;
-    size_t len, cap;
-};
-
-static int buf_put(struct parser *p, struct buf *b, char c)
-{
-    if (b->len + 1 >= b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 32;
-        char *s = realloc(b->s, cap);
-        if (!s)
-            return fail(p, "out of memory");
-        b->s = s;
-        b->cap = cap;
-    }
-    b->s[b->len++] = c;
-    b->s[b->len] = 0;
-    return 0;
-}
-
-static int put_utf8(struct parser *p, struct buf *b, uint32_t cp)
-{
-    if (cp < 0x80)
-        return buf_put(p, b, (char)cp);
-    if (cp < 0x800)
-        return buf_put(p, b, (char)(0xc0 | cp >> 6)) || buf_put(p, b, (char)(0x80 | (cp & 0x3f)));
-    if (cp < 0x10000)
-        return buf_put(p, b, (char)(0xe0 | cp >> 12)) ||
-               buf_put(p, b, (char)(0x80 | (cp >> 6 & 0x3f))) ||
-               buf_put(p, b, (char)(0x80 | (cp & 0x3f)));
-    return buf_put(p, b, (char)(0xf0 | cp >> 18)) ||
-           buf_put(p, b, (char)(0x80 | (cp >> 12 & 0x3f))) ||
-           buf_put(p, b, (char)(0x80 | (cp >> 6 & 0x3f))) ||
-           buf_put(p, b, (char)(0x80 | (cp & 0x3f)));
-}
-
-static int hex4(struct parser *p, uint32_t *out)
-{
-    *out = 0;
-    for (int k = 0; k < 4; k++, p->i++) {
-        if (at_end(p))
-            return fail(p, "truncated \\u escape");
-        char c = p->s[p->i];
-        unsigned d = c >= '0' && c <= '9'   ? (unsigned)(c - '0')
-                     : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
-                     : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10)
-                                            : 16u;
-        char what[16];
-        if (d == 16)
-            return fail(p, "bad hex digit %s in a \\u escape", byte_text(c, what));
-        *out = *out << 4 | d;
+    for (size_t k = close; k-- > 0;) {
+        if (s[k] != '"')
+            continue;
+        size_t slashes = 0;
+        while (slashes < k && s[k - 1 - slashes] == '\\')
+            slashes++;
+        if (slashes % 2 == 0)
+            return k + 1;
     }
     return 0;
 }
 
-/* After "\u": one code point, joining a surrogate pair. */
-static int unicode_escape(struct parser *p, struct buf *b)
+/* The big integer whose token ends at `end`, if any: jansson's "near" shows the rewritten
+ * text of it. */
+static const struct big *big_ending_at(const struct scan *sc, size_t end)
 {
-    uint32_t cp, low;
-    if (hex4(p, &cp))
-        return -1;
-    if (cp >= 0xdc00 && cp <= 0xdfff)
-        return fail(p, "lone low surrogate in a \\u escape");
-    if (cp >= 0xd800 && cp <= 0xdbff) {
-        if (p->i + 2 > p->n || p->s[p->i] != '\\' || p->s[p->i + 1] != 'u')
-            return fail(p, "high surrogate without its low half");
-        p->i += 2;
-        if (hex4(p, &low))
-            return -1;
-        if (low < 0xdc00 || low > 0xdfff)
-            return fail(p, "high surrogate without its low half");
-        cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
+    for (size_t k = 0; k < sc->nbig; k++)
+        if (sc->big[k].at + sc->big[k].len == end)
+            return &sc->big[k];
+    return NULL;
+}
+
+/* The message of jansson's error, the text being sc->s[0..n). */
+static void jansson_message(const struct scan *sc, size_t n, const json_error_t *je, char *err,
+                            size_t errlen)
+{
+    enum json_error_code code = json_error_code(je);
+    size_t pos = je->position < 0 ? 0 : (size_t)je->position;
+    pos = pos > n ? n : pos;
+    /* jansson's position is after the offending token; the message points at its last byte,
+     * or at the end of the text, or at the byte that is not UTF-8 */
+    size_t at = code == json_error_premature_end_of_input || code == json_error_invalid_utf8 || !pos
+                    ? pos
+                    : pos - 1;
+    int w = where(sc->s, n, at, err, errlen);
+    const char *near = strstr(je->text, " near '");
+    size_t start;
+    switch (code) {
+    case json_error_duplicate_key:
+        start = key_start(sc->s, at);
+        put(err, errlen, &w, "duplicate key \"");
+        put_text(err, errlen, &w, sc->s + start, at - start < 60 ? at - start : 60);
+        put(err, errlen, &w, "%s\"", at - start > 60 ? "..." : "");
+        return;
+    case json_error_null_character:
+        put(err, errlen, &w, "\\u0000 in a string is not supported");
+        return;
+    case json_error_null_byte_in_key:
+        put(err, errlen, &w, "\\u0000 in a key is not supported");
+        return;
+    case json_error_numeric_overflow:
+        for (start = pos; start > 0 && in_number(sc->s[start - 1]);)
+            start--;
+        put(err, errlen, &w, "number out of range: ");
+        put_text(err, errlen, &w, sc->s + start, pos - start < 40 ? pos - start : 40);
+        put(err, errlen, &w, "%s", pos - start > 40 ? "..." : "");
+        return;
+    case json_error_end_of_input_expected:
+        put(err, errlen, &w, "unexpected text after the value");
+        return;
+    case json_error_out_of_memory:
+        put(err, errlen, &w, "out of memory");
+        return;
+    default:
+        break;
     }
-    if (cp == 0)
-        return fail(p, "\\u0000 in a string is not supported");
-    return put_utf8(p, b, cp);
-}
-
-static int escape(struct parser *p, struct buf *b)
-{
-    if (at_end(p))
-        return fail(p, "unterminated string, found the end of the input (truncated?)");
-    char c = p->s[p->i++];
-    if (c == 'u')
-        return unicode_escape(p, b);
-    static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
-    const char *k = c ? strchr(from, c) : NULL;
-    if (!k)
-        return fail(p, "unknown escape '\\%c'", (unsigned char)c >= 0x20 ? c : '?');
-    return buf_put(p, b, to[k - from]);
-}
-
-static int parse_string(struct parser *p, char **out)
-{
-    struct buf b = {0};
-    *out = NULL;
-    if (expect(p, '"'))
-        return -1;
-    for (;;) {
-        if (at_end(p))
-            return free(b.s),
-                   fail(p, "unterminated string, found the end of the input (truncated?)");
-        char c = p->s[p->i++];
-        if (c == '"')
-            break;
-        int rc = c == '\\'                 ? escape(p, &b)
-                 : (unsigned char)c < 0x20 ? fail(p, "control character in a string")
-                                           : buf_put(p, &b, c);
-        if (rc)
-            return free(b.s), -1;
-    }
-    *out = b.s ? b.s : calloc(1, 1);
-    return *out ? 0 : fail(p, "out of memory");
-}
-
-/* ---- numbers ---- */
-
-static size_t digits(struct parser *p)
-{
-    size_t start = p->i;
-    while (!at_end(p) && p->s[p->i] >= '0' && p->s[p->i] <= '9')
-        p->i++;
-    return p->i - start;
-}
-
-static int parse_number(struct parser *p, json_value *v)
-{
-    size_t start = p->i;
-    bool negative = p->s[p->i] == '-', integer = true;
-    p->i += negative;
-    size_t nint = digits(p);
-    if (!nint)
-        return fail(p, "bad number");
-    if (nint > 1 && p->s[start + negative] == '0')
-        return fail(p, "number with a leading zero");
-    if (!at_end(p) && p->s[p->i] == '.') {
-        p->i++, integer = false;
-        if (!digits(p))
-            return fail(p, "bad number: no digits after '.'");
-    }
-    if (!at_end(p) && (p->s[p->i] == 'e' || p->s[p->i] == 'E')) {
-        p->i++, integer = false;
-        if (!at_end(p) && (p->s[p->i] == '+' || p->s[p->i] == '-'))
-            p->i++;
-        if (!digits(p))
-            return fail(p, "bad number: no digits in the exponent");
-    }
-    char text[64];
-    size_t len = p->i - start;
-    if (len >= sizeof(text))
-        return fail(p, "number too long (%zu characters)", len);
-    memcpy(text, p->s + start, len);
-    text[len] = 0;
-    v->type = JSON_NUMBER;
-    v->number = strtod(text, NULL);
-    if (!isfinite(v->number))
-        return fail(p, "number out of range: %s", text);
-    errno = 0;
-    v->u64 = integer && !negative ? strtoull(text, NULL, 10) : 0;
-    v->is_u64 = integer && !negative && errno != ERANGE;
-    return 0;
-}
-
-/* ---- values ---- */
-
-static int parse_value(struct parser *p, json_value *v, unsigned depth);
-static void free_contents(json_value *v);
-
-/* Room for one more item (and key); the new item is zeroed and counted, so a failure while
- * parsing it still frees whatever it holds. */
-static json_value *push_item(struct parser *p, json_value *v, size_t *cap)
-{
-    if (v->len == *cap) {
-        size_t n = *cap ? *cap * 2 : 8;
-        json_value *items = realloc(v->items, n * sizeof(*items));
-        if (items)
-            v->items = items;
-        char **keys = v->type == JSON_OBJECT ? realloc(v->keys, n * sizeof(*keys)) : NULL;
-        if (keys)
-            v->keys = keys;
-        if (!items || (v->type == JSON_OBJECT && !keys))
-            return fail(p, "out of memory"), NULL;
-        *cap = n;
-    }
-    memset(&v->items[v->len], 0, sizeof(v->items[0]));
-    if (v->type == JSON_OBJECT)
-        v->keys[v->len] = NULL;
-    return &v->items[v->len++];
-}
-
-static int parse_array(struct parser *p, json_value *v, unsigned depth)
-{
-    size_t cap = 0;
-    v->type = JSON_ARRAY;
-    p->i++;
-    if (accept(p, ']'))
-        return 0;
-    do {
-        json_value *item = push_item(p, v, &cap);
-        if (!item || parse_value(p, item, depth + 1))
-            return -1;
-    } while (accept(p, ','));
-    return expect(p, ']');
-}
-
-/* Where each key of an object ends in the text, for the message about a duplicate. */
-struct key_ends {
-    size_t *at;
-    size_t cap;
-};
-
-static int parse_member(struct parser *p, json_value *v, size_t *cap, struct key_ends *ends,
-                        unsigned depth)
-{
-    json_value *item = push_item(p, v, cap);
-    if (item && ends->cap < *cap) {
-        size_t *at = realloc(ends->at, *cap * sizeof(*at));
-        if (!at)
-            return fail(p, "out of memory");
-        ends->at = at;
-        ends->cap = *cap;
-    }
-    char **key = item ? &v->keys[v->len - 1] : NULL;
-    skip_space(p);
-    if (!item || parse_string(p, key))
-        return -1;
-    ends->at[v->len - 1] = p->i;
-    return expect(p, ':') || parse_value(p, item, depth + 1);
-}
-
-struct key_ref {
-    const char *key;
-    size_t index;
-};
-
-static int by_key(const void *a, const void *b)
-{
-    const struct key_ref *x = a, *y = b;
-    int c = strcmp(x->key, y->key);
-    return c ? c : (x->index > y->index) - (x->index < y->index);
-}
-
-/* The object's keys parsed so far, sorted (n log n; comparing each key with all before it was
- * quadratic: 11 s for a 1 MB object): a key equal to the one before it in that order is a
- * duplicate. The message names the duplicate that comes first in the text, at the end of that
- * key, as reading it in order would. 0, or -1 after fail(). */
-static int check_duplicates(struct parser *p, const json_value *v, const struct key_ends *ends)
-{
-    if (v->len < 2)
-        return 0;
-    struct key_ref *refs = malloc(v->len * sizeof(*refs));
-    if (!refs)
-        return fail(p, "out of memory");
-    size_t n = 0;
-    for (size_t k = 0; k < v->len; k++)
-        if (v->keys[k]) /* NULL: a key that failed to parse */
-            refs[n++] = (struct key_ref){v->keys[k], k};
-    qsort(refs, n, sizeof(*refs), by_key);
-    size_t first = SIZE_MAX; /* the earliest index of a key that came before */
-    for (size_t k = 1; k < n; k++)
-        if (!strcmp(refs[k].key, refs[k - 1].key) && refs[k].index < first)
-            first = refs[k].index;
-    free(refs);
-    if (first == SIZE_MAX)
-        return 0;
-    p->i = ends->at[first];
-    return fail(p, "duplicate key \"%.60s\"", v->keys[first]);
-}
-
-static int parse_object(struct parser *p, json_value *v, unsigned depth)
-{
-    size_t cap = 0;
-    struct key_ends ends = {0};
-    int rc = 0;
-    v->type = JSON_OBJECT;
-    p->i++;
-    if (accept(p, '}'))
-        return 0;
-    do
-        rc = parse_member(p, v, &cap, &ends, depth);
-    while (!rc && accept(p, ','));
-    if (!rc)
-        rc = expect(p, '}');
-    /* Also after another error: a duplicate before it comes first in the text, and is what
-     * reading in order would have met first (every key here precedes the error). */
-    if (check_duplicates(p, v, &ends))
-        rc = -1;
-    free(ends.at);
-    return rc;
-}
-
-static int parse_word(struct parser *p, json_value *v)
-{
-    static const struct {
-        const char *word;
-        enum json_type type;
-        bool value;
-    } words[] = {{"true", JSON_BOOL, true}, {"false", JSON_BOOL, false}, {"null", JSON_NULL, 0}};
-    for (size_t k = 0; k < sizeof(words) / sizeof(words[0]); k++) {
-        size_t len = strlen(words[k].word);
-        if (p->n - p->i >= len && !memcmp(p->s + p->i, words[k].word, len)) {
-            p->i += len;
-            v->type = words[k].type;
-            v->boolean = words[k].value;
-            return 0;
+    const struct big *b = near ? big_ending_at(sc, pos) : NULL;
+    if (b) { /* the original token, not its rewriting, shown as jansson would */
+        put_text(err, errlen, &w, je->text, (size_t)(near - je->text));
+        if (b->len <= 20) {
+            put(err, errlen, &w, " near '");
+            put_text(err, errlen, &w, sc->s + b->at, b->len);
+            put(err, errlen, &w, "'");
         }
+    } else {
+        put_text(err, errlen, &w, je->text, strlen(je->text));
     }
-    char what[16];
-    return fail(p, "unexpected %s", byte_text(p->s[p->i], what));
+    if (code == json_error_premature_end_of_input)
+        put(err, errlen, &w, " (truncated?)");
 }
 
-static int parse_value(struct parser *p, json_value *v, unsigned depth)
+/* ---- the tree ---- */
+
+/* The tree in one block after its header: the root first, each container's items together. */
+struct doc {
+    json_t *j;
+    const char **keys;
+    json_value nodes[];
+};
+
+static void count(const json_t *j, size_t *nodes, size_t *keys)
 {
-    if (depth > JSON_MAX_DEPTH)
-        return fail(p, "nested deeper than %d levels", JSON_MAX_DEPTH);
-    if (++p->values > JSON_MAX_VALUES)
-        return fail(p, "more than %u values", JSON_MAX_VALUES);
-    skip_space(p);
-    if (at_end(p))
-        return fail(p, "expected a value, found the end of the input (truncated?)");
-    char c = p->s[p->i];
-    if (c == '{')
-        return parse_object(p, v, depth);
-    if (c == '[')
-        return parse_array(p, v, depth);
-    if (c == '"') {
-        v->type = JSON_STRING;
-        return parse_string(p, &v->string);
+    const char *key;
+    json_t *v;
+    size_t i;
+    ++*nodes;
+    if (json_is_object(j)) {
+        *keys += json_object_size(j);
+        json_object_foreach((json_t *)j, key, v) count(v, nodes, keys);
+    } else if (json_is_array(j)) {
+        json_array_foreach(j, i, v) count(v, nodes, keys);
     }
-    if (c == '-' || (c >= '0' && c <= '9'))
-        return parse_number(p, v);
-    return parse_word(p, v);
+}
+
+struct build {
+    json_value *next;
+    const char **next_key;
+    const struct scan *sc;
+    size_t number, big; /* the next number's ordinal; the next big integer */
+};
+
+static void fill(struct build *b, const json_t *j, json_value *v)
+{
+    const char *key;
+    json_t *item;
+    size_t i = 0;
+    switch (json_typeof(j)) {
+    case JSON_OBJECT:
+    case JSON_ARRAY:
+        v->type = json_is_object(j) ? JV_OBJECT : JV_ARRAY;
+        v->len = v->type == JV_OBJECT ? json_object_size(j) : json_array_size(j);
+        v->items = b->next;
+        b->next += v->len;
+        if (v->type == JV_ARRAY) {
+            json_array_foreach(j, i, item) fill(b, item, &v->items[i]);
+            break;
+        }
+        v->keys = b->next_key;
+        b->next_key += v->len;
+        json_object_foreach((json_t *)j, key, item)
+        {
+            v->keys[i] = key;
+            fill(b, item, &v->items[i++]);
+        }
+        break;
+    case JSON_STRING:
+        v->type = JV_STRING;
+        v->string = json_string_value(j);
+        break;
+    case JSON_INTEGER:
+    case JSON_REAL:
+        v->type = JV_NUMBER;
+        if (b->big < b->sc->nbig && b->sc->big[b->big].ordinal == b->number) {
+            const struct big *g = &b->sc->big[b->big++];
+            v->number = g->number;
+            v->is_u64 = g->is_u64;
+            v->u64 = g->u64;
+        } else if (json_is_integer(j)) {
+            json_int_t x = json_integer_value(j);
+            v->number = (double)x;
+            v->is_u64 = x >= 0;
+            v->u64 = x >= 0 ? (uint64_t)x : 0;
+        } else {
+            v->number = json_real_value(j);
+        }
+        b->number++;
+        break;
+    case JSON_TRUE:
+    case JSON_FALSE:
+        v->type = JV_BOOL;
+        v->boolean = json_is_true(j);
+        break;
+    case JSON_NULL:
+        v->type = JV_NULL;
+        break;
+    }
+}
+
+static json_value *tree(json_t *j, const struct scan *sc)
+{
+    size_t nodes = 0, keys = 0;
+    count(j, &nodes, &keys);
+    struct doc *d = calloc(1, sizeof(*d) + nodes * sizeof(d->nodes[0]));
+    const char **k = calloc(keys ? keys : 1, sizeof(*k));
+    if (!d || !k) {
+        free(d);
+        free(k);
+        return NULL;
+    }
+    d->j = j;
+    d->keys = k;
+    struct build b = {.next = d->nodes + 1, .next_key = k, .sc = sc};
+    fill(&b, j, &d->nodes[0]);
+    return &d->nodes[0];
+}
+
+/* The tree of sc->s, or NULL with the message in err. */
+static json_value *parse(const struct scan *sc, char *err, size_t errlen)
+{
+    /* Up to the limit passed, if one is: the text after it is not read. */
+    size_t n = sc->stop < sc->n ? sc->stop : sc->n;
+    json_error_t je;
+    json_t *j =
+        json_loadb(sc->copy ? sc->copy : sc->s, n, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
+    if (!j && (sc->stop == SIZE_MAX || json_error_code(&je) != json_error_premature_end_of_input)) {
+        jansson_message(sc, n, &je, err, errlen);
+        return NULL;
+    }
+    if (sc->stop != SIZE_MAX) {
+        int w = where(sc->s, sc->n, sc->stop, err, errlen);
+        put(err, errlen, &w, "%s", sc->limit);
+        json_decref(j);
+        return NULL;
+    }
+    json_value *v = tree(j, sc);
+    if (!v) {
+        snprintf(err, errlen, "out of memory");
+        json_decref(j);
+    }
+    return v;
 }
 
 json_value *json_parse(const char *text, size_t len, char *err, size_t errlen)
 {
-    struct parser p = {.s = text, .n = len, .err = err, .errlen = errlen};
-    json_value *v = calloc(1, sizeof(*v));
-    if (!v) {
+    struct scan sc = {.s = text ? text : "", .n = text ? len : 0, .stop = SIZE_MAX};
+    scan(&sc);
+    json_value *v = NULL;
+    if (sc.out_of_memory)
         snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    int rc = parse_value(&p, v, 0);
-    skip_space(&p);
-    if (!rc && !at_end(&p))
-        rc = fail(&p, "unexpected text after the value");
-    if (rc) {
-        json_free(v);
-        return NULL;
-    }
+    else
+        v = parse(&sc, err, errlen);
+    free(sc.copy);
+    free(sc.big);
     return v;
 }
 
@@ -490,32 +540,19 @@ json_value *json_parse_file(const char *path, char *err, size_t errlen)
     return v;
 }
 
-static void free_contents(json_value *v)
-{
-    if (v->type == JSON_STRING)
-        free(v->string);
-    if (v->type != JSON_ARRAY && v->type != JSON_OBJECT)
-        return;
-    for (size_t k = 0; k < v->len; k++) {
-        free_contents(&v->items[k]);
-        if (v->type == JSON_OBJECT)
-            free(v->keys[k]);
-    }
-    free(v->items);
-    if (v->type == JSON_OBJECT)
-        free(v->keys);
-}
-
 void json_free(json_value *v)
 {
-    if (v)
-        free_contents(v);
-    free(v);
+    if (!v)
+        return;
+    struct doc *d = (struct doc *)((char *)v - offsetof(struct doc, nodes));
+    json_decref(d->j);
+    free(d->keys);
+    free(d);
 }
 
 /* ---- access ---- */
 
-const char *json_type_name(enum json_type t)
+const char *json_type_name(enum jv_type t)
 {
     static const char *const names[] = {"null",     "a boolean", "a number",
                                         "a string", "an array",  "an object"};
@@ -524,7 +561,7 @@ const char *json_type_name(enum json_type t)
 
 const json_value *json_get(const json_value *obj, const char *key)
 {
-    if (!obj || obj->type != JSON_OBJECT)
+    if (!obj || obj->type != JV_OBJECT)
         return NULL;
     for (size_t k = 0; k < obj->len; k++)
         if (!strcmp(obj->keys[k], key))
@@ -532,7 +569,7 @@ const json_value *json_get(const json_value *obj, const char *key)
     return NULL;
 }
 
-int json_get_typed(const json_value *obj, const char *key, enum json_type type,
+int json_get_typed(const json_value *obj, const char *key, enum jv_type type,
                    const json_value **out, char *err, size_t errlen)
 {
     *out = json_get(obj, key);
@@ -552,7 +589,7 @@ int json_get_string(const json_value *obj, const char *key, const char **out, ch
                     size_t errlen)
 {
     const json_value *v;
-    if (json_get_typed(obj, key, JSON_STRING, &v, err, errlen))
+    if (json_get_typed(obj, key, JV_STRING, &v, err, errlen))
         return -1;
     *out = v->string;
     return 0;
@@ -561,7 +598,7 @@ int json_get_string(const json_value *obj, const char *key, const char **out, ch
 int json_get_u64(const json_value *obj, const char *key, uint64_t *out, char *err, size_t errlen)
 {
     const json_value *v;
-    if (json_get_typed(obj, key, JSON_NUMBER, &v, err, errlen))
+    if (json_get_typed(obj, key, JV_NUMBER, &v, err, errlen))
         return -1;
     if (!v->is_u64) {
         snprintf(err, errlen, "\"%s\" must be a whole number from 0 to 2^64-1", key);
@@ -574,11 +611,11 @@ int json_get_u64(const json_value *obj, const char *key, uint64_t *out, char *er
 int json_get_seconds(const json_value *obj, const char *key, double *out, char *err, size_t errlen)
 {
     const json_value *v = json_get(obj, key);
-    if (v && v->type == JSON_NULL) { /* what rep_json_real writes for a time not known */
+    if (v && v->type == JV_NULL) { /* what rep_json_real writes for a time not known */
         *out = NAN;
         return 0;
     }
-    if (json_get_typed(obj, key, JSON_NUMBER, &v, err, errlen))
+    if (json_get_typed(obj, key, JV_NUMBER, &v, err, errlen))
         return -1;
     if (v->number < 0) {
         snprintf(err, errlen, "\"%s\" must not be negative", key);
@@ -591,7 +628,7 @@ int json_get_seconds(const json_value *obj, const char *key, double *out, char *
 int json_get_bool(const json_value *obj, const char *key, bool *out, char *err, size_t errlen)
 {
     const json_value *v;
-    if (json_get_typed(obj, key, JSON_BOOL, &v, err, errlen))
+    if (json_get_typed(obj, key, JV_BOOL, &v, err, errlen))
         return -1;
     *out = v->boolean;
     return 0;
@@ -601,14 +638,14 @@ int json_get_strings(const json_value *obj, const char *key, size_t max, const c
                      size_t *n, char *err, size_t errlen)
 {
     const json_value *a;
-    if (json_get_typed(obj, key, JSON_ARRAY, &a, err, errlen))
+    if (json_get_typed(obj, key, JV_ARRAY, &a, err, errlen))
         return -1;
     if (a->len > max) {
         snprintf(err, errlen, "\"%s\" has more than %zu entries", key, max);
         return -1;
     }
     for (size_t i = 0; i < a->len; i++)
-        if (a->items[i].type != JSON_STRING) {
+        if (a->items[i].type != JV_STRING) {
             snprintf(err, errlen, "\"%s\" must hold strings", key);
             return -1;
         }

@@ -164,10 +164,10 @@ static int check_failing_execution(const json_value *root, const struct shard *s
 static int read_result(json_value *root, struct shard *s, char *err, size_t errlen)
 {
     s->l.root = root;
-    if (root->type == JSON_OBJECT && json_get(root, "qinval_counterexample"))
+    if (root->type == JV_OBJECT && json_get(root, "qinval_counterexample"))
         return shard_error(err, errlen,
                            "a counterexample file, not a check result (check --format json)");
-    if (root->type != JSON_OBJECT || !json_get(root, "qinval_result"))
+    if (root->type != JV_OBJECT || !json_get(root, "qinval_result"))
         return shard_error(err, errlen,
                            "not a qinval check result (no \"qinval_result\"; check --format json)");
     if (ce_from_json(root, &s->l, err, errlen) || parse_shard_field(root, s, err, errlen) ||
@@ -460,7 +460,8 @@ int cli_merge(int argc, char **argv)
     }
     if (unreadable && !unwritable)
         rc = usage_error("%s", err);
-    if (!rc && !unreadable && nroots && roots[0]->type == JSON_OBJECT && json_get(roots[0], "qinval_sweep")) {
+    if (!rc && !unreadable && nroots && roots[0]->type == JV_OBJECT &&
+        json_get(roots[0], "qinval_sweep")) {
         rc = sweep_merge(roots, a.paths, nroots, a.format, a.save); /* frees the trees */
         free(roots);
         free(a.paths);

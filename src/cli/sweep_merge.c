@@ -44,33 +44,33 @@ static void member_text(const json_value *v, FILE *out)
     if (!v)
         return;
     switch (v->type) {
-    case JSON_NULL:
+    case JV_NULL:
         fputs("null", out);
         break;
-    case JSON_BOOL:
+    case JV_BOOL:
         fputs(v->boolean ? "true" : "false", out);
         break;
-    case JSON_NUMBER:
+    case JV_NUMBER:
         if (v->is_u64)
             fprintf(out, "%llu", (unsigned long long)v->u64);
         else
             fprintf(out, "%.17g", v->number);
         break;
-    case JSON_STRING:
+    case JV_STRING:
         rep_json_string(out, v->string);
         break;
-    case JSON_ARRAY:
-    case JSON_OBJECT:
-        fputc(v->type == JSON_ARRAY ? '[' : '{', out);
+    case JV_ARRAY:
+    case JV_OBJECT:
+        fputc(v->type == JV_ARRAY ? '[' : '{', out);
         for (size_t i = 0; i < v->len; i++) {
             fputs(i ? "," : "", out);
-            if (v->type == JSON_OBJECT) {
+            if (v->type == JV_OBJECT) {
                 rep_json_string(out, v->keys[i]);
                 fputc(':', out);
             }
             member_text(&v->items[i], out);
         }
-        fputc(v->type == JSON_ARRAY ? ']' : '}', out);
+        fputc(v->type == JV_ARRAY ? ']' : '}', out);
         break;
     }
 }
@@ -108,7 +108,7 @@ static int read_shard_field(struct shard_in *s)
 static int check_shards(struct shard_in *sh, unsigned n)
 {
     for (unsigned i = 0; i < n; i++) {
-        if (sh[i].root->type != JSON_OBJECT || !json_get(sh[i].root, "qinval_sweep"))
+        if (sh[i].root->type != JV_OBJECT || !json_get(sh[i].root, "qinval_sweep"))
             return fail(sh[i].name, "not a sweep result (the first file is one)", NULL);
         int rc = read_shard_field(&sh[i]);
         if (rc)
@@ -157,14 +157,14 @@ static int scen_index(const chk_sweep *s, const char *name)
 static int read_plan(const struct shard_in *sh, chk_sweep *s, char *err, size_t errlen)
 {
     const json_value *plan;
-    if (json_get_typed(sh->root, "plan", JSON_ARRAY, &plan, err, errlen))
+    if (json_get_typed(sh->root, "plan", JV_ARRAY, &plan, err, errlen))
         return -1;
     for (size_t i = 0; i < plan->len; i++) {
         const char *name, **keys;
         size_t nkeys;
         uint64_t points;
         const json_value *e = &plan->items[i];
-        if (e->type != JSON_OBJECT || json_get_string(e, "scenario", &name, err, errlen) ||
+        if (e->type != JV_OBJECT || json_get_string(e, "scenario", &name, err, errlen) ||
             json_get_strings(e, "factors", SC_MAX_SWEEP_KEYS, &keys, &nkeys, err, errlen))
             return -1;
         if (json_get_u64(e, "points", &points, err, errlen) || points > UINT_MAX) {
@@ -184,10 +184,10 @@ static int read_point(const json_value *e, chk_sweep *s, char *err, size_t errle
     size_t nvalues;
     uint64_t index, executions;
     const json_value *fails;
-    if (e->type != JSON_OBJECT || json_get_string(e, "scenario", &name, err, errlen) ||
+    if (e->type != JV_OBJECT || json_get_string(e, "scenario", &name, err, errlen) ||
         json_get_u64(e, "point", &index, err, errlen) ||
         json_get_u64(e, "executions", &executions, err, errlen) ||
-        json_get_typed(e, "failures", JSON_ARRAY, &fails, err, errlen))
+        json_get_typed(e, "failures", JV_ARRAY, &fails, err, errlen))
         return -1;
     int c = scen_index(s, name);
     if (c < 0 || index > UINT_MAX)
@@ -249,15 +249,15 @@ static int read_ce(const json_value *e, unsigned nsettings, struct chk_sw_failur
     const json_value *ce, *picks;
     const char **sets;
     size_t nsets;
-    if (json_get_typed(e, "counterexample", JSON_OBJECT, &ce, err, errlen) ||
-        json_get_typed(ce, "picks", JSON_ARRAY, &picks, err, errlen) ||
+    if (json_get_typed(e, "counterexample", JV_OBJECT, &ce, err, errlen) ||
+        json_get_typed(ce, "picks", JV_ARRAY, &picks, err, errlen) ||
         json_get_strings(ce, "sets", 256, &sets, &nsets, err, errlen))
         return -1;
     struct chk_pick *p = must_alloc((picks->len + 1) * sizeof(*p), "a counterexample");
     int rc = nsets < nsettings ? -1 : 0;
     for (size_t i = 0; i < picks->len && !rc; i++) {
         const json_value *q = &picks->items[i];
-        rc = q->type == JSON_ARRAY && q->len == 2 && q->items[0].is_u64 && q->items[1].is_u64 &&
+        rc = q->type == JV_ARRAY && q->len == 2 && q->items[0].is_u64 && q->items[1].is_u64 &&
                      q->items[0].u64 <= UINT32_MAX && q->items[1].u64 <= UINT16_MAX
                  ? 0
                  : -1;
@@ -280,9 +280,9 @@ static int read_failure(const json_value *e, unsigned nsettings, chk_sweep *s, c
     const json_value *first;
     uint64_t point, execution, vt;
     bool is_new, minimised;
-    if (e->type != JSON_OBJECT || json_get_string(e, "signature", &sig, err, errlen) ||
+    if (e->type != JV_OBJECT || json_get_string(e, "signature", &sig, err, errlen) ||
         json_get_string(e, "scenario", &name, err, errlen) ||
-        json_get_typed(e, "first", JSON_OBJECT, &first, err, errlen) ||
+        json_get_typed(e, "first", JV_OBJECT, &first, err, errlen) ||
         json_get_u64(first, "point", &point, err, errlen) ||
         json_get_u64(first, "execution", &execution, err, errlen) ||
         json_get_u64(e, "virtual_time_ns", &vt, err, errlen) ||
@@ -315,9 +315,9 @@ static int add_shard(const struct shard_in *sh, chk_sweep *s, char *err, size_t 
     uint64_t executions;
     double seconds;
     bool complete;
-    if (json_get_typed(sh->root, "grid", JSON_ARRAY, &grid, err, errlen) ||
-        json_get_typed(sh->root, "failures", JSON_ARRAY, &fails, err, errlen) ||
-        json_get_typed(sh->root, "settings", JSON_ARRAY, &settings, err, errlen) ||
+    if (json_get_typed(sh->root, "grid", JV_ARRAY, &grid, err, errlen) ||
+        json_get_typed(sh->root, "failures", JV_ARRAY, &fails, err, errlen) ||
+        json_get_typed(sh->root, "settings", JV_ARRAY, &settings, err, errlen) ||
         json_get_u64(sh->root, "executions", &executions, err, errlen) ||
         json_get_seconds(sh->root, "seconds", &seconds, err, errlen) ||
         json_get_bool(sh->root, "complete", &complete, err, errlen))

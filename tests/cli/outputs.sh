@@ -199,7 +199,7 @@ extra = "".join(',\n  "k%07d": %d' % (i, i) for i in range(250000))
 open("many.json", "w").write(body + extra + "\n}\n")
 lines = (body + extra).count("\n") + 2
 open("many-dup.json", "w").write(body + extra + ',\n  "k0000007": 1\n}\n')
-open("many-dup.where", "w").write("line %d, column 13" % lines)
+open("many-dup.where", "w").write("line %d, column 12" % lines)  # its closing quote
 EOF
 [ "$(stat -c %s many.json)" -gt 4000000 ] || bad "many.json is only $(stat -c %s many.json) bytes"
 timeout 120 "$Q" merge many.json s1.json >out.txt 2>err.txt
