@@ -277,7 +277,7 @@ static int read_small(const json_value *root, const char *key, unsigned *out, ch
     const json_value *j = json_get(root, key);
     if (!j)
         return 0;
-    if (j->type == JSON_NULL && !strcmp(key, "dfs_bound")) {
+    if (j->type == JV_NULL && !strcmp(key, "dfs_bound")) {
         *out = CHK_BOUND_NONE; /* --bound none */
         return 0;
     }
