@@ -564,6 +564,25 @@ static void run_confirmed(const scenario *sc, const sim_driver_ops *drv, const c
 static void finish_failed(const scenario *sc, const sim_driver_ops *drv, const chk_options *o,
                           chk_trace *trace, chk_report *rep);
 
+/* The end of an exploration: the verdict (a cut with nothing judged is incomplete), the failing
+ * run's counterexample, the time taken; the caller's deadline back; the trace freed. */
+static void conclude(const scenario *sc, const sim_driver_ops *drv, const chk_options *o,
+                     chk_report *rep, const chk_result *res, bool failed, chk_trace *trace,
+                     double t0, double outer)
+{
+    rep->verdict = failed ? res->verdict : CHK_PASS;
+    if (!failed && rep->cut && rep->executions == 0)
+        rep->verdict = CHK_INCOMPLETE; /* nothing was judged */
+    rep->result = *res;
+    if (failed)
+        finish_failed(sc, drv, o, trace, rep);
+    rep->seconds = chk_now() - t0;
+    chk_set_deadline(outer);
+    chk_trace_free(trace);
+    if (rep->complete)
+        rep->coverage = 1.0;
+}
+
 /* --bound none: the search of dpor.h until the tree is exhausted, a violation, or a budget. */
 static int explore_dpor(const scenario *sc, const sim_driver_ops *drv, const chk_options *o,
                         chk_report *rep, uint64_t budget, double t0, double outer)
@@ -603,17 +622,7 @@ static int explore_dpor(const scenario *sc, const sim_driver_ops *drv, const chk
     rep->dpor_nodes = st->nodes;
     rep->dpor_mismatch = st->mismatch;
     chk_dpor_free(dp);
-    rep->verdict = failed ? res.verdict : CHK_PASS;
-    if (!failed && rep->cut && rep->executions == 0)
-        rep->verdict = CHK_INCOMPLETE;
-    rep->result = res;
-    if (failed)
-        finish_failed(sc, drv, o, &trace, rep);
-    rep->seconds = chk_now() - t0;
-    chk_set_deadline(outer);
-    chk_trace_free(&trace);
-    if (rep->complete)
-        rep->coverage = 1.0;
+    conclude(sc, drv, o, rep, &res, failed, &trace, t0, outer);
     return 0;
 }
 
@@ -680,19 +689,9 @@ int chk_explore(const scenario *sc, const sim_driver_ops *drv, const chk_options
             break;
     }
     progress(o, &clock, rep->executions, true);
-    rep->verdict = failed ? res.verdict : CHK_PASS;
-    if (!failed && rep->cut && rep->executions == 0)
-        rep->verdict = CHK_INCOMPLETE; /* nothing was judged */
-    rep->result = res;
-    if (failed)
-        finish_failed(sc, drv, o, &trace, rep);
-    rep->seconds = chk_now() - t0;
-    chk_set_deadline(outer);
-    chk_trace_free(&trace);
     free(dfs.prefix.v);
     free(dfs.local);
-    if (rep->complete)
-        rep->coverage = 1.0;
+    conclude(sc, drv, o, rep, &res, failed, &trace, t0, outer);
     return 0;
 }
 
