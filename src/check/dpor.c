@@ -64,6 +64,10 @@ struct chk_dpor {
     size_t cap_step_node;
     struct objstate *objs;
     size_t cap_objs;
+    uint32_t *used; /* slots of objs filled by the last analysis: emptied by the next */
+    size_t nused, cap_used;
+    uint32_t *step_pos; /* per step: its index among its CPU's steps, from 1 */
+    size_t cap_step_pos;
     struct rd {
         int32_t step, next; /* a read of an object since its last write; the next older one */
     } * rds;
@@ -97,6 +101,8 @@ void chk_dpor_free(chk_dpor *d)
     free(d->step_node);
     free(d->objs);
     free(d->rds);
+    free(d->used);
+    free(d->step_pos);
     free(d);
 }
 
@@ -246,6 +252,8 @@ static struct objstate *obj_find(chk_dpor *d, uintptr_t key)
     while (d->objs[h].key && d->objs[h].key != key)
         h = (h + 1) & mask;
     if (!d->objs[h].key) {
+        GROW(d->used, d->nused, d->cap_used, 256);
+        d->used[d->nused++] = (uint32_t)h;
         d->objs[h].key = key;
         d->objs[h].lastw = -1;
         d->objs[h].reads = -1;
@@ -340,16 +348,24 @@ static void analyse(chk_dpor *d)
         d->cap_step_node = n;
     }
     d->nrds = 0;
-    a.pos = must_alloc(n * sizeof(*a.pos), "dpor's step map");
+    if (n > d->cap_step_pos) {
+        free(d->step_pos);
+        d->step_pos = must_alloc(n * sizeof(*d->step_pos), "dpor's step map");
+        d->cap_step_pos = n;
+    }
+    a.pos = d->step_pos;
     size_t want = 64;
     while (want < 4 * (n * (SIM_FP_MAX + 2)) && want < ((size_t)1 << 30))
         want *= 2;
+    for (size_t k = 0; k < d->nused; k++) /* only what the last analysis filled */
+        d->objs[d->used[k]].key = 0;
+    d->nused = 0;
     if (want > d->cap_objs) {
         free(d->objs);
         d->objs = must_alloc(want * sizeof(*d->objs), "dpor's object table");
+        memset(d->objs, 0, want * sizeof(*d->objs));
         d->cap_objs = want;
     }
-    memset(d->objs, 0, d->cap_objs * sizeof(*d->objs));
     for (size_t j = 0; j < n; j++)
         d->step_node[j] = -1;
     for (size_t k = 0; k < d->nnodes; k++)
@@ -395,7 +411,6 @@ static void analyse(chk_dpor *d)
             note_obj(&a, j, s->obj[k] & ~(uintptr_t)1, s->obj[k] & 1);
         a.last_of_cpu[q] = (int32_t)j;
     }
-    free(a.pos);
 }
 
 /* ---- the next execution ---- */

@@ -168,6 +168,7 @@ struct dfs {
     bool reduce;                  /* partial-order reduction on */
     bool out_of_time;             /* dfs_next stopped looking: the time budget ran out */
     uint64_t top_total, top_done; /* first-level subtrees: all, and passed (for coverage) */
+    chk_dpor *dpor;               /* --bound none: the search of dpor.h instead of the above */
 };
 
 static unsigned option_of_rank(unsigned r, unsigned dflt)
@@ -520,7 +521,7 @@ static void run_execution(const scenario *sc, const sim_driver_ops *drv, const c
     if (o->strategy == CHK_STRAT_RANDOM || o->strategy == CHK_STRAT_PCT) {
         run_seeded(sc, drv, o->strategy, o->seed, e, o->pct_depth, k_est, trace, res);
     } else if (o->strategy == CHK_STRAT_DFS && o->dfs_bound == CHK_BOUND_NONE) {
-        chk_dpor *dp = (chk_dpor *)dfs; /* explore_dpor passes its search here */
+        chk_dpor *dp = dfs->dpor;
         chk_dpor_begin(dp);
         chk__set_steplog(chk_dpor_log(dp));
         chk_run_once(sc, drv, chk_dpor_decide, dp, trace, NULL, res);
@@ -588,13 +589,14 @@ static int explore_dpor(const scenario *sc, const sim_driver_ops *drv, const chk
                         chk_report *rep, uint64_t budget, double t0, double outer)
 {
     chk_dpor *dp = chk_dpor_new();
+    struct dfs via = {.dpor = dp};
     struct progress_clock clock = {t0, t0, budget, 0};
     uint64_t k_est = 0;
     chk_trace trace = {0};
     chk_result res;
     bool failed = false;
     for (uint64_t done = 0; done < budget; done++) {
-        run_confirmed(sc, drv, o, done, (struct dfs *)(void *)dp, &k_est, &trace, &res);
+        run_confirmed(sc, drv, o, done, &via, &k_est, &trace, &res);
         if (res.verdict == CHK_INCOMPLETE) {
             rep->cut = true;
             break;
@@ -621,6 +623,8 @@ static int explore_dpor(const scenario *sc, const sim_driver_ops *drv, const chk
     rep->dpor_races = st->races;
     rep->dpor_nodes = st->nodes;
     rep->dpor_mismatch = st->mismatch;
+    if (st->mismatch) /* a replay left its recorded path: the tree seen is not the tree */
+        rep->complete = false;
     chk_dpor_free(dp);
     conclude(sc, drv, o, rep, &res, failed, &trace, t0, outer);
     return 0;

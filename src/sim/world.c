@@ -173,6 +173,7 @@ void sim_destroy(sim_world *w)
     if (!w)
         return;
     hw_set_irq_sink(w->hw, NULL, NULL);
+    hw_set_mem_observer(w->hw, NULL, NULL);
     for (unsigned i = 0; i < w->cfg.ncpus; i++)
         sim_coro_destroy(w->cpu[i].co);
     SPARE_KEEP(spare.ev, spare.cap_ev, w->ev, w->cap_ev);
