@@ -14,7 +14,9 @@
 #                   charts drawn by gnuplot, in $(BUILD)/plots/
 #   make fuzz       the libFuzzer targets of fuzz/ built with clang in $(BUILD_FUZZ)/, each run
 #                   on its corpus for FUZZ_SECONDS (default 60; CI: 10); fails on a crash
-#                   (inputs under $(BUILD_FUZZ)/crashes/TARGET/). FUZZ_TARGETS picks some.
+#                   (inputs under $(BUILD_FUZZ)/crashes/TARGET/). FUZZ_TARGETS picks some;
+#                   FUZZ_JOBS=N runs N targets at once (GNU parallel). Results in
+#                   $(BUILD_FUZZ)/fuzz-summary.txt.
 #   make install    the command, its man page and scenarios, libqinval with its headers and
 #                   qinval.pc, under PREFIX (default /usr/local), staged under DESTDIR if set
 # Each target first installs missing build dependencies (scripts/deps.sh).
@@ -73,10 +75,11 @@ bench: build
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?=
 FUZZ_SEED ?=
+FUZZ_JOBS ?= 1
 
 fuzz: deps
-	@scripts/deps.sh clang-14 libclang-rt-14-dev
-	@JOBS=$(JOBS) FUZZ_SEED=$(FUZZ_SEED) scripts/fuzz.sh $(BUILD_FUZZ) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+	@scripts/deps.sh clang-14 libclang-rt-14-dev $(if $(filter-out 1,$(FUZZ_JOBS)),parallel)
+	@JOBS=$(JOBS) FUZZ_SEED=$(FUZZ_SEED) FUZZ_JOBS=$(FUZZ_JOBS) scripts/fuzz.sh $(BUILD_FUZZ) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 KSRC ?= $(QINVAL_KSRC)
 
