@@ -152,7 +152,9 @@ static int check_failing_execution(const json_value *root, const struct shard *s
     if (e != s->l.cx.execution)
         return shard_error(err, errlen,
                            "\"failing_execution\" differs from the counterexample's \"execution\"");
-    if (e % s->count != s->index) {
+    /* random and PCT number their executions across the shards (shard I runs I, I+N, ...);
+     * dfs shards each number their own walk from 0 */
+    if (strcmp(s->l.f.strategy, "dfs") && e % s->count != s->index) {
         snprintf(err, errlen, "\"failing_execution\" %llu is not an execution of shard %u/%u",
                  (unsigned long long)e, s->index, s->count);
         return -1;
@@ -371,7 +373,11 @@ static void print_figures(const struct merged *m, FILE *out)
 {
     const struct ce_file *f = &m->shards[0].l.f;
     fprintf(out, "(%s, seed %llu, ", f->strategy, f->seed);
-    if (m->failing)
+    bool dfs = !strcmp(f->strategy, "dfs");
+    if (m->failing && dfs) /* each dfs shard numbers its own executions */
+        fprintf(out, "execution %llu of shard %u, ",
+                (unsigned long long)m->failing->l.cx.execution + 1, m->failing->index);
+    else if (m->failing)
         fprintf(out, "execution %llu, ", (unsigned long long)m->failing->l.cx.execution + 1);
     fprintf(out, "%u of %u shard%s", m->nshards, m->count, m->count == 1 ? "" : "s");
     if (m->nshards < m->count) {
@@ -380,7 +386,10 @@ static void print_figures(const struct merged *m, FILE *out)
     }
     char wall[32], cpu[32];
     fprintf(out, ", %llu execution%s%s, %s s, %s s cpu)", (unsigned long long)m->executions,
-            m->executions == 1 ? "" : "s", m->complete ? ", bounded space covered completely" : "",
+            m->executions == 1 ? "" : "s",
+            !m->complete                     ? ""
+            : f->dfs_bound == CHK_BOUND_NONE ? ", every interleaving covered"
+                                             : ", bounded space covered completely",
             seconds_text(m->seconds, wall, sizeof(wall)),
             seconds_text(m->cpu_seconds, cpu, sizeof(cpu)));
 }

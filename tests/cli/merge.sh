@@ -120,6 +120,17 @@ shards dfs3 3 --driver legacy-odd --scenario smoke --strategy dfs --bound 1
 [ "$(json dfs3.merged.json 'd["executions"]')" = "$(json dfs.json 'd["executions"]')" ] ||
     bad "dfs shards ran $(json dfs3.merged.json 'd["executions"]') executions, one walk $(json dfs.json 'd["executions"]')"
 [ "$(json dfs3.merged.json 'd["complete"]')" = True ] || bad "dfs shards not complete"
+# a dfs shard's violation merges: each dfs shard numbers its own executions from 0, so its
+# failing execution need not be I mod N (merge once refused shard 0/5's execution 4 as "not
+# an execution of shard 0/5")
+shards dfsl 5 --driver step1-nowait --scenario iqe-bad-desc --strategy dfs --bound 2 --no-minimise
+"$Q" merge --format json dfsl.0.json dfsl.1.json dfsl.2.json dfsl.3.json dfsl.4.json \
+    >dfsl.merged.json 2>e.txt
+rc=$?
+[ $rc = 1 ] && [ "$(json dfsl.merged.json 'd["verdict"]')" = slot_leak ] ||
+    bad "merge of dfs shards with a violation: exit $rc, $(cat e.txt)"
+"$Q" merge dfsl.0.json dfsl.1.json dfsl.2.json dfsl.3.json dfsl.4.json 2>/dev/null |
+    head -1 | grep -q 'execution [0-9]* of shard [0-4],' || bad "dfs failure not named by its shard"
 
 # ---- refusals: exit 2 and one line naming the file and the problem ----
 refuse() { # what pattern files...
