@@ -24,6 +24,16 @@
  *    alternative to add.
  *  - Fault-time decisions (a fault's time in its range) branch on every option: they are taken
  *    before any CPU runs and nothing reorders them.
+ *  - Shards (chk_dpor_shard): the first `split` decisions branch on every option (no
+ *    reduction there), so every shard walks the same top of the tree without hearing of the
+ *    others' races. The subtree below a path of `split` choices (or a whole execution with
+ *    fewer decisions) belongs to shard hash(path) % N; a shard runs each subtree of another's
+ *    once, to its end, judging and analysing nothing past the split, and never branches in
+ *    it. Below the split each subtree is a search of its own, complete relative to its root,
+ *    since a race reaching above the split asks only for options that are run anyway. Sleep
+ *    sets stay sound: an option asleep in a subtree is covered by its sibling's subtree,
+ *    whichever shard runs that. So the shards' union covers every interleaving, at the cost
+ *    of the reduction lost in the top `split` decisions.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +64,9 @@ struct chk_dpor {
     size_t scanned; /* steps of the running execution applied to the live sleep set */
     size_t blocked; /* SIZE_MAX, or the step index where the execution became sleep-blocked */
     bool new_blocked;
+    unsigned shard_i, shard_n, split; /* chk_dpor_shard; shard_n 1: not sharded */
+    int owned;                        /* the running execution: 1 this shard's, 0 another's,
+                                         -1 not known yet (fewer than split decisions so far) */
     sim_step_fp *sleep;
     size_t nsleep, cap_sleep;
     sim_steplog log;
@@ -79,7 +92,40 @@ chk_dpor *chk_dpor_new(void)
 {
     chk_dpor *d = must_alloc(sizeof(*d), "the dpor search");
     memset(d, 0, sizeof(*d));
+    d->shard_n = 1;
     return d;
+}
+
+void chk_dpor_shard(chk_dpor *d, unsigned i, unsigned n)
+{
+    d->shard_i = i;
+    d->shard_n = n > 1 ? n : 1;
+    /* about 16 subtrees per shard where decisions are binary, more where they are wider */
+    d->split = 0;
+    if (d->shard_n > 1)
+        for (d->split = 4; d->split < 40 && (1ull << (d->split - 4)) < d->shard_n; d->split++)
+            ;
+}
+
+/* Which shard the path of the first `len` decisions belongs to. */
+static bool path_owned(const chk_dpor *d, size_t len)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t k = 0; k < len; k++) {
+        h ^= (uint64_t)d->nodes[k].chosen << 8 | d->nodes[k].n;
+        h *= 0x100000001b3ull;
+    }
+    h ^= h >> 29;
+    return h % d->shard_n == d->shard_i;
+}
+
+bool chk_dpor_owned(chk_dpor *d)
+{
+    if (d->owned < 0) { /* its first `split` decisions decide (all of them, if it had fewer) */
+        size_t len = d->nnodes < d->pos ? d->nnodes : d->pos;
+        d->owned = path_owned(d, len < d->split ? len : d->split);
+    }
+    return d->owned;
 }
 
 static void drop_nodes(chk_dpor *d, size_t keep)
@@ -113,6 +159,7 @@ void chk_dpor_begin(chk_dpor *d)
     d->nsleep = 0;
     d->blocked = SIZE_MAX;
     d->new_blocked = false;
+    d->owned = d->shard_n > 1 ? -1 : 1;
     d->log.n = 0;
 }
 
@@ -205,6 +252,8 @@ static unsigned new_node(chk_dpor *d, enum chk_decision_kind kind, unsigned n, u
     }
     nd->chosen = (uint16_t)pick;
     nd->backtrack = nd->done = 1ull << pick;
+    if (d->nnodes <= d->split) /* above a shard split: every option */
+        nd->backtrack = n >= 64 ? ~0ull : (1ull << n) - 1;
     return pick;
 }
 
@@ -231,6 +280,13 @@ unsigned chk_dpor_decide(void *ctx, enum chk_decision_kind kind, unsigned n, uns
         if (nd->kind == NODE_SCHED)
             sleep_add_done(d, nd);
         return nd->chosen < n ? nd->chosen : dflt;
+    }
+    if (d->owned < 0 && at == d->split) {
+        d->owned = path_owned(d, at);
+        if (!d->owned) { /* another shard's subtree: run it out, branch nowhere in it */
+            d->blocked = d->log.n;
+            return dflt;
+        }
     }
     unsigned v = new_node(d, kind, n, dflt, ids);
     if (d->nnodes > d->stats.nodes)

@@ -38,6 +38,12 @@ unsigned chk_dpor_decide(void *ctx, enum chk_decision_kind kind, unsigned n, uns
 /* After a run: finds its races, adds the branches they call for, and sets up the next run.
  * Returns false when the search is over (nothing left to run). */
 bool chk_dpor_next(chk_dpor *d);
+/* Split the search into n shards of which this one is shard i (0 <= i < n): see dpor.c. Call
+ * before the first run. */
+void chk_dpor_shard(chk_dpor *d, unsigned i, unsigned n);
+/* Whether the execution just run belongs to this shard: one that does not is another
+ * shard's to judge and count. */
+bool chk_dpor_owned(chk_dpor *d);
 /* The fraction of the tree known so far that has been covered, in [0, 1]. */
 double chk_dpor_coverage(const chk_dpor *d);
 const struct chk_dpor_stats *chk_dpor_stats(const chk_dpor *d);

@@ -589,22 +589,26 @@ static int explore_dpor(const scenario *sc, const sim_driver_ops *drv, const chk
                         chk_report *rep, uint64_t budget, double t0, double outer)
 {
     chk_dpor *dp = chk_dpor_new();
+    chk_dpor_shard(dp, o->shard_i, o->shard_n);
     struct dfs via = {.dpor = dp};
     struct progress_clock clock = {t0, t0, budget, 0};
     uint64_t k_est = 0;
     chk_trace trace = {0};
-    chk_result res;
+    chk_result res, last_mine = {.verdict = CHK_PASS};
     bool failed = false;
-    for (uint64_t done = 0; done < budget; done++) {
+    for (uint64_t done = 0; rep->executions < budget; done++) {
         run_confirmed(sc, drv, o, done, &via, &k_est, &trace, &res);
         if (res.verdict == CHK_INCOMPLETE) {
             rep->cut = true;
             break;
         }
-        rep->executions++;
-        if (res.verdict != CHK_PASS) {
+        bool mine = chk_dpor_owned(dp); /* another shard's: not counted, not judged */
+        rep->executions += mine;
+        if (mine)
+            last_mine = res;
+        if (mine && res.verdict != CHK_PASS) {
             failed = true;
-            rep->failing_execution = done;
+            rep->failing_execution = rep->executions - 1; /* among this shard's own */
             break;
         }
         if (!chk_dpor_next(dp)) {
@@ -626,6 +630,8 @@ static int explore_dpor(const scenario *sc, const sim_driver_ops *drv, const chk
     if (st->mismatch) /* a replay left its recorded path: the tree seen is not the tree */
         rep->complete = false;
     chk_dpor_free(dp);
+    if (!rep->cut) /* the result shown is this shard's own last run (a cut run's, if cut) */
+        res = last_mine;
     conclude(sc, drv, o, rep, &res, failed, &trace, t0, outer);
     return 0;
 }

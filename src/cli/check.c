@@ -191,9 +191,6 @@ static int parse_args(int argc, char **argv, struct check_args *a)
             return bad("too many --set options (at most %s)", "64");
         a->sets[a->nsets++] = "mem_points=1";
     }
-    if (a->opt.dfs_bound == CHK_BOUND_NONE && a->opt.shard_n > 1)
-        return bad("%s", "--bound none cannot be sharded yet: its search decides where to branch "
-                         "from the executions it has run");
     if (!a->driver)
         return bad("%s", "--driver is required (qinval list drivers)");
     if (!a->scenario)
