@@ -64,6 +64,7 @@ struct chk_dpor {
     size_t scanned; /* steps of the running execution applied to the live sleep set */
     size_t blocked; /* SIZE_MAX, or the step index where the execution became sleep-blocked */
     bool new_blocked;
+    bool strict;                      /* chk_dpor_set_strict: every step dependent */
     unsigned shard_i, shard_n, split; /* chk_dpor_shard; shard_n 1: not sharded */
     int owned;                        /* the running execution: 1 this shard's, 0 another's,
                                          -1 not known yet (fewer than split decisions so far) */
@@ -94,6 +95,11 @@ chk_dpor *chk_dpor_new(void)
     memset(d, 0, sizeof(*d));
     d->shard_n = 1;
     return d;
+}
+
+void chk_dpor_set_strict(chk_dpor *d, bool strict)
+{
+    d->strict = strict;
 }
 
 void chk_dpor_shard(chk_dpor *d, unsigned i, unsigned n)
@@ -180,7 +186,7 @@ static void sleep_scan(chk_dpor *d)
         const sim_step_fp *s = &d->log.v[d->scanned];
         size_t k = 0;
         for (size_t i = 0; i < d->nsleep; i++)
-            if (!sim_fp_dependent(&d->sleep[i], s))
+            if (!d->strict && !sim_fp_dependent(&d->sleep[i], s))
                 d->sleep[k++] = d->sleep[i];
         d->nsleep = k;
     }
@@ -376,9 +382,9 @@ static void note_obj(struct analysis *a, size_t j, uintptr_t key, bool write)
     }
 }
 
-static bool global_step(const sim_step_fp *s)
+static bool global_step(const chk_dpor *d, const sim_step_fp *s)
 {
-    return s->flags & SIM_FP_WILD;
+    return d->strict || (s->flags & SIM_FP_WILD);
 }
 
 static void analyse(chk_dpor *d)
@@ -438,7 +444,7 @@ static void analyse(chk_dpor *d)
         else
             memset(vj, 0, a.ncpu * sizeof(*vj));
         a.pos[j] = ++a.count_of_cpu[q];
-        if (global_step(s)) {
+        if (global_step(d, s)) {
             for (size_t c = 0; c < a.ncpu; c++)
                 if (c != q && a.last_of_cpu[c] >= 0)
                     meet(&a, (size_t)a.last_of_cpu[c], j, vj);
@@ -454,7 +460,7 @@ static void analyse(chk_dpor *d)
         }
         vj[q] = a.pos[j];
         /* what later steps meet */
-        if (global_step(s))
+        if (global_step(d, s))
             obj_find(d, OBJ_WILD)->lastw = (int32_t)j;
         note_obj(&a, j, OBJ_CPU_TIME(q), false);
         for (uint64_t m = s->delayed; m; m &= m - 1)

@@ -38,6 +38,9 @@ unsigned chk_dpor_decide(void *ctx, enum chk_decision_kind kind, unsigned n, uns
 /* After a run: finds its races, adds the branches they call for, and sets up the next run.
  * Returns false when the search is over (nothing left to run). */
 bool chk_dpor_next(chk_dpor *d);
+/* Strict: no two steps of different CPUs are taken as independent, so every interleaving is
+ * run (no reduction) and nothing is assumed of time or memory; call before the first run. */
+void chk_dpor_set_strict(chk_dpor *d, bool strict);
 /* Split the search into n shards of which this one is shard i (0 <= i < n): see dpor.c. Call
  * before the first run. */
 void chk_dpor_shard(chk_dpor *d, unsigned i, unsigned n);

@@ -590,6 +590,7 @@ static int explore_dpor(const scenario *sc, const sim_driver_ops *drv, const chk
 {
     chk_dpor *dp = chk_dpor_new();
     chk_dpor_shard(dp, o->shard_i, o->shard_n);
+    chk_dpor_set_strict(dp, o->dpor_strict);
     struct dfs via = {.dpor = dp};
     struct progress_clock clock = {t0, t0, budget, 0};
     uint64_t k_est = 0;

@@ -45,6 +45,8 @@ typedef struct chk_options {
     bool reduce_local;         /* DFS: do not branch where the default CPU's next step is local
                                   (a relax, an idle wait, a clock read): fewer executions, but
                                   not sound with timed hardware (docs/checker.md); off by default */
+    bool dpor_strict;          /* --bound none: take no two steps of different CPUs as
+                                  independent (nothing assumed of time; no reduction) */
     bool minimise;             /* default true */
     /* Called at most every 0.5 s while exploring, and once with final set at the end. */
     void (*on_progress)(void *ctx, const struct chk_progress *p);

@@ -37,7 +37,8 @@ struct check_args {
     unsigned nsets;
     bool progress; /* draw the progress line on stderr */
     bool depth_given, bound_given;
-    bool no_assume; /* --no-assume: every plain shared load and store a point (mem_points=1) */
+    bool no_assume; /* --no-assume: every plain shared load and store a point (mem_points=1),
+                       and the search strict (chk_options.dpor_strict) */
     chk_options opt;
 };
 
@@ -111,7 +112,7 @@ static bool switch_flag(const char *f, struct check_args *a)
     else if (!strcmp(f, "--no-reduce") || !strcmp(f, "--reduce-local"))
         a->opt.reduce_local = !strcmp(f, "--reduce-local");
     else if (!strcmp(f, "--no-assume"))
-        a->no_assume = true;
+        a->no_assume = a->opt.dpor_strict = true;
     else if (!strcmp(f, "--progress") || !strcmp(f, "--no-progress"))
         a->progress = !strcmp(f, "--progress");
     else
@@ -355,9 +356,11 @@ static const char *covered_words(const struct check_args *a, const chk_report *r
         return "";
     if (a->opt.dfs_bound != CHK_BOUND_NONE)
         return ", bounded space covered completely";
-    return a->no_assume ? ", every interleaving covered (every shared load and store a point)"
+    return a->no_assume ? ", every interleaving covered (nothing assumed: every shared load and "
+                          "store a point, no two CPUs' steps taken as independent)"
                         : ", every interleaving covered (assuming memory a step reads or writes "
-                          "outside the platform calls is private or locked)";
+                          "outside the platform calls is private or locked, and that a step run "
+                          "before another CPU's step moved the clock would do the same after it)";
 }
 
 /* KTAP version 1: one test for this driver/scenario; the counterexample's summary (verdict,
