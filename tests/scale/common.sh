@@ -14,6 +14,8 @@
 
 SCALE_N=${SCALE_N:-4}
 
+# unbounded: a proof (--bound none) and a violation; the shards' executions do not add up to
+# one process's (the top of their tree is searched without reduction), so they are not compared.
 # check: per-shard budgets (--executions counts a shard's own executions, so the one process
 # gets N times it). eagain-any-ite / ite-race seed 3 fails first at execution 3, in shard 3 of
 # 4, so the merge must pick the violation of a shard other than 0; smoke passes, and its
@@ -21,6 +23,8 @@ SCALE_N=${SCALE_N:-4}
 SCALE_CHECK_CASES="
 viol check check --driver eagain-any-ite --scenario ite-race --seed 3 --executions 50
 pass check check --driver legacy-odd --scenario smoke --executions 200
+proof unbounded check --driver qinval --scenario iqe-bad-desc --strategy dfs --bound none
+leak unbounded check --driver step1-nowait --scenario iqe-bad-desc --strategy dfs --bound none --no-minimise
 "
 # sweep: the same command line without --shard is the one process; the merged report must be
 # that process's byte for byte except "seconds".
@@ -49,6 +53,7 @@ scale_whole_args() { # MODE N ARGS...
 #          bookkeeping only a merge or only a single run has; "executions" too, unless a
 #          violation was found (each shard then stops at its own first one). The merge must
 #          also name no missing shard.
+#   unbounded: as check, "executions" never compared.
 #   sweep: every member equal except "seconds" (at any depth), and the text equal byte for
 #          byte once the lines holding a "seconds" member are left out.
 scale_compare() {
@@ -57,7 +62,7 @@ import json, sys
 mode, merged_path, whole_path = sys.argv[1:4]
 m = json.load(open(merged_path))
 w = json.load(open(whole_path))
-timing = {"seconds", "cpu_seconds"} if mode == "check" else {"seconds"}
+timing = {"seconds", "cpu_seconds"} if mode != "sweep" else {"seconds"}
 bookkeeping = {"shard", "shards", "merged_shards", "missing_shards", "failing_shard"}
 
 def strip(v, drop):
@@ -68,11 +73,11 @@ def strip(v, drop):
     return v
 
 problems = []
-if mode == "check":
+if mode in ("check", "unbounded"):
     if m.get("missing_shards") != []:
         problems.append("missing_shards %r" % m.get("missing_shards"))
     drop = timing | bookkeeping
-    if w.get("verdict") != "pass":
+    if w.get("verdict") != "pass" or mode == "unbounded":
         drop = drop | {"executions"}
     a, b = strip(m, drop), strip(w, drop)
 else:
@@ -98,7 +103,7 @@ scale_case() {
     for ((i = 0; i < n; i++)); do
         files+=("$name.$i.json")
         [ -s "$name.$i.json" ] || { scale_bad "$name: no result from shard $i/$n"; return; }
-        [ "$mode" != check ] ||
+        [ "$mode" = sweep ] ||
             [ "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["shard"])' "$name.$i.json")" = "$i/$n" ] ||
             scale_bad "$name.$i.json is not the result of shard $i/$n"
     done
