@@ -70,10 +70,24 @@ void ce_write_result_head(FILE *out, const struct ce_file *ce)
     json_common(out, ce);
     if (!strcmp(ce->strategy, "pct"))
         fprintf(out, ",\n  \"pct_depth\": %u", ce->pct_depth);
-    if (!strcmp(ce->strategy, "dfs") && ce->dfs_bound == CHK_BOUND_NONE)
-        fputs(",\n  \"dfs_bound\": null", out); /* every interleaving: no bound */
-    else if (!strcmp(ce->strategy, "dfs"))
+    if (strcmp(ce->strategy, "dfs"))
+        return;
+    if (ce->dfs_bound != CHK_BOUND_NONE) {
         fprintf(out, ",\n  \"dfs_bound\": %u", ce->dfs_bound);
+        return;
+    }
+    fputs(",\n  \"dfs_bound\": null", out); /* every interleaving: no bound */
+    if (ce->dpor_strict)
+        fputs(",\n  \"dpor_strict\": true", out); /* --no-assume */
+}
+
+const char *ce_unbounded_words(bool strict)
+{
+    return strict ? ", every interleaving covered (nothing assumed: every shared load and store "
+                    "a point, no two CPUs' steps taken as independent)"
+                  : ", every interleaving covered (assuming memory a step reads or writes "
+                    "outside the platform calls is private or locked, and that a step run before "
+                    "another CPU's step moved the clock would do the same after it)";
 }
 
 void ce_write_counterexample(FILE *out, const struct ce_counterexample *cx)
@@ -300,6 +314,8 @@ static int read_identity(const json_value *root, struct ce_loaded *l, char *err,
         json_get_u64(root, "seed", &seed, err, errlen) || read_sets(root, l, err, errlen) ||
         read_small(root, "pct_depth", &f->pct_depth, err, errlen) ||
         read_small(root, "dfs_bound", &f->dfs_bound, err, errlen) ||
+        (json_get(root, "dpor_strict") &&
+         json_get_bool(root, "dpor_strict", &f->dpor_strict, err, errlen)) ||
         (json_get(root, "ktree") && json_get_string(root, "ktree", &f->ktree, err, errlen)))
         return -1;
     f->seed = seed;

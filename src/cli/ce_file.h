@@ -24,6 +24,7 @@ struct ce_file {
     const char *ktree; /* --driver kernel: the tree's identity (kernel_drv_tree_id), or NULL */
     unsigned long long seed;
     unsigned pct_depth, dfs_bound; /* 0 unless the strategy is pct, resp. dfs */
+    bool dpor_strict;              /* --bound none --no-assume (JSON "dpor_strict": true) */
     const struct chk_pick *picks;
     size_t npicks;
 };
@@ -74,6 +75,9 @@ int merge_check_shard(json_value *root, char *err, size_t errlen);
 /* A result object in pieces: the opening with the run's identity, the caller's own members
  * (each written as ",\n  \"key\": value"), the counterexample, the closing. */
 void ce_write_result_head(FILE *out, const struct ce_file *ce);
+/* What a complete `--bound none` search covered, with what it assumed (strict: nothing), as
+ * check and merge print it after the executions: ", every interleaving covered (...)". */
+const char *ce_unbounded_words(bool strict);
 void ce_write_counterexample(FILE *out, const struct ce_counterexample *cx);
 void ce_write_result_end(FILE *out);
 

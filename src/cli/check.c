@@ -356,11 +356,7 @@ static const char *covered_words(const struct check_args *a, const chk_report *r
         return "";
     if (a->opt.dfs_bound != CHK_BOUND_NONE)
         return ", bounded space covered completely";
-    return a->no_assume ? ", every interleaving covered (nothing assumed: every shared load and "
-                          "store a point, no two CPUs' steps taken as independent)"
-                        : ", every interleaving covered (assuming memory a step reads or writes "
-                          "outside the platform calls is private or locked, and that a step run "
-                          "before another CPU's step moved the clock would do the same after it)";
+    return ce_unbounded_words(a->no_assume);
 }
 
 /* KTAP version 1: one test for this driver/scenario; the counterexample's summary (verdict,
@@ -550,6 +546,7 @@ int cli_check(int argc, char **argv)
                          .seed = a.opt.seed,
                          .pct_depth = a.opt.pct_depth,
                          .dfs_bound = a.opt.dfs_bound,
+                         .dpor_strict = a.opt.dpor_strict,
                          .picks = rep.picks,
                          .npicks = rep.npicks,
                          .verdict = chk_verdict_name(rep.verdict)};

@@ -237,6 +237,9 @@ static const char *difference(const struct shard *a, const struct shard *b, char
         snprintf(buf, len, "pct_depth %u differs from %u", y->pct_depth, x->pct_depth);
     else if (x->dfs_bound != y->dfs_bound)
         snprintf(buf, len, "dfs_bound %u differs from %u", y->dfs_bound, x->dfs_bound);
+    else if (x->dpor_strict != y->dpor_strict)
+        snprintf(buf, len, "dpor_strict %s differs from %s", y->dpor_strict ? "true" : "false",
+                 x->dpor_strict ? "true" : "false");
     else if (a->count != b->count)
         snprintf(buf, len, "shard count %u differs from %u", b->count, a->count);
     else
@@ -388,7 +391,7 @@ static void print_figures(const struct merged *m, FILE *out)
     fprintf(out, ", %llu execution%s%s, %s s, %s s cpu)", (unsigned long long)m->executions,
             m->executions == 1 ? "" : "s",
             !m->complete                     ? ""
-            : f->dfs_bound == CHK_BOUND_NONE ? ", every interleaving covered"
+            : f->dfs_bound == CHK_BOUND_NONE ? ce_unbounded_words(f->dpor_strict)
                                              : ", bounded space covered completely",
             seconds_text(m->seconds, wall, sizeof(wall)),
             seconds_text(m->cpu_seconds, cpu, sizeof(cpu)));

@@ -98,6 +98,21 @@ done
 "$Q" replay lk.ce.json >/dev/null 2>&1
 [ $? = 1 ] || bad "the merged shards' counterexample does not replay to its violation"
 
+# --no-assume is recorded ("dpor_strict": true) and carried by merge; shards that differ in it
+# do not merge
+"$Q" check --driver qinval --scenario link-down-silent --strategy dfs --bound none --no-assume \
+    --shard 0/2 --format json >st.0.json 2>/dev/null
+"$Q" check --driver qinval --scenario link-down-silent --strategy dfs --bound none --no-assume \
+    --shard 1/2 --format json >st.1.json 2>/dev/null
+"$Q" check --driver qinval --scenario link-down-silent --strategy dfs --bound none \
+    --set mem_points=1 --shard 1/2 --format json >ns.1.json 2>/dev/null
+[ "$(json st.0.json 'd.get("dpor_strict")')" = True ] || bad "--no-assume result without dpor_strict"
+[ "$(json ns.1.json 'd.get("dpor_strict")')" = None ] || bad "a default result with dpor_strict"
+"$Q" merge st.0.json st.1.json >st.txt 2>&1
+grep -q '^PASS .*every interleaving covered (nothing assumed' st.txt || bad "merged --no-assume shards: $(head -1 st.txt)"
+"$Q" merge st.0.json ns.1.json >/dev/null 2>st.err
+[ $? = 2 ] && grep -q 'dpor_strict' st.err || bad "shards differing in --no-assume merged: $(cat st.err)"
+
 # ---- bad combinations ----
 usage() { # args...: one line on stderr, exit 2
     "$Q" "$@" >out 2>err
