@@ -11,6 +11,7 @@
 # once with GNU parallel (long runs: `make fuzz FUZZ_SECONDS=3600 FUZZ_JOBS=2`); the result
 # lines are also written to BUILD_DIR/fuzz-summary.txt.
 set -uo pipefail
+self=$(realpath "$0") # called again for each target (--one), from the top directory
 cd "$(dirname "$0")/.."
 
 export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:allocator_may_return_null=1
@@ -94,12 +95,12 @@ if [ "$jobs" -gt 1 ]; then
         echo "make fuzz: FUZZ_JOBS=$jobs needs GNU parallel (apt-get install parallel)" >&2
         exit 2
     }
-    parallel --will-cite -j "$jobs" --line-buffer "$0" --one "$build" "$seconds" ::: \
+    parallel --will-cite -j "$jobs" --line-buffer "$self" --one "$build" "$seconds" ::: \
         "${targets[@]}" | tee "$summary.tmp"
 else
     for t in "${targets[@]}"; do
         echo "== fuzz_$t: stored corpus, then ${seconds}s"
-        "$0" --one "$build" "$seconds" "$t"
+        "$self" --one "$build" "$seconds" "$t"
     done | tee "$summary.tmp"
 fi
 grep -E '^fuzz_[a-z]+: ' "$summary.tmp" >"$summary"
