@@ -78,6 +78,14 @@ if [ -z "$cc" ]; then
     echo "make fuzz: needs clang (Debian: apt-get install clang-14 libclang-rt-14-dev)" >&2
     exit 2
 fi
+# One make fuzz per build directory: a second would rebuild the targets, and rewrite the logs
+# and the summary, under the first one's feet.
+mkdir -p "$build"
+exec 9>"$build/.fuzz.lock"
+if ! flock -n 9; then
+    echo "make fuzz: another make fuzz is running in $build/ (use another BUILD_FUZZ)" >&2
+    exit 2
+fi
 echo "== configuring the libFuzzer build with $cc in $build/"
 cmake -S . -B "$build" -DCMAKE_C_COMPILER="$cc" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DQINVAL_FUZZ=ON >/dev/null || exit 2
