@@ -349,14 +349,19 @@ int cli_load(const char *driver, const char *name, const char *const *sets, unsi
 }
 
 /* What a complete search covered: the bounded space, or (--bound none) every interleaving up to
- * reordering independent steps, under the reduction's assumptions. */
+ * reordering independent steps, under the reduction's assumptions; a shard, its part of it. */
 static const char *covered_words(const struct check_args *a, const chk_report *r)
 {
+    static char shard_words[512];
     if (!r->complete)
         return "";
-    if (a->opt.dfs_bound != CHK_BOUND_NONE)
-        return ", bounded space covered completely";
-    return ce_unbounded_words(a->no_assume);
+    const char *w = a->opt.dfs_bound != CHK_BOUND_NONE ? ", bounded space covered completely"
+                                                       : ce_unbounded_words(a->no_assume);
+    if (a->opt.shard_n <= 1)
+        return w;
+    snprintf(shard_words, sizeof(shard_words), ", shard %u/%u's part: %s", a->opt.shard_i,
+             a->opt.shard_n, w + 2);
+    return shard_words;
 }
 
 /* KTAP version 1: one test for this driver/scenario; the counterexample's summary (verdict,

@@ -83,6 +83,10 @@ for i in 0 1 2; do
         --no-progress --format json >sh.$i.json 2>/dev/null || bad "shard $i/3 of the proof failed"
     [ "$(json sh.$i.json 'd["complete"]')" = True ] || bad "shard $i/3 of the proof not complete"
 done
+"$Q" check --driver qinval --scenario iqe-bad-desc --strategy dfs --bound none --shard 1/3 \
+    --no-progress >sh1.txt 2>&1
+grep -q "^PASS .*shard 1/3's part: every interleaving covered" sh1.txt ||
+    bad "a shard's pass does not say it covered its part: $(head -1 sh1.txt)"
 "$Q" merge sh.0.json sh.1.json sh.2.json >m.txt 2>&1
 [ $? = 0 ] && grep -q '^PASS .*every interleaving covered' m.txt || bad "merged proof: $(head -1 m.txt)"
 "$Q" merge --format json sh.0.json sh.1.json sh.2.json >m.json 2>/dev/null
