@@ -252,7 +252,8 @@ static bool seen_in(const chk_sweep *s, unsigned i, unsigned c, struct chk_sw_se
 
 void chk_sweep_finish(chk_sweep *s)
 {
-    qsort(s->points, s->npoints, sizeof(*s->points), by_scen_index);
+    if (s->npoints) /* none (a report with an empty grid): s->points may be NULL */
+        qsort(s->points, s->npoints, sizeof(*s->points), by_scen_index);
     order_failures(s);
     for (unsigned i = 0; i < s->nfail; i++) {
         struct chk_sw_failure *f = &s->fail[i];

@@ -571,7 +571,8 @@ static void write_tracks(FILE *out, const struct builder *b, const struct rep_tr
 
 static void write_all(FILE *out, struct builder *b, const struct rep_trace_info *info)
 {
-    qsort(b->v, b->n, sizeof(*b->v), by_time);
+    if (b->n) /* qsort's base must not be NULL, even for no element */
+        qsort(b->v, b->n, sizeof(*b->v), by_time);
     fputs("{\"traceEvents\":[\n", out);
     write_tracks(out, b, info);
     for (size_t i = 0; i < b->n; i++) {
