@@ -45,10 +45,10 @@ fuzz_one() {
     local wall=$(($(date +%s) - t0)) cpu="?"
     [ -s "$log.time" ] && cpu=$(tail -1 "$log.time" | awk '{printf "%d", $1 + $2}')
     local execs cov ncrash
-    execs=$(grep -E '^stat::number_of_executed_units' "$log" | awk '{print $2}')
+    execs=$(grep -E '^stat::number_of_executed_units' "$log" | awk '{print $2}' | tail -1)
     [ -z "$execs" ] && execs=$(grep -oE '^#[0-9]+' "$log" | tail -1 | tr -d '#')
     cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | awk '{print $2}')
-    ncrash=$(grep -c 'Test unit written to' "$log")
+    ncrash=$(grep -o 'Test unit written to .*' "$log" | sort -u | wc -l)
     if [ $rc -ne 0 ]; then
         grep -E '^(==[0-9]+==ERROR|SUMMARY|fuzz property failed|.*runtime error)' "$log" | head -5
         grep -E 'Test unit written to' "$log" | tail -1
