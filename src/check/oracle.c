@@ -193,6 +193,8 @@ static void judge_outcome(const chk_result *res, struct judgement *j)
     case SIM_STOP_CUT:
         fire(j, CHK_INCOMPLETE, SIZE_MAX, "", "%s", o->why);
         return;
+    case SIM_STOP_INFEASIBLE: /* chk_judge does not judge it */
+        return;
     }
 }
 
@@ -671,6 +673,12 @@ void chk_judge(struct chk_exec *x, chk_result *res)
     struct judgement j; /* why, where and at are read only once fire() wrote them */
     j.v = CHK_PASS;
     j.why[0] = '\0';
+    if (res->outcome.stop == SIM_STOP_INFEASIBLE) { /* no behaviour: nothing to judge */
+        res->verdict = CHK_PASS;
+        str_copy_cut(res->why, sizeof(res->why), res->outcome.why);
+        res->where[0] = res->trigger[0] = '\0';
+        return;
+    }
     judge_outcome(res, &j);
     if (j.v == CHK_INTERNAL || j.v == CHK_INCOMPLETE) { /* an aborted or cut run proves
                                                            nothing either way */

@@ -62,6 +62,19 @@ static inline void trace_push(chk_trace *t, unsigned v, unsigned n, unsigned dfl
     t->len++;
 }
 
+/* chk__set_local_time: runs on this thread use per-CPU clocks. */
+static _Thread_local bool local_time;
+
+void chk__set_local_time(bool on)
+{
+    local_time = on;
+}
+
+bool chk__local_time(void)
+{
+    return local_time;
+}
+
 /* Every decision goes through here. Inlined where it is called, choose_cpu() above all: a
  * scheduling choice is taken about every other step, and the call cost a tenth of it. */
 static inline unsigned decide(struct chk_exec *x, enum chk_decision_kind kind, unsigned n,
@@ -89,9 +102,17 @@ static unsigned choose_cpu(void *ctx, const sim_world *w, const unsigned *cands,
      * choice (a CPU that ran alone because the others were not due yet keeps going). */
     int last = sim_last_ran(w);
     unsigned keep = last >= 0 ? (unsigned)last : x->last_cpu, dflt = 0;
-    for (unsigned i = 0; i < n; i++)
-        if (cands[i] == keep)
-            dflt = i;
+    if (local_time) { /* per-CPU clocks: the earliest first (the CPU of the last step on a tie) */
+        for (unsigned i = 1; i < n; i++) {
+            hw_time t = sim_ready_at(w, cands[i]), best = sim_ready_at(w, cands[dflt]);
+            if (t < best || (t == best && cands[i] == keep))
+                dflt = i;
+        }
+    } else {
+        for (unsigned i = 0; i < n; i++)
+            if (cands[i] == keep)
+                dflt = i;
+    }
     enum chk_decision_kind kind = CHK_DECIDE_SCHED;
     if (x->local_kinds && sim_cpu_next_local(w, cands[dflt]))
         kind = CHK_DECIDE_SCHED_LOCAL;
@@ -616,6 +637,7 @@ static int setup_sim(struct chk_exec *x, bool cpu_events, chk_result *res)
     cfg.watchdog = x->sc->watchdog;
     cfg.max_virtual = x->sc->max_virtual;
     cfg.mem_points = x->sc->mem_points;
+    cfg.local_time = local_time;
     cfg.budget_steps = step_budget;
     cfg.wall_deadline_ns = deadline > 0 ? (uint64_t)(deadline * 1e9) : 0;
     cfg.cpu_events = cpu_events;

@@ -96,6 +96,10 @@ void chk__run_once_plain(const scenario *sc, const sim_driver_ops *drv, chk_deci
  * oracles gave: counterexample minimisation uses it so that a candidate which would run far
  * longer than the failing execution is simply not taken. */
 void chk__set_step_budget(uint64_t steps);
+/* Runs on this thread use per-CPU clocks (sim_config.local_time), until set off again: the
+ * unbounded search and the replays of what it finds. */
+void chk__set_local_time(bool on);
+bool chk__local_time(void);
 
 /* Record the footprint of every step of the executions this thread runs from now on into
  * `log` (sim_set_steplog; NULL: none): the dpor strategy reads them. */

@@ -37,6 +37,8 @@ static void json_common(FILE *out, const struct ce_file *ce)
     rep_json_string(out, ce->strategy);
     fprintf(out, ",\n  \"seed\": %llu,\n  \"verdict\": ", ce->seed);
     rep_json_string(out, ce->verdict);
+    if (ce->local_time) /* per-CPU clocks: a replay must use them too */
+        fputs(",\n  \"time_model\": \"local\"", out);
 }
 
 static void json_picks(FILE *out, const struct chk_pick *p, size_t n)
@@ -85,9 +87,10 @@ const char *ce_unbounded_words(bool strict)
 {
     return strict ? ", every interleaving covered (nothing assumed: every shared load and store "
                     "a point, no two CPUs' steps taken as independent)"
-                  : ", every interleaving covered (assuming memory a step reads or writes "
-                    "outside the platform calls is private or locked, and that a step run before "
-                    "another CPU's step moved the clock would do the same after it)";
+                  : ", every interleaving covered (per-CPU clocks, each step late by at most "
+                    "the window; assuming memory a step reads or writes outside the platform "
+                    "calls, other than what the hardware writes, is private or locked, and that a "
+                    "polling iteration that saw nothing new would repeat itself)";
 }
 
 void ce_write_counterexample(FILE *out, const struct ce_counterexample *cx)
@@ -138,7 +141,10 @@ static char *replay_folded(const scenario *sc, const sim_driver_ops *drv, const 
     FILE *mem = open_memstream(&raw, &len);
     if (!mem)
         return NULL;
+    bool was = chk__local_time();
+    chk__set_local_time(rep->local_time);
     chk_replay(sc, drv, rep->picks, rep->npicks, mem, res);
+    chk__set_local_time(was);
     if (res->verdict != CHK_INCOMPLETE && chk_deadline_passed())
         res->verdict = CHK_INCOMPLETE; /* no time left to fold it */
     if (res->verdict == CHK_INCOMPLETE) {
@@ -233,8 +239,12 @@ void cli_print_counterexample(const struct ce_file *ce, const scenario *sc,
         fputs(text, out);
     else if (res.verdict == CHK_INCOMPLETE)
         fputs("#      (the timeline is not shown: its replay was cut by the time budget)\n", out);
-    else /* out of memory for the buffers: replay straight out, unfolded */
+    else { /* out of memory for the buffers: replay straight out, unfolded */
+        bool was = chk__local_time();
+        chk__set_local_time(rep->local_time);
         chk_replay(sc, drv, rep->picks, rep->npicks, out, &res);
+        chk__set_local_time(was);
+    }
     free(text);
     fprintf(out, "why: %s\n", rep->result.why);
     char signature[256];
@@ -303,6 +313,23 @@ static int read_small(const json_value *root, const char *key, unsigned *out, ch
     return 0;
 }
 
+/* "time_model": "local" (per-CPU clocks) or "global"; absent: one clock (files written before
+ * there were two). */
+static int read_time_model(const json_value *root, struct ce_file *f, char *err, size_t errlen)
+{
+    const char *m = NULL;
+    f->local_time = false;
+    if (!json_get(root, "time_model"))
+        return 0;
+    if (json_get_string(root, "time_model", &m, err, errlen))
+        return -1;
+    if (!strcmp(m, "local"))
+        f->local_time = true;
+    else if (strcmp(m, "global"))
+        return bad(err, errlen, "unknown time_model \"%.60s\" (local or global)", m);
+    return 0;
+}
+
 static int read_identity(const json_value *root, struct ce_loaded *l, char *err, size_t errlen)
 {
     struct ce_file *f = &l->f;
@@ -316,7 +343,8 @@ static int read_identity(const json_value *root, struct ce_loaded *l, char *err,
         read_small(root, "dfs_bound", &f->dfs_bound, err, errlen) ||
         (json_get(root, "dpor_strict") &&
          json_get_bool(root, "dpor_strict", &f->dpor_strict, err, errlen)) ||
-        (json_get(root, "ktree") && json_get_string(root, "ktree", &f->ktree, err, errlen)))
+        (json_get(root, "ktree") && json_get_string(root, "ktree", &f->ktree, err, errlen)) ||
+        read_time_model(root, f, err, errlen))
         return -1;
     f->seed = seed;
     if (!known_verdict(f->verdict))

@@ -25,6 +25,8 @@ struct ce_file {
     unsigned long long seed;
     unsigned pct_depth, dfs_bound; /* 0 unless the strategy is pct, resp. dfs */
     bool dpor_strict;              /* --bound none --no-assume (JSON "dpor_strict": true) */
+    bool local_time;               /* found with per-CPU clocks, and replayed so (JSON
+                                      "time_model": "local"; absent: one clock) */
     const struct chk_pick *picks;
     size_t npicks;
 };

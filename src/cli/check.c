@@ -414,9 +414,10 @@ static void print_pass(const struct check_args *a, const chk_report *r)
            (unsigned long long)r->executions, covered_words(a, r),
            r->cut ? " (one more cut by --time, not judged)" : "", r->seconds);
     if (a->opt.dfs_bound == CHK_BOUND_NONE)
-        printf("dpor: %llu executions sleep-blocked, %llu races, decision stack up to %llu%s\n",
-               (unsigned long long)r->dpor_blocked, (unsigned long long)r->dpor_races,
-               (unsigned long long)r->dpor_nodes,
+        printf("dpor: %llu executions sleep-blocked, %llu orders of steps no behaviour (not "
+               "counted), %llu races, decision stack up to %llu%s\n",
+               (unsigned long long)r->dpor_blocked, (unsigned long long)r->dpor_pruned,
+               (unsigned long long)r->dpor_races, (unsigned long long)r->dpor_nodes,
                r->dpor_mismatch ? " (WARNING: replays diverged: the driver is not deterministic)"
                                 : "");
 }
@@ -477,9 +478,12 @@ static int write_trace(const struct check_args *a, const chk_report *rep, const 
     snprintf(title, sizeof(title), "%s / %s", a->driver, a->scenario);
     if (rep->verdict == CHK_INTERNAL || rep->verdict == CHK_INCOMPLETE)
         return 0;
-    bool pass = rep->verdict == CHK_PASS;
-    return cli_trace_write("qinval check", a->trace, sc, drv, pass ? NULL : rep->picks,
-                           pass ? 0 : rep->npicks, title);
+    bool pass = rep->verdict == CHK_PASS, was = chk__local_time();
+    chk__set_local_time(rep->local_time); /* the execution as the search ran it */
+    int rc = cli_trace_write("qinval check", a->trace, sc, drv, pass ? NULL : rep->picks,
+                             pass ? 0 : rep->npicks, title);
+    chk__set_local_time(was);
+    return rc;
 }
 
 /* The output's share of the time budget: the replays that render it end by then. */
@@ -552,6 +556,7 @@ int cli_check(int argc, char **argv)
                          .pct_depth = a.opt.pct_depth,
                          .dfs_bound = a.opt.dfs_bound,
                          .dpor_strict = a.opt.dpor_strict,
+                         .local_time = rep.local_time,
                          .picks = rep.picks,
                          .npicks = rep.npicks,
                          .verdict = chk_verdict_name(rep.verdict)};

@@ -130,7 +130,9 @@ int cli_replay(int argc, char **argv)
     int rc = !trace_ok ? CLI_EXIT_USAGE : sc ? cli_load_request(&rq, sc, &drv) : CLI_EXIT_INTERNAL;
     if (rc == 0) {
         check_tree_after(&l.f);
-        chk_report rep = {.picks = l.picks, .npicks = l.f.npicks, .executions = 1};
+        chk_report rep = {
+            .picks = l.picks, .npicks = l.f.npicks, .executions = 1, .local_time = l.f.local_time};
+        chk__set_local_time(rep.local_time); /* the time model it was found in */
         size_t misfits = chk_replay_misfits(sc, drv, rep.picks, rep.npicks, &rep.result);
         rep.verdict = rep.result.verdict;
         if (misfits)

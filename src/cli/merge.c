@@ -240,6 +240,9 @@ static const char *difference(const struct shard *a, const struct shard *b, char
     else if (x->dpor_strict != y->dpor_strict)
         snprintf(buf, len, "dpor_strict %s differs from %s", y->dpor_strict ? "true" : "false",
                  x->dpor_strict ? "true" : "false");
+    else if (x->local_time != y->local_time)
+        snprintf(buf, len, "time_model %s differs from %s", y->local_time ? "local" : "global",
+                 x->local_time ? "local" : "global");
     else if (a->count != b->count)
         snprintf(buf, len, "shard count %u differs from %u", b->count, a->count);
     else

@@ -223,7 +223,7 @@ void hw_gcmd_apply(hw_machine *m, uint32_t val)
 
 /* ---- MMIO entry points ---- */
 
-static uint64_t read_reg64(hw_machine *m, uint32_t off)
+static uint64_t read_reg64(const hw_machine *m, uint32_t off)
 {
     switch (off) {
     case VTD_REG_CAP:
@@ -246,7 +246,7 @@ static uint64_t read_reg64(hw_machine *m, uint32_t off)
     return 0;
 }
 
-static uint32_t read_reg32(hw_machine *m, uint32_t off)
+static uint32_t read_reg32(const hw_machine *m, uint32_t off)
 {
     switch (off) {
     case VTD_REG_VER:
@@ -378,6 +378,22 @@ static enum reg_kind dword_target(uint32_t off, uint32_t *base, bool *upper)
     *upper = k == D_HI;
     *base = k == D_HI ? off - 4 : off;
     return k == D_R32 ? R32 : k == D_NONE ? R_NONE : R64;
+}
+
+uint64_t hw_reg_peek(const hw_machine *m, uint32_t off)
+{
+    switch (off) {
+    case VTD_REG_CAP:
+    case VTD_REG_ECAP:
+    case VTD_REG_RTADDR:
+    case VTD_REG_IQH:
+    case VTD_REG_IQT:
+    case VTD_REG_IQA:
+    case VTD_REG_IQERCD:
+    case VTD_REG_IRTA:
+        return read_reg64(m, off);
+    }
+    return read_reg32(m, off);
 }
 
 uint32_t hw_mmio_read32(hw_machine *m, uint32_t off)

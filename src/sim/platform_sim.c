@@ -46,6 +46,10 @@ static bool commutes(sim_world *w, const struct sim_cpu *c)
  * until after it, commutes()). */
 static void catch_up(sim_world *w, const struct sim_cpu *c)
 {
+    if (w->cfg.local_time) { /* the CPU's own time; the hardware keeps its own */
+        w->now = c->t;
+        return;
+    }
     if (c->t > w->now) {
         w->now = c->t;
         hw_advance(w->hw, c->t);
@@ -127,7 +131,10 @@ SITED uint32_t qi_plat_read32(qi_platform *p, uint32_t off)
     at(p, SITE());
     bool folded;
     struct sim_cpu *c = conflict_point(p, OP_MMIO, &folded);
-    sim__fp(p->w, NULL, false, SIM_FP_HWREAD);
+    if (p->w->cfg.local_time)
+        sim__lt_mmio_read(p->w, off);
+    else
+        sim__fp(p->w, NULL, false, SIM_FP_HWREAD);
     hw_set_actor(p->w->hw, (int)c->id);
     uint32_t v = hw_mmio_read32(p->w->hw, off);
     hw_set_actor(p->w->hw, -1);
@@ -140,7 +147,10 @@ SITED uint64_t qi_plat_read64(qi_platform *p, uint32_t off)
     at(p, SITE());
     bool folded;
     struct sim_cpu *c = conflict_point(p, OP_MMIO, &folded);
-    sim__fp(p->w, NULL, false, SIM_FP_HWREAD);
+    if (p->w->cfg.local_time)
+        sim__lt_mmio_read(p->w, off);
+    else
+        sim__fp(p->w, NULL, false, SIM_FP_HWREAD);
     hw_set_actor(p->w->hw, (int)c->id);
     uint64_t v = hw_mmio_read64(p->w->hw, off);
     hw_set_actor(p->w->hw, -1);
@@ -153,10 +163,15 @@ SITED void qi_plat_write32(qi_platform *p, uint32_t off, uint32_t val)
     at(p, SITE());
     bool folded;
     struct sim_cpu *c = conflict_point(p, OP_MMIO, &folded);
-    sim__fp(p->w, NULL, false, SIM_FP_HW);
+    if (p->w->cfg.local_time)
+        sim__lt_mmio_write(p->w, c, off, val);
+    else
+        sim__fp(p->w, NULL, false, SIM_FP_HW);
     hw_set_actor(p->w->hw, (int)c->id);
     hw_mmio_write32(p->w->hw, off, val);
     hw_set_actor(p->w->hw, -1);
+    if (p->w->cfg.local_time)
+        sim__lt_mmio_written(p->w);
     sim__mutated(p->w);
     charge(c, folded, p->w->cfg.cost.mmio_write);
 }
@@ -166,10 +181,15 @@ SITED void qi_plat_write64(qi_platform *p, uint32_t off, uint64_t val)
     at(p, SITE());
     bool folded;
     struct sim_cpu *c = conflict_point(p, OP_MMIO, &folded);
-    sim__fp(p->w, NULL, false, SIM_FP_HW);
+    if (p->w->cfg.local_time)
+        sim__lt_mmio_write(p->w, c, off, val);
+    else
+        sim__fp(p->w, NULL, false, SIM_FP_HW);
     hw_set_actor(p->w->hw, (int)c->id);
     hw_mmio_write64(p->w->hw, off, val);
     hw_set_actor(p->w->hw, -1);
+    if (p->w->cfg.local_time)
+        sim__lt_mmio_written(p->w);
     sim__mutated(p->w);
     charge(c, folded, p->w->cfg.cost.mmio_write);
 }
@@ -207,6 +227,8 @@ SITED uint32_t qi_plat_load32(qi_platform *p, const volatile uint32_t *addr)
     at(p, SITE());
     struct sim_cpu *c = mem_access(p, true);
     sim__fp_mem(p->w, addr, false);
+    if (p->w->cfg.local_time)
+        sim__lt_ram(p->w, addr, false, false);
     uint32_t v = *addr;
     sim__charge_more(c, p->w->cfg.cost.mem);
     return v;
@@ -217,6 +239,8 @@ SITED void qi_plat_store32(qi_platform *p, volatile uint32_t *addr, uint32_t val
     at(p, SITE());
     struct sim_cpu *c = mem_access(p, false);
     sim__fp_mem(p->w, addr, true);
+    if (p->w->cfg.local_time)
+        sim__lt_ram(p->w, addr, true, *addr != val);
     if (*addr != val)
         sim__mutated(p->w);
     *addr = val;
@@ -234,6 +258,8 @@ SITED uint32_t qi_plat_fetch_add32(qi_platform *p, volatile uint32_t *addr, uint
     bool folded;
     struct sim_cpu *c = conflict_point(p, OP_ATOMIC, &folded);
     sim__fp_mem(p->w, addr, true);
+    if (p->w->cfg.local_time)
+        sim__lt_ram(p->w, addr, true, val != 0);
     uint32_t old = *addr;
     *addr = old + val;
     if (val)
@@ -248,6 +274,8 @@ SITED bool qi_plat_cas32(qi_platform *p, volatile uint32_t *addr, uint32_t *expe
     bool folded;
     struct sim_cpu *c = conflict_point(p, OP_ATOMIC, &folded);
     sim__fp_mem(p->w, addr, true);
+    if (p->w->cfg.local_time)
+        sim__lt_ram(p->w, addr, true, *addr == *expected && *addr != val);
     bool ok = *addr == *expected;
     if (ok) {
         if (*addr != val)
@@ -307,6 +335,8 @@ static void lock(qi_platform *p, qi_lock *l)
     }
     l->word = c->id + 1;
     sim__fp(p->w, &l->word, true, 0);
+    if (p->w->cfg.local_time)
+        sim__lt_cpu(p->w, (uintptr_t)&l->word, true, false, LT_ACQUIRE);
     sim__event(p->w, (int)c->id, SIM_EV_LOCK, (uint64_t)(uintptr_t)l, c->irqs_off);
     charge(c, folded, p->w->cfg.cost.lock);
 }
@@ -322,7 +352,16 @@ static void unlock(qi_platform *p, qi_lock *l)
         return;
     }
     l->word = 0;
-    sim__fp(p->w, &l->word, true, 0);
+    /* With per-CPU clocks the search takes two acquires of a lock as the race, as dynamic
+     * partial-order reduction for locks does (Flanagan and Godefroid): a release conflicts with
+     * no step of another CPU (it only ends a wait the next acquire is part of), so the acquire
+     * after it races with the acquire before it, and its reversal is tried where that acquire
+     * was taken. With the release in the footprint, the race found would be release-acquire,
+     * whose reversal the waiting CPU, blocked there, cannot take. */
+    if (p->w->cfg.local_time)
+        sim__lt_cpu(p->w, (uintptr_t)&l->word, true, false, LT_RELEASE);
+    else
+        sim__fp(p->w, &l->word, true, 0);
     c->movers_only = false; /* a left-mover (may_fold) */
     sim__event(p->w, (int)c->id, SIM_EV_UNLOCK, (uint64_t)(uintptr_t)l, 0);
     if (point)
@@ -366,6 +405,12 @@ SITED void qi_plat_relax(qi_platform *p, uint64_t wake_by_ns)
     sim_world *w = p->w;
     struct sim_cpu *c = &w->cpu[p->cpu];
     c->relax_site = c->site;
+    if (w->cfg.local_time) {
+        c->wake_by = wake_by_ns;
+        c = sim__lt_relax(p);
+        sim__charge(c, w->cfg.cost.relax);
+        return;
+    }
     uint64_t before = w->epoch;
     c->quiet = before == c->relax_epoch;
     c->wake_by = wake_by_ns;
@@ -428,7 +473,10 @@ hw_time sim_now(const sim_world *w)
 void sim_touch(qi_platform *p)
 {
     struct sim_cpu *c = sim__point(p, OP_MEM);
-    sim__fp(p->w, NULL, false, SIM_FP_HW);
+    if (p->w->cfg.local_time)
+        sim__lt_touch(p->w, c);
+    else
+        sim__fp(p->w, NULL, false, SIM_FP_HW);
     sim__mutated(p->w);
     sim__charge(c, p->w->cfg.cost.mem);
 }
@@ -461,6 +509,7 @@ void sim_note(qi_platform *p, const char *what, uint64_t a, uint64_t b)
 void sim_mark_call(qi_platform *p, bool enter, int64_t v)
 {
     p->w->cpu[p->cpu].in_call = enter;
+    p->w->cpu[p->cpu].rs_valid = false; /* local_time: a polling loop of this call starts anew */
     p->w->cpu[p->cpu].relax_site = NULL;
     sim__event(p->w, (int)p->cpu, enter ? SIM_EV_CALL : SIM_EV_RETURN, (uint64_t)v, 0);
 }

@@ -66,6 +66,10 @@ typedef struct sim_config {
                                   looked at every SIM_CLOCK_STEPS steps; default 0 */
     bool mem_points;           /* plain shared loads and stores (qi_plat_load32/store32) are
                                   scheduling points too; default off (docs/checker.md) */
+    bool local_time;           /* per-CPU clocks (src/sim/local_time.c): a CPU's step runs at its
+                                  own time, not after every step already run; clocks meet only
+                                  where steps touch the same thing. For the unbounded search;
+                                  default off */
     bool cpu_events;           /* record the CPU-side event log (sim_events: locks, interrupts,
                                   calls, notes); default on. Off, nothing is recorded and note
                                   strings are not copied: for runs whose timeline nobody reads.
@@ -105,8 +109,14 @@ unsigned sim_platform_cpu(qi_platform *p);
 #define SIM_OWNER_DRIVER 1u
 void *sim_dma_alloc(qi_platform *p, size_t bytes);
 
-/* The current virtual time (no scheduling point: for bookkeeping outside driver code). */
+/* The current virtual time (no scheduling point: for bookkeeping outside driver code). With
+ * local_time, the running CPU's own time. */
 hw_time sim_now(const sim_world *w);
+/* With local_time: the time at which CPU `cpu` would run if picked now (HW_NEVER: it cannot
+ * run); without, its local clock. For a decision source's default (earliest first). */
+hw_time sim_ready_at(const sim_world *w, unsigned cpu);
+/* Whether the world runs with per-CPU clocks (sim_config.local_time). */
+bool sim_local_time(const sim_world *w);
 /* A scheduling point at which the CPU changes shared state outside the platform calls (an OS
  * action such as editing a page table): counts as a change for time-jump detection. */
 void sim_touch(qi_platform *p);
@@ -153,6 +163,8 @@ enum sim_stop {
     SIM_STOP_ABORT,       /* the run was stopped by sim_abort() (e.g. an oracle) */
     SIM_STOP_CUT,         /* the caller's budget (budget_steps, wall_deadline_ns) ran out: the
                              run is incomplete, its outcome unknown; not a verdict */
+    SIM_STOP_INFEASIBLE,  /* local_time: the order of the run's steps contradicts their times
+                             (local_time.c): no behaviour of the machine; not a verdict */
 };
 
 typedef struct sim_outcome {
@@ -228,14 +240,24 @@ const char *sim_event_agent(const sim_event *e, char *buf, size_t n);
 #define SIM_FP_HWREAD 2u
 #define SIM_FP_CLOCK  4u
 #define SIM_FP_WILD   8u
-#define SIM_FP_MAX    12 /* objects per step record */
-#define SIM_FP_LINE   16 /* bytes of memory one object stands for */
+#define SIM_FP_HWSTEP 16u /* local_time: the hardware's own step (sim_config.local_time) */
+#define SIM_FP_MAX    24  /* objects per step record */
+/* local_time: the hardware's schedule, as an object of footprints. An MMIO write (or an OS
+ * change to the tables) writes it: it can schedule hardware actions. An access to simulated RAM
+ * reads it: whether such an action has already written what it reads depends on when it was
+ * scheduled. A constant no object of memory has (its low bits are not a 16-byte line's). */
+#define SIM_FP_OBJ_HWCLK ((uintptr_t)0x1008)
+#define SIM_FP_LINE      16 /* bytes of memory one object stands for */
 
 typedef struct sim_step_fp {
     int16_t cpu;
     uint8_t flags;
     uint8_t nobj;
     uint64_t delayed;          /* bit per CPU delayed by this step's move of time */
+    hw_time t;                 /* local_time: when the step began (the hardware's: its time) */
+    hw_time latest_before;     /* local_time: a step dependent on this one and begun later than
+                                  this can never run before it (the window; HW_NEVER if the step
+                                  waited, for a lock or as a parked poller) */
     uintptr_t obj[SIM_FP_MAX]; /* address | 1 when written */
 } sim_step_fp;
 

@@ -55,6 +55,7 @@ void sim_config_default(sim_config *c)
 }
 
 static void irq_sink(void *ctx, enum hw_irq irq, int ep);
+static void fp_hw_mem(void *ctx, hw_paddr pa, unsigned len, bool write);
 
 /* The next step count at which check_limits() must look (world_internal.h, step_limit). */
 static void set_step_limit(sim_world *w)
@@ -89,6 +90,9 @@ static _Thread_local struct {
     uint8_t *snap;
     size_t cap_snap;
     struct mem_block *notes;
+    struct lt_obj *lt; /* local_time's table of objects (empty), and its list of slots */
+    uint32_t *lt_used;
+    size_t cap_lt;
     sim_world *world; /* the world itself, with room for `cpus` CPUs */
     unsigned cpus;
 } spare;
@@ -123,6 +127,8 @@ sim_world *sim_create(const sim_config *cfg, hw_machine *hw, const char **err)
     const char *why = NULL;
     if (cfg->ncpus < 1 || cfg->ncpus > SIM_MAX_CPUS)
         why = "ncpus must be 1..64";
+    else if (cfg->local_time && cfg->ncpus >= SIM_MAX_CPUS)
+        why = "local_time needs ncpus below 64 (the hardware is one more party)";
     else if (cfg->irq_cpu >= cfg->ncpus)
         why = "irq_cpu must name one of the CPUs";
     else if (cfg->watchdog == 0 || cfg->max_virtual == 0)
@@ -147,6 +153,11 @@ sim_world *sim_create(const sim_config *cfg, hw_machine *hw, const char **err)
     SPARE_TAKE(w->ev, w->cap_ev, spare.ev, spare.cap_ev);
     SPARE_TAKE(w->regions, w->cap_regions, spare.regions, spare.cap_regions);
     SPARE_TAKE(w->snap, w->cap_snap, spare.snap, spare.cap_snap);
+    if (spare.lt) { /* a table and its slot list are kept (and dropped) together */
+        w->lt = spare.lt, w->lt_used = spare.lt_used, w->cap_lt = spare.cap_lt;
+        w->cap_lt_used = spare.cap_lt / 2;
+        spare.lt = NULL, spare.lt_used = NULL, spare.cap_lt = 0;
+    }
     w->notes = spare.notes; /* emptied as they are taken (block_next) */
     w->note_cur = NULL;
     spare.notes = NULL;
@@ -163,8 +174,11 @@ sim_world *sim_create(const sim_config *cfg, hw_machine *hw, const char **err)
         c->hotplug_ep = -1;
         c->relax_epoch = UINT64_MAX;
         c->movers_only = true; /* its first step (OP_START) has done nothing yet */
+        c->irq_at = HW_NEVER;
     }
     hw_set_irq_sink(hw, irq_sink, w);
+    if (cfg->local_time) /* the hardware's accesses carry times even with no footprints */
+        hw_set_mem_observer(hw, fp_hw_mem, w);
     return w;
 }
 
@@ -179,6 +193,13 @@ void sim_destroy(sim_world *w)
     SPARE_KEEP(spare.ev, spare.cap_ev, w->ev, w->cap_ev);
     SPARE_KEEP(spare.regions, spare.cap_regions, w->regions, w->cap_regions);
     SPARE_KEEP(spare.snap, spare.cap_snap, w->snap, w->cap_snap);
+    sim__lt_reset(w);
+    if (w->cap_lt > spare.cap_lt) {
+        free(spare.lt), free(spare.lt_used);
+        spare.lt = w->lt, spare.lt_used = w->lt_used, spare.cap_lt = w->cap_lt;
+    } else {
+        sim__lt_free(w);
+    }
     block_chain_free(spare.notes);
     spare.notes = w->notes;
     world_keep(w);
@@ -229,6 +250,20 @@ unsigned sim_platform_cpu(qi_platform *p)
     return p->cpu;
 }
 
+hw_time sim_ready_at(const sim_world *w, unsigned cpu)
+{
+    if (w->cfg.local_time && cpu == w->cfg.ncpus) /* the hardware party */
+        return hw_next_event(w->hw);
+    if (cpu >= w->cfg.ncpus)
+        return HW_NEVER;
+    return w->cfg.local_time ? sim__lt_ready(w, &w->cpu[cpu]) : w->cpu[cpu].t;
+}
+
+bool sim_local_time(const sim_world *w)
+{
+    return w->cfg.local_time;
+}
+
 hw_time sim_cpu_time(const sim_world *w, unsigned cpu)
 {
     return cpu < w->cfg.ncpus ? w->cpu[cpu].t : 0;
@@ -241,8 +276,8 @@ bool sim_cpu_irqs_off(const sim_world *w, unsigned cpu)
 
 const char *sim_stop_name(enum sim_stop s)
 {
-    static const char *const names[] = {"done",     "hard_lockup", "hang",  "timeout",
-                                        "deadlock", "loop",        "abort", "cut"};
+    static const char *const names[] = {"done", "hard_lockup", "hang", "timeout",   "deadlock",
+                                        "loop", "abort",       "cut",  "infeasible"};
     return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
 }
 
@@ -329,17 +364,22 @@ static void irq_sink(void *ctx, enum hw_irq irq, int ep)
 {
     sim_world *w = ctx;
     struct sim_cpu *c = &w->cpu[w->cfg.irq_cpu];
+    if (!c->irq_pending || hw_now(w->hw) < c->irq_at)
+        c->irq_at = hw_now(w->hw);
     c->irq_pending |= 1u << irq;
     w->irq_cpus |= 1ull << c->id;
+    if (w->cfg.local_time) {
+        sim__lt_hw(w, LT_KEY_IRQ, true);
+        sim__fp(w, (const void *)LT_KEY_IRQ, true, 0);
+    }
     if (irq == HW_IRQ_HOTPLUG)
         c->hotplug_ep = ep;
     w->epoch++;
 }
 
-/* An interrupt is waiting and the CPU can take it now. */
 static bool irq_takeable(const struct sim_cpu *c)
 {
-    return c->irq_pending && !c->irqs_off && !c->in_irq;
+    return sim__irq_takeable(c);
 }
 
 /* Run pending interrupt handlers on the current CPU (in its coroutine). */
@@ -348,12 +388,19 @@ static void deliver_irqs(sim_world *w, struct sim_cpu *c)
     while (irq_takeable(c)) {
         unsigned irq = (unsigned)__builtin_ctz(c->irq_pending);
         c->irq_pending &= ~(1u << irq);
-        if (!c->irq_pending)
+        if (!c->irq_pending) {
             w->irq_cpus &= ~(1ull << c->id);
+            c->irq_at = HW_NEVER;
+        }
         int ep = irq == HW_IRQ_HOTPLUG ? c->hotplug_ep : -1;
         c->in_irq = true;
         c->movers_only = false; /* the handler's first operation is a point */
-        sim__fp(w, NULL, false, SIM_FP_HW);
+        if (w->cfg.local_time) {
+            sim__lt_cpu(w, LT_KEY_IRQ, true, true, LT_PLAIN);
+            sim__fp(w, (const void *)LT_KEY_IRQ, true, 0);
+        } else {
+            sim__fp(w, NULL, false, SIM_FP_HW);
+        }
         sim__irqs_off(w, c);
         sim__event(w, (int)c->id, SIM_EV_IRQ_ENTRY, irq, (uint64_t)(int64_t)ep);
         c->t = time_add(w->now, w->cfg.cost.irq_entry);
@@ -429,7 +476,7 @@ static void idle_irq_main(void *arg)
 
 /* Bring finished CPUs with pending interrupts back for as long as their handlers run. Only
  * CPUs in w->irq_cpus can qualify; pick_next() calls this only when that set is not empty. */
-static void revive_for_irqs(sim_world *w)
+void sim__revive_for_irqs(sim_world *w)
 {
     for (unsigned i = 0; i < w->cfg.ncpus; i++) {
         struct sim_cpu *c = &w->cpu[i];
@@ -446,14 +493,17 @@ static void revive_for_irqs(sim_world *w)
         c->in_irq = false;
         c->want = NULL;
         c->op = OP_START;
-        if (c->t < w->now)
+        c->parked = false;
+        if (w->cfg.local_time && c->t < c->irq_at) /* it runs when the interrupt came */
+            c->t = c->irq_at;
+        else if (!w->cfg.local_time && c->t < w->now)
             c->t = w->now;
     }
 }
 
 static bool blocked(const struct sim_cpu *c)
 {
-    return c->op == OP_LOCK && c->want && c->want->word != 0;
+    return sim__blocked(c);
 }
 
 /* When a CPU that is not blocked can run. `irq` is irq_takeable(c): pick_next() looks at
@@ -632,7 +682,7 @@ static int first_irqs_off(const sim_world *w)
 
 /* Nothing can ever change: a proved hang. A CPU with interrupts off would also trip the
  * lockup detector, but the hang is the finding (the lockup is its consequence). */
-static void proved_hang(sim_world *w, enum sim_stop stop, const char *what)
+void sim__proved_hang(sim_world *w, enum sim_stop stop, const char *what)
 {
     int c = first_irqs_off(w);
     if (c < 0 || sim__watchdog_at(w, &w->cpu[c]) == HW_NEVER) {
@@ -688,9 +738,10 @@ static bool try_jump(sim_world *w, bool all_waiting)
     if (t <= w->now)
         return false; /* a sleeper is due: it runs, nothing to skip */
     if (t == HW_NEVER) {
-        proved_hang(w, SIM_STOP_HANG,
-                    "every CPU is waiting and nothing is pending in the hardware: no event can "
-                    "ever change that");
+        sim__proved_hang(
+            w, SIM_STOP_HANG,
+            "every CPU is waiting and nothing is pending in the hardware: no event can "
+            "ever change that");
         return true;
     }
     int wd = first_irqs_off(w);
@@ -726,6 +777,23 @@ static bool check_limits(sim_world *w)
     }
     if (w->now >= w->wd_next)
         w->wd_next = next;
+    if (sim__check_steps(w))
+        return true;
+    if (w->now > w->cfg.max_virtual) {
+        sim__finish(w, SIM_STOP_TIMEOUT, -1, w->now,
+                    "virtual time passed %.0f s with work still pending",
+                    (double)w->cfg.max_virtual / HW_S);
+        return true;
+    }
+    return false;
+}
+
+/* The bounds counted in steps and wall-clock time: the caller's budgets and the livelock
+ * bound. */
+bool sim__check_steps(sim_world *w)
+{
+    if (w->steps < w->step_limit)
+        return false;
     if (w->cfg.wall_deadline_ns && w->steps >= w->clock_step) {
         if (mono_ns() >= w->cfg.wall_deadline_ns) {
             sim__finish(w, SIM_STOP_CUT, -1, w->now,
@@ -749,12 +817,6 @@ static bool check_limits(sim_world *w)
         return true;
     }
     set_step_limit(w);
-    if (w->now > w->cfg.max_virtual) {
-        sim__finish(w, SIM_STOP_TIMEOUT, -1, w->now,
-                    "virtual time passed %.0f s with work still pending",
-                    (double)w->cfg.max_virtual / HW_S);
-        return true;
-    }
     return false;
 }
 
@@ -776,7 +838,7 @@ static unsigned default_choose(void *ctx, const sim_world *w, const unsigned *c,
 /* Every live CPU waits for a lock: nothing can ever change. */
 static void deadlock(sim_world *w)
 {
-    proved_hang(w, SIM_STOP_DEADLOCK, "every live CPU waits for a lock");
+    sim__proved_hang(w, SIM_STOP_DEADLOCK, "every live CPU waits for a lock");
 }
 
 /* Every CPU finished: let the hardware finish too (late status writes, answers, time-outs,
@@ -799,6 +861,8 @@ static bool drain_hardware(sim_world *w)
  * the caller looks at w->stop and iterates again). */
 static struct sim_cpu *pick_next(sim_world *w)
 {
+    if (w->cfg.local_time)
+        return sim__lt_pick(w);
     /* ready[i]: when CPU i can run (ready_time), or HW_NEVER if it is done or waits for a
      * lock. One pass over the CPUs computes it with `busy` (live CPUs not waiting()) and
      * `parked` (parkable() CPUs), looking once at whether each can take an interrupt: nothing
@@ -812,7 +876,7 @@ static struct sim_cpu *pick_next(sim_world *w)
     hw_time tmin = HW_NEVER;
     note_hw_progress(w);
     if (w->irq_cpus)
-        revive_for_irqs(w);
+        sim__revive_for_irqs(w);
     if (w->stop)
         return NULL;
     for (unsigned i = 0; i < w->cfg.ncpus; i++) {
@@ -898,6 +962,16 @@ static struct sim_cpu *pick_next(sim_world *w)
 static void fp_hw_mem(void *ctx, hw_paddr pa, unsigned len, bool write)
 {
     sim_world *w = ctx;
+    if (w->cfg.local_time) {
+        for (hw_paddr a = pa & ~(hw_paddr)(SIM_FP_LINE - 1); a < pa + len; a += SIM_FP_LINE)
+            sim__lt_hw(w, (uintptr_t)(w->ram + a), write);
+        if (write) /* driver code may read it with plain C, out of the footprints' sight */
+            sim__lt_hw(w, LT_KEY_HWMEM, true);
+        if (write && w->fp)
+            sim__fp_slow(w, LT_KEY_HWMEM, true, 0);
+    }
+    if (!w->log)
+        return;
     sim_step_fp *saved = w->fp;
     if (!saved)
         w->fp = &w->pend;
@@ -914,7 +988,7 @@ void sim_set_steplog(sim_world *w, sim_steplog *log)
     w->log_jumps = w->out.jumps;
     w->pend.nobj = 0;
     w->pend.flags = 0;
-    hw_set_mem_observer(w->hw, log ? fp_hw_mem : NULL, w);
+    hw_set_mem_observer(w->hw, log || w->cfg.local_time ? fp_hw_mem : NULL, w);
 }
 
 void sim_steplog_free(sim_steplog *log)
@@ -928,6 +1002,8 @@ void sim_steplog_free(sim_steplog *log)
  * run later than they would have. */
 static void fp_clock(sim_world *w, sim_step_fp *f)
 {
+    if (w->cfg.local_time)
+        return; /* no step's clock is another's (local_time.c) */
     bool jumped = w->out.jumps != w->log_jumps;
     if (w->now == w->log_now && !jumped)
         return;
@@ -941,17 +1017,19 @@ static void fp_clock(sim_world *w, sim_step_fp *f)
 
 /* A step begins: its record opens with what happened since the last one ended (the
  * hardware's actions and the clock's moves belong to the step they let run). */
-static void fp_open(sim_world *w, const struct sim_cpu *c)
+static void fp_open(sim_world *w, unsigned id)
 {
     sim_steplog *l = w->log;
     GROW(l->v, l->n, l->cap, 256);
     sim_step_fp *f = w->fp = &l->v[l->n++];
-    f->cpu = (int16_t)c->id;
+    f->cpu = (int16_t)id;
     f->nobj = 0;
     f->flags = 0;
     f->delayed = 0;
-    if (hw_acts_run(w->hw) != w->log_acts)
-        f->flags |= SIM_FP_HW;
+    f->t = w->now;
+    f->latest_before = HW_NEVER;
+    if (hw_acts_run(w->hw) != w->log_acts && !w->cfg.local_time)
+        f->flags |= SIM_FP_HW; /* (with local_time, what the actions touched is recorded) */
     fp_clock(w, f);
     for (unsigned i = 0; i < w->pend.nobj; i++)
         sim__fp_slow(w, w->pend.obj[i] & ~(uintptr_t)1, w->pend.obj[i] & 1, 0);
@@ -963,7 +1041,7 @@ static void fp_open(sim_world *w, const struct sim_cpu *c)
 static void fp_close(sim_world *w)
 {
     sim_step_fp *f = w->fp;
-    if (hw_acts_run(w->hw) != w->log_acts)
+    if (hw_acts_run(w->hw) != w->log_acts && !w->cfg.local_time)
         f->flags |= SIM_FP_HW;
     fp_clock(w, f);
     w->log_acts = hw_acts_run(w->hw);
@@ -1007,19 +1085,41 @@ bool sim_fp_dependent(const sim_step_fp *a, const sim_step_fp *b)
     return false;
 }
 
+/* local_time: the hardware's own step, a party of its own (id ncpus): its actions due at t run. */
+void sim__hw_step(sim_world *w, hw_time t)
+{
+    w->last_ran = (int)w->cfg.ncpus;
+    w->now = t;
+    if (w->log) {
+        fp_open(w, w->cfg.ncpus);
+        sim__fp(w, (const void *)SIM_FP_OBJ_HWCLK, false, SIM_FP_HWSTEP); /* by an MMIO write */
+        /* a CPU's step begun later runs these actions first itself: none can precede them */
+        w->fp->latest_before = t;
+    }
+    sim__lt_catch_up(w, t);
+    if (w->fp)
+        fp_close(w);
+    w->steps++;
+    w->unseen = true;
+}
+
 /* A step is one CPU running from one platform point to the next. */
 static void step_begin(sim_world *w, const struct sim_cpu *c)
 {
     w->running = (int)c->id;
     w->last_ran = (int)c->id;
     if (w->log)
-        fp_open(w, c);
+        fp_open(w, c->id);
+    if (w->cfg.local_time)
+        sim__lt_step_begin(w, (struct sim_cpu *)c);
     sim__guard_step_begin();
 }
 
 static void step_end(sim_world *w)
 {
     sim__guard_step_end();
+    if (w->cfg.local_time && w->running >= 0)
+        sim__lt_step_end(w, &w->cpu[w->running]);
     if (w->fp)
         fp_close(w);
     w->running = -1;
@@ -1174,6 +1274,8 @@ int sim_last_ran(const sim_world *w)
  * point. */
 bool sim_cpu_next_local(const sim_world *w, unsigned cpu)
 {
+    if (cpu >= w->cfg.ncpus) /* local_time's hardware party */
+        return false;
     const struct sim_cpu *c = &w->cpu[cpu];
     if (c->done || irq_takeable(c))
         return false;

@@ -64,6 +64,29 @@ struct sim_cpu {
     const void *stuck_pc;   /* where the guard stopped it (world.c, guard_fired), or NULL */
     const void *site_hint;  /* the site its next platform operation records instead of its own
                                return address (sim_site_hint), then NULL again */
+    /* local_time (local_time.c) */
+    hw_time lt_base; /* its time when its step began (or when its wait ended): a step
+                        may be moved later than this by at most the window */
+    hw_time irq_at;  /* when the earliest pending interrupt was raised (HW_NEVER: none) */
+    bool parked;     /* at a relax after a quiet iteration: runs once woken */
+    bool lt_woken;   /* it was parked and is picked: its step reads its wake set */
+    bool lt_waited;  /* ... and a write to that set woke it (it waited for the write) */
+    bool rs_valid;   /* rs holds a whole iteration (it has relaxed before) */
+    bool rs_hit;     /* another party wrote (changed) an object of rs since it was read */
+    bool rs_over;    /* rs ran out of room: never quiet */
+    bool lt_wrote;   /* it changed shared state in this iteration */
+    uint8_t rs_n;
+    hw_time rs_wake_t; /* the latest time of a write that hit rs */
+    uintptr_t rs[16];  /* objects read in its current polling iteration (its wake set) */
+};
+
+/* local_time: an object's times (local_time.c). */
+struct lt_obj {
+    uintptr_t key; /* 0: empty slot */
+    hw_time wt;    /* the time of its last write */
+    hw_time rt;    /* the latest time of a read since then */
+    hw_time busy;  /* a lock word: when the lock's current busy period began */
+    hw_time rel;   /* a lock word: when it was last released */
 };
 
 struct dma_region {
@@ -125,6 +148,12 @@ struct sim_world {
     uint64_t log_jumps; /* time jumps then */
     sim_step_fp pend;   /* the hardware's memory accesses since the last step ended */
 
+    /* local_time (local_time.c) */
+    struct lt_obj *lt; /* open-addressed table of objects' times */
+    size_t cap_lt, n_lt;
+    uint32_t *lt_used; /* its filled slots, to empty them for the next world */
+    size_t cap_lt_used;
+
     bool stop;
     sim_outcome out;
     sigjmp_buf escape;    /* the guard lands here */
@@ -172,6 +201,53 @@ static inline void sim__irqs_off(sim_world *w, struct sim_cpu *c)
     if (fires < w->wd_next)
         w->wd_next = fires;
 }
+
+/* local_time.c */
+enum lt_kind { LT_PLAIN, LT_ACQUIRE, LT_RELEASE, LT_OBSERVE };
+#define LT_KEY_HW ((uintptr_t)0x1018) /* the OS's translation tables, as the hardware reads them   \
+                                       */
+#define LT_KEY_IRQ   ((uintptr_t)0x1028) /* the interrupt lines */
+#define LT_KEY_HWMEM ((uintptr_t)0x1038) /* RAM as the hardware wrote it, as plain C reads it */
+#define LT_KEY_REG0  ((uintptr_t)0x2000) /* + 16 * offset: a register */
+void sim__lt_reset(sim_world *w);
+void sim__lt_free(sim_world *w);
+/* The running CPU accesses `key` at w->now (a write that `changed` its value wakes pollers
+ * that read it). LT_OBSERVE: a read that notes the time only (SIM_FP_OBJ_HWCLK). */
+void sim__lt_cpu(sim_world *w, uintptr_t key, bool write, bool changed, enum lt_kind kind);
+/* An MMIO read; an MMIO write (before it, and after it: the registers it changed); an OS
+ * change to the tables; a RAM access. */
+void sim__lt_mmio_read(sim_world *w, uint32_t off);
+void sim__lt_mmio_write(sim_world *w, struct sim_cpu *c, uint32_t off, uint64_t val);
+void sim__lt_mmio_written(sim_world *w);
+void sim__lt_touch(sim_world *w, struct sim_cpu *c);
+void sim__lt_ram(sim_world *w, const volatile void *addr, bool write, bool changed);
+/* The hardware touched `key` at its own time. */
+void sim__lt_hw(sim_world *w, uintptr_t key, bool write);
+/* Run the hardware's actions due by t, each at its own time. */
+void sim__lt_catch_up(sim_world *w, hw_time t);
+hw_time sim__lt_ready(const sim_world *w, const struct sim_cpu *c);
+struct sim_cpu *sim__lt_pick(sim_world *w);
+void sim__lt_step_begin(sim_world *w, struct sim_cpu *c);
+void sim__lt_step_end(sim_world *w, struct sim_cpu *c);
+/* qi_plat_relax's wait: park after a quiet iteration, then start a new one. */
+struct sim_cpu *sim__lt_relax(qi_platform *p);
+
+/* world.c, for local_time.c */
+static inline bool sim__blocked(const struct sim_cpu *c)
+{
+    return c->op == OP_LOCK && c->want && c->want->word != 0;
+}
+/* An interrupt is waiting and the CPU can take it now (with local_time: it was raised by the
+ * CPU's time). */
+static inline bool sim__irq_takeable(const struct sim_cpu *c)
+{
+    return c->irq_pending && !c->irqs_off && !c->in_irq &&
+           (!c->plat.w->cfg.local_time || c->irq_at <= c->t);
+}
+void sim__revive_for_irqs(sim_world *w);
+void sim__hw_step(sim_world *w, hw_time t);
+void sim__proved_hang(sim_world *w, enum sim_stop stop, const char *what);
+bool sim__check_steps(sim_world *w);
 
 /* guard.c */
 void sim__guard_arm(sim_world *w);
