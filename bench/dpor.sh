@@ -8,6 +8,7 @@
 # machine (a tenth of GenMC's 130 s on a hand model of the first case).
 #
 # usage: bench/dpor.sh [QINVAL [SECONDS]]     defaults: build/qinval; 120 s per search
+# QINVAL_DPOR_ARGS: more options for the unbounded search (e.g. "--time-model local")
 # Prints one line per case: verdict, whether the search ended, executions, seconds, executions
 # per second and their ratio to the bounded search's.
 set -uo pipefail
@@ -29,7 +30,7 @@ for c in "${cases[@]}"; do
     [ "$s" = eng-ite-race3 ] && env=(QINVAL_SCENARIOS=$src/tests/scenarios)
     run() { env "${env[@]}" "$q" check --driver "$d" --scenario "$s" --strategy dfs --no-progress \
         --no-minimise "$@" 2>/dev/null | head -1; }
-    u=$(run --bound none --time "$limit")
+    u=$(run --bound none ${QINVAL_DPOR_ARGS:-} --time "$limit")
     b=$(run --bound 12 --time "$limit")
     ex=$(printf '%s' "$u" | grep -o '[0-9]* executions' | head -1 | cut -d' ' -f1)
     [ -z "$ex" ] && ex=$(printf '%s' "$u" | sed -n 's/.*execution \([0-9]*\),.*/\1/p')

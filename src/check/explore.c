@@ -598,7 +598,7 @@ static int explore_dpor(const scenario *sc, const sim_driver_ops *drv, const chk
     chk_result res, last_mine = {.verdict = CHK_PASS};
     bool failed = false;
     bool was_local = chk__local_time();
-    rep->local_time = true;
+    rep->local_time = o->local_time;
     chk__set_local_time(rep->local_time);
     for (uint64_t done = 0; rep->executions < budget; done++) {
         run_confirmed(sc, drv, o, done, &via, &k_est, &trace, &res);

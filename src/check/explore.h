@@ -47,6 +47,8 @@ typedef struct chk_options {
                                   not sound with timed hardware (docs/checker.md); off by default */
     bool dpor_strict;          /* --bound none: take no two steps of different CPUs as
                                   independent (nothing assumed of time; no reduction) */
+    bool local_time;           /* --bound none --time-model local: per-CPU clocks
+                                  (src/sim/local_time.c; experimental, docs/checker.md) */
     bool minimise;             /* default true */
     /* Called at most every 0.5 s while exploring, and once with final set at the end. */
     void (*on_progress)(void *ctx, const struct chk_progress *p);

@@ -83,14 +83,19 @@ void ce_write_result_head(FILE *out, const struct ce_file *ce)
         fputs(",\n  \"dpor_strict\": true", out); /* --no-assume */
 }
 
-const char *ce_unbounded_words(bool strict)
+const char *ce_unbounded_words(bool strict, bool local_time)
 {
-    return strict ? ", every interleaving covered (nothing assumed: every shared load and store "
-                    "a point, no two CPUs' steps taken as independent)"
-                  : ", every interleaving covered (per-CPU clocks, each step late by at most "
-                    "the window; assuming memory a step reads or writes outside the platform "
-                    "calls, other than what the hardware writes, is private or locked, and that a "
-                    "polling iteration that saw nothing new would repeat itself)";
+    if (strict)
+        return ", every interleaving covered (nothing assumed: every shared load and store a "
+               "point, no two CPUs' steps taken as independent)";
+    if (local_time)
+        return ", every interleaving covered (per-CPU clocks, experimental, each step late by at "
+               "most the window; assuming memory a step reads or writes outside the platform "
+               "calls, other than what the hardware writes, is private or locked, and that a "
+               "polling iteration that saw nothing new would repeat itself)";
+    return ", every interleaving covered (assuming memory a step reads or writes outside the "
+           "platform calls is private or locked, and that a step run before another CPU's step "
+           "moved the clock would do the same after it)";
 }
 
 void ce_write_counterexample(FILE *out, const struct ce_counterexample *cx)

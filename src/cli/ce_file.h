@@ -79,7 +79,7 @@ int merge_check_shard(json_value *root, char *err, size_t errlen);
 void ce_write_result_head(FILE *out, const struct ce_file *ce);
 /* What a complete `--bound none` search covered, with what it assumed (strict: nothing), as
  * check and merge print it after the executions: ", every interleaving covered (...)". */
-const char *ce_unbounded_words(bool strict);
+const char *ce_unbounded_words(bool strict, bool local_time);
 void ce_write_counterexample(FILE *out, const struct ce_counterexample *cx);
 void ce_write_result_end(FILE *out);
 

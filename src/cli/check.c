@@ -37,8 +37,9 @@ struct check_args {
     unsigned nsets;
     bool progress; /* draw the progress line on stderr */
     bool depth_given, bound_given;
-    bool no_assume; /* --no-assume: every plain shared load and store a point (mem_points=1),
-                       and the search strict (chk_options.dpor_strict) */
+    bool time_model_given; /* --time-model was given */
+    bool no_assume;        /* --no-assume: every plain shared load and store a point (mem_points=1),
+                              and the search strict (chk_options.dpor_strict) */
     chk_options opt;
 };
 
@@ -162,6 +163,11 @@ static int parse_args(int argc, char **argv, struct check_args *a)
             else
                 a->opt.dfs_bound = (unsigned)x;
             a->bound_given = true;
+        } else if (!strcmp(f, "--time-model")) {
+            if (strcmp(v, "local") && strcmp(v, "global"))
+                return bad("--time-model must be global or local (got '%s')", v);
+            a->opt.local_time = !strcmp(v, "local");
+            a->time_model_given = true;
         } else if (!strcmp(f, "--shard")) {
             if (cli_parse_shard(v, &a->opt))
                 return -1;
@@ -187,6 +193,10 @@ static int parse_args(int argc, char **argv, struct check_args *a)
         return bad("%s", "--bound is a setting of --strategy dfs (it would be ignored)");
     if (a->no_assume && a->opt.dfs_bound != CHK_BOUND_NONE)
         return bad("%s", "--no-assume is a setting of --bound none (it would be ignored)");
+    if (a->time_model_given && a->opt.dfs_bound != CHK_BOUND_NONE)
+        return bad("%s", "--time-model is a setting of --bound none (it would be ignored)");
+    if (a->opt.local_time && a->no_assume)
+        return bad("%s", "--time-model local and --no-assume do not go together yet");
     if (a->no_assume) { /* the one assumption left: memory between points is locked */
         if (a->nsets == MAX_SETS)
             return bad("too many --set options (at most %s)", "64");
@@ -355,8 +365,9 @@ static const char *covered_words(const struct check_args *a, const chk_report *r
     static char shard_words[512];
     if (!r->complete)
         return "";
-    const char *w = a->opt.dfs_bound != CHK_BOUND_NONE ? ", bounded space covered completely"
-                                                       : ce_unbounded_words(a->no_assume);
+    const char *w = a->opt.dfs_bound != CHK_BOUND_NONE
+                        ? ", bounded space covered completely"
+                        : ce_unbounded_words(a->no_assume, r->local_time);
     if (a->opt.shard_n <= 1)
         return w;
     snprintf(shard_words, sizeof(shard_words), ", shard %u/%u's part: %s", a->opt.shard_i,

@@ -394,7 +394,7 @@ static void print_figures(const struct merged *m, FILE *out)
     fprintf(out, ", %llu execution%s%s, %s s, %s s cpu)", (unsigned long long)m->executions,
             m->executions == 1 ? "" : "s",
             !m->complete                     ? ""
-            : f->dfs_bound == CHK_BOUND_NONE ? ce_unbounded_words(f->dpor_strict)
+            : f->dfs_bound == CHK_BOUND_NONE ? ce_unbounded_words(f->dpor_strict, f->local_time)
                                              : ", bounded space covered completely",
             seconds_text(m->seconds, wall, sizeof(wall)),
             seconds_text(m->cpu_seconds, cpu, sizeof(cpu)));
