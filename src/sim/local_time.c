@@ -27,16 +27,17 @@
  * first runs every action due by the CPU's time (sim__lt_catch_up), so what the CPU reads
  * includes them; an action touching an object a CPU touched at a later time would mean the CPU
  * saw the hardware's future: infeasible too (it cannot happen while the rules below hold, and is
- * checked). An MMIO write (or an OS change to the tables) can schedule actions, so it runs no
- * earlier than any RAM access already made (SIM_FP_OBJ_HWCLK): else an action it schedules
- * could land in the past of a read that did not see it.
+ * checked). The hardware's own next step is a candidate of every choice. An MMIO write (or an OS
+ * change to the tables) can schedule actions, so it counts as writing what the queue will still
+ * touch: the engine's registers and the status words of the waits not completed yet
+ * (hw_pending_lines), and the schedule the hardware's steps read (SIM_FP_OBJ_HWCLK): a read of
+ * those runs before the write or after it, and both orders are run.
  *
  * Polling. A CPU at a relax whose last iteration changed nothing and read nothing that changed
  * since (its read set rs) would repeat that iteration exactly: it is parked, and runs again when
  * a write changes an object of rs, when its relax deadline (wake_by) comes, or when an
- * interrupt it can take is raised; its first step then reads rs. When no CPU can run, the
- * hardware's next action runs (the clock of nobody's step); if there is none, nothing can ever
- * change: a proved hang, or a deadlock.
+ * interrupt it can take is raised; its first step then reads rs. When no CPU can run and the
+ * hardware has nothing pending, nothing can ever change: a proved hang, or a deadlock.
  *
  * Invariants:
  *  - An object's times are those of the accesses made so far in execution order; a CPU access
@@ -72,7 +73,7 @@ void sim__lt_free(sim_world *w)
     free(w->lt_used);
     w->lt = NULL;
     w->lt_used = NULL;
-    w->cap_lt = w->n_lt = w->cap_lt_used = 0;
+    w->cap_lt = w->n_lt = 0;
 }
 
 static size_t slot_of(uintptr_t key, size_t cap)
@@ -100,7 +101,6 @@ static void grow_table(sim_world *w)
     w->lt = v;
     w->lt_used = used;
     w->cap_lt = cap;
-    w->cap_lt_used = cap / 2;
 }
 
 static struct lt_obj *find(sim_world *w, uintptr_t key)
@@ -448,11 +448,7 @@ static hw_time first_watchdog(const sim_world *w, int *who)
 
 static void lockup(sim_world *w, unsigned cpu)
 {
-    const struct sim_cpu *c = &w->cpu[cpu];
-    sim__finish(w, SIM_STOP_HARD_LOCKUP, (int)cpu, sim__watchdog_at(w, c),
-                "cpu%u kept interrupts disabled for %.1f s (watchdog %.1f s)%s", cpu,
-                (double)w->cfg.watchdog / HW_S, (double)w->cfg.watchdog / HW_S,
-                sim__blocked(c) ? ", spinning on a lock" : "");
+    sim__hard_lockup(w, cpu, w->cfg.watchdog);
 }
 
 /* No CPU can run: the hardware's next action runs, unless a watchdog fires first or nothing is
@@ -477,9 +473,7 @@ static void idle(sim_world *w, bool all_blocked)
         return;
     }
     if (t > w->cfg.max_virtual) {
-        sim__finish(w, SIM_STOP_TIMEOUT, -1, w->cfg.max_virtual + 1,
-                    "virtual time passed %.0f s with work still pending",
-                    (double)w->cfg.max_virtual / HW_S);
+        sim__timeout(w, w->cfg.max_virtual + 1);
         return;
     }
     w->now = t;
@@ -566,9 +560,7 @@ struct sim_cpu *sim__lt_pick(sim_world *w)
         return NULL;
     }
     if (c->t > w->cfg.max_virtual) {
-        sim__finish(w, SIM_STOP_TIMEOUT, -1, c->t,
-                    "virtual time passed %.0f s with work still pending",
-                    (double)w->cfg.max_virtual / HW_S);
+        sim__timeout(w, c->t);
         return NULL;
     }
     w->unseen = false;

@@ -243,9 +243,9 @@ const char *sim_event_agent(const sim_event *e, char *buf, size_t n);
 #define SIM_FP_HWSTEP 16u /* local_time: the hardware's own step (sim_config.local_time) */
 #define SIM_FP_MAX    24  /* objects per step record */
 /* local_time: the hardware's schedule, as an object of footprints. An MMIO write (or an OS
- * change to the tables) writes it: it can schedule hardware actions. An access to simulated RAM
- * reads it: whether such an action has already written what it reads depends on when it was
- * scheduled. A constant no object of memory has (its low bits are not a 16-byte line's). */
+ * change to the tables) writes it: it can schedule hardware actions. The hardware's own step
+ * reads it: which actions it runs depends on what was scheduled. A constant no object of memory
+ * has (its low bits are not a 16-byte line's). */
 #define SIM_FP_OBJ_HWCLK ((uintptr_t)0x1008)
 #define SIM_FP_LINE      16 /* bytes of memory one object stands for */
 

@@ -155,7 +155,6 @@ sim_world *sim_create(const sim_config *cfg, hw_machine *hw, const char **err)
     SPARE_TAKE(w->snap, w->cap_snap, spare.snap, spare.cap_snap);
     if (spare.lt) { /* a table and its slot list are kept (and dropped) together */
         w->lt = spare.lt, w->lt_used = spare.lt_used, w->cap_lt = spare.cap_lt;
-        w->cap_lt_used = spare.cap_lt / 2;
         spare.lt = NULL, spare.lt_used = NULL, spare.cap_lt = 0;
     }
     w->notes = spare.notes; /* emptied as they are taken (block_next) */
@@ -769,10 +768,7 @@ static bool check_limits(sim_world *w)
                 next = fires;
             continue;
         }
-        sim__finish(w, SIM_STOP_HARD_LOCKUP, (int)i, fires,
-                    "cpu%u kept interrupts disabled for %.1f s (watchdog %.1f s)%s", i,
-                    (double)(w->now - c->irq_off_since) / HW_S, (double)w->cfg.watchdog / HW_S,
-                    blocked(c) ? ", spinning on a lock" : "");
+        sim__hard_lockup(w, i, w->now - c->irq_off_since);
         return true;
     }
     if (w->now >= w->wd_next)
@@ -780,12 +776,27 @@ static bool check_limits(sim_world *w)
     if (sim__check_steps(w))
         return true;
     if (w->now > w->cfg.max_virtual) {
-        sim__finish(w, SIM_STOP_TIMEOUT, -1, w->now,
-                    "virtual time passed %.0f s with work still pending",
-                    (double)w->cfg.max_virtual / HW_S);
+        sim__timeout(w, w->now);
         return true;
     }
     return false;
+}
+
+/* CPU `cpu`'s watchdog fired: it kept interrupts off for `off` (at least the watchdog). */
+void sim__hard_lockup(sim_world *w, unsigned cpu, hw_time off)
+{
+    const struct sim_cpu *c = &w->cpu[cpu];
+    sim__finish(w, SIM_STOP_HARD_LOCKUP, (int)cpu, sim__watchdog_at(w, c),
+                "cpu%u kept interrupts disabled for %.1f s (watchdog %.1f s)%s", cpu,
+                (double)off / HW_S, (double)w->cfg.watchdog / HW_S,
+                blocked(c) ? ", spinning on a lock" : "");
+}
+
+/* The run passed its virtual-time bound (at t). */
+void sim__timeout(sim_world *w, hw_time t)
+{
+    sim__finish(w, SIM_STOP_TIMEOUT, -1, t, "virtual time passed %.0f s with work still pending",
+                (double)w->cfg.max_virtual / HW_S);
 }
 
 /* The bounds counted in steps and wall-clock time: the caller's budgets and the livelock

@@ -151,8 +151,8 @@ struct sim_world {
     /* local_time (local_time.c) */
     struct lt_obj *lt; /* open-addressed table of objects' times */
     size_t cap_lt, n_lt;
-    uint32_t *lt_used; /* its filled slots, to empty them for the next world */
-    size_t cap_lt_used;
+    uint32_t *lt_used; /* its filled slots (room for cap_lt / 2), to empty them for the next
+                          world */
 
     bool stop;
     sim_outcome out;
@@ -204,15 +204,16 @@ static inline void sim__irqs_off(sim_world *w, struct sim_cpu *c)
 
 /* local_time.c */
 enum lt_kind { LT_PLAIN, LT_ACQUIRE, LT_RELEASE, LT_OBSERVE };
-#define LT_KEY_HW ((uintptr_t)0x1018) /* the OS's translation tables, as the hardware reads them   \
-                                       */
+#define LT_KEY_HW                                                                                  \
+    ((uintptr_t)0x1018) /* the OS's translation tables, as the hardware reads them                 \
+                         */
 #define LT_KEY_IRQ   ((uintptr_t)0x1028) /* the interrupt lines */
 #define LT_KEY_HWMEM ((uintptr_t)0x1038) /* RAM as the hardware wrote it, as plain C reads it */
 #define LT_KEY_REG0  ((uintptr_t)0x2000) /* + 16 * offset: a register */
 void sim__lt_reset(sim_world *w);
 void sim__lt_free(sim_world *w);
 /* The running CPU accesses `key` at w->now (a write that `changed` its value wakes pollers
- * that read it). LT_OBSERVE: a read that notes the time only (SIM_FP_OBJ_HWCLK). */
+ * that read it). LT_OBSERVE: a read that notes its time only (no wait, not in the read set). */
 void sim__lt_cpu(sim_world *w, uintptr_t key, bool write, bool changed, enum lt_kind kind);
 /* An MMIO read; an MMIO write (before it, and after it: the registers it changed); an OS
  * change to the tables; a RAM access. */
@@ -248,6 +249,8 @@ void sim__revive_for_irqs(sim_world *w);
 void sim__hw_step(sim_world *w, hw_time t);
 void sim__proved_hang(sim_world *w, enum sim_stop stop, const char *what);
 bool sim__check_steps(sim_world *w);
+void sim__timeout(sim_world *w, hw_time t);
+void sim__hard_lockup(sim_world *w, unsigned cpu, hw_time off);
 
 /* guard.c */
 void sim__guard_arm(sim_world *w);
