@@ -66,6 +66,17 @@ static void test_format(void **state)
     dfs.coverage = 0.25;
     expect_line(dfs, "250/1000000 executions, 250/s, 1.0 s elapsed, ETA 3.0 s, "
                      "25.0% of the dfs space");
+    /* an unbounded search: no execution budget to show, and a share too small for %.1f */
+    struct chk_progress none = at(1000000, UINT64_MAX, 50.0, 0);
+    none.coverage = 0.00108;
+    expect_line(none, "1000000 executions, 20000/s, 50.0 s elapsed, ETA 12h50m, "
+                      "0.1% of the dfs space");
+    none.coverage = 0.0000123;
+    expect_line(none, "1000000 executions, 20000/s, 50.0 s elapsed, ETA 1129 h, "
+                      "0.0012% of the dfs space");
+    none.coverage = 0;
+    expect_line(none, "1000000 executions, 20000/s, 50.0 s elapsed, ETA ?, "
+                      "0.0% of the dfs space");
 }
 
 static void test_draw(void **state)

@@ -12,7 +12,8 @@
 double cli_progress_eta(const struct chk_progress *p)
 {
     double eta = INFINITY;
-    if (p->executions > 0 && p->elapsed_s > 0 && p->execution_budget >= p->executions) {
+    if (p->executions > 0 && p->elapsed_s > 0 && p->execution_budget >= p->executions &&
+        p->execution_budget != UINT64_MAX) { /* (UINT64_MAX: no execution budget) */
         double rate = (double)p->executions / p->elapsed_s;
         eta = (double)(p->execution_budget - p->executions) / rate;
     }
@@ -44,12 +45,20 @@ void cli_progress_format(const struct chk_progress *p, char *buf, size_t len)
     format_duration(p->elapsed_s, elapsed, sizeof(elapsed));
     if (left >= 0)
         format_duration(left, eta, sizeof(eta));
+    /* (a share below 0.1% in two significant digits: a large unbounded search shows one) */
+    double pct = 100 * fmin(p->coverage, 1);
     if (p->coverage >= 0)
-        snprintf(coverage, sizeof(coverage), ", %.1f%% of the dfs space",
-                 100 * fmin(p->coverage, 1));
-    snprintf(buf, len, "%llu/%llu executions, %.0f/s, %s elapsed, ETA %s%s",
-             (unsigned long long)p->executions, (unsigned long long)p->execution_budget, rate,
-             elapsed, eta, coverage);
+        snprintf(coverage, sizeof(coverage),
+                 pct > 0 && pct < 0.1 ? ", %.2g%% of the dfs space" : ", %.1f%% of the dfs space",
+                 pct);
+    char count[48];
+    if (p->execution_budget == UINT64_MAX) /* no execution budget (--bound none) */
+        snprintf(count, sizeof(count), "%llu", (unsigned long long)p->executions);
+    else
+        snprintf(count, sizeof(count), "%llu/%llu", (unsigned long long)p->executions,
+                 (unsigned long long)p->execution_budget);
+    snprintf(buf, len, "%s executions, %.0f/s, %s elapsed, ETA %s%s", count, rate, elapsed, eta,
+             coverage);
 }
 
 void cli_progress_draw(void *ctx, const struct chk_progress *p)

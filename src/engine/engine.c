@@ -36,6 +36,12 @@
  *  - leave(): one atomic add to `left`, after the participant's last read of the record (its
  *    bad-slot flags and abort serial). After it the record may be reused at once;
  *  - FSTS reads (slow_tick), the clock, and the introspection functions (snapshots).
+ * Every access that crosses the lock goes through the platform (qi_plat_load32/store32/
+ * fetch_add32), never plain C: the loads above made outside it, the stores under it those loads
+ * can see (status words, a record's state and flags, the IQE and ITE serials), and, under it,
+ * the loads of `left`, which is added to outside it. Besides being the portable way to share
+ * a word, that lets a checker which sees only platform accesses see every access by which CPUs
+ * communicate (the checker's per-CPU clocks depend on it).
  * Orderings that matter, and why:
  *  1. Descriptors and the wait, and the 0 in the batch's status word, are stored before the
  *     tail write that publishes them (wmb in close_and_send): the hardware never fetches a
@@ -106,6 +112,13 @@ static uint32_t rdist(const qi_engine *e, uint32_t from, uint32_t to)
 static uint32_t vread(const volatile uint32_t *a)
 {
     return *a;
+}
+
+/* A record's `left`: added to outside the lock (leave()), so read through the platform, which
+ * sees it as the shared access it is; NULL p only for introspection, at quiescence. */
+static uint32_t left_of(qi_platform *p, qi_slot *r)
+{
+    return p ? qi_plat_load32(p, &r->left) : vread(&r->left);
 }
 
 /*
@@ -399,14 +412,14 @@ static void batch_completed(qi_engine *e, uint32_t first, uint64_t now)
  * still looks at stops the walk. With apply == false nothing changes: the count of slots that
  * would stay in use is returned (introspection at quiescence).
  */
-static uint32_t reclaim_walk(qi_engine *e, bool apply, uint32_t head, uint64_t now)
+static uint32_t reclaim_walk(qi_engine *e, qi_platform *p, bool apply, uint32_t head, uint64_t now)
 {
     uint32_t pos = e->reclaim, commit = e->reclaim;
     uint32_t hd = head == NONE ? 0 : rdist(e, e->reclaim, head);
     while (pos != e->hw_tail) {
         qi_slot *r = &e->slot[pos];
         uint32_t end = radd(e, pos, r->len);
-        if (vread(&r->left) != r->joined)
+        if (left_of(p, r) != r->joined)
             break;
         bool passed = r->state == S_DEAD ||
                       (r->state == S_SENT && vread(&e->status[pos]) == r->seq) ||
@@ -442,16 +455,16 @@ static uint32_t reclaim_walk(qi_engine *e, bool apply, uint32_t head, uint64_t n
     return rdist(e, commit, e->sw_tail);
 }
 
-static void reclaim(qi_engine *e, uint64_t now)
+static void reclaim(qi_engine *e, qi_platform *p, uint64_t now)
 {
-    reclaim_walk(e, true, NONE, now);
+    reclaim_walk(e, p, true, NONE, now);
 }
 
 /* Reclaim with the hardware head: lets NEUTRAL batches go without a later completion. */
 static void reclaim_hard(qi_engine *e, qi_platform *p, uint64_t now)
 {
     uint32_t head = reg_index(e, qi_plat_read64(p, VTD_REG_IQH));
-    reclaim_walk(e, true, head, now);
+    reclaim_walk(e, p, true, head, now);
 }
 
 /* Which sent batch holds `slot` (NONE if none). */
@@ -502,7 +515,7 @@ static void service(qi_engine *e, qi_platform *p, uint64_t now)
             close_and_send(e, p);
         if (e->open == NONE) {
             if (!space_for(e, k + 1, false))
-                reclaim(e, now);
+                reclaim(e, p, now);
             if (!space_for(e, k + 1, false))
                 return; /* later: someone waiting for the fence retries */
             open_batch(e, p, now);
@@ -579,7 +592,7 @@ static void recover_iqe(qi_engine *e, qi_platform *p)
         e->iqe_head = NONE;
         uint32_t b = batch_of(e, head);
         qi_plat_store32(p, &e->slot[head].flags, e->slot[head].flags | SF_BAD);
-        e->iqe_serial++;
+        qi_plat_store32(p, &e->iqe_serial, e->iqe_serial + 1);
         put_neutral(e, p, head);
         note(p, "qi-engine: IQE: descriptor rejected, replaced (slot, batch)", head, b);
         if (b != NONE && radd(e, b, e->slot[b].len - 1u) == head) {
@@ -610,7 +623,7 @@ struct suspect {
     uint32_t gen_min;
 };
 
-static void add_suspect(struct suspect *s, unsigned *ns, const qi_slot *r)
+static void add_suspect(qi_platform *p, struct suspect *s, unsigned *ns, qi_slot *r)
 {
     unsigned i;
     for (i = 0; i < *ns; i++)
@@ -629,7 +642,7 @@ static void add_suspect(struct suspect *s, unsigned *ns, const qi_slot *r)
         s[i].first_sent = r->sent_ns;
     if (r->gen < s[i].gen_min)
         s[i].gen_min = r->gen;
-    if (((vread(&r->left) ^ r->joined) & DEV_ONE * 0xFFFFu) == 0 && r->joined >= DEV_ONE)
+    if (((left_of(p, r) ^ r->joined) & DEV_ONE * 0xFFFFu) == 0 && r->joined >= DEV_ONE)
         s[i].abandoned = true;
 }
 
@@ -670,7 +683,7 @@ static void abort_batch(qi_engine *e, qi_platform *p, uint32_t pos, uint32_t hd,
     if (r->flags & SF_HAS_DEV) {
         e->lane_n--;
         e->dev_batches--;
-        add_suspect(sc->sus, &sc->ns, r);
+        add_suspect(p, sc->sus, &sc->ns, r);
     }
     if (r->flags & SF_FENCE) {
         for (unsigned i = 0; i < e->ndev; i++) {
@@ -751,7 +764,8 @@ static void recover_ite(qi_engine *e, qi_platform *p)
     uint64_t iqercd = qi_plat_read64(p, VTD_REG_IQERCD);
     uint16_t itesid = (uint16_t)(iqercd >> VTD_IQERCD_ITESID_SHIFT);
     uint64_t now = qi_plat_now_ns(p);
-    uint32_t serial = ++e->ite_serial;
+    uint32_t serial = e->ite_serial + 1;
+    qi_plat_store32(p, &e->ite_serial, serial);
     uint32_t hd = rdist(e, e->reclaim, head), td = rdist(e, e->reclaim, e->hw_tail);
     struct ite_scan sc = {.ns = 0};
 
@@ -992,7 +1006,7 @@ static enum jres try_join(qi_engine *e, qi_platform *p, struct call *c, const vt
 {
     uint32_t k = n;
     *filtered = false;
-    reclaim(e, now);
+    reclaim(e, p, now);
     if (has_dev) {
         struct qi_dev *dv = dev_find(e, sid);
         if (dv && dv->state == D_RESET)
@@ -1087,7 +1101,7 @@ static int wait_fenced(qi_engine *e, qi_platform *p, struct call *c, uint16_t si
             return -1;
         unsigned long fl = qi_plat_lock_irqsave(p, &e->lock);
         service(e, p, now);
-        reclaim(e, now);
+        reclaim(e, p, now);
         struct qi_dev *d = dev_find(e, sid);
         if (!d || !dev_blocked(d)) {
             qi_plat_unlock_irqrestore(p, &e->lock, fl);
@@ -1136,7 +1150,7 @@ static unsigned caller_index(const vtd_desc *d, unsigned n, bool filtered, uint1
  * slot was marked since we joined, there is nothing to look at. */
 static int bad_slot(qi_engine *e, qi_platform *p, const struct part *pt)
 {
-    if (vread(&e->iqe_serial) == pt->iqe_at_join)
+    if (qi_plat_load32(p, &e->iqe_serial) == pt->iqe_at_join)
         return -1;
     for (uint32_t j = 0, s = pt->pslot; j < pt->pn; j++, s = radd(e, s, 1))
         if (qi_plat_load32(p, &e->slot[s].flags) & SF_BAD)
@@ -1274,7 +1288,7 @@ void qi_engine_submit(qi_engine *e, qi_platform *p, const vtd_desc *descs, unsig
             return;
         }
     }
-    struct call c = {.start = qi_plat_now_ns(p), .ite_at_start = vread(&e->ite_serial)};
+    struct call c = {.start = qi_plat_now_ns(p), .ite_at_start = qi_plat_load32(p, &e->ite_serial)};
     if (opts && opts->deadline_ns) {
         c.explicit_deadline = true;
         c.deadline = opts->deadline_ns;
@@ -1550,7 +1564,7 @@ int qi_engine_disable(qi_engine *e, qi_platform *p, uint64_t deadline_ns)
 
 unsigned qi_engine_free_slots(const qi_engine *e)
 {
-    uint32_t used = reclaim_walk((qi_engine *)e, false, NONE, 0);
+    uint32_t used = reclaim_walk((qi_engine *)e, NULL, false, NONE, 0);
     return used > e->limit ? 0 : e->limit - used;
 }
 

@@ -9,7 +9,7 @@
  * steps touch the same object. Steps that touch nothing in common then commute exactly (same
  * state, same times, either order), which is what partial-order reduction needs.
  *
- * Objects carry times. Each object (a 16-byte line of memory, a lock word, the remapping unit's
+ * Objects carry times. Each object (a 4-byte word of memory, a lock word, the remapping unit's
  * register state LT_KEY_HW, the hardware's schedule SIM_FP_OBJ_HWCLK) keeps the time of its last
  * write and the latest time it was read since. A CPU that reads an object written later than
  * its own time, or writes one read or written later, runs that access at that later time: the
@@ -36,8 +36,10 @@
  * Polling. A CPU at a relax whose last iteration changed nothing and read nothing that changed
  * since (its read set rs) would repeat that iteration exactly: it is parked, and runs again when
  * a write changes an object of rs, when its relax deadline (wake_by) comes, or when an
- * interrupt it can take is raised; its first step then reads rs. When no CPU can run and the
- * hardware has nothing pending, nothing can ever change: a proved hang, or a deadlock.
+ * interrupt it can take is raised; its first step then reads rs. A lock taken in the
+ * iteration is in rs too, and a critical section of another CPU that changed driver memory
+ * wakes it ("Critical sections" below). When no CPU can run and the hardware has nothing
+ * pending, nothing can ever change: a proved hang, or a deadlock.
  *
  * Invariants:
  *  - An object's times are those of the accesses made so far in execution order; a CPU access
@@ -152,6 +154,72 @@ static void rs_add(struct sim_cpu *c, uintptr_t key)
     c->rs[c->rs_n++] = key;
 }
 
+/*
+ * Critical sections. What a lock protects is read and written with plain C, which only the
+ * lock shows. A CPU that took a lock in its polling iteration has read under it: the lock is in
+ * its read set. Another CPU's section may change what it read: when some CPU has the lock in
+ * its read set, the acquire copies driver memory (sim__mem_copy), and when the CPU holds no
+ * lock any more, a difference from the copy wakes those that read under any lock it took
+ * (at the release's time: the change is seen from there). A section that changes nothing
+ * (another poller's) wakes nobody, so two pollers of one lock do not keep waking each other.
+ */
+static bool watched(const sim_world *w, uintptr_t key, unsigned self)
+{
+    for (unsigned i = 0; i < w->cfg.ncpus; i++)
+        if (i != self && !w->cpu[i].done && in_rs(&w->cpu[i], key))
+            return true;
+    return false;
+}
+
+/* Driver code reads memory the hardware writes (status words) with plain C too (a reclaim
+ * loop, the kernel's wait), under a lock as all its plain reads of shared memory: a step that
+ * holds a lock, or takes one, may read what the hardware wrote. */
+static void read_hwmem(sim_world *w)
+{
+    sim__lt_cpu(w, LT_KEY_HWMEM, false, false, LT_PLAIN);
+    sim__fp(w, (const void *)LT_KEY_HWMEM, false, 0);
+}
+
+static void section_acquire(sim_world *w, struct sim_cpu *c, uintptr_t key)
+{
+    rs_add(c, key);
+    if (!w->stop)
+        read_hwmem(w);
+    c->cs_held++;
+    if (c->cs_lock) {
+        if (c->cs_n < sizeof(c->cs_locks) / sizeof(c->cs_locks[0]))
+            c->cs_locks[c->cs_n++] = key;
+        else
+            c->cs_over = true;
+    } else if (watched(w, key, c->id)) {
+        sim__mem_copy(w, c);
+        c->cs_lock = key;
+        c->cs_locks[0] = key;
+        c->cs_n = 1;
+        c->cs_over = false;
+    }
+}
+
+static void section_release(sim_world *w, struct sim_cpu *c)
+{
+    if (c->cs_held)
+        c->cs_held--;
+    if (!c->cs_lock || c->cs_held)
+        return;
+    c->cs_lock = 0;
+    if (sim__mem_same(w, c))
+        return;
+    c->lt_wrote = true;
+    for (unsigned i = 0; i < c->cs_n; i++)
+        wake(w, c->cs_locks[i], w->now, (int)c->id);
+    if (c->cs_over) /* more locks than it kept: every poller that read under a lock */
+        for (unsigned i = 0; i < w->cfg.ncpus; i++)
+            if (i != c->id && !w->cpu[i].done && w->cpu[i].rs_n) {
+                w->cpu[i].rs_hit = true;
+                w->cpu[i].rs_wake_t = tmax(w->cpu[i].rs_wake_t, w->now);
+            }
+}
+
 /* ---- infeasible orders ---- */
 
 static void infeasible(sim_world *w, const struct sim_cpu *c, hw_time need, const char *what)
@@ -211,6 +279,10 @@ void sim__lt_cpu(sim_world *w, uintptr_t key, bool write, bool changed, enum lt_
         o->rel = w->now;
     o->wt = w->now;
     o->rt = 0;
+    if (kind == LT_ACQUIRE)
+        section_acquire(w, c, key);
+    else if (kind == LT_RELEASE)
+        section_release(w, c);
     if (changed) {
         c->lt_wrote = true;
         wake(w, key, w->now, (int)c->id);
@@ -586,10 +658,8 @@ void sim__lt_step_begin(sim_world *w, struct sim_cpu *c)
         c->lt_waited = false;
     }
     sim__lt_catch_up(w, c->t);
-    /* Driver code reads memory the hardware writes (status words) with plain C too (a
-     * reclaim loop, the kernel's): every step may read what the hardware wrote. */
-    sim__lt_cpu(w, LT_KEY_HWMEM, false, false, LT_PLAIN);
-    sim__fp(w, (const void *)LT_KEY_HWMEM, false, 0);
+    if (c->cs_held) /* it reads under a lock it holds: what the hardware wrote too */
+        read_hwmem(w);
     if (c->lt_woken) {
         c->lt_woken = false;
         read_rs(w, c);

@@ -351,17 +351,16 @@ static void unlock(qi_platform *p, qi_lock *l)
         sim_abort(p->w, "unlock of a lock this CPU does not hold");
         return;
     }
-    l->word = 0;
-    /* With per-CPU clocks the search takes two acquires of a lock as the race, as dynamic
-     * partial-order reduction for locks does (Flanagan and Godefroid): a release conflicts with
-     * no step of another CPU (it only ends a wait the next acquire is part of), so the acquire
-     * after it races with the acquire before it, and its reversal is tried where that acquire
-     * was taken. With the release in the footprint, the race found would be release-acquire,
-     * whose reversal the waiting CPU, blocked there, cannot take. */
-    if (p->w->cfg.local_time)
+    /* The search takes two acquires of a lock as the race, as dynamic partial-order reduction
+     * for locks does (Flanagan and Godefroid): a release conflicts with no step of another CPU
+     * (it only ends a wait the next acquire is part of), so the acquire after it races with the
+     * acquire before it, and its reversal is tried where that acquire was taken. With the
+     * release in the footprint, the race found would be release-acquire, whose reversal the
+     * waiting CPU, blocked there, cannot take: the other order of the two critical sections,
+     * and what it does to the plain-C data under the lock, would never be run. */
+    if (p->w->cfg.local_time) /* (before the word clears: what the section changed, not it) */
         sim__lt_cpu(p->w, (uintptr_t)&l->word, true, false, LT_RELEASE);
-    else
-        sim__fp(p->w, &l->word, true, 0);
+    l->word = 0;
     c->movers_only = false; /* a left-mover (may_fold) */
     sim__event(p->w, (int)c->id, SIM_EV_UNLOCK, (uint64_t)(uintptr_t)l, 0);
     if (point)

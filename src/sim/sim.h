@@ -222,7 +222,7 @@ const char *sim_event_agent(const sim_event *e, char *buf, size_t n);
  * touched that another CPU's step could also touch, with the hardware's own actions counted
  * in the step whose scheduling let them run (they ran at the time that step reached):
  *  - objects, read or written: lock words (an acquire and a release write them) and memory,
- *    in 16-byte lines, reached through the platform (qi_plat_load32/store32, atomics) or by
+ *    in 4-byte words, reached through the platform (qi_plat_load32/store32, atomics) or by
  *    the hardware itself (a descriptor fetched, a status word written, DMA);
  *  - SIM_FP_HW: the remapping unit's state was written: an MMIO write, a timed action of the
  *    hardware (a time-out, an answer, a fetch), an interrupt taken, an OS change to the
@@ -241,13 +241,16 @@ const char *sim_event_agent(const sim_event *e, char *buf, size_t n);
 #define SIM_FP_CLOCK  4u
 #define SIM_FP_WILD   8u
 #define SIM_FP_HWSTEP 16u /* local_time: the hardware's own step (sim_config.local_time) */
-#define SIM_FP_MAX    24  /* objects per step record */
+#define SIM_FP_MAX    48  /* objects per step record */
 /* local_time: the hardware's schedule, as an object of footprints. An MMIO write (or an OS
  * change to the tables) writes it: it can schedule hardware actions. The hardware's own step
  * reads it: which actions it runs depends on what was scheduled. A constant no object of memory
- * has (its low bits are not a 16-byte line's). */
+ * has (simulated RAM lies far above it). */
 #define SIM_FP_OBJ_HWCLK ((uintptr_t)0x1008)
-#define SIM_FP_LINE      16 /* bytes of memory one object stands for */
+#define SIM_FP_LINE                                                                                \
+    4 /* bytes of memory one object stands for: the platform's accesses are                        \
+         4-byte words, and a wider object would make waiters of neighbouring                       \
+         status words, or a record's fields, conflict for nothing */
 
 typedef struct sim_step_fp {
     int16_t cpu;

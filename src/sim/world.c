@@ -533,42 +533,80 @@ static uint8_t *snap_data(const sim_world *w)
     return w->snap + SNAP_SKEW;
 }
 
-static void snapshot_take(sim_world *w)
+static size_t mem_bytes(const sim_world *w)
 {
     size_t total = 0;
     for (size_t i = 0; i < w->nregions; i++)
         total += region_span(&w->regions[i]);
-    if (total > w->cap_snap) {
-        void *p = NULL;
-        grow_in_alloc = 1;
-        free(w->snap); /* the copy is taken anew: nothing to keep */
-        int rc = posix_memalign(&p, 4096, SNAP_SKEW + total);
-        grow_in_alloc = 0;
-        if (rc || !p)
-            grow_out_of_memory(total, "a snapshot of driver memory");
-        w->snap = p;
-        w->cap_snap = total;
-    }
+    return total;
+}
+
+/* Room for `total` bytes of copies in w->snap (what it held is lost when it grows). */
+static void snap_room(sim_world *w, size_t total)
+{
+    if (total <= w->cap_snap)
+        return;
+    void *p = NULL;
+    grow_in_alloc = 1;
+    free(w->snap);
+    int rc = posix_memalign(&p, 4096, SNAP_SKEW + total);
+    grow_in_alloc = 0;
+    if (rc || !p)
+        grow_out_of_memory(total, "a snapshot of driver memory");
+    w->snap = p;
+    w->cap_snap = total;
+}
+
+static void mem_copy_to(const sim_world *w, uint8_t *dst)
+{
     size_t at = 0;
     for (size_t i = 0; i < w->nregions; i++) {
-        memcpy(snap_data(w) + at, w->regions[i].va, region_span(&w->regions[i]));
+        memcpy(dst + at, w->regions[i].va, region_span(&w->regions[i]));
         at += region_span(&w->regions[i]);
     }
+}
+
+static bool mem_same_as(const sim_world *w, const uint8_t *src)
+{
+    size_t at = 0;
+    for (size_t i = 0; i < w->nregions; i++) {
+        if (memcmp(src + at, w->regions[i].va, region_span(&w->regions[i])))
+            return false;
+        at += region_span(&w->regions[i]);
+    }
+    return true;
+}
+
+static void snapshot_take(sim_world *w)
+{
+    snap_room(w, mem_bytes(w));
+    mem_copy_to(w, snap_data(w));
     w->snap_regions = w->nregions;
 }
 
 /* Is driver memory what the snapshot holds (same regions, same bytes)? */
 static bool snapshot_same(const sim_world *w)
 {
-    if (w->nregions != w->snap_regions)
-        return false;
-    size_t at = 0;
-    for (size_t i = 0; i < w->nregions; i++) {
-        if (memcmp(snap_data(w) + at, w->regions[i].va, region_span(&w->regions[i])))
-            return false;
-        at += region_span(&w->regions[i]);
-    }
-    return true;
+    return w->nregions == w->snap_regions && mem_same_as(w, snap_data(w));
+}
+
+/* With per-CPU clocks the quiescence snapshot is not used; its buffer holds one copy of driver
+ * memory per CPU instead (local_time.c, critical sections). A copy is laid out for the regions
+ * there were when it was taken; once there are more, it is no longer compared (sim__mem_same
+ * says "changed"), so a layout that moves with a new region never misleads. */
+void sim__mem_copy(sim_world *w, struct sim_cpu *c)
+{
+    size_t total = mem_bytes(w);
+    if (total > (SIZE_MAX - SNAP_SKEW) / w->cfg.ncpus)
+        grow_out_of_memory(total, "copies of driver memory");
+    snap_room(w, total * w->cfg.ncpus);
+    mem_copy_to(w, snap_data(w) + total * c->id);
+    c->csnap_regions = w->nregions;
+}
+
+bool sim__mem_same(const sim_world *w, const struct sim_cpu *c)
+{
+    return c->csnap_regions == w->nregions && mem_same_as(w, snap_data(w) + mem_bytes(w) * c->id);
 }
 
 /* A live CPU waits: for a lock, for its sleep to end, or in a polling loop whose last

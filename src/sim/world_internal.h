@@ -76,8 +76,14 @@ struct sim_cpu {
     bool rs_over;    /* rs ran out of room: never quiet */
     bool lt_wrote;   /* it changed shared state in this iteration */
     uint8_t rs_n;
-    hw_time rs_wake_t; /* the latest time of a write that hit rs */
-    uintptr_t rs[16];  /* objects read in its current polling iteration (its wake set) */
+    hw_time rs_wake_t;    /* the latest time of a write that hit rs */
+    uintptr_t rs[16];     /* objects read in its current polling iteration (its wake set) */
+    uintptr_t cs_lock;    /* the lock whose acquire took a copy of driver memory (0: none) */
+    unsigned cs_held;     /* locks it holds: the section ends when none is left */
+    size_t csnap_regions; /* regions when the copy was taken */
+    uint8_t cs_n;         /* locks taken since the copy ... */
+    bool cs_over;         /* ... (more than cs_locks holds) */
+    uintptr_t cs_locks[4];
 };
 
 /* local_time: an object's times (local_time.c). */
@@ -248,6 +254,9 @@ static inline bool sim__irq_takeable(const struct sim_cpu *c)
 void sim__revive_for_irqs(sim_world *w);
 void sim__hw_step(sim_world *w, hw_time t);
 void sim__proved_hang(sim_world *w, enum sim_stop stop, const char *what);
+/* A copy of driver memory for CPU c; is driver memory still what c's copy holds? */
+void sim__mem_copy(sim_world *w, struct sim_cpu *c);
+bool sim__mem_same(const sim_world *w, const struct sim_cpu *c);
 bool sim__check_steps(sim_world *w);
 void sim__timeout(sim_world *w, hw_time t);
 void sim__hard_lockup(sim_world *w, unsigned cpu, hw_time off);
@@ -266,7 +275,7 @@ static inline void sim__fp(sim_world *w, const volatile void *obj, bool write, u
     if (__builtin_expect(w->fp != NULL, 0))
         sim__fp_slow(w, (uintptr_t)obj, write, flags);
 }
-/* A memory access: its 16-byte line is the object. */
+/* A memory access: its SIM_FP_LINE-byte word is the object. */
 static inline void sim__fp_mem(sim_world *w, const volatile void *addr, bool write)
 {
     if (__builtin_expect(w->fp != NULL, 0))
