@@ -8,6 +8,8 @@
 #
 # usage: scripts/compare-time-models.sh [QINVAL [SECONDS [JOBS]]]
 #        defaults: build/qinval, 20 s per search, 2 searches at once (GNU parallel if present)
+# QINVAL_KSRC (a Linux tree or linux-source-*.tar.xz): the kernel's own code is compared too
+# QINVAL_COMPARE_DRIVERS: the drivers to compare instead (space-separated)
 set -uo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 q=$(realpath "${1:-$src/build/qinval}")
@@ -36,7 +38,15 @@ export -f one
 scenarios=$("$q" list scenarios | awk '{ print $1 }')
 scenarios="$scenarios $(ls "$src"/tests/scenarios/*.scn)"
 list=()
-for d in legacy-odd eagain-any-ite step1-nowait qinval; do
+drivers="legacy-odd eagain-any-ite step1-nowait qinval"
+if [ -n "${QINVAL_KSRC:-}" ]; then
+    drivers="$drivers kernel"
+    # (the kernel's code is built on first use: once, here, rather than by parallel searches)
+    (cd "$out" && "$q" check --driver kernel --scenario smoke --executions 1 --no-progress \
+        --save /dev/null > /dev/null 2>&1)
+fi
+drivers=${QINVAL_COMPARE_DRIVERS:-$drivers}
+for d in $drivers; do
     for s in $scenarios; do list+=("$d $s"); done
 done
 if command -v parallel > /dev/null; then
