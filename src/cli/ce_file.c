@@ -91,8 +91,9 @@ const char *ce_unbounded_words(bool strict, bool local_time)
     if (local_time)
         return ", every interleaving covered (per-CPU clocks, experimental, each step late by at "
                "most the window; assuming memory a step reads or writes outside the platform "
-               "calls, other than what the hardware writes, is private or locked, and that a "
-               "polling iteration that saw nothing new would repeat itself)";
+               "calls, what the hardware writes included, is private or locked, that a word "
+               "changed outside a lock is read through the platform, and that a polling "
+               "iteration that saw nothing new would repeat itself)";
     return ", every interleaving covered (assuming memory a step reads or writes outside the "
            "platform calls is private or locked, and that a step run before another CPU's step "
            "moved the clock would do the same after it)";

@@ -123,11 +123,11 @@ uint32_t hw_mmio_read32(hw_machine *m, uint32_t off);
 /* A register's value as a read would return it (64 or 32 bits by register), with no side effect
  * and nothing logged: for an observer that compares the registers before and after a change. */
 uint64_t hw_reg_peek(const hw_machine *m, uint32_t off);
-/* Memory the queue will still touch (queue.c, hw_pending_lines): fn(ctx, address, bytes, write)
- * for each descriptor published and not fetched (a read) and each status word a pending wait
- * will write, with the tail at `iqt` (a value for IQT; UINT64_MAX: as it is). Nothing is logged
- * or changed. */
-typedef void (*hw_line_fn)(void *ctx, hw_paddr pa, unsigned len, bool write);
+/* Memory the queue will still write (queue.c, hw_pending_lines): fn(ctx, address, bytes) for
+ * each status word a wait fetched and not completed, or published and not fetched, will write,
+ * with the tail at `iqt` (a value for IQT; UINT64_MAX: as it is). Nothing is logged or
+ * changed. */
+typedef void (*hw_line_fn)(void *ctx, hw_paddr pa, unsigned len);
 void hw_pending_lines(const hw_machine *m, uint64_t iqt, hw_line_fn fn, void *ctx);
 uint64_t hw_mmio_read64(hw_machine *m, uint32_t off);
 void hw_mmio_write32(hw_machine *m, uint32_t off, uint32_t val);

@@ -1208,17 +1208,17 @@ void hw_qi_view_get(const hw_machine *m, hw_qi_view *v)
     v->ats_outstanding = ats_outstanding(m);
 }
 
-/* What the queue will still touch of memory, whenever it gets to it: the descriptors published
- * and not fetched yet (read), and the status words of the waits among them and among those
- * fetched and not completed (written). For an observer that must order a change of the queue's
- * course (an MMIO write) with the accesses it may later cause. */
+/* What the queue will still write to memory, whenever it gets to it: the status words of the
+ * waits fetched and not completed, and of those published and not fetched yet. For an observer
+ * that must order a change of the queue's course (an MMIO write) with the writes it may later
+ * cause. */
 void hw_pending_lines(const hw_machine *m, uint64_t iqt, hw_line_fn fn, void *ctx)
 {
     uint64_t addr_mask = VTD_MASK(63, 2) & (~0ull >> (64 - m->cfg.haw));
     for (unsigned k = 0; k < m->pipe_n; k++) {
         const struct qi_ent *x = &m->pipe[(m->pipe_first + k) % HW_MAX_WINDOW];
         if (x->type == VTD_DESC_WAIT && !x->dead && x->state != ENT_DONE && x->f.u.wait.sw)
-            fn(ctx, x->f.u.wait.status_addr & addr_mask, 4, true);
+            fn(ctx, x->f.u.wait.status_addr & addr_mask, 4);
     }
     if (!m->qi_on || !m->q_entries)
         return;
@@ -1230,11 +1230,10 @@ void hw_pending_lines(const hw_machine *m, uint64_t iqt, hw_line_fn fn, void *ct
         hw_paddr pa = m->q_base + (hw_paddr)s * desc_bytes(m);
         if (!hw_mem_in_range(m, pa, desc_bytes(m)))
             return;
-        fn(ctx, pa, desc_bytes(m), false);
         vtd_desc d = {{0, 0, 0, 0}};
         memcpy(d.qw, m->ram + pa, 16);
         vtd_fields f;
         if (vtd_desc_type(&d) == VTD_DESC_WAIT && vtd_decode(&d, &f) == 0 && f.u.wait.sw)
-            fn(ctx, f.u.wait.status_addr & addr_mask, 4, true);
+            fn(ctx, f.u.wait.status_addr & addr_mask, 4);
     }
 }

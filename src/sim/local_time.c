@@ -130,16 +130,21 @@ static bool in_rs(const struct sim_cpu *c, uintptr_t key)
     return false;
 }
 
+/* Something o read in its current (or parked) iteration changed at time t. */
+static void hit(struct sim_cpu *o, hw_time t)
+{
+    o->rs_hit = true;
+    o->rs_wake_t = tmax(o->rs_wake_t, t);
+}
+
 /* A write by `writer` (-1: the hardware) at time t changed `key`: the CPUs that read it in
  * their current (or parked) iteration will see something new. */
 static void wake(sim_world *w, uintptr_t key, hw_time t, int writer)
 {
     for (unsigned i = 0; i < w->cfg.ncpus; i++) {
         struct sim_cpu *o = &w->cpu[i];
-        if ((int)i == writer || o->done || !in_rs(o, key))
-            continue;
-        o->rs_hit = true;
-        o->rs_wake_t = tmax(o->rs_wake_t, t);
+        if ((int)i != writer && !o->done && in_rs(o, key))
+            hit(o, t);
     }
 }
 
@@ -183,17 +188,15 @@ static void read_hwmem(sim_world *w)
 static void section_acquire(sim_world *w, struct sim_cpu *c, uintptr_t key)
 {
     rs_add(c, key);
-    if (!w->stop)
-        read_hwmem(w);
+    read_hwmem(w);
     c->cs_held++;
-    if (c->cs_lock) {
+    if (c->cs_n) { /* a copy was taken: note the lock */
         if (c->cs_n < sizeof(c->cs_locks) / sizeof(c->cs_locks[0]))
             c->cs_locks[c->cs_n++] = key;
         else
             c->cs_over = true;
     } else if (watched(w, key, c->id)) {
         sim__mem_copy(w, c);
-        c->cs_lock = key;
         c->cs_locks[0] = key;
         c->cs_n = 1;
         c->cs_over = false;
@@ -204,20 +207,19 @@ static void section_release(sim_world *w, struct sim_cpu *c)
 {
     if (c->cs_held)
         c->cs_held--;
-    if (!c->cs_lock || c->cs_held)
+    if (!c->cs_n || c->cs_held)
         return;
-    c->cs_lock = 0;
+    unsigned n = c->cs_n;
+    c->cs_n = 0;
     if (sim__mem_same(w, c))
         return;
     c->lt_wrote = true;
-    for (unsigned i = 0; i < c->cs_n; i++)
+    for (unsigned i = 0; i < n; i++)
         wake(w, c->cs_locks[i], w->now, (int)c->id);
     if (c->cs_over) /* more locks than it kept: every poller that read under a lock */
         for (unsigned i = 0; i < w->cfg.ncpus; i++)
-            if (i != c->id && !w->cpu[i].done && w->cpu[i].rs_n) {
-                w->cpu[i].rs_hit = true;
-                w->cpu[i].rs_wake_t = tmax(w->cpu[i].rs_wake_t, w->now);
-            }
+            if (i != c->id && !w->cpu[i].done && w->cpu[i].rs_n)
+                hit(&w->cpu[i], w->now);
 }
 
 /* ---- infeasible orders ---- */
@@ -391,17 +393,16 @@ void sim__lt_mmio_read(sim_world *w, uint32_t off)
     sim__fp(w, (const void *)reg_key(off), false, 0);
 }
 
-/* An access the queue will make, as part of the MMIO write that sets it going. */
-static void pending_line(void *ctx, hw_paddr pa, unsigned len, bool write)
+/* A status word the queue will write, as part of the MMIO write that sets it going (the
+ * descriptors it will fetch were written before the tail moved, by program order). */
+static void pending_line(void *ctx, hw_paddr pa, unsigned len)
 {
     sim_world *w = ctx;
-    if (!write) /* a descriptor to fetch: written before the tail moved, by program order */
-        return;
     for (hw_paddr a = pa & ~(hw_paddr)(SIM_FP_LINE - 1); a < pa + len && !w->stop;
          a += SIM_FP_LINE) {
         uintptr_t line = (uintptr_t)(w->ram + a);
-        sim__lt_cpu(w, line, write, false, LT_PLAIN);
-        sim__fp(w, (const void *)line, write, 0);
+        sim__lt_cpu(w, line, true, false, LT_PLAIN);
+        sim__fp(w, (const void *)line, true, 0);
     }
 }
 

@@ -78,10 +78,9 @@ struct sim_cpu {
     uint8_t rs_n;
     hw_time rs_wake_t;    /* the latest time of a write that hit rs */
     uintptr_t rs[16];     /* objects read in its current polling iteration (its wake set) */
-    uintptr_t cs_lock;    /* the lock whose acquire took a copy of driver memory (0: none) */
     unsigned cs_held;     /* locks it holds: the section ends when none is left */
-    size_t csnap_regions; /* regions when the copy was taken */
-    uint8_t cs_n;         /* locks taken since the copy ... */
+    size_t csnap_regions; /* regions when its copy of driver memory was taken */
+    uint8_t cs_n;         /* locks taken since the copy (0: no copy) ... */
     bool cs_over;         /* ... (more than cs_locks holds) */
     uintptr_t cs_locks[4];
 };
